@@ -1,0 +1,29 @@
+namespace Portcullis.Core.Io;
+
+/// <summary>
+/// A layer-3 tunnel device: whole IP packets, no link-layer header.
+/// One reader thread and one writer thread may use it at once; Dispose may be called from any thread.
+/// </summary>
+public interface ITun : IDisposable
+{
+    /// <summary>The interface name, such as "pc0".</summary>
+    string Name { get; }
+
+    /// <summary>The device MTU in bytes (the largest IP packet Read returns or Write accepts).</summary>
+    int Mtu { get; }
+
+    /// <summary>
+    /// Blocks until at least one packet is available, then reads as many as are ready, up to
+    /// <c>packets.Length</c>. On entry each element is a buffer area (array, offset, capacity); capacity
+    /// must be at least <see cref="Mtu"/>. On return the first n elements are replaced by
+    /// (array, offset, packet length). Returns n &gt;= 1, or 0 once the device is closed.
+    /// Never allocates.
+    /// </summary>
+    int Read(Span<ArraySegment<byte>> packets);
+
+    /// <summary>
+    /// Writes each packet (a whole IP packet) to the device. A packet the kernel refuses is dropped and
+    /// counted, not thrown. Returns how many were written. Throws ObjectDisposedException once closed.
+    /// </summary>
+    int Write(ReadOnlySpan<ArraySegment<byte>> packets);
+}
