@@ -20,4 +20,7 @@ public static class MessageType
     /// <summary>Offsets of the transport header fields.</summary>
     public const int TransportReceiverOffset = 4;
     public const int TransportCounterOffset = 8;
+
+    /// <summary>Size of the MAC1 and MAC2 fields that close every initiation and response.</summary>
+    public const int MacSize = 16;
 }

@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+using Portcullis.WireGuard.Crypto;
+
 namespace Portcullis.WireGuard.Noise;
 
 /// <summary>Finds a peer's handshake by the static public key an initiation carries, or null when unknown.</summary>
@@ -12,52 +15,127 @@ public delegate Handshake? LocalIndexLookup(uint localIndex);
 /// MAC1/MAC2 are not touched here: CookieGenerator adds them, CookieChecker checks them.
 /// Thread-safe.
 /// </summary>
+/// <remarks>
+/// Locks: each handshake's own lock, then (briefly, to copy our key pair onto the stack) the identity
+/// lock; never the other way round. Every message is computed on stack copies and committed to the
+/// handshake only once it has fully succeeded, so a failure changes nothing.
+/// Files: this one holds our identity; NoiseEngine.Initiation.cs, NoiseEngine.Response.cs and
+/// NoiseEngine.Session.cs hold the three steps of the handshake.
+/// </remarks>
 public sealed partial class NoiseEngine
 {
-    public NoiseEngine(Crypto.IWireGuardCrypto crypto) => throw new NotImplementedException();
+    private readonly IWireGuardCrypto _crypto;
+    private readonly Lock _identityLock = new();
+    private readonly byte[] _privateKey = GC.AllocateArray<byte>(NoiseConstants.KeySize, pinned: true);
+    private readonly byte[] _publicKey = new byte[NoiseConstants.KeySize];
+    private bool _hasPrivateKey;
 
-    /// <summary>Our static public key; all zero until a private key is set.</summary>
-    public ReadOnlySpan<byte> PublicKey => throw new NotImplementedException();
+    // Numbers each private key we are given, so handshakes know when their precomputed DH is stale.
+    private long _keyGeneration;
 
-    public bool HasPrivateKey => throw new NotImplementedException();
+    public NoiseEngine(Crypto.IWireGuardCrypto crypto)
+    {
+        ArgumentNullException.ThrowIfNull(crypto);
+        _crypto = crypto;
+    }
+
+    /// <summary>Our static public key; all zero until a private key is set. The span reads live state: copy it if a concurrent SetPrivateKey matters.</summary>
+    public ReadOnlySpan<byte> PublicKey => _publicKey;
+
+    public bool HasPrivateKey
+    {
+        get
+        {
+            lock (_identityLock)
+                return _hasPrivateKey;
+        }
+    }
 
     /// <summary>Sets our static private key (all zero clears it). Handshakes created later use it.</summary>
-    public void SetPrivateKey(ReadOnlySpan<byte> privateKey32) => throw new NotImplementedException();
+    public void SetPrivateKey(ReadOnlySpan<byte> privateKey32)
+    {
+        if (privateKey32.Length != NoiseConstants.KeySize)
+            throw new ArgumentException("A private key is 32 bytes.", nameof(privateKey32));
+        lock (_identityLock)
+        {
+            _keyGeneration++;
+            if (IsZero(privateKey32))
+            {
+                CryptographicOperations.ZeroMemory(_privateKey);
+                Array.Clear(_publicKey);
+                _hasPrivateKey = false;
+                return;
+            }
+            privateKey32.CopyTo(_privateKey);
+            _crypto.DerivePublicKey(_privateKey, _publicKey);
+            _hasPrivateKey = true;
+        }
+    }
 
     /// <summary>Copies our static private key out (for UAPI get); all zero when none.</summary>
-    public void CopyPrivateKey(Span<byte> destination32) => throw new NotImplementedException();
+    public void CopyPrivateKey(Span<byte> destination32)
+    {
+        lock (_identityLock)
+            _privateKey.CopyTo(destination32);
+    }
 
     /// <summary>A handshake for a peer with this static public key (and an optional preshared key; empty = none).</summary>
-    public Handshake CreateHandshake(ReadOnlySpan<byte> remoteStatic32, ReadOnlySpan<byte> presharedKey32) => throw new NotImplementedException();
+    public Handshake CreateHandshake(ReadOnlySpan<byte> remoteStatic32, ReadOnlySpan<byte> presharedKey32)
+    {
+        var handshake = new Handshake(remoteStatic32, presharedKey32);
+        Span<byte> identity = stackalloc byte[2 * NoiseConstants.KeySize];
+        try
+        {
+            lock (handshake.Sync)
+            {
+                var generation = SnapshotIdentity(identity[..32], identity[32..]);
+                if (generation >= 0)
+                    EnsurePrecomputed(handshake, identity[..32], generation);
+            }
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(identity);
+        }
+        return handshake;
+    }
+
+    /// <summary>Copies our key pair onto the caller's stack; returns its number, or -1 when we have no private key.</summary>
+    private long SnapshotIdentity(Span<byte> privateKey32, Span<byte> publicKey32)
+    {
+        lock (_identityLock)
+        {
+            if (!_hasPrivateKey)
+                return -1;
+            _privateKey.CopyTo(privateKey32);
+            _publicKey.CopyTo(publicKey32);
+            return _keyGeneration;
+        }
+    }
 
     /// <summary>
-    /// Writes a 148-byte initiation (mac1/mac2 left zero) into <paramref name="message"/>.
-    /// <paramref name="timestamp12"/> is the TAI64N of now. Returns false when there is no private key
-    /// or the static-static DH is zero.
+    /// Recomputes DH(our static, their static) when our key changed since it was last computed. False when
+    /// it is all zero (their key is a low-order point) or the handshake was destroyed. Caller holds the lock.
     /// </summary>
-    public bool CreateInitiation(Handshake handshake, uint localIndex, ReadOnlySpan<byte> timestamp12, Span<byte> message) => throw new NotImplementedException();
+    private bool EnsurePrecomputed(Handshake handshake, ReadOnlySpan<byte> privateKey32, long generation)
+    {
+        if (handshake.PrecomputedGeneration == Handshake.Destroyed)
+            return false;
+        if (handshake.PrecomputedGeneration != generation)
+        {
+            // SharedSecret zeroes its output itself when the result is all zero.
+            _crypto.SharedSecret(privateKey32, handshake.RemoteStatic, handshake.PrecomputedStaticStatic);
+            handshake.PrecomputedGeneration = generation;
+        }
+        return !IsZero(handshake.PrecomputedStaticStatic);
+    }
 
-    /// <summary>
-    /// Responder: authenticates a 148-byte initiation (MAC1 already checked by the caller) and returns the
-    /// peer's handshake, now InitiationConsumed, or null: unknown static key, decryption failure, a
-    /// timestamp not strictly greater than the last accepted one, or a second initiation from the same
-    /// peer less than 20 ms after the previous accepted one (<paramref name="now"/> is monotonic time).
-    /// On null nothing changes.
-    /// </summary>
-    public Handshake? ConsumeInitiation(ReadOnlySpan<byte> message, StaticKeyLookup lookup, TimeSpan now) => throw new NotImplementedException();
-
-    /// <summary>Writes a 92-byte response (mac1/mac2 left zero) to a consumed initiation. False when the state is wrong.</summary>
-    public bool CreateResponse(Handshake handshake, uint localIndex, Span<byte> message) => throw new NotImplementedException();
-
-    /// <summary>Initiator: authenticates a 92-byte response addressed to one of our indices; returns the handshake, now ResponseConsumed, or null.</summary>
-    public Handshake? ConsumeResponse(ReadOnlySpan<byte> message, LocalIndexLookup lookup) => throw new NotImplementedException();
-
-    /// <summary>
-    /// Derives the transport keys from a handshake in state ResponseCreated (responder) or ResponseConsumed
-    /// (initiator), then clears the handshake (keeping its timestamp and flood-check state). False in any other state.
-    /// </summary>
-    public bool BeginSession(Handshake handshake, Span<byte> sendKey32, Span<byte> receiveKey32, out SessionIndices indices) => throw new NotImplementedException();
+    /// <summary>Constant-time all-zero test (the inputs may be secret).</summary>
+    private static bool IsZero(ReadOnlySpan<byte> bytes)
+    {
+        var accumulator = 0;
+        foreach (var b in bytes)
+            accumulator |= b;
+        return accumulator == 0;
+    }
 }
-
-/// <summary>The indices of a new session: ours (receiver index on incoming packets) and theirs (what we put on outgoing ones).</summary>
-public readonly record struct SessionIndices(uint LocalIndex, uint RemoteIndex, bool IsInitiator);
