@@ -86,6 +86,13 @@ public sealed class TunnelInteropTests
         await Task.Delay(TimeSpan.FromSeconds(1));
         Assert.False(sending.IsCompleted, "the transfer must still be running when the client moves");
         await MoveClientAsync(lab.Client, newAddress);
+        if (initiator == WireGuardGo)
+        {
+            // Debian's wireguard-go keeps sending from the cached (now deleted) source address until a
+            // handshake retransmission clears it, ~25 s later; setting the endpoint again clears it at once.
+            // What is under test is the responder following the client, which this does not help.
+            await lab.Initiator.SetAsync("peer", lab.ResponderKeys.PublicKey, "endpoint", $"{lab.Gateway.Address}:{TunnelLab.ListenPort}");
+        }
 
         var sent = await sending;
         var received = await TcpTransfer.ReceivedAsync(receiver, TimeSpan.FromSeconds(10));
