@@ -3,7 +3,7 @@ using Portcullis.WireGuard.Crypto.Native;
 namespace Portcullis.WireGuard.Crypto;
 
 /// <summary>
-/// HASH, MAC and HMAC of WireGuard over OpenSSL. Each call uses its own short-lived OpenSSL context:
+/// HASH, MAC and HMAC of WireGuard over OpenSSL. Each call uses its own short-lived OpenSSL context (for the MACs, a copy of a prepared template):
 /// that keeps calls thread-safe without locks, and freeing a context cleanses the key material OpenSSL
 /// copied into it (a cached per-thread context would keep the last chaining key alive). The cost, a
 /// few native allocations, is small beside the X25519 operations of the same handshake.
@@ -42,41 +42,26 @@ internal static unsafe class Blake2s
         if (key.IsEmpty || key.Length > MaxKeySize)
             throw new ArgumentException("A BLAKE2s key is 1 to 32 bytes.", nameof(key));
         ArgumentOutOfRangeException.ThrowIfLessThan(mac16.Length, MacSize, nameof(mac16));
-
-        nuint size = MacSize;
-        var parameters = stackalloc OsslParam[2];
-        fixed (byte* sizeName = "size\0"u8)
-        {
-            parameters[0] = OsslParam.SizeT(sizeName, &size);
-            parameters[1] = default;
-            Compute(OpenSslAlgorithms.Blake2sMac, parameters, key, data, mac16[..MacSize]);
-        }
+        Compute(MacTemplates.Blake2sMac16, key, data, mac16[..MacSize]);
     }
 
     /// <summary>HMAC (RFC 2104) over BLAKE2s-256, block size 64.</summary>
     public static void Hmac(ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> mac32)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(mac32.Length, HashSize, nameof(mac32));
-
-        var parameters = stackalloc OsslParam[2];
-        fixed (byte* digestName = "digest\0"u8, digest = "BLAKE2S-256\0"u8)
-        {
-            parameters[0] = OsslParam.Utf8String(digestName, digest, "BLAKE2S-256".Length);
-            parameters[1] = default;
-            Compute(OpenSslAlgorithms.Hmac, parameters, key, data, mac32[..HashSize]);
-        }
+        Compute(MacTemplates.HmacBlake2s, key, data, mac32[..HashSize]);
     }
 
-    private static void Compute(nint mac, OsslParam* parameters, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> output)
+    private static void Compute(nint template, ReadOnlySpan<byte> key, ReadOnlySpan<byte> data, Span<byte> output)
     {
         // EVP_MAC_init treats a null key as "keep the previous key"; an empty key must still be a key.
         byte empty = 0;
-        var context = OpenSslAlgorithms.CheckPointer(LibCrypto.EVP_MAC_CTX_new(mac), "EVP_MAC_CTX_new");
+        var context = OpenSslAlgorithms.CheckPointer(LibCrypto.EVP_MAC_CTX_dup(template), "EVP_MAC_CTX_dup");
         try
         {
             fixed (byte* k = key, d = data, o = output)
             {
-                OpenSslAlgorithms.Check(LibCrypto.EVP_MAC_init(context, k == null ? &empty : k, (nuint)key.Length, parameters), "EVP_MAC_init");
+                OpenSslAlgorithms.Check(LibCrypto.EVP_MAC_init(context, k == null ? &empty : k, (nuint)key.Length, null), "EVP_MAC_init");
                 OpenSslAlgorithms.Check(LibCrypto.EVP_MAC_update(context, d == null ? &empty : d, (nuint)data.Length), "EVP_MAC_update");
                 nuint written = 0;
                 OpenSslAlgorithms.Check(LibCrypto.EVP_MAC_final(context, o, &written, (nuint)output.Length), "EVP_MAC_final");

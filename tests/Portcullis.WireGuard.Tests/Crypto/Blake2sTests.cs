@@ -99,17 +99,24 @@ public sealed class Blake2sTests
     }
 
     [Fact]
-    public void Hash_ManyThreads_AgreeWithSingleThread()
+    public void HashMacHmac_ManyThreads_AgreeWithSingleThread()
     {
-        var expected = new byte[32];
-        _crypto.Hash(Sequence(148), default, expected);
+        // The MACs share prepared OpenSSL templates across threads; every copy must come out the same.
+        var data = Sequence(148);
+        var key = Sequence(32);
+        var expected = new byte[32 + 16 + 32];
+        _crypto.Hash(data, default, expected.AsSpan(0, 32));
+        _crypto.Mac(key, data, expected.AsSpan(32, 16));
+        _crypto.Hmac(key, data, expected.AsSpan(48, 32));
         var failures = 0;
 
         Parallel.For(0, 2000, _ =>
         {
-            Span<byte> hash = stackalloc byte[32];
-            _crypto.Hash(Sequence(148), default, hash);
-            if (!hash.SequenceEqual(expected))
+            Span<byte> actual = stackalloc byte[32 + 16 + 32];
+            _crypto.Hash(data, default, actual[..32]);
+            _crypto.Mac(key, data, actual.Slice(32, 16));
+            _crypto.Hmac(key, data, actual.Slice(48, 32));
+            if (!actual.SequenceEqual(expected))
                 Interlocked.Increment(ref failures);
         });
 

@@ -55,6 +55,12 @@ internal static unsafe partial class LibCrypto
     internal static partial void EVP_MAC_CTX_free(nint context);
 
     [LibraryImport(Library)]
+    internal static partial nint EVP_MAC_CTX_dup(nint source);
+
+    [LibraryImport(Library)]
+    internal static partial int EVP_MAC_CTX_set_params(nint context, OsslParam* parameters);
+
+    [LibraryImport(Library)]
     internal static partial int EVP_MAC_init(nint context, byte* key, nuint keyLength, OsslParam* parameters);
 
     [LibraryImport(Library)]
