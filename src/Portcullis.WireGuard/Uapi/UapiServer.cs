@@ -13,7 +13,7 @@ namespace Portcullis.WireGuard.Uapi;
 /// </summary>
 public sealed class UapiServer : IDisposable
 {
-    private const int ListenBacklog = 16;
+    private const int ListenBacklog = 128; // a full Unix-socket backlog fails connect() with EAGAIN at once
     private const int MaxSocketPathBytes = 107; // sun_path is 108 bytes, NUL included
 
     private static readonly System.Buffers.SearchValues<char> BadNameChars = System.Buffers.SearchValues.Create("/: \t\n\r\0");
