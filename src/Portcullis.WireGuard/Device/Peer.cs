@@ -1,0 +1,125 @@
+using Portcullis.Core.Io;
+using Portcullis.WireGuard.Cookies;
+using Portcullis.WireGuard.Noise;
+
+namespace Portcullis.WireGuard.Device;
+
+/// <summary>
+/// One peer: its identity, where it is, its sessions and its timers. Fields are grouped by what guards them.
+/// </summary>
+public sealed partial class Peer
+{
+    internal Peer(WireGuardDevice device, byte[] publicKey, Handshake handshake, CookieGenerator cookies)
+    {
+        Device = device;
+        PublicKeyBytes = publicKey;
+        Handshake = handshake;
+        Cookies = cookies;
+        Timers = new PeerTimers(this, device.Time);
+    }
+
+    internal WireGuardDevice Device { get; }
+    internal byte[] PublicKeyBytes { get; }
+    public ReadOnlyMemory<byte> PublicKey => PublicKeyBytes;
+
+    internal Handshake Handshake { get; }
+    internal CookieGenerator Cookies { get; }
+    internal Keypairs Keypairs { get; } = new();
+    internal PeerTimers Timers { get; }
+
+    // Guarded by endpointGate: the outer address, updated by roaming on every authenticated packet.
+    private readonly Lock endpointGate = new();
+    private UdpEndpoint endpoint;
+    private bool hasEndpoint;
+
+    public UdpEndpoint? Endpoint
+    {
+        get { lock (endpointGate) return hasEndpoint ? endpoint : null; }
+    }
+
+    internal void SetEndpoint(UdpEndpoint value)
+    {
+        lock (endpointGate)
+        {
+            endpoint = value;
+            hasEndpoint = true;
+        }
+    }
+
+    internal bool TryGetEndpoint(out UdpEndpoint value)
+    {
+        lock (endpointGate)
+        {
+            value = endpoint;
+            return hasEndpoint;
+        }
+    }
+
+    // Counters: atomics, written on the packet path.
+    internal long sentBytes;
+    internal long receivedBytes;
+    internal long lastHandshakeUnixNanoseconds;
+
+    public ulong TxBytes => (ulong)Interlocked.Read(ref sentBytes);
+    public ulong RxBytes => (ulong)Interlocked.Read(ref receivedBytes);
+
+    public DateTimeOffset? LastHandshake
+    {
+        get
+        {
+            var ns = Interlocked.Read(ref lastHandshakeUnixNanoseconds);
+            return ns == 0 ? null : DateTimeOffset.UnixEpoch.AddTicks(ns / 100);
+        }
+    }
+
+    /// <summary>Seconds between keepalives sent regardless of traffic (0 = off), to hold NAT and firewall state open.</summary>
+    public ushort PersistentKeepaliveInterval { get; internal set; }
+
+    // Guarded by handshakeGate: initiation pacing and retries.
+    internal readonly Lock HandshakeGate = new();
+    internal int HandshakeAttempts;
+    internal TimeSpan LastSentHandshake = TimeSpan.MinValue;
+    internal bool SentLastMinuteHandshake;
+
+    // Guarded by stagedGate: packets that wait for a session (copied: this is the slow path).
+    private readonly Lock stagedGate = new();
+    private readonly Queue<byte[]> staged = new();
+
+    internal void Stage(ReadOnlySpan<byte> packet)
+    {
+        lock (stagedGate)
+        {
+            if (staged.Count >= DeviceLimits.StagedPacketsPerPeer)
+                staged.Dequeue();
+            staged.Enqueue(packet.ToArray());
+        }
+    }
+
+    internal int DrainStaged(List<byte[]> into)
+    {
+        lock (stagedGate)
+        {
+            var n = staged.Count;
+            while (staged.Count > 0)
+                into.Add(staged.Dequeue());
+            return n;
+        }
+    }
+
+    internal void ClearStaged()
+    {
+        lock (stagedGate)
+            staged.Clear();
+    }
+
+    // Session events: a session is live from the first handshake after none until the peer goes quiet or is removed.
+    private int sessionLive;
+
+    internal bool MarkSessionLive() => Interlocked.Exchange(ref sessionLive, 1) == 0;
+
+    internal bool MarkSessionEnded() => Interlocked.Exchange(ref sessionLive, 0) == 1;
+
+    public bool HasLiveSession => Volatile.Read(ref sessionLive) != 0;
+
+    internal volatile bool Removed;
+}

@@ -1,0 +1,213 @@
+using Microsoft.Extensions.Logging;
+using Portcullis.Core.Io;
+using Portcullis.Core.Net;
+using Portcullis.Core.RateLimiting;
+using Portcullis.WireGuard.Cookies;
+using Portcullis.WireGuard.Crypto;
+using Portcullis.WireGuard.Noise;
+
+namespace Portcullis.WireGuard.Device;
+
+/// <summary>
+/// A WireGuard interface in user space: a TUN device, a UDP bind, peers, and the pipelines between them
+/// (Send.cs, Receive.cs, Handshakes.cs). Configured through <see cref="Uapi.IUapiDevice"/> (Config.cs), so stock
+/// `wg` drives it. Threads: TUN reader, UDP receiver, crypto workers, ordered sender, ordered TUN writer,
+/// handshake worker; timers on the injected TimeProvider.
+/// </summary>
+public sealed partial class WireGuardDevice : IDisposable
+{
+    private readonly IBindFactory bindFactory;
+    private readonly long startTimestamp;
+    private readonly List<Thread> threads = [];
+    private readonly WorkQueue<PacketBatch> cryptoQueue;
+    private readonly WorkQueue<PacketBatch> sendQueue;
+    private readonly WorkQueue<PacketBatch> writeQueue;
+    private readonly WorkQueue<PacketBatch> outboundPool;
+    private readonly WorkQueue<PacketBatch> inboundPool;
+    private volatile IBind? bind;
+    private volatile bool up;
+    private int disposed;
+
+    public WireGuardDevice(ITun tun, IBindFactory bindFactory, ILogger logger, DeviceOptions? options = null,
+        TimeProvider? time = null, IWireGuardCrypto? crypto = null)
+    {
+        ArgumentNullException.ThrowIfNull(tun);
+        Tun = tun;
+        this.bindFactory = bindFactory;
+        Log = logger;
+        Options = options ?? new DeviceOptions();
+        if (Options.Workers < 1)
+            throw new ArgumentOutOfRangeException(nameof(options), "Workers must be at least 1.");
+        if (tun.Mtu > DeviceLimits.MaxMtu)
+            throw new ArgumentOutOfRangeException(nameof(tun), $"MTU {tun.Mtu} is above the largest supported, {DeviceLimits.MaxMtu}.");
+        Time = time ?? TimeProvider.System;
+        Crypto = crypto ?? new OpenSslCrypto();
+        startTimestamp = Time.GetTimestamp();
+        Noise = new NoiseEngine(Crypto);
+        CookieChecker = new CookieChecker(Crypto);
+        Indices = new IndexTable(Crypto);
+        HandshakeLimiter = new SourceRateLimiter();
+
+        cryptoQueue = new WorkQueue<PacketBatch>(DeviceLimits.BatchesPerDirection * 2);
+        sendQueue = new WorkQueue<PacketBatch>(DeviceLimits.BatchesPerDirection);
+        writeQueue = new WorkQueue<PacketBatch>(DeviceLimits.BatchesPerDirection);
+        outboundPool = new WorkQueue<PacketBatch>(DeviceLimits.BatchesPerDirection);
+        inboundPool = new WorkQueue<PacketBatch>(DeviceLimits.BatchesPerDirection);
+        for (var i = 0; i < DeviceLimits.BatchesPerDirection; i++)
+        {
+            outboundPool.Add(new PacketBatch(outbound: true));
+            inboundPool.Add(new PacketBatch(outbound: false));
+        }
+        handshakeQueue = new WorkQueue<HandshakeWork>(DeviceLimits.HandshakeQueueSize);
+        handshakePool = new WorkQueue<HandshakeWork>(DeviceLimits.HandshakeQueueSize);
+        for (var i = 0; i < DeviceLimits.HandshakeQueueSize; i++)
+            handshakePool.Add(new HandshakeWork());
+        graveyardTimer = Time.CreateTimer(static s => ((WireGuardDevice)s!).BuryRetiredKeypairs(false), this,
+            GraveyardPeriod, GraveyardPeriod);
+    }
+
+    public string Name => Tun.Name;
+    public DeviceOptions Options { get; }
+    public DeviceCounters Counters { get; } = new();
+
+    /// <summary>A peer's first authenticated handshake after none. Raised on a pipeline thread: handlers must be quick.</summary>
+    public event Action<PeerSessionEvent>? SessionEstablished;
+
+    /// <summary>A peer went quiet for <see cref="DeviceOptions.SessionTimeout"/>, its keys expired, or it was removed.</summary>
+    public event Action<PeerSessionEvent>? SessionEnded;
+
+    internal ITun Tun { get; }
+    internal ILogger Log { get; }
+    internal TimeProvider Time { get; }
+    internal IWireGuardCrypto Crypto { get; }
+    internal NoiseEngine Noise { get; }
+    internal CookieChecker CookieChecker { get; }
+    internal IndexTable Indices { get; }
+    internal AllowedIps<Peer> AllowedIps { get; } = new();
+    internal SourceRateLimiter HandshakeLimiter { get; }
+    internal bool IsUp => up;
+
+    /// <summary>Monotonic time since the device was created.</summary>
+    internal TimeSpan Now => Time.GetElapsedTime(startTimestamp);
+
+    public ushort ListenPort => bind?.Port ?? configuredPort;
+
+    /// <summary>Opens the UDP bind and starts every pipeline thread.</summary>
+    public void Up()
+    {
+        ObjectDisposedException.ThrowIf(disposed != 0, this);
+        lock (configGate)
+        {
+            if (up)
+                return;
+            up = true;
+            OpenBind(configuredPort);
+            Start(ReadFromTun, "tun-read");
+            Start(SendBatches, "send");
+            Start(WriteBatches, "tun-write");
+            Start(ProcessHandshakes, "handshake");
+            for (var i = 0; i < Options.Workers; i++)
+            {
+                var worker = i;
+                Start(() => RunCryptoWorker(worker), $"crypto-{worker}");
+            }
+        }
+        Log.Up(Name, ListenPort);
+    }
+
+    private void Start(Action body, string name)
+    {
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                body();
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // A pipeline thread must never take the process down silently; the device stops being useful, so say so.
+                Log.PipelineFailed(Name, name, e);
+            }
+        })
+        { IsBackground = true, Name = $"{Name}/{name}" };
+        lock (threads)
+            threads.Add(thread);
+        thread.Start();
+    }
+
+    /// <summary>Opens a bind on <paramref name="port"/> and starts its receiver; the previous bind is closed.</summary>
+    private void OpenBind(ushort port)
+    {
+        var fresh = bindFactory.Open(port, fwmark);
+        var old = bind;
+        bind = fresh;
+        old?.Dispose();
+        Start(() => ReceiveFromBind(fresh), $"udp-recv-{fresh.Port}");
+    }
+
+    internal void RaiseSessionEstablished(Peer peer)
+    {
+        if (!peer.MarkSessionLive())
+            return;
+        Log.SessionEstablished(Name, DeviceLog.Short(peer.PublicKeyBytes));
+        SessionEstablished?.Invoke(new PeerSessionEvent(peer.PublicKeyBytes, peer.Endpoint, null));
+    }
+
+    internal void EndSession(Peer peer, SessionEndReason reason)
+    {
+        if (!peer.MarkSessionEnded())
+            return;
+        Log.SessionEnded(Name, DeviceLog.Short(peer.PublicKeyBytes), reason);
+        SessionEnded?.Invoke(new PeerSessionEvent(peer.PublicKeyBytes, peer.Endpoint, reason));
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+            return;
+        var wasUp = up;
+        up = false;
+        graveyardTimer.Dispose();
+        lock (configGate)
+        {
+            foreach (var peer in peers.Values)
+            {
+                peer.Timers.Dispose();
+                EndSession(peer, SessionEndReason.DeviceClosed);
+            }
+        }
+        // Closing the queues and the I/O wakes every thread; each drains and exits.
+        cryptoQueue.Close();
+        sendQueue.Close();
+        writeQueue.Close();
+        outboundPool.Close();
+        inboundPool.Close();
+        handshakeQueue.Close();
+        handshakePool.Close();
+        bind?.Dispose();
+        Tun.Dispose();
+        Thread[] all;
+        lock (threads)
+            all = [.. threads];
+        foreach (var t in all)
+        {
+            if (t != Thread.CurrentThread)
+                t.Join(TimeSpan.FromSeconds(5));
+        }
+        lock (configGate)
+        {
+            var displaced = new List<Keypair>();
+            foreach (var peer in peers.Values)
+            {
+                peer.Keypairs.Clear(displaced);
+                peer.Handshake.Clear();
+            }
+            RetireKeypairs(displaced);
+        }
+        BuryRetiredKeypairs(all: true);
+        while (outboundPool.TryTake(out var batch) || inboundPool.TryTake(out batch))
+            batch.Dispose();
+        if (wasUp)
+            Log.Down(Name);
+    }
+}
