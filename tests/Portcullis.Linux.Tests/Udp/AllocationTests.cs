@@ -1,0 +1,76 @@
+using System.Net;
+using Portcullis.Core.Io;
+using Portcullis.Linux.Links;
+using Portcullis.Linux.Tests.Support;
+using Portcullis.Linux.Tun;
+using Portcullis.Linux.Udp;
+
+namespace Portcullis.Linux.Tests.Udp;
+
+/// <summary>The packet paths promise not to allocate; measured on the calling thread after a warm-up.</summary>
+public sealed class AllocationTests
+{
+    [Fact]
+    public void SendAndReceive_SteadyState_AllocateNothing()
+    {
+        using var ns = new TestNamespace();
+        var factory = new LinuxBindFactory();
+        using var a = ns.Run(() => factory.Open(0, 0));
+        using var b = ns.Run(() => factory.Open(0, 0));
+        var destination = UdpEndpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, b.Port));
+        var outgoing = Enumerable.Range(0, 16).Select(i => new ArraySegment<byte>(GC.AllocateArray<byte>(100 + i, pinned: true))).ToArray();
+        var buffers = Enumerable.Range(0, 16).Select(_ => new ArraySegment<byte>(GC.AllocateArray<byte>(2048, pinned: true))).ToArray();
+        var areas = new ArraySegment<byte>[16];
+        var sources = new UdpEndpoint[16];
+
+        void RoundTrip()
+        {
+            a.Send(outgoing, destination);
+            var pending = outgoing.Length;
+            while (pending > 0)
+            {
+                buffers.CopyTo(areas, 0);
+                pending -= b.Receive(areas.AsSpan(0, pending), sources);
+            }
+        }
+
+        RoundTrip();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 50; i++)
+            RoundTrip();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void TunWriteAndRead_SteadyState_AllocateNothing()
+    {
+        using var ns = new TestNamespace();
+        using var tun = ns.Run(() =>
+        {
+            var created = LinuxTun.Create("pctest0");
+            Link.AddAddress("pctest0", IPAddress.Parse("10.200.0.1"), 24);
+            Link.SetUp("pctest0");
+            return created;
+        });
+        var request = new[] { new ArraySegment<byte>(IcmpPackets.Echo(IPAddress.Parse("10.200.0.2"), IPAddress.Parse("10.200.0.1"), 7, 1, new byte[56])) };
+        var buffers = new[] { new ArraySegment<byte>(GC.AllocateArray<byte>(tun.Mtu, pinned: true)) };
+        var areas = new ArraySegment<byte>[1];
+
+        void RoundTrip()
+        {
+            tun.Write(request);
+            do
+            {
+                areas[0] = buffers[0];
+                tun.Read(areas);
+            }
+            while (!IcmpPackets.IsEchoReply(areas[0], 7));
+        }
+
+        RoundTrip();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 50; i++)
+            RoundTrip();
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+}
