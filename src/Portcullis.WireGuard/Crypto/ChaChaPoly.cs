@@ -39,6 +39,7 @@ internal static unsafe class ChaChaPoly
         RequireNonce(nonce12);
         if (output.Length != plaintext.Length + TagSize)
             throw new ArgumentException("The output must be the plaintext length plus the 16-byte tag.", nameof(output));
+        RequireExactOrNoOverlap(plaintext, output);
 
         fixed (byte* nonce = nonce12, input = plaintext, ad = associatedData, result = output)
         {
@@ -63,6 +64,7 @@ internal static unsafe class ChaChaPoly
         var length = ciphertextAndTag.Length - TagSize;
         if (output.Length != length)
             throw new ArgumentException("The output must be the ciphertext length minus the 16-byte tag.", nameof(output));
+        RequireExactOrNoOverlap(ciphertextAndTag, output);
 
         bool authentic;
         fixed (byte* nonce = nonce12, input = ciphertextAndTag, ad = associatedData, result = output)
@@ -120,5 +122,11 @@ internal static unsafe class ChaChaPoly
     {
         if (nonce12.Length != AeadNonce.Size)
             throw new ArgumentException("A ChaCha20-Poly1305 nonce is 12 bytes.", nameof(nonce12));
+    }
+
+    private static void RequireExactOrNoOverlap(ReadOnlySpan<byte> input, ReadOnlySpan<byte> output)
+    {
+        if (input.Overlaps(output, out var offset) && offset != 0)
+            throw new ArgumentException("Input and output may overlap only exactly (same start).", nameof(output));
     }
 }

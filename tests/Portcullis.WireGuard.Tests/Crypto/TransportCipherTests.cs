@@ -100,6 +100,16 @@ public sealed class TransportCipherTests
     }
 
     [Fact]
+    public void Open_PartiallyOverlappingOutput_ThrowsArgumentException()
+    {
+        using var cipher = _crypto.CreateTransportCipher(Key());
+        var buffer = new byte[16 + 32 + 16];
+        cipher.Seal(3, new byte[32], buffer.AsSpan(16));
+
+        Assert.Throws<ArgumentException>(() => cipher.Open(3, buffer.AsSpan(16), buffer.AsSpan(0, 32)));
+    }
+
+    [Fact]
     public void CreateTransportCipher_WrongKeyLength_ThrowsArgumentException() =>
         Assert.Throws<ArgumentException>(() => _crypto.CreateTransportCipher(new byte[16]));
 
