@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Portcullis.Core.Io;
 using Portcullis.Linux.Interop;
 
@@ -65,7 +65,8 @@ public sealed unsafe class LinuxTun : ITun
             Span<byte> ifreq = stackalloc byte[InterfaceName.IfReqSize];
             ifreq.Clear();
             InterfaceName.WriteTo(ifreq, name);
-            BinaryPrimitives.WriteInt16LittleEndian(ifreq[16..], IffTun | IffNoPi);
+            var flags = (short)(IffTun | IffNoPi);
+            MemoryMarshal.Write(ifreq[16..], in flags);
             fixed (byte* request = ifreq)
             {
                 if (Libc.Ioctl(fd, TunSetIff, request) < 0)
@@ -207,7 +208,7 @@ public sealed unsafe class LinuxTun : ITun
             Span<byte> ifreq = stackalloc byte[InterfaceName.IfReqSize];
             ifreq.Clear();
             InterfaceName.WriteTo(ifreq, name);
-            BinaryPrimitives.WriteInt32LittleEndian(ifreq[16..], mtu);
+            MemoryMarshal.Write(ifreq[16..], in mtu);
             fixed (byte* request = ifreq)
             {
                 if (Libc.Ioctl(socket, SiocSIfMtu, request) < 0)

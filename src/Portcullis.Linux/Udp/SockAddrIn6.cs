@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Portcullis.Core.Io;
 
 namespace Portcullis.Linux.Udp;
@@ -16,7 +17,8 @@ internal static class SockAddrIn6
     public static void Write(Span<byte> destination, UdpEndpoint endpoint)
     {
         destination[..Size].Clear();
-        BinaryPrimitives.WriteUInt16LittleEndian(destination, AfInet6);
+        var family = AfInet6;
+        MemoryMarshal.Write(destination, in family);
         BinaryPrimitives.WriteUInt16BigEndian(destination[2..], endpoint.Port);
         BinaryPrimitives.WriteUInt128BigEndian(destination[8..], endpoint.Address);
     }
@@ -24,7 +26,7 @@ internal static class SockAddrIn6
     /// <summary>Decodes a sockaddr_in6 (or a sockaddr_in); false for any other family.</summary>
     public static bool TryRead(ReadOnlySpan<byte> source, out UdpEndpoint endpoint)
     {
-        var family = BinaryPrimitives.ReadUInt16LittleEndian(source);
+        var family = MemoryMarshal.Read<ushort>(source);
         var port = BinaryPrimitives.ReadUInt16BigEndian(source[2..]);
         switch (family)
         {
