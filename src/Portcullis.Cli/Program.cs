@@ -1,6 +1,14 @@
+using System.CommandLine;
+using Portcullis.Cli.Tunnel;
+
 namespace Portcullis.Cli;
 
 internal static class Program
 {
-    private static int Main(string[] args) => args.Length == 0 ? 0 : 2;
+    private static int Main(string[] args)
+    {
+        var root = new RootCommand("Portcullis: a WireGuard VPN gateway and client with port forwarding done right.");
+        root.Subcommands.Add(TunnelCommand.Create());
+        return root.Parse(args).Invoke();
+    }
 }
