@@ -22,7 +22,7 @@ public sealed class AllowedIpsConcurrencyTests
         using var stop = new CancellationTokenSource();
         var failures = 0;
         long lookups = 0;
-        var readers = Enumerable.Range(0, 4).Select(seed => Task.Run(() =>
+        var readers = Enumerable.Range(0, 2).Select(seed => Task.Run(() =>
         {
             var random = new Random(seed);
             var v4 = new byte[4];
@@ -36,7 +36,9 @@ public sealed class AllowedIpsConcurrencyTests
                 var found6 = table.Lookup(v6);
                 if ((found4 != stable && found4 != churn) || (found6 != stable && found6 != churn))
                     Interlocked.Increment(ref failures);
-                Interlocked.Increment(ref lookups);
+                // Yield now and then so a busy machine still schedules the writer.
+                if ((Interlocked.Increment(ref lookups) & 0xFF) == 0)
+                    Thread.Yield();
             }
         })).ToArray();
 
@@ -46,7 +48,7 @@ public sealed class AllowedIpsConcurrencyTests
             SpinWait.SpinUntil(() => Interlocked.Read(ref lookups) >= 1000, TimeSpan.FromSeconds(10));
             var lookupsBefore = Interlocked.Read(ref lookups);
             var random = new Random(99);
-            for (var i = 0; i < 20_000; i++)
+            for (var i = 0; i < 6_000; i++)
             {
                 var v4 = new IPNetwork(new IPAddress([10, (byte)random.Next(256), (byte)random.Next(256), 0]), 24);
                 var v6Bytes = IPAddress.Parse("2001:db8::").GetAddressBytes();
@@ -62,7 +64,7 @@ public sealed class AllowedIpsConcurrencyTests
                     table.Remove(v4);
                     table.Remove(v6);
                 }
-                if (i % 5000 == 4999)
+                if (i % 2000 == 1999)
                     table.RemoveByValue(churn);
             }
             return Interlocked.Read(ref lookups) - lookupsBefore;
@@ -71,7 +73,7 @@ public sealed class AllowedIpsConcurrencyTests
         long lookupsDuringWrites;
         try
         {
-            lookupsDuringWrites = await writer.WaitAsync(TimeSpan.FromSeconds(60));
+            lookupsDuringWrites = await writer.WaitAsync(TimeSpan.FromSeconds(120));
         }
         finally
         {

@@ -218,4 +218,24 @@ public sealed class AllowedIpsTests
         Assert.Null(Lookup("::1"));
         Assert.Empty(_table.EntriesFor(_a));
     }
+
+    [Fact]
+    public void Lookup_DoesNotAllocate()
+    {
+        _table.Insert(IPNetwork.Parse("10.0.0.0/8"), _a);
+        _table.Insert(IPNetwork.Parse("10.1.0.0/16"), _b);
+        _table.Insert(IPNetwork.Parse("2001:db8::/32"), _c);
+        ReadOnlySpan<byte> v4 = [10, 1, 2, 3];
+        var v6 = Bytes("2001:db8::1");
+        _table.Lookup(v4);
+        _table.Lookup(v6);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            _table.Lookup(v4);
+            _table.Lookup(v6);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }
