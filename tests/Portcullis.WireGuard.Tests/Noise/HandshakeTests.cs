@@ -296,4 +296,40 @@ public sealed class HandshakeTests
         Assert.Equal(new byte[32], pair.InitiatorHandshake.PrecomputedStaticStatic);
         Assert.False(pair.Initiator.CreateInitiation(pair.InitiatorHandshake, 1, NoisePair.Timestamp(1), new byte[148]));
     }
+
+    [Fact]
+    public void CreateInitiation_LowOrderRemoteStatic_ReturnsFalse()
+    {
+        var pair = new NoisePair();
+        // The all-zero u-coordinate is a low-order point: every DH with it is zero.
+        var handshake = pair.Initiator.CreateHandshake(new byte[32], []);
+        var message = new byte[148];
+
+        Assert.False(pair.Initiator.CreateInitiation(handshake, 1, NoisePair.Timestamp(1), message));
+        Assert.Equal(HandshakeState.Zeroed, handshake.State);
+        Assert.Equal(new byte[148], message);
+    }
+
+    [Fact]
+    public void ConsumeInitiation_ConcurrentCallers_ExactlyOneAcceptedPerTimestampAndStateConsistent()
+    {
+        var pair = new NoisePair();
+        var initiations = Enumerable.Range(1, 16).Select(i => pair.CreateInitiation(NoisePair.Timestamp(i))).ToArray();
+        var accepted = 0;
+
+        // Every thread offers every initiation, 1 s apart in monotonic time, so only replay decides.
+        Parallel.For(0, 8, _ =>
+        {
+            for (var i = 0; i < initiations.Length; i++)
+            {
+                if (pair.Responder.ConsumeInitiation(initiations[i], pair.LookupStatic, Start + TimeSpan.FromSeconds(i)) is not null)
+                    Interlocked.Increment(ref accepted);
+            }
+        });
+
+        Assert.InRange(accepted, 1, initiations.Length);
+        Assert.Equal(NoisePair.Timestamp(initiations.Length), pair.ResponderHandshake.LastTimestamp);
+        Assert.Equal(HandshakeState.InitiationConsumed, pair.ResponderHandshake.State);
+        Assert.True(pair.Responder.CreateResponse(pair.ResponderHandshake, NoisePair.ResponderIndex, new byte[92]));
+    }
 }
