@@ -131,11 +131,14 @@ internal sealed class UapiConnection(Socket socket, UapiServer.DeviceGate device
         return false;
     }
 
+    /// <summary>Bounded by the idle timeout too: a client that stops reading its reply must not pin the connection.</summary>
     private async Task SendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         while (!data.IsEmpty)
         {
-            var sent = await socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            idle.CancelAfter(options.IdleTimeout); // re-armed on every bit of progress
+            var sent = await socket.SendAsync(data, SocketFlags.None, idle.Token).ConfigureAwait(false);
             data = data[sent..];
         }
     }

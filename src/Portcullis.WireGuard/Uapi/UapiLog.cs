@@ -33,6 +33,9 @@ internal static partial class UapiLog
     [LoggerMessage(308, LogLevel.Warning, "UAPI accept failed")]
     public static partial void AcceptFailed(this ILogger logger, Exception exception);
 
+    [LoggerMessage(310, LogLevel.Error, "UAPI connection failed with {ExceptionType}")]
+    public static partial void ConnectionFailed(this ILogger logger, string exceptionType);
+
     [LoggerMessage(309, LogLevel.Debug, "UAPI applied a set with {PeerCount} peer blocks")]
     public static partial void Applied(this ILogger logger, int peerCount);
 }

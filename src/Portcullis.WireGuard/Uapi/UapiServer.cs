@@ -184,6 +184,11 @@ public sealed class UapiServer : IDisposable
         {
             await connection.RunAsync(stopping).ConfigureAwait(false);
         }
+        catch (Exception e)
+        {
+            // A bug, not a client: log it (type only) rather than leave an unobserved task exception.
+            _logger.ConnectionFailed(e.GetType().Name);
+        }
         finally
         {
             _connections.TryRemove(connection, out _);

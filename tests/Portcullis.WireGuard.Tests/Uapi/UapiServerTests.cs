@@ -317,6 +317,27 @@ public sealed class UapiServerTests
     }
 
     [Fact]
+    public async Task ClientThatNeverReadsAHugeReply_IsDropped_FreeingItsSlot()
+    {
+        var device = new InMemoryUapiDevice();
+        var prefixes = Enumerable.Range(0, 64).Select(i => System.Net.IPNetwork.Parse($"10.{i}.0.0/16")).ToArray();
+        for (var i = 0; i < 2000; i++)
+        {
+            var key = new byte[32];
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(key, i + 1);
+            device.AddPeer(new UapiPeerState(key, null, null, null, 0, 0, 0, prefixes));
+        }
+        using var harness = new UapiServerHarness(
+            new UapiServerOptions { MaxConnections = 1, IdleTimeout = TimeSpan.FromMilliseconds(500) }, device);
+
+        using var stuck = await harness.ConnectAsync();
+        await stuck.SendAsync("get=1\n\n"); // a few MB of reply, never read
+
+        await Task.Delay(1500);
+        await AssertStillServesAsync(harness);
+    }
+
+    [Fact]
     public async Task ConnectionLimit_ExtraConnectionIsClosed_ThenServesAgain()
     {
         using var harness = new UapiServerHarness(new UapiServerOptions { MaxConnections = 2 });

@@ -85,17 +85,23 @@ internal sealed class RawUapiClient : IDisposable
     public async Task<string?> ReadReplyAsync()
     {
         using var timeout = new CancellationTokenSource(Timeout);
-        var buffer = new byte[4096];
+        var buffer = new byte[65536];
+        var scanned = 0;
         while (true)
         {
-            var text = _pending.ToString();
-            var errnoLine = text.StartsWith("errno=", StringComparison.Ordinal) ? 0 : text.IndexOf("\nerrno=", StringComparison.Ordinal);
-            var end = errnoLine < 0 ? -1 : text.IndexOf("\n\n", errnoLine + 1, StringComparison.Ordinal);
+            // Look only at what arrived since the last pass (plus the start of a line cut in two), so
+            // multi-megabyte replies stay linear.
+            var from = Math.Max(0, scanned - 64);
+            var tail = _pending.ToString(from, _pending.Length - from);
+            var errnoLine = from == 0 && tail.StartsWith("errno=", StringComparison.Ordinal) ? 0 : tail.IndexOf("\nerrno=", StringComparison.Ordinal);
+            var end = errnoLine < 0 ? -1 : tail.IndexOf("\n\n", errnoLine + 1, StringComparison.Ordinal);
             if (end >= 0)
             {
-                _pending.Remove(0, end + 2);
-                return text[..(end + 2)];
+                var reply = _pending.ToString(0, from + end + 2);
+                _pending.Remove(0, from + end + 2);
+                return reply;
             }
+            scanned = _pending.Length;
             var received = await _socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token);
             if (received == 0)
                 return null;
