@@ -90,10 +90,10 @@ public sealed class AllowedIps<T>
         if (address.Length == 4)
         {
             var key = (UInt128)BinaryPrimitives.ReadUInt32BigEndian(address) << (V6Bits - V4Bits);
-            return PrefixTrie<T>.Lookup(Volatile.Read(ref _root4), key, V4Bits);
+            return PrefixTrie<T>.Lookup(Volatile.Read(ref _root4), key);
         }
         if (address.Length == 16)
-            return PrefixTrie<T>.Lookup(Volatile.Read(ref _root6), BinaryPrimitives.ReadUInt128BigEndian(address), V6Bits);
+            return PrefixTrie<T>.Lookup(Volatile.Read(ref _root6), BinaryPrimitives.ReadUInt128BigEndian(address));
         return null;
     }
 

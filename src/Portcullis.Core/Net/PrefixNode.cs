@@ -12,6 +12,7 @@ internal sealed class PrefixNode<T>
     {
         Mask = MaskOf(cidr);
         Bits = bits & Mask;
+        ChildBit = cidr == 128 ? UInt128.Zero : UInt128.One << (127 - cidr);
         Cidr = cidr;
         Zero = zero;
         One = one;
@@ -25,6 +26,12 @@ internal sealed class PrefixNode<T>
     public UInt128 Mask { get; }
 
     public int Cidr { get; }
+
+    /// <summary>
+    /// The key bit that picks the child (the first bit after the prefix), precomputed so a lookup
+    /// step is an AND rather than a 128-bit shift. Zero for a /128, whose children are always null.
+    /// </summary>
+    public UInt128 ChildBit { get; }
 
     public PrefixNode<T>? Zero { get; }
 

@@ -9,16 +9,18 @@ internal static class PrefixTrie<T>
     where T : class
 {
     /// <summary>Longest-prefix match; allocation-free and safe against concurrent writers.</summary>
-    public static T? Lookup(PrefixNode<T>? node, UInt128 key, int maxBits)
+    /// <remarks>
+    /// No bound on the depth is needed: a full-length node (/32 or /128) never has children, and its
+    /// child bit reads a key bit that is always zero (IPv4) or is zero itself (IPv6), so the walk ends.
+    /// </remarks>
+    public static T? Lookup(PrefixNode<T>? node, UInt128 key)
     {
         T? found = null;
         while (node is not null && node.Matches(key))
         {
             if (node.Value is not null)
                 found = node.Value;
-            if (node.Cidr == maxBits)
-                break;
-            node = PrefixNode<T>.BitAt(key, node.Cidr) == 0 ? node.Zero : node.One;
+            node = (key & node.ChildBit) == UInt128.Zero ? node.Zero : node.One;
         }
         return found;
     }
