@@ -1,0 +1,78 @@
+using System.Net;
+using Portcullis.PortMapping;
+
+namespace Portcullis.Gateway.Kernel;
+
+/// <summary>One port forward as the kernel holds it: public address:port → tunnel address:port.</summary>
+/// <param name="Owner">Who justifies the entry (an opaque peer id, never a name or key); stored as the element comment so state can be rebuilt after a restart.</param>
+/// <param name="Timeout">Kernel-side expiry (the lease), so entries vanish even if the daemon dies; null = none (static forwards).</param>
+public sealed record ForwardingEntry(
+    IPAddress PublicAddress,
+    MappingProtocol Protocol,
+    ushort PublicPort,
+    IPAddress TunnelAddress,
+    ushort InternalPort,
+    string Owner,
+    TimeSpan? Timeout)
+{
+    /// <summary>The map key: at most one entry per (public address, protocol, public port).</summary>
+    public (IPAddress, MappingProtocol, ushort) Key => (PublicAddress, Protocol, PublicPort);
+}
+
+/// <summary>The addresses and interfaces the gateway's ruleset is built from.</summary>
+public sealed record GatewayNetwork
+{
+    /// <summary>The WireGuard interface, e.g. "pc0".</summary>
+    public required string TunnelInterface { get; init; }
+
+    /// <summary>The clients' prefix, e.g. 10.99.0.0/16 (masqueraded on the way out).</summary>
+    public required IPNetwork TunnelPrefix { get; init; }
+
+    /// <summary>The gateway's own tunnel address, e.g. 10.99.0.1 (PCP/NAT-PMP listen here).</summary>
+    public required IPAddress GatewayTunnelAddress { get; init; }
+
+    /// <summary>The interface facing the internet.</summary>
+    public required string PublicInterface { get; init; }
+
+    /// <summary>Shared public addresses; the first is the default source of masqueraded traffic.</summary>
+    public required IReadOnlyList<IPAddress> PublicAddresses { get; init; }
+
+    /// <summary>Peers may reach each other's tunnel addresses. Defaults to false: clients are isolated.</summary>
+    public bool AllowPeerToPeer { get; init; }
+}
+
+/// <summary>
+/// The one writer of kernel forwarding state (DESIGN §2): an nftables table of its own — masquerade of the tunnel
+/// prefix, a forward chain that admits new inbound connections only when a mapping DNATed them, one map holding
+/// every mapping, hairpin — and conntrack cleanup. Every method is one atomic nftables transaction: when it throws,
+/// the kernel still holds the previous state. Not thread-safe: the forwarding service calls it from one thread.
+/// </summary>
+public interface IForwardingTable : IDisposable
+{
+    /// <summary>
+    /// Creates or replaces our table's chains and rules for <paramref name="network"/>, keeping the elements of the
+    /// mappings map that are already there (reconciliation decides about them).
+    /// </summary>
+    void Install(GatewayNetwork network);
+
+    /// <summary>The mappings the kernel holds now (with owners from the element comments).</summary>
+    IReadOnlyList<ForwardingEntry> List();
+
+    /// <summary>
+    /// In one transaction removes <paramref name="remove"/> and adds <paramref name="add"/> (an entry in both is
+    /// refreshed: its timeout restarts). After commit, deletes the conntrack entries of every removed mapping, so
+    /// established flows stop reaching the old owner. Throws <see cref="ForwardingTableException"/> with nft's
+    /// message on failure.
+    /// </summary>
+    void Update(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add);
+
+    /// <summary>Removes our table entirely (clean shutdown of a gateway that should leave no trace).</summary>
+    void Uninstall();
+}
+
+public sealed class ForwardingTableException : Exception
+{
+    public ForwardingTableException() { }
+    public ForwardingTableException(string message) : base(message) { }
+    public ForwardingTableException(string message, Exception inner) : base(message, inner) { }
+}
