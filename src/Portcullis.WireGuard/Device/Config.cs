@@ -173,7 +173,8 @@ public sealed partial class WireGuardDevice : IUapiDevice
         var index = peer.Handshake.LocalIndex;
         if (index != 0)
             Indices.Delete(index);
-        peer.Handshake.Clear();
+        // Destroy, not Clear: the preshared key and the precomputed static-static secret go too.
+        peer.Handshake.Destroy();
         peer.ClearStaged();
         Log.PeerRemoved(Name, DeviceLog.Short(peer.PublicKeyBytes));
         EndSession(peer, SessionEndReason.Removed);
