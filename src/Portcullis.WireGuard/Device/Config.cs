@@ -54,6 +54,10 @@ public sealed partial class WireGuardDevice : IUapiDevice
         ArgumentNullException.ThrowIfNull(request);
         lock (configGate)
         {
+            // Everything that can refuse the request is checked before anything changes.
+            var added = request.Peers.Count(p => !p.Remove && !p.UpdateOnly && !peers.ContainsKey(KeyOf(p.PublicKey)));
+            if ((request.ReplacePeers ? 0 : peers.Count) + added > DeviceLimits.MaxPeers)
+                throw new UapiException(-28, "too many peers"); // ENOSPC
             // The one step that can fail for reasons outside the request goes first, so failure changes nothing.
             if (request.ListenPort is { } port && port != ListenPort)
             {
@@ -123,8 +127,6 @@ public sealed partial class WireGuardDevice : IUapiDevice
                 return;
             if (Noise.HasPrivateKey && change.PublicKey.AsSpan().SequenceEqual(Noise.PublicKey))
                 return; // wireguard-go ignores a peer that is ourselves
-            if (peers.Count >= DeviceLimits.MaxPeers)
-                throw new UapiException(-28, "too many peers"); // ENOSPC
             peer = AddPeer(change.PublicKey);
         }
         if (change.PresharedKey is { } psk)
