@@ -1,0 +1,171 @@
+using System.Net;
+
+namespace Portcullis.Gateway.Configuration;
+
+/// <summary>
+/// The gateway's configuration file (DESIGN §6), validated: every value here is in range and consistent with the
+/// others. Built only by <see cref="GatewayConfigLoader"/>, which names the file, line and key of every error.
+/// </summary>
+public sealed record GatewayConfig
+{
+    /// <summary>The file this was read from (relative paths inside it resolve against its folder).</summary>
+    public required string SourcePath { get; init; }
+
+    public required TunnelSection Tunnel { get; init; }
+
+    public required NatSection Nat { get; init; }
+
+    public ForwardingSection Forwarding { get; init; } = new();
+
+    public StoreSection Store { get; init; } = new();
+
+    public AdminSection Admin { get; init; } = new();
+
+    public IReadOnlyList<PeerConfig> Peers { get; init; } = [];
+}
+
+/// <summary>[tunnel]: the WireGuard interface the clients connect to.</summary>
+public sealed record TunnelSection
+{
+    public required string Interface { get; init; }
+
+    /// <summary>
+    /// The interface's private key (32 bytes), from <c>private_key</c> or <c>private_key_file</c>. A secret: never
+    /// logged or printed; whoever ends the gateway's life zeroes it.
+    /// </summary>
+    public required byte[] PrivateKey { get; init; }
+
+    /// <summary>UDP port. Defaults to 51820.</summary>
+    public ushort ListenPort { get; init; } = 51820;
+
+    /// <summary>The gateway's own tunnel address, e.g. 10.99.0.1.</summary>
+    public required IPAddress Address { get; init; }
+
+    /// <summary>The clients' prefix, e.g. 10.99.0.0/16: every peer's address comes from it.</summary>
+    public required IPNetwork Prefix { get; init; }
+
+    /// <summary>
+    /// A peer's session (and with it its dynamic mappings) ends after this long without an authenticated packet.
+    /// Defaults to 180 s (REJECT_AFTER_TIME). Shorter values free ports sooner but need clients with a persistent
+    /// keepalive below it.
+    /// </summary>
+    public TimeSpan SessionTimeout { get; init; } = TimeSpan.FromSeconds(180);
+
+    /// <summary>Peers may reach each other's tunnel addresses. Defaults to false: clients are isolated.</summary>
+    public bool AllowPeerToPeer { get; init; }
+
+    // The key stays out of ToString (records print every property).
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Interface = {Interface}, ListenPort = {ListenPort}, Address = {Address}, Prefix = {Prefix}");
+        return true;
+    }
+}
+
+/// <summary>[nat]: where clients' traffic leaves and mapped traffic arrives.</summary>
+public sealed record NatSection
+{
+    public required string PublicInterface { get; init; }
+
+    /// <summary>Shared public addresses; the first is the default.</summary>
+    public required IReadOnlyList<IPAddress> PublicAddresses { get; init; }
+}
+
+/// <summary>
+/// [forwarding]: dynamic port forwarding policy. Keys left out (null here) take the forwarding service's documented
+/// defaults.
+/// </summary>
+public sealed record ForwardingSection
+{
+    /// <summary>False: every port request is refused. Defaults to true.</summary>
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>Where external ports are chosen. Defaults to 20000-59999.</summary>
+    public PortRange PortRange { get; init; } = new(20000, 59999);
+
+    /// <summary>Dynamic mappings a peer may hold at once. Defaults to 4.</summary>
+    public int MaxPerPeer { get; init; } = 4;
+
+    /// <summary>Shortest lease granted (<c>min_lifetime</c>, seconds).</summary>
+    public TimeSpan? MinLifetime { get; init; }
+
+    /// <summary>Longest lease granted (<c>max_lifetime</c>, seconds).</summary>
+    public TimeSpan? MaxLifetime { get; init; }
+
+    /// <summary>External ports never handed out (<c>blocked_ports</c>: numbers or "LOW-HIGH" strings).</summary>
+    public IReadOnlyList<PortRange>? BlockedPorts { get; init; }
+
+    /// <summary>Internal (client-side) ports never forwarded to (<c>blocked_internal_ports</c>).</summary>
+    public IReadOnlyList<PortRange>? BlockedInternalPorts { get; init; }
+
+    /// <summary>How long a released port rests before another peer may get it (<c>quarantine</c>, seconds).</summary>
+    public TimeSpan? Quarantine { get; init; }
+
+    /// <summary>How long a peer that reconnects may get its previous port back (<c>grace</c>, seconds).</summary>
+    public TimeSpan? Grace { get; init; }
+
+    /// <summary>Port requests a peer may make per minute (<c>requests_per_minute</c>).</summary>
+    public int? RequestsPerMinute { get; init; }
+}
+
+/// <summary>An inclusive range of ports, 1 ≤ Low ≤ High ≤ 65535.</summary>
+public readonly record struct PortRange(ushort Low, ushort High)
+{
+    public int Count => High - Low + 1;
+
+    public bool Contains(int port) => port >= Low && port <= High;
+
+    public override string ToString() => Low == High ? Low.ToString() : $"{Low}-{High}";
+}
+
+/// <summary>[store]: accepted now; the SQLite store of the next issue uses it. The address state file sits beside it.</summary>
+public sealed record StoreSection
+{
+    /// <summary>Defaults to /var/lib/portcullis/portcullis.db.</summary>
+    public string Path { get; init; } = "/var/lib/portcullis/portcullis.db";
+}
+
+/// <summary>[admin]: accepted now, used by the admin API issue.</summary>
+public sealed record AdminSection
+{
+    public IPEndPoint? Listen { get; init; }
+
+    public string? TokenFile { get; init; }
+}
+
+/// <summary>One [[peer]].</summary>
+public sealed record PeerConfig
+{
+    public required string Name { get; init; }
+
+    /// <summary>32 bytes.</summary>
+    public required byte[] PublicKey { get; init; }
+
+    /// <summary>The peer's tunnel address when the file pins one; otherwise the address book allocates one.</summary>
+    public IPAddress? Address { get; init; }
+
+    /// <summary>Accepted; a later issue gives peers their own public address.</summary>
+    public IPAddress? DedicatedAddress { get; init; }
+
+    /// <summary>Accepted; a later issue makes static forwards live.</summary>
+    public IReadOnlyList<StaticForward> Forwards { get; init; } = [];
+
+    /// <summary>The public key as <c>wg</c> prints it.</summary>
+    public string PublicKeyBase64 => Convert.ToBase64String(PublicKey);
+
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"Name = {Name}, PublicKey = {PublicKeyBase64}, Address = {Address}");
+        return true;
+    }
+}
+
+public enum ForwardProtocol
+{
+    Tcp,
+    Udp,
+    Both,
+}
+
+/// <summary>One [[peer.forward]]: a persistent forward, live while its peer is connected (a later issue).</summary>
+public sealed record StaticForward(ForwardProtocol Protocol, ushort ExternalPort, ushort InternalPort);

@@ -1,0 +1,193 @@
+using System.Net;
+using Tomlyn.Syntax;
+
+namespace Portcullis.Gateway.Configuration;
+
+/// <summary>
+/// Walks the document's tables in order, hands each to the reader for its section, then checks what spans
+/// sections (peer addresses inside the tunnel prefix, duplicates). Missing values become placeholders so that
+/// parsing goes on and reports everything; the caller throws if any error was recorded.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
+{
+    private const long MaxSessionTimeoutSeconds = 3600;
+
+    /// <summary>Line of an inline <c>private_key</c>, so the loader can check who may read this file.</summary>
+    public int? InlinePrivateKeyLine { get; private set; }
+
+    public GatewayConfig? Parse(DocumentSyntax document, string path)
+    {
+        foreach (var item in document.KeyValues)
+            errors.Add(TomlSection.LineOf(item), $"{TomlNames.Of(item.Key)}: unknown key (every key belongs in a [section])");
+
+        TunnelSection? tunnel = null;
+        NatSection? nat = null;
+        ForwardingSection? forwarding = null;
+        StoreSection? store = null;
+        AdminSection? admin = null;
+        var peers = new List<(PeerConfig Peer, TomlSection Section)>();
+
+        foreach (var table in document.Tables)
+        {
+            var name = TomlNames.Of(table.Name);
+            var isArray = table is TableArraySyntax;
+            var display = isArray ? $"[[{name}]]" : $"[{name}]";
+            var section = new TomlSection(display, TomlSection.LineOf(table), table.Items, errors);
+            switch (name, isArray)
+            {
+                case ("tunnel", false):
+                    tunnel = ParseTunnel(section);
+                    break;
+                case ("nat", false):
+                    nat = ParseNat(section);
+                    break;
+                case ("forwarding", false):
+                    forwarding = ForwardingSectionParser.Parse(section);
+                    break;
+                case ("store", false):
+                    store = new StoreSection { Path = section.String("path") ?? new StoreSection().Path };
+                    break;
+                case ("admin", false):
+                    admin = ParseAdmin(section);
+                    break;
+                case ("peer", true):
+                    peers.Add((PeerSectionParser.ParsePeer(section), section));
+                    break;
+                case ("peer.forward", true):
+                    if (peers.Count == 0)
+                    {
+                        errors.Add(section.Line, "[[peer.forward]] must follow the [[peer]] it belongs to");
+                        break;
+                    }
+                    var (owner, ownerSection) = peers[^1];
+                    peers[^1] = (owner with { Forwards = [.. owner.Forwards, PeerSectionParser.ParseForward(section)] }, ownerSection);
+                    break;
+                default:
+                    errors.Add(section.Line, $"{display}: unknown section");
+                    continue;
+            }
+            section.RejectUnread();
+        }
+
+        if (tunnel is null)
+            errors.Add(1, "[tunnel]: required section is missing");
+        if (nat is null)
+            errors.Add(1, "[nat]: required section is missing");
+        if (tunnel is not null)
+            PeerSectionParser.CheckAcrossPeers(peers, tunnel);
+        if (tunnel is null || nat is null)
+            return null;
+        return new GatewayConfig
+        {
+            SourcePath = path,
+            Tunnel = tunnel,
+            Nat = nat,
+            Forwarding = forwarding ?? new ForwardingSection(),
+            Store = store ?? new StoreSection(),
+            Admin = admin ?? new AdminSection(),
+            Peers = [.. peers.Select(p => p.Peer)],
+        };
+    }
+
+    private TunnelSection ParseTunnel(TomlSection section)
+    {
+        var name = section.String("interface", required: true);
+        if (name is not null && !ConfigValues.IsInterfaceName(name))
+            section.Error("interface", "expected an interface name of 1-15 characters without '/', ':' or spaces");
+
+        var privateKey = ReadPrivateKey(section);
+        var port = section.Integer("listen_port", 1, 65535);
+
+        var address = IPAddress.None;
+        var prefix = default(IPNetwork);
+        var addressText = section.String("address", required: true);
+        if (addressText is not null)
+        {
+            if (!ConfigValues.TryParseInterfaceAddress(addressText, out address, out prefix) || prefix.PrefixLength is < 8 or > 30)
+                section.Error("address", "expected the gateway's IPv4 address with its prefix length, 8 to 30, e.g. \"10.99.0.1/16\"");
+            else if (!ConfigValues.IsHostOf(prefix, address))
+                section.Error("address", "the gateway's address must not be the prefix's network or broadcast address");
+        }
+
+        var timeout = section.Integer("session_timeout", 5, MaxSessionTimeoutSeconds);
+        var peerToPeer = section.Boolean("allow_peer_to_peer");
+        return new TunnelSection
+        {
+            Interface = name ?? "",
+            PrivateKey = privateKey ?? new byte[32],
+            ListenPort = (ushort)(port ?? 51820),
+            Address = address,
+            Prefix = prefix,
+            SessionTimeout = timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromSeconds(180),
+            AllowPeerToPeer = peerToPeer ?? false,
+        };
+    }
+
+    private byte[]? ReadPrivateKey(TomlSection section)
+    {
+        var inline = section.String("private_key");
+        var file = section.String("private_key_file");
+        if (inline is not null && file is not null)
+        {
+            section.Error("private_key_file", "give either private_key or private_key_file, not both");
+            return null;
+        }
+        if (inline is null && file is null)
+        {
+            if (!section.Has("private_key") && !section.Has("private_key_file"))
+                section.Missing("private_key");
+            return null;
+        }
+        if (inline is not null)
+        {
+            InlinePrivateKeyLine = section.LineOf("private_key");
+            if (ConfigValues.TryParseKey(inline, out var key))
+                return key;
+            section.Error("private_key", "expected a base64 WireGuard key of 32 bytes (as `wg genkey` prints)");
+            return null;
+        }
+        return PrivateKeyFile.Read(section, Path.Combine(baseDirectory, file!));
+    }
+
+    private static NatSection ParseNat(TomlSection section)
+    {
+        var name = section.String("public_interface", required: true);
+        if (name is not null && !ConfigValues.IsInterfaceName(name))
+            section.Error("public_interface", "expected an interface name of 1-15 characters without '/', ':' or spaces");
+        var addresses = new List<IPAddress>();
+        var values = section.Array("public_addresses", required: true);
+        if (values is not null)
+        {
+            if (values.Count == 0)
+                section.Error("public_addresses", "expected at least one address");
+            foreach (var value in values)
+            {
+                if (value is StringValueSyntax s && ConfigValues.TryParseIpv4(s.Value ?? "", out var address))
+                {
+                    if (addresses.Contains(address))
+                        section.Error("public_addresses", $"{address} is listed twice");
+                    addresses.Add(address);
+                }
+                else
+                {
+                    section.Error("public_addresses", "expected an array of IPv4 address strings, e.g. [\"198.51.100.10\"]");
+                    break;
+                }
+            }
+        }
+        return new NatSection { PublicInterface = name ?? "", PublicAddresses = addresses };
+    }
+
+    private static AdminSection ParseAdmin(TomlSection section)
+    {
+        IPEndPoint? listen = null;
+        var listenText = section.String("listen");
+        if (listenText is not null && (!IPEndPoint.TryParse(listenText, out listen) || listen.Port == 0))
+        {
+            section.Error("listen", "expected ADDRESS:PORT, e.g. \"127.0.0.1:8351\"");
+            listen = null;
+        }
+        return new AdminSection { Listen = listen, TokenFile = section.String("token_file") };
+    }
+}
