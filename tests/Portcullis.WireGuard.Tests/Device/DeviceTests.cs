@@ -122,12 +122,19 @@ public sealed class DeviceTests
         var unknownIndex = new byte[64];
         unknownIndex[0] = MessageType.Transport;
         pair.Network.Deliver(attacker, DevicePair.EndpointB, unknownIndex);
+        var before = pair.B.Counters.Malformed;
+        var oversized = new byte[MessageType.InitiationSize + 1];
+        oversized[0] = MessageType.Initiation;
+        pair.Network.Deliver(attacker, DevicePair.EndpointB, oversized);
+        var truncatedResponse = new byte[MessageType.ResponseSize - 1];
+        truncatedResponse[0] = MessageType.Response;
+        pair.Network.Deliver(attacker, DevicePair.EndpointB, truncatedResponse);
         var badInitiation = new byte[MessageType.InitiationSize];
         badInitiation[0] = MessageType.Initiation;
         pair.Network.Deliver(attacker, DevicePair.EndpointB, badInitiation);
 
         Assert.True(DevicePair.Eventually(() => pair.B.Counters.UnknownIndex >= 1 && pair.B.Counters.BadMac >= 1));
-        Assert.True(pair.B.Counters.Malformed > 0);
+        Assert.True(DevicePair.Eventually(() => pair.B.Counters.Malformed >= before + 2));
         Assert.NotNull(pair.SendAToB("still here"));
         Assert.NotNull(pair.SendBToA("and here"));
     }
