@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Sockets;
+using Portcullis.PortMapping;
+
+namespace Portcullis.Gateway.Kernel;
+
+/// <summary>
+/// Checks everything that goes into an nft command before it is formatted, so nothing from outside can change a
+/// command's meaning: addresses must be IPv4, interface names and owners come from strict character sets.
+/// </summary>
+internal static class ForwardingValidation
+{
+    /// <summary>Longest owner id accepted (nft caps comments at 128 bytes).</summary>
+    public const int MaxOwnerLength = 64;
+
+    /// <summary>The kernel's lease timer is in milliseconds; a year is far beyond any lease we give.</summary>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(365);
+
+    /// <summary>Owners are opaque ids: letters, digits and <c>. _ : - + / = @</c>; nothing that can end a quoted nft string.</summary>
+    public static bool IsValidOwner(string? owner)
+    {
+        if (string.IsNullOrEmpty(owner) || owner.Length > MaxOwnerLength)
+            return false;
+        foreach (var c in owner)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '-' or '+' or '/' or '=' or '@'))
+                return false;
+        }
+        return true;
+    }
+
+    /// <summary>Linux interface names: 1–15 characters (IFNAMSIZ), here letters, digits and <c>. _ -</c>.</summary>
+    public static bool IsValidInterfaceName(string? name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > 15 || name is "." or "..")
+            return false;
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '-'))
+                return false;
+        }
+        return true;
+    }
+
+    public static void Check(GatewayNetwork network)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        if (!IsValidInterfaceName(network.TunnelInterface))
+            throw new ArgumentException($"tunnel interface name '{network.TunnelInterface}' is not valid", nameof(network));
+        if (!IsValidInterfaceName(network.PublicInterface))
+            throw new ArgumentException($"public interface name '{network.PublicInterface}' is not valid", nameof(network));
+        if (network.TunnelInterface == network.PublicInterface)
+            throw new ArgumentException("the tunnel and public interfaces must differ", nameof(network));
+        if (network.TunnelPrefix.BaseAddress.AddressFamily != AddressFamily.InterNetwork)
+            throw new ArgumentException("the tunnel prefix must be IPv4", nameof(network));
+        CheckIPv4(network.GatewayTunnelAddress, "gateway tunnel address");
+        if (!network.TunnelPrefix.Contains(network.GatewayTunnelAddress))
+            throw new ArgumentException("the gateway tunnel address must lie in the tunnel prefix", nameof(network));
+        if (network.PublicAddresses is null || network.PublicAddresses.Count == 0)
+            throw new ArgumentException("at least one public address is needed", nameof(network));
+        foreach (var address in network.PublicAddresses)
+            CheckIPv4(address, "public address");
+    }
+
+    public static void Check(ForwardingEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        CheckIPv4(entry.PublicAddress, "public address");
+        CheckIPv4(entry.TunnelAddress, "tunnel address");
+        if (entry.Protocol is not (MappingProtocol.Tcp or MappingProtocol.Udp))
+            throw new ArgumentException($"protocol {(byte)entry.Protocol} is neither TCP nor UDP", nameof(entry));
+        if (entry.PublicPort == 0 || entry.InternalPort == 0)
+            throw new ArgumentException("ports must not be zero", nameof(entry));
+        if (!IsValidOwner(entry.Owner))
+            throw new ArgumentException(
+                $"owner must be 1–{MaxOwnerLength} characters of letters, digits and . _ : - + / = @", nameof(entry));
+        if (entry.Timeout is { } timeout && (timeout < TimeSpan.FromMilliseconds(1) || timeout > MaxTimeout))
+            throw new ArgumentException($"timeout must lie between 1 ms and {MaxTimeout.TotalDays} days", nameof(entry));
+    }
+
+    private static void CheckIPv4(IPAddress? address, string what)
+    {
+        if (address is null || address.AddressFamily != AddressFamily.InterNetwork)
+            throw new ArgumentException($"the {what} must be an IPv4 address");
+    }
+}

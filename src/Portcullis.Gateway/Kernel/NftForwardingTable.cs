@@ -1,0 +1,152 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Portcullis.Linux.Nftables;
+
+namespace Portcullis.Gateway.Kernel;
+
+/// <summary>
+/// <see cref="IForwardingTable"/> on nftables through libnftables in-process: table <c>ip portcullis</c>, owned
+/// entirely by us (layout in <see cref="NftScript"/>).
+/// <list type="number">
+/// <item>Install: one transaction creating the table, map and lease set if absent and refilling the chains.</item>
+/// <item>Update: one transaction of element deletes and adds; after commit, conntrack entries of removed mappings
+/// (those not re-added with the same target) are deleted so established flows stop.</item>
+/// <item>List: JSON listings of the map and the lease set, joined; owners come from the lease comments.</item>
+/// </list>
+/// Namespace: the netlink socket and the conntrack tool act in the network namespace of the thread that constructed
+/// this object, whichever thread calls it later.
+/// </summary>
+public sealed class NftForwardingTable : IForwardingTable
+{
+    private readonly NftContext _nft;
+    private readonly Conntrack _conntrack;
+    private readonly ILogger _logger;
+    private bool _disposed;
+
+    public NftForwardingTable(ILogger<NftForwardingTable>? logger = null)
+    {
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _nft = new NftContext();
+        try
+        {
+            _conntrack = new Conntrack();
+        }
+        catch
+        {
+            _nft.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The table's name in family <c>ip</c>.</summary>
+    public static string TableName => NftScript.Table;
+
+    public void Install(GatewayNetwork network)
+    {
+        ForwardingValidation.Check(network);
+        Run(NftScript.Install(network), "install the forwarding table");
+        NftForwardingTableLog.Installed(_logger, network.TunnelInterface, network.PublicInterface);
+    }
+
+    public IReadOnlyList<ForwardingEntry> List()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        string map, leases;
+        try
+        {
+            map = _nft.RunJson(NftScript.ListMap());
+            leases = _nft.RunJson(NftScript.ListLeases());
+        }
+        catch (NftException e) when (e.NftError.Contains("No such file or directory", StringComparison.Ordinal))
+        {
+            return [];
+        }
+        catch (NftException e)
+        {
+            throw new ForwardingTableException($"could not list the forwarding table: {e.NftError.Trim()}", e);
+        }
+        return NftListing.Parse(map, leases);
+    }
+
+    public void Update(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add)
+    {
+        ArgumentNullException.ThrowIfNull(remove);
+        ArgumentNullException.ThrowIfNull(add);
+        CheckEntries(remove, nameof(remove));
+        CheckEntries(add, nameof(add));
+        var script = NftScript.Update(remove, add);
+        if (script.Length == 0)
+            return;
+        Run(script, "update the forwarding map");
+        NftForwardingTableLog.Updated(_logger, remove.Count, add.Count);
+        EndFlows(remove, add);
+    }
+
+    public void Uninstall()
+    {
+        Run(NftScript.Uninstall(), "remove the forwarding table");
+        NftForwardingTableLog.Uninstalled(_logger);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        _nft.Dispose();
+        _conntrack.Dispose();
+    }
+
+    private void Run(string script, string what)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        try
+        {
+            _nft.Run(script);
+        }
+        catch (NftException e)
+        {
+            throw new ForwardingTableException($"could not {what}: {e.NftError.Trim()}", e);
+        }
+    }
+
+    // A removed mapping's flows go (DESIGN §3 inv. 5) unless the same key is re-added with the same target: a refresh.
+    private void EndFlows(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add)
+    {
+        if (remove.Count == 0)
+            return;
+        var kept = new Dictionary<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort), ForwardingEntry>();
+        foreach (var entry in add)
+            kept[entry.Key] = entry;
+        foreach (var entry in remove)
+        {
+            if (kept.TryGetValue(entry.Key, out var again)
+                && again.TunnelAddress.Equals(entry.TunnelAddress)
+                && again.InternalPort == entry.InternalPort)
+            {
+                continue;
+            }
+            try
+            {
+                _conntrack.DeleteByOriginalDestination(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort);
+            }
+            catch (IOException e)
+            {
+                // The map is already committed; failing now would misreport the kernel's state. The flow ends at the
+                // latest when its conntrack entry times out.
+                NftForwardingTableLog.ConntrackFailed(_logger, e.Message);
+            }
+        }
+    }
+
+    private static void CheckEntries(IReadOnlyCollection<ForwardingEntry> entries, string name)
+    {
+        var keys = new HashSet<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort)>();
+        foreach (var entry in entries)
+        {
+            ForwardingValidation.Check(entry);
+            if (!keys.Add(entry.Key))
+                throw new ArgumentException($"{name} holds the same key twice", name);
+        }
+    }
+}

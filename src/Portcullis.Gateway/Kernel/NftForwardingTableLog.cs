@@ -1,0 +1,24 @@
+using Microsoft.Extensions.Logging;
+
+namespace Portcullis.Gateway.Kernel;
+
+/// <summary>
+/// Log events of <see cref="NftForwardingTable"/>. Privacy (DESIGN §3 inv. 8): no line names a peer, a public port or
+/// a remote address; counts only.
+/// </summary>
+internal static partial class NftForwardingTableLog
+{
+    [LoggerMessage(EventId = 3100, Level = LogLevel.Information,
+        Message = "Forwarding table installed (tunnel {TunnelInterface}, public {PublicInterface})")]
+    public static partial void Installed(ILogger logger, string tunnelInterface, string publicInterface);
+
+    [LoggerMessage(EventId = 3101, Level = LogLevel.Debug, Message = "Forwarding map updated: {Removed} removed, {Added} added")]
+    public static partial void Updated(ILogger logger, int removed, int added);
+
+    [LoggerMessage(EventId = 3102, Level = LogLevel.Information, Message = "Forwarding table removed")]
+    public static partial void Uninstalled(ILogger logger);
+
+    [LoggerMessage(EventId = 3103, Level = LogLevel.Warning,
+        Message = "Could not delete the tracked flows of a removed mapping; they end when conntrack times them out: {Error}")]
+    public static partial void ConntrackFailed(ILogger logger, string error);
+}

@@ -1,0 +1,30 @@
+namespace Portcullis.Linux.Nftables;
+
+/// <summary>An nftables command failed; <see cref="NftError"/> holds nft's own error text (which names the failing line).</summary>
+public sealed class NftException : Exception
+{
+    public NftException()
+        : this("nftables command failed", string.Empty)
+    {
+    }
+
+    public NftException(string message)
+        : this(message, string.Empty)
+    {
+    }
+
+    public NftException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        NftError = string.Empty;
+    }
+
+    public NftException(string message, string nftError)
+        : base(nftError.Length == 0 ? message : $"{message}: {nftError.TrimEnd()}")
+    {
+        NftError = nftError;
+    }
+
+    /// <summary>What libnftables wrote to its error buffer, e.g. "Error: Could not process rule: File exists …".</summary>
+    public string NftError { get; }
+}
