@@ -1,0 +1,30 @@
+using Portcullis.PortMapping.NatPmp;
+using Portcullis.PortMapping.Pcp;
+
+namespace Portcullis.PortMapping.Server;
+
+/// <summary>The policy layer's protocol-neutral answers in each protocol's result codes.</summary>
+internal static class MapStatusCodes
+{
+    public static NatPmpResultCode ToNatPmp(MapStatus status) => status switch
+    {
+        MapStatus.Success => NatPmpResultCode.Success,
+        MapStatus.NotAuthorized or MapStatus.UnknownClient => NatPmpResultCode.NotAuthorized,
+        MapStatus.QuotaExceeded or MapStatus.NoResources or MapStatus.CannotProvideExternal => NatPmpResultCode.OutOfResources,
+        _ => NatPmpResultCode.NetworkFailure,
+    };
+
+    public static PcpResultCode ToPcp(MapStatus status) => status switch
+    {
+        MapStatus.Success => PcpResultCode.Success,
+        MapStatus.NotAuthorized or MapStatus.UnknownClient => PcpResultCode.NotAuthorized,
+        MapStatus.QuotaExceeded => PcpResultCode.UserExceededQuota,
+        MapStatus.NoResources => PcpResultCode.NoResources,
+        MapStatus.CannotProvideExternal => PcpResultCode.CannotProvideExternal,
+        _ => PcpResultCode.NetworkFailure,
+    };
+
+    /// <summary>A lifetime in whole seconds, as both protocols carry it (negative → 0, beyond 32 bits → the maximum).</summary>
+    public static uint Seconds(TimeSpan lifetime) =>
+        lifetime <= TimeSpan.Zero ? 0 : lifetime.TotalSeconds >= uint.MaxValue ? uint.MaxValue : (uint)lifetime.TotalSeconds;
+}

@@ -1,0 +1,185 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Portcullis.PortMapping.NatPmp;
+using Portcullis.PortMapping.Pcp;
+
+namespace Portcullis.PortMapping.Server;
+
+/// <summary>
+/// The NAT-PMP/PCP server on the gateway's tunnel address, UDP 5351.
+///   1. StartAsync binds one UDP socket to the tunnel address (so answers leave from the address asked)
+///   2. the receive loop reads a datagram and hands it to the dispatcher (parse → validate → policy → response)
+///   3. a response, if any, goes back to the datagram's source; bad input is counted, never fatal to the loop
+/// Control plane: System.Net.Sockets and an allocation or two per request are fine here.
+/// </summary>
+public sealed class PortMappingServer : IAsyncDisposable
+{
+    private const int ReceiveBufferSize = 65536; // a whole UDP datagram, so nothing is truncated before judging it
+
+    private readonly PortMappingServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly PortMappingDispatcher _dispatcher;
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly Lock _gate = new();
+    private Socket? _socket;
+    private Task? _loop;
+    private bool _disposed;
+
+    public PortMappingServer(IPortMappingAuthority authority, PortMappingServerOptions options, ILogger<PortMappingServer>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(authority);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(options.ListenAddress);
+        ArgumentOutOfRangeException.ThrowIfNegative(options.Port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Port, IPEndPoint.MaxPort);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.AnnouncePort);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.AnnouncePort, IPEndPoint.MaxPort);
+        _options = options;
+        _logger = logger ?? (ILogger)NullLogger.Instance;
+        _dispatcher = new PortMappingDispatcher(authority, options, Counters, _logger);
+    }
+
+    public PortMappingCounters Counters { get; } = new();
+
+    /// <summary>The bound address and port (useful with <see cref="PortMappingServerOptions.Port"/> 0); null before start.</summary>
+    public IPEndPoint? LocalEndPoint => _socket?.LocalEndPoint as IPEndPoint;
+
+    /// <summary>
+    /// Binds the socket and starts the receive loop. The socket is created on the calling thread before this returns,
+    /// so a caller inside a network namespace (<c>NetworkNamespace.RunIn</c>) binds it in that namespace.
+    /// Throws <see cref="SocketException"/> when the address cannot be bound (not configured yet, port taken).
+    /// </summary>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_socket is not null)
+                throw new InvalidOperationException("The server is already started.");
+            var socket = new Socket(_options.ListenAddress.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+            try
+            {
+                socket.Bind(new IPEndPoint(_options.ListenAddress, _options.Port));
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+            _socket = socket;
+            _logger.Listening((IPEndPoint)socket.LocalEndPoint!, _options.EnablePcp);
+            _loop = Task.Run(() => ReceiveLoopAsync(socket, _stopping.Token), CancellationToken.None);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Tells each client the epoch after a restart that lost state: an unsolicited PCP ANNOUNCE response and a NAT-PMP
+    /// public-address response, unicast to port <see cref="PortMappingServerOptions.AnnouncePort"/> — the multicast
+    /// the RFCs describe does not cross a WireGuard tunnel. Returns the number of clients both datagrams reached.
+    /// </summary>
+    public int Announce(IEnumerable<IPAddress> clients)
+    {
+        ArgumentNullException.ThrowIfNull(clients);
+        var socket = _socket ?? throw new InvalidOperationException("The server is not started.");
+        Span<byte> pcp = stackalloc byte[PcpMessages.HeaderSize];
+        Span<byte> natPmp = stackalloc byte[NatPmpMessages.PublicAddressResponseSize];
+        var reached = 0;
+        foreach (var client in clients)
+        {
+            var publicAddress = _dispatcher.Authority.GetPublicAddress(client);
+            var epoch = _dispatcher.Authority.EpochSeconds;
+            var code = publicAddress.Status == MapStatus.Success && publicAddress.ExternalAddress?.AddressFamily == AddressFamily.InterNetwork
+                ? NatPmpResultCode.Success
+                : NatPmpResultCode.NetworkFailure;
+            PcpResponse.WriteAnnounce(pcp, epoch);
+            NatPmpResponse.WritePublicAddress(natPmp, code, epoch, code == NatPmpResultCode.Success ? publicAddress.ExternalAddress : null);
+            var destination = new IPEndPoint(client, _options.AnnouncePort);
+            var sentPcp = TrySend(socket, pcp, destination);
+            var sentNatPmp = TrySend(socket, natPmp, destination);
+            if (sentPcp)
+                Counters.OnAnnouncement();
+            if (sentNatPmp)
+                Counters.OnAnnouncement();
+            if (sentPcp && sentNatPmp)
+                reached++;
+        }
+        _logger.Announced(reached);
+        return reached;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Task? loop;
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+            loop = _loop;
+        }
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        _socket?.Dispose();
+        if (loop is not null)
+            await loop.ConfigureAwait(false);
+        _stopping.Dispose();
+        if (_socket is not null)
+            _logger.Stopped();
+    }
+
+    private async Task ReceiveLoopAsync(Socket socket, CancellationToken stopping)
+    {
+        var buffer = new byte[ReceiveBufferSize];
+        var response = new byte[PortMappingDispatcher.MaxResponseSize];
+        EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        while (!stopping.IsCancellationRequested)
+        {
+            SocketReceiveFromResult received;
+            try
+            {
+                received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, stopping).ConfigureAwait(false);
+            }
+            catch (Exception e) when (stopping.IsCancellationRequested || e is ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                // E.g. an ICMP error reported for an earlier send; the socket itself is still good.
+                _logger.ReceiveFailed(e.SocketErrorCode.ToString());
+                continue;
+            }
+
+            try
+            {
+                var source = (IPEndPoint)received.RemoteEndPoint;
+                var length = _dispatcher.Handle(buffer.AsSpan(0, received.ReceivedBytes), source.Address, response);
+                if (length > 0 && TrySend(socket, response.AsSpan(0, length), source))
+                    Counters.OnAnswered();
+            }
+            catch (Exception e)
+            {
+                // A bug in handling one datagram must not stop the server for everyone else.
+                _logger.LoopFailed(e.GetType().Name);
+            }
+        }
+    }
+
+    private bool TrySend(Socket socket, ReadOnlySpan<byte> datagram, IPEndPoint destination)
+    {
+        try
+        {
+            socket.SendTo(datagram, SocketFlags.None, destination);
+            return true;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            Counters.OnSendFailure();
+            _logger.SendFailed(e is SocketException s ? s.SocketErrorCode.ToString() : "socket closed");
+            return false;
+        }
+    }
+}
