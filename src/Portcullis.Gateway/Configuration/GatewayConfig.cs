@@ -1,4 +1,5 @@
 using System.Net;
+using Portcullis.Gateway.Forwarding;
 
 namespace Portcullis.Gateway.Configuration;
 
@@ -15,7 +16,8 @@ public sealed record GatewayConfig
 
     public required NatSection Nat { get; init; }
 
-    public ForwardingSection Forwarding { get; init; } = new();
+    /// <summary>[forwarding]: keys left out keep <see cref="ForwardingPolicy"/>'s documented defaults.</summary>
+    public ForwardingPolicy Forwarding { get; init; } = new();
 
     public StoreSection Store { get; init; } = new();
 
@@ -69,53 +71,6 @@ public sealed record NatSection
 
     /// <summary>Shared public addresses; the first is the default.</summary>
     public required IReadOnlyList<IPAddress> PublicAddresses { get; init; }
-}
-
-/// <summary>
-/// [forwarding]: dynamic port forwarding policy. Keys left out (null here) take the forwarding service's documented
-/// defaults.
-/// </summary>
-public sealed record ForwardingSection
-{
-    /// <summary>False: every port request is refused. Defaults to true.</summary>
-    public bool Enabled { get; init; } = true;
-
-    /// <summary>Where external ports are chosen. Defaults to 20000-59999.</summary>
-    public PortRange PortRange { get; init; } = new(20000, 59999);
-
-    /// <summary>Dynamic mappings a peer may hold at once. Defaults to 4.</summary>
-    public int MaxPerPeer { get; init; } = 4;
-
-    /// <summary>Shortest lease granted (<c>min_lifetime</c>, seconds).</summary>
-    public TimeSpan? MinLifetime { get; init; }
-
-    /// <summary>Longest lease granted (<c>max_lifetime</c>, seconds).</summary>
-    public TimeSpan? MaxLifetime { get; init; }
-
-    /// <summary>External ports never handed out (<c>blocked_ports</c>: numbers or "LOW-HIGH" strings).</summary>
-    public IReadOnlyList<PortRange>? BlockedPorts { get; init; }
-
-    /// <summary>Internal (client-side) ports never forwarded to (<c>blocked_internal_ports</c>).</summary>
-    public IReadOnlyList<PortRange>? BlockedInternalPorts { get; init; }
-
-    /// <summary>How long a released port rests before another peer may get it (<c>quarantine</c>, seconds).</summary>
-    public TimeSpan? Quarantine { get; init; }
-
-    /// <summary>How long a peer that reconnects may get its previous port back (<c>grace</c>, seconds).</summary>
-    public TimeSpan? Grace { get; init; }
-
-    /// <summary>Port requests a peer may make per minute (<c>requests_per_minute</c>).</summary>
-    public int? RequestsPerMinute { get; init; }
-}
-
-/// <summary>An inclusive range of ports, 1 ≤ Low ≤ High ≤ 65535.</summary>
-public readonly record struct PortRange(ushort Low, ushort High)
-{
-    public int Count => High - Low + 1;
-
-    public bool Contains(int port) => port >= Low && port <= High;
-
-    public override string ToString() => Low == High ? Low.ToString() : $"{Low}-{High}";
 }
 
 /// <summary>[store]: accepted now; the SQLite store of the next issue uses it. The address state file sits beside it.</summary>

@@ -23,7 +23,7 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
 
         TunnelSection? tunnel = null;
         NatSection? nat = null;
-        ForwardingSection? forwarding = null;
+        Forwarding.ForwardingPolicy? forwarding = null;
         StoreSection? store = null;
         AdminSection? admin = null;
         var peers = new List<(PeerConfig Peer, TomlSection Section)>();
@@ -83,7 +83,7 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
             SourcePath = path,
             Tunnel = tunnel,
             Nat = nat,
-            Forwarding = forwarding ?? new ForwardingSection(),
+            Forwarding = forwarding ?? new Forwarding.ForwardingPolicy(),
             Store = store ?? new StoreSection(),
             Admin = admin ?? new AdminSection(),
             Peers = [.. peers.Select(p => p.Peer)],
