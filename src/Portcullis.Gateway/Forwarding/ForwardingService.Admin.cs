@@ -1,0 +1,106 @@
+using System.Net;
+using Portcullis.Gateway.Kernel;
+using Portcullis.PortMapping;
+
+namespace Portcullis.Gateway.Forwarding;
+
+// What the admin API (a later issue) calls: the live mappings, revocation, live policy changes. Each change is
+// all or nothing: when the kernel refuses it, it throws ForwardingTableException and nothing changed.
+public sealed partial class ForwardingService
+{
+    /// <summary>The policy in force.</summary>
+    public ForwardingPolicy Policy
+    {
+        get
+        {
+            lock (_lock)
+                return _policy;
+        }
+    }
+
+    /// <summary>A snapshot of every live dynamic mapping.</summary>
+    public IReadOnlyList<ActiveMapping> Mappings
+    {
+        get
+        {
+            lock (_lock)
+            {
+                var now = Now;
+                var wallNow = _time.GetUtcNow();
+                var list = new List<ActiveMapping>(_byPort.Count);
+                foreach (var mapping in _byPort.Values)
+                {
+                    list.Add(new ActiveMapping(mapping.Owner.PeerId, mapping.Owner.TunnelAddress, mapping.Protocol,
+                        mapping.InternalPort, mapping.PublicAddress, mapping.PublicPort, mapping.Lifetime,
+                        wallNow + (mapping.ExpiresAt - now), mapping.Nonce is not null));
+                }
+                return list;
+            }
+        }
+    }
+
+    /// <summary>Removes the mapping on this public address, protocol and port; false if there is none.</summary>
+    public bool Revoke(IPAddress publicAddress, MappingProtocol protocol, ushort publicPort)
+    {
+        ArgumentNullException.ThrowIfNull(publicAddress);
+        lock (_lock)
+        {
+            ThrowIfNotRunning();
+            if (!_byPort.TryGetValue(new PortKey(Normalize(publicAddress), protocol, publicPort), out var mapping))
+                return false;
+            ReleaseLocked([mapping], ReleaseReason.Revoked);
+            return true;
+        }
+    }
+
+    /// <summary>Removes every dynamic mapping of one peer (its session stays); returns how many.</summary>
+    public int RevokePeer(string peerId)
+    {
+        ArgumentNullException.ThrowIfNull(peerId);
+        lock (_lock)
+        {
+            ThrowIfNotRunning();
+            if (!_sessionsByPeer.TryGetValue(peerId, out var session) || session.Mappings.Count == 0)
+                return 0;
+            var doomed = new List<Mapping>(session.Mappings);
+            ReleaseLocked(doomed, ReleaseReason.Revoked);
+            return doomed.Count;
+        }
+    }
+
+    /// <summary>
+    /// Puts <paramref name="policy"/> in force for every request from now on, and removes the mappings it no
+    /// longer allows: all of them when forwarding is disabled, those outside the range or on a now-blocked port
+    /// otherwise. Mappings over a lowered quota or lifetime stay until they lapse. Throws
+    /// <see cref="ArgumentException"/> for an invalid policy and <see cref="ForwardingTableException"/> when the
+    /// kernel refuses; the old policy stays in force then.
+    /// </summary>
+    public void UpdatePolicy(ForwardingPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        policy.Validate();
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var doomed = new List<Mapping>();
+            foreach (var mapping in _byPort.Values)
+            {
+                if (!policy.Enabled || !policy.PortRange.Contains(mapping.PublicPort)
+                    || policy.BlockedExternalPorts.Contains(mapping.PublicPort)
+                    || policy.BlockedInternalPorts.Contains(mapping.InternalPort))
+                    doomed.Add(mapping);
+            }
+            if (doomed.Count > 0)
+                ReleaseLocked(doomed, ReleaseReason.PolicyChanged);
+
+            var old = _policy;
+            _policy = policy;
+            if (old.RequestsPerSecond != policy.RequestsPerSecond || old.Burst != policy.Burst)
+            {
+                foreach (var session in _sessionsByPeer.Values)
+                    session.Requests = NewRequestBucket(policy);
+            }
+            ForwardingLog.PolicyUpdated(_logger, doomed.Count);
+        }
+    }
+}

@@ -1,0 +1,189 @@
+using Portcullis.Gateway.Kernel;
+using Portcullis.PortMapping;
+
+namespace Portcullis.Gateway.Forwarding;
+
+// How mappings end: lease expiry (the timer), session end, delete, revocation, a policy change. Every release
+// quarantines the port against other peers; an expiry or a session end also remembers it for the peer's
+// reconnect. Releases a caller asked for are all or nothing; expiry and session end must happen, so when the
+// kernel refuses them the state lets go anyway and the elements wait in a pending set (their ports still
+// reserved) that the timer retries until they are removed or their kernel timeout has removed them.
+public sealed partial class ForwardingService
+{
+    internal static readonly TimeSpan RemovalRetryInterval = TimeSpan.FromSeconds(5);
+
+    // Never arm the timer for less than this: a zero due time fires inside Change on some TimeProviders, which
+    // would re-enter the service in the middle of an update.
+    private static readonly TimeSpan MinimumTimerDelay = TimeSpan.FromMilliseconds(1);
+
+    private readonly PriorityQueue<Mapping, TimeSpan> _expiries = new();
+    private readonly Dictionary<PortKey, PendingRemoval> _pendingRemovals = [];
+    private readonly ExpiringMemory<(MappingProtocol Protocol, ushort Port), string> _quarantine = new();
+    private readonly ExpiringMemory<LeaseKey, PortKey> _remembered = new();
+    private TimeSpan _timerDue = TimeSpan.MaxValue;
+    private TimeSpan _nextRemovalRetry;
+
+    private enum ReleaseReason
+    {
+        Deleted,
+        Expired,
+        SessionEnded,
+        Revoked,
+        PolicyChanged,
+    }
+
+    private readonly record struct PendingRemoval(ForwardingEntry Entry, TimeSpan KernelExpiresAt);
+
+    /// <summary>All or nothing; throws <see cref="ForwardingTableException"/> with the state unchanged.</summary>
+    private void ReleaseLocked(List<Mapping> mappings, ReleaseReason reason)
+    {
+        _table.Update(EntriesOf(mappings), []);
+        CommitReleaseLocked(mappings, reason);
+    }
+
+    /// <summary>All or nothing; false (reported, state unchanged) when the kernel refused.</summary>
+    private bool TryReleaseLocked(List<Mapping> mappings, ReleaseReason reason, string operation)
+    {
+        if (!TryUpdateTable(EntriesOf(mappings), [], operation))
+            return false;
+        CommitReleaseLocked(mappings, reason);
+        return true;
+    }
+
+    private void ReleaseBestEffortLocked(List<Mapping> mappings, ReleaseReason reason)
+    {
+        try
+        {
+            _table.Update(EntriesOf(mappings), []);
+        }
+        catch (ForwardingTableException e)
+        {
+            ReportTableFailure("removing", e);
+            foreach (var mapping in mappings)
+                _pendingRemovals[mapping.PortKey] = new PendingRemoval(mapping.Entry, mapping.KernelExpiresAt);
+            ForwardingLog.RemovalDeferred(_logger, mappings.Count);
+            _nextRemovalRetry = Now + RemovalRetryInterval;
+            ArmTimerLocked(_nextRemovalRetry);
+        }
+        CommitReleaseLocked(mappings, reason);
+    }
+
+    private void CommitReleaseLocked(List<Mapping> mappings, ReleaseReason reason)
+    {
+        var policy = _policy;
+        var now = Now;
+        var remember = reason is ReleaseReason.Expired or ReleaseReason.SessionEnded;
+        foreach (var mapping in mappings)
+        {
+            mapping.IsLive = false;
+            mapping.Owner.Mappings.Remove(mapping);
+            _byPort.Remove(mapping.PortKey);
+            if (policy.Quarantine > TimeSpan.Zero)
+                _quarantine.Set((mapping.Protocol, mapping.PublicPort), mapping.Owner.PeerId, now + policy.Quarantine);
+            if (remember && policy.ReconnectGrace > TimeSpan.Zero)
+                _remembered.Set(mapping.LeaseKey, mapping.PortKey, now + policy.ReconnectGrace);
+            if (policy.AuditLog)
+            {
+                ForwardingLog.AuditRemoved(_logger, reason.ToString(), mapping.Owner.PeerId, mapping.Protocol,
+                    mapping.PublicAddress, mapping.PublicPort, mapping.Owner.TunnelAddress, mapping.InternalPort);
+            }
+        }
+    }
+
+    private void ScheduleExpiryLocked(Mapping mapping)
+    {
+        // A refreshed lease leaves its predecessor queued; it pops at its old time and is skipped (not live).
+        _expiries.Enqueue(mapping, mapping.ExpiresAt);
+        ArmTimerLocked(mapping.ExpiresAt);
+    }
+
+    private void ArmTimerLocked(TimeSpan due)
+    {
+        if (due >= _timerDue)
+            return;
+        _timerDue = due;
+        var delay = due - Now;
+        _timer.Change(delay < MinimumTimerDelay ? MinimumTimerDelay : delay, Timeout.InfiniteTimeSpan);
+    }
+
+    private void OnTimer()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+                return;
+            _timerDue = TimeSpan.MaxValue;
+            var now = Now;
+            ExpireDueLocked(now);
+            RetryRemovalsLocked(now);
+            SweepMemoriesLocked(now);
+            if (_expiries.TryPeek(out _, out var next))
+                ArmTimerLocked(next);
+            if (_pendingRemovals.Count > 0)
+                ArmTimerLocked(_nextRemovalRetry);
+        }
+    }
+
+    private void ExpireDueLocked(TimeSpan now)
+    {
+        List<Mapping>? due = null;
+        while (_expiries.TryPeek(out var mapping, out var expiresAt) && expiresAt <= now)
+        {
+            _expiries.Dequeue();
+            if (mapping.IsLive)
+                (due ??= []).Add(mapping);
+        }
+        if (due is not null)
+            ReleaseBestEffortLocked(due, ReleaseReason.Expired);
+    }
+
+    private void RetryRemovalsLocked(TimeSpan now)
+    {
+        if (_pendingRemovals.Count == 0 || now < _nextRemovalRetry)
+            return;
+        var before = _pendingRemovals.Count;
+        // Past its kernel timeout an element has removed itself.
+        foreach (var (key, pending) in _pendingRemovals)
+        {
+            if (pending.KernelExpiresAt <= now)
+                _pendingRemovals.Remove(key);
+        }
+
+        var entries = new List<ForwardingEntry>(_pendingRemovals.Count);
+        foreach (var pending in _pendingRemovals.Values)
+            entries.Add(pending.Entry);
+        if (entries.Count > 0)
+        {
+            try
+            {
+                _table.Update(entries, []);
+                _pendingRemovals.Clear();
+            }
+            catch (ForwardingTableException)
+            {
+                // One element the kernel no longer holds fails the whole transaction: try each on its own.
+                foreach (var entry in entries)
+                {
+                    if (TryUpdateTable([entry], [], "retrying a removal"))
+                        _pendingRemovals.Remove(PortKey.Of(entry));
+                }
+            }
+        }
+        ForwardingLog.DeferredRemovalsRetried(_logger, before - _pendingRemovals.Count, _pendingRemovals.Count);
+        _nextRemovalRetry = now + RemovalRetryInterval;
+    }
+
+    private void SweepMemoriesLocked(TimeSpan now)
+    {
+        _quarantine.Sweep(now);
+        _remembered.Sweep(now);
+    }
+
+    private static ForwardingEntry[] EntriesOf(List<Mapping> mappings)
+    {
+        var entries = new ForwardingEntry[mappings.Count];
+        for (var i = 0; i < entries.Length; i++)
+            entries[i] = mappings[i].Entry;
+        return entries;
+    }
+}

@@ -1,0 +1,94 @@
+using System.Net;
+using System.Security.Cryptography;
+using Portcullis.PortMapping;
+
+namespace Portcullis.Gateway.Forwarding;
+
+// Choosing an external port (DESIGN §3.4): the gateway chooses, at random within the range; a suggestion counts
+// only where policy allows it, and a peer's own remembered port comes back to it after a reconnect.
+public sealed partial class ForwardingService
+{
+    // Random draws before walking the range: while it is under half full, 32 draws all miss with p < 2.4e-10,
+    // so only a crowded range pays for the walk.
+    private const int RandomDraws = 32;
+
+    private MapStatus ChoosePortLocked(PeerSession peer, MapRequest request, out ushort port)
+    {
+        port = 0;
+        var policy = _policy;
+        var protocol = request.Protocol;
+        var now = Now;
+
+        // Another public address can only be given by a dedicated-address policy (a later issue).
+        var wantsOtherAddress = request.SuggestedExternalAddress is { } wanted && !IsUnspecified(wanted)
+            && !Normalize(wanted).Equals(peer.PublicAddress);
+        if (wantsOtherAddress && request.PreferFailure)
+            return MapStatus.CannotProvideExternal;
+
+        ushort remembered = 0;
+        if (_remembered.TryGet(new LeaseKey(peer.PeerId, protocol, request.InternalPort), now, out var previous)
+            && previous.Address.Equals(peer.PublicAddress))
+            remembered = previous.Port;
+
+        var suggested = request.SuggestedExternalPort;
+        if (suggested != 0 && (policy.AllowSuggestedPort || suggested == remembered)
+            && IsAvailableLocked(peer, protocol, suggested, now))
+        {
+            port = suggested;
+            return MapStatus.Success;
+        }
+        if (suggested != 0 && request.PreferFailure)
+            return MapStatus.CannotProvideExternal;
+
+        if (remembered != 0 && IsAvailableLocked(peer, protocol, remembered, now))
+        {
+            port = remembered;
+            return MapStatus.Success;
+        }
+        return TryRandomPortLocked(peer, protocol, now, out port) ? MapStatus.Success : MapStatus.NoResources;
+    }
+
+    private bool TryRandomPortLocked(PeerSession peer, MappingProtocol protocol, TimeSpan now, out ushort port)
+    {
+        var range = _policy.PortRange;
+        for (var draw = 0; draw < RandomDraws; draw++)
+        {
+            port = (ushort)(range.First + NextRandom(range.Count));
+            if (IsAvailableLocked(peer, protocol, port, now))
+                return true;
+        }
+        // Crowded: walk the whole range once from a random start, so a free port is found whenever there is one.
+        var start = NextRandom(range.Count);
+        for (var i = 0; i < range.Count; i++)
+        {
+            port = (ushort)(range.First + ((start + i) % range.Count));
+            if (IsAvailableLocked(peer, protocol, port, now))
+                return true;
+        }
+        port = 0;
+        return false;
+    }
+
+    /// <summary>In range, not blocked, held on no public address (live, pending removal, static), not quarantined for another peer.</summary>
+    private bool IsAvailableLocked(PeerSession peer, MappingProtocol protocol, ushort port, TimeSpan now)
+    {
+        var policy = _policy;
+        if (!policy.PortRange.Contains(port) || policy.BlockedExternalPorts.Contains(port))
+            return false;
+        foreach (var address in _publicAddresses)
+        {
+            var key = new PortKey(address, protocol, port);
+            if (_byPort.ContainsKey(key) || _pendingRemovals.ContainsKey(key) || _static.ContainsKey(key))
+                return false;
+        }
+        return !_quarantine.TryGet((protocol, port), now, out var releasedBy)
+            || string.Equals(releasedBy, peer.PeerId, StringComparison.Ordinal);
+    }
+
+    private int NextRandom(int exclusiveMax) =>
+        _random is null ? RandomNumberGenerator.GetInt32(exclusiveMax) : _random.Next(exclusiveMax);
+
+    private static bool IsUnspecified(IPAddress address) =>
+        address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)
+        || (address.IsIPv4MappedToIPv6 && address.MapToIPv4().Equals(IPAddress.Any));
+}

@@ -1,0 +1,180 @@
+using System.Net;
+using Portcullis.Gateway.Kernel;
+using Portcullis.PortMapping;
+
+namespace Portcullis.Gateway.Forwarding;
+
+// IPortMappingAuthority: the requests the NAT-PMP and PCP front ends pass on, already parsed and validated.
+public sealed partial class ForwardingService
+{
+    public MapResult GetPublicAddress(IPAddress client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        lock (_lock)
+        {
+            var status = AdmitLocked(client, countRequest: false, out var peer);
+            return peer is null ? Refused(status) : new MapResult(MapStatus.Success, peer.PublicAddress, 0, 0, TimeSpan.Zero);
+        }
+    }
+
+    public MapResult Map(MapRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        lock (_lock)
+        {
+            var status = AdmitLocked(request.Client, countRequest: true, out var peer);
+            if (peer is null)
+                return Refused(status);
+            if (request.Lifetime <= TimeSpan.Zero)
+                return DeleteLocked(peer, request);
+
+            var policy = _policy;
+            // Port 0 would mean "every port" (PCP); a blocked internal port is a service that must not face the internet.
+            if (request.InternalPort == 0 || policy.BlockedInternalPorts.Contains(request.InternalPort))
+                return Refused(MapStatus.NotAuthorized);
+
+            var existing = peer.Find(request.Protocol, request.InternalPort);
+            if (existing is not null)
+            {
+                return existing.AnswersTo(request.Nonce)
+                    ? RefreshLocked(existing, Clamp(request.Lifetime, policy))
+                    : Refused(MapStatus.NotAuthorized);
+            }
+
+            if (peer.Mappings.Count >= policy.MaxPerPeer)
+                return Refused(MapStatus.QuotaExceeded);
+            status = ChoosePortLocked(peer, request, out var port);
+            return status == MapStatus.Success
+                ? CreateLocked(peer, request, port, Clamp(request.Lifetime, policy))
+                : Refused(status);
+        }
+    }
+
+    /// <remarks>
+    /// Deletes only mappings made without a nonce (over NAT-PMP, which is the only protocol with this request): a
+    /// PCP mapping answers only to its nonce, and a delete-all carries none.
+    /// </remarks>
+    public MapResult DeleteAll(IPAddress client, MappingProtocol protocol)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        lock (_lock)
+        {
+            var status = AdmitLocked(client, countRequest: true, out var peer);
+            if (peer is null)
+                return Refused(status);
+
+            var doomed = new List<Mapping>();
+            foreach (var mapping in peer.Mappings)
+            {
+                if (mapping.Protocol == protocol && mapping.Nonce is null)
+                    doomed.Add(mapping);
+            }
+            if (doomed.Count > 0 && !TryReleaseLocked(doomed, ReleaseReason.Deleted, "deleting"))
+                return Refused(MapStatus.NetworkFailure);
+            return new MapResult(MapStatus.Success, peer.PublicAddress, 0, 0, TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>The gates every request passes: service running and enabled, a live session, the rate limit.</summary>
+    private MapStatus AdmitLocked(IPAddress client, bool countRequest, out PeerSession? peer)
+    {
+        peer = null;
+        // Stopping: a short-lived error, so clients retry against the next instance.
+        if (_disposed || !_started)
+            return MapStatus.NetworkFailure;
+        if (!_policy.Enabled)
+            return MapStatus.NotAuthorized;
+        if (!_sessionsByAddress.TryGetValue(Normalize(client), out var session))
+            return MapStatus.UnknownClient;
+        var now = Now;
+        SweepMemoriesLocked(now);
+        if (countRequest && !session.Requests.TryTake(now))
+            return MapStatus.NoResources;
+        peer = session;
+        return MapStatus.Success;
+    }
+
+    private MapResult DeleteLocked(PeerSession peer, MapRequest request)
+    {
+        var existing = peer.Find(request.Protocol, request.InternalPort);
+        // Deleting what does not exist succeeds (RFC 6886 §3.4); the answer carries external port 0 and lifetime 0.
+        var deleted = new MapResult(MapStatus.Success, peer.PublicAddress, 0, request.InternalPort, TimeSpan.Zero);
+        if (existing is null)
+            return deleted;
+        if (!existing.AnswersTo(request.Nonce))
+            return Refused(MapStatus.NotAuthorized);
+        return TryReleaseLocked([existing], ReleaseReason.Deleted, "deleting") ? deleted : Refused(MapStatus.NetworkFailure);
+    }
+
+    private MapResult RefreshLocked(Mapping existing, TimeSpan lifetime)
+    {
+        var renewed = existing.Renewed(lifetime, Now + lifetime);
+        // Delete + add in one transaction restarts the kernel timeout (nft cannot re-add an existing key).
+        if (!TryUpdateTable([existing.Entry], [renewed.Entry], "refreshing"))
+            return Refused(MapStatus.NetworkFailure);
+
+        existing.IsLive = false;
+        var list = existing.Owner.Mappings;
+        list[list.IndexOf(existing)] = renewed;
+        _byPort[renewed.PortKey] = renewed;
+        renewed.IsLive = true;
+        ScheduleExpiryLocked(renewed);
+        return Granted(renewed);
+    }
+
+    private MapResult CreateLocked(PeerSession peer, MapRequest request, ushort port, TimeSpan lifetime)
+    {
+        var nonce = request.Nonce is { } given ? given.ToArray() : null;
+        var mapping = new Mapping(peer, request.Protocol, request.InternalPort, port, nonce, lifetime, Now + lifetime, KernelExpirySlack);
+        if (!TryUpdateTable([], [mapping.Entry], "creating"))
+            return Refused(MapStatus.NetworkFailure);
+
+        peer.Mappings.Add(mapping);
+        _byPort.Add(mapping.PortKey, mapping);
+        mapping.IsLive = true;
+        _remembered.Remove(mapping.LeaseKey);
+        ScheduleExpiryLocked(mapping);
+        if (_policy.AuditLog)
+        {
+            ForwardingLog.AuditCreated(_logger, peer.PeerId, mapping.Protocol, mapping.PublicAddress, mapping.PublicPort,
+                peer.TunnelAddress, mapping.InternalPort, (long)lifetime.TotalSeconds);
+        }
+        return Granted(mapping);
+    }
+
+    /// <summary>Runs one table transaction; false (state untouched by the caller) when the kernel refused it.</summary>
+    private bool TryUpdateTable(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add, string operation)
+    {
+        try
+        {
+            _table.Update(remove, add);
+            return true;
+        }
+        catch (ForwardingTableException e)
+        {
+            ReportTableFailure(operation, e);
+            return false;
+        }
+    }
+
+    private void ReportTableFailure(string operation, ForwardingTableException e)
+    {
+        ForwardingLog.TableFailed(_logger, operation, e.GetType().Name);
+        if (_policy.AuditLog)
+            ForwardingLog.AuditTableError(_logger, operation, e.Message);
+    }
+
+    private static TimeSpan Clamp(TimeSpan requested, ForwardingPolicy policy) =>
+        requested < policy.MinLifetime ? policy.MinLifetime
+        : requested > policy.MaxLifetime ? policy.MaxLifetime
+        : requested;
+
+    private static MapResult Granted(Mapping mapping) =>
+        new(MapStatus.Success, mapping.PublicAddress, mapping.PublicPort, mapping.InternalPort, mapping.Lifetime);
+
+    private MapResult Refused(MapStatus status)
+    {
+        ForwardingLog.Refused(_logger, status);
+        return MapResult.Failure(status);
+    }
+}

@@ -1,0 +1,255 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Portcullis.Core.RateLimiting;
+using Portcullis.Gateway.Kernel;
+using Portcullis.PortMapping;
+
+namespace Portcullis.Gateway.Forwarding;
+
+// The policy layer (DESIGN §2) between the NAT-PMP/PCP front ends and the kernel table. A MAP request:
+//  1. gates: forwarding enabled → the source address has a live session → the peer's request rate
+//  2. lifetime 0 deletes; an existing (peer, protocol, internal port) is refreshed; both need the mapping's nonce
+//  3. quota, then a port: an allowed suggestion, else the peer's remembered port, else random in the range —
+//     never blocked, never in use on any public address, never quarantined for another peer
+//  4. the kernel table is updated inside the call and state is committed only after it succeeded, so a
+//     throwing table leaves state as it was (NetworkFailure) and Success means the mapping is live
+//  5. the lease joins the expiry queue; one TimeProvider timer removes due leases in one table update
+// Session end removes a peer's mappings, and with them their flows (the table flushes conntrack).
+// One lock serializes everything, table calls included: the table is not thread-safe.
+
+/// <summary>
+/// Decides who may have which port and keeps the kernel's mappings equal to that decision. Leases are bound to
+/// WireGuard sessions (<see cref="PeerSessionStarted"/>, <see cref="PeerSessionEnded"/>); the kernel is written
+/// only through <see cref="IForwardingTable"/>. Thread-safe.
+/// </summary>
+/// <remarks>
+/// State lives in memory only and starts empty: <see cref="Start"/> reconciles the kernel to "no dynamic
+/// mappings", so <see cref="EpochSeconds"/> restarting from zero with each start tells clients the truth — their
+/// mappings are gone and must be requested again.
+/// </remarks>
+public sealed partial class ForwardingService : IPortMappingAuthority, IDisposable
+{
+    /// <summary>
+    /// The kernel holds each element this much longer than the lease, so the service's own expiry always removes
+    /// it first: a refresh racing the kernel's timeout would otherwise delete an element that is already gone and
+    /// fail. The kernel timeout is the backstop for a daemon that died, where five seconds more do no harm.
+    /// </summary>
+    internal static readonly TimeSpan KernelExpirySlack = TimeSpan.FromSeconds(5);
+
+    private readonly Lock _lock = new();
+    private readonly IForwardingTable _table;
+    private readonly IReadOnlyList<IPAddress> _publicAddresses;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Random? _random;
+    private readonly long _origin;
+    private readonly ITimer _timer;
+
+    private readonly Dictionary<string, PeerSession> _sessionsByPeer = new(StringComparer.Ordinal);
+    private readonly Dictionary<IPAddress, PeerSession> _sessionsByAddress = [];
+    private readonly Dictionary<PortKey, Mapping> _byPort = [];
+
+    // Static forwards (a later issue: persistent, live while their peer is connected) join here. Reconciliation
+    // keeps them in the kernel and allocation never hands out their ports; nothing fills it yet.
+    private readonly Dictionary<PortKey, ForwardingEntry> _static = [];
+
+    private ForwardingPolicy _policy;
+    private TimeSpan _epochStart;
+    private bool _started;
+    private bool _disposed;
+
+    /// <param name="table">The kernel backend; installed by the host before <see cref="Start"/>.</param>
+    /// <param name="publicAddresses">Shared public addresses; mappings appear on the first.</param>
+    /// <param name="random">Port choice for tests; null (production) draws from <see cref="System.Security.Cryptography.RandomNumberGenerator"/>.</param>
+    public ForwardingService(
+        IForwardingTable table,
+        IReadOnlyList<IPAddress> publicAddresses,
+        ForwardingPolicy policy,
+        TimeProvider timeProvider,
+        ILogger<ForwardingService> logger,
+        Random? random = null)
+    {
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(publicAddresses);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(logger);
+        if (publicAddresses.Count == 0)
+            throw new ArgumentException("At least one public address is needed.", nameof(publicAddresses));
+        policy.Validate();
+
+        _table = table;
+        _publicAddresses = [.. publicAddresses.Select(Normalize)];
+        _policy = policy;
+        _time = timeProvider;
+        _logger = logger;
+        _random = random;
+        _origin = timeProvider.GetTimestamp();
+        _timer = timeProvider.CreateTimer(static state => ((ForwardingService)state!).OnTimer(), this,
+            Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Seconds since <see cref="Start"/> (0 before it): the state began empty then.</summary>
+    public uint EpochSeconds
+    {
+        get
+        {
+            lock (_lock)
+                return _started ? (uint)Math.Min(uint.MaxValue, (Now - _epochStart).Ticks / TimeSpan.TicksPerSecond) : 0;
+        }
+    }
+
+    /// <summary>
+    /// Reconciles the kernel with the (empty) state: every element nobody owns now is removed, before any session
+    /// can exist, so no stale element points at a tunnel address that may be reassigned (DESIGN §3.1). Then the
+    /// epoch starts. Throws <see cref="ForwardingTableException"/> when the kernel cannot be made safe: the
+    /// gateway must not serve then.
+    /// </summary>
+    public void Start()
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_started)
+                throw new InvalidOperationException("The forwarding service is already started.");
+            ReconcileLocked();
+            _epochStart = Now;
+            _started = true;
+        }
+    }
+
+    /// <summary>
+    /// Makes the kernel hold exactly what the state justifies: removes unowned or mismatched elements, re-adds
+    /// missing ones. <see cref="Start"/> does this once; a host may repeat it (e.g. after an operator touched
+    /// the table). Throws <see cref="ForwardingTableException"/> and leaves the kernel as it was on failure.
+    /// </summary>
+    public void Reconcile()
+    {
+        lock (_lock)
+        {
+            ThrowIfNotRunning();
+            ReconcileLocked();
+        }
+    }
+
+    /// <summary>
+    /// A peer's session is live at <paramref name="tunnelAddress"/>; from now on requests from that address are
+    /// this peer's. <paramref name="peerId"/> is an opaque id from the host (e.g. "p3"), never a key or a name: it
+    /// becomes the kernel element's comment. Repeating the call is harmless. A peer seen at a new address, or an
+    /// address taken over by another peer, first loses the mappings that pointed at the old pairing.
+    /// </summary>
+    public void PeerSessionStarted(string peerId, IPAddress tunnelAddress)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(peerId);
+        ArgumentNullException.ThrowIfNull(tunnelAddress);
+        var address = Normalize(tunnelAddress);
+        lock (_lock)
+        {
+            ThrowIfNotRunning();
+            if (_sessionsByPeer.TryGetValue(peerId, out var current))
+            {
+                if (current.TunnelAddress.Equals(address))
+                    return;
+                EndSessionLocked(current);
+            }
+            if (_sessionsByAddress.TryGetValue(address, out var previousHolder))
+                EndSessionLocked(previousHolder);
+
+            var session = new PeerSession(peerId, address, PublicAddressFor(peerId), NewRequestBucket(_policy));
+            _sessionsByPeer.Add(peerId, session);
+            _sessionsByAddress.Add(address, session);
+            _logger.Counts(_sessionsByPeer.Count, _byPort.Count);
+        }
+    }
+
+    /// <summary>
+    /// The peer's session ended: its mappings are removed (their flows with them) and their ports remembered for
+    /// <see cref="ForwardingPolicy.ReconnectGrace"/>. Unknown peers are ignored.
+    /// </summary>
+    public void PeerSessionEnded(string peerId)
+    {
+        ArgumentNullException.ThrowIfNull(peerId);
+        lock (_lock)
+        {
+            if (_disposed || !_sessionsByPeer.TryGetValue(peerId, out var session))
+                return;
+            EndSessionLocked(session);
+            _logger.Counts(_sessionsByPeer.Count, _byPort.Count);
+        }
+    }
+
+    /// <summary>Stops the expiry timer. The kernel is left to the host: Uninstall, or the next start's reconciliation.</summary>
+    public void Dispose()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+                return;
+            _disposed = true;
+        }
+        _timer.Dispose();
+    }
+
+    /// <summary>Monotonic time since construction; every lease and memory is measured on it.</summary>
+    private TimeSpan Now => _time.GetElapsedTime(_origin);
+
+    private void EndSessionLocked(PeerSession session)
+    {
+        _sessionsByPeer.Remove(session.PeerId);
+        _sessionsByAddress.Remove(session.TunnelAddress);
+        if (session.Mappings.Count > 0)
+            ReleaseBestEffortLocked([.. session.Mappings], ReleaseReason.SessionEnded);
+    }
+
+    // The per-peer hook for dedicated public addresses (a later issue): today every peer shares the first.
+    private IPAddress PublicAddressFor(string peerId)
+    {
+        _ = peerId;
+        return _publicAddresses[0];
+    }
+
+    private TokenBucket NewRequestBucket(ForwardingPolicy policy) => new(policy.RequestsPerSecond, policy.Burst, Now);
+
+    private void ReconcileLocked()
+    {
+        var desired = new Dictionary<PortKey, ForwardingEntry>(_static);
+        foreach (var (key, mapping) in _byPort)
+            desired[key] = mapping.Entry;
+
+        var remove = new List<ForwardingEntry>();
+        var add = new List<ForwardingEntry>();
+        var kept = new HashSet<PortKey>();
+        foreach (var held in _table.List())
+        {
+            var key = PortKey.Of(held);
+            if (desired.TryGetValue(key, out var wanted) && SameTarget(held, wanted))
+                kept.Add(key);
+            else
+                remove.Add(held);
+        }
+        foreach (var (key, entry) in desired)
+        {
+            if (!kept.Contains(key))
+                add.Add(entry);
+        }
+        if (remove.Count > 0 || add.Count > 0)
+            _table.Update(remove, add);
+        // The kernel now holds exactly the desired set: nothing deferred is left to remove.
+        _pendingRemovals.Clear();
+        _logger.Reconciled(remove.Count, add.Count);
+    }
+
+    private static bool SameTarget(ForwardingEntry a, ForwardingEntry b) =>
+        a.TunnelAddress.Equals(b.TunnelAddress) && a.InternalPort == b.InternalPort && a.Owner == b.Owner;
+
+    private void ThrowIfNotRunning()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!_started)
+            throw new InvalidOperationException("Start the forwarding service first: the kernel is not reconciled yet.");
+    }
+
+    // Front ends may hand over IPv4 as IPv4-mapped IPv6 (a dual-stack socket); state keys are plain IPv4.
+    private static IPAddress Normalize(IPAddress address) =>
+        address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+}

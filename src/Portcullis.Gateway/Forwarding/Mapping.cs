@@ -1,0 +1,75 @@
+using System.Net;
+using Portcullis.Gateway.Kernel;
+using Portcullis.PortMapping;
+
+namespace Portcullis.Gateway.Forwarding;
+
+/// <summary>
+/// One dynamic mapping and its lease. Immutable but for <see cref="IsLive"/>: a refresh makes a new instance, so
+/// the service can build the new state, program the kernel, and only then swap (nothing to roll back), and so a
+/// stale entry in the expiry queue is recognised by <see cref="IsLive"/> being false.
+/// </summary>
+internal sealed class Mapping
+{
+    public Mapping(
+        PeerSession owner,
+        MappingProtocol protocol,
+        ushort internalPort,
+        ushort publicPort,
+        byte[]? nonce,
+        TimeSpan lifetime,
+        TimeSpan expiresAt,
+        TimeSpan kernelSlack)
+    {
+        Owner = owner;
+        Nonce = nonce;
+        Lifetime = lifetime;
+        ExpiresAt = expiresAt;
+        KernelSlack = kernelSlack;
+        Entry = new ForwardingEntry(
+            owner.PublicAddress, protocol, publicPort, owner.TunnelAddress, internalPort, owner.PeerId, lifetime + kernelSlack);
+    }
+
+    public PeerSession Owner { get; }
+
+    /// <summary>The kernel element: owner = peer id (an opaque id, never a key or a name), timeout = lease + slack.</summary>
+    public ForwardingEntry Entry { get; }
+
+    public MappingProtocol Protocol => Entry.Protocol;
+
+    public ushort InternalPort => Entry.InternalPort;
+
+    public IPAddress PublicAddress => Entry.PublicAddress;
+
+    public ushort PublicPort => Entry.PublicPort;
+
+    public PortKey PortKey => PortKey.Of(Entry);
+
+    public LeaseKey LeaseKey => new(Owner.PeerId, Protocol, InternalPort);
+
+    /// <summary>PCP's mapping nonce (a private copy), or null for a NAT-PMP mapping.</summary>
+    public byte[]? Nonce { get; }
+
+    public TimeSpan Lifetime { get; }
+
+    /// <summary>When the lease ends, on the service's monotonic clock.</summary>
+    public TimeSpan ExpiresAt { get; }
+
+    /// <summary>When the kernel drops the element by itself: a daemon that died leaves nothing past this.</summary>
+    public TimeSpan KernelExpiresAt => ExpiresAt + KernelSlack;
+
+    private TimeSpan KernelSlack { get; }
+
+    /// <summary>In the service's state now; false once refreshed into a successor or released.</summary>
+    public bool IsLive { get; set; }
+
+    public Mapping Renewed(TimeSpan lifetime, TimeSpan expiresAt) =>
+        new(Owner, Protocol, InternalPort, PublicPort, Nonce, lifetime, expiresAt, KernelSlack);
+
+    /// <summary>
+    /// A mapping made with a nonce answers only to that nonce (RFC 6887 §11.3). One made over NAT-PMP has none and
+    /// answers to its client, whose source address the tunnel has already authenticated.
+    /// </summary>
+    public bool AnswersTo(ReadOnlyMemory<byte>? nonce) =>
+        Nonce is null || (nonce is { } given && given.Span.SequenceEqual(Nonce));
+}

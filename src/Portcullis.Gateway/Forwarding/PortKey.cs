@@ -1,0 +1,14 @@
+using System.Net;
+using Portcullis.Gateway.Kernel;
+using Portcullis.PortMapping;
+
+namespace Portcullis.Gateway.Forwarding;
+
+/// <summary>The public side of a mapping, the kernel map's key: one owner per (address, protocol, port).</summary>
+internal readonly record struct PortKey(IPAddress Address, MappingProtocol Protocol, ushort Port)
+{
+    public static PortKey Of(ForwardingEntry entry) => new(entry.PublicAddress, entry.Protocol, entry.PublicPort);
+}
+
+/// <summary>The client side of a mapping: a repeated request for the same key refreshes the same mapping.</summary>
+internal readonly record struct LeaseKey(string PeerId, MappingProtocol Protocol, ushort InternalPort);
