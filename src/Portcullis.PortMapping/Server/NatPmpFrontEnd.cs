@@ -8,7 +8,9 @@ namespace Portcullis.PortMapping.Server;
 /// NAT-PMP request → policy call → response, for one datagram:
 ///   1. parse (drop, "unsupported version", "unsupported opcode", or a request)
 ///   2. opcode 0 → GetPublicAddress; opcode 1/2 → Map, or delete (lifetime 0; the suggested port is ignored, as
-///      Transmission sends the old one), or DeleteAll (internal port 0 and lifetime 0)
+///      Transmission sends the old one), or DeleteAll (internal port 0 and lifetime 0). Internal port 0 with a
+///      lifetime goes to the policy layer as it is: `natpmpc -a 0 0 tcp 60` (DESIGN §6, the VPN-provider convention)
+///      asks for "a port, forwarded to the same port on me"; whether to give one is policy, not parsing.
 ///   3. the result in NAT-PMP codes, with the epoch read after the call so a reset shows at once
 /// </summary>
 internal sealed class NatPmpFrontEnd(GuardedAuthority authority, PortMappingServerOptions options, PortMappingCounters counters, ILogger logger)
@@ -60,11 +62,6 @@ internal sealed class NatPmpFrontEnd(GuardedAuthority authority, PortMappingServ
                 : authority.Map(new MapRequest { Client = client, Protocol = protocol, InternalPort = request.InternalPort, Lifetime = TimeSpan.Zero });
             if (result.Status == MapStatus.Success && options.AuditLog)
                 logger.AuditDeleted(Via, protocol, client, request.InternalPort);
-        }
-        else if (request.InternalPort == 0)
-        {
-            // "All ports" with a lifetime is no mapping a shared gateway can give one client.
-            result = MapResult.Failure(MapStatus.NotAuthorized);
         }
         else
         {
