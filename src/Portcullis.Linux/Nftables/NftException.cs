@@ -1,6 +1,10 @@
 namespace Portcullis.Linux.Nftables;
 
-/// <summary>An nftables command failed; <see cref="NftError"/> holds nft's own error text (which names the failing line).</summary>
+/// <summary>
+/// An nftables command failed; <see cref="NftError"/> holds nft's own error text. For a multi-line buffer the source
+/// line libnftables 1.0.6 quotes under the error is not always the failing one (it can show the first line); the
+/// error itself ("File exists", "No such file or directory", "syntax error …") is reliable.
+/// </summary>
 public sealed class NftException : Exception
 {
     public NftException()

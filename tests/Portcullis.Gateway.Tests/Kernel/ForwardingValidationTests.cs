@@ -1,0 +1,87 @@
+using System.Net;
+using Portcullis.Gateway.Kernel;
+using Portcullis.Gateway.Tests.Kernel.Support;
+using Portcullis.PortMapping;
+
+namespace Portcullis.Gateway.Tests.Kernel;
+
+public sealed class ForwardingValidationTests
+{
+    [Theory]
+    [InlineData("peer-1")]
+    [InlineData("p:42")]
+    [InlineData("a.b_c+d/e=f@g")]
+    [InlineData("0123456789012345678901234567890123456789012345678901234567890123")]
+    public void IsValidOwner_StrictCharset_Accepted(string owner) => Assert.True(ForwardingValidation.IsValidOwner(owner));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("peer 1")]
+    [InlineData("peer\"; delete table ip portcullis; \"")]
+    [InlineData("back\\slash")]
+    [InlineData("semi;colon")]
+    [InlineData("new\nline")]
+    [InlineData("brace}")]
+    [InlineData("dollar$var")]
+    [InlineData("é")]
+    [InlineData("01234567890123456789012345678901234567890123456789012345678901234")]
+    public void IsValidOwner_OutsideCharsetOrTooLong_Rejected(string owner) => Assert.False(ForwardingValidation.IsValidOwner(owner));
+
+    [Theory]
+    [InlineData("pc0")]
+    [InlineData("eth0.100")]
+    [InlineData("wg_gate-1")]
+    public void IsValidInterfaceName_LinuxNames_Accepted(string name) => Assert.True(ForwardingValidation.IsValidInterfaceName(name));
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("eth0\" accept")]
+    [InlineData("a b")]
+    [InlineData("sixteen-chars-xx")]
+    [InlineData("..")]
+    public void IsValidInterfaceName_Others_Rejected(string name) => Assert.False(ForwardingValidation.IsValidInterfaceName(name));
+
+    [Fact]
+    public void CheckEntry_Valid_DoesNotThrow() =>
+        ForwardingValidation.Check(Entries.Tcp(30000, Entries.Client1, 8080, "peer-1", TimeSpan.FromHours(1)));
+
+    public static TheoryData<ForwardingEntry> InvalidEntries() =>
+    [
+        Entries.Tcp(30000, Entries.Client1, 8080, "bad owner"),
+        Entries.Tcp(0, Entries.Client1, 8080, "peer-1"),
+        Entries.Tcp(30000, Entries.Client1, 0, "peer-1"),
+        Entries.Tcp(30000, IPAddress.IPv6Loopback, 8080, "peer-1"),
+        Entries.Tcp(30000, Entries.Client1, 8080, "peer-1", TimeSpan.Zero),
+        Entries.Tcp(30000, Entries.Client1, 8080, "peer-1", TimeSpan.FromDays(400)),
+        new(IPAddress.Parse("::ffff:198.51.100.10"), MappingProtocol.Tcp, 30000, Entries.Client1, 8080, "peer-1", null),
+        new(Entries.Public, (MappingProtocol)1, 30000, Entries.Client1, 8080, "peer-1", null),
+    ];
+
+    [Theory]
+    [MemberData(nameof(InvalidEntries))]
+    public void CheckEntry_Invalid_ThrowsArgumentException(ForwardingEntry entry) =>
+        Assert.ThrowsAny<ArgumentException>(() => ForwardingValidation.Check(entry));
+
+    [Fact]
+    public void CheckNetwork_Lab_DoesNotThrow() => ForwardingValidation.Check(Entries.Network());
+
+    [Fact]
+    public void CheckNetwork_InjectedInterfaceName_Throws() =>
+        Assert.Throws<ArgumentException>(() => ForwardingValidation.Check(Entries.Network() with { PublicInterface = "eth0\" accept #" }));
+
+    [Fact]
+    public void CheckNetwork_SameInterfaceTwice_Throws() =>
+        Assert.Throws<ArgumentException>(() => ForwardingValidation.Check(Entries.Network() with { PublicInterface = "pc0" }));
+
+    [Fact]
+    public void CheckNetwork_GatewayOutsidePrefix_Throws() =>
+        Assert.Throws<ArgumentException>(() => ForwardingValidation.Check(Entries.Network() with { GatewayTunnelAddress = IPAddress.Parse("10.98.0.1") }));
+
+    [Fact]
+    public void CheckNetwork_NoPublicAddress_Throws() =>
+        Assert.Throws<ArgumentException>(() => ForwardingValidation.Check(Entries.Network() with { PublicAddresses = [] }));
+
+    [Fact]
+    public void CheckNetwork_IPv6Prefix_Throws() =>
+        Assert.Throws<ArgumentException>(() => ForwardingValidation.Check(Entries.Network() with { TunnelPrefix = IPNetwork.Parse("fd00::/64") }));
+}

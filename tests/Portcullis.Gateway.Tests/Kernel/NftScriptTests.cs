@@ -1,0 +1,79 @@
+using Portcullis.Gateway.Kernel;
+using Portcullis.Gateway.Tests.Kernel.Support;
+
+namespace Portcullis.Gateway.Tests.Kernel;
+
+/// <summary>The text of the transactions; that the kernel accepts them is tested in NftForwardingTableTests.</summary>
+public sealed class NftScriptTests
+{
+    [Fact]
+    public void Install_LabNetwork_DnatsFromBothInterfacesAndSnatsToFirstPublicAddress()
+    {
+        var script = NftScript.Install(Entries.Network() with { PublicAddresses = [Entries.Public, Entries.Remote] });
+
+        Assert.Contains("iifname { \"eth0\", \"pc0\" } meta l4proto { tcp, udp } ip daddr . meta l4proto . th dport @leases dnat ip to ip daddr . meta l4proto . th dport map @mappings", script, StringComparison.Ordinal);
+        Assert.Contains("oifname \"eth0\" ip saddr 10.99.0.0/16 snat ip to 198.51.100.10\n", script, StringComparison.Ordinal);
+        Assert.Contains("oifname \"pc0\" ip saddr 10.99.0.0/16 ct status dnat masquerade", script, StringComparison.Ordinal);
+        Assert.Contains("iifname \"pc0\" oifname \"pc0\" drop", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("flush map", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("flush set", script, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Install_AllowPeerToPeer_AcceptsTunnelToTunnel()
+    {
+        var script = NftScript.Install(Entries.Network(allowPeerToPeer: true));
+
+        Assert.Contains("iifname \"pc0\" oifname \"pc0\" accept", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("iifname \"pc0\" oifname \"pc0\" drop", script, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Update_Add_MapHoldsTargetAndLeaseHoldsTimeoutAndOwner()
+    {
+        var script = NftScript.Update([], [Entries.Tcp(30000, Entries.Client1, 8080, "peer-1", TimeSpan.FromSeconds(3600))]);
+
+        Assert.Contains("add element ip portcullis mappings { 198.51.100.10 . tcp . 30000 : 10.99.0.2 . 8080 }", script, StringComparison.Ordinal);
+        Assert.Contains("add element ip portcullis leases { 198.51.100.10 . tcp . 30000 timeout 3600000ms comment \"peer-1\" }", script, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Update_StaticEntry_LeaseWithoutTimeout()
+    {
+        var script = NftScript.Update([], [Entries.Udp(30001, Entries.Client1, 5000, "peer-2")]);
+
+        Assert.Contains("198.51.100.10 . udp . 30001 comment \"peer-2\"", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("timeout", script, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Update_RemoveAndRefresh_DeletesThenAddsEachKeyOnce()
+    {
+        var refreshed = Entries.Tcp(30000, Entries.Client1, 8080, "peer-1", TimeSpan.FromMinutes(1));
+        var removed = Entries.Tcp(30001, Entries.Client2, 8080, "peer-2");
+
+        var lines = NftScript.Update([refreshed, removed], [refreshed]).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal(
+            [
+                "add element ip portcullis mappings { 198.51.100.10 . tcp . 30000 : 10.99.0.2 . 8080, 198.51.100.10 . tcp . 30001 : 10.99.0.3 . 8080 }",
+                "add element ip portcullis leases { 198.51.100.10 . tcp . 30000, 198.51.100.10 . tcp . 30001 }",
+                "delete element ip portcullis mappings { 198.51.100.10 . tcp . 30000, 198.51.100.10 . tcp . 30001 }",
+                "delete element ip portcullis leases { 198.51.100.10 . tcp . 30000, 198.51.100.10 . tcp . 30001 }",
+                "add element ip portcullis mappings { 198.51.100.10 . tcp . 30000 : 10.99.0.2 . 8080 }",
+                "add element ip portcullis leases { 198.51.100.10 . tcp . 30000 timeout 60000ms comment \"peer-1\" }",
+            ],
+            lines);
+    }
+
+    [Fact]
+    public void Update_Nothing_EmptyScript() => Assert.Equal(string.Empty, NftScript.Update([], []));
+
+    [Fact]
+    public void Update_SubMillisecondTimeout_RoundsUp()
+    {
+        var script = NftScript.Update([], [Entries.Tcp(30000, Entries.Client1, 8080, "p", TimeSpan.FromTicks(15_000))]);
+
+        Assert.Contains("timeout 2ms", script, StringComparison.Ordinal);
+    }
+}
