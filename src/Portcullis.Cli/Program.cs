@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Portcullis.Cli.Gateway;
 using Portcullis.Cli.Tunnel;
 
 namespace Portcullis.Cli;
@@ -9,6 +10,7 @@ internal static class Program
     {
         var root = new RootCommand("Portcullis: a WireGuard VPN gateway and client with port forwarding done right.");
         root.Subcommands.Add(TunnelCommand.Create());
+        root.Subcommands.Add(GatewayCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
