@@ -1,0 +1,113 @@
+using System.Net;
+using System.Net.Sockets;
+using Portcullis.Gateway.Kernel;
+
+namespace Portcullis.Gateway.Tests.Kernel.Support;
+
+/// <summary>
+/// Four namespaces joined by veth pairs, a stand-in for DESIGN §1 without WireGuard:
+/// <code>
+///  remote 198.51.100.100 ──veth── eth0 198.51.100.10  gw  pc0 10.99.0.1/16 (bridge) ─┬─veth── client1 10.99.0.2
+///                                                                                    └─veth── client2 10.99.0.3
+/// </code>
+/// The clients hold /32 addresses with only a route via 10.99.0.1, so — as through a WireGuard tunnel — even
+/// client-to-client traffic is routed by the gateway (iif pc0, oif pc0) instead of being bridged. Only the gateway
+/// forwards. The table is created inside the gateway namespace. Dispose removes every namespace.
+/// </summary>
+internal sealed class ForwardingLab : IDisposable
+{
+    private readonly List<KernelNamespace> _namespaces = [];
+
+    public ForwardingLab(bool allowPeerToPeer = false)
+    {
+        try
+        {
+            Remote = Add("remote");
+            Gateway = Add("gw");
+            Client1 = Add("client1");
+            Client2 = Add("client2");
+            Build();
+            Table = Gateway.Run(() => new NftForwardingTable());
+            Table.Install(Entries.Network(allowPeerToPeer));
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A public port and the client's internal port it leads to.</summary>
+    public readonly record struct Mapping(ushort Public, ushort Internal);
+
+    public KernelNamespace Remote { get; }
+    public KernelNamespace Gateway { get; }
+    public KernelNamespace Client1 { get; }
+    public KernelNamespace Client2 { get; }
+    public NftForwardingTable Table { get; }
+
+    public static Socket TcpListener(KernelNamespace ns, ushort port) => ns.Run(() =>
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Any, port));
+        socket.Listen();
+        return socket;
+    });
+
+    public static Socket UdpSocket(KernelNamespace ns, ushort port) => ns.Run(() =>
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Any, port));
+        return socket;
+    });
+
+    /// <summary>A TCP socket created in <paramref name="ns"/>; it connects from there whichever thread uses it.</summary>
+    public static Socket TcpClient(KernelNamespace ns) =>
+        ns.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+
+    public void Dispose()
+    {
+        Table?.Dispose();
+        foreach (var ns in _namespaces)
+            ns.Dispose();
+    }
+
+    private KernelNamespace Add(string role)
+    {
+        var ns = new KernelNamespace(role);
+        _namespaces.Add(ns);
+        return ns;
+    }
+
+    private void Build()
+    {
+        // Links are created inside the namespaces (ip -n), never in the root namespace.
+        Gateway.Ip("link", "add", "eth0", "type", "veth", "peer", "name", "r0", "netns", Remote.Name);
+        Gateway.Ip("addr", "add", "198.51.100.10/24", "dev", "eth0");
+        Gateway.Ip("link", "set", "eth0", "up");
+        Remote.Ip("addr", "add", "198.51.100.100/24", "dev", "r0");
+        Remote.Ip("link", "set", "r0", "up");
+
+        Gateway.Ip("link", "add", "pc0", "type", "bridge");
+        Gateway.Ip("addr", "add", "10.99.0.1/16", "dev", "pc0");
+        Gateway.Ip("link", "set", "pc0", "up");
+        AttachClient(Client1, "p1", "10.99.0.2");
+        AttachClient(Client2, "p2", "10.99.0.3");
+
+        // Forwarding on in the gateway only; no redirects, or a client would learn to bypass the gateway.
+        Gateway.ExecChecked("sysctl", "-q", "-w", "net.ipv4.ip_forward=1",
+            "net.ipv4.conf.all.send_redirects=0", "net.ipv4.conf.pc0.send_redirects=0");
+    }
+
+    private void AttachClient(KernelNamespace client, string port, string address)
+    {
+        Gateway.Ip("link", "add", port, "type", "veth", "peer", "name", "c0", "netns", client.Name);
+        Gateway.Ip("link", "set", port, "master", "pc0");
+        Gateway.Ip("link", "set", port, "up");
+        client.Ip("addr", "add", $"{address}/32", "dev", "c0");
+        client.Ip("link", "set", "c0", "up");
+        client.Ip("route", "add", "10.99.0.1/32", "dev", "c0");
+        client.Ip("route", "add", "default", "via", "10.99.0.1", "dev", "c0");
+        client.ExecChecked("sysctl", "-q", "-w", "net.ipv4.conf.all.accept_redirects=0", "net.ipv4.conf.c0.accept_redirects=0");
+    }
+}
