@@ -162,14 +162,22 @@ public sealed partial class ForwardingService
             catch (ForwardingTableException)
             {
                 // One element the kernel no longer holds fails the whole transaction: try each on its own.
+                // Failures stay quiet here; the summary below says how many are still waiting.
                 foreach (var entry in entries)
                 {
-                    if (TryUpdateTable([entry], [], "retrying a removal"))
+                    try
+                    {
+                        _table.Update([entry], []);
                         _pendingRemovals.Remove(PortKey.Of(entry));
+                    }
+                    catch (ForwardingTableException)
+                    {
+                    }
                 }
             }
         }
-        ForwardingLog.DeferredRemovalsRetried(_logger, before - _pendingRemovals.Count, _pendingRemovals.Count);
+        if (_pendingRemovals.Count != before)
+            ForwardingLog.DeferredRemovalsRetried(_logger, before - _pendingRemovals.Count, _pendingRemovals.Count);
         _nextRemovalRetry = now + RemovalRetryInterval;
     }
 

@@ -124,7 +124,7 @@ public sealed partial class ForwardingService
 
     private MapResult CreateLocked(PeerSession peer, MapRequest request, ushort port, TimeSpan lifetime)
     {
-        var nonce = request.Nonce is { } given ? given.ToArray() : null;
+        var nonce = Mapping.CopyNonce(request.Nonce);
         var mapping = new Mapping(peer, request.Protocol, request.InternalPort, port, nonce, lifetime, Now + lifetime, KernelExpirySlack);
         if (!TryUpdateTable([], [mapping.Entry], "creating"))
             return Refused(MapStatus.NetworkFailure);

@@ -72,4 +72,11 @@ internal sealed class Mapping
     /// </summary>
     public bool AnswersTo(ReadOnlyMemory<byte>? nonce) =>
         Nonce is null || (nonce is { } given && given.Span.SequenceEqual(Nonce));
+
+    /// <summary>
+    /// The nonce to keep for a new mapping. An empty one counts as none: <c>cond ? null : array</c> typed as
+    /// ReadOnlyMemory converts the null to empty memory, an easy slip for a front end to make.
+    /// </summary>
+    public static byte[]? CopyNonce(ReadOnlyMemory<byte>? nonce) =>
+        nonce is { IsEmpty: false } given ? given.ToArray() : null;
 }

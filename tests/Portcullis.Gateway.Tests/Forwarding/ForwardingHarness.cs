@@ -58,7 +58,7 @@ internal sealed class ForwardingHarness : IDisposable
             SuggestedExternalPort = suggested,
             SuggestedExternalAddress = suggestedAddress,
             PreferFailure = preferFailure,
-            Nonce = nonce is null ? null : new ReadOnlyMemory<byte>(nonce),
+            Nonce = nonce is null ? (ReadOnlyMemory<byte>?)null : nonce,
         });
 
     public MapResult Delete(IPAddress client, MappingProtocol protocol, ushort internalPort, byte[]? nonce = null) =>
