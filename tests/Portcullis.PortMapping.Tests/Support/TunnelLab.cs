@@ -1,0 +1,54 @@
+using Portcullis.Linux.Namespaces;
+
+namespace Portcullis.PortMapping.Tests.Support;
+
+/// <summary>
+/// Two uniquely named network namespaces joined by a veth pair, standing in for the tunnel: the gateway side holds
+/// 10.99.0.1/16, the client side 10.99.0.2/16. The pair is created inside the gateway namespace, so nothing touches
+/// the root namespace; Dispose deletes both namespaces (and with them the pair), also when a test fails.
+/// </summary>
+internal sealed class TunnelLab : IDisposable
+{
+    public const string GatewayAddress = "10.99.0.1";
+    public const string ClientAddress = "10.99.0.2";
+
+    public TunnelLab()
+    {
+        var id = $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
+        Gateway = $"pcpm-gw-{id}";
+        Client = $"pcpm-cl-{id}";
+        try
+        {
+            Shell.Check("ip", "netns", "add", Gateway);
+            Shell.Check("ip", "netns", "add", Client);
+            Shell.Check("ip", "-n", Gateway, "link", "set", "lo", "up");
+            Shell.Check("ip", "-n", Client, "link", "set", "lo", "up");
+            Shell.Check("ip", "-n", Gateway, "link", "add", "pmg0", "type", "veth", "peer", "name", "pmc0", "netns", Client);
+            Shell.Check("ip", "-n", Gateway, "addr", "add", $"{GatewayAddress}/16", "dev", "pmg0");
+            Shell.Check("ip", "-n", Client, "addr", "add", $"{ClientAddress}/16", "dev", "pmc0");
+            Shell.Check("ip", "-n", Gateway, "link", "set", "pmg0", "up");
+            Shell.Check("ip", "-n", Client, "link", "set", "pmc0", "up");
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public string Gateway { get; }
+    public string Client { get; }
+
+    /// <summary>Runs <paramref name="action"/> on a thread inside the gateway namespace (sockets made there stay there).</summary>
+    public void InGateway(Action action) => NetworkNamespace.RunIn(Gateway, action);
+
+    /// <summary>Runs natpmpc in the client namespace against the gateway address, in the foreground, killed after 30 s.</summary>
+    public (int ExitCode, string Output) Natpmpc(params string[] arguments) =>
+        Shell.Run(TimeSpan.FromSeconds(30), "ip", ["netns", "exec", Client, "natpmpc", "-g", GatewayAddress, .. arguments]);
+
+    public void Dispose()
+    {
+        Shell.Run(TimeSpan.FromSeconds(30), "ip", "netns", "del", Client);
+        Shell.Run(TimeSpan.FromSeconds(30), "ip", "netns", "del", Gateway);
+    }
+}
