@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.Net;
+using Portcullis.Client.Connect;
+using Portcullis.Client.PortForwarding;
+
+namespace Portcullis.Cli.Client;
+
+/// <summary>
+/// `portcullis connect --config FILE [--kill-switch] [--allow-lan] [--allow-dhcp] [--persistent] [--forward …]`
+/// (DESIGN.md section 6): runs the client in the foreground until SIGTERM/SIGINT.
+/// </summary>
+internal static class ConnectCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string>("--config", "-c") { Description = "wg-quick configuration file (mode 0600).", Required = true };
+        var name = new Option<string?>("--interface", "-i") { Description = "Interface name (default: the file name without .conf)." };
+        var killSwitch = new Option<bool>("--kill-switch") { Description = "Drop every packet outside the tunnel except the encrypted ones to the endpoint, before the tunnel comes up and after it goes." };
+        var allowLan = new Option<bool>("--allow-lan") { Description = "With --kill-switch: keep the physical interfaces' own networks reachable." };
+        var allowDhcp = new Option<bool>("--allow-dhcp") { Description = "With --kill-switch: let DHCP renew the physical lease." };
+        var persistent = new Option<bool>("--persistent") { Description = "With --kill-switch: keep it after exit too; only `portcullis disconnect` removes it." };
+        var forward = new Option<string?>("--forward") { Description = "Ask the gateway for a port: tcp|udp|both[:INTERNAL_PORT]." };
+        var portFile = new Option<string?>("--port-file") { Description = "With --forward: write the forwarded port to this file (atomic replace)." };
+        var onChange = new Option<string?>("--on-port-change") { Description = "With --forward: run this command when the port changes ($PORTCULLIS_PORT, {port})." };
+        var gateway = new Option<string?>("--gateway") { Description = "With --forward: where port requests go (default: the first address of the Address prefix)." };
+        var command = new Command("connect", "Connect to a WireGuard gateway: full or split tunnel, DNS, kill switch.")
+        {
+            config, name, killSwitch, allowLan, allowDhcp, persistent, forward, portFile, onChange, gateway,
+        };
+        command.SetAction(result =>
+        {
+            var errors = new List<string>();
+            ForwardRequest? request = null;
+            if (result.GetValue(forward) is { } text && !ForwardRequest.TryParse(text, out request, out var error))
+                errors.Add($"--forward {error}");
+            IPAddress? gatewayAddress = null;
+            if (result.GetValue(gateway) is { } g && !IPAddress.TryParse(g, out gatewayAddress))
+                errors.Add($"--gateway '{g}' is not an IP address");
+            var ks = result.GetValue(killSwitch);
+            if (!ks && (result.GetValue(allowLan) || result.GetValue(allowDhcp) || result.GetValue(persistent)))
+                errors.Add("--allow-lan, --allow-dhcp and --persistent only make sense with --kill-switch");
+            if (request is null && (result.GetValue(portFile) is not null || result.GetValue(onChange) is not null || gatewayAddress is not null))
+                errors.Add("--port-file, --on-port-change and --gateway only make sense with --forward");
+            if (result.GetValue(portFile) is { } file && (file.Length == 0 || Directory.Exists(file)))
+                errors.Add($"--port-file '{file}' must name a file");
+            if (errors.Count > 0)
+            {
+                foreach (var e in errors)
+                    Console.Error.WriteLine($"portcullis connect: {e}");
+                return 2;
+            }
+            return ConnectRunner.Run(new ConnectOptions
+            {
+                ConfigPath = result.GetValue(config)!,
+                InterfaceName = result.GetValue(name),
+                KillSwitch = ks,
+                AllowLan = result.GetValue(allowLan),
+                AllowDhcp = result.GetValue(allowDhcp),
+                Persistent = result.GetValue(persistent),
+                Forward = request,
+                PortFile = result.GetValue(portFile),
+                OnPortChange = result.GetValue(onChange),
+                Gateway = gatewayAddress,
+            });
+        });
+        return command;
+    }
+}

@@ -1,0 +1,38 @@
+using System.Runtime.InteropServices;
+using Portcullis.Cli.Hosting;
+using Portcullis.Client.Connect;
+
+namespace Portcullis.Cli.Client;
+
+/// <summary>Hosts one <see cref="ClientConnection"/> in the foreground until a signal or the interface vanishes.</summary>
+internal static class ConnectRunner
+{
+    public static int Run(ConnectOptions options)
+    {
+        using var loggers = Logging.CreateFactory();
+        using var stop = new ManualResetEventSlim();
+        // Registered before anything is set up, so a signal during start still ends in a clean exit.
+        using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
+        using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
+        ClientConnection connection;
+        try
+        {
+            // No port keeper is registered yet (issue 5 item 3): --forward is refused by the connection.
+            connection = ClientConnection.Start(options, loggers, portKeepers: null);
+        }
+        catch (ClientException e)
+        {
+            Console.Error.WriteLine($"portcullis connect: {e.Message}");
+            return 1;
+        }
+        using (connection)
+        {
+            while (!stop.Wait(TimeSpan.FromSeconds(1)))
+            {
+                if (!connection.InterfaceExists)
+                    break;
+            }
+        }
+        return 0;
+    }
+}

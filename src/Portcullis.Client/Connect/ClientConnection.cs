@@ -1,0 +1,303 @@
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging;
+using Portcullis.Client.Config;
+using Portcullis.Client.Dns;
+using Portcullis.Client.Exposure;
+using Portcullis.Client.KillSwitch;
+using Portcullis.Client.PortForwarding;
+using Portcullis.Client.Routing;
+using Portcullis.Client.Status;
+using Portcullis.Core.Io;
+using Portcullis.Linux.Tun;
+using Portcullis.Linux.Udp;
+using Portcullis.WireGuard.Device;
+using Portcullis.WireGuard.Uapi;
+
+namespace Portcullis.Client.Connect;
+
+/// <summary>
+/// One connected client, from <see cref="Start"/> to <see cref="Dispose"/>:
+/// 1. parse the wg-quick file, resolve endpoints, compute the route plan (nothing touched yet);
+/// 2. write the state file (so `disconnect` can clean up after a SIGKILL from here on);
+/// 3. kill switch — before the tunnel exists, so no packet leaves outside it even before the first handshake;
+/// 4. TUN + device + fwmark + peers + UAPI socket; 5. MTU, addresses, routes, rules; 6. DNS; 7. port keeper.
+/// Dispose undoes it in reverse; the kill switch stays when asked to be persistent. A failing start undoes what
+/// it did and throws <see cref="ClientException"/>.
+/// </summary>
+public sealed class ClientConnection : IDisposable
+{
+    private readonly ILogger _log;
+    private readonly ClientStateStore _store;
+    private readonly bool _persistent;
+    private ClientState _state;
+    private bool _killSwitchInstalled;
+    private WireGuardDevice? _device;
+    private UapiServer? _uapi;
+    private AppliedRoutes? _routes;
+    private ResolverConfiguration? _resolver;
+    private IPortKeeper? _portKeeper;
+    private int _disposed;
+
+    private ClientConnection(ILogger log, ClientStateStore store, ClientState state, bool persistent)
+    {
+        _log = log;
+        _store = store;
+        _state = state;
+        _persistent = persistent;
+    }
+
+    public string Interface => _state.Interface;
+
+    public RoutePlan Plan { get; private set; } = null!;
+
+    /// <summary>False once the interface is gone (deleted from outside, e.g. `ip link del`).</summary>
+    public bool InterfaceExists => Directory.Exists($"/sys/class/net/{Interface}");
+
+    public static ClientConnection Start(ConnectOptions options, ILoggerFactory loggers, IPortKeeperFactory? portKeepers = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(loggers);
+        var log = loggers.CreateLogger("portcullis.client");
+        using var config = LoadConfig(options.ConfigPath, log);
+        var name = InterfaceNameFor(options);
+        var endpoints = ResolveEndpoints(config);
+        var plan = RoutePlanner.Plan(config, name);
+        var tunnelAddresses = config.Interface.Addresses.Select(a => a.Address).ToList();
+
+        if (options.Forward is { } forward)
+        {
+            if (forward.InternalPort is ushort port)
+            {
+                foreach (var exposure in ExposureCheck.Find(ProcNetParser.ReadSystem(), forward.Protocol, port, tunnelAddresses))
+                    log.Exposed(exposure.ToString());
+            }
+            if (portKeepers is null)
+                throw new ClientException("--forward: the port keeper is not built yet (PCP/NAT-PMP client, issue 5 item 3); connect without --forward for now");
+        }
+
+        var store = new ClientStateStore(options.StateDirectory);
+        if (store.Read(name) is { } previous && IsAlive(previous.Pid))
+            throw new ClientException($"{name} is already connected (pid {previous.Pid}); run `portcullis disconnect` first");
+        var state = new ClientState
+        {
+            Interface = name,
+            Pid = Environment.ProcessId,
+            ConfigPath = Path.GetFullPath(options.ConfigPath),
+            Started = DateTimeOffset.UtcNow,
+            Endpoints = string.Join(",", endpoints),
+            KillSwitch = options.KillSwitch,
+            Persistent = options.Persistent,
+            Table = config.RoutingTable,
+            FwMark = plan.FwMark,
+            FullTunnel4 = plan.FullTunnel4,
+            FullTunnel6 = plan.FullTunnel6,
+            Forward = options.Forward?.ToString() ?? string.Empty,
+        };
+        var connection = new ClientConnection(log, store, state, options.Persistent) { Plan = plan };
+        try
+        {
+            store.Write(state);
+            if (options.KillSwitch)
+                connection.InstallKillSwitch(options, name, endpoints, plan.FwMark);
+            connection.StartTunnel(config, name, endpoints, plan, loggers);
+            if (config.Interface.DnsServers.Count > 0)
+                connection.SetDns(options, name, config);
+            if (options.Forward is { } wanted && portKeepers is not null)
+                connection.StartPortKeeper(options, wanted, config, name, portKeepers, loggers);
+            connection.UpdateState(connection._state with { Phase = "up" });
+            return connection;
+        }
+        catch (Exception e) when (e is not ClientException)
+        {
+            connection.Dispose();
+            throw new ClientException($"cannot connect {name}: {e.Message}", e);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private static WgQuickConfig LoadConfig(string path, ILogger log)
+    {
+        try
+        {
+            var config = WgQuickConfigParser.Load(path, out var warnings);
+            foreach (var warning in warnings)
+                log.ConfigWarning(warning);
+            if (config.Peers.Count == 0)
+            {
+                config.Dispose();
+                throw new ClientException($"{path}: no [Peer]: nothing to connect to");
+            }
+            return config;
+        }
+        catch (WgQuickConfigException e)
+        {
+            throw new ClientException(e.Message, e);
+        }
+    }
+
+    private static string InterfaceNameFor(ConnectOptions options)
+    {
+        var name = options.InterfaceName ?? Path.GetFileNameWithoutExtension(options.ConfigPath);
+        try
+        {
+            KillSwitchRuleset.ValidateInterfaceName(name);
+        }
+        catch (ArgumentException)
+        {
+            throw new ClientException($"'{name}' cannot name an interface (1-15 of a-z A-Z 0-9 _ = + . -); pass --interface NAME");
+        }
+        return name;
+    }
+
+    /// <summary>Host names are resolved once, before the kill switch closes DNS outside the tunnel.</summary>
+    private static List<IPEndPoint> ResolveEndpoints(WgQuickConfig config)
+    {
+        var endpoints = new List<IPEndPoint>();
+        foreach (var peer in config.Peers)
+        {
+            if (peer.Endpoint is not { } endpoint)
+                throw new ClientException($"{config.Path}: every [Peer] needs an Endpoint for connect (the client dials the gateway)");
+            if (!IPAddress.TryParse(endpoint.Host, out var address))
+            {
+                try
+                {
+                    address = System.Net.Dns.GetHostAddresses(endpoint.Host).OrderBy(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 0 : 1).First();
+                }
+                catch (Exception e) when (e is System.Net.Sockets.SocketException or InvalidOperationException)
+                {
+                    throw new ClientException($"cannot resolve Endpoint {endpoint}: {e.Message}", e);
+                }
+            }
+            endpoints.Add(new IPEndPoint(address, endpoint.Port));
+        }
+        return endpoints;
+    }
+
+    private void InstallKillSwitch(ConnectOptions options, string name, List<IPEndPoint> endpoints, uint fwMark)
+    {
+        var spec = new KillSwitchSpec
+        {
+            TunnelInterface = name,
+            Endpoints = endpoints,
+            FwMark = fwMark,
+            LanPrefixes = options.AllowLan ? LanPrefixes.Discover(name) : [],
+            AllowDhcp = options.AllowDhcp,
+            ForwardedPorts = options.Forward is { InternalPort: ushort port } f ? [new ForwardedPort(f.Protocol, port)] : [],
+        };
+        KillSwitchTable.Install(spec);
+        _killSwitchInstalled = true;
+        _log.KillSwitchInstalled(string.Join(", ", endpoints), name);
+    }
+
+    private void StartTunnel(WgQuickConfig config, string name, List<IPEndPoint> endpoints, RoutePlan plan, ILoggerFactory loggers)
+    {
+        var tun = LinuxTun.Create(name, plan.Mtu);
+        _device = new WireGuardDevice(tun, new LinuxBindFactory(), loggers.CreateLogger("portcullis.device"));
+        _device.SessionEstablished += e => _log.SessionUp(e.Endpoint?.ToString() ?? "peer");
+        _device.Up();
+        var request = DeviceRequest(config, endpoints, plan.FwMark);
+        try
+        {
+            _device.Apply(request);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(request.PrivateKey);
+            foreach (var peer in request.Peers)
+                CryptographicOperations.ZeroMemory(peer.PresharedKey);
+        }
+        _uapi = UapiServer.Start(name, _device, loggers.CreateLogger("portcullis.uapi"), UapiQuery.SocketDirectory);
+        _routes = AppliedRoutes.Apply(plan);
+        _log.TunnelUp(name, string.Join(", ", plan.Addresses), plan.Routes.Count == 0 ? "no routes" : string.Join(", ", plan.Routes));
+    }
+
+    /// <summary>The whole device configuration as one UAPI request (copies of the keys, zeroed by the caller).</summary>
+    internal static UapiSetRequest DeviceRequest(WgQuickConfig config, IReadOnlyList<IPEndPoint> endpoints, uint fwMark) => new()
+    {
+        PrivateKey = (byte[])config.Interface.PrivateKey.Clone(),
+        ListenPort = config.Interface.ListenPort,
+        Fwmark = fwMark,
+        ReplacePeers = true,
+        Peers = [.. config.Peers.Select((peer, i) => new UapiPeerChange
+        {
+            PublicKey = (byte[])peer.PublicKey.Clone(),
+            PresharedKey = (byte[]?)peer.PresharedKey?.Clone(),
+            Endpoint = UdpEndpoint.FromIPEndPoint(endpoints[i]),
+            PersistentKeepaliveInterval = peer.PersistentKeepalive,
+            ReplaceAllowedIps = true,
+            AddedAllowedIps = peer.AllowedIps,
+        })],
+    };
+
+    private void SetDns(ConnectOptions options, string name, WgQuickConfig config)
+    {
+        var backup = Path.Combine(options.StateDirectory, name + ".resolv.conf");
+        var resolver = new ResolverConfiguration(options.ResolvConfPath, backup);
+        UpdateState(_state with { DnsBackup = backup });
+        _resolver = resolver;
+        resolver.Apply(ResolverConfiguration.Render(name, config.Interface.DnsServers, config.Interface.DnsSearch));
+        _log.DnsSet(string.Join(", ", config.Interface.DnsServers), backup);
+    }
+
+    private void StartPortKeeper(ConnectOptions options, ForwardRequest forward, WgQuickConfig config, string name,
+        IPortKeeperFactory factory, ILoggerFactory loggers)
+    {
+        var gateway = options.Gateway ?? RoutePlanner.DefaultGateway(config)
+            ?? throw new ClientException("--forward needs --gateway: the Address has no IPv4 prefix to take the gateway from");
+        _portKeeper = factory.Create(new PortKeeperOptions
+        {
+            Forward = forward,
+            Gateway = gateway,
+            TunnelInterface = name,
+            PortFile = options.PortFile,
+            OnPortChange = options.OnPortChange,
+        }, loggers.CreateLogger("portcullis.portkeeper"));
+        _portKeeper.LeaseChanged += lease => UpdateState(_state with
+        {
+            ForwardedPort = lease.ExternalPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            LeaseExpires = lease.Expires.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        });
+        _portKeeper.Start();
+    }
+
+    private void UpdateState(ClientState state)
+    {
+        _state = state;
+        _store.Write(state);
+    }
+
+    private static bool IsAlive(int pid) => pid > 0 && Directory.Exists($"/proc/{pid}");
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        Step("port keeper", () => _portKeeper?.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        Step("DNS restore", () => _resolver?.Restore());
+        Step("routes and rules", () => _routes?.Dispose());
+        Step("UAPI socket", () => _uapi?.Dispose());
+        Step("device", () => _device?.Dispose());
+        var keep = _killSwitchInstalled && _persistent;
+        if (_killSwitchInstalled && !keep)
+            Step("kill switch", () => KillSwitchTable.Remove());
+        Step("state file", () => _store.Delete(Interface));
+        _log.TunnelDown(Interface, !_killSwitchInstalled ? "no kill switch" : keep ? "kill switch kept (--persistent; `portcullis disconnect` removes it)" : "kill switch removed");
+    }
+
+    private void Step(string name, Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception e)
+        {
+            _log.CleanupFailed(name, e.Message);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace Portcullis.Client.Connect;
+
+/// <summary>The client's log lines and their event ids (5000-5099). Never a key, never a resolver's old content.</summary>
+internal static partial class ClientLog
+{
+    [LoggerMessage(5000, LogLevel.Warning, "{Warning}")]
+    public static partial void ConfigWarning(this ILogger logger, string warning);
+
+    [LoggerMessage(5001, LogLevel.Information, "Kill switch installed (table inet portcullis_killswitch): only {Endpoints} outside {Interface}")]
+    public static partial void KillSwitchInstalled(this ILogger logger, string endpoints, string @interface);
+
+    [LoggerMessage(5002, LogLevel.Information, "Tunnel {Interface} up: {Addresses}; {Routes}")]
+    public static partial void TunnelUp(this ILogger logger, string @interface, string addresses, string routes);
+
+    [LoggerMessage(5003, LogLevel.Information, "DNS set to {Servers} (previous resolver configuration saved in {Backup})")]
+    public static partial void DnsSet(this ILogger logger, string servers, string backup);
+
+    [LoggerMessage(5004, LogLevel.Information, "Tunnel {Interface} down; {KillSwitch}")]
+    public static partial void TunnelDown(this ILogger logger, string @interface, string killSwitch);
+
+    [LoggerMessage(5005, LogLevel.Warning, "Forwarded port exposed outside the tunnel: {Exposure}")]
+    public static partial void Exposed(this ILogger logger, string exposure);
+
+    [LoggerMessage(5006, LogLevel.Warning, "Cleanup step failed: {Step}: {Reason}")]
+    public static partial void CleanupFailed(this ILogger logger, string step, string reason);
+
+    [LoggerMessage(5007, LogLevel.Information, "Handshake with {Endpoint}: session up")]
+    public static partial void SessionUp(this ILogger logger, string endpoint);
+}

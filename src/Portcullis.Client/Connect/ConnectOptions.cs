@@ -1,0 +1,58 @@
+using System.Net;
+using Portcullis.Client.Dns;
+using Portcullis.Client.PortForwarding;
+using Portcullis.Client.Status;
+
+namespace Portcullis.Client.Connect;
+
+/// <summary>What <c>portcullis connect</c> was asked to do.</summary>
+public sealed record ConnectOptions
+{
+    public required string ConfigPath { get; init; }
+
+    /// <summary>Defaults to the config file's name without ".conf", as wg-quick names the interface.</summary>
+    public string? InterfaceName { get; init; }
+
+    /// <summary>Drop everything outside the tunnel, installed before the tunnel first comes up. Defaults to off.</summary>
+    public bool KillSwitch { get; init; }
+
+    /// <summary>With the kill switch: the physical interfaces' prefixes stay reachable. Defaults to off.</summary>
+    public bool AllowLan { get; init; }
+
+    /// <summary>With the kill switch: DHCP may renew the physical lease. Defaults to off.</summary>
+    public bool AllowDhcp { get; init; }
+
+    /// <summary>Keep the kill switch after a clean exit too (only <c>disconnect</c> removes it). Defaults to off.</summary>
+    public bool Persistent { get; init; }
+
+    public ForwardRequest? Forward { get; init; }
+
+    public string? PortFile { get; init; }
+
+    public string? OnPortChange { get; init; }
+
+    /// <summary>Where port requests go; defaults to the first host of the Address prefix.</summary>
+    public IPAddress? Gateway { get; init; }
+
+    public string StateDirectory { get; init; } = ClientState.DefaultDirectory;
+
+    public string ResolvConfPath { get; init; } = ResolverConfiguration.DefaultPath;
+}
+
+/// <summary>connect could not do what was asked; the message is for the user and holds no secret.</summary>
+public sealed class ClientException : Exception
+{
+    public ClientException()
+    {
+    }
+
+    public ClientException(string message)
+        : base(message)
+    {
+    }
+
+    public ClientException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Portcullis.Client.PortForwarding;
+
+namespace Portcullis.Client.KillSwitch;
+
+/// <summary>
+/// The kill switch as nft text: one table of its own, `inet` so one ruleset covers IPv4 and IPv6.
+/// Install = "add table; delete table; table { … }" in one transaction, so it replaces any earlier kill switch
+/// atomically and a failure anywhere leaves the kernel as it was. Chain order matters:
+/// input  — lo; forwarded ports from anywhere but the tunnel dropped (before the LAN allowance, invariant 7);
+///          the tunnel's replies and its forwarded ports; the endpoints' replies (conntrack); DHCP; LAN; else drop.
+/// output — lo; the tunnel; marked UDP to each endpoint; DHCP; LAN; else drop.
+/// </summary>
+public static class KillSwitchRuleset
+{
+    public const string Family = "inet";
+    public const string TableName = "portcullis_killswitch";
+
+    public static string Install(KillSwitchSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ValidateInterfaceName(spec.TunnelInterface);
+        if (spec.Endpoints.Count == 0)
+            throw new ArgumentException("a kill switch without an endpoint would leave the tunnel no way out", nameof(spec));
+        var tunnel = Quote(spec.TunnelInterface);
+        var anyIPv6 = spec.Endpoints.Any(e => e.AddressFamily == AddressFamily.InterNetworkV6)
+            || spec.LanPrefixes.Any(p => p.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6);
+
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"table {Family} {TableName}\n");
+        text.Append(CultureInfo.InvariantCulture, $"delete table {Family} {TableName}\n");
+        text.Append(CultureInfo.InvariantCulture, $"table {Family} {TableName} {{\n");
+        AppendSet(text, "forwarded_tcp", spec, ForwardProtocol.Tcp);
+        AppendSet(text, "forwarded_udp", spec, ForwardProtocol.Udp);
+
+        text.Append("\tchain input {\n\t\ttype filter hook input priority filter; policy drop;\n");
+        text.Append("\t\tiifname \"lo\" accept\n");
+        text.Append(CultureInfo.InvariantCulture, $"\t\tiifname != {tunnel} tcp dport @forwarded_tcp drop\n");
+        text.Append(CultureInfo.InvariantCulture, $"\t\tiifname != {tunnel} udp dport @forwarded_udp drop\n");
+        text.Append(CultureInfo.InvariantCulture, $"\t\tiifname {tunnel} ct state established,related accept\n");
+        text.Append(CultureInfo.InvariantCulture, $"\t\tiifname {tunnel} tcp dport @forwarded_tcp accept\n");
+        text.Append(CultureInfo.InvariantCulture, $"\t\tiifname {tunnel} udp dport @forwarded_udp accept\n");
+        foreach (var endpoint in spec.Endpoints)
+            text.Append(CultureInfo.InvariantCulture, $"\t\t{Ip(endpoint.Address)} saddr {endpoint.Address} udp sport {endpoint.Port} ct state established,related accept\n");
+        if (spec.AllowDhcp)
+        {
+            text.Append("\t\tudp sport 67 udp dport 68 accept\n");
+            text.Append("\t\tudp sport 547 udp dport 546 accept\n");
+        }
+        if (anyIPv6)
+            text.Append("\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } ip6 hoplimit 255 accept\n");
+        foreach (var lan in spec.LanPrefixes)
+            text.Append(CultureInfo.InvariantCulture, $"\t\t{Ip(lan.BaseAddress)} saddr {lan} accept\n");
+        text.Append("\t}\n");
+
+        text.Append("\tchain output {\n\t\ttype filter hook output priority filter; policy drop;\n");
+        text.Append("\t\toifname \"lo\" accept\n");
+        text.Append(CultureInfo.InvariantCulture, $"\t\toifname {tunnel} accept\n");
+        foreach (var endpoint in spec.Endpoints)
+            text.Append(CultureInfo.InvariantCulture, $"\t\tmeta mark {spec.FwMark} {Ip(endpoint.Address)} daddr {endpoint.Address} udp dport {endpoint.Port} accept\n");
+        if (spec.AllowDhcp)
+        {
+            text.Append("\t\tudp sport 68 udp dport 67 accept\n");
+            text.Append("\t\tudp sport 546 udp dport 547 accept\n");
+        }
+        if (anyIPv6)
+            text.Append("\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } ip6 hoplimit 255 accept\n");
+        foreach (var lan in spec.LanPrefixes)
+            text.Append(CultureInfo.InvariantCulture, $"\t\t{Ip(lan.BaseAddress)} daddr {lan} accept\n");
+        text.Append("\t}\n}\n");
+        return text.ToString();
+    }
+
+    /// <summary>Removes the table if it is there, and succeeds if it is not (add-then-delete in one transaction).</summary>
+    public static string Remove() => $"table {Family} {TableName}\ndelete table {Family} {TableName}\n";
+
+    private static void AppendSet(StringBuilder text, string name, KillSwitchSpec spec, ForwardProtocol protocol)
+    {
+        var ports = spec.ForwardedPorts
+            .Where(p => p.Protocol == protocol || p.Protocol == ForwardProtocol.Both)
+            .Select(p => p.Port.ToString(CultureInfo.InvariantCulture))
+            .Distinct()
+            .ToList();
+        text.Append(CultureInfo.InvariantCulture, $"\tset {name} {{\n\t\ttype inet_service\n");
+        if (ports.Count > 0)
+            text.Append(CultureInfo.InvariantCulture, $"\t\telements = {{ {string.Join(", ", ports)} }}\n");
+        text.Append("\t}\n");
+    }
+
+    private static string Ip(IPAddress address) => address.AddressFamily == AddressFamily.InterNetworkV6 ? "ip6" : "ip";
+
+    private static string Quote(string name) => $"\"{name}\"";
+
+    /// <summary>Interface names go into nft text inside quotes: only what the kernel allows, and no quote or space.</summary>
+    internal static void ValidateInterfaceName(string name)
+    {
+        if (string.IsNullOrEmpty(name) || name.Length > 15 || name.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or '=' or '+')))
+            throw new ArgumentException($"'{name}' is not a valid interface name", nameof(name));
+    }
+}

@@ -1,0 +1,32 @@
+using System.Net;
+using Portcullis.Client.PortForwarding;
+
+namespace Portcullis.Client.KillSwitch;
+
+/// <summary>A port accepted on the tunnel interface (and only there).</summary>
+public sealed record ForwardedPort(ForwardProtocol Protocol, ushort Port);
+
+/// <summary>What the kill switch lets through; everything else, in and out, IPv4 and IPv6, is dropped.</summary>
+public sealed record KillSwitchSpec
+{
+    /// <summary>The tunnel interface: anything may leave through it. It need not exist yet (matched by name).</summary>
+    public required string TunnelInterface { get; init; }
+
+    /// <summary>The peers' resolved endpoints: the only destinations of UDP outside the tunnel.</summary>
+    public required IReadOnlyList<IPEndPoint> Endpoints { get; init; }
+
+    /// <summary>The mark the device puts on its encrypted packets; only marked packets reach the endpoints.</summary>
+    public required uint FwMark { get; init; }
+
+    /// <summary>
+    /// Prefixes of the physical interfaces reachable with <c>--allow-lan</c>. Defaults to none. Opening the LAN
+    /// lets LAN hosts (and whatever spoofs their addresses there) reach this host outside the tunnel.
+    /// </summary>
+    public IReadOnlyList<IPNetwork> LanPrefixes { get; init; } = [];
+
+    /// <summary>Let DHCP (v4 and v6) renew the physical lease while the kill switch holds. Defaults to false.</summary>
+    public bool AllowDhcp { get; init; }
+
+    /// <summary>Ports accepted inbound on the tunnel interface; dropped on every other interface, LAN or not.</summary>
+    public IReadOnlyList<ForwardedPort> ForwardedPorts { get; init; } = [];
+}
