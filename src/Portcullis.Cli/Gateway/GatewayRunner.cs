@@ -80,6 +80,6 @@ internal static partial class GatewayRunner
         return 0;
     }
 
-    [LoggerMessage(3100, LogLevel.Error, "Gateway failed to start")]
+    [LoggerMessage(6010, LogLevel.Error, "Gateway failed to start")]
     private static partial void StartFailed(ILogger logger, Exception exception);
 }

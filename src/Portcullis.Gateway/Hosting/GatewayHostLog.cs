@@ -10,24 +10,24 @@ namespace Portcullis.Gateway.Hosting;
 /// </summary>
 internal static partial class GatewayHostLog
 {
-    [LoggerMessage(3000, LogLevel.Information, "Gateway up: {Interface} {Address}/{PrefixLength}, UDP {ListenPort}, {Peers} peers, public {PublicInterface}; port requests on {Address}:5351")]
+    [LoggerMessage(6000, LogLevel.Information, "Gateway up: {Interface} {Address}/{PrefixLength}, UDP {ListenPort}, {Peers} peers, public {PublicInterface}; port requests on {Address}:5351")]
     public static partial void Started(ILogger logger, string @interface, IPAddress address, int prefixLength, ushort listenPort, int peers, string publicInterface);
 
-    [LoggerMessage(3001, LogLevel.Information, "Peer {Name} ({Address}) connected")]
+    [LoggerMessage(6001, LogLevel.Information, "Peer {Name} ({Address}) connected")]
     public static partial void SessionStarted(ILogger logger, string name, IPAddress address);
 
-    [LoggerMessage(3002, LogLevel.Information, "Peer {Name} ({Address}) disconnected")]
+    [LoggerMessage(6002, LogLevel.Information, "Peer {Name} ({Address}) disconnected")]
     public static partial void SessionEnded(ILogger logger, string name, IPAddress address);
 
-    [LoggerMessage(3003, LogLevel.Warning, "A session event names a peer the configuration does not have; ignored")]
+    [LoggerMessage(6003, LogLevel.Warning, "A session event names a peer the configuration does not have; ignored")]
     public static partial void UnknownPeer(ILogger logger);
 
-    [LoggerMessage(3004, LogLevel.Error, "Handling a session event failed; the forwarding state may lag until the next event")]
+    [LoggerMessage(6004, LogLevel.Error, "Handling a session event failed; the forwarding state may lag until the next event")]
     public static partial void SessionEventFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(3005, LogLevel.Information, "Gateway stopping: mappings removed, forwarding table uninstalled")]
+    [LoggerMessage(6005, LogLevel.Information, "Gateway stopping: mappings removed, forwarding table uninstalled")]
     public static partial void Stopping(ILogger logger);
 
-    [LoggerMessage(3006, LogLevel.Warning, "Shutdown step failed: {Step}")]
+    [LoggerMessage(6006, LogLevel.Warning, "Shutdown step failed: {Step}")]
     public static partial void ShutdownStepFailed(ILogger logger, string step, Exception exception);
 }

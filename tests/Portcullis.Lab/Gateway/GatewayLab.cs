@@ -1,0 +1,193 @@
+using System.Globalization;
+using Portcullis.Lab.Harness;
+
+namespace Portcullis.Lab.Gateway;
+
+/// <summary>Knobs a gateway test turns; everything else is DESIGN §6's example.</summary>
+internal sealed record GatewayLabOptions
+{
+    public bool ForwardingEnabled { get; init; } = true;
+
+    public int MaxPerPeer { get; init; } = 4;
+
+    /// <summary>Short, so a session-end test does not wait the default 180 s.</summary>
+    public int SessionTimeoutSeconds { get; init; } = 10;
+}
+
+/// <summary>
+/// DESIGN §5's gateway lab: the gateway (198.51.100.10) runs <c>portcullis gateway --config</c> with public
+/// interface eth0; clients A (203.0.113.21, tunnel address allocated: 10.99.0.2) and B (.22, configured: 10.99.0.3)
+/// run wireguard-go + wg routed as wg-quick does (AllowedIPs 0.0.0.0/0, fwmark 51820, the two ip rules); a remote
+/// host (192.0.2.100) is "someone on the internet".
+/// </summary>
+internal sealed class GatewayLab : IAsyncDisposable
+{
+    public const string GatewayTunnelAddress = "10.99.0.1";
+    public const string PublicAddress = "198.51.100.10";
+    public const string AddressA = "10.99.0.2";
+    public const string AddressB = "10.99.0.3";
+    public const int ListenPort = 51820;
+    private const int FwMark = 51820;
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
+
+    private GatewayLab(LabNetwork network, LabHost gateway, LabHost clientA, LabHost clientB, LabHost remote)
+    {
+        Network = network;
+        Gateway = gateway;
+        ClientA = clientA;
+        ClientB = clientB;
+        Remote = remote;
+    }
+
+    public LabNetwork Network { get; }
+    public LabHost Gateway { get; }
+    public LabHost ClientA { get; }
+    public LabHost ClientB { get; }
+    public LabHost Remote { get; }
+    public WireGuardKeys GatewayKeys { get; private set; } = null!;
+    public WireGuardDevice TunnelA { get; private set; } = null!;
+    public WireGuardDevice TunnelB { get; private set; } = null!;
+    public string ConfigPath { get; private set; } = "";
+    public string GatewayInterface { get; private set; } = "";
+
+    /// <summary>The running (or last started) gateway process.</summary>
+    public LabProcess GatewayProcess { get; private set; } = null!;
+
+    public static async Task<GatewayLab> StartAsync(GatewayLabOptions? options = null)
+    {
+        options ??= new GatewayLabOptions();
+        var network = await LabNetwork.CreateAsync();
+        try
+        {
+            var lab = new GatewayLab(
+                network,
+                await network.AddHostAsync("gateway", LabSegment.Gateway, PublicAddress),
+                await network.AddHostAsync("clienta", LabSegment.Home, "203.0.113.21"),
+                await network.AddHostAsync("clientb", LabSegment.Home, "203.0.113.22"),
+                await network.AddHostAsync("remote", LabSegment.Remote, "192.0.2.100"));
+            await lab.StartAllAsync(options);
+            return lab;
+        }
+        catch
+        {
+            await network.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartAllAsync(GatewayLabOptions options)
+    {
+        GatewayKeys = await WgTools.GenerateKeysAsync();
+        var keysA = await WgTools.GenerateKeysAsync();
+        var keysB = await WgTools.GenerateKeysAsync();
+        GatewayInterface = Network.NewInterfaceName();
+        var directory = Network.CreateTempDirectory();
+        ConfigPath = Path.Combine(directory, "gw.toml");
+        await WgTools.WritePrivateFileAsync(ConfigPath, $"""
+            [tunnel]
+            interface       = "{GatewayInterface}"
+            private_key     = "{GatewayKeys.PrivateKey}"
+            listen_port     = {ListenPort}
+            address         = "{GatewayTunnelAddress}/16"
+            session_timeout = {options.SessionTimeoutSeconds}
+
+            [nat]
+            public_interface = "eth0"
+            public_addresses = ["{PublicAddress}"]
+
+            [forwarding]
+            enabled      = {(options.ForwardingEnabled ? "true" : "false")}
+            port_range   = "20000-59999"
+            max_per_peer = {options.MaxPerPeer}
+
+            [store]
+            path = "{directory}/store/portcullis.db"
+
+            [[peer]]
+            name       = "a"
+            public_key = "{keysA.PublicKey}"
+
+            [[peer]]
+            name       = "b"
+            public_key = "{keysB.PublicKey}"
+            address    = "{AddressB}"
+            """);
+        await StartGatewayAsync();
+        TunnelA = await StartClientAsync(ClientA, keysA, AddressA);
+        TunnelB = await StartClientAsync(ClientB, keysB, AddressB);
+    }
+
+    /// <summary>Starts <c>portcullis gateway --config</c> and returns once it says it is up.</summary>
+    public async Task StartGatewayAsync()
+    {
+        var environment = new Dictionary<string, string> { ["LOG_LEVEL"] = "info" };
+        GatewayProcess = Gateway.Start([LabBinaries.Portcullis, "gateway", "--config", ConfigPath], environment);
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (!GatewayProcess.Output.Contains("Gateway up", StringComparison.Ordinal))
+        {
+            if (GatewayProcess.HasExited)
+                throw new LabCommandException($"the gateway exited with {GatewayProcess.ExitCode}:\n{GatewayProcess.Output}");
+            if (DateTime.UtcNow > deadline)
+                throw new LabCommandException($"the gateway did not come up within {StartTimeout}:\n{GatewayProcess.Output}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>SIGKILL: no chance to clean up, as a crash or an OOM kill.</summary>
+    public async Task KillGatewayAsync()
+    {
+        Native.SignalGroup(GatewayProcess.Id, Native.SigKill);
+        if (!await GatewayProcess.WaitForExitAsync(TimeSpan.FromSeconds(10)))
+            throw new LabCommandException("the gateway survived SIGKILL");
+    }
+
+    // wg-quick's full tunnel, by hand: AllowedIPs 0/0, fwmark on the encrypted packets, the two rules.
+    private async Task<WireGuardDevice> StartClientAsync(LabHost client, WireGuardKeys keys, string address)
+    {
+        var device = await WireGuardDevice.StartAsync(client, WireGuardImplementation.WireGuardGo);
+        await device.SetConfAsync($"""
+            [Interface]
+            PrivateKey = {keys.PrivateKey}
+            FwMark = {FwMark}
+
+            [Peer]
+            PublicKey = {GatewayKeys.PublicKey}
+            Endpoint = {PublicAddress}:{ListenPort}
+            AllowedIPs = 0.0.0.0/0
+            PersistentKeepalive = 3
+            """);
+        await device.UpAsync($"{address}/16");
+        var mark = FwMark.ToString(CultureInfo.InvariantCulture);
+        await client.RunCheckedAsync("ip", "route", "add", "0.0.0.0/0", "dev", device.Interface, "table", mark);
+        await client.RunCheckedAsync("ip", "rule", "add", "not", "fwmark", mark, "table", mark);
+        await client.RunCheckedAsync("ip", "rule", "add", "table", "main", "suppress_prefixlength", "0");
+        await client.RunCheckedAsync("sysctl", "-q", "-w", "net.ipv4.conf.all.src_valid_mark=1");
+        if (!await client.PingUntilAsync(GatewayTunnelAddress, TimeSpan.FromSeconds(10)))
+            throw new Xunit.Sdk.XunitException($"{client} never reached the gateway through the tunnel\n{Diagnostics()}");
+        return device;
+    }
+
+    /// <summary>The gateway's whole ruleset (DESIGN §6: mappings are elements "… PORT : ADDRESS . PORT").</summary>
+    public Task<string> RulesetAsync() => Gateway.RunCheckedAsync("nft", "list", "ruleset");
+
+    public static string Element(int publicPort, string tunnelAddress, int internalPort) =>
+        $"{publicPort} : {tunnelAddress} . {internalPort}";
+
+    /// <summary>Polls the ruleset until <paramref name="condition"/> holds or <paramref name="timeout"/> passes.</summary>
+    public async Task<bool> WaitForRulesetAsync(Func<string, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        do
+        {
+            if (condition(await RulesetAsync()))
+                return true;
+            await Task.Delay(250);
+        }
+        while (DateTime.UtcNow < deadline);
+        return false;
+    }
+
+    public string Diagnostics() => Network.Diagnostics();
+
+    public ValueTask DisposeAsync() => Network.DisposeAsync();
+}

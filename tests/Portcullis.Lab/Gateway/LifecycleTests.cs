@@ -1,0 +1,92 @@
+using Portcullis.Lab.Harness;
+using Portcullis.Lab.Tunnel;
+using static Portcullis.Lab.Gateway.GatewayLab;
+
+namespace Portcullis.Lab.Gateway;
+
+/// <summary>Mappings live no longer than their owner's session, survive no crash, and bad config fails loudly.</summary>
+[Collection(LabCollection.Name)]
+public sealed class LifecycleTests
+{
+    [Fact]
+    public async Task SessionEnd_ClientDropsTheGateway_MappingRemovedAfterSessionTimeout()
+    {
+        await using var lab = await GatewayLab.StartAsync(new GatewayLabOptions { SessionTimeoutSeconds = 8 });
+        await Probes.ListenAsync(lab.ClientA, "tcp", 8080);
+        var port = await NatPmpClient.MapCheckedAsync(lab.ClientA, "tcp", 8080);
+        var element = Element(port, AddressA, 8080);
+        Assert.Contains(element, await lab.RulesetAsync(), StringComparison.Ordinal);
+
+        await lab.TunnelA.SetAsync("peer", lab.GatewayKeys.PublicKey, "remove");
+
+        Assert.True(await lab.WaitForRulesetAsync(r => !r.Contains(element, StringComparison.Ordinal), TimeSpan.FromSeconds(30)),
+            $"the mapping outlived A's session\n{lab.Diagnostics()}");
+        Assert.Null(await Probes.AskAsync(lab.Remote, "tcp", PublicAddress, port));
+    }
+
+    [Fact]
+    public async Task GatewayKilled_Restarted_NoElementPointsAtATunnelAddressWithoutLiveOwner()
+    {
+        await using var lab = await GatewayLab.StartAsync();
+        var portA = await NatPmpClient.MapCheckedAsync(lab.ClientA, "tcp", 8080);
+        var portB = await NatPmpClient.MapCheckedAsync(lab.ClientB, "udp", 9090);
+
+        await lab.KillGatewayAsync();
+        var afterCrash = await lab.RulesetAsync();
+        Assert.Contains(Element(portA, AddressA, 8080), afterCrash, StringComparison.Ordinal); // the crash left them
+        Assert.Contains(Element(portB, AddressB, 9090), afterCrash, StringComparison.Ordinal);
+
+        await lab.StartGatewayAsync();
+
+        var afterRestart = await lab.RulesetAsync();
+        Assert.DoesNotContain($": {AddressA} .", afterRestart, StringComparison.Ordinal);
+        Assert.DoesNotContain($": {AddressB} .", afterRestart, StringComparison.Ordinal);
+        // And the restarted gateway serves: A reconnects and maps again.
+        Assert.True(await lab.ClientA.PingUntilAsync(GatewayTunnelAddress, TimeSpan.FromSeconds(15)), lab.Diagnostics());
+        await NatPmpClient.MapCheckedAsync(lab.ClientA, "tcp", 8080);
+    }
+
+    [Fact]
+    public async Task Sigterm_RunningGateway_RemovesTableAndInterface()
+    {
+        await using var lab = await GatewayLab.StartAsync();
+        await NatPmpClient.MapCheckedAsync(lab.ClientA, "tcp", 8080);
+
+        lab.GatewayProcess.Terminate();
+
+        Assert.True(await lab.GatewayProcess.WaitForExitAsync(TimeSpan.FromSeconds(10)), lab.Diagnostics());
+        Assert.Equal(0, lab.GatewayProcess.ExitCode);
+        Assert.DoesNotContain("portcullis", await lab.RulesetAsync(), StringComparison.Ordinal);
+        Assert.False((await lab.Gateway.RunAsync("ip", "link", "show", lab.GatewayInterface)).Succeeded, "the TUN is still there");
+    }
+
+    [Fact]
+    public async Task BadConfig_PortRangeReversed_ExitsTwoNamingFileLineAndKey()
+    {
+        await using var network = await LabNetwork.CreateAsync();
+        var gateway = await network.AddHostAsync("gateway", LabSegment.Gateway, PublicAddress);
+        var keys = await WgTools.GenerateKeysAsync();
+        var path = Path.Combine(network.CreateTempDirectory(), "gw.toml");
+        await WgTools.WritePrivateFileAsync(path, $"""
+            [tunnel]
+            interface   = "{network.NewInterfaceName()}"
+            private_key = "{keys.PrivateKey}"
+            address     = "10.99.0.1/16"
+
+            [nat]
+            public_interface = "eth0"
+            public_addresses = ["{PublicAddress}"]
+
+            [forwarding]
+            port_range = "59999-20000"
+            """);
+
+        var result = await gateway.RunAsync([LabBinaries.Portcullis, "gateway", "--config", path], RunOptions.Default);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(
+            $"{path}:11: [forwarding] port_range: expected \"LOW-HIGH\" with 1 <= LOW <= HIGH <= 65535",
+            result.Stderr.Trim());
+        Assert.DoesNotContain(keys.PrivateKey, result.Stdout + result.Stderr, StringComparison.Ordinal);
+    }
+}

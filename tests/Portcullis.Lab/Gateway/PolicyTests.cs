@@ -1,0 +1,35 @@
+using Portcullis.Lab.Tunnel;
+
+namespace Portcullis.Lab.Gateway;
+
+/// <summary>The policy's answers as a stock client sees them: NAT-PMP result codes through libnatpmp.</summary>
+[Collection(LabCollection.Name)]
+public sealed class PolicyTests
+{
+    [Fact]
+    public async Task MaxPerPeer_OneMoreMapping_AnsweredOutOfResources()
+    {
+        await using var lab = await GatewayLab.StartAsync(new GatewayLabOptions { MaxPerPeer = 2 });
+        await NatPmpClient.MapCheckedAsync(lab.ClientA, "tcp", 8080);
+        await NatPmpClient.MapCheckedAsync(lab.ClientA, "udp", 8080);
+
+        var third = await NatPmpClient.MapAsync(lab.ClientA, "tcp", 0, 8081, 600);
+
+        Assert.False(third.Mapped, third.ToString());
+        Assert.Equal(NatPmpClient.OutOfResources, third.ErrorCode);
+        // The quota is per peer: B still gets its own.
+        await NatPmpClient.MapCheckedAsync(lab.ClientB, "tcp", 8081);
+    }
+
+    [Fact]
+    public async Task ForwardingDisabled_AnyRequest_AnsweredNotAuthorized()
+    {
+        await using var lab = await GatewayLab.StartAsync(new GatewayLabOptions { ForwardingEnabled = false });
+
+        var outcome = await NatPmpClient.MapAsync(lab.ClientA, "tcp", 0, 8080, 600);
+
+        Assert.False(outcome.Mapped, outcome.ToString());
+        Assert.Equal(NatPmpClient.NotAuthorized, outcome.ErrorCode);
+        Assert.DoesNotContain($": {GatewayLab.AddressA} .", await lab.RulesetAsync(), StringComparison.Ordinal);
+    }
+}
