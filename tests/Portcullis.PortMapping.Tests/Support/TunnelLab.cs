@@ -42,6 +42,14 @@ internal sealed class TunnelLab : IDisposable
     /// <summary>Runs <paramref name="action"/> on a thread inside the gateway namespace (sockets made there stay there).</summary>
     public void InGateway(Action action) => NetworkNamespace.RunIn(Gateway, action);
 
+    /// <summary>A UDP socket made inside the client namespace, bound to the client's tunnel address.</summary>
+    public System.Net.Sockets.Socket ClientSocket() => NetworkNamespace.RunIn(Client, () =>
+    {
+        var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+        socket.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(ClientAddress), 0));
+        return socket;
+    });
+
     /// <summary>Runs natpmpc in the client namespace against the gateway address, in the foreground, killed after 30 s.</summary>
     public (int ExitCode, string Output) Natpmpc(params string[] arguments) =>
         Shell.Run(TimeSpan.FromSeconds(30), "ip", ["netns", "exec", Client, "natpmpc", "-g", GatewayAddress, .. arguments]);
