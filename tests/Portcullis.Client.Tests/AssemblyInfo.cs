@@ -1,0 +1,4 @@
+using System.Runtime.Versioning;
+
+// The client configures Linux networking: its tests run on Linux only.
+[assembly: SupportedOSPlatform("linux")]
