@@ -1,0 +1,36 @@
+using Portcullis.Gateway.Forwarding;
+
+namespace Portcullis.Gateway.Store;
+
+/// <summary>
+/// Server policy set through the admin API, stored so it survives a restart. Typed, so every caller gets checked
+/// values and one place lists what can be set; every value is an override of the configuration file, null meaning
+/// "the file's value applies". Stored as key/value rows, so a new setting needs no schema migration and a gateway
+/// of an older build in the same fleet ignores keys it does not know.
+/// </summary>
+public sealed record ServerPolicy
+{
+    /// <summary>Overrides <see cref="ForwardingPolicy.Enabled"/>.</summary>
+    public bool? ForwardingEnabled { get; init; }
+
+    /// <summary>Overrides <see cref="ForwardingPolicy.PortRange"/>.</summary>
+    public PortRange? PortRange { get; init; }
+
+    /// <summary>Overrides <see cref="ForwardingPolicy.MaxPerPeer"/>; at least 0.</summary>
+    public int? MaxPerPeer { get; init; }
+
+    /// <summary>Every port of a dedicated address goes to its peer (minus blocked ports). Null: off unless configured.</summary>
+    public bool? ForwardAllDedicatedPorts { get; init; }
+
+    /// <summary>The configured policy with these overrides on top.</summary>
+    public ForwardingPolicy ApplyTo(ForwardingPolicy configured)
+    {
+        ArgumentNullException.ThrowIfNull(configured);
+        return configured with
+        {
+            Enabled = ForwardingEnabled ?? configured.Enabled,
+            PortRange = PortRange ?? configured.PortRange,
+            MaxPerPeer = MaxPerPeer ?? configured.MaxPerPeer,
+        };
+    }
+}

@@ -1,0 +1,46 @@
+namespace Portcullis.Gateway.Store.Sqlite;
+
+/// <summary>One schema step: after it runs, <c>PRAGMA user_version</c> is <see cref="Version"/>.</summary>
+internal sealed record SqliteMigration(int Version, string Description, string Sql);
+
+/// <summary>
+/// The schema, as numbered steps. Append only: a step that has shipped is never edited, since databases in the
+/// field already ran it. Text keys and addresses keep the schema portable to PostgreSQL; times are Unix
+/// milliseconds.
+/// </summary>
+internal static class SqliteMigrations
+{
+    public static readonly IReadOnlyList<SqliteMigration> All =
+    [
+        new(1, "peers, static forwards, dedicated addresses", """
+            CREATE TABLE peers (
+                id             TEXT    NOT NULL PRIMARY KEY,
+                name           TEXT    NOT NULL UNIQUE,
+                public_key     TEXT    NOT NULL UNIQUE,
+                tunnel_address TEXT    NOT NULL UNIQUE,
+                enabled        INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+                created_utc_ms INTEGER NOT NULL
+            );
+            CREATE TABLE static_forwards (
+                public_address TEXT    NOT NULL,
+                protocol       TEXT    NOT NULL CHECK (protocol IN ('tcp', 'udp')),
+                external_port  INTEGER NOT NULL CHECK (external_port BETWEEN 1 AND 65535),
+                peer_id        TEXT    NOT NULL REFERENCES peers (id) ON DELETE CASCADE,
+                internal_port  INTEGER NOT NULL CHECK (internal_port BETWEEN 1 AND 65535),
+                PRIMARY KEY (public_address, protocol, external_port)
+            );
+            CREATE INDEX static_forwards_by_peer ON static_forwards (peer_id);
+            CREATE TABLE dedicated_addresses (
+                address TEXT NOT NULL PRIMARY KEY,
+                peer_id TEXT NOT NULL REFERENCES peers (id) ON DELETE CASCADE
+            );
+            CREATE INDEX dedicated_addresses_by_peer ON dedicated_addresses (peer_id);
+            """),
+        new(2, "server policy settings", """
+            CREATE TABLE settings (
+                key   TEXT NOT NULL PRIMARY KEY,
+                value TEXT NOT NULL
+            );
+            """),
+    ];
+}
