@@ -14,6 +14,15 @@ internal static class MapStatusCodes
         _ => NatPmpResultCode.NetworkFailure,
     };
 
+    /// <summary>The code of a public-address answer: NAT-PMP can only carry an IPv4 address, anything else is a network failure.</summary>
+    public static NatPmpResultCode ToNatPmpPublicAddress(MapResult result)
+    {
+        var code = ToNatPmp(result.Status);
+        return code == NatPmpResultCode.Success && result.ExternalAddress?.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork
+            ? NatPmpResultCode.NetworkFailure
+            : code;
+    }
+
     public static PcpResultCode ToPcp(MapStatus status) => status switch
     {
         MapStatus.Success => PcpResultCode.Success,

@@ -43,9 +43,7 @@ internal sealed class NatPmpFrontEnd(GuardedAuthority authority, PortMappingServ
     private int PublicAddress(IPAddress client, Span<byte> response)
     {
         var result = authority.GetPublicAddress(client);
-        var code = MapStatusCodes.ToNatPmp(result.Status);
-        if (code == NatPmpResultCode.Success && result.ExternalAddress?.AddressFamily != System.Net.Sockets.AddressFamily.InterNetwork)
-            code = NatPmpResultCode.NetworkFailure; // NAT-PMP can only say an IPv4 address
+        var code = MapStatusCodes.ToNatPmpPublicAddress(result);
         Count(code);
         return NatPmpResponse.WritePublicAddress(response, code, authority.EpochSeconds,
             code == NatPmpResultCode.Success ? result.ExternalAddress : null);

@@ -92,9 +92,7 @@ public sealed class PortMappingServer : IAsyncDisposable
         {
             var publicAddress = _dispatcher.Authority.GetPublicAddress(client);
             var epoch = _dispatcher.Authority.EpochSeconds;
-            var code = publicAddress.Status == MapStatus.Success && publicAddress.ExternalAddress?.AddressFamily == AddressFamily.InterNetwork
-                ? NatPmpResultCode.Success
-                : NatPmpResultCode.NetworkFailure;
+            var code = MapStatusCodes.ToNatPmpPublicAddress(publicAddress);
             PcpResponse.WriteAnnounce(pcp, epoch);
             NatPmpResponse.WritePublicAddress(natPmp, code, epoch, code == NatPmpResultCode.Success ? publicAddress.ExternalAddress : null);
             var destination = new IPEndPoint(client, _options.AnnouncePort);

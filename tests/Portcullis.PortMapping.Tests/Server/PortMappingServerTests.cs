@@ -122,6 +122,20 @@ public sealed class PortMappingServerTests
     }
 
     [Fact]
+    public async Task Announce_ClientPolicyRefuses_NatPmpAnnouncementCarriesTheRefusal()
+    {
+        using var listener = Client();
+        await using var server = Server(announcePort: ((IPEndPoint)listener.LocalEndPoint!).Port);
+        await server.StartAsync();
+        _authority.Enabled = false;
+
+        server.Announce([ClientAddress]);
+
+        var answers = new[] { Hex.Of((await ReceiveAsync(listener)).Bytes), Hex.Of((await ReceiveAsync(listener)).Bytes) };
+        Assert.Contains("00800002" + "000004D2" + "00000000", answers);
+    }
+
+    [Fact]
     public async Task Announce_BeforeStart_Throws()
     {
         await using var server = Server();
