@@ -13,7 +13,8 @@ public sealed class ConcurrencyTests
         // given twice shows up as a NetworkFailure or a corrupted dictionary.
         using var h = new ForwardingHarness(new ForwardingPolicy
         {
-            PortRange = new PortRange(30000, 30199),
+            // 64 of 80 ports held at peak, so concurrent allocations would often pick the same port.
+            PortRange = new PortRange(30000, 30079),
             RequestsPerSecond = 1_000_000,
             Burst = 1_000_000,
             Quarantine = TimeSpan.Zero,
@@ -24,10 +25,12 @@ public sealed class ConcurrencyTests
         var networkFailures = 0;
         var strangers = 0;
 
-        var workers = Enumerable.Range(2, Peers).Select(host => Task.Run(() =>
+        using var start = new Barrier(Peers + 2);
+        var workers = Enumerable.Range(2, Peers).Select(host => Task.Factory.StartNew(() =>
         {
             var client = TunnelAddress(host);
-            for (var i = 0; i < 400; i++)
+            start.SignalAndWait();
+            for (var i = 0; i < 3000; i++)
             {
                 var internalPort = (ushort)(1000 + (i % 6));
                 var protocol = i % 2 == 0 ? MappingProtocol.Tcp : MappingProtocol.Udp;
@@ -40,20 +43,22 @@ public sealed class ConcurrencyTests
                 if (status == MapStatus.UnknownClient && host != 2)
                     Interlocked.Increment(ref strangers);
             }
-        })).ToList();
-        var clock = Task.Run(() =>
+        }, TaskCreationOptions.LongRunning)).ToList();
+        var clock = Task.Factory.StartNew(() =>
         {
+            start.SignalAndWait();
             for (var i = 0; i < 200; i++)
                 h.Time.Advance(TimeSpan.FromSeconds(1));
-        });
-        var sessions = Task.Run(() =>
+        }, TaskCreationOptions.LongRunning);
+        var sessions = Task.Factory.StartNew(() =>
         {
+            start.SignalAndWait();
             for (var i = 0; i < 50; i++)
             {
                 h.Disconnect(2);
                 h.Connect(2);
             }
-        });
+        }, TaskCreationOptions.LongRunning);
         await Task.WhenAll([.. workers, clock, sessions]);
 
         Assert.Equal(0, networkFailures);
