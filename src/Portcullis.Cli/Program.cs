@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Portcullis.Cli.Client;
 using Portcullis.Cli.Gateway;
 using Portcullis.Cli.Tunnel;
 
@@ -11,6 +12,9 @@ internal static class Program
         var root = new RootCommand("Portcullis: a WireGuard VPN gateway and client with port forwarding done right.");
         root.Subcommands.Add(TunnelCommand.Create());
         root.Subcommands.Add(GatewayCommand.Create());
+        root.Subcommands.Add(ConnectCommand.Create());
+        root.Subcommands.Add(DisconnectCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
         return root.Parse(args).Invoke();
     }
 }

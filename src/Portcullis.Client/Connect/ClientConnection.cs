@@ -271,7 +271,7 @@ public sealed class ClientConnection : IDisposable
         _store.Write(state);
     }
 
-    private static bool IsAlive(int pid) => pid > 0 && Directory.Exists($"/proc/{pid}");
+    private static bool IsAlive(int pid) => Disconnector.IsAlive(pid);
 
     public void Dispose()
     {

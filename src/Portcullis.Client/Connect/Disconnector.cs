@@ -80,7 +80,7 @@ public static partial class Disconnector
     }
 
     /// <summary>A zombie (exited, not yet reaped) counts as gone.</summary>
-    internal static bool IsAlive(int pid)
+    public static bool IsAlive(int pid)
     {
         try
         {
