@@ -167,6 +167,19 @@ internal sealed class GatewayLab : IAsyncDisposable
         return device;
     }
 
+    /// <summary>
+    /// The client drops its session and starts afresh (as a restarted client would): without this a stock client
+    /// whose gateway lost its keys waits out KEEPALIVE + REKEY_TIMEOUT (15 s) before it handshakes again.
+    /// </summary>
+    public async Task ReconnectAsync(WireGuardDevice tunnel)
+    {
+        await tunnel.SetAsync("peer", GatewayKeys.PublicKey, "remove");
+        await tunnel.SetAsync("peer", GatewayKeys.PublicKey, "endpoint", $"{PublicAddress}:{ListenPort}",
+            "allowed-ips", "0.0.0.0/0", "persistent-keepalive", "3");
+        if (!await tunnel.Host.PingUntilAsync(GatewayTunnelAddress, TimeSpan.FromSeconds(10)))
+            throw new Xunit.Sdk.XunitException($"{tunnel.Host} did not reconnect\n{Diagnostics()}");
+    }
+
     /// <summary>The gateway's whole ruleset (DESIGN §6: mappings are elements "… PORT : ADDRESS . PORT").</summary>
     public Task<string> RulesetAsync() => Gateway.RunCheckedAsync("nft", "list", "ruleset");
 

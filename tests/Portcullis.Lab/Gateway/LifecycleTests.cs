@@ -42,7 +42,7 @@ public sealed class LifecycleTests
         Assert.DoesNotContain($": {AddressA} .", afterRestart, StringComparison.Ordinal);
         Assert.DoesNotContain($": {AddressB} .", afterRestart, StringComparison.Ordinal);
         // And the restarted gateway serves: A reconnects and maps again.
-        Assert.True(await lab.ClientA.PingUntilAsync(GatewayTunnelAddress, TimeSpan.FromSeconds(15)), lab.Diagnostics());
+        await lab.ReconnectAsync(lab.TunnelA);
         await NatPmpClient.MapCheckedAsync(lab.ClientA, "tcp", 8080);
     }
 
