@@ -12,6 +12,9 @@ internal sealed record GatewayLabOptions
 
     /// <summary>Short, so a session-end test does not wait the default 180 s.</summary>
     public int SessionTimeoutSeconds { get; init; } = 10;
+
+    /// <summary>[forwarding] min_lifetime; null keeps the policy's default (120 s).</summary>
+    public int? MinLifetimeSeconds { get; init; }
 }
 
 /// <summary>
@@ -99,6 +102,7 @@ internal sealed class GatewayLab : IAsyncDisposable
             enabled      = {(options.ForwardingEnabled ? "true" : "false")}
             port_range   = "20000-59999"
             max_per_peer = {options.MaxPerPeer}
+            {(options.MinLifetimeSeconds is { } min ? $"min_lifetime = {min}" : "")}
 
             [store]
             path = "{directory}/store/portcullis.db"

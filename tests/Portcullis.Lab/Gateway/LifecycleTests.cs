@@ -9,7 +9,19 @@ namespace Portcullis.Lab.Gateway;
 public sealed class LifecycleTests
 {
     [Fact]
-    public async Task SessionEnd_ClientDropsTheGateway_MappingRemovedAfterSessionTimeout()
+    public async Task LeaseExpiry_ShortLifetimeNotRefreshed_MappingRemoved()
+    {
+        await using var lab = await GatewayLab.StartAsync(new GatewayLabOptions { MinLifetimeSeconds = 2 });
+        var port = await NatPmpClient.MapCheckedAsync(lab.ClientA, "tcp", 8080, lifetime: 3);
+        var element = Element(port, AddressA, 8080);
+        Assert.Contains(element, await lab.RulesetAsync(), StringComparison.Ordinal);
+
+        Assert.True(await lab.WaitForRulesetAsync(r => !r.Contains(element, StringComparison.Ordinal), TimeSpan.FromSeconds(15)),
+            $"the lease did not lapse\n{lab.Diagnostics()}");
+    }
+
+    [Fact]
+    public async Task SessionEnd_ClientDropsTheGateway_MappingRemovedAndQuickReconnectGetsSamePort()
     {
         await using var lab = await GatewayLab.StartAsync(new GatewayLabOptions { SessionTimeoutSeconds = 8 });
         await Probes.ListenAsync(lab.ClientA, "tcp", 8080);
@@ -22,6 +34,11 @@ public sealed class LifecycleTests
         Assert.True(await lab.WaitForRulesetAsync(r => !r.Contains(element, StringComparison.Ordinal), TimeSpan.FromSeconds(30)),
             $"the mapping outlived A's session\n{lab.Diagnostics()}");
         Assert.Null(await Probes.AskAsync(lab.Remote, "tcp", PublicAddress, port));
+
+        // Back within the reconnect grace: the same request gets the same port, and it works again.
+        await lab.ReconnectAsync(lab.TunnelA);
+        Assert.Equal(port, await NatPmpClient.MapCheckedAsync(lab.ClientA, "tcp", 8080));
+        Assert.Equal("clienta from 192.0.2.100", await Probes.AskAsync(lab.Remote, "tcp", PublicAddress, port));
     }
 
     [Fact]

@@ -1,4 +1,4 @@
-using Portcullis.Lab.Harness;
+using System.Globalization;
 using Portcullis.Lab.Tunnel;
 using static Portcullis.Lab.Gateway.GatewayLab;
 
@@ -28,6 +28,13 @@ public sealed class PortForwardingTests
         Assert.Contains(Element(udpPort, AddressA, 8081), ruleset, StringComparison.Ordinal);
         Assert.Equal("clienta from 192.0.2.100", await Probes.AskAsync(lab.Remote, "tcp", PublicAddress, tcpPort));
         Assert.Equal("clienta from 192.0.2.100 ping", await Probes.AskAsync(lab.Remote, "udp", PublicAddress, udpPort));
+
+        // Hairpin: another client reaches A's forward on the public address, through the tunnel.
+        Assert.StartsWith("clienta from ", await Probes.AskAsync(lab.ClientB, "tcp", PublicAddress, tcpPort), StringComparison.Ordinal);
+
+        // Privacy by default (DESIGN invariant 8): nothing the gateway logged names a public port.
+        Assert.DoesNotContain(tcpPort.ToString(CultureInfo.InvariantCulture), lab.GatewayProcess.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(udpPort.ToString(CultureInfo.InvariantCulture), lab.GatewayProcess.Output, StringComparison.Ordinal);
     }
 
     [Fact]
