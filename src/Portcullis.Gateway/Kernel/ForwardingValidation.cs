@@ -62,7 +62,22 @@ internal static class ForwardingValidation
             CheckIPv4(address, "public address");
     }
 
+    /// <summary>What an added entry must satisfy: a valid key and target, a valid owner and a sane timeout.</summary>
     public static void Check(ForwardingEntry entry)
+    {
+        CheckKeyAndTarget(entry);
+        if (!IsValidOwner(entry.Owner))
+            throw new ArgumentException(
+                $"owner must be 1–{MaxOwnerLength} characters of letters, digits and . _ : - + / = @", nameof(entry));
+        if (entry.Timeout is { } timeout && (timeout < TimeSpan.FromMilliseconds(1) || timeout > MaxTimeout))
+            throw new ArgumentException($"timeout must lie between 1 ms and {MaxTimeout.TotalDays} days", nameof(entry));
+    }
+
+    /// <summary>
+    /// What a removed entry must satisfy. Owner and timeout are not written on removal, so entries as
+    /// <see cref="IForwardingTable.List"/> returns them (an empty owner, a zero timeout) can be passed back.
+    /// </summary>
+    public static void CheckKeyAndTarget(ForwardingEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
         CheckIPv4(entry.PublicAddress, "public address");
@@ -71,11 +86,6 @@ internal static class ForwardingValidation
             throw new ArgumentException($"protocol {(byte)entry.Protocol} is neither TCP nor UDP", nameof(entry));
         if (entry.PublicPort == 0 || entry.InternalPort == 0)
             throw new ArgumentException("ports must not be zero", nameof(entry));
-        if (!IsValidOwner(entry.Owner))
-            throw new ArgumentException(
-                $"owner must be 1–{MaxOwnerLength} characters of letters, digits and . _ : - + / = @", nameof(entry));
-        if (entry.Timeout is { } timeout && (timeout < TimeSpan.FromMilliseconds(1) || timeout > MaxTimeout))
-            throw new ArgumentException($"timeout must lie between 1 ms and {MaxTimeout.TotalDays} days", nameof(entry));
     }
 
     private static void CheckIPv4(IPAddress? address, string what)

@@ -13,7 +13,7 @@ namespace Portcullis.Gateway.Kernel;
 /// (those not re-added with the same target) are deleted so established flows stop.</item>
 /// <item>List: JSON listings of the map and the lease set, joined; owners come from the lease comments.</item>
 /// </list>
-/// Namespace: the netlink socket and the conntrack tool act in the network namespace of the thread that constructed
+/// Namespace: both netlink sockets (nftables, ctnetlink) belong to the network namespace of the thread that constructed
 /// this object, whichever thread calls it later.
 /// </summary>
 public sealed class NftForwardingTable : IForwardingTable
@@ -72,8 +72,8 @@ public sealed class NftForwardingTable : IForwardingTable
     {
         ArgumentNullException.ThrowIfNull(remove);
         ArgumentNullException.ThrowIfNull(add);
-        CheckEntries(remove, nameof(remove));
-        CheckEntries(add, nameof(add));
+        CheckEntries(remove, ForwardingValidation.CheckKeyAndTarget, nameof(remove));
+        CheckEntries(add, ForwardingValidation.Check, nameof(add));
         var script = NftScript.Update(remove, add);
         if (script.Length == 0)
             return;
@@ -118,6 +118,7 @@ public sealed class NftForwardingTable : IForwardingTable
         var kept = new Dictionary<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort), ForwardingEntry>();
         foreach (var entry in add)
             kept[entry.Key] = entry;
+        var ended = new List<OriginalDestination>(remove.Count);
         foreach (var entry in remove)
         {
             if (kept.TryGetValue(entry.Key, out var again)
@@ -126,25 +127,27 @@ public sealed class NftForwardingTable : IForwardingTable
             {
                 continue;
             }
-            try
-            {
-                _conntrack.DeleteByOriginalDestination(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort);
-            }
-            catch (IOException e)
-            {
-                // The map is already committed; failing now would misreport the kernel's state. The flow ends at the
-                // latest when its conntrack entry times out.
-                NftForwardingTableLog.ConntrackFailed(_logger, e.Message);
-            }
+            ended.Add(new OriginalDestination(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort));
+        }
+        try
+        {
+            var flows = _conntrack.Delete(ended);
+            NftForwardingTableLog.FlowsEnded(_logger, ended.Count, flows);
+        }
+        catch (IOException e)
+        {
+            // The map is already committed; failing now would misreport the kernel's state. The flows end at the
+            // latest when conntrack times them out.
+            NftForwardingTableLog.ConntrackFailed(_logger, e.Message);
         }
     }
 
-    private static void CheckEntries(IReadOnlyCollection<ForwardingEntry> entries, string name)
+    private static void CheckEntries(IReadOnlyCollection<ForwardingEntry> entries, Action<ForwardingEntry> check, string name)
     {
         var keys = new HashSet<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort)>();
         foreach (var entry in entries)
         {
-            ForwardingValidation.Check(entry);
+            check(entry);
             if (!keys.Add(entry.Key))
                 throw new ArgumentException($"{name} holds the same key twice", name);
         }

@@ -21,4 +21,7 @@ internal static partial class NftForwardingTableLog
     [LoggerMessage(EventId = 3103, Level = LogLevel.Warning,
         Message = "Could not delete the tracked flows of a removed mapping; they end when conntrack times them out: {Error}")]
     public static partial void ConntrackFailed(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 3104, Level = LogLevel.Debug, Message = "Ended {Flows} tracked flows of {Mappings} removed mappings")]
+    public static partial void FlowsEnded(ILogger logger, int mappings, int flows);
 }

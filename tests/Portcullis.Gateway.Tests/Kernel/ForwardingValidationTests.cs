@@ -63,6 +63,14 @@ public sealed class ForwardingValidationTests
         Assert.ThrowsAny<ArgumentException>(() => ForwardingValidation.Check(entry));
 
     [Fact]
+    public void CheckKeyAndTarget_ListedOrphan_Accepted() =>
+        ForwardingValidation.CheckKeyAndTarget(Entries.Tcp(30000, Entries.Client1, 8080, string.Empty, TimeSpan.Zero));
+
+    [Fact]
+    public void CheckKeyAndTarget_ZeroPort_Throws() =>
+        Assert.Throws<ArgumentException>(() => ForwardingValidation.CheckKeyAndTarget(Entries.Tcp(30000, Entries.Client1, 0, "p")));
+
+    [Fact]
     public void CheckNetwork_Lab_DoesNotThrow() => ForwardingValidation.Check(Entries.Network());
 
     [Fact]

@@ -195,8 +195,25 @@ public sealed class NftForwardingTableTests
         Assert.Equal(string.Empty, orphan.Owner);
         Assert.Equal(TimeSpan.Zero, orphan.Timeout);
 
-        table.Update([entry], []);
+        // Passed back exactly as listed (no owner, zero timeout), as reconciliation does.
+        table.Update([orphan], []);
         Assert.Empty(table.List());
+    }
+
+    [Fact]
+    public void Update_ListedEntriesPassedBack_RemovesThemAll()
+    {
+        using var ns = new KernelNamespace("tbl");
+        using var table = InstalledTable(ns);
+        table.Update([], [
+            Entries.Tcp(30000, Entries.Client1, 8080, "peer-1", TimeSpan.FromMinutes(5)),
+            Entries.Udp(30001, Entries.Client2, 5000, "peer-2"),
+        ]);
+
+        table.Update(table.List().ToList(), []);
+
+        Assert.Empty(table.List());
+        Assert.DoesNotContain(" : 10.99.0.", ns.Ruleset(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -38,5 +38,19 @@ internal sealed class KernelNamespace : IDisposable
     /// <summary>`nft list ruleset` as the nft tool sees this namespace (an independent view of our in-process writes).</summary>
     public string Ruleset() => ExecChecked("nft", "list", "ruleset");
 
-    public void Dispose() => Shell.Run("ip", "netns", "del", Name);
+    /// <summary>
+    /// Deletes the namespace. `ip netns del` can fail with EBUSY while a concurrent `ip netns exec` (another test's)
+    /// holds a copy of the namespace mount, so it is retried until the name is gone.
+    /// </summary>
+    public void Dispose()
+    {
+        var path = Path.Combine(NetworkNamespace.Directory, Name);
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            Shell.Run("ip", "netns", "del", Name);
+            if (!File.Exists(path))
+                return;
+            Thread.Sleep(50);
+        }
+    }
 }

@@ -1,0 +1,135 @@
+using System.Buffers.Binary;
+
+namespace Portcullis.Linux.Nftables;
+
+/// <summary>
+/// ctnetlink wire format (linux/netfilter/nfnetlink_conntrack.h): a netlink header, a 4-byte nfgenmsg, then
+/// attributes. Only what deleting flows by original destination needs: the dump request, reading the original tuple
+/// of each dumped entry, and a delete request that carries that entry's own tuple, zone and id back.
+/// </summary>
+internal static class CtNetlinkMessages
+{
+    public const int NetlinkNetfilter = 12;
+    public const int HeaderLength = 16;
+    public const int NfGenLength = 4;
+    public const ushort NlmsgError = 2;
+    public const ushort NlmsgDone = 3;
+    public const ushort MessageGet = (1 << 8) | 1;      // NFNL_SUBSYS_CTNETLINK << 8 | IPCTNL_MSG_CT_GET
+    public const ushort MessageDelete = (1 << 8) | 2;   // IPCTNL_MSG_CT_DELETE
+    private const ushort FlagRequest = 0x1;
+    private const ushort FlagAck = 0x4;
+    private const ushort FlagDump = 0x300;
+    private const byte AfInet = 2;
+    private const ushort AttributeTypeMask = 0x3fff;    // without NLA_F_NESTED and NLA_F_NET_BYTEORDER
+
+    private const ushort CtaTupleOrig = 1;
+    private const ushort CtaId = 12;
+    private const ushort CtaZone = 18;
+    private const ushort CtaTupleIp = 1;
+    private const ushort CtaTupleProto = 2;
+    private const ushort CtaIpV4Dst = 2;
+    private const ushort CtaProtoNum = 1;
+    private const ushort CtaProtoDstPort = 3;
+
+    /// <summary>The original-direction destination of a flow: IPv4 address (network order as read), protocol, port.</summary>
+    public readonly record struct Destination(uint Address, byte Protocol, ushort Port);
+
+    public static byte[] DumpRequest(uint sequence)
+    {
+        var message = new byte[HeaderLength + NfGenLength];
+        WriteHeader(message, MessageGet, FlagRequest | FlagDump, sequence);
+        return message;
+    }
+
+    /// <summary>
+    /// A delete for the entry in <paramref name="entry"/> (one dumped message), or null when it lacks an original tuple.
+    /// The tuple, zone and id are copied verbatim, so exactly that entry goes, not a newer one with the same tuple.
+    /// </summary>
+    public static byte[]? DeleteRequest(ReadOnlySpan<byte> entry, uint sequence)
+    {
+        var attributes = entry[(HeaderLength + NfGenLength)..];
+        var tuple = FindRaw(attributes, CtaTupleOrig);
+        if (tuple.IsEmpty)
+            return null;
+        var zone = FindRaw(attributes, CtaZone);
+        var id = FindRaw(attributes, CtaId);
+        var message = new byte[HeaderLength + NfGenLength + Align(tuple.Length) + Align(zone.Length) + Align(id.Length)];
+        WriteHeader(message, MessageDelete, FlagRequest | FlagAck, sequence);
+        var offset = HeaderLength + NfGenLength;
+        tuple.CopyTo(message.AsSpan(offset));
+        offset += Align(tuple.Length);
+        zone.CopyTo(message.AsSpan(offset));
+        offset += Align(zone.Length);
+        id.CopyTo(message.AsSpan(offset));
+        return message;
+    }
+
+    /// <summary>Reads the original destination of one dumped entry; false if it has none we understand.</summary>
+    public static bool TryReadDestination(ReadOnlySpan<byte> entry, out Destination destination)
+    {
+        destination = default;
+        if (entry.Length < HeaderLength + NfGenLength)
+            return false;
+        var tuple = Payload(FindRaw(entry[(HeaderLength + NfGenLength)..], CtaTupleOrig));
+        var ip = Payload(FindRaw(tuple, CtaTupleIp));
+        var proto = Payload(FindRaw(tuple, CtaTupleProto));
+        var address = Payload(FindRaw(ip, CtaIpV4Dst));
+        var number = Payload(FindRaw(proto, CtaProtoNum));
+        var port = Payload(FindRaw(proto, CtaProtoDstPort));
+        if (address.Length != 4 || number.Length < 1 || port.Length != 2)
+            return false;
+        destination = new Destination(BinaryPrimitives.ReadUInt32BigEndian(address), number[0], BinaryPrimitives.ReadUInt16BigEndian(port));
+        return true;
+    }
+
+    /// <summary>Splits a received buffer into netlink messages (header included); stops at a malformed length.</summary>
+    public static List<(int Offset, int Length, ushort Type, uint Sequence)> Split(ReadOnlySpan<byte> data)
+    {
+        var messages = new List<(int, int, ushort, uint)>();
+        var offset = 0;
+        while (data.Length - offset >= HeaderLength)
+        {
+            var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(data[offset..]);
+            if (length < HeaderLength || length > data.Length - offset)
+                break;
+            var type = BinaryPrimitives.ReadUInt16LittleEndian(data[(offset + 4)..]);
+            var sequence = BinaryPrimitives.ReadUInt32LittleEndian(data[(offset + 8)..]);
+            messages.Add((offset, length, type, sequence));
+            offset += Align(length);
+        }
+        return messages;
+    }
+
+    /// <summary>The errno (positive, 0 for an ack) an NLMSG_ERROR message carries.</summary>
+    public static int ErrorOf(ReadOnlySpan<byte> message) =>
+        message.Length >= HeaderLength + 4 ? -BinaryPrimitives.ReadInt32LittleEndian(message[HeaderLength..]) : 0;
+
+    private static void WriteHeader(Span<byte> message, ushort type, ushort flags, uint sequence)
+    {
+        BinaryPrimitives.WriteUInt32LittleEndian(message, (uint)message.Length);
+        BinaryPrimitives.WriteUInt16LittleEndian(message[4..], type);
+        BinaryPrimitives.WriteUInt16LittleEndian(message[6..], flags);
+        BinaryPrimitives.WriteUInt32LittleEndian(message[8..], sequence);
+        message[HeaderLength] = AfInet; // nfgenmsg: family, version 0, res_id 0
+    }
+
+    // An attribute whole (header + payload), or empty when absent or malformed.
+    private static ReadOnlySpan<byte> FindRaw(ReadOnlySpan<byte> attributes, ushort type)
+    {
+        var offset = 0;
+        while (attributes.Length - offset >= 4)
+        {
+            var length = BinaryPrimitives.ReadUInt16LittleEndian(attributes[offset..]);
+            if (length < 4 || length > attributes.Length - offset)
+                return default;
+            if ((BinaryPrimitives.ReadUInt16LittleEndian(attributes[(offset + 2)..]) & AttributeTypeMask) == type)
+                return attributes.Slice(offset, length);
+            offset += Align(length);
+        }
+        return default;
+    }
+
+    private static ReadOnlySpan<byte> Payload(ReadOnlySpan<byte> attribute) => attribute.Length < 4 ? default : attribute[4..];
+
+    private static int Align(int length) => (length + 3) & ~3;
+}
