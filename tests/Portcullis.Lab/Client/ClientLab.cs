@@ -153,7 +153,10 @@ internal sealed class ClientLab : IAsyncDisposable
             if (Directory.Exists(_netnsEtc))
                 Directory.Delete(_netnsEtc, recursive: true);
             foreach (var leftover in new[] { ".state", ".resolv.conf", ".state.tmp" })
-                File.Delete($"/run/portcullis/{Interface}{leftover}");
+            {
+                if (File.Exists($"/run/portcullis/{Interface}{leftover}"))
+                    File.Delete($"/run/portcullis/{Interface}{leftover}");
+            }
         }
     }
 }
