@@ -29,8 +29,10 @@ public sealed partial class ForwardingService
                 return DeleteLocked(peer, request);
 
             var policy = _policy;
-            // Port 0 would mean "every port" (PCP); a blocked internal port is a service that must not face the internet.
-            if (request.InternalPort == 0 || policy.BlockedInternalPorts.Contains(request.InternalPort))
+            // Internal port 0 asks for "the same port as the public one" (DESIGN §6: `natpmpc -a 0 0 tcp 60`; PCP's
+            // "all ports" meaning is refused by its front end). A blocked internal port is a service that must not face
+            // the internet.
+            if (policy.BlockedInternalPorts.Contains(request.InternalPort))
                 return Refused(MapStatus.NotAuthorized);
 
             var existing = peer.Find(request.Protocol, request.InternalPort);
@@ -125,7 +127,11 @@ public sealed partial class ForwardingService
     private MapResult CreateLocked(PeerSession peer, MapRequest request, ushort port, TimeSpan lifetime)
     {
         var nonce = Mapping.CopyNonce(request.Nonce);
-        var mapping = new Mapping(peer, request.Protocol, request.InternalPort, port, nonce, lifetime, Now + lifetime, KernelExpirySlack);
+        var internalPort = request.InternalPort == 0 ? port : request.InternalPort;
+        if (request.InternalPort == 0 && _policy.BlockedInternalPorts.Contains(internalPort))
+            return Refused(MapStatus.NoResources);
+        var mapping = new Mapping(peer, request.Protocol, internalPort, port, nonce, lifetime, Now + lifetime, KernelExpirySlack,
+            request.InternalPort);
         if (!TryUpdateTable([], [mapping.Entry], "creating"))
             return Refused(MapStatus.NetworkFailure);
 

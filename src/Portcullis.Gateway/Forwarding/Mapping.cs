@@ -19,9 +19,11 @@ internal sealed class Mapping
         byte[]? nonce,
         TimeSpan lifetime,
         TimeSpan expiresAt,
-        TimeSpan kernelSlack)
+        TimeSpan kernelSlack,
+        ushort requestedInternalPort)
     {
         Owner = owner;
+        RequestedInternalPort = requestedInternalPort;
         Nonce = nonce;
         Lifetime = lifetime;
         ExpiresAt = expiresAt;
@@ -45,7 +47,13 @@ internal sealed class Mapping
 
     public PortKey PortKey => PortKey.Of(Entry);
 
-    public LeaseKey LeaseKey => new(Owner.PeerId, Protocol, InternalPort);
+    /// <summary>
+    /// The internal port as the client asked for it: 0 means "the same as the public port" (what VPN providers answer
+    /// to `natpmpc -a 0 0 tcp 60`), so the request that made the mapping and its refreshes carry 0 and find it by 0.
+    /// </summary>
+    public ushort RequestedInternalPort { get; }
+
+    public LeaseKey LeaseKey => new(Owner.PeerId, Protocol, RequestedInternalPort);
 
     /// <summary>PCP's mapping nonce (a private copy), or null for a NAT-PMP mapping.</summary>
     public byte[]? Nonce { get; }
@@ -64,7 +72,7 @@ internal sealed class Mapping
     public bool IsLive { get; set; }
 
     public Mapping Renewed(TimeSpan lifetime, TimeSpan expiresAt) =>
-        new(Owner, Protocol, InternalPort, PublicPort, Nonce, lifetime, expiresAt, KernelSlack);
+        new(Owner, Protocol, InternalPort, PublicPort, Nonce, lifetime, expiresAt, KernelSlack, RequestedInternalPort);
 
     /// <summary>
     /// A mapping made with a nonce answers only to that nonce (RFC 6887 §11.3). One made over NAT-PMP has none and

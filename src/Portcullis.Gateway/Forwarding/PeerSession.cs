@@ -22,11 +22,12 @@ internal sealed class PeerSession(string peerId, IPAddress tunnelAddress, IPAddr
     /// <summary>Live mappings, at most the quota (a handful): a list searched linearly beats a dictionary here.</summary>
     public List<Mapping> Mappings { get; } = [];
 
-    public Mapping? Find(MappingProtocol protocol, ushort internalPort)
+    /// <summary>The mapping a request for (protocol, internal port as requested; 0 = mirror the public port) names.</summary>
+    public Mapping? Find(MappingProtocol protocol, ushort requestedInternalPort)
     {
         foreach (var mapping in Mappings)
         {
-            if (mapping.Protocol == protocol && mapping.InternalPort == internalPort)
+            if (mapping.Protocol == protocol && mapping.RequestedInternalPort == requestedInternalPort)
                 return mapping;
         }
         return null;

@@ -159,16 +159,34 @@ public sealed class PolicyTests
     }
 
     [Theory]
-    [InlineData(0)]
     [InlineData(25)]
     [InlineData(445)]
     [InlineData(5351)]
-    public void Map_BlockedOrZeroInternalPort_NotAuthorized(ushort internalPort)
+    public void Map_BlockedInternalPort_NotAuthorized(ushort internalPort)
     {
         using var h = new ForwardingHarness();
         var client = h.Connect(2);
 
         Assert.Equal(MapStatus.NotAuthorized, h.Map(client, MappingProtocol.Tcp, internalPort).Status);
+        Assert.Empty(h.Table.Entries);
+    }
+
+    [Fact]
+    public void Map_InternalPortZero_MirrorsThePublicPortAndRefreshesTheSameMapping()
+    {
+        // DESIGN §6: `natpmpc -g 10.99.0.1 -a 0 0 tcp 60` asks for "a port, forwarded to the same port on me".
+        using var h = new ForwardingHarness();
+        var client = h.Connect(2);
+
+        var first = h.Map(client, MappingProtocol.Tcp, 0);
+        var again = h.Map(client, MappingProtocol.Tcp, 0);
+
+        Assert.Equal(MapStatus.Success, first.Status);
+        Assert.Equal(first.ExternalPort, first.InternalPort);
+        Assert.Equal(first.ExternalPort, again.ExternalPort);
+        var entry = Assert.Single(h.Table.Entries);
+        Assert.Equal(entry.PublicPort, entry.InternalPort);
+        Assert.Equal(MapStatus.Success, h.Map(client, MappingProtocol.Tcp, 0, lifetimeSeconds: 0).Status);
         Assert.Empty(h.Table.Entries);
     }
 
