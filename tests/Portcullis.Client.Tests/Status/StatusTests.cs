@@ -51,8 +51,16 @@ public sealed class StatusTests
     {
         var state = new ClientState
         {
-            Interface = "wg0", Pid = 1, ConfigPath = "/c", Started = DateTimeOffset.UnixEpoch, Phase = "up",
-            Endpoints = "198.51.100.10:51820", KillSwitch = true, Table = 51820, FwMark = 51820, FullTunnel4 = true,
+            Interface = "wg0",
+            Pid = 1,
+            ConfigPath = "/c",
+            Started = DateTimeOffset.UnixEpoch,
+            Phase = "up",
+            Endpoints = "198.51.100.10:51820",
+            KillSwitch = true,
+            Table = 51820,
+            FwMark = 51820,
+            FullTunnel4 = true,
         };
         var now = DateTimeOffset.FromUnixTimeSeconds(1795000042);
         var text = StatusReport.Build([state], _ => new ClientFacts(true, true, UapiQuery.ParsePeers(Answer)), true, now);
