@@ -15,6 +15,9 @@ internal sealed record GatewayLabOptions
 
     /// <summary>[forwarding] min_lifetime; null keeps the policy's default (120 s).</summary>
     public int? MinLifetimeSeconds { get; init; }
+
+    /// <summary>More [forwarding] lines, as written in the file.</summary>
+    public string ExtraForwarding { get; init; } = "";
 }
 
 /// <summary>
@@ -103,6 +106,7 @@ internal sealed class GatewayLab : IAsyncDisposable
             port_range   = "20000-59999"
             max_per_peer = {options.MaxPerPeer}
             {(options.MinLifetimeSeconds is { } min ? $"min_lifetime = {min}" : "")}
+            {options.ExtraForwarding}
 
             [store]
             path = "{directory}/store/portcullis.db"

@@ -22,6 +22,25 @@ public sealed class PolicyTests
     }
 
     [Fact]
+    public async Task RateLimit_BurstSpent_AnsweredOutOfResources()
+    {
+        await using var lab = await GatewayLab.StartAsync(new GatewayLabOptions
+        {
+            MaxPerPeer = 10,
+            ExtraForwarding = "requests_per_second = 1\nburst = 2",
+        });
+
+        var outcomes = new List<NatPmpOutcome>();
+        for (var port = 8080; port < 8085; port++)
+            outcomes.Add(await NatPmpClient.MapAsync(lab.ClientA, "tcp", 0, port, 600));
+
+        Assert.True(outcomes[0].Mapped, outcomes[0].ToString());
+        Assert.Contains(outcomes, o => o.ErrorCode == NatPmpClient.OutOfResources);
+        // The limit is per peer: B is not slowed by A.
+        await NatPmpClient.MapCheckedAsync(lab.ClientB, "tcp", 8080);
+    }
+
+    [Fact]
     public async Task ForwardingDisabled_AnyRequest_AnsweredNotAuthorized()
     {
         await using var lab = await GatewayLab.StartAsync(new GatewayLabOptions { ForwardingEnabled = false });
