@@ -43,7 +43,19 @@ internal static class ForwardingSectionParser
             AuditLog = section.Boolean("audit_log") ?? defaults.AuditLog,
         };
         if (policy.MinLifetime > policy.MaxLifetime)
+        {
             section.Error(section.Has("max_lifetime") ? "max_lifetime" : "min_lifetime", "min_lifetime must not exceed max_lifetime");
+            return policy;
+        }
+        try
+        {
+            // The policy's own checks, in case it grows rules this reader does not know yet.
+            policy.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            section.Error(e.ParamName ?? "", e.Message);
+        }
         return policy;
     }
 
