@@ -15,7 +15,12 @@ public sealed class ConfigPeerPlannerTests
 
     private static StoredPeer Stored(string id, string name, string key, string address, bool enabled = true) => new()
     {
-        Id = id, Name = name, PublicKey = key, TunnelAddress = Ip(address), Enabled = enabled, CreatedUtc = Earlier,
+        Id = id,
+        Name = name,
+        PublicKey = key,
+        TunnelAddress = Ip(address),
+        Enabled = enabled,
+        CreatedUtc = Earlier,
     };
 
     private static ConfigPeerChanges Plan(IReadOnlyList<ConfiguredPeer> file, StoreSnapshot current)

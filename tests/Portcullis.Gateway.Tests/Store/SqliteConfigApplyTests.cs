@@ -77,11 +77,19 @@ public sealed class SqliteConfigApplyTests : IDisposable
         await store.AssignDedicatedAddressAsync(Dedicated, bob.Id);
         await store.AddForwardAsync(new StoredForward
         {
-            PublicAddress = Dedicated, Protocol = MappingProtocol.Tcp, ExternalPort = 30000, PeerId = bob.Id, InternalPort = 22,
+            PublicAddress = Dedicated,
+            Protocol = MappingProtocol.Tcp,
+            ExternalPort = 30000,
+            PeerId = bob.Id,
+            InternalPort = 22,
         });
         var bobsOwn = await store.AddForwardAsync(new StoredForward
         {
-            PublicAddress = Shared, Protocol = MappingProtocol.Tcp, ExternalPort = 31000, PeerId = bob.Id, InternalPort = 22,
+            PublicAddress = Shared,
+            Protocol = MappingProtocol.Tcp,
+            ExternalPort = 31000,
+            PeerId = bob.Id,
+            InternalPort = 22,
         });
 
         await store.ApplyConfigPeersAsync([Alice(bob.TunnelAddress)], StoreFixture.Pool);
@@ -104,7 +112,11 @@ public sealed class SqliteConfigApplyTests : IDisposable
         await store.SetPeerEnabledAsync(carol.Id, false);
         var carolsForward = await store.AddForwardAsync(new StoredForward
         {
-            PublicAddress = Shared, Protocol = MappingProtocol.Udp, ExternalPort = 40000, PeerId = carol.Id, InternalPort = 40000,
+            PublicAddress = Shared,
+            Protocol = MappingProtocol.Udp,
+            ExternalPort = 40000,
+            PeerId = carol.Id,
+            InternalPort = 40000,
         });
         var carolBefore = await store.GetPeerAsync(carol.Id);
 
