@@ -1,0 +1,54 @@
+using System.Globalization;
+using Portcullis.Lab.Harness;
+
+namespace Portcullis.Lab.Gateway;
+
+/// <summary>One PCP MAP answer as a client saw it: from where, how long, and what it said (RFC 6887 §7.2, §11.1).</summary>
+internal sealed record PcpAnswer(string From, int Size, int Result, int Lifetime, int ExternalPort, string ExternalAddress);
+
+/// <summary>
+/// A PCP MAP client in a few lines of Python (no stock PCP client is packaged): the request is built byte by byte
+/// from RFC 6887, so the test checks our server against the RFC, not against our own codec.
+/// </summary>
+internal static class PcpClient
+{
+    public const int Success = 0;
+    public const int AddressMismatch = 12;
+
+    private const string Script = """
+        import ipaddress, os, socket, struct, sys
+        gateway, client_ip, proto, internal, lifetime = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+        mapped = ipaddress.IPv4Address(client_ip).packed
+        header = struct.pack('!BBHI', 2, 1, 0, lifetime) + b'\0' * 10 + b'\xff\xff' + mapped
+        body = os.urandom(12) + struct.pack('!B3xHH', proto, internal, 0) + b'\0' * 16
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(1)
+        for attempt in range(4):
+            s.sendto(header + body, (gateway, 5351))
+            try:
+                data, source = s.recvfrom(2048)
+                break
+            except socket.timeout:
+                pass
+        else:
+            print('no answer')
+            sys.exit(1)
+        result, life = data[3], struct.unpack('!I', data[4:8])[0]
+        port = struct.unpack('!H', data[42:44])[0] if len(data) >= 60 else 0
+        address = str(ipaddress.IPv6Address(data[44:60]).ipv4_mapped) if len(data) >= 60 else '-'
+        print(source[0], len(data), result, life, port, address)
+        """;
+
+    public static async Task<PcpAnswer> MapAsync(LabHost client, string claimedClientAddress, int protocol, int internalPort, int lifetime)
+    {
+        var result = await client.RunAsync(
+            ["python3", "-c", Script, GatewayLab.GatewayTunnelAddress, claimedClientAddress, Invariant(protocol), Invariant(internalPort), Invariant(lifetime)],
+            RunOptions.Default with { Timeout = TimeSpan.FromSeconds(10), Check = true });
+        var f = result.Stdout.Trim().Split(' ');
+        return new PcpAnswer(f[0], Parse(f[1]), Parse(f[2]), Parse(f[3]), Parse(f[4]), f[5]);
+    }
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static int Parse(string text) => int.Parse(text, CultureInfo.InvariantCulture);
+}

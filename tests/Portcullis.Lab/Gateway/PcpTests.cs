@@ -1,0 +1,39 @@
+using Portcullis.Lab.Tunnel;
+using static Portcullis.Lab.Gateway.GatewayLab;
+
+namespace Portcullis.Lab.Gateway;
+
+/// <summary>PCP over the tunnel: answered from the address asked, at the canonical size, and only for the sender itself.</summary>
+[Collection(LabCollection.Name)]
+public sealed class PcpTests
+{
+    private const int Tcp = 6;
+
+    [Fact]
+    public async Task PcpMap_FromClient_AnsweredFromTunnelAddressWith60BytesAndForwarded()
+    {
+        await using var lab = await GatewayLab.StartAsync();
+        await Probes.ListenAsync(lab.ClientA, "tcp", 8080);
+
+        var answer = await PcpClient.MapAsync(lab.ClientA, AddressA, Tcp, 8080, 600);
+
+        Assert.Equal(new PcpAnswer(GatewayTunnelAddress, 60, PcpClient.Success, answer.Lifetime, answer.ExternalPort, PublicAddress), answer);
+        Assert.InRange(answer.ExternalPort, 20000, 59999);
+        Assert.InRange(answer.Lifetime, 1, 600);
+        Assert.Contains(Element(answer.ExternalPort, AddressA, 8080), await lab.RulesetAsync(), StringComparison.Ordinal);
+        Assert.Equal("clienta from 192.0.2.100", await Probes.AskAsync(lab.Remote, "tcp", PublicAddress, answer.ExternalPort));
+    }
+
+    [Fact]
+    public async Task PcpMap_ClaimingAnotherClientsAddress_AddressMismatchAndNothingMapped()
+    {
+        await using var lab = await GatewayLab.StartAsync();
+
+        var answer = await PcpClient.MapAsync(lab.ClientA, AddressB, Tcp, 8080, 600);
+
+        Assert.Equal(PcpClient.AddressMismatch, answer.Result);
+        Assert.Equal(60, answer.Size);
+        Assert.DoesNotContain($": {AddressB} .", await lab.RulesetAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain($": {AddressA} .", await lab.RulesetAsync(), StringComparison.Ordinal);
+    }
+}
