@@ -82,10 +82,17 @@ public sealed class NftForwardingTable : IForwardingTable
         EndFlows(remove, add);
     }
 
+    /// <summary>
+    /// Removes the table, then ends the tracked flows of the mappings it held. When our nat chains were the last in
+    /// the namespace the kernel already drops NATed flows as the hooks go; with another nat table present (a host
+    /// firewall) that is not guaranteed, hence the explicit cleanup.
+    /// </summary>
     public void Uninstall()
     {
+        var held = List();
         Run(NftScript.Uninstall(), "remove the forwarding table");
         NftForwardingTableLog.Uninstalled(_logger);
+        EndFlows(held, []);
     }
 
     public void Dispose()

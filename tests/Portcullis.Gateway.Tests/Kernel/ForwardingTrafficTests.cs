@@ -110,6 +110,24 @@ public sealed class ForwardingTrafficTests
     }
 
     [Fact]
+    public async Task Uninstall_EstablishedConnection_Stops()
+    {
+        using var lab = new ForwardingLab();
+        lab.Table.Update([], [Tcp(Web.Public, Client1, Web.Internal, "peer-1")]);
+        using var listener = ForwardingLab.TcpListener(lab.Client1, Web.Internal);
+        using var remote = ForwardingLab.TcpClient(lab.Remote);
+        Assert.True(await Net.TryConnect(remote, Public, Web.Public));
+        using var accepted = await Net.TryAccept(listener);
+        Assert.NotNull(accepted);
+
+        lab.Table.Uninstall();
+
+        await Net.Send(remote, "after");
+        Assert.Null(await Net.TryReceive(accepted));
+        Assert.DoesNotContain("portcullis", lab.Gateway.Ruleset(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task RefreshMapping_EstablishedConnection_Continues()
     {
         using var lab = new ForwardingLab();
