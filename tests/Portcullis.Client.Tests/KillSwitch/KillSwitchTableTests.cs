@@ -1,0 +1,62 @@
+using System.Net;
+using Portcullis.Client.KillSwitch;
+using Portcullis.Client.Tests.Support;
+using Portcullis.Linux.Nftables;
+
+namespace Portcullis.Client.Tests.KillSwitch;
+
+/// <summary>The generated ruleset in a real kernel (a fresh network namespace): accepted, replaced atomically, removed.</summary>
+public sealed class KillSwitchTableTests
+{
+    private static KillSwitchSpec Spec(string endpoint) => new()
+    {
+        TunnelInterface = "wg0",
+        Endpoints = [IPEndPoint.Parse(endpoint)],
+        FwMark = 51820,
+        LanPrefixes = [IPNetwork.Parse("203.0.113.0/24"), IPNetwork.Parse("2001:db8:2::/64")],
+        AllowDhcp = true,
+        ForwardedPorts = [new ForwardedPort(Portcullis.Client.PortForwarding.ForwardProtocol.Both, 6881)],
+    };
+
+    [Fact]
+    public void Install_InKernel_AcceptedAndReplacedAndRemoved()
+    {
+        using var ns = new TestNamespace();
+        ns.Run(() =>
+        {
+            Assert.False(KillSwitchTable.IsInstalled());
+            KillSwitchTable.Install(Spec("198.51.100.10:51820"));
+            Assert.True(KillSwitchTable.IsInstalled());
+            KillSwitchTable.Install(Spec("[2001:db8:1::a]:51821"));
+        });
+        var table = ns.Exec("nft", "list", "table", "inet", "portcullis_killswitch");
+        Assert.Contains("ip6 daddr 2001:db8:1::a udp dport 51821 accept", table, StringComparison.Ordinal);
+        Assert.DoesNotContain("198.51.100.10", table, StringComparison.Ordinal);
+        Assert.Contains("policy drop", table, StringComparison.Ordinal);
+
+        ns.Run(() =>
+        {
+            Assert.True(KillSwitchTable.Remove());
+            Assert.False(KillSwitchTable.IsInstalled());
+            Assert.False(KillSwitchTable.Remove());
+        });
+    }
+
+    [Fact]
+    public void Install_FailingTransaction_PreviousKillSwitchHolds()
+    {
+        using var ns = new TestNamespace();
+        ns.Run(() => KillSwitchTable.Install(Spec("198.51.100.10:51820")));
+        var before = ns.Exec("nft", "list", "table", "inet", "portcullis_killswitch");
+
+        // The same replacement text with one bad command at the end: the whole transaction must be refused.
+        var broken = KillSwitchRuleset.Install(Spec("192.0.2.1:1")) + "add rule inet portcullis_killswitch nosuchchain accept\n";
+        Assert.Throws<NftException>(() => ns.Run(() =>
+        {
+            using var nft = new NftContext();
+            nft.Run(broken);
+        }));
+
+        Assert.Equal(before, ns.Exec("nft", "list", "table", "inet", "portcullis_killswitch"));
+    }
+}
