@@ -110,6 +110,25 @@ public sealed class ForwardingTrafficTests
     }
 
     [Fact]
+    public async Task LeaseExpiredInKernel_NewConnections_NoLongerForwarded()
+    {
+        using var lab = new ForwardingLab();
+        lab.Table.Update([], [Tcp(Web.Public, Client1, Web.Internal, "peer-1", TimeSpan.FromSeconds(2))]);
+        using var listener = ForwardingLab.TcpListener(lab.Client1, Web.Internal);
+        using (var first = ForwardingLab.TcpClient(lab.Remote))
+            Assert.True(await Net.TryConnect(first, Public, Web.Public));
+        (await Net.TryAccept(listener))?.Dispose();
+
+        // As if the daemon had died: nobody removes the mapping, the kernel ends the lease by itself.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+
+        using var late = ForwardingLab.TcpClient(lab.Remote);
+        Assert.False(await Net.TryConnect(late, Public, Web.Public));
+        Assert.Null(await Net.TryAccept(listener));
+        Assert.Contains("30000 : 10.99.0.2 . 8080", lab.Gateway.Ruleset(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Uninstall_EstablishedConnection_Stops()
     {
         using var lab = new ForwardingLab();
