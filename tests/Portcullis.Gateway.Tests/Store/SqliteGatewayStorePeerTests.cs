@@ -110,6 +110,18 @@ public sealed class SqliteGatewayStorePeerTests : IDisposable
     }
 
     [Fact]
+    public async Task AddPeerAsync_ManyAtOnce_EachGetsItsOwnAddress()
+    {
+        await using var store = await _fixture.OpenAsync();
+
+        var added = await Task.WhenAll(Enumerable.Range(0, 20).Select(i => Task.Run(() =>
+            store.AddPeerAsync(new NewPeer { Name = $"p{i}", PublicKey = StoreFixture.NewKey() }, StoreFixture.Pool))));
+
+        Assert.Equal(20, added.Select(p => p.TunnelAddress).Distinct().Count());
+        Assert.Equal(20, (await store.ListPeersAsync()).Count);
+    }
+
+    [Fact]
     public async Task SetPeerEnabledAsync_RoundTrips_AndUnknownIdIsFalse()
     {
         await using var store = await _fixture.OpenAsync();
