@@ -46,7 +46,7 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
                     forwarding = ForwardingSectionParser.Parse(section);
                     break;
                 case ("store", false):
-                    store = new StoreSection { Path = section.String("path") ?? new StoreSection().Path };
+                    store = new StoreSection { Path = Resolve(section.String("path")) ?? new StoreSection().Path };
                     break;
                 case ("admin", false):
                     admin = ParseAdmin(section);
@@ -179,7 +179,10 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
         return new NatSection { PublicInterface = name ?? "", PublicAddresses = addresses };
     }
 
-    private static AdminSection ParseAdmin(TomlSection section)
+    /// <summary>Relative paths in the file are relative to the file's folder, not to wherever the daemon was started.</summary>
+    private string? Resolve(string? path) => path is null ? null : Path.Combine(baseDirectory, path);
+
+    private AdminSection ParseAdmin(TomlSection section)
     {
         IPEndPoint? listen = null;
         var listenText = section.String("listen");
@@ -188,6 +191,6 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
             section.Error("listen", "expected ADDRESS:PORT, e.g. \"127.0.0.1:8351\"");
             listen = null;
         }
-        return new AdminSection { Listen = listen, TokenFile = section.String("token_file") };
+        return new AdminSection { Listen = listen, TokenFile = Resolve(section.String("token_file")) };
     }
 }

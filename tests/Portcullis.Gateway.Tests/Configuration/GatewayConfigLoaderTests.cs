@@ -241,6 +241,17 @@ public sealed class GatewayConfigLoaderTests
     }
 
     [Fact]
+    public void Parse_RelativeStoreAndTokenPaths_ResolveAgainstTheConfigFolder()
+    {
+        var text = Minimal(NewKey(), "[store]\npath = \"state/gw.db\"\n[admin]\ntoken_file = \"admin.token\"\n");
+
+        var config = GatewayConfigLoader.Parse(text, "/etc/portcullis/gw.toml");
+
+        Assert.Equal("/etc/portcullis/state/gw.db", config.Store.Path);
+        Assert.Equal("/etc/portcullis/admin.token", config.Admin.TokenFile);
+    }
+
+    [Fact]
     public void ToString_OfTunnelSection_LeavesThePrivateKeyOut()
     {
         var key = NewKey();
