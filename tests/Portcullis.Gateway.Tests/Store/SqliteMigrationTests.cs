@@ -84,6 +84,26 @@ public sealed class SqliteMigrationTests : IDisposable
     }
 
     [Fact]
+    public async Task OpenAsync_CopyTakenWhileOpen_RecoversCommittedChangesFromTheWal()
+    {
+        // A copy of the files of a running store is what a SIGKILL leaves: committed changes still in the WAL.
+        var crashed = Path.Combine(_fixture.Directory, "crashed", "portcullis.db");
+        Directory.CreateDirectory(Path.GetDirectoryName(crashed)!);
+        StoredPeer alice;
+        await using (var store = await _fixture.OpenAsync())
+        {
+            alice = await store.AddPeerAsync(new NewPeer { Name = "alice", PublicKey = StoreFixture.NewKey() }, StoreFixture.Pool);
+            Assert.True(new FileInfo(_fixture.DatabasePath + "-wal").Length > 0);
+            File.Copy(_fixture.DatabasePath, crashed);
+            File.Copy(_fixture.DatabasePath + "-wal", crashed + "-wal");
+        }
+
+        await using var recovered = await SqliteGatewayStore.OpenAsync(crashed);
+
+        Assert.Equal([alice], await recovered.ListPeersAsync());
+    }
+
+    [Fact]
     public async Task OpenAsync_FailingMigration_LeavesDatabaseByteIdenticalAndUsable()
     {
         var alice = await CreateAsync(SqliteMigrations.All);

@@ -81,6 +81,10 @@ public sealed partial class SqliteGatewayStore : IGatewayStore
         {
             throw new StoreException($"Store {Path}: {e.Message}", e);
         }
+        catch (Exception e) when (e is FormatException or InvalidCastException or OverflowException)
+        {
+            throw new StoreException($"Store {Path} holds a row this build cannot read ({e.Message}).", e);
+        }
         finally
         {
             _gate.Release();
