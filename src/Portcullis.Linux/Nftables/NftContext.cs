@@ -10,6 +10,11 @@ namespace Portcullis.Linux.Nftables;
 /// whichever thread runs it later. Construct it inside <c>NetworkNamespace.RunIn</c> to program another namespace.
 /// </para>
 /// <para>
+/// Descriptors: libnftables waits on its socket with select(), and glibc aborts the whole process when that
+/// descriptor is 1024 or above. The socket takes the lowest free number, so the constructor refuses (throws) when
+/// that number is too high; create long-lived contexts early, while few descriptors are open.
+/// </para>
+/// <para>
 /// Threads: libnftables keeps process-wide state (one-time init, the interface cache released after every command),
 /// so all contexts share one lock; calls are serialised and the class is thread-safe.
 /// </para>
@@ -20,10 +25,17 @@ public sealed class NftContext : IDisposable
     private static readonly Lock NativeLock = new();
     private nint _handle;
 
+    /// <summary>FD_SETSIZE: select() cannot watch descriptors from here on.</summary>
+    private const int SelectLimit = 1024;
+
     public NftContext()
     {
         lock (NativeLock)
         {
+            var next = LowestFreeDescriptor();
+            if (next >= SelectLimit - 8)
+                throw new NftException(
+                    $"too many open files to use libnftables safely (next descriptor {next}; its select() aborts at {SelectLimit})");
             try
             {
                 _handle = NftNative.ContextNew(NftNative.ContextDefault);
@@ -76,6 +88,16 @@ public sealed class NftContext : IDisposable
                 throw new NftException("nftables command failed", error.Length == 0 ? $"nft returned {rc}" : error);
             return output;
         }
+    }
+
+    private static int LowestFreeDescriptor()
+    {
+        const int ORdonlyCloexec = 0x80000;
+        var fd = Interop.Libc.Open("/dev/null", ORdonlyCloexec);
+        if (fd < 0)
+            throw Interop.Errno.LastFailure("open /dev/null");
+        Interop.Libc.Close(fd);
+        return fd;
     }
 
     public void Dispose()

@@ -16,8 +16,12 @@ internal static class Shell
         foreach (var argument in arguments)
             start.ArgumentList.Add(argument);
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {file}");
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEnd();
+        // Process.Dispose leaves the pipes to the finalizer; close them now, or descriptors pile up past 1024
+        // (where libnftables' select() aborts the test host).
+        using var output = process.StandardOutput;
+        using var error = process.StandardError;
+        var stderr = error.ReadToEndAsync();
+        var stdout = output.ReadToEnd();
         if (!process.WaitForExit(30_000))
         {
             process.Kill(entireProcessTree: true);
