@@ -60,7 +60,9 @@ public sealed class LifecycleTests
         Assert.DoesNotContain($": {AddressB} .", afterRestart, StringComparison.Ordinal);
         // And the restarted gateway serves: A reconnects and maps again.
         await lab.ReconnectAsync(lab.TunnelA);
-        await NatPmpClient.MapCheckedAsync(lab.ClientA, "tcp", 8080);
+        var again = await NatPmpClient.MapCheckedAsync(lab.ClientA, "tcp", 8080);
+        // A's allocated address survived the restart (the address book remembered it).
+        Assert.Contains(Element(again, AddressA, 8080), await lab.RulesetAsync(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Portcullis.Lab.Harness;
 using Portcullis.Lab.Tunnel;
 using static Portcullis.Lab.Gateway.GatewayLab;
 
@@ -21,6 +22,9 @@ public sealed class PortForwardingTests
         var tcpPort = await NatPmpClient.MapCheckedAsync(lab.ClientA, "tcp", 8080);
         var udpPort = await NatPmpClient.MapCheckedAsync(lab.ClientA, "udp", 8081);
 
+        // `wg show` works on the gateway: one peer per [[peer]], allowed-ips its /32 (A's allocated, B's configured).
+        var peers = await WgTools.ShowPeersAsync(lab.Gateway, lab.GatewayInterface);
+        Assert.Equal([$"{AddressA}/32", $"{AddressB}/32"], peers.Select(p => p.AllowedIps).Order(StringComparer.Ordinal));
         Assert.InRange(tcpPort, 20000, 59999);
         Assert.InRange(udpPort, 20000, 59999);
         var ruleset = await lab.RulesetAsync();
@@ -55,6 +59,10 @@ public sealed class PortForwardingTests
         await lab.Network.Router.RunCheckedAsync("ip", "route", "add", "10.99.0.0/16", "via", PublicAddress);
         Assert.Null(await Probes.AskAsync(lab.Remote, "tcp", AddressA, 8080));
         Assert.Null(await Probes.AskAsync(lab.Remote, "udp", AddressA, 8080));
+
+        // Clients are isolated from each other inside the tunnel (allow_peer_to_peer defaults to false).
+        Assert.False(await lab.ClientB.PingAsync(AddressA), "B reached A's tunnel address");
+        Assert.Null(await Probes.AskAsync(lab.ClientB, "tcp", AddressA, 8080));
 
         // The mapped port still works: the darkness above is policy, not a broken lab.
         Assert.Equal("clienta from 192.0.2.100", await Probes.AskAsync(lab.Remote, "tcp", PublicAddress, mapped));
