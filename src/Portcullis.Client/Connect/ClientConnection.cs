@@ -8,7 +8,6 @@ using Portcullis.Client.KillSwitch;
 using Portcullis.Client.PortForwarding;
 using Portcullis.Client.Routing;
 using Portcullis.Client.Status;
-using Portcullis.Core.Io;
 using Portcullis.Linux.Tun;
 using Portcullis.Linux.Udp;
 using Portcullis.WireGuard.Device;
@@ -200,7 +199,7 @@ public sealed class ClientConnection : IDisposable
         _device = new WireGuardDevice(tun, new LinuxBindFactory(), loggers.CreateLogger("portcullis.device"));
         _device.SessionEstablished += e => _log.SessionUp(e.Endpoint?.ToString() ?? "peer");
         _device.Up();
-        var request = DeviceRequest(config, endpoints, plan.FwMark);
+        var request = DeviceConfiguration.Request(config, endpoints, plan.FwMark);
         try
         {
             _device.Apply(request);
@@ -215,24 +214,6 @@ public sealed class ClientConnection : IDisposable
         _routes = AppliedRoutes.Apply(plan);
         _log.TunnelUp(name, string.Join(", ", plan.Addresses), plan.Routes.Count == 0 ? "no routes" : string.Join(", ", plan.Routes));
     }
-
-    /// <summary>The whole device configuration as one UAPI request (copies of the keys, zeroed by the caller).</summary>
-    internal static UapiSetRequest DeviceRequest(WgQuickConfig config, IReadOnlyList<IPEndPoint> endpoints, uint fwMark) => new()
-    {
-        PrivateKey = (byte[])config.Interface.PrivateKey.Clone(),
-        ListenPort = config.Interface.ListenPort,
-        Fwmark = fwMark,
-        ReplacePeers = true,
-        Peers = [.. config.Peers.Select((peer, i) => new UapiPeerChange
-        {
-            PublicKey = (byte[])peer.PublicKey.Clone(),
-            PresharedKey = (byte[]?)peer.PresharedKey?.Clone(),
-            Endpoint = UdpEndpoint.FromIPEndPoint(endpoints[i]),
-            PersistentKeepaliveInterval = peer.PersistentKeepalive,
-            ReplaceAllowedIps = true,
-            AddedAllowedIps = peer.AllowedIps,
-        })],
-    };
 
     private void SetDns(ConnectOptions options, string name, WgQuickConfig config)
     {
