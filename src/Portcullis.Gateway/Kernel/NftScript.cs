@@ -42,6 +42,8 @@ internal static class NftScript
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} prerouting {{ type nat hook prerouting priority dstnat; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} forward {{ type filter hook forward priority filter; policy accept; }}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} input {{ type filter hook input priority filter; policy accept; }}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"flush chain {t} input");
         s.AppendLine(CultureInfo.InvariantCulture, $"flush chain {t} prerouting");
         s.AppendLine(CultureInfo.InvariantCulture, $"flush chain {t} postrouting");
         s.AppendLine(CultureInfo.InvariantCulture, $"flush chain {t} forward");
@@ -66,7 +68,11 @@ internal static class NftScript
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} forward oifname {tun} drop");
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} forward iifname {pub} ip daddr {prefix} drop");
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} forward iifname {tun} oifname {pub} accept");
+        // Only the public interface: the tunnel must not reach the gateway's other networks (management, LAN).
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} forward iifname {tun} drop");
+
+        // The gateway's own tunnel address (the NAT-PMP/PCP server) answers the tunnel, not the internet.
+        s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} input iifname {pub} ip daddr {prefix} drop");
         return s.ToString();
     }
 

@@ -87,6 +87,31 @@ public sealed class ForwardingTrafficTests
     }
 
     [Fact]
+    public async Task GatewayTunnelAddressFromOutside_PortMappingServerUnreachable()
+    {
+        using var lab = new ForwardingLab();
+        lab.Remote.Ip("route", "add", "10.99.0.0/16", "via", "198.51.100.10");
+        using var server = lab.Gateway.Run(() =>
+        {
+            var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork,
+                System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Udp);
+            socket.Bind(new System.Net.IPEndPoint(Entries.Gateway, 5351));
+            return socket;
+        });
+        using var remote = ForwardingLab.UdpSocket(lab.Remote, 41000);
+        using var client = ForwardingLab.UdpSocket(lab.Client1, 41001);
+
+        await Net.SendTo(remote, "from outside", Entries.Gateway, 5351);
+        Assert.Null(await Net.TryReceiveFrom(server));
+
+        // The same server is reachable from the tunnel side.
+        await Net.SendTo(client, "from a client", Entries.Gateway, 5351);
+        var received = await Net.TryReceiveFrom(server);
+        Assert.NotNull(received);
+        Assert.Equal("from a client", received.Value.Text);
+    }
+
+    [Fact]
     public async Task RemoveMapping_EstablishedConnection_Stops()
     {
         using var lab = new ForwardingLab();
