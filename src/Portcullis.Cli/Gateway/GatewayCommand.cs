@@ -17,9 +17,12 @@ internal static class GatewayCommand
         {
             config,
         };
-        command.SetAction((result, cancellationToken) => OperatingSystem.IsLinux()
-            ? GatewayRunner.RunAsync(result.GetValue(config)!, cancellationToken)
-            : Task.FromResult(1));
+        // A synchronous action on purpose: System.CommandLine gives an action with a CancellationToken only a short
+        // grace after SIGTERM before it returns from Main, which could cut the gateway's cleanup (uninstalling the
+        // table, flushing conntrack) short. The runner handles SIGTERM/SIGINT itself and takes the time it needs.
+        command.SetAction(result => OperatingSystem.IsLinux()
+            ? GatewayRunner.RunAsync(result.GetValue(config)!, CancellationToken.None).GetAwaiter().GetResult()
+            : 1);
         return command;
     }
 }
