@@ -1,8 +1,16 @@
 using BenchmarkDotNet.Running;
+using Portcullis.Benchmarks.Mapping;
 
 namespace Portcullis.Benchmarks;
 
 internal static class Program
 {
-    private static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    private static int Main(string[] args)
+    {
+        // End-to-end measurements that need a network namespace run outside BenchmarkDotNet (see bench/mapping-latency).
+        if (args.Length > 0 && args[0] == "mapping-latency")
+            return MappingLatency.Run(args[1..]);
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }
