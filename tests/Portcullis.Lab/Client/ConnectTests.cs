@@ -67,6 +67,25 @@ public sealed class ConnectTests
     }
 
     [Fact]
+    public async Task Disconnect_RunningClient_StopsItAndRemovesEverything()
+    {
+        await using var lab = await ClientLab.CreateAsync();
+        await lab.StartGatewayAsync(configure: true);
+        var client = await lab.ConnectAsync("--kill-switch");
+        Assert.True(await lab.Client.PingUntilAsync(lab.Remote.Address!, TimeSpan.FromSeconds(10)), lab.Network.Diagnostics());
+
+        var disconnect = await lab.PortcullisAsync("disconnect", "--interface", lab.Interface);
+        Assert.True(disconnect.Succeeded, disconnect.ToString());
+        Assert.Contains("stopped the client", disconnect.Stdout, StringComparison.Ordinal);
+        Assert.True(await client.WaitForExitAsync(TimeSpan.FromSeconds(5)), client.Output);
+        Assert.False(await lab.KillSwitchPresentAsync());
+        Assert.False((await lab.Client.RunAsync("ip", "link", "show", lab.Interface)).Succeeded, "interface still exists");
+        Assert.DoesNotContain("51820", await lab.Client.RunCheckedAsync("ip", "rule"), StringComparison.Ordinal);
+        Assert.Equal(ClientLab.OriginalResolvConf, await lab.Client.RunCheckedAsync("cat", "/etc/resolv.conf"));
+        Assert.Contains("no client connected", (await lab.PortcullisAsync("status", "--interface", lab.Interface)).Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Connect_ForwardWithoutPortKeeper_RefusedClearlyAndNothingChanged()
     {
         await using var lab = await ClientLab.CreateAsync();
