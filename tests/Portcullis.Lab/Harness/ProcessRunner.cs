@@ -58,6 +58,10 @@ internal static class ProcessRunner
         }
 
         var result = new CommandResult(command, process.ExitCode, await stdout, await stderr, timedOut);
+        // Process.Dispose leaves redirected pipes to the finalizer; hundreds of commands would then push descriptor
+        // numbers past 1024, where libnftables' select() aborts the process. Close them now.
+        process.StandardOutput.Dispose();
+        process.StandardError.Dispose();
         return options.Check ? result.EnsureSuccess() : result;
     }
 

@@ -23,7 +23,11 @@ internal static class Shell
             process.Kill(entireProcessTree: true);
             throw new TimeoutException($"{file} {string.Join(' ', arguments)} did not finish");
         }
-        return (process.ExitCode, stdout + stderr.Result);
+        var output = stdout + stderr.Result;
+        // Close the pipes now rather than at finalization: leaked descriptors past 1024 break libnftables' select().
+        process.StandardOutput.Dispose();
+        process.StandardError.Dispose();
+        return (process.ExitCode, output);
     }
 
     public static string Check(string file, params string[] arguments)
