@@ -51,6 +51,8 @@ public static partial class Disconnector
                 rules.AddRange(RoutePlanner.FullTunnelRules(AddressFamily.InterNetworkV6, table, state.FwMark));
             if (AppliedRoutes.RemoveRules(rules) is var removed and > 0)
                 done.Add($"{state.Interface}: {removed} routing rule(s) removed");
+            if (rules.Count > 0)
+                AppliedRoutes.RemoveGuard(state.Interface);
         }
         if (Directory.Exists($"/sys/class/net/{state.Interface}") && DeleteLink(state.Interface))
             done.Add($"{state.Interface}: stale interface deleted");

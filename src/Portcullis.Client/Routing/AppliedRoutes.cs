@@ -1,11 +1,13 @@
 using Portcullis.Linux;
 using Portcullis.Linux.Links;
+using Portcullis.Linux.Nftables;
 
 namespace Portcullis.Client.Routing;
 
 /// <summary>
 /// Applies a <see cref="RoutePlan"/> to the interface and remembers each step, so <see cref="Dispose"/> undoes exactly
-/// what was done, in reverse. Flow: MTU → addresses → link up → routes → rules → src_valid_mark. A failing step
+/// what was done, in reverse. Flow: MTU → addresses → link up → routes → rules → src_valid_mark → guard table
+/// (<see cref="TunnelGuardRuleset"/>). A failing step
 /// undoes the steps before it and rethrows. Routes and addresses go with the interface; rules must be deleted.
 /// </summary>
 public sealed class AppliedRoutes : IDisposable
@@ -48,6 +50,12 @@ public sealed class AppliedRoutes : IDisposable
             }
             if (plan.SetSourceValidMark)
                 File.WriteAllText(SourceValidMark, "1\n");
+            if (TunnelGuardRuleset.Install(plan) is { } guard)
+            {
+                using (var nft = new NftContext())
+                    nft.Run(guard);
+                applied._undo.Add(() => RemoveGuard(plan.Interface));
+            }
             return applied;
         }
         catch
@@ -79,6 +87,13 @@ public sealed class AppliedRoutes : IDisposable
         return removed;
     }
 
+    /// <summary>Removes the interface's guard table if it is there (also after a killed client).</summary>
+    public static void RemoveGuard(string interfaceName)
+    {
+        using var nft = new NftContext();
+        nft.Run(TunnelGuardRuleset.Remove(interfaceName));
+    }
+
     public void Dispose()
     {
         for (var i = _undo.Count - 1; i >= 0; i--)
@@ -87,7 +102,7 @@ public sealed class AppliedRoutes : IDisposable
             {
                 _undo[i]();
             }
-            catch (LinuxCallException)
+            catch (Exception e) when (e is LinuxCallException or NftException)
             {
                 // Already gone (the interface vanished and took its routes): nothing left to undo.
             }

@@ -29,6 +29,8 @@ public sealed class AppliedRoutesTests
             Rules = [.. RoutePlanner.FullTunnelRules(System.Net.Sockets.AddressFamily.InterNetwork, 51820, 51820),
                 .. RoutePlanner.FullTunnelRules(System.Net.Sockets.AddressFamily.InterNetworkV6, 51820, 51820)],
             FwMark = 51820,
+            FullTunnel4 = true,
+            FullTunnel6 = true,
         };
 
         var applied = ns.Run(() => AppliedRoutes.Apply(plan));
@@ -38,6 +40,8 @@ public sealed class AppliedRoutesTests
         Assert.Contains("not from all fwmark 0xca6c lookup 51820", ns.Exec("ip", "-6", "rule"), StringComparison.Ordinal);
         Assert.Contains("default dev tun0", ns.Exec("ip", "route", "show", "table", "51820"), StringComparison.Ordinal);
         Assert.Contains("mtu 1420", ns.Exec("ip", "link", "show", "tun0"), StringComparison.Ordinal);
+        Assert.Contains("fib saddr type != local drop", ns.Exec("nft", "list", "table", "inet", "portcullis_tunnel_tun0"), StringComparison.Ordinal);
+        Assert.Equal("1", ns.Exec("sysctl", "-n", "net.ipv4.conf.all.src_valid_mark").Trim());
         // Unmarked traffic anywhere, the gateway's address included, goes to the tunnel; marked traffic does not.
         Assert.Contains("dev tun0", ns.Exec("ip", "route", "get", "198.51.100.10"), StringComparison.Ordinal);
 
@@ -45,6 +49,7 @@ public sealed class AppliedRoutesTests
         Assert.DoesNotContain("51820", ns.Exec("ip", "rule"), StringComparison.Ordinal);
         Assert.DoesNotContain("51820", ns.Exec("ip", "-6", "rule"), StringComparison.Ordinal);
         Assert.Equal(string.Empty, ns.Exec("ip", "route", "show", "table", "51820").Trim());
+        Assert.DoesNotContain("portcullis_tunnel_tun0", ns.Exec("nft", "list", "tables"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -42,6 +42,7 @@ public sealed class ConnectTests
         Assert.Contains("not from all fwmark 0xca6c lookup 51820", await lab.Client.RunCheckedAsync("ip", "-6", "rule"), StringComparison.Ordinal);
         Assert.Contains($"dev {lab.Interface}", await lab.Client.RunCheckedAsync("ip", "-6", "route", "get", "2001:db8:3::64"), StringComparison.Ordinal);
         Assert.Equal("1", (await lab.Client.RunCheckedAsync("sysctl", "-n", "net.ipv4.conf.all.src_valid_mark")).Trim());
+        Assert.Contains("fib saddr type != local drop", await lab.Client.RunCheckedAsync("nft", "list", "table", "inet", $"portcullis_tunnel_{lab.Interface}"), StringComparison.Ordinal);
         Assert.Contains("mtu 1420", await lab.Client.RunCheckedAsync("ip", "link", "show", lab.Interface), StringComparison.Ordinal);
 
         // DNS: set inside the namespace (the bind-mounted per-namespace file), the original saved.
@@ -61,6 +62,7 @@ public sealed class ConnectTests
         Assert.False((await lab.Client.RunAsync("ip", "link", "show", lab.Interface)).Succeeded, "interface still exists");
         Assert.DoesNotContain("51820", await lab.Client.RunCheckedAsync("ip", "rule"), StringComparison.Ordinal);
         Assert.DoesNotContain("51820", await lab.Client.RunCheckedAsync("ip", "-6", "rule"), StringComparison.Ordinal);
+        Assert.Equal(string.Empty, (await lab.Client.RunCheckedAsync("nft", "list", "tables")).Trim());
         Assert.Equal(ClientLab.OriginalResolvConf, await lab.Client.RunCheckedAsync("cat", "/etc/resolv.conf"));
         Assert.False(File.Exists($"/run/portcullis/{lab.Interface}.state"), "state file left behind");
         Assert.True(await lab.Client.PingAsync(lab.Remote.Address!), "remote directly once disconnected");

@@ -68,6 +68,7 @@ public sealed partial class KillSwitchTests
         Assert.True(disconnect.Succeeded, disconnect.ToString());
         Assert.False(await lab.KillSwitchPresentAsync(), disconnect.Stdout);
         Assert.DoesNotContain("51820", await lab.Client.RunCheckedAsync("ip", "rule"), StringComparison.Ordinal);
+        Assert.Equal(string.Empty, (await lab.Client.RunCheckedAsync("nft", "list", "tables")).Trim());
         Assert.Equal(ClientLab.OriginalResolvConf, await lab.Client.RunCheckedAsync("cat", "/etc/resolv.conf"));
         Assert.True(await lab.Client.PingAsync(lab.Remote.Address!), "remote directly after disconnect");
     }
