@@ -30,7 +30,12 @@ internal static class ConnectRunner
             while (!stop.Wait(TimeSpan.FromSeconds(1)))
             {
                 if (!connection.InterfaceExists)
-                    break;
+                {
+                    // Nobody asked us to stop: fail closed, leave the kill switch for `disconnect`.
+                    Console.Error.WriteLine($"portcullis connect: interface {connection.Interface} was removed; exiting (a kill switch stays until `portcullis disconnect`)");
+                    connection.FailClosedOnExit = true;
+                    return 1;
+                }
             }
         }
         return 0;

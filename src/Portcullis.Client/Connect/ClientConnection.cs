@@ -254,6 +254,12 @@ public sealed class ClientConnection : IDisposable
 
     private static bool IsAlive(int pid) => Disconnector.IsAlive(pid);
 
+    /// <summary>
+    /// Keep the kill switch on this exit even without --persistent: for exits nobody asked for (the interface was
+    /// deleted under us), where failing closed is right; `portcullis disconnect` opens the host again.
+    /// </summary>
+    public bool FailClosedOnExit { get; set; }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -263,11 +269,11 @@ public sealed class ClientConnection : IDisposable
         Step("routes and rules", () => _routes?.Dispose());
         Step("UAPI socket", () => _uapi?.Dispose());
         Step("device", () => _device?.Dispose());
-        var keep = _killSwitchInstalled && _persistent;
+        var keep = _killSwitchInstalled && (_persistent || FailClosedOnExit);
         if (_killSwitchInstalled && !keep)
             Step("kill switch", () => KillSwitchTable.Remove());
         Step("state file", () => _store.Delete(Interface));
-        _log.TunnelDown(Interface, !_killSwitchInstalled ? "no kill switch" : keep ? "kill switch kept (--persistent; `portcullis disconnect` removes it)" : "kill switch removed");
+        _log.TunnelDown(Interface, !_killSwitchInstalled ? "no kill switch" : keep ? "kill switch kept (`portcullis disconnect` removes it)" : "kill switch removed");
     }
 
     private void Step(string name, Action action)

@@ -109,6 +109,23 @@ public sealed partial class KillSwitchTests
         Assert.True(await lab.Client.PingAsync(lab.Remote.Address!));
     }
 
+    [Fact]
+    public async Task KillSwitch_InterfaceDeletedUnderTheClient_StaysUntilDisconnect()
+    {
+        await using var lab = await ClientLab.CreateAsync();
+        await lab.StartGatewayAsync(configure: true);
+        var client = await lab.ConnectAsync("--kill-switch");
+        await lab.Client.RunCheckedAsync("ip", "link", "del", lab.Interface);
+        Assert.True(await client.WaitForExitAsync(TimeSpan.FromSeconds(10)), client.Output);
+        Assert.Equal(1, client.ExitCode);
+        Assert.True(await lab.KillSwitchPresentAsync(), "kill switch removed when the interface vanished");
+        Assert.False(await lab.Client.PingAsync(lab.Remote.Address!), "remote reachable outside the tunnel");
+
+        Assert.True((await lab.PortcullisAsync("disconnect", "--interface", lab.Interface)).Succeeded);
+        Assert.False(await lab.KillSwitchPresentAsync());
+        Assert.True(await lab.Client.PingAsync(lab.Remote.Address!));
+    }
+
     /// <summary>tcpdump -n lines for UDP from the client to the endpoint.</summary>
     private static Regex EncryptedPacket(string client, string endpoint) =>
         new($@"^\S+ IP {Regex.Escape(client)}\.\d+ > {Regex.Escape(endpoint)}: UDP, length \d+$");
