@@ -116,6 +116,8 @@ public sealed class GatewayHost : IAsyncDisposable
             new PortMappingServerOptions { ListenAddress = tunnel.Address, AuditLog = Config.Forwarding.AuditLog },
             _loggers.CreateLogger<PortMappingServer>());
         await _portMapping.StartAsync(cancellationToken).ConfigureAwait(false);
+        var portMapping = _portMapping;
+        _sessions.SessionStartedHook = address => portMapping.Announce([address]);
         GatewayHostLog.Started(_logger, tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength, _device.ListenPort,
             Addresses.Peers.Count, Config.Nat.PublicInterface);
     }

@@ -36,6 +36,13 @@ internal sealed class SessionEvents : IAsyncDisposable
         device.SessionEnded += OnEnded;
     }
 
+    /// <summary>
+    /// Called with a peer's tunnel address after its session started: the host points this at the port-mapping
+    /// server's unicast announcement, so a client that reconnects to a gateway which lost its state learns the new
+    /// epoch at once (multicast does not cross WireGuard). Null until that server runs.
+    /// </summary>
+    public Action<System.Net.IPAddress>? SessionStartedHook { get; set; }
+
     private void OnEstablished(PeerSessionEvent e) => Enqueue(true, e);
 
     private void OnEnded(PeerSessionEvent e) => Enqueue(false, e);
@@ -59,6 +66,7 @@ internal sealed class SessionEvents : IAsyncDisposable
                 {
                     _service.PeerSessionStarted(id, peer.Address);
                     GatewayHostLog.SessionStarted(_logger, peer.Name, peer.Address);
+                    SessionStartedHook?.Invoke(peer.Address);
                 }
                 else
                 {

@@ -58,12 +58,32 @@ public sealed class LifecycleTests
         var afterRestart = await lab.RulesetAsync();
         Assert.DoesNotContain($": {AddressA} .", afterRestart, StringComparison.Ordinal);
         Assert.DoesNotContain($": {AddressB} .", afterRestart, StringComparison.Ordinal);
-        // And the restarted gateway serves: A reconnects and maps again.
+        // And the restarted gateway serves: A reconnects, is told the new epoch by unicast (RFC 6887 ANNOUNCE to
+        // port 5350: multicast does not cross the tunnel), and maps again.
+        var announcements = lab.ClientA.Start("python3", "-c", AnnouncementListener);
+        await Task.Delay(300);
         await lab.ReconnectAsync(lab.TunnelA);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!announcements.Output.Contains("pcp-announce", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        Assert.Contains("pcp-announce from 10.99.0.1", announcements.Output, StringComparison.Ordinal);
+        await announcements.DisposeAsync();
         var again = await NatPmpClient.MapCheckedAsync(lab.ClientA, "tcp", 8080);
         // A's allocated address survived the restart (the address book remembered it).
         Assert.Contains(Element(again, AddressA, 8080), await lab.RulesetAsync(), StringComparison.Ordinal);
     }
+
+    /// <summary>Prints each datagram that reaches UDP 5350: PCP ANNOUNCE answers are version 2, opcode 0x80, 24 bytes.</summary>
+    private const string AnnouncementListener = """
+        import socket
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("0.0.0.0", 5350))
+        s.settimeout(20)
+        while True:
+            data, (host, port) = s.recvfrom(2048)
+            kind = "pcp-announce" if len(data) == 24 and data[0] == 2 and data[1] == 0x80 else "datagram"
+            print(f"{kind} from {host}", flush=True)
+        """;
 
     [Fact]
     public async Task Sigterm_RunningGateway_RemovesTableAndInterface()
