@@ -42,6 +42,24 @@ public sealed class PortForwardingTests
     }
 
     [Fact]
+    public async Task NatPmp_DesignCommandInternalPortZero_MapsThePublicPortToTheSamePortOnTheClient()
+    {
+        // DESIGN §6, verbatim: `natpmpc -g 10.99.0.1 -a 0 0 tcp 60` — "a port, forwarded to the same port on me".
+        await using var lab = await GatewayLab.StartAsync();
+
+        var outcome = await NatPmpClient.MapAsync(lab.ClientA, "tcp", 0, 0, 60);
+
+        Assert.True(outcome.Mapped, outcome.ToString());
+        var port = outcome.PublicPort!.Value;
+        // The answer echoes the requested internal port (0, RFC 6886); the kernel element shows the mirror.
+        Assert.Contains(Element(port, AddressA, port), await lab.RulesetAsync(), StringComparison.Ordinal);
+        await Probes.ListenAsync(lab.ClientA, "tcp", port);
+        Assert.Equal("clienta from 192.0.2.100", await Probes.AskAsync(lab.Remote, "tcp", PublicAddress, port));
+        // Asking again refreshes the same mapping rather than taking another port.
+        Assert.Equal(port, (await NatPmpClient.MapAsync(lab.ClientA, "tcp", 0, 0, 60)).PublicPort);
+    }
+
+    [Fact]
     public async Task UnmappedPorts_FromRemote_StayDarkForTcpUdpAndDirectRouting()
     {
         await using var lab = await GatewayLab.StartAsync();
