@@ -10,12 +10,15 @@ public readonly record struct OriginalDestination(string Protocol, IPAddress Add
 
 /// <summary>
 /// Deletes tracked connections (conntrack entries) so that flows of a removed port mapping stop, in-process over
-/// ctnetlink (what conntrack(8) does, without a process per call):
+/// ctnetlink (what conntrack(8) does, without a process per call). Per destination asked for:
 /// <list type="number">
-/// <item>dump the IPv4 conntrack table (IPCTNL_MSG_CT_GET, NLM_F_DUMP);</item>
-/// <item>keep the entries whose original destination (address, protocol, port) is one asked for;</item>
+/// <item>dump only its entries, the kernel filtering by original destination (IPCTNL_MSG_CT_GET, NLM_F_DUMP with
+/// CTA_TUPLE_ORIG + CTA_FILTER, Linux 5.8+), so the cost follows the flows deleted, not the table's size;</item>
 /// <item>delete each (IPCTNL_MSG_CT_DELETE with its own tuple, zone and id; one already gone is not an error).</item>
 /// </list>
+/// A kernel that refuses the filter (EINVAL/EOPNOTSUPP) or ignores it (before 5.8: entries of other destinations come
+/// back) is told once through the log callback, and from then on one dump of the whole IPv4 table serves all
+/// destinations, matched here. Entries are always re-checked here, so a misread filter can never delete a stranger.
 /// Namespace: the netlink socket is opened in the constructor, so it acts on the network namespace of the thread that
 /// created this object — the same rule as <see cref="NftContext"/>. Calls are serialised by a lock.
 /// </summary>
@@ -26,13 +29,18 @@ public sealed unsafe class Conntrack : IDisposable
     private const int SolSocket = 1;
     private const int SoRcvTimeo = 20;
     private const int SoRcvBuf = 8;
+    private const int EOpNotSupp = 95;
     private readonly Lock _lock = new();
     private readonly byte[] _buffer = new byte[256 * 1024];
+    private readonly Action<string>? _log;
     private int _fd;
     private uint _sequence;
+    private bool _kernelFilter = true;
 
-    public Conntrack()
+    /// <param name="log">Told once (a warning) if the kernel cannot filter dumps and whole-table dumps are used.</param>
+    public Conntrack(Action<string>? log = null)
     {
+        _log = log;
         _fd = Libc.Socket(16 /* AF_NETLINK */, SockRaw | SockCloexec, CtNetlinkMessages.NetlinkNetfilter);
         if (_fd < 0)
             throw Errno.LastFailure("open ctnetlink socket");
@@ -46,6 +54,16 @@ public sealed unsafe class Conntrack : IDisposable
             throw failure;
         }
         _ = Libc.SetSockOpt(_fd, SolSocket, SoRcvBuf, &size, sizeof(int)); // best effort: a bigger dump buffer
+    }
+
+    /// <summary>
+    /// Whether dumps are filtered in the kernel (true until the kernel turns out unable to). Setting false forces the
+    /// whole-table dump, e.g. to compare the two.
+    /// </summary>
+    public bool KernelFilter
+    {
+        get { lock (_lock) return _kernelFilter; }
+        set { lock (_lock) _kernelFilter = value; }
     }
 
     /// <summary>
@@ -76,20 +94,37 @@ public sealed unsafe class Conntrack : IDisposable
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_fd < 0, this);
-            var doomed = DumpMatching(wanted);
             var deleted = 0;
-            foreach (var entry in doomed)
+            if (_kernelFilter)
             {
-                var request = CtNetlinkMessages.DeleteRequest(entry, ++_sequence);
-                if (request is null)
-                    continue;
-                var error = Transact(request, _sequence, "delete conntrack entry");
-                if (error == 0)
-                    deleted++;
-                else if (error != Errno.ENOENT) // it ended by itself meanwhile
-                    throw Errno.Failure("delete conntrack entry", error);
+                foreach (var destination in wanted)
+                {
+                    var matches = new List<byte[]>();
+                    var sequence = ++_sequence;
+                    var error = Dump(CtNetlinkMessages.FilteredDumpRequest(destination, sequence), sequence, wanted, destination, matches, out var strangers);
+                    if (error == 0 && !strangers)
+                    {
+                        deleted += DeleteEntries(matches);
+                        continue;
+                    }
+                    if (error != 0 && error != Errno.EINVAL && error != EOpNotSupp)
+                        throw Errno.Failure("dump conntrack entries by destination", error);
+                    _kernelFilter = false;
+                    _log?.Invoke(error != 0
+                        ? $"conntrack: the kernel refused a filtered dump ({Errno.Describe(error)}); deleting flows via whole-table dumps from now on"
+                        : "conntrack: the kernel ignored the dump filter (Linux < 5.8?); deleting flows via whole-table dumps from now on");
+                    break;
+                }
+                if (_kernelFilter)
+                    return deleted;
             }
-            return deleted;
+            // Whole table, one dump for all destinations (what is left of them: those done above found nothing more).
+            var all = new List<byte[]>();
+            var dumpSequence = ++_sequence;
+            var dumpError = Dump(CtNetlinkMessages.DumpRequest(dumpSequence), dumpSequence, wanted, null, all, out _);
+            if (dumpError != 0)
+                throw Errno.Failure("dump conntrack table", dumpError);
+            return deleted + DeleteEntries(all);
         }
     }
 
@@ -107,12 +142,31 @@ public sealed unsafe class Conntrack : IDisposable
         }
     }
 
-    // The whole dump is read before any delete: ctnetlink does not allow interleaving requests with a running dump.
-    private List<byte[]> DumpMatching(HashSet<CtNetlinkMessages.Destination> wanted)
+    private int DeleteEntries(List<byte[]> entries)
     {
-        var sequence = ++_sequence;
-        Send(CtNetlinkMessages.DumpRequest(sequence), "dump conntrack table");
-        var matches = new List<byte[]>();
+        var deleted = 0;
+        foreach (var entry in entries)
+        {
+            var request = CtNetlinkMessages.DeleteRequest(entry, ++_sequence);
+            if (request is null)
+                continue;
+            var error = Transact(request, _sequence, "delete conntrack entry");
+            if (error == 0)
+                deleted++;
+            else if (error != Errno.ENOENT) // it ended by itself meanwhile
+                throw Errno.Failure("delete conntrack entry", error);
+        }
+        return deleted;
+    }
+
+    // Reads a dump to its end, keeping the entries whose original destination is wanted; strangers tells whether an
+    // entry other than one for expected came back (a kernel that ignored the filter for expected). Returns the errno the kernel answered, 0 when done. The
+    // whole dump is read before any delete: ctnetlink does not allow interleaving requests with a running dump.
+    private int Dump(byte[] request, uint sequence, HashSet<CtNetlinkMessages.Destination> wanted,
+        CtNetlinkMessages.Destination? expected, List<byte[]> matches, out bool strangers)
+    {
+        strangers = false;
+        Send(request, "dump conntrack table");
         while (true)
         {
             var received = Receive("dump conntrack table");
@@ -122,16 +176,19 @@ public sealed unsafe class Conntrack : IDisposable
                     continue;
                 var message = _buffer.AsSpan(offset, length);
                 if (type == CtNetlinkMessages.NlmsgDone)
-                    return matches;
+                    return 0;
                 if (type == CtNetlinkMessages.NlmsgError)
                 {
                     var error = CtNetlinkMessages.ErrorOf(message);
                     if (error != 0)
-                        throw Errno.Failure("dump conntrack table", error);
+                        return error;
                     continue;
                 }
-                if (CtNetlinkMessages.TryReadDestination(message, out var destination) && wanted.Contains(destination))
+                var known = CtNetlinkMessages.TryReadDestination(message, out var destination);
+                if (known && wanted.Contains(destination))
                     matches.Add(message.ToArray());
+                if (expected is { } only && (!known || destination != only))
+                    strangers = true;
             }
         }
     }

@@ -4,8 +4,9 @@ namespace Portcullis.Linux.Nftables;
 
 /// <summary>
 /// ctnetlink wire format (linux/netfilter/nfnetlink_conntrack.h): a netlink header, a 4-byte nfgenmsg, then
-/// attributes. Only what deleting flows by original destination needs: the dump request, reading the original tuple
-/// of each dumped entry, and a delete request that carries that entry's own tuple, zone and id back.
+/// attributes. Only what deleting flows by original destination needs: the dump request (whole table, or filtered in
+/// the kernel by original destination: CTA_FILTER, Linux 5.8+), reading the original tuple of each dumped entry, and a
+/// delete request that carries that entry's own tuple, zone and id back.
 /// </summary>
 internal static class CtNetlinkMessages
 {
@@ -21,6 +22,7 @@ internal static class CtNetlinkMessages
     private const ushort FlagDump = 0x300;
     private const byte AfInet = 2;
     private const ushort AttributeTypeMask = 0x3fff;    // without NLA_F_NESTED and NLA_F_NET_BYTEORDER
+    private const ushort Nested = 0x8000;               // NLA_F_NESTED: CTA_FILTER is parsed strictly and needs it
 
     private const ushort CtaTupleOrig = 1;
     private const ushort CtaId = 12;
@@ -30,6 +32,15 @@ internal static class CtNetlinkMessages
     private const ushort CtaIpV4Dst = 2;
     private const ushort CtaProtoNum = 1;
     private const ushort CtaProtoDstPort = 3;
+    private const ushort CtaFilter = 25;
+    private const ushort CtaFilterOrigFlags = 1;
+    private const ushort CtaFilterReplyFlags = 2;
+
+    // net/netfilter/nf_internals.h: which fields of the request's CTA_TUPLE_ORIG an entry's original tuple must equal.
+    private const uint FilterIpDst = 1 << 1;            // CTA_FILTER_F_CTA_IP_DST
+    private const uint FilterProtoNum = 1 << 3;         // CTA_FILTER_F_CTA_PROTO_NUM
+    private const uint FilterProtoDstPort = 1 << 5;     // CTA_FILTER_F_CTA_PROTO_DST_PORT
+    private const int FilteredDumpLength = HeaderLength + NfGenLength + 36 + 20; // + CTA_TUPLE_ORIG + CTA_FILTER
 
     /// <summary>The original-direction destination of a flow: IPv4 address (network order as read), protocol, port.</summary>
     public readonly record struct Destination(uint Address, byte Protocol, ushort Port);
@@ -39,6 +50,38 @@ internal static class CtNetlinkMessages
         var message = new byte[HeaderLength + NfGenLength];
         WriteHeader(message, MessageGet, FlagRequest | FlagDump, sequence);
         return message;
+    }
+
+    /// <summary>
+    /// A dump of only the IPv4 entries whose original tuple has <paramref name="destination"/>'s address, protocol and
+    /// port, chosen by the kernel (ctnetlink_filter_match), so the reply is as long as the answer, not the table:
+    /// <code>
+    /// CTA_TUPLE_ORIG { CTA_TUPLE_IP { CTA_IP_V4_DST }, CTA_TUPLE_PROTO { CTA_PROTO_NUM, CTA_PROTO_DST_PORT } }
+    /// CTA_FILTER { CTA_FILTER_ORIG_FLAGS = IP_DST | PROTO_NUM | PROTO_DST_PORT, CTA_FILTER_REPLY_FLAGS = 0 }
+    /// </code>
+    /// A kernel before 5.8 ignores CTA_FILTER and dumps every IPv4 entry; newer ones refusing it answer EINVAL/EOPNOTSUPP.
+    /// </summary>
+    public static byte[] FilteredDumpRequest(Destination destination, uint sequence)
+    {
+        var message = new byte[FilteredDumpLength];
+        WriteHeader(message, MessageGet, FlagRequest | FlagDump, sequence);
+        var span = message.AsSpan(HeaderLength + NfGenLength);
+        var at = 0;
+        var tuple = Open(span, ref at, CtaTupleOrig);
+        var ip = Open(span, ref at, CtaTupleIp);
+        BinaryPrimitives.WriteUInt32BigEndian(Put(span, ref at, CtaIpV4Dst, 4), destination.Address);
+        Close(span, ip, at);
+        var proto = Open(span, ref at, CtaTupleProto);
+        Put(span, ref at, CtaProtoNum, 1)[0] = destination.Protocol;
+        BinaryPrimitives.WriteUInt16BigEndian(Put(span, ref at, CtaProtoDstPort, 2), destination.Port);
+        Close(span, proto, at);
+        Close(span, tuple, at);
+        var filter = Open(span, ref at, CtaFilter);
+        // The flags are host-order u32 (nla_get_u32), unlike the big-endian tuple fields.
+        BinaryPrimitives.WriteUInt32LittleEndian(Put(span, ref at, CtaFilterOrigFlags, 4), FilterIpDst | FilterProtoNum | FilterProtoDstPort);
+        BinaryPrimitives.WriteUInt32LittleEndian(Put(span, ref at, CtaFilterReplyFlags, 4), 0);
+        Close(span, filter, at);
+        return at == span.Length ? message : throw new InvalidOperationException("filtered dump request length miscounted");
     }
 
     /// <summary>
@@ -111,6 +154,28 @@ internal static class CtNetlinkMessages
         BinaryPrimitives.WriteUInt16LittleEndian(message[6..], flags);
         BinaryPrimitives.WriteUInt32LittleEndian(message[8..], sequence);
         message[HeaderLength] = AfInet; // nfgenmsg: family, version 0, res_id 0
+    }
+
+    // Starts a nested attribute at at; returns where its header is, for Close to write the final length.
+    private static int Open(Span<byte> span, ref int at, ushort type)
+    {
+        var start = at;
+        BinaryPrimitives.WriteUInt16LittleEndian(span[(start + 2)..], (ushort)(type | Nested));
+        at += 4;
+        return start;
+    }
+
+    private static void Close(Span<byte> span, int start, int at) =>
+        BinaryPrimitives.WriteUInt16LittleEndian(span[start..], (ushort)(at - start));
+
+    // Writes an attribute header for a payload of length bytes (padded to 4) and returns the payload to fill.
+    private static Span<byte> Put(Span<byte> span, ref int at, ushort type, int length)
+    {
+        BinaryPrimitives.WriteUInt16LittleEndian(span[at..], (ushort)(4 + length));
+        BinaryPrimitives.WriteUInt16LittleEndian(span[(at + 2)..], type);
+        var payload = span.Slice(at + 4, length);
+        at += 4 + Align(length);
+        return payload;
     }
 
     // An attribute whole (header + payload), or empty when absent or malformed.
