@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Portcullis.Cli.Hosting;
 using Portcullis.Client.Connect;
+using Portcullis.Client.PortForwarding;
 
 namespace Portcullis.Cli.Client;
 
@@ -17,8 +18,7 @@ internal static class ConnectRunner
         ClientConnection connection;
         try
         {
-            // No port keeper is registered yet (issue 5 item 3): --forward is refused by the connection.
-            connection = ClientConnection.Start(options, loggers, portKeepers: null);
+            connection = ClientConnection.Start(options, loggers, new PortKeeperFactory());
         }
         catch (ClientException e)
         {

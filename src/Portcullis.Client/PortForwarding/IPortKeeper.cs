@@ -21,10 +21,37 @@ public sealed record PortKeeperOptions
 
     /// <summary>Run with the port in $PORTCULLIS_PORT and in place of {port}. Defaults to none.</summary>
     public string? OnPortChange { get; init; }
+
+    /// <summary>The lifetime asked for; the gateway may grant less. Defaults to 3600 s (natpmpc's and Transmission's).</summary>
+    public TimeSpan RequestedLifetime { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// The share of the granted lifetime after which the lease is refreshed. Defaults to 0.5, as Transmission does;
+    /// libtorrent uses 0.75. Earlier refreshes notice a restarted gateway sooner at the cost of more requests.
+    /// </summary>
+    public double RefreshFraction { get; init; } = 0.5;
+
+    /// <summary>The gateway's port-mapping port. Defaults to 5351.</summary>
+    public int ServerPort { get; init; } = 5351;
+
+    /// <summary>Where the gateway's unicast announcements arrive (any address, UDP). Defaults to 5350; 0 picks a free port.</summary>
+    public int AnnouncePort { get; init; } = 5350;
+
+    /// <summary>First wait after a refused or unanswered request; it doubles up to <see cref="RetryMax"/>. Defaults to 1 s.</summary>
+    public TimeSpan RetryInitial { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Defaults to 60 s.</summary>
+    public TimeSpan RetryMax { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The hook is killed after this long. Defaults to 30 s.</summary>
+    public TimeSpan HookTimeLimit { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the delete on exit may take before the keeper gives up on it. Defaults to 3 s.</summary>
+    public TimeSpan DeleteTimeLimit { get; init; } = TimeSpan.FromSeconds(3);
 }
 
 /// <summary>
-/// The seam for issue 5 item 3 (not built yet): keeps one mapping alive at the gateway while the tunnel is up —
+/// The seam for issue 5 item 3 (<see cref="PortKeeper"/>): keeps one mapping alive at the gateway while the tunnel is up —
 /// maps, refreshes before expiry, maps again when the gateway lost state, publishes the port, deletes the mapping
 /// when disposed. <c>connect</c> starts it after the tunnel is up and disposes it before tearing the tunnel down.
 /// </summary>
