@@ -13,9 +13,12 @@ public readonly record struct OriginalDestination(string Protocol, IPAddress Add
 /// ctnetlink (what conntrack(8) does, without a process per call). Per destination asked for:
 /// <list type="number">
 /// <item>dump only its entries, the kernel filtering by original destination (IPCTNL_MSG_CT_GET, NLM_F_DUMP with
-/// CTA_TUPLE_ORIG + CTA_FILTER, Linux 5.8+), so the cost follows the flows deleted, not the table's size;</item>
+/// CTA_TUPLE_ORIG + CTA_FILTER, Linux 5.8+), so no other flow is copied to, or parsed in, user space;</item>
 /// <item>delete each (IPCTNL_MSG_CT_DELETE with its own tuple, zone and id; one already gone is not an error).</item>
 /// </list>
+/// Every dump, filtered or not, still walks all of the kernel's hash buckets (net.netfilter.nf_conntrack_buckets,
+/// shared by all namespaces): a fixed few milliseconds on a large table. So several ports of one address and protocol
+/// share a dump filtered by address and protocol, the ports then matched here, rather than paying the walk per port.
 /// A kernel that refuses the filter (EINVAL/EOPNOTSUPP) or ignores it (before 5.8: entries of other destinations come
 /// back) is told once through the log callback, and from then on one dump of the whole IPv4 table serves all
 /// destinations, matched here. Entries are always re-checked here, so a misread filter can never delete a stranger.
@@ -97,11 +100,12 @@ public sealed unsafe class Conntrack : IDisposable
             var deleted = 0;
             if (_kernelFilter)
             {
-                foreach (var destination in wanted)
+                foreach (var (filter, byPort) in Filters(wanted))
                 {
                     var matches = new List<byte[]>();
                     var sequence = ++_sequence;
-                    var error = Dump(CtNetlinkMessages.FilteredDumpRequest(destination, sequence), sequence, wanted, destination, matches, out var strangers);
+                    var request = CtNetlinkMessages.FilteredDumpRequest(filter, byPort, sequence);
+                    var error = Dump(request, sequence, wanted, (filter, byPort), matches, out var strangers);
                     if (error == 0 && !strangers)
                     {
                         deleted += DeleteEntries(matches);
@@ -142,6 +146,33 @@ public sealed unsafe class Conntrack : IDisposable
         }
     }
 
+    // One filter per destination, except that ports of the same address and protocol share one filter without port.
+    private static List<(CtNetlinkMessages.Destination Filter, bool ByPort)> Filters(HashSet<CtNetlinkMessages.Destination> wanted)
+    {
+        var ports = new Dictionary<CtNetlinkMessages.Destination, int>();
+        foreach (var destination in wanted)
+        {
+            var key = destination with { Port = 0 };
+            ports[key] = ports.GetValueOrDefault(key) + 1;
+        }
+        var filters = new List<(CtNetlinkMessages.Destination, bool)>();
+        foreach (var destination in wanted)
+        {
+            var key = destination with { Port = 0 };
+            if (ports[key] == 1)
+                filters.Add((destination, true));
+            else if (ports[key] > 1)
+            {
+                filters.Add((key, false));
+                ports[key] = 0; // added once
+            }
+        }
+        return filters;
+    }
+
+    private static bool Matches(CtNetlinkMessages.Destination filter, bool byPort, CtNetlinkMessages.Destination entry) =>
+        entry.Address == filter.Address && entry.Protocol == filter.Protocol && (!byPort || entry.Port == filter.Port);
+
     private int DeleteEntries(List<byte[]> entries)
     {
         var deleted = 0;
@@ -160,10 +191,10 @@ public sealed unsafe class Conntrack : IDisposable
     }
 
     // Reads a dump to its end, keeping the entries whose original destination is wanted; strangers tells whether an
-    // entry other than one for expected came back (a kernel that ignored the filter for expected). Returns the errno the kernel answered, 0 when done. The
+    // entry outside the expected filter came back (a kernel that ignored the filter). Returns the errno the kernel answered, 0 when done. The
     // whole dump is read before any delete: ctnetlink does not allow interleaving requests with a running dump.
     private int Dump(byte[] request, uint sequence, HashSet<CtNetlinkMessages.Destination> wanted,
-        CtNetlinkMessages.Destination? expected, List<byte[]> matches, out bool strangers)
+        (CtNetlinkMessages.Destination Filter, bool ByPort)? expected, List<byte[]> matches, out bool strangers)
     {
         strangers = false;
         Send(request, "dump conntrack table");
@@ -187,7 +218,7 @@ public sealed unsafe class Conntrack : IDisposable
                 var known = CtNetlinkMessages.TryReadDestination(message, out var destination);
                 if (known && wanted.Contains(destination))
                     matches.Add(message.ToArray());
-                if (expected is { } only && (!known || destination != only))
+                if (expected is { } only && (!known || !Matches(only.Filter, only.ByPort, destination)))
                     strangers = true;
             }
         }

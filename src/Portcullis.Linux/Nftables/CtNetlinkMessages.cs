@@ -54,14 +54,14 @@ internal static class CtNetlinkMessages
 
     /// <summary>
     /// A dump of only the IPv4 entries whose original tuple has <paramref name="destination"/>'s address, protocol and
-    /// port, chosen by the kernel (ctnetlink_filter_match), so the reply is as long as the answer, not the table:
+    /// (when <paramref name="byPort"/>) port, chosen by the kernel (ctnetlink_filter_match), so the reply is as long as the answer, not the table:
     /// <code>
     /// CTA_TUPLE_ORIG { CTA_TUPLE_IP { CTA_IP_V4_DST }, CTA_TUPLE_PROTO { CTA_PROTO_NUM, CTA_PROTO_DST_PORT } }
-    /// CTA_FILTER { CTA_FILTER_ORIG_FLAGS = IP_DST | PROTO_NUM | PROTO_DST_PORT, CTA_FILTER_REPLY_FLAGS = 0 }
+    /// CTA_FILTER { CTA_FILTER_ORIG_FLAGS = IP_DST | PROTO_NUM [| PROTO_DST_PORT], CTA_FILTER_REPLY_FLAGS = 0 }
     /// </code>
     /// A kernel before 5.8 ignores CTA_FILTER and dumps every IPv4 entry; newer ones refusing it answer EINVAL/EOPNOTSUPP.
     /// </summary>
-    public static byte[] FilteredDumpRequest(Destination destination, uint sequence)
+    public static byte[] FilteredDumpRequest(Destination destination, bool byPort, uint sequence)
     {
         var message = new byte[FilteredDumpLength];
         WriteHeader(message, MessageGet, FlagRequest | FlagDump, sequence);
@@ -73,12 +73,13 @@ internal static class CtNetlinkMessages
         Close(span, ip, at);
         var proto = Open(span, ref at, CtaTupleProto);
         Put(span, ref at, CtaProtoNum, 1)[0] = destination.Protocol;
-        BinaryPrimitives.WriteUInt16BigEndian(Put(span, ref at, CtaProtoDstPort, 2), destination.Port);
+        BinaryPrimitives.WriteUInt16BigEndian(Put(span, ref at, CtaProtoDstPort, 2), destination.Port); // unused unless flagged
         Close(span, proto, at);
         Close(span, tuple, at);
         var filter = Open(span, ref at, CtaFilter);
         // The flags are host-order u32 (nla_get_u32), unlike the big-endian tuple fields.
-        BinaryPrimitives.WriteUInt32LittleEndian(Put(span, ref at, CtaFilterOrigFlags, 4), FilterIpDst | FilterProtoNum | FilterProtoDstPort);
+        var flags = FilterIpDst | FilterProtoNum | (byPort ? FilterProtoDstPort : 0);
+        BinaryPrimitives.WriteUInt32LittleEndian(Put(span, ref at, CtaFilterOrigFlags, 4), flags);
         BinaryPrimitives.WriteUInt32LittleEndian(Put(span, ref at, CtaFilterReplyFlags, 4), 0);
         Close(span, filter, at);
         return at == span.Length ? message : throw new InvalidOperationException("filtered dump request length miscounted");

@@ -86,6 +86,37 @@ public sealed class ConntrackFilterTests(ITestOutputHelper output)
         Assert.Equal(kernelFilter, conntrack.KernelFilter); // this 6.x kernel takes the filter: no fallback happened
     }
 
+    // Ports of one address and protocol share a dump filtered without port; the ports are then matched here.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Delete_SeveralPortsOfOneAddress_OnlyThosePortsGo(bool kernelFilter)
+    {
+        using var ns = new KernelNamespace("ctp");
+        Track(ns, "tcp", "192.0.2.100", Public, 40000, 30000);
+        Track(ns, "tcp", "192.0.2.100", Public, 40000, 30001);
+        Track(ns, "tcp", "192.0.2.100", Public, 40000, 30002);      // other port
+        Track(ns, "udp", "192.0.2.100", Public, 40000, 30000);      // other protocol
+        Track(ns, "tcp", "192.0.2.100", OtherPublic, 40000, 30001); // other address
+        using var conntrack = ns.Run(() => new Conntrack());
+        conntrack.KernelFilter = kernelFilter;
+
+        var deleted = conntrack.Delete([
+            new OriginalDestination("tcp", Entries.Public, 30000),
+            new OriginalDestination("tcp", Entries.Public, 30001),
+        ]);
+
+        Assert.Equal(2, deleted);
+        var flows = Flows(ns);
+        Assert.Equal(3, flows.Length);
+        Assert.False(Has(flows, "tcp", Public, 30000));
+        Assert.False(Has(flows, "tcp", Public, 30001));
+        Assert.True(Has(flows, "tcp", Public, 30002));
+        Assert.True(Has(flows, "udp", Public, 30000));
+        Assert.True(Has(flows, "tcp", OtherPublic, 30001));
+        Assert.Equal(kernelFilter, conntrack.KernelFilter);
+    }
+
     [Fact]
     public void Delete_ThousandsOfUnrelatedEntries_SameDeletionsAndTimed()
     {
