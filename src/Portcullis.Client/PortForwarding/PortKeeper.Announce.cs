@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using Portcullis.PortMapping.Client;
+using Portcullis.PortMapping.ClientSide;
 
 namespace Portcullis.Client.PortForwarding;
 

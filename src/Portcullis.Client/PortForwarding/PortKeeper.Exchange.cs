@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Portcullis.PortMapping;
-using Portcullis.PortMapping.Client;
+using Portcullis.PortMapping.ClientSide;
 
 namespace Portcullis.Client.PortForwarding;
 

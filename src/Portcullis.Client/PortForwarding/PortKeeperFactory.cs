@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Logging;
-using Portcullis.PortMapping.Client;
+using Portcullis.PortMapping.ClientSide;
 
 namespace Portcullis.Client.PortForwarding;
 

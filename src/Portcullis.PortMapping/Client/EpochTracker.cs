@@ -1,4 +1,4 @@
-namespace Portcullis.PortMapping.Client;
+namespace Portcullis.PortMapping.ClientSide;
 
 /// <summary>
 /// Notices that the gateway lost its mapping state from the epoch in its answers (RFC 6887 §8.5, which refines

@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Portcullis.PortMapping.Client;
+namespace Portcullis.PortMapping.ClientSide;
 
 /// <summary>How one map or delete exchange with the gateway ended.</summary>
 public enum MappingOutcome

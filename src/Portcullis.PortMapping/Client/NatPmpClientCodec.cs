@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using Portcullis.PortMapping.NatPmp;
 
-namespace Portcullis.PortMapping.Client;
+namespace Portcullis.PortMapping.ClientSide;
 
 /// <summary>
 /// The client's half of NAT-PMP (RFC 6886): 12-byte map requests out; 16-byte map responses and 12-byte public

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using Portcullis.PortMapping.Pcp;
 
-namespace Portcullis.PortMapping.Client;
+namespace Portcullis.PortMapping.ClientSide;
 
 /// <summary>
 /// The client's half of PCP (RFC 6887): MAP requests out; MAP and ANNOUNCE responses in, read strictly — version 2,

@@ -2,7 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using Portcullis.PortMapping.Pcp;
 
-namespace Portcullis.PortMapping.Client;
+// Not "…PortMapping.Client": a namespace of that name hides the tests' PcpVectors.Client constant (using static).
+namespace Portcullis.PortMapping.ClientSide;
 
 /// <summary>
 /// Asks the gateway for one mapping at a time, over UDP to GATEWAY:5351 (through the tunnel, by the routes):

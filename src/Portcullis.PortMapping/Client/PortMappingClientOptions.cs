@@ -1,7 +1,7 @@
 using System.Net;
 using Portcullis.PortMapping.NatPmp;
 
-namespace Portcullis.PortMapping.Client;
+namespace Portcullis.PortMapping.ClientSide;
 
 public sealed record PortMappingClientOptions
 {
