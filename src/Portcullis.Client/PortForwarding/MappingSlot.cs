@@ -9,8 +9,8 @@ internal sealed class MappingSlot(MappingProtocol protocol)
 {
     public MappingProtocol Protocol { get; } = protocol;
 
-    /// <summary>Kept for the lease's whole life (refreshes and the delete must carry it); replaced after a refusal.</summary>
-    public byte[] Nonce { get; private set; } = NewNonce();
+    /// <summary>Random, kept for the keeper's whole life: refreshes and the delete must carry it (RFC 6887 §11.1).</summary>
+    public byte[] Nonce { get; } = RandomNumberGenerator.GetBytes(PcpMessages.NonceSize);
 
     public ushort ExternalPort { get; set; }
     public ushort InternalPort { get; set; }
@@ -25,8 +25,4 @@ internal sealed class MappingSlot(MappingProtocol protocol)
 
     public DateTimeOffset Due { get; set; } = DateTimeOffset.MinValue;
     public int Failures { get; set; }
-
-    public void RenewNonce() => Nonce = NewNonce();
-
-    private static byte[] NewNonce() => RandomNumberGenerator.GetBytes(PcpMessages.NonceSize);
 }

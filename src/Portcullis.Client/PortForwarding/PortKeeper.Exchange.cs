@@ -26,10 +26,10 @@ public sealed partial class PortKeeper
                 await GrantedAsync(slot, answer, now, stopping).ConfigureAwait(false);
                 break;
             case MappingOutcome.Refused:
-                // The gateway no longer honours this mapping (lost state and no session yet, a nonce it does not
-                // know, policy): drop the lease and ask afresh with a new nonce after a backoff.
+                // The gateway no longer honours this mapping (lost state and no session yet, a kernel failure,
+                // policy): drop the lease and ask again after a backoff. The nonce stays: a gateway that still holds
+                // the mapping answers only to it, and one that lost it takes any.
                 slot.Held = false;
-                slot.RenewNonce();
                 Retry(slot, now);
                 _logger.Refused(Name(slot), answer.Wire.ToString(), answer.ResultCode, RetryDelay(slot).TotalSeconds);
                 LeaseLost(slot);

@@ -11,7 +11,7 @@ namespace Portcullis.Client.PortForwarding;
 ///   1. Start: map each protocol asked for (PCP, NAT-PMP fallback in <see cref="PortMappingClient"/>)
 ///   2. refresh each lease after <see cref="PortKeeperOptions.RefreshFraction"/> of its granted lifetime
 ///   3. lost state — the epoch going back or jumping (<see cref="EpochTracker"/>), a refused refresh, no answer, an
-///      announcement from the gateway on UDP 5350 — leads to mapping again (refused: with a fresh nonce; backoff)
+///      announcement from the gateway on UDP 5350 — leads to mapping again (after a backoff when refused or unanswered)
 ///   4. a new port: <see cref="LeaseChanged"/>, then the port file, then the hook; a refresh alone raises only the event
 ///   5. dispose: stop the loop, delete the mappings (lifetime 0) within a time limit
 /// Time comes from the injected <see cref="TimeProvider"/>, so the schedule is tested on virtual time.

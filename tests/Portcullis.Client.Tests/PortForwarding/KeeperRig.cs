@@ -1,0 +1,97 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Portcullis.Client.PortForwarding;
+using Portcullis.PortMapping.ClientSide;
+using Portcullis.PortMapping.Server;
+
+namespace Portcullis.Client.Tests.PortForwarding;
+
+/// <summary>
+/// A port keeper on virtual time against the real PCP/NAT-PMP server on loopback (policy replaced by
+/// <see cref="GatewayAuthorityDouble"/>). Socket waits are real; the keeper's schedule moves only with <see cref="Time"/>.
+/// </summary>
+internal sealed class KeeperRig : IAsyncDisposable
+{
+    public static readonly IPAddress GatewayAddress = IPAddress.Parse("127.0.0.41");
+    public static readonly IPAddress ClientAddress = IPAddress.Parse("127.0.0.1");
+
+    private KeeperRig(FakeTimeProvider time, GatewayAuthorityDouble authority, int announcePort)
+    {
+        Time = time;
+        Authority = authority;
+        AnnouncePort = announcePort;
+    }
+
+    public FakeTimeProvider Time { get; }
+    public GatewayAuthorityDouble Authority { get; }
+    public int AnnouncePort { get; }
+    public PortMappingServer Server { get; private set; } = null!;
+    public PortKeeper Keeper { get; private set; } = null!;
+    public List<PortLease> Changes { get; } = [];
+
+    public static async Task<KeeperRig> StartAsync(string forward, Func<PortKeeperOptions, PortKeeperOptions>? configure = null)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
+        var rig = new KeeperRig(time, new GatewayAuthorityDouble(time), FreeUdpPort());
+        await rig.StartServerAsync(0);
+        Assert.True(ForwardRequest.TryParse(forward, out var request, out _));
+        var options = new PortKeeperOptions
+        {
+            Forward = request!,
+            Gateway = GatewayAddress,
+            TunnelInterface = "lo",
+            ServerPort = rig.Server.LocalEndPoint!.Port,
+            AnnouncePort = rig.AnnouncePort,
+        };
+        options = configure?.Invoke(options) ?? options;
+        var client = new PortMappingClient(new PortMappingClientOptions
+        {
+            Gateway = GatewayAddress,
+            Port = options.ServerPort,
+            InitialTimeout = TimeSpan.FromMilliseconds(100),
+            MaxAttempts = 2,
+        });
+        rig.Keeper = new PortKeeper(options, client, NullLogger.Instance, time);
+        rig.Keeper.LeaseChanged += lease => { lock (rig.Changes) rig.Changes.Add(lease); };
+        rig.Keeper.Start();
+        return rig;
+    }
+
+    public async Task StartServerAsync(int port)
+    {
+        Server = new PortMappingServer(Authority, new PortMappingServerOptions { ListenAddress = GatewayAddress, Port = port, AnnouncePort = AnnouncePort });
+        await Server.StartAsync();
+    }
+
+    public int ChangeCount { get { lock (Changes) return Changes.Count; } }
+
+    /// <summary>Waits (real time, bounded) until the condition holds; fails the test otherwise.</summary>
+    public static async Task Eventually(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail("timed out waiting for: " + what);
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Gives the keeper real time to act on something it should NOT act on, then lets the test check.</summary>
+    public static Task Quiet() => Task.Delay(300);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Keeper.DisposeAsync();
+        await Server.DisposeAsync();
+    }
+
+    private static int FreeUdpPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(IPAddress.Any, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+}
