@@ -48,4 +48,23 @@ public sealed class PortKeeperTests
         Assert.Equal(0, client.ExitCode);
         Assert.DoesNotContain(Element(again, 8080), await lab.RulesetAsync(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Forward_WithKillSwitch_MappedThroughTheTunnelAndReachable()
+    {
+        await using var lab = await PortKeeperLab.CreateAsync();
+        await lab.StartGatewayAsync();
+        await using var listener = await Probes.ListenAsync(lab.Client, "tcp", 8080);
+        var client = await lab.ConnectAsync("--interface", lab.Interface, "--kill-switch", "--forward", "tcp:8080", "--port-file", lab.PortFile);
+
+        Assert.True(await WaitAsync(() => Task.FromResult(lab.ReadPortFile() is not null), TimeSpan.FromSeconds(20)),
+            $"no port published\n{lab.Diagnostics()}");
+        var port = lab.ReadPortFile()!.Value;
+        Assert.Contains(Element(port, 8080), await lab.RulesetAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("client from 192.0.2.100", await Probes.AskAsync(lab.Remote, "tcp", PublicAddress, port) ?? "no answer", StringComparison.Ordinal);
+
+        client.Terminate();
+        Assert.True(await client.WaitForExitAsync(TimeSpan.FromSeconds(15)), client.Output);
+        Assert.DoesNotContain(Element(port, 8080), await lab.RulesetAsync(), StringComparison.Ordinal);
+    }
 }
