@@ -43,6 +43,13 @@ public sealed record PortKeeperOptions
     /// <summary>Defaults to 60 s.</summary>
     public TimeSpan RetryMax { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// How often the gateway's epoch is checked with a 24-byte PCP ANNOUNCE (NAT-PMP: public-address request) while a
+    /// lease is held, so a gateway restart is noticed even when its announcement cannot arrive (the kill switch drops
+    /// new inbound datagrams to UDP 5350). Defaults to 15 s; zero turns the probe off.
+    /// </summary>
+    public TimeSpan EpochCheckInterval { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>The hook is killed after this long. Defaults to 30 s.</summary>
     public TimeSpan HookTimeLimit { get; init; } = TimeSpan.FromSeconds(30);
 

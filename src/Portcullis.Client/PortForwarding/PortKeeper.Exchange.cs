@@ -54,6 +54,8 @@ public sealed partial class PortKeeper
             _logger.StateLost("the gateway's epoch went back or jumped");
             RemapAll(now);
         }
+        if (_nextEpochCheck < now + _options.EpochCheckInterval)
+            _nextEpochCheck = now + _options.EpochCheckInterval; // this answer just told us the epoch
         var changed = !slot.Held || slot.ExternalPort != answer.ExternalPort;
         slot.Held = true;
         slot.EverGranted = true;

@@ -10,8 +10,8 @@ namespace Portcullis.Client.PortForwarding;
 /// Keeps the forwarded port alive at the gateway while the tunnel is up:
 ///   1. Start: map each protocol asked for (PCP, NAT-PMP fallback in <see cref="PortMappingClient"/>)
 ///   2. refresh each lease after <see cref="PortKeeperOptions.RefreshFraction"/> of its granted lifetime
-///   3. lost state — the epoch going back or jumping (<see cref="EpochTracker"/>), a refused refresh, no answer, an
-///      announcement from the gateway on UDP 5350 — leads to mapping again (after a backoff when refused or unanswered)
+///   3. lost state — the epoch going back or jumping (<see cref="EpochTracker"/>) in any answer, including a periodic
+///      ANNOUNCE probe; a refused refresh; no answer; an announcement from the gateway on UDP 5350 — leads to mapping again (after a backoff when refused or unanswered)
 ///   4. a new port: <see cref="LeaseChanged"/>, then the port file, then the hook; a refresh alone raises only the event
 ///   5. dispose: stop the loop, delete the mappings (lifetime 0) within a time limit
 /// Time comes from the injected <see cref="TimeProvider"/>, so the schedule is tested on virtual time.
@@ -31,6 +31,7 @@ public sealed partial class PortKeeper : IPortKeeper
     private Task? _loop;
     private Task? _announceLoop;
     private ushort _publishedPort;
+    private DateTimeOffset _nextEpochCheck = DateTimeOffset.MinValue;
     private bool _started;
     private bool _disposed;
 
@@ -115,9 +116,13 @@ public sealed partial class PortKeeper : IPortKeeper
                     if (slot.Due <= _time.GetUtcNow())
                         await ExchangeAsync(slot, stopping).ConfigureAwait(false);
                 }
+                if (EpochCheckDue(out _) && _time.GetUtcNow() >= _nextEpochCheck)
+                    await CheckEpochAsync(stopping).ConfigureAwait(false);
                 var next = DateTimeOffset.MaxValue;
                 foreach (var slot in _slots)
                     next = slot.Due < next ? slot.Due : next;
+                if (EpochCheckDue(out var check) && check < next)
+                    next = check;
                 var delay = next - _time.GetUtcNow();
                 if (delay > TimeSpan.Zero)
                     await WaitAsync(delay, wake, stopping).ConfigureAwait(false);
@@ -139,6 +144,32 @@ public sealed partial class PortKeeper : IPortKeeper
                     return;
                 }
             }
+        }
+    }
+
+    /// <summary>The epoch probe runs while some lease is held (before that, the mapping requests themselves ask).</summary>
+    private bool EpochCheckDue(out DateTimeOffset when)
+    {
+        when = _nextEpochCheck;
+        if (_options.EpochCheckInterval <= TimeSpan.Zero)
+            return false;
+        foreach (var slot in _slots)
+        {
+            if (slot.Held)
+                return true;
+        }
+        return false;
+    }
+
+    private async Task CheckEpochAsync(CancellationToken stopping)
+    {
+        var epoch = await _client.EpochAsync(stopping).ConfigureAwait(false);
+        var now = _time.GetUtcNow();
+        _nextEpochCheck = now + _options.EpochCheckInterval;
+        if (epoch is uint seen && _epoch.Observe(seen, now))
+        {
+            _logger.StateLost("the gateway's epoch went back or jumped");
+            RemapAll(now);
         }
     }
 

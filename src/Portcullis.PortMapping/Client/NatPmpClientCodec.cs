@@ -24,6 +24,14 @@ public static class NatPmpClientCodec
         return request.Length;
     }
 
+    /// <summary>Writes the 2-byte public-address request; its answer carries the epoch (RFC 6886 §3.2).</summary>
+    public static int WritePublicAddressRequest(Span<byte> destination)
+    {
+        destination[0] = NatPmpMessages.Version;
+        destination[1] = (byte)NatPmpOpcode.PublicAddress;
+        return NatPmpMessages.PublicAddressRequestSize;
+    }
+
     /// <summary>Reads the answer to a map request for (<paramref name="protocol"/>, <paramref name="internalPort"/>); false when it is not one.</summary>
     public static bool TryReadMapResponse(ReadOnlySpan<byte> datagram, MappingProtocol protocol, ushort internalPort, out MappingAnswer answer)
     {

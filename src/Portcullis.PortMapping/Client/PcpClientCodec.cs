@@ -33,6 +33,18 @@ public static class PcpClientCodec
         return request.Length;
     }
 
+    /// <summary>Writes a 24-byte ANNOUNCE request: the server answers with its epoch (RFC 6887 §14.1).</summary>
+    public static int WriteAnnounceRequest(Span<byte> destination, IPAddress client)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        var request = destination[..PcpMessages.HeaderSize];
+        request.Clear();
+        request[0] = PcpMessages.Version;
+        request[1] = (byte)PcpOpcode.Announce;
+        PcpAddress.Write(request[8..], client);
+        return request.Length;
+    }
+
     /// <summary>
     /// Reads a MAP response to the request with <paramref name="nonce"/>. False when it is not one (wrong version,
     /// opcode, size, nonce, protocol or internal port): the caller keeps waiting. True with the answer otherwise,

@@ -52,13 +52,31 @@ public sealed class PortMappingClient : IDisposable
         return (await ExchangeAsync(MappingWire.NatPmp, request, cancellationToken).ConfigureAwait(false)).Answer;
     }
 
+    /// <summary>
+    /// Asks only for the server's epoch (PCP ANNOUNCE, or NAT-PMP's public-address request): a cheap probe that tells
+    /// a restarted gateway from a live one. Null when nothing answered.
+    /// </summary>
+    public async Task<uint?> EpochAsync(CancellationToken cancellationToken)
+    {
+        if (!_natPmp)
+        {
+            var (answer, versionRefused) = await ExchangeAsync(MappingWire.Pcp, null, cancellationToken).ConfigureAwait(false);
+            if (!versionRefused)
+                return answer.Outcome == MappingOutcome.Granted ? answer.Epoch : null;
+            _natPmp = true;
+        }
+        var natPmp = (await ExchangeAsync(MappingWire.NatPmp, null, cancellationToken).ConfigureAwait(false)).Answer;
+        return natPmp.Outcome == MappingOutcome.Granted ? natPmp.Epoch : null;
+    }
+
     public void Dispose()
     {
         _socket?.Dispose();
         _socket = null;
     }
 
-    private async Task<(MappingAnswer Answer, bool VersionRefused)> ExchangeAsync(MappingWire wire, ClientMapRequest request, CancellationToken cancellationToken)
+    /// <summary>One request, retransmitted until answered: a map when <paramref name="request"/> is set, else an epoch probe.</summary>
+    private async Task<(MappingAnswer Answer, bool VersionRefused)> ExchangeAsync(MappingWire wire, ClientMapRequest? request, CancellationToken cancellationToken)
     {
         var timeout = _options.InitialTimeout;
         for (var attempt = 0; attempt < _options.MaxAttempts; attempt++, timeout *= 2)
@@ -68,10 +86,15 @@ public sealed class PortMappingClient : IDisposable
             try
             {
                 var socket = Socket();
-                var length = wire == MappingWire.Pcp
-                    ? PcpClientCodec.WriteMapRequest(_send, request.Nonce.Span, request.Protocol, request.InternalPort,
-                        request.SuggestedExternalPort, request.LifetimeSeconds, ((IPEndPoint)socket.LocalEndPoint!).Address)
-                    : NatPmpClientCodec.WriteMapRequest(_send, request.Protocol, request.InternalPort, request.SuggestedExternalPort, request.LifetimeSeconds);
+                var source = ((IPEndPoint)socket.LocalEndPoint!).Address;
+                var length = (wire, request) switch
+                {
+                    (MappingWire.Pcp, null) => PcpClientCodec.WriteAnnounceRequest(_send, source),
+                    (MappingWire.Pcp, _) => PcpClientCodec.WriteMapRequest(_send, request.Nonce.Span, request.Protocol, request.InternalPort,
+                        request.SuggestedExternalPort, request.LifetimeSeconds, source),
+                    (_, null) => NatPmpClientCodec.WritePublicAddressRequest(_send),
+                    _ => NatPmpClientCodec.WriteMapRequest(_send, request.Protocol, request.InternalPort, request.SuggestedExternalPort, request.LifetimeSeconds),
+                };
                 await socket.SendToAsync(_send.AsMemory(0, length), SocketFlags.None, _server, cancellationToken).ConfigureAwait(false);
                 var result = await ReceiveAsync(socket, wire, request, timeout, cancellationToken).ConfigureAwait(false);
                 if (result is { } found)
@@ -89,7 +112,7 @@ public sealed class PortMappingClient : IDisposable
         return (MappingAnswer.None(wire), false);
     }
 
-    private async Task<(MappingAnswer, bool)?> ReceiveAsync(Socket socket, MappingWire wire, ClientMapRequest request, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task<(MappingAnswer, bool)?> ReceiveAsync(Socket socket, MappingWire wire, ClientMapRequest? request, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var wait = new CancellationTokenSource(timeout, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(wait.Token, cancellationToken);
@@ -110,6 +133,16 @@ public sealed class PortMappingClient : IDisposable
             var datagram = _receive.AsSpan(0, received.ReceivedBytes);
             if (wire == MappingWire.Pcp && PcpClientCodec.IsVersionRefusal(datagram))
                 return (MappingAnswer.None(wire), true);
+            if (request is null)
+            {
+                var epoch = 0u;
+                var probed = wire == MappingWire.Pcp
+                    ? PcpClientCodec.TryReadAnnounce(datagram, out epoch)
+                    : NatPmpClientCodec.TryReadPublicAddress(datagram, out epoch, out _);
+                if (probed)
+                    return (new MappingAnswer(MappingOutcome.Granted, wire, 0, epoch, 0, 0, null, 0), false);
+                continue;
+            }
             var matched = wire == MappingWire.Pcp
                 ? PcpClientCodec.TryReadMapResponse(datagram, request.Nonce.Span, request.Protocol, request.InternalPort, out var answer)
                 : NatPmpClientCodec.TryReadMapResponse(datagram, request.Protocol, request.InternalPort, out answer);

@@ -130,6 +130,34 @@ public sealed class PortKeeperTests
     }
 
     [Fact]
+    public async Task EpochProbe_GatewayLostStateSilently_MappedAgainAtTheNextProbe()
+    {
+        await using var rig = await KeeperRig.StartAsync("tcp:8080");
+        await KeeperRig.Eventually(() => rig.Keeper.Current is not null, "first mapping");
+
+        rig.Authority.LoseState(); // no announcement reaches the client, and the refresh is 300 s away
+        rig.Time.Advance(TimeSpan.FromSeconds(14));
+        await KeeperRig.Quiet();
+        Assert.Equal((ushort)40000, rig.Keeper.Current?.ExternalPort);
+
+        rig.Time.Advance(TimeSpan.FromSeconds(1));
+        await KeeperRig.Eventually(() => rig.Keeper.Current?.ExternalPort == 41000, "mapped again after the 15 s probe");
+    }
+
+    [Fact]
+    public async Task EpochProbe_TurnedOff_LostStateNoticedOnlyAtRefresh()
+    {
+        await using var rig = await KeeperRig.StartAsync("tcp:8080", o => o with { EpochCheckInterval = TimeSpan.Zero });
+        await KeeperRig.Eventually(() => rig.Keeper.Current is not null, "first mapping");
+
+        rig.Authority.LoseState();
+        rig.Time.Advance(TimeSpan.FromSeconds(15));
+        await KeeperRig.Quiet();
+        Assert.Equal((ushort)40000, rig.Keeper.Current?.ExternalPort);
+        Assert.Single(rig.Authority.Calls);
+    }
+
+    [Fact]
     public async Task NoAnswer_GatewayDown_MapsAgainWhenItReturns()
     {
         await using var rig = await KeeperRig.StartAsync("tcp:8080");

@@ -122,6 +122,18 @@ public sealed class PcpClientCodecTests
     }
 
     [Fact]
+    public void WriteAnnounceRequest_ServerParser_ValidAnnounce()
+    {
+        var buffer = new byte[24];
+        PcpClientCodec.WriteAnnounceRequest(buffer, Client);
+
+        var parsed = PcpRequestParser.Parse(buffer, Client);
+
+        Assert.Equal(PcpParseStatus.Valid, parsed.Status);
+        Assert.Equal(PcpOpcode.Announce, parsed.Request!.Opcode);
+    }
+
+    [Fact]
     public void TryReadAnnounce_ServerAnnouncement_ReadsEpoch()
     {
         var response = new byte[24];

@@ -80,6 +80,20 @@ public sealed class PortMappingClientTests
         Assert.Equal(0, Assert.Single(_authority.MapCalls).InternalPort);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task EpochAsync_PcpOrNatPmpServer_ServersEpoch(bool pcp)
+    {
+        _authority.EpochSeconds = 777;
+        await using var server = await StartServer(pcp);
+        using var client = ClientFor(server);
+
+        Assert.Equal(777u, await client.EpochAsync(CancellationToken.None));
+        Assert.Equal(pcp ? MappingWire.Pcp : MappingWire.NatPmp, client.Wire);
+        Assert.Empty(_authority.MapCalls);
+    }
+
     [Fact]
     public async Task MapAsync_LifetimeZero_DeletesTheMapping()
     {
