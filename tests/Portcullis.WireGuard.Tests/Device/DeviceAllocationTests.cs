@@ -11,12 +11,13 @@ namespace Portcullis.WireGuard.Tests.Device;
 /// <summary>
 /// The packet path must not allocate per packet. Two real devices exchange packets through allocation-free doubles;
 /// after warm-up, the whole process may allocate far less than one object per packet (timers, logging and the
-/// runtime allocate a little on their own).
+/// runtime allocate a little on their own). The count is process-wide, so this runs alone, never beside other tests.
 /// </summary>
+[Collection(AllocationCollection.Name)]
 public sealed class DeviceAllocationTests
 {
     [Fact]
-    public void Pipeline_SteadyState_AllocatesLessThanOneBytePerPacket()
+    public void Pipeline_SteadyState_AllocatesNoObjectPerPacket()
     {
         var crypto = new OpenSslCrypto();
         var privateA = new byte[32];
@@ -63,6 +64,14 @@ public sealed class DeviceAllocationTests
             $"delivered {tunB.Written - delivered} of {Packets}");
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
-        Assert.True(allocated < Packets, $"{allocated} bytes allocated for {Packets} packets");
+        // The smallest object is 24 bytes: anything allocated per packet lands far above 8 bytes a packet, while the
+        // runtime's own stray allocations (timers, thread pool) stay far below.
+        Assert.True(allocated < Packets * 8L, $"{allocated} bytes allocated for {Packets} packets");
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class AllocationCollection
+{
+    public const string Name = "Allocation measurements (alone)";
 }
