@@ -72,7 +72,7 @@ public sealed class ClientConnection : IDisposable
                     log.Exposed(exposure.ToString());
             }
             if (portKeepers is null)
-                throw new ClientException("--forward: the port keeper is not built yet (PCP/NAT-PMP client, issue 5 item 3); connect without --forward for now");
+                throw new ClientException("--forward needs a port keeper, and none was given to the connection");
         }
 
         var store = new ClientStateStore(options.StateDirectory);

@@ -29,7 +29,8 @@ public sealed class NftForwardingTable : IForwardingTable
         _nft = new NftContext();
         try
         {
-            _conntrack = new Conntrack();
+            // The kernel may lack filtered conntrack dumps (before 5.8): Conntrack falls back and says so once.
+            _conntrack = new Conntrack(message => NftForwardingTableLog.ConntrackFallback(_logger, message));
         }
         catch
         {

@@ -24,4 +24,7 @@ internal static partial class NftForwardingTableLog
 
     [LoggerMessage(EventId = 3104, Level = LogLevel.Debug, Message = "Ended {Flows} tracked flows of {Mappings} removed mappings")]
     public static partial void FlowsEnded(ILogger logger, int mappings, int flows);
+
+    [LoggerMessage(EventId = 3105, Level = LogLevel.Warning, Message = "Conntrack cleanup: {Message}")]
+    public static partial void ConntrackFallback(ILogger logger, string message);
 }

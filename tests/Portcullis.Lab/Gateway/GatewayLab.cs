@@ -34,7 +34,6 @@ internal sealed class GatewayLab : IAsyncDisposable
     public const string AddressB = "10.99.0.3";
     public const int ListenPort = 51820;
     private const int FwMark = 51820;
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
 
     private GatewayLab(LabNetwork network, LabHost gateway, LabHost clientA, LabHost clientB, LabHost remote)
     {
@@ -126,28 +125,10 @@ internal sealed class GatewayLab : IAsyncDisposable
     }
 
     /// <summary>Starts <c>portcullis gateway --config</c> and returns once it says it is up.</summary>
-    public async Task StartGatewayAsync()
-    {
-        var environment = new Dictionary<string, string> { ["LOG_LEVEL"] = "info" };
-        GatewayProcess = Gateway.Start([LabBinaries.Portcullis, "gateway", "--config", ConfigPath], environment);
-        var deadline = DateTime.UtcNow + StartTimeout;
-        while (!GatewayProcess.Output.Contains("Gateway up", StringComparison.Ordinal))
-        {
-            if (GatewayProcess.HasExited)
-                throw new LabCommandException($"the gateway exited with {GatewayProcess.ExitCode}:\n{GatewayProcess.Output}");
-            if (DateTime.UtcNow > deadline)
-                throw new LabCommandException($"the gateway did not come up within {StartTimeout}:\n{GatewayProcess.Output}");
-            await Task.Delay(50);
-        }
-    }
+    public async Task StartGatewayAsync() => GatewayProcess = await GatewayDaemon.StartAsync(Gateway, ConfigPath);
 
     /// <summary>SIGKILL: no chance to clean up, as a crash or an OOM kill.</summary>
-    public async Task KillGatewayAsync()
-    {
-        Native.SignalGroup(GatewayProcess.Id, Native.SigKill);
-        if (!await GatewayProcess.WaitForExitAsync(TimeSpan.FromSeconds(10)))
-            throw new LabCommandException("the gateway survived SIGKILL");
-    }
+    public Task KillGatewayAsync() => GatewayDaemon.KillAsync(GatewayProcess);
 
     // wg-quick's full tunnel, by hand: AllowedIPs 0/0, fwmark on the encrypted packets, the two rules.
     private async Task<WireGuardDevice> StartClientAsync(LabHost client, WireGuardKeys keys, string address)

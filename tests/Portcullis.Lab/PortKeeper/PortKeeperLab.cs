@@ -1,4 +1,5 @@
 using System.Globalization;
+using Portcullis.Lab.Gateway;
 using Portcullis.Lab.Harness;
 
 namespace Portcullis.Lab.PortKeeper;
@@ -10,10 +11,10 @@ namespace Portcullis.Lab.PortKeeper;
 /// </summary>
 internal sealed class PortKeeperLab : IAsyncDisposable
 {
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
     public const string PublicAddress = "198.51.100.10";
     public const string ClientTunnelAddress = "10.99.0.2";
     public const int ListenPort = 51820;
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
 
     private PortKeeperLab(LabNetwork network, LabHost gateway, LabHost client, LabHost remote, string directory)
     {
@@ -97,26 +98,11 @@ internal sealed class PortKeeperLab : IAsyncDisposable
         }
     }
 
-    public async Task StartGatewayAsync()
-    {
-        GatewayProcess = Gateway.Start([LabBinaries.Portcullis, "gateway", "--config", GatewayConfig], new Dictionary<string, string> { ["LOG_LEVEL"] = "info" });
-        var deadline = DateTime.UtcNow + StartTimeout;
-        while (!GatewayProcess.Output.Contains("Gateway up", StringComparison.Ordinal))
-        {
-            if (GatewayProcess.HasExited)
-                throw new LabCommandException($"the gateway exited with {GatewayProcess.ExitCode}:\n{GatewayProcess.Output}");
-            if (DateTime.UtcNow > deadline)
-                throw new LabCommandException($"the gateway did not come up within {StartTimeout}:\n{GatewayProcess.Output}");
-            await Task.Delay(50);
-        }
-    }
+    /// <summary>Starts <c>portcullis gateway --config</c> and returns once it says it is up.</summary>
+    public async Task StartGatewayAsync() => GatewayProcess = await GatewayDaemon.StartAsync(Gateway, GatewayConfig);
 
-    public async Task KillGatewayAsync()
-    {
-        Native.SignalGroup(GatewayProcess.Id, Native.SigKill);
-        if (!await GatewayProcess.WaitForExitAsync(TimeSpan.FromSeconds(10)))
-            throw new LabCommandException("the gateway survived SIGKILL");
-    }
+    /// <summary>SIGKILL: no chance to clean up, as a crash or an OOM kill.</summary>
+    public Task KillGatewayAsync() => GatewayDaemon.KillAsync(GatewayProcess);
 
     /// <summary>Starts <c>portcullis connect</c> with the given options; returns once the state file says "up".</summary>
     public async Task<LabProcess> ConnectAsync(params string[] options)
