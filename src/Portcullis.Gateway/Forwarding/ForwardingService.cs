@@ -201,13 +201,6 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
             ReleaseBestEffortLocked([.. session.Mappings], ReleaseReason.SessionEnded);
     }
 
-    // The per-peer hook for dedicated public addresses (a later issue): today every peer shares the first.
-    private IPAddress PublicAddressFor(string peerId)
-    {
-        _ = peerId;
-        return _publicAddresses[0];
-    }
-
     private TokenBucket NewRequestBucket(ForwardingPolicy policy) => new(policy.RequestsPerSecond, policy.Burst, Now);
 
     private void ReconcileLocked()
