@@ -1,0 +1,81 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Portcullis.Gateway.Store;
+
+namespace Portcullis.Gateway.Admin.Http;
+
+// Every request passes, in order:
+//  1. errors: whatever the rest throws becomes RFC 7807 problem+json with a reason (400, 409, 503, 500)
+//  2. authentication: the bearer token, except for the OpenAPI document, which holds no data
+//  3. routing to the endpoint, which parses and validates before it calls IGatewayOperations
+internal sealed class AdminMiddleware(AdminToken token, ILogger logger)
+{
+    public const string OpenApiPath = "/openapi/v1.json";
+
+    public async Task TranslateErrorsAsync(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The operator's client went away; nothing to answer.
+        }
+        catch (Exception e) when (!context.Response.HasStarted && Translate(e) is { } problem)
+        {
+            if (problem.Status >= 500)
+                AdminServerLog.RequestFailed(logger, context.Request.Method, context.Request.Path, e);
+            await AdminProblem.Write(context, problem.Status, problem.Title, problem.Detail).ConfigureAwait(false);
+        }
+    }
+
+    public async Task AuthenticateAsync(HttpContext context, RequestDelegate next)
+    {
+        if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path.Equals(OpenApiPath, StringComparison.Ordinal))
+        {
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+        var header = context.Request.Headers.Authorization.ToString();
+        const string scheme = "Bearer ";
+        string? reason = null;
+        if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
+            reason = "No bearer token: send 'Authorization: Bearer TOKEN' with the token from the gateway's admin token file.";
+        else if (!token.Matches(header.AsSpan(scheme.Length).Trim()))
+            reason = "The bearer token is not this gateway's admin token.";
+        if (reason is null)
+        {
+            await next(context).ConfigureAwait(false);
+            return;
+        }
+        AdminServerLog.Unauthorized(logger, context.Connection.RemoteIpAddress?.ToString() ?? "?", context.Request.Path);
+        context.Response.Headers.WWWAuthenticate = "Bearer realm=\"portcullis\"";
+        await AdminProblem.Write(context, StatusCodes.Status401Unauthorized, "Unauthorized", reason).ConfigureAwait(false);
+    }
+
+    private static (int Status, string Title, string Detail)? Translate(Exception e) => e switch
+    {
+        AdminRequestException => (400, "Bad request", e.Message),
+        StoreConflictException => (409, "Conflict", e.Message),
+        BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 400 ? "Bad request" : "Request refused",
+            bad.InnerException is JsonException json ? $"{bad.Message} {json.Message}" : bad.Message),
+        JsonException => (400, "Bad request", e.Message),
+        StoreException => (503, "Store unavailable", e.Message),
+        _ => (500, "Internal error", "The gateway could not carry out the request; its log says why."),
+    };
+}
+
+/// <summary>RFC 7807 answers.</summary>
+internal static class AdminProblem
+{
+    public static Task Write(HttpContext context, int status, string title, string detail)
+        => TypedResultsProblem(status, title, detail).ExecuteAsync(context);
+
+    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NotFound(string detail)
+        => TypedResultsProblem(StatusCodes.Status404NotFound, "Not found", detail);
+
+    private static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult TypedResultsProblem(int status, string title, string detail)
+        => TypedResults.Problem(detail: detail, statusCode: status, title: title);
+}
