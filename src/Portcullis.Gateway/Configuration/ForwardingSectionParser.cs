@@ -7,7 +7,7 @@ namespace Portcullis.Gateway.Configuration;
 /// [forwarding] → <see cref="ForwardingPolicy"/>. DESIGN §6's three keys (enabled, port_range, max_per_peer) and the
 /// policy's optional ones: min_lifetime, max_lifetime, quarantine, reconnect_grace (seconds), blocked_ports,
 /// blocked_internal_ports (ports and "LOW-HIGH" ranges; a list replaces the default list), requests_per_second,
-/// burst, allow_suggested_port, audit_log. Keys left out keep the policy's defaults.
+/// burst, allow_suggested_port, audit_log, forward_all_dedicated_ports. Keys left out keep the policy's defaults.
 /// </summary>
 internal static class ForwardingSectionParser
 {
@@ -41,6 +41,7 @@ internal static class ForwardingSectionParser
             Burst = (int)(section.Integer("burst", 1, 10_000) ?? defaults.Burst),
             AllowSuggestedPort = section.Boolean("allow_suggested_port") ?? defaults.AllowSuggestedPort,
             AuditLog = section.Boolean("audit_log") ?? defaults.AuditLog,
+            ForwardAllDedicatedPorts = section.Boolean("forward_all_dedicated_ports") ?? defaults.ForwardAllDedicatedPorts,
         };
         if (policy.MinLifetime > policy.MaxLifetime)
         {

@@ -97,6 +97,18 @@ public sealed record ForwardingPolicy
     public bool AllowSuggestedPort { get; init; }
 
     /// <summary>
+    /// Forward every TCP and UDP port of a dedicated public address to its peer, on the same port, while the peer's
+    /// session is live — except the ports in <see cref="BlockedExternalPorts"/> and <see cref="BlockedInternalPorts"/>,
+    /// and except ports a mapping on that address holds (the mapping wins). Defaults to false: a dedicated address
+    /// then forwards only what its peer maps or has statically, like a shared one. True gives the peer what no
+    /// shared-address user can have — its own address, open as if it sat on the internet — with the exposure that
+    /// implies: every service the peer listens on faces the internet, so its own firewall must be right. The gateway's
+    /// own services on that address are no longer reachable from outside. Has no effect while <see cref="Enabled"/> is
+    /// false.
+    /// </summary>
+    public bool ForwardAllDedicatedPorts { get; init; }
+
+    /// <summary>
     /// Log every mapping created and removed with its peer id, ports and address. Defaults to false, and should
     /// stay so: these lines link a public port to a peer, which is what the gateway otherwise never records.
     /// Turn on only with a log sink whose retention you have decided.

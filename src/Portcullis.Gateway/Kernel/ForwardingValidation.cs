@@ -88,6 +88,41 @@ internal static class ForwardingValidation
             throw new ArgumentException("ports must not be zero", nameof(entry));
     }
 
+    /// <summary>
+    /// Dedicated routes: IPv4 addresses, each public and each tunnel address once, no public address that is shared
+    /// (nor the gateway's tunnel address), tunnel addresses inside the tunnel prefix; excluded ports not zero.
+    /// <paramref name="network"/> is null when the table was not installed by this instance: the checks against it are
+    /// skipped then.
+    /// </summary>
+    public static void Check(IReadOnlyCollection<DedicatedRoute> routes, IReadOnlySet<ushort> excludedPorts, GatewayNetwork? network)
+    {
+        ArgumentNullException.ThrowIfNull(routes);
+        ArgumentNullException.ThrowIfNull(excludedPorts);
+        var publics = new HashSet<IPAddress>();
+        var tunnels = new HashSet<IPAddress>();
+        foreach (var route in routes)
+        {
+            ArgumentNullException.ThrowIfNull(route, nameof(routes));
+            CheckIPv4(route.PublicAddress, "dedicated public address");
+            CheckIPv4(route.TunnelAddress, "dedicated route's tunnel address");
+            if (!publics.Add(route.PublicAddress))
+                throw new ArgumentException($"dedicated address {route.PublicAddress} is given twice", nameof(routes));
+            if (!tunnels.Add(route.TunnelAddress))
+                throw new ArgumentException($"tunnel address {route.TunnelAddress} has two dedicated addresses", nameof(routes));
+            if (network is null)
+                continue;
+            foreach (var shared in network.PublicAddresses)
+            {
+                if (shared.Equals(route.PublicAddress))
+                    throw new ArgumentException($"{route.PublicAddress} is a shared public address, it cannot be dedicated", nameof(routes));
+            }
+            if (!network.TunnelPrefix.Contains(route.TunnelAddress) || network.GatewayTunnelAddress.Equals(route.TunnelAddress))
+                throw new ArgumentException($"{route.TunnelAddress} is not a client address of the tunnel prefix", nameof(routes));
+        }
+        if (excludedPorts.Contains(0))
+            throw new ArgumentException("excluded ports must not be zero", nameof(excludedPorts));
+    }
+
     private static void CheckIPv4(IPAddress? address, string what)
     {
         if (address is null || address.AddressFamily != AddressFamily.InterNetwork)

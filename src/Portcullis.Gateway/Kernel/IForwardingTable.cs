@@ -19,6 +19,14 @@ public sealed record ForwardingEntry(
     public (IPAddress, MappingProtocol, ushort) Key => (PublicAddress, Protocol, PublicPort);
 }
 
+/// <summary>
+/// A peer's own public address as the kernel holds it: traffic from <paramref name="TunnelAddress"/> to the internet
+/// leaves from <paramref name="PublicAddress"/> (SNAT), and with <paramref name="ForwardAllPorts"/> every TCP and UDP
+/// port of <paramref name="PublicAddress"/> that no mapping holds and that is not excluded reaches
+/// <paramref name="TunnelAddress"/> on the same port. Mappings on the address live in the mappings map like any other.
+/// </summary>
+public sealed record DedicatedRoute(IPAddress PublicAddress, IPAddress TunnelAddress, bool ForwardAllPorts);
+
 /// <summary>The addresses and interfaces the gateway's ruleset is built from.</summary>
 public sealed record GatewayNetwork
 {
@@ -65,6 +73,18 @@ public interface IForwardingTable : IDisposable
     /// message on failure.
     /// </summary>
     void Update(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add);
+
+    /// <summary>
+    /// In one transaction replaces every dedicated route with <paramref name="routes"/>, and the ports that "every port"
+    /// forwarding skips with <paramref name="excludedPorts"/> (blocked ports). Public and tunnel addresses must each
+    /// appear once, and no public address may be a shared one (<see cref="GatewayNetwork.PublicAddresses"/>). After
+    /// commit, ends the tracked inbound flows of every "every port" route that went away or changed its target.
+    /// Throws <see cref="ForwardingTableException"/> on failure, the previous routes still in force.
+    /// </summary>
+    void SetDedicated(IReadOnlyCollection<DedicatedRoute> routes, IReadOnlySet<ushort> excludedPorts);
+
+    /// <summary>The dedicated routes the kernel holds now (after a restart: what the previous run left).</summary>
+    IReadOnlyList<DedicatedRoute> ListDedicated();
 
     /// <summary>Removes our table entirely (clean shutdown of a gateway that should leave no trace).</summary>
     void Uninstall();

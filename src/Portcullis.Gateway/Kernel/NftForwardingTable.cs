@@ -21,6 +21,7 @@ public sealed class NftForwardingTable : IForwardingTable
     private readonly NftContext _nft;
     private readonly Conntrack _conntrack;
     private readonly ILogger _logger;
+    private GatewayNetwork? _network;
     private bool _disposed;
 
     public NftForwardingTable(ILogger<NftForwardingTable>? logger = null)
@@ -46,6 +47,7 @@ public sealed class NftForwardingTable : IForwardingTable
     {
         ForwardingValidation.Check(network);
         Run(NftScript.Install(network), "install the forwarding table");
+        _network = network;
         NftForwardingTableLog.Installed(_logger, network.TunnelInterface, network.PublicInterface);
     }
 
@@ -81,6 +83,35 @@ public sealed class NftForwardingTable : IForwardingTable
         Run(script, "update the forwarding map");
         NftForwardingTableLog.Updated(_logger, remove.Count, add.Count);
         EndFlows(remove, add);
+    }
+
+    public void SetDedicated(IReadOnlyCollection<DedicatedRoute> routes, IReadOnlySet<ushort> excludedPorts)
+    {
+        ForwardingValidation.Check(routes, excludedPorts, _network);
+        var before = ListDedicated();
+        Run(NftDedicatedScript.Replace(routes, excludedPorts), "set the dedicated addresses");
+        NftForwardingTableLog.DedicatedSet(_logger, routes.Count);
+        EndAllPortFlows(before, routes);
+    }
+
+    public IReadOnlyList<DedicatedRoute> ListDedicated()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        string egress, inbound;
+        try
+        {
+            egress = _nft.RunJson(NftDedicatedScript.ListEgress());
+            inbound = _nft.RunJson(NftDedicatedScript.ListInbound());
+        }
+        catch (NftException e) when (e.NftError.Contains("No such file or directory", StringComparison.Ordinal))
+        {
+            return [];
+        }
+        catch (NftException e)
+        {
+            throw new ForwardingTableException($"could not list the dedicated addresses: {e.NftError.Trim()}", e);
+        }
+        return NftDedicatedScript.Parse(egress, inbound);
     }
 
     /// <summary>
@@ -146,6 +177,54 @@ public sealed class NftForwardingTable : IForwardingTable
         {
             // The map is already committed; failing now would misreport the kernel's state. The flows end at the
             // latest when conntrack times them out.
+            NftForwardingTableLog.ConntrackFailed(_logger, e.Message);
+        }
+    }
+
+    /// <summary>
+    /// An "every port" route that went away (or now leads elsewhere) ends its inbound flows (DESIGN §3 inv. 5). Conntrack
+    /// filters by original destination only, so every port of the address is named — one kernel dump per protocol —
+    /// except the ports the mappings map still sends to the same tunnel address: those flows are a live mapping's.
+    /// </summary>
+    private void EndAllPortFlows(IReadOnlyList<DedicatedRoute> before, IReadOnlyCollection<DedicatedRoute> after)
+    {
+        var kept = new HashSet<(System.Net.IPAddress, System.Net.IPAddress)>();
+        foreach (var route in after)
+        {
+            if (route.ForwardAllPorts)
+                kept.Add((route.PublicAddress, route.TunnelAddress));
+        }
+        List<DedicatedRoute>? gone = null;
+        foreach (var route in before)
+        {
+            if (route.ForwardAllPorts && !kept.Contains((route.PublicAddress, route.TunnelAddress)))
+                (gone ??= []).Add(route);
+        }
+        if (gone is null)
+            return;
+        try
+        {
+            var mapped = new HashSet<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort)>();
+            foreach (var entry in List())
+                mapped.Add(entry.Key);
+            var ended = new List<OriginalDestination>();
+            foreach (var route in gone)
+            {
+                foreach (var protocol in (ReadOnlySpan<PortMapping.MappingProtocol>)[PortMapping.MappingProtocol.Tcp, PortMapping.MappingProtocol.Udp])
+                {
+                    for (var port = 1; port <= ushort.MaxValue; port++)
+                    {
+                        if (!mapped.Contains((route.PublicAddress, protocol, (ushort)port)))
+                            ended.Add(new OriginalDestination(NftScript.ProtocolName(protocol), route.PublicAddress, (ushort)port));
+                    }
+                }
+            }
+            var flows = _conntrack.Delete(ended);
+            NftForwardingTableLog.FlowsEnded(_logger, gone.Count, flows);
+        }
+        catch (Exception e) when (e is IOException or ForwardingTableException)
+        {
+            // Committed already: as in EndFlows, the flows end at the latest when conntrack times them out.
             NftForwardingTableLog.ConntrackFailed(_logger, e.Message);
         }
     }

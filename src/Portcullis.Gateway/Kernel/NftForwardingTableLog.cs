@@ -25,6 +25,9 @@ internal static partial class NftForwardingTableLog
     [LoggerMessage(EventId = 3104, Level = LogLevel.Debug, Message = "Ended {Flows} tracked flows of {Mappings} removed mappings")]
     public static partial void FlowsEnded(ILogger logger, int mappings, int flows);
 
+    [LoggerMessage(EventId = 3106, Level = LogLevel.Debug, Message = "Dedicated addresses set: {Routes} routes")]
+    public static partial void DedicatedSet(ILogger logger, int routes);
+
     [LoggerMessage(EventId = 3105, Level = LogLevel.Warning, Message = "Conntrack cleanup: {Message}")]
     public static partial void ConntrackFallback(ILogger logger, string message);
 }

@@ -12,7 +12,8 @@ namespace Portcullis.Gateway.Kernel;
 /// <c>nft list ruleset</c> shows each mapping as <c>PUBLIC . PROTO . PORT : TUNNEL_ADDRESS . INTERNAL_PORT</c>
 /// (DESIGN §6). The set <c>leases</c> holds the same keys with the owner as the element comment and the lease as
 /// the element timeout; the DNAT rule requires both, so the kernel ends a lease by itself if the daemon dies,
-/// and the owners survive a restart for reconciliation.
+/// and the owners survive a restart for reconciliation. Dedicated addresses add two maps and a set
+/// (<see cref="NftDedicatedScript"/>).
 /// </para>
 /// </summary>
 internal static class NftScript
@@ -39,6 +40,7 @@ internal static class NftScript
             $"add map {t} {MapName} {{ type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }}");
         s.AppendLine(CultureInfo.InvariantCulture,
             $"add set {t} {LeaseSetName} {{ type ipv4_addr . inet_proto . inet_service; flags timeout; }}");
+        NftDedicatedScript.AppendDeclarations(s);
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} prerouting {{ type nat hook prerouting priority dstnat; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} forward {{ type filter hook forward priority filter; policy accept; }}");
@@ -51,9 +53,15 @@ internal static class NftScript
         // Inbound from the internet, and hairpin from the tunnel: a leased key is DNATed to its target.
         s.AppendLine(CultureInfo.InvariantCulture,
             $"add rule {t} prerouting iifname {{ {pub}, {tun} }} meta l4proto {{ tcp, udp }} {Key} @{LeaseSetName} dnat ip to {Key} map @{MapName}");
+        // Then "every port" of a dedicated address (after the per-port map, which a DNAT ends), minus blocked ports.
+        s.AppendLine(CultureInfo.InvariantCulture,
+            $"add rule {t} prerouting iifname {{ {pub}, {tun} }} meta l4proto {{ tcp, udp }} th dport != @{NftDedicatedScript.ExcludedSet} dnat ip to ip daddr map @{NftDedicatedScript.InboundMap}");
 
-        // Egress of the clients appears from the first public address; hairpinned flows appear from the gateway's
-        // tunnel address so the reply returns through the gateway instead of going peer to peer.
+        // Egress of the clients appears from their dedicated address if they have one, else from the first public
+        // address; hairpinned flows appear from the gateway's tunnel address so the reply returns through the gateway
+        // instead of going peer to peer.
+        s.AppendLine(CultureInfo.InvariantCulture,
+            $"add rule {t} postrouting oifname {pub} ip saddr {prefix} snat ip to ip saddr map @{NftDedicatedScript.EgressMap}");
         s.AppendLine(CultureInfo.InvariantCulture,
             $"add rule {t} postrouting oifname {pub} ip saddr {prefix} snat ip to {network.PublicAddresses[0]}");
         s.AppendLine(CultureInfo.InvariantCulture,

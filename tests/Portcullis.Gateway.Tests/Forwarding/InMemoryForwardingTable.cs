@@ -80,7 +80,34 @@ internal sealed class InMemoryForwardingTable : IForwardingTable
         Updates.Add(([.. remove], [.. add]));
     }
 
-    public void Uninstall() => _entries.Clear();
+    public void Uninstall()
+    {
+        _entries.Clear();
+        Dedicated = [];
+    }
+
+    /// <summary>The dedicated routes held now, and every committed SetDedicated (dedicated addresses).</summary>
+    public IReadOnlyList<DedicatedRoute> Dedicated { get; private set; } = [];
+
+    public IReadOnlySet<ushort> DedicatedExcluded { get; private set; } = new HashSet<ushort>();
+
+    public int DedicatedSets { get; private set; }
+
+    public void SetDedicated(IReadOnlyCollection<DedicatedRoute> routes, IReadOnlySet<ushort> excludedPorts)
+    {
+        if (Failing || FailNext > 0)
+        {
+            if (FailNext > 0)
+                FailNext--;
+            FailedUpdates++;
+            throw new ForwardingTableException("Error: Could not process rule: No such file or directory (test double)");
+        }
+        Dedicated = [.. routes];
+        DedicatedExcluded = new HashSet<ushort>(excludedPorts);
+        DedicatedSets++;
+    }
+
+    public IReadOnlyList<DedicatedRoute> ListDedicated() => Dedicated;
 
     public void Dispose()
     {
