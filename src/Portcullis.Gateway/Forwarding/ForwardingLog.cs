@@ -33,6 +33,9 @@ internal static partial class ForwardingLog
     [LoggerMessage(4006, LogLevel.Debug, "Forwarding: {Sessions} live sessions, {Mappings} mappings")]
     public static partial void Counts(this ILogger logger, int sessions, int mappings);
 
+    [LoggerMessage(4007, LogLevel.Information, "Static forwards changed: {Removed} removed, {Added} added; {Live} live")]
+    public static partial void StaticForwardsChanged(this ILogger logger, int removed, int added, int live);
+
     [LoggerMessage(4040, LogLevel.Information, "Audit: mapping created for peer {PeerId}: {Protocol} {PublicAddress}:{PublicPort} -> {TunnelAddress}:{InternalPort}, lease {LifetimeSeconds} s")]
     public static partial void AuditCreated(
         this ILogger logger, string peerId, MappingProtocol protocol, IPAddress publicAddress, ushort publicPort,

@@ -69,7 +69,10 @@ public sealed partial class ForwardingService
         return false;
     }
 
-    /// <summary>In range, not blocked, held on no public address (live, pending removal, static), not quarantined for another peer.</summary>
+    /// <summary>
+    /// In range, not blocked, held on no public address nor the peer's own (live, pending removal, any static
+    /// forward, live or dark), not quarantined for another peer.
+    /// </summary>
     private bool IsAvailableLocked(PeerSession peer, MappingProtocol protocol, ushort port, TimeSpan now)
     {
         var policy = _policy;
@@ -77,13 +80,17 @@ public sealed partial class ForwardingService
             return false;
         foreach (var address in _publicAddresses)
         {
-            var key = new PortKey(address, protocol, port);
-            if (_byPort.ContainsKey(key) || _pendingRemovals.ContainsKey(key) || _static.ContainsKey(key))
+            if (IsHeldLocked(new PortKey(address, protocol, port)))
                 return false;
         }
+        if (IsHeldLocked(new PortKey(peer.PublicAddress, protocol, port)))
+            return false;
         return !_quarantine.TryGet((protocol, port), now, out var releasedBy)
             || string.Equals(releasedBy, peer.PeerId, StringComparison.Ordinal);
     }
+
+    private bool IsHeldLocked(PortKey key) =>
+        _byPort.ContainsKey(key) || _pendingRemovals.ContainsKey(key) || IsStaticPortLocked(key);
 
     private int NextRandom(int exclusiveMax) =>
         _random is null ? RandomNumberGenerator.GetInt32(exclusiveMax) : _random.Next(exclusiveMax);

@@ -19,7 +19,8 @@ namespace Portcullis.Gateway.Forwarding;
 
 /// <summary>
 /// Decides who may have which port and keeps the kernel's mappings equal to that decision. Leases are bound to
-/// WireGuard sessions (<see cref="PeerSessionStarted"/>, <see cref="PeerSessionEnded"/>); the kernel is written
+/// WireGuard sessions (<see cref="PeerSessionStarted"/>, <see cref="PeerSessionEnded"/>), and so are static forwards
+/// (<see cref="SetStaticForwards"/>: in the kernel while their peer is connected); the kernel is written
 /// only through <see cref="IForwardingTable"/>. Thread-safe.
 /// </summary>
 /// <remarks>
@@ -49,8 +50,8 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
     private readonly Dictionary<IPAddress, PeerSession> _sessionsByAddress = [];
     private readonly Dictionary<PortKey, Mapping> _byPort = [];
 
-    // Static forwards (a later issue: persistent, live while their peer is connected) join here. Reconciliation
-    // keeps them in the kernel and allocation never hands out their ports; nothing fills it yet.
+    // The live static forwards (ForwardingService.Static.cs): entries of rules whose peer has a session now.
+    // Reconciliation keeps them in the kernel.
     private readonly Dictionary<PortKey, ForwardingEntry> _static = [];
 
     private ForwardingPolicy _policy;
@@ -158,13 +159,14 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
             var session = new PeerSession(peerId, address, PublicAddressFor(peerId), NewRequestBucket(_policy));
             _sessionsByPeer.Add(peerId, session);
             _sessionsByAddress.Add(address, session);
+            ActivateStaticLocked(session);
             _logger.Counts(_sessionsByPeer.Count, _byPort.Count);
         }
     }
 
     /// <summary>
-    /// The peer's session ended: its mappings are removed (their flows with them) and their ports remembered for
-    /// <see cref="ForwardingPolicy.ReconnectGrace"/>. Unknown peers are ignored.
+    /// The peer's session ended: its mappings and live static forwards are removed (their flows with them) and the
+    /// mappings' ports remembered for <see cref="ForwardingPolicy.ReconnectGrace"/>. Unknown peers are ignored.
     /// </summary>
     public void PeerSessionEnded(string peerId)
     {
@@ -197,6 +199,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
     {
         _sessionsByPeer.Remove(session.PeerId);
         _sessionsByAddress.Remove(session.TunnelAddress);
+        DeactivateStaticLocked(session.PeerId);
         if (session.Mappings.Count > 0)
             ReleaseBestEffortLocked([.. session.Mappings], ReleaseReason.SessionEnded);
     }

@@ -2,30 +2,40 @@ using System.Net;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
-using Portcullis.Gateway.Addressing;
+using Portcullis.Gateway.Admin;
+using Portcullis.Gateway.Admin.Http;
 using Portcullis.Gateway.Configuration;
 using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Kernel;
+using Portcullis.Gateway.Store;
+using Portcullis.Gateway.Store.Sqlite;
 using Portcullis.Linux.Links;
 using Portcullis.Linux.Tun;
 using Portcullis.Linux.Udp;
 using Portcullis.PortMapping.Server;
+using Portcullis.WireGuard.Crypto;
 using Portcullis.WireGuard.Device;
 using Portcullis.WireGuard.Uapi;
 
 namespace Portcullis.Gateway.Hosting;
 
 // The gateway in one process, in the network namespace it runs in. Start, in order:
-//  1. address book: every [[peer]] gets its tunnel address (remembered across restarts)
-//  2. TUN + WireGuard device: private key, listen port, one peer per [[peer]] with allowed-ips = its /32
+//  1. the store (SQLite at store.path): a corrupt, locked or too new file stops the start here, before anything
+//     exists in the kernel, and is left as it was; the config's [[peer]] entries are applied to it (the file wins
+//     for what it names), and its peers, static forwards, dedicated addresses and policy overrides are read
+//  2. TUN + WireGuard device: private key, listen port, one peer per enabled stored peer, allowed-ips = its /32
 //  3. the TUN gets the gateway's address and goes up; IPv4 forwarding on (/proc/sys/net/ipv4/ip_forward)
-//  4. the nftables table is installed, then the forwarding service starts: reconciliation removes every element
-//     nobody owns before any session exists, so nothing points at an address a restart may have reassigned
-//  5. session events (public key → peer id, tunnel address) flow to the service; then the device comes up,
-//     the UAPI socket opens (`wg show` works) and the NAT-PMP/PCP server listens on the tunnel address, UDP 5351
+//  4. the nftables table is installed, then the forwarding service starts with the stored static forwards:
+//     reconciliation removes every element nobody owns before any session exists (dynamic leases of a previous
+//     run included: the epoch restarts), so nothing points at an address a restart may have reassigned
+//  5. session events (public key → stored peer → id, tunnel address) flow to the service — a static forward
+//     enters the kernel with its peer's session; the device comes up, the UAPI socket opens (`wg show` works)
+//     and the NAT-PMP/PCP server listens on the tunnel address, UDP 5351
+//  6. the operations (store + device + service) and, with [admin] listen, the admin API over them — started last,
+//     stopped first, so no operator change lands on a half-built or half-stopped gateway
 // Stop (SIGTERM/SIGINT) undoes it in reverse and uninstalls the table: a stopped gateway leaves no mapping, no
-// masquerade, no trace. A crash leaves the table; element timeouts bound it and the next start's reconciliation
-// clears it.
+// masquerade, no trace. A crash leaves the table; element timeouts bound the dynamic ones and the next start's
+// reconciliation clears all of them, static ones included, until their peers' sessions bring those back.
 
 /// <summary>A running gateway: <see cref="StartAsync"/>, then <see cref="DisposeAsync"/> to stop.</summary>
 [SupportedOSPlatform("linux")]
@@ -35,42 +45,42 @@ public sealed class GatewayHost : IAsyncDisposable
 
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggers;
+    private readonly PeerDirectory _peers = new();
+    private SqliteGatewayStore? _store;
     private WireGuardDevice? _device;
     private UapiServer? _uapi;
     private NftForwardingTable? _table;
     private ForwardingService? _service;
     private SessionEvents? _sessions;
     private PortMappingServer? _portMapping;
+    private GatewayOperations? _operations;
+    private AdminServer? _admin;
     private int _disposed;
 
-    private GatewayHost(GatewayConfig config, TunnelAddressBook addresses, ILoggerFactory loggers)
+    private GatewayHost(GatewayConfig config, ILoggerFactory loggers)
     {
         Config = config;
-        Addresses = addresses;
         _loggers = loggers;
         _logger = loggers.CreateLogger("portcullis.gateway");
-        PeerIds = PeerIdsFor(addresses);
     }
 
     public GatewayConfig Config { get; }
 
-    public TunnelAddressBook Addresses { get; }
-
-    /// <summary>Each peer's opaque id (the kernel elements' owner comment) by public key (base64): "p1", "p2", … in config order.</summary>
-    public IReadOnlyDictionary<string, string> PeerIds { get; }
-
     public ForwardingService Forwarding => _service ?? throw new InvalidOperationException("The gateway is not started.");
 
+    /// <summary>What an operator can do to this gateway (the admin API sits on it).</summary>
+    public IGatewayOperations Operations => _operations ?? throw new InvalidOperationException("The gateway is not started.");
+
     /// <summary>
-    /// Starts the gateway for <paramref name="config"/>. Throws <see cref="GatewayConfigException"/> for a problem
-    /// with the address state file, and whatever the OS says when an interface, socket or table cannot be made;
-    /// everything already made is undone before it throws.
+    /// Starts the gateway for <paramref name="config"/>. Throws <see cref="StoreException"/> (its message names the
+    /// file) when the store cannot be opened or the config's peers cannot be applied to it, and whatever the OS says
+    /// when an interface, socket or table cannot be made; everything already made is undone before it throws.
     /// </summary>
     public static async Task<GatewayHost> StartAsync(GatewayConfig config, ILoggerFactory loggers, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(loggers);
-        var host = new GatewayHost(config, TunnelAddressBook.Open(config), loggers);
+        var host = new GatewayHost(config, loggers);
         try
         {
             await host.StartCoreAsync(cancellationToken).ConfigureAwait(false);
@@ -86,10 +96,12 @@ public sealed class GatewayHost : IAsyncDisposable
     private async Task StartCoreAsync(CancellationToken cancellationToken)
     {
         var tunnel = Config.Tunnel;
+        var state = await LoadStoreAsync(cancellationToken).ConfigureAwait(false);
+
         var tun = LinuxTun.Create(tunnel.Interface);
         _device = new WireGuardDevice(tun, new LinuxBindFactory(), _loggers.CreateLogger("portcullis.device"),
             new DeviceOptions { SessionTimeout = tunnel.SessionTimeout });
-        ConfigureDevice(_device);
+        ConfigureDevice(_device, state.Peers);
 
         Link.AddAddress(tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength);
         Link.SetUp(tunnel.Interface);
@@ -105,10 +117,11 @@ public sealed class GatewayHost : IAsyncDisposable
             PublicAddresses = Config.Nat.PublicAddresses,
             AllowPeerToPeer = tunnel.AllowPeerToPeer,
         });
-        _service = new ForwardingService(_table, Config.Nat.PublicAddresses, Config.Forwarding, TimeProvider.System,
+        _service = new ForwardingService(_table, Config.Nat.PublicAddresses, state.Policy, TimeProvider.System,
             _loggers.CreateLogger<ForwardingService>());
+        _service.SetStaticForwards(state.StaticForwards);
         _service.Start();
-        _sessions = new SessionEvents(_device, Addresses, PeerIds, _service, _logger);
+        _sessions = new SessionEvents(_device, _peers, _service, _logger);
 
         _device.Up();
         _uapi = UapiServer.Start(tunnel.Interface, _device, _loggers.CreateLogger("portcullis.uapi"));
@@ -118,26 +131,82 @@ public sealed class GatewayHost : IAsyncDisposable
         await _portMapping.StartAsync(cancellationToken).ConfigureAwait(false);
         var portMapping = _portMapping;
         _sessions.SessionStartedHook = address => portMapping.Announce([address]);
+
+        _operations = new GatewayOperations(_store!, Identity(_device.ListenPort), Config.Forwarding, new DevicePeers(_device),
+            _service, _peers, new ConntrackPeerFlows(_loggers.CreateLogger("portcullis.conntrack")),
+            _loggers.CreateLogger("portcullis.admin"));
         GatewayHostLog.Started(_logger, tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength, _device.ListenPort,
-            Addresses.Peers.Count, Config.Nat.PublicInterface);
+            _peers.Count, Config.Nat.PublicInterface);
+
+        if (Config.Admin.Listen is not null)
+        {
+            _admin = await AdminServer.StartAsync(Config.Admin, _operations, _loggers, cancellationToken).ConfigureAwait(false);
+            GatewayHostLog.AdminListening(_logger, _admin.Endpoint);
+        }
     }
 
-    private void ConfigureDevice(WireGuardDevice device)
+    private sealed record StoreState(IReadOnlyList<StoredPeer> Peers, IReadOnlyList<StaticForwardRule> StaticForwards, ForwardingPolicy Policy);
+
+    // Step 1: open, apply the file's peers, read what the gateway starts from. Peers go into the directory here.
+    private async Task<StoreState> LoadStoreAsync(CancellationToken cancellationToken)
+    {
+        _store = await SqliteGatewayStore.OpenAsync(Config.Store.Path, _loggers.CreateLogger("portcullis.store"), cancellationToken)
+            .ConfigureAwait(false);
+        ConfigPeerChanges changes;
+        try
+        {
+            changes = await _store.ApplyConfigPeersAsync(ConfiguredPeers.From(Config), ConfiguredPeers.Pool(Config), cancellationToken)
+                .ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            throw new StoreException($"Store {_store.Path}: the config's peers cannot be applied: {e.Message}", e);
+        }
+        var peers = await _store.ListPeersAsync(cancellationToken).ConfigureAwait(false);
+        var forwards = await _store.ListForwardsAsync(null, cancellationToken).ConfigureAwait(false);
+        var overrides = await _store.GetPolicyAsync(cancellationToken).ConfigureAwait(false);
+
+        var policy = Config.Forwarding;
+        try
+        {
+            policy = GatewayOperations.Effective(overrides, Config.Forwarding);
+        }
+        catch (AdminRequestException e)
+        {
+            GatewayHostLog.StoredPolicyInvalid(_logger, e.Message);
+        }
+        _peers.Replace(peers);
+        var rules = new List<StaticForwardRule>(forwards.Count);
+        foreach (var forward in forwards)
+            rules.Add(GatewayOperations.Rule(forward));
+        var enabled = 0;
+        foreach (var peer in peers)
+        {
+            if (peer.Enabled)
+                enabled++;
+        }
+        GatewayHostLog.StoreLoaded(_logger, _store.Path, changes.Added.Count, changes.Updated.Count,
+            changes.DedicatedAddresses.Count, changes.Forwards.Count, peers.Count, enabled);
+        return new StoreState(peers, rules, policy);
+    }
+
+    private void ConfigureDevice(WireGuardDevice device, IReadOnlyList<StoredPeer> peers)
     {
         var privateKey = (byte[])Config.Tunnel.PrivateKey.Clone();
         try
         {
+            var changes = new List<UapiPeerChange>(peers.Count);
+            foreach (var peer in peers)
+            {
+                if (peer.Enabled)
+                    changes.Add(DevicePeers.Change(peer));
+            }
             device.Apply(new UapiSetRequest
             {
                 PrivateKey = privateKey,
                 ListenPort = Config.Tunnel.ListenPort,
                 ReplacePeers = true,
-                Peers = [.. Addresses.Peers.Select(peer => new UapiPeerChange
-                {
-                    PublicKey = peer.PublicKey,
-                    ReplaceAllowedIps = true,
-                    AddedAllowedIps = [new IPNetwork(peer.Address, 32)],
-                })],
+                Peers = changes,
             });
         }
         finally
@@ -146,12 +215,20 @@ public sealed class GatewayHost : IAsyncDisposable
         }
     }
 
-    private static Dictionary<string, string> PeerIdsFor(TunnelAddressBook addresses)
+    private GatewayIdentity Identity(ushort listenPort)
     {
-        var ids = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < addresses.Peers.Count; i++)
-            ids[addresses.Peers[i].PublicKeyBase64] = $"p{i + 1}";
-        return ids;
+        Span<byte> publicKey = stackalloc byte[32];
+        new OpenSslCrypto().DerivePublicKey(Config.Tunnel.PrivateKey, publicKey);
+        return new GatewayIdentity
+        {
+            Interface = Config.Tunnel.Interface,
+            PublicKey = Convert.ToBase64String(publicKey),
+            ListenPort = listenPort,
+            TunnelAddress = Config.Tunnel.Address,
+            TunnelPrefix = Config.Tunnel.Prefix,
+            PublicAddresses = Config.Nat.PublicAddresses,
+            StartedUtc = DateTimeOffset.UtcNow,
+        };
     }
 
     /// <summary>Stops serving and removes what the gateway put in the kernel (mappings, table, interface). Idempotent.</summary>
@@ -161,6 +238,8 @@ public sealed class GatewayHost : IAsyncDisposable
             return;
         if (_service is not null)
             GatewayHostLog.Stopping(_logger);
+        if (_admin is not null)
+            await Step("admin API", () => _admin.DisposeAsync().AsTask()).ConfigureAwait(false);
         if (_portMapping is not null)
             await Step("port mapping server", () => _portMapping.DisposeAsync().AsTask()).ConfigureAwait(false);
         if (_sessions is not null)
@@ -183,6 +262,9 @@ public sealed class GatewayHost : IAsyncDisposable
                 return Task.CompletedTask;
             }).ConfigureAwait(false);
         }
+        _operations?.Dispose();
+        if (_store is not null)
+            await Step("store", () => _store.DisposeAsync().AsTask()).ConfigureAwait(false);
     }
 
     private async Task Step(string name, Func<Task> step)

@@ -19,7 +19,7 @@ internal static partial class GatewayHostLog
     [LoggerMessage(6002, LogLevel.Information, "Peer {Name} ({Address}) disconnected")]
     public static partial void SessionEnded(ILogger logger, string name, IPAddress address);
 
-    [LoggerMessage(6003, LogLevel.Warning, "A session event names a peer the configuration does not have; ignored")]
+    [LoggerMessage(6003, LogLevel.Debug, "A session event names a peer the store does not have (removed meanwhile?); ignored")]
     public static partial void UnknownPeer(ILogger logger);
 
     [LoggerMessage(6004, LogLevel.Error, "Handling a session event failed; the forwarding state may lag until the next event")]
@@ -30,4 +30,13 @@ internal static partial class GatewayHostLog
 
     [LoggerMessage(6006, LogLevel.Warning, "Shutdown step failed: {Step}")]
     public static partial void ShutdownStepFailed(ILogger logger, string step, Exception exception);
+
+    [LoggerMessage(6007, LogLevel.Information, "Store {Path}: applied the config's peers ({Added} added, {Updated} updated, {Assignments} dedicated addresses, {Forwards} static forwards written); {Peers} peers, {Enabled} enabled")]
+    public static partial void StoreLoaded(ILogger logger, string path, int added, int updated, int assignments, int forwards, int peers, int enabled);
+
+    [LoggerMessage(6008, LogLevel.Warning, "The stored policy overrides are not valid with this config ({Reason}); the config's policy applies until they are set again")]
+    public static partial void StoredPolicyInvalid(ILogger logger, string reason);
+
+    [LoggerMessage(6009, LogLevel.Information, "Admin API listening on {Endpoint}")]
+    public static partial void AdminListening(ILogger logger, System.Net.IPEndPoint endpoint);
 }

@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using Portcullis.Gateway.Addressing;
 using Portcullis.Gateway.Forwarding;
 using Portcullis.WireGuard.Device;
 
@@ -9,26 +8,26 @@ namespace Portcullis.Gateway.Hosting;
 /// <summary>
 /// Carries the device's session events to the forwarding service. The device raises them on a pipeline thread that
 /// must not wait (a session end means an nftables transaction and a conntrack flush), so events are queued and
-/// applied in order on one task: public key → peer (address book) → peer id + tunnel address → service.
+/// applied in order on one task: public key → stored peer (the directory, as it is when the event is applied) →
+/// peer id + tunnel address → service. Resolving at apply time, not at enqueue time, is what keeps a peer removed
+/// or disabled in between from getting a session back: its start event then finds nothing (or a disabled peer)
+/// and is dropped.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class SessionEvents : IAsyncDisposable
 {
-    private readonly Channel<(bool Started, PeerAddress Peer)> _events =
-        Channel.CreateUnbounded<(bool, PeerAddress)>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Channel<(bool Started, string PublicKey)> _events =
+        Channel.CreateUnbounded<(bool, string)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly WireGuardDevice _device;
-    private readonly TunnelAddressBook _book;
-    private readonly IReadOnlyDictionary<string, string> _peerIds;
+    private readonly PeerDirectory _peers;
     private readonly ForwardingService _service;
     private readonly ILogger _logger;
     private readonly Task _pump;
 
-    public SessionEvents(WireGuardDevice device, TunnelAddressBook book, IReadOnlyDictionary<string, string> peerIds,
-        ForwardingService service, ILogger logger)
+    public SessionEvents(WireGuardDevice device, PeerDirectory peers, ForwardingService service, ILogger logger)
     {
         _device = device;
-        _book = book;
-        _peerIds = peerIds;
+        _peers = peers;
         _service = service;
         _logger = logger;
         _pump = Task.Run(PumpAsync);
@@ -43,35 +42,35 @@ internal sealed class SessionEvents : IAsyncDisposable
     /// </summary>
     public Action<System.Net.IPAddress>? SessionStartedHook { get; set; }
 
-    private void OnEstablished(PeerSessionEvent e) => Enqueue(true, e);
+    private void OnEstablished(PeerSessionEvent e) => _events.Writer.TryWrite((true, Convert.ToBase64String(e.PublicKey)));
 
-    private void OnEnded(PeerSessionEvent e) => Enqueue(false, e);
-
-    private void Enqueue(bool started, PeerSessionEvent e)
-    {
-        if (_book.FindByKey(e.PublicKey) is { } peer)
-            _events.Writer.TryWrite((started, peer));
-        else
-            GatewayHostLog.UnknownPeer(_logger);
-    }
+    private void OnEnded(PeerSessionEvent e) => _events.Writer.TryWrite((false, Convert.ToBase64String(e.PublicKey)));
 
     private async Task PumpAsync()
     {
-        await foreach (var (started, peer) in _events.Reader.ReadAllAsync().ConfigureAwait(false))
+        await foreach (var (started, key) in _events.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             try
             {
-                var id = _peerIds[peer.PublicKeyBase64];
+                var peer = _peers.FindByKey(key);
+                if (peer is null)
+                {
+                    // A peer removed at runtime: the operations ended its forwarding state already.
+                    GatewayHostLog.UnknownPeer(_logger);
+                    continue;
+                }
                 if (started)
                 {
-                    _service.PeerSessionStarted(id, peer.Address);
-                    GatewayHostLog.SessionStarted(_logger, peer.Name, peer.Address);
-                    SessionStartedHook?.Invoke(peer.Address);
+                    if (!peer.Enabled)
+                        continue;
+                    _service.PeerSessionStarted(peer.Id, peer.TunnelAddress);
+                    GatewayHostLog.SessionStarted(_logger, peer.Name, peer.TunnelAddress);
+                    SessionStartedHook?.Invoke(peer.TunnelAddress);
                 }
                 else
                 {
-                    _service.PeerSessionEnded(id);
-                    GatewayHostLog.SessionEnded(_logger, peer.Name, peer.Address);
+                    _service.PeerSessionEnded(peer.Id);
+                    GatewayHostLog.SessionEnded(_logger, peer.Name, peer.TunnelAddress);
                 }
             }
             catch (Exception e) when (e is not OutOfMemoryException)

@@ -1,0 +1,146 @@
+using System.Net;
+using Portcullis.Gateway.Forwarding;
+using Portcullis.Gateway.Store;
+using Portcullis.PortMapping;
+
+namespace Portcullis.Gateway.Admin;
+
+// Static forwards: the store holds them (and refuses a key anyone holds: 409), the forwarding service puts them
+// in the kernel while their peer is connected. A forward listens on a shared public address or on its own peer's
+// dedicated address, never on another peer's.
+public sealed partial class GatewayOperations
+{
+    public async Task<IReadOnlyList<ForwardView>> ListForwardsAsync(CancellationToken cancellationToken = default)
+    {
+        var forwards = await _store.ListForwardsAsync(null, cancellationToken).ConfigureAwait(false);
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var peer in await _store.ListPeersAsync(cancellationToken).ConfigureAwait(false))
+            names[peer.Id] = peer.Name;
+        var live = LiveStaticKeys();
+        var views = new List<ForwardView>(forwards.Count);
+        foreach (var forward in forwards)
+            views.Add(View(forward, names.GetValueOrDefault(forward.PeerId, ""), live.Contains(forward.Key)));
+        return views;
+    }
+
+    public async Task<IReadOnlyList<ForwardView>?> AddForwardAsync(ForwardRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.ExternalPort == 0)
+            throw new AdminRequestException("The external port must be 1–65535.");
+        if (request.InternalPort == 0)
+            throw new AdminRequestException("The internal port must be 1–65535.");
+        if (request.Protocol is { } asked && asked is not (MappingProtocol.Tcp or MappingProtocol.Udp))
+            throw new AdminRequestException("The protocol must be tcp, udp or both.");
+
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var peer = await ResolveAsync(request.Peer, cancellationToken).ConfigureAwait(false);
+            if (peer is null)
+                return null;
+            var own = (await DedicatedByPeerAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(peer.Id);
+            var address = await PublicAddressForAsync(request.PublicAddress, peer, own, cancellationToken).ConfigureAwait(false);
+            MappingProtocol[] protocols = request.Protocol is { } one ? [one] : [MappingProtocol.Tcp, MappingProtocol.Udp];
+
+            var stored = new List<StoredForward>(protocols.Length);
+            try
+            {
+                foreach (var protocol in protocols)
+                {
+                    var forward = new StoredForward
+                    {
+                        PublicAddress = address,
+                        Protocol = protocol,
+                        ExternalPort = request.ExternalPort,
+                        PeerId = peer.Id,
+                        InternalPort = request.InternalPort ?? request.ExternalPort,
+                    };
+                    if (await _store.AddForwardAsync(forward, cancellationToken).ConfigureAwait(false) is null)
+                        return null; // the peer went away between resolving and storing
+                    stored.Add(forward);
+                }
+            }
+            catch
+            {
+                // "both" is all or nothing: the TCP half stays only if the UDP half was stored too.
+                foreach (var forward in stored)
+                    await _store.RemoveForwardAsync(forward.Key, CancellationToken.None).ConfigureAwait(false);
+                throw;
+            }
+
+            foreach (var forward in stored)
+                _service.AddStaticForward(Rule(forward));
+            var live = LiveStaticKeys();
+            var views = new List<ForwardView>(stored.Count);
+            foreach (var forward in stored)
+                views.Add(View(forward, peer.Name, live.Contains(forward.Key)));
+            GatewayOperationsLog.ForwardsAdded(_logger, peer.Name, stored.Count);
+            return views;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<bool> RemoveForwardAsync(ForwardKey key, CancellationToken cancellationToken = default)
+    {
+        if (key.PublicAddress is null)
+            throw new AdminRequestException("A forward is named by its public address, protocol and external port.");
+        var plain = Plain(key.PublicAddress);
+        var normalized = key with { PublicAddress = plain };
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (!await _store.RemoveForwardAsync(normalized, cancellationToken).ConfigureAwait(false))
+                return false;
+            _service.RemoveStaticForward(plain, key.Protocol, key.ExternalPort);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>The store's forwards as the service's rules (the host loads them at start with this too).</summary>
+    internal static StaticForwardRule Rule(StoredForward forward) =>
+        new(forward.PublicAddress, forward.Protocol, forward.ExternalPort, forward.PeerId, forward.InternalPort);
+
+    private async Task<IPAddress> PublicAddressForAsync(IPAddress? asked, StoredPeer peer, IPAddress? own, CancellationToken cancellationToken)
+    {
+        if (asked is null)
+            return own ?? _identity.PublicAddresses[0];
+        var plain = Plain(asked);
+        foreach (var shared in _identity.PublicAddresses)
+        {
+            if (shared.Equals(plain))
+                return plain;
+        }
+        foreach (var assignment in await _store.ListDedicatedAddressesAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (assignment.Address.Equals(plain))
+            {
+                return assignment.PeerId == peer.Id
+                    ? plain
+                    : throw new AdminRequestException($"Public address {plain} is another peer's dedicated address.");
+            }
+        }
+        throw new AdminRequestException($"Public address {plain} is neither a shared address of this gateway nor the peer's dedicated address.");
+    }
+
+    private HashSet<ForwardKey> LiveStaticKeys()
+    {
+        var live = new HashSet<ForwardKey>();
+        foreach (var state in _service.StaticForwards)
+        {
+            if (state.Live)
+                live.Add(new ForwardKey(state.Rule.PublicAddress, state.Rule.Protocol, state.Rule.ExternalPort));
+        }
+        return live;
+    }
+
+    private static ForwardView View(StoredForward forward, string peerName, bool live) =>
+        new(forward.PublicAddress, forward.Protocol, forward.ExternalPort, forward.PeerId, peerName, forward.InternalPort, live);
+}

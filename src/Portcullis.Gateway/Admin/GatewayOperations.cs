@@ -1,0 +1,226 @@
+using System.Net;
+using System.Reflection;
+using Microsoft.Extensions.Logging;
+using Portcullis.Gateway.Forwarding;
+using Portcullis.Gateway.Hosting;
+using Portcullis.Gateway.Store;
+using Portcullis.PortMapping;
+
+namespace Portcullis.Gateway.Admin;
+
+// The operator's changes, each in the same order: validate → store (the truth; a returned change survives a
+// restart) → in-memory directory (session events resolve peers there) → device → forwarding service → flows.
+//  add peer:     store allocates the address → directory → device (can connect now)
+//  remove peer:  store (forwards and dedicated addresses go with it) → directory → device (session ends) →
+//                service (its mappings and static forwards leave the kernel with their flows) → conntrack by source
+//  disable:      as remove, but the peer stays stored; enable puts it back into the device
+// Changes are serialized by one gate, so two operator calls never interleave their store and live steps.
+
+/// <summary>
+/// <see cref="IGatewayOperations"/> over the store, the WireGuard device, the session directory and the forwarding
+/// service of one running gateway. Built by the host (<see cref="GatewayHost.Operations"/>).
+/// </summary>
+public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly IGatewayStore _store;
+    private readonly GatewayIdentity _identity;
+    private readonly ForwardingPolicy _configuredPolicy;
+    private readonly IGatewayPeerDevice _device;
+    private readonly ForwardingService _service;
+    private readonly PeerDirectory _peers;
+    private readonly IPeerFlows _flows;
+    private readonly ILogger _logger;
+
+    internal GatewayOperations(
+        IGatewayStore store,
+        GatewayIdentity identity,
+        ForwardingPolicy configuredPolicy,
+        IGatewayPeerDevice device,
+        ForwardingService service,
+        PeerDirectory peers,
+        IPeerFlows flows,
+        ILogger logger)
+    {
+        _store = store;
+        _identity = identity;
+        _configuredPolicy = configuredPolicy;
+        _device = device;
+        _service = service;
+        _peers = peers;
+        _flows = flows;
+        _logger = logger;
+    }
+
+    /// <summary>
+    /// Called after every change of dedicated-address assignments with the whole set (peer id → address); the host
+    /// points it at the forwarding service. Null: nothing to tell.
+    /// </summary>
+    internal Action<IReadOnlyList<DedicatedAddress>>? DedicatedAddressesChanged { get; set; }
+
+    public async Task<IReadOnlyList<PeerView>> ListPeersAsync(CancellationToken cancellationToken = default)
+    {
+        var peers = await _store.ListPeersAsync(cancellationToken).ConfigureAwait(false);
+        var dedicated = await DedicatedByPeerAsync(cancellationToken).ConfigureAwait(false);
+        var views = new List<PeerView>(peers.Count);
+        foreach (var peer in peers)
+            views.Add(View(peer, dedicated.GetValueOrDefault(peer.Id)));
+        return views;
+    }
+
+    public async Task<PeerView?> GetPeerAsync(string idOrName, CancellationToken cancellationToken = default)
+    {
+        var peer = await ResolveAsync(idOrName, cancellationToken).ConfigureAwait(false);
+        if (peer is null)
+            return null;
+        var dedicated = await DedicatedByPeerAsync(cancellationToken).ConfigureAwait(false);
+        return View(peer, dedicated.GetValueOrDefault(peer.Id));
+    }
+
+    public async Task<bool> RemovePeerAsync(string idOrName, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var peer = await ResolveAsync(idOrName, cancellationToken).ConfigureAwait(false);
+            if (peer is null)
+                return false;
+            var hadDedicated = (await DedicatedByPeerAsync(cancellationToken).ConfigureAwait(false)).ContainsKey(peer.Id);
+            if (!await _store.RemovePeerAsync(peer.Id, cancellationToken).ConfigureAwait(false))
+                return false;
+            _peers.Remove(peer.Id);
+            CutOff(peer);
+            _service.RemoveStaticForwardsOf(peer.Id);
+            if (hadDedicated)
+                await PublishDedicatedAsync(cancellationToken).ConfigureAwait(false);
+            GatewayOperationsLog.PeerRemoved(_logger, peer.Name, peer.TunnelAddress);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async Task<bool> SetPeerEnabledAsync(string idOrName, bool enabled, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var peer = await ResolveAsync(idOrName, cancellationToken).ConfigureAwait(false);
+            if (peer is null)
+                return false;
+            if (!await _store.SetPeerEnabledAsync(peer.Id, enabled, cancellationToken).ConfigureAwait(false))
+                return false;
+            var changed = peer with { Enabled = enabled };
+            _peers.Upsert(changed);
+            if (enabled)
+                _device.AddPeer(changed);
+            else
+                CutOff(changed);
+            GatewayOperationsLog.PeerEnabledChanged(_logger, peer.Name, enabled);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public IReadOnlyList<ActiveMapping> ListMappings() => _service.Mappings;
+
+    public bool RevokeMapping(IPAddress publicAddress, MappingProtocol protocol, ushort publicPort)
+    {
+        ArgumentNullException.ThrowIfNull(publicAddress);
+        return _service.Revoke(publicAddress, protocol, publicPort);
+    }
+
+    public GatewayStatus GetStatus()
+    {
+        var peers = _peers.Snapshot();
+        var connected = 0;
+        foreach (var peer in peers)
+        {
+            if (peer.Enabled && _device.GetLink(peer.PublicKey).Connected)
+                connected++;
+        }
+        return new GatewayStatus
+        {
+            Interface = _identity.Interface,
+            PublicKey = _identity.PublicKey,
+            ListenPort = _identity.ListenPort,
+            PublicAddresses = _identity.PublicAddresses,
+            Peers = peers.Count,
+            ConnectedPeers = connected,
+            DynamicMappings = _service.Mappings.Count,
+            LiveStaticForwards = _service.LiveStaticForwardCount,
+            EpochSeconds = _service.EpochSeconds,
+            StartedUtc = _identity.StartedUtc,
+            Version = Version,
+        };
+    }
+
+    private static string Version { get; } =
+        typeof(GatewayOperations).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(GatewayOperations).Assembly.GetName().Version?.ToString() ?? "unknown";
+
+    // Out of the device (its session ends: the device raises the end event, but the pump resolves it against the
+    // directory, which no longer lets it start again), then the forwarding state at once rather than when the
+    // queued event gets its turn, then the flows the address still has.
+    private void CutOff(StoredPeer peer)
+    {
+        _device.RemovePeer(peer.PublicKey);
+        _service.PeerSessionEnded(peer.Id);
+        _flows.Cut(peer.TunnelAddress);
+    }
+
+    private PeerView View(StoredPeer peer, IPAddress? dedicated)
+    {
+        var link = peer.Enabled ? _device.GetLink(peer.PublicKey) : default;
+        return new PeerView
+        {
+            Id = peer.Id,
+            Name = peer.Name,
+            PublicKey = peer.PublicKey,
+            TunnelAddress = peer.TunnelAddress,
+            DedicatedAddress = dedicated,
+            Enabled = peer.Enabled,
+            CreatedUtc = peer.CreatedUtc,
+            Connected = link.Connected,
+            LastHandshakeUtc = link.LastHandshakeUtc,
+        };
+    }
+
+    /// <summary>By id first (ids are opaque and unique), then by name.</summary>
+    private async Task<StoredPeer?> ResolveAsync(string idOrName, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(idOrName))
+            return null;
+        var byId = await _store.GetPeerAsync(idOrName, cancellationToken).ConfigureAwait(false);
+        if (byId is not null)
+            return byId;
+        foreach (var peer in await _store.ListPeersAsync(cancellationToken).ConfigureAwait(false))
+        {
+            if (string.Equals(peer.Name, idOrName, StringComparison.Ordinal))
+                return peer;
+        }
+        return null;
+    }
+
+    private async Task<Dictionary<string, IPAddress>> DedicatedByPeerAsync(CancellationToken cancellationToken)
+    {
+        var byPeer = new Dictionary<string, IPAddress>(StringComparer.Ordinal);
+        foreach (var assignment in await _store.ListDedicatedAddressesAsync(cancellationToken).ConfigureAwait(false))
+            byPeer.TryAdd(assignment.PeerId, assignment.Address);
+        return byPeer;
+    }
+
+    /// <summary>The host disposes the operations after the admin server that calls them has stopped.</summary>
+    public void Dispose() => _gate.Dispose();
+
+    private async Task PublishDedicatedAsync(CancellationToken cancellationToken)
+    {
+        if (DedicatedAddressesChanged is { } changed)
+            changed(await _store.ListDedicatedAddressesAsync(cancellationToken).ConfigureAwait(false));
+    }
+}

@@ -1,0 +1,270 @@
+using System.Net;
+using System.Net.Sockets;
+using Portcullis.Gateway.Kernel;
+using Portcullis.PortMapping;
+
+namespace Portcullis.Gateway.Forwarding;
+
+// Static forwards: persistent (the store holds them), in the kernel exactly while their peer has a live session.
+//  1. the rules (_staticRules) are known whether or not their peer is connected: their ports are never handed
+//     to dynamic allocation, on their public address and protocol, even while dark
+//  2. session start → the peer's rules enter the kernel (owner = peer id, no timeout) at its tunnel address
+//  3. session end → they leave it with their flows (the table flushes conntrack), like the peer's dynamic ones
+//  4. a rule added over a port a dynamic mapping holds takes the port: that mapping is revoked in the same
+//     transaction (the operator's word beats a lease)
+// Reconciliation keeps the live entries (_static) and removes everything else unjustified.
+public sealed partial class ForwardingService
+{
+    private readonly Dictionary<PortKey, StaticForwardRule> _staticRules = [];
+
+    /// <summary>Every static forward the service knows, with whether it is in the kernel now.</summary>
+    public IReadOnlyList<StaticForwardState> StaticForwards
+    {
+        get
+        {
+            lock (_lock)
+            {
+                var list = new List<StaticForwardState>(_staticRules.Count);
+                foreach (var (key, rule) in _staticRules)
+                    list.Add(new StaticForwardState(rule, _static.ContainsKey(key)));
+                return list;
+            }
+        }
+    }
+
+    /// <summary>How many static forwards are in the kernel now.</summary>
+    public int LiveStaticForwardCount
+    {
+        get
+        {
+            lock (_lock)
+                return _static.Count;
+        }
+    }
+
+    /// <summary>
+    /// Replaces the whole set of static forwards (the host calls it with the store's at start; may be called before
+    /// <see cref="Start"/>). Rules of connected peers go live at once, removed ones leave the kernel. Throws
+    /// <see cref="ArgumentException"/> for an invalid rule or a key given twice, and
+    /// <see cref="ForwardingTableException"/> when the kernel refuses; nothing changed then.
+    /// </summary>
+    public void SetStaticForwards(IReadOnlyCollection<StaticForwardRule> rules)
+    {
+        ArgumentNullException.ThrowIfNull(rules);
+        var wanted = new Dictionary<PortKey, StaticForwardRule>(rules.Count);
+        foreach (var rule in rules)
+        {
+            var normalized = CheckRule(rule);
+            if (!wanted.TryAdd(KeyOf(normalized), normalized))
+                throw new ArgumentException($"Static forward {rule.PublicAddress} {rule.Protocol} {rule.ExternalPort} is given twice.", nameof(rules));
+        }
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var removed = new List<PortKey>();
+            foreach (var (key, rule) in _staticRules)
+            {
+                if (!wanted.TryGetValue(key, out var next) || next != rule)
+                    removed.Add(key);
+            }
+            var added = new List<StaticForwardRule>();
+            foreach (var (key, rule) in wanted)
+            {
+                if (!_staticRules.TryGetValue(key, out var current) || current != rule)
+                    added.Add(rule);
+            }
+            ApplyStaticChangesLocked(removed, added);
+        }
+    }
+
+    /// <summary>
+    /// Adds a static forward, or replaces the one with the same key; live at once when its peer is connected. A
+    /// dynamic mapping holding the port is revoked. Throws as <see cref="SetStaticForwards"/>.
+    /// </summary>
+    public void AddStaticForward(StaticForwardRule rule)
+    {
+        var normalized = CheckRule(rule);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var key = KeyOf(normalized);
+            if (_staticRules.TryGetValue(key, out var current) && current == normalized)
+                return;
+            ApplyStaticChangesLocked(current is null ? [] : [key], [normalized]);
+        }
+    }
+
+    /// <summary>Removes a static forward (from the kernel too, with its flows, when live). False when there is none.</summary>
+    public bool RemoveStaticForward(IPAddress publicAddress, MappingProtocol protocol, ushort externalPort)
+    {
+        ArgumentNullException.ThrowIfNull(publicAddress);
+        var key = new PortKey(Normalize(publicAddress), protocol, externalPort);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (!_staticRules.ContainsKey(key))
+                return false;
+            ApplyStaticChangesLocked([key], []);
+            return true;
+        }
+    }
+
+    /// <summary>Removes every static forward of one peer (a removed peer); returns how many.</summary>
+    public int RemoveStaticForwardsOf(string peerId)
+    {
+        ArgumentNullException.ThrowIfNull(peerId);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var removed = new List<PortKey>();
+            foreach (var (key, rule) in _staticRules)
+            {
+                if (rule.PeerId == peerId)
+                    removed.Add(key);
+            }
+            if (removed.Count > 0)
+                ApplyStaticChangesLocked(removed, []);
+            return removed.Count;
+        }
+    }
+
+    // One transaction: live entries of removed rules out, dynamic mappings and deferred removals on the new rules'
+    // keys out, live entries of new rules of connected peers in. State changes only after the kernel took it.
+    private void ApplyStaticChangesLocked(List<PortKey> removedKeys, List<StaticForwardRule> addedRules)
+    {
+        var remove = new List<ForwardingEntry>();
+        var add = new List<ForwardingEntry>();
+        var evicted = new List<Mapping>();
+        var clearedPending = new List<PortKey>();
+        var removedLive = new HashSet<PortKey>();
+        var addedLive = new Dictionary<PortKey, ForwardingEntry>();
+        if (_started)
+        {
+            foreach (var key in removedKeys)
+            {
+                if (_static.TryGetValue(key, out var live))
+                {
+                    remove.Add(live);
+                    removedLive.Add(key);
+                }
+            }
+            foreach (var rule in addedRules)
+            {
+                var key = KeyOf(rule);
+                if (_byPort.TryGetValue(key, out var mapping))
+                {
+                    evicted.Add(mapping);
+                    remove.Add(mapping.Entry);
+                }
+                else if (_pendingRemovals.TryGetValue(key, out var pending))
+                {
+                    clearedPending.Add(key);
+                    remove.Add(pending.Entry);
+                }
+                if (_sessionsByPeer.TryGetValue(rule.PeerId, out var session))
+                    addedLive[key] = EntryOf(rule, session.TunnelAddress);
+            }
+            add.AddRange(addedLive.Values);
+            if (remove.Count > 0 || add.Count > 0)
+                _table.Update(remove, add);
+        }
+
+        if (evicted.Count > 0)
+            CommitReleaseLocked(evicted, ReleaseReason.Revoked);
+        foreach (var key in clearedPending)
+            _pendingRemovals.Remove(key);
+        foreach (var key in removedKeys)
+        {
+            _staticRules.Remove(key);
+            if (removedLive.Contains(key))
+                _static.Remove(key);
+        }
+        foreach (var rule in addedRules)
+            _staticRules[KeyOf(rule)] = rule;
+        foreach (var (key, entry) in addedLive)
+            _static[key] = entry;
+        ForwardingLog.StaticForwardsChanged(_logger, removedKeys.Count, addedRules.Count, _static.Count);
+    }
+
+    // Session start: the peer's rules enter the kernel. A refusal leaves them dark (logged); the session stands.
+    private void ActivateStaticLocked(PeerSession session)
+    {
+        List<ForwardingEntry>? add = null;
+        List<ForwardingEntry>? remove = null;
+        List<PortKey>? clearedPending = null;
+        foreach (var (key, rule) in _staticRules)
+        {
+            if (rule.PeerId != session.PeerId || _static.ContainsKey(key))
+                continue;
+            (add ??= []).Add(EntryOf(rule, session.TunnelAddress));
+            if (_pendingRemovals.TryGetValue(key, out var pending))
+            {
+                (remove ??= []).Add(pending.Entry);
+                (clearedPending ??= []).Add(key);
+            }
+        }
+        if (add is null)
+            return;
+        if (!TryUpdateTable((IReadOnlyCollection<ForwardingEntry>?)remove ?? [], add, "adding static forwards"))
+            return;
+        if (clearedPending is not null)
+        {
+            foreach (var key in clearedPending)
+                _pendingRemovals.Remove(key);
+        }
+        foreach (var entry in add)
+            _static[PortKey.Of(entry)] = entry;
+    }
+
+    // Session end: the peer's live rules leave the kernel. This must happen: a refusal defers the removal (retried
+    // by the timer; static entries have no kernel timeout to fall back on).
+    private void DeactivateStaticLocked(string peerId)
+    {
+        List<ForwardingEntry>? remove = null;
+        foreach (var entry in _static.Values)
+        {
+            if (entry.Owner == peerId)
+                (remove ??= []).Add(entry);
+        }
+        if (remove is null)
+            return;
+        foreach (var entry in remove)
+            _static.Remove(PortKey.Of(entry));
+        try
+        {
+            _table.Update(remove, []);
+        }
+        catch (ForwardingTableException e)
+        {
+            ReportTableFailure("removing static forwards", e);
+            foreach (var entry in remove)
+                _pendingRemovals[PortKey.Of(entry)] = new PendingRemoval(entry, TimeSpan.MaxValue);
+            ForwardingLog.RemovalDeferred(_logger, remove.Count);
+            _nextRemovalRetry = Now + RemovalRetryInterval;
+            ArmTimerLocked(_nextRemovalRetry);
+        }
+    }
+
+    private bool IsStaticPortLocked(PortKey key) => _staticRules.ContainsKey(key);
+
+    private static ForwardingEntry EntryOf(StaticForwardRule rule, IPAddress tunnelAddress) =>
+        new(rule.PublicAddress, rule.Protocol, rule.ExternalPort, tunnelAddress, rule.InternalPort, rule.PeerId, null);
+
+    private static PortKey KeyOf(StaticForwardRule rule) => new(rule.PublicAddress, rule.Protocol, rule.ExternalPort);
+
+    private static StaticForwardRule CheckRule(StaticForwardRule rule)
+    {
+        ArgumentNullException.ThrowIfNull(rule);
+        ArgumentNullException.ThrowIfNull(rule.PublicAddress);
+        var address = Normalize(rule.PublicAddress);
+        if (address.AddressFamily != AddressFamily.InterNetwork)
+            throw new ArgumentException($"Static forward public address {rule.PublicAddress} is not IPv4.", nameof(rule));
+        if (rule.Protocol is not (MappingProtocol.Tcp or MappingProtocol.Udp))
+            throw new ArgumentException("A static forward's protocol is TCP or UDP.", nameof(rule));
+        if (rule.ExternalPort == 0 || rule.InternalPort == 0)
+            throw new ArgumentException("A static forward's ports must not be 0.", nameof(rule));
+        if (!ForwardingValidation.IsValidOwner(rule.PeerId))
+            throw new ArgumentException("A static forward's peer id is not a valid owner id.", nameof(rule));
+        return address.Equals(rule.PublicAddress) ? rule : rule with { PublicAddress = address };
+    }
+}

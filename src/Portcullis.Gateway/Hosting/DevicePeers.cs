@@ -1,0 +1,39 @@
+using System.Net;
+using Portcullis.Gateway.Admin;
+using Portcullis.Gateway.Store;
+using Portcullis.WireGuard.Device;
+using Portcullis.WireGuard.Uapi;
+
+namespace Portcullis.Gateway.Hosting;
+
+/// <summary>The userspace WireGuard device behind <see cref="IGatewayPeerDevice"/>: peer changes as UAPI set requests.</summary>
+internal sealed class DevicePeers(WireGuardDevice device) : IGatewayPeerDevice
+{
+    public void AddPeer(StoredPeer peer)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        device.Apply(new UapiSetRequest { Peers = [Change(peer)] });
+    }
+
+    public void RemovePeer(string publicKey) =>
+        device.Apply(new UapiSetRequest { Peers = [new UapiPeerChange { PublicKey = Convert.FromBase64String(publicKey), Remove = true }] });
+
+    public PeerLink GetLink(string publicKey)
+    {
+        var key = Convert.FromBase64String(publicKey);
+        foreach (var peer in device.Peers)
+        {
+            if (peer.PublicKey.Span.SequenceEqual(key))
+                return new PeerLink(peer.HasLiveSession, peer.LastHandshake);
+        }
+        return default;
+    }
+
+    /// <summary>The change that puts a stored peer in the device: its key, allowed-ips exactly its /32.</summary>
+    public static UapiPeerChange Change(StoredPeer peer) => new()
+    {
+        PublicKey = Convert.FromBase64String(peer.PublicKey),
+        ReplaceAllowedIps = true,
+        AddedAllowedIps = [new IPNetwork(peer.TunnelAddress, 32)],
+    };
+}
