@@ -1,3 +1,4 @@
+using System.Runtime.Versioning;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
@@ -9,6 +10,7 @@ namespace Portcullis.Gateway.Admin.Http;
 //  1. errors: whatever the rest throws becomes RFC 7807 problem+json with a reason (400, 409, 503, 500)
 //  2. authentication: the bearer token, except for the OpenAPI document, which holds no data
 //  3. routing to the endpoint, which parses and validates before it calls IGatewayOperations
+[SupportedOSPlatform("linux")]
 internal sealed class AdminMiddleware(AdminToken token, ILogger logger)
 {
     public const string OpenApiPath = "/openapi/v1.json";

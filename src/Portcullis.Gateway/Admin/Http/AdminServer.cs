@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.Versioning;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -18,6 +19,7 @@ namespace Portcullis.Gateway.Admin.Http;
 // Dispose stops Kestrel; requests in flight get a few seconds to finish.
 
 /// <summary>The admin HTTP API on <see cref="AdminSection.Listen"/>: <see cref="StartAsync"/>, then dispose to stop.</summary>
+[SupportedOSPlatform("linux")]
 public sealed class AdminServer : IAsyncDisposable
 {
     /// <summary>Where the API listens when [admin] names no address: loopback only.</summary>

@@ -1,4 +1,5 @@
 using System.Buffers.Text;
+using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -8,6 +9,7 @@ namespace Portcullis.Gateway.Admin.Http;
 /// The admin API's bearer token, from its file. Only a SHA-256 digest of it is kept in memory: requests are
 /// compared digest to digest in constant time, so neither the comparison's timing nor a heap dump gives the token.
 /// </summary>
+[SupportedOSPlatform("linux")]
 public sealed class AdminToken
 {
     /// <summary>Group and other may do nothing with the file: reading it gives the gateway away, writing it lets one in.</summary>
