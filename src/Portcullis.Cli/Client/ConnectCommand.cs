@@ -1,12 +1,15 @@
 using System.CommandLine;
 using System.Net;
+using Portcullis.Client.Applications;
 using Portcullis.Client.Connect;
 using Portcullis.Client.PortForwarding;
 
 namespace Portcullis.Cli.Client;
 
 /// <summary>
-/// `portcullis connect --config FILE [--kill-switch] [--allow-lan] [--allow-dhcp] [--persistent] [--forward …]`
+/// `portcullis connect --config FILE [--kill-switch] [--allow-lan] [--allow-dhcp] [--persistent] [--forward …]
+/// [--port-file PATH] [--on-port-change CMD] [--qbittorrent URL [--qbittorrent-user NAME] [--qbittorrent-password-file PATH]]
+/// [--transmission URL [--transmission-user NAME] [--transmission-password-file PATH]]`
 /// (DESIGN.md section 6): runs the client in the foreground until SIGTERM/SIGINT.
 /// </summary>
 internal static class ConnectCommand
@@ -23,10 +26,14 @@ internal static class ConnectCommand
         var portFile = new Option<string?>("--port-file") { Description = "With --forward: write the forwarded port to this file (atomic replace)." };
         var onChange = new Option<string?>("--on-port-change") { Description = "With --forward: run this command when the port changes ($PORTCULLIS_PORT, {port})." };
         var gateway = new Option<string?>("--gateway") { Description = "With --forward: where port requests go (default: the first address of the Address prefix)." };
+        var qbittorrent = new ApplicationOptions("qbittorrent", "qBittorrent's Web UI, e.g. http://127.0.0.1:8080");
+        var transmission = new ApplicationOptions("transmission", "Transmission's RPC, e.g. http://127.0.0.1:9091/transmission/rpc");
         var command = new Command("connect", "Connect to a WireGuard gateway: full or split tunnel, DNS, kill switch.")
         {
             config, name, killSwitch, allowLan, allowDhcp, persistent, forward, portFile, onChange, gateway,
         };
+        qbittorrent.AddTo(command);
+        transmission.AddTo(command);
         command.SetAction(result =>
         {
             var errors = new List<string>();
@@ -43,6 +50,11 @@ internal static class ConnectCommand
                 errors.Add("--port-file, --on-port-change and --gateway only make sense with --forward");
             if (result.GetValue(portFile) is { } file && (file.Length == 0 || Directory.Exists(file)))
                 errors.Add($"--port-file '{file}' must name a file");
+            var applications = new List<ApplicationEndpoint>();
+            qbittorrent.Read(result, ApplicationKind.QBittorrent, applications, errors);
+            transmission.Read(result, ApplicationKind.Transmission, applications, errors);
+            if (request is null && applications.Count > 0)
+                errors.Add("--qbittorrent and --transmission only make sense with --forward");
             if (errors.Count > 0)
             {
                 foreach (var e in errors)
@@ -61,6 +73,7 @@ internal static class ConnectCommand
                 PortFile = result.GetValue(portFile),
                 OnPortChange = result.GetValue(onChange),
                 Gateway = gatewayAddress,
+                Applications = applications,
             });
         });
         return command;

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using Portcullis.Client.Applications;
 using Portcullis.Client.Config;
 using Portcullis.Client.Dns;
 using Portcullis.Client.Exposure;
@@ -20,11 +21,12 @@ namespace Portcullis.Client.Connect;
 /// 1. parse the wg-quick file, resolve endpoints, compute the route plan (nothing touched yet);
 /// 2. write the state file (so `disconnect` can clean up after a SIGKILL from here on);
 /// 3. kill switch — before the tunnel exists, so no packet leaves outside it even before the first handshake;
-/// 4. TUN + device + fwmark + peers + UAPI socket; 5. MTU, addresses, routes, rules; 6. DNS; 7. port keeper.
+/// 4. TUN + device + fwmark + peers + UAPI socket; 5. MTU, addresses, routes, rules; 6. DNS; 7. port keeper, whose
+/// lease changes open the port in the kill switch and go to the application updaters.
 /// Dispose undoes it in reverse; the kill switch stays when asked to be persistent. A failing start undoes what
 /// it did and throws <see cref="ClientException"/>.
 /// </summary>
-public sealed class ClientConnection : IDisposable
+public sealed partial class ClientConnection : IDisposable
 {
     private readonly ILogger _log;
     private readonly ClientStateStore _store;
@@ -36,6 +38,7 @@ public sealed class ClientConnection : IDisposable
     private AppliedRoutes? _routes;
     private ResolverConfiguration? _resolver;
     private IPortKeeper? _portKeeper;
+    private List<IPortPublisher> _publishers = [];
     private int _disposed;
 
     private ClientConnection(ILogger log, ClientStateStore store, ClientState state, bool persistent)
@@ -64,15 +67,19 @@ public sealed class ClientConnection : IDisposable
         var plan = RoutePlanner.Plan(config, name);
         var tunnelAddresses = config.Interface.Addresses.Select(a => a.Address).ToList();
 
+        IPAddress? gateway = null;
         if (options.Forward is { } forward)
         {
             if (forward.InternalPort is ushort port)
-            {
-                foreach (var exposure in ExposureCheck.Find(ProcNetParser.ReadSystem(), forward.Protocol, port, tunnelAddresses))
-                    log.Exposed(exposure.ToString());
-            }
+                WarnIfExposed(log, forward.Protocol, port, tunnelAddresses);
             if (portKeepers is null)
                 throw new ClientException("--forward needs a port keeper, and none was given to the connection");
+            gateway = options.Gateway ?? RoutePlanner.DefaultGateway(config)
+                ?? throw new ClientException("--forward needs --gateway: the Address has no IPv4 prefix to take the gateway from");
+        }
+        else if (options.Applications.Count > 0)
+        {
+            throw new ClientException("--qbittorrent and --transmission need --forward: they are told the forwarded port");
         }
 
         var store = new ClientStateStore(options.StateDirectory);
@@ -93,17 +100,19 @@ public sealed class ClientConnection : IDisposable
             FullTunnel6 = plan.FullTunnel6,
             Forward = options.Forward?.ToString() ?? string.Empty,
         };
-        var connection = new ClientConnection(log, store, state, options.Persistent) { Plan = plan };
+        var connection = new ClientConnection(log, store, state, options.Persistent) { Plan = plan, _tunnelAddresses = tunnelAddresses };
         try
         {
+            // Password files are read first: a wrong path fails the start before anything is touched.
+            connection.CreatePublishers(options.Applications);
             store.Write(state);
             if (options.KillSwitch)
-                connection.InstallKillSwitch(options, name, endpoints, plan.FwMark);
+                connection.InstallKillSwitch(options, name, endpoints, plan.FwMark, gateway);
             connection.StartTunnel(config, name, endpoints, plan, loggers);
             if (config.Interface.DnsServers.Count > 0)
                 connection.SetDns(options, name, config);
-            if (options.Forward is { } wanted && portKeepers is not null)
-                connection.StartPortKeeper(options, wanted, config, name, portKeepers, loggers);
+            if (options.Forward is { } wanted && portKeepers is not null && gateway is not null)
+                connection.StartPortKeeper(options, wanted, gateway, name, portKeepers, loggers);
             connection.UpdateState(connection._state with { Phase = "up" });
             return connection;
         }
@@ -177,8 +186,9 @@ public sealed class ClientConnection : IDisposable
         return endpoints;
     }
 
-    private void InstallKillSwitch(ConnectOptions options, string name, List<IPEndPoint> endpoints, uint fwMark)
+    private void InstallKillSwitch(ConnectOptions options, string name, List<IPEndPoint> endpoints, uint fwMark, IPAddress? gateway)
     {
+        _forwardedPorts = options.Forward is { InternalPort: ushort port } f ? [new ForwardedPort(f.Protocol, port)] : [];
         var spec = new KillSwitchSpec
         {
             TunnelInterface = name,
@@ -186,7 +196,8 @@ public sealed class ClientConnection : IDisposable
             FwMark = fwMark,
             LanPrefixes = options.AllowLan ? LanPrefixes.Discover(name) : [],
             AllowDhcp = options.AllowDhcp,
-            ForwardedPorts = options.Forward is { InternalPort: ushort port } f ? [new ForwardedPort(f.Protocol, port)] : [],
+            ForwardedPorts = _forwardedPorts,
+            AnnounceSource = gateway,
         };
         KillSwitchTable.Install(spec);
         _killSwitchInstalled = true;
@@ -225,27 +236,6 @@ public sealed class ClientConnection : IDisposable
         _log.DnsSet(string.Join(", ", config.Interface.DnsServers), backup);
     }
 
-    private void StartPortKeeper(ConnectOptions options, ForwardRequest forward, WgQuickConfig config, string name,
-        IPortKeeperFactory factory, ILoggerFactory loggers)
-    {
-        var gateway = options.Gateway ?? RoutePlanner.DefaultGateway(config)
-            ?? throw new ClientException("--forward needs --gateway: the Address has no IPv4 prefix to take the gateway from");
-        _portKeeper = factory.Create(new PortKeeperOptions
-        {
-            Forward = forward,
-            Gateway = gateway,
-            TunnelInterface = name,
-            PortFile = options.PortFile,
-            OnPortChange = options.OnPortChange,
-        }, loggers.CreateLogger("portcullis.portkeeper"));
-        _portKeeper.LeaseChanged += lease => UpdateState(_state with
-        {
-            ForwardedPort = lease.ExternalPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            LeaseExpires = lease.Expires.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-        });
-        _portKeeper.Start();
-    }
-
     private void UpdateState(ClientState state)
     {
         _state = state;
@@ -265,6 +255,8 @@ public sealed class ClientConnection : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         Step("port keeper", () => _portKeeper?.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        foreach (var publisher in _publishers)
+            Step(publisher.Name, publisher.Dispose);
         Step("DNS restore", () => _resolver?.Restore());
         Step("routes and rules", () => _routes?.Dispose());
         Step("UAPI socket", () => _uapi?.Dispose());

@@ -28,4 +28,10 @@ internal static partial class ClientLog
 
     [LoggerMessage(5007, LogLevel.Information, "Handshake with {Endpoint}: session up")]
     public static partial void SessionUp(this ILogger logger, string endpoint);
+
+    [LoggerMessage(5008, LogLevel.Information, "Kill switch: {Ports} accepted on {Interface} only")]
+    public static partial void ForwardedPortsOpened(this ILogger logger, string ports, string @interface);
+
+    [LoggerMessage(5009, LogLevel.Warning, "Kill switch: could not update the forwarded ports ({Reason}); the previous ones hold")]
+    public static partial void ForwardedPortsFailed(this ILogger logger, string reason);
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Portcullis.Client.Applications;
 using Portcullis.Client.Dns;
 using Portcullis.Client.PortForwarding;
 using Portcullis.Client.Status;
@@ -30,6 +31,9 @@ public sealed record ConnectOptions
     public string? PortFile { get; init; }
 
     public string? OnPortChange { get; init; }
+
+    /// <summary>Applications told each new port (<c>--qbittorrent</c>, <c>--transmission</c>); needs <see cref="Forward"/>. Defaults to none.</summary>
+    public IReadOnlyList<ApplicationEndpoint> Applications { get; init; } = [];
 
     /// <summary>Where port requests go; defaults to the first host of the Address prefix.</summary>
     public IPAddress? Gateway { get; init; }

@@ -11,13 +11,20 @@ namespace Portcullis.Client.KillSwitch;
 /// Install = "add table; delete table; table { … }" in one transaction, so it replaces any earlier kill switch
 /// atomically and a failure anywhere leaves the kernel as it was. Chain order matters:
 /// input  — lo; forwarded ports from anywhere but the tunnel dropped (before the LAN allowance, invariant 7);
-///          the tunnel's replies and its forwarded ports; the endpoints' replies (conntrack); DHCP; LAN; else drop.
+///          the tunnel's replies, its forwarded ports and the gateway's announcements; the endpoints' replies
+///          (conntrack); DHCP; LAN; else drop.
+/// The forwarded ports live in the sets forwarded_tcp and forwarded_udp, replaced in one transaction of their own
+/// when the lease changes (<see cref="UpdateForwardedPorts"/>), so the rules never change while connected.
 /// output — lo; the tunnel; marked UDP to each endpoint; DHCP; LAN; else drop.
 /// </summary>
 public static class KillSwitchRuleset
 {
     public const string Family = "inet";
     public const string TableName = "portcullis_killswitch";
+
+    /// <summary>Announcements come from the server's port to the client's (RFC 6887 §7.1, RFC 6886 §3.2.1).</summary>
+    public const int AnnounceSourcePort = 5351;
+    public const int AnnounceDestinationPort = 5350;
 
     public static string Install(KillSwitchSpec spec)
     {
@@ -43,6 +50,8 @@ public static class KillSwitchRuleset
         text.Append(CultureInfo.InvariantCulture, $"\t\tiifname {tunnel} ct state established,related accept\n");
         text.Append(CultureInfo.InvariantCulture, $"\t\tiifname {tunnel} tcp dport @forwarded_tcp accept\n");
         text.Append(CultureInfo.InvariantCulture, $"\t\tiifname {tunnel} udp dport @forwarded_udp accept\n");
+        if (spec.AnnounceSource is { } gateway)
+            text.Append(CultureInfo.InvariantCulture, $"\t\tiifname {tunnel} {Ip(gateway)} saddr {gateway} udp sport {AnnounceSourcePort} udp dport {AnnounceDestinationPort} accept\n");
         foreach (var endpoint in spec.Endpoints)
             text.Append(CultureInfo.InvariantCulture, $"\t\t{Ip(endpoint.Address)} saddr {endpoint.Address} udp sport {endpoint.Port} ct state established,related accept\n");
         if (spec.AllowDhcp)
@@ -74,21 +83,41 @@ public static class KillSwitchRuleset
         return text.ToString();
     }
 
+    /// <summary>
+    /// Replaces both forwarded-port sets in one transaction: if the table is gone or anything fails, the kernel keeps
+    /// what it had. The rules that use the sets are untouched.
+    /// </summary>
+    public static string UpdateForwardedPorts(IReadOnlyList<ForwardedPort> ports)
+    {
+        ArgumentNullException.ThrowIfNull(ports);
+        var text = new StringBuilder();
+        foreach (var (set, protocol) in new[] { ("forwarded_tcp", ForwardProtocol.Tcp), ("forwarded_udp", ForwardProtocol.Udp) })
+        {
+            text.Append(CultureInfo.InvariantCulture, $"flush set {Family} {TableName} {set}\n");
+            var elements = Elements(ports, protocol);
+            if (elements.Count > 0)
+                text.Append(CultureInfo.InvariantCulture, $"add element {Family} {TableName} {set} {{ {string.Join(", ", elements)} }}\n");
+        }
+        return text.ToString();
+    }
+
     /// <summary>Removes the table if it is there, and succeeds if it is not (add-then-delete in one transaction).</summary>
     public static string Remove() => $"table {Family} {TableName}\ndelete table {Family} {TableName}\n";
 
     private static void AppendSet(StringBuilder text, string name, KillSwitchSpec spec, ForwardProtocol protocol)
     {
-        var ports = spec.ForwardedPorts
-            .Where(p => p.Protocol == protocol || p.Protocol == ForwardProtocol.Both)
-            .Select(p => p.Port.ToString(CultureInfo.InvariantCulture))
-            .Distinct()
-            .ToList();
+        var ports = Elements(spec.ForwardedPorts, protocol);
         text.Append(CultureInfo.InvariantCulture, $"\tset {name} {{\n\t\ttype inet_service\n");
         if (ports.Count > 0)
             text.Append(CultureInfo.InvariantCulture, $"\t\telements = {{ {string.Join(", ", ports)} }}\n");
         text.Append("\t}\n");
     }
+
+    private static List<string> Elements(IReadOnlyList<ForwardedPort> ports, ForwardProtocol protocol) =>
+        ports.Where(p => p.Protocol == protocol || p.Protocol == ForwardProtocol.Both)
+            .Select(p => p.Port.ToString(CultureInfo.InvariantCulture))
+            .Distinct()
+            .ToList();
 
     private static string Ip(IPAddress address) => address.AddressFamily == AddressFamily.InterNetworkV6 ? "ip6" : "ip";
 

@@ -27,6 +27,16 @@ public sealed record KillSwitchSpec
     /// <summary>Let DHCP (v4 and v6) renew the physical lease while the kill switch holds. Defaults to false.</summary>
     public bool AllowDhcp { get; init; }
 
-    /// <summary>Ports accepted inbound on the tunnel interface; dropped on every other interface, LAN or not.</summary>
+    /// <summary>
+    /// Ports accepted inbound on the tunnel interface; dropped on every other interface, LAN or not. Kept in two nft
+    /// sets that <see cref="KillSwitchTable.UpdateForwardedPorts"/> replaces when the lease changes. Defaults to none.
+    /// </summary>
     public IReadOnlyList<ForwardedPort> ForwardedPorts { get; init; } = [];
+
+    /// <summary>
+    /// The gateway's tunnel address when a port is kept: its PCP ANNOUNCE / NAT-PMP announcement (UDP from port 5351
+    /// to port 5350, RFC 6887 §14.1.3) is let in on the tunnel interface, so a restarted gateway is noticed at once.
+    /// Defaults to none.
+    /// </summary>
+    public IPAddress? AnnounceSource { get; init; }
 }

@@ -15,6 +15,13 @@ public static class KillSwitchTable
         nft.Run(KillSwitchRuleset.Install(spec));
     }
 
+    /// <summary>Replaces the ports accepted on the tunnel in one transaction; on failure the previous ports hold.</summary>
+    public static void UpdateForwardedPorts(IReadOnlyList<ForwardedPort> ports)
+    {
+        using var nft = new NftContext();
+        nft.Run(KillSwitchRuleset.UpdateForwardedPorts(ports));
+    }
+
     /// <summary>Removes the kill switch; true if one was there.</summary>
     public static bool Remove()
     {

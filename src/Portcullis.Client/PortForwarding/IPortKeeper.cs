@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Portcullis.Client.Applications;
 
 namespace Portcullis.Client.PortForwarding;
 
@@ -21,6 +22,12 @@ public sealed record PortKeeperOptions
 
     /// <summary>Run with the port in $PORTCULLIS_PORT and in place of {port}. Defaults to none.</summary>
     public string? OnPortChange { get; init; }
+
+    /// <summary>
+    /// Applications told each new port (qBittorrent, Transmission), in the background with retries; they belong to
+    /// the caller, who disposes them after the keeper. Defaults to none.
+    /// </summary>
+    public IReadOnlyList<IPortPublisher> Publishers { get; init; } = [];
 
     /// <summary>The lifetime asked for; the gateway may grant less. Defaults to 3600 s (natpmpc's and Transmission's).</summary>
     public TimeSpan RequestedLifetime { get; init; } = TimeSpan.FromHours(1);
@@ -67,7 +74,14 @@ public interface IPortKeeper : IAsyncDisposable
     /// <summary>The lease held now; null before the first mapping or after one was lost.</summary>
     PortLease? Current { get; }
 
-    /// <summary>Raised after the external port (or lease) changed; the kill switch opens the new port on the tunnel.</summary>
+    /// <summary>
+    /// Every mapping held now, one per protocol (two for <c>both</c>; their ports differ only when the gateway could
+    /// not give the second protocol the first one's port). <see cref="LeaseChanged"/> is raised when any of them changes.
+    /// </summary>
+    IReadOnlyList<PortLease> Leases { get; }
+
+    /// <summary>Raised after a lease was granted, refreshed or changed port (with <see cref="Current"/>, or the other
+    /// protocol's lease when only that one changed); the kill switch opens the new port on the tunnel.</summary>
     event Action<PortLease>? LeaseChanged;
 
     /// <summary>Begins mapping in the background; returns at once. Failures are logged and retried, never thrown.</summary>

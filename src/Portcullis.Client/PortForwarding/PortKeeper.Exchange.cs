@@ -12,8 +12,7 @@ public sealed partial class PortKeeper
         var request = new ClientMapRequest(
             slot.Protocol,
             _options.Forward.InternalPort ?? 0,
-            // Asking for the port held before makes a gateway that lost its state likely to give the same one back.
-            slot.ExternalPort,
+            SuggestedPort(slot),
             (uint)Math.Clamp(_options.RequestedLifetime.TotalSeconds, 1, uint.MaxValue))
         {
             Nonce = slot.Nonce,
@@ -72,13 +71,15 @@ public sealed partial class PortKeeper
         else
             _logger.Refreshed(answer.ExternalPort, Name(slot), answer.LifetimeSeconds);
 
+        UpdateLeases();
         if (slot != _slots[0])
         {
             if (changed && _slots[0].Held && _slots[0].ExternalPort != slot.ExternalPort)
                 _logger.PortsDiffer(slot.ExternalPort, _slots[0].ExternalPort);
+            RaiseLeaseChanged(LeaseOf(slot, slot.Protocol == MappingProtocol.Udp ? ForwardProtocol.Udp : ForwardProtocol.Tcp));
             return;
         }
-        var lease = new PortLease(_options.Forward.Protocol, slot.ExternalAddress, slot.ExternalPort, slot.InternalPort, slot.Expires);
+        var lease = LeaseOf(slot, _options.Forward.Protocol);
         Current = lease;
         RaiseLeaseChanged(lease);
         if (slot.ExternalPort != _publishedPort)
@@ -88,10 +89,33 @@ public sealed partial class PortKeeper
         }
     }
 
+    /// <summary>
+    /// The port to suggest: the second protocol of <c>both</c> asks for the first one's port, so one number serves TCP
+    /// and UDP where the gateway can give it (a refresh keeps whatever the mapping has: PCP answers an existing mapping
+    /// with itself); otherwise the port held before, which a gateway that lost its state is likely to give back.
+    /// </summary>
+    private ushort SuggestedPort(MappingSlot slot) =>
+        slot != _slots[0] && _slots[0].Held ? _slots[0].ExternalPort : slot.ExternalPort;
+
+    private static PortLease LeaseOf(MappingSlot slot, ForwardProtocol protocol) =>
+        new(protocol, slot.ExternalAddress, slot.ExternalPort, slot.InternalPort, slot.Expires);
+
     private void LeaseLost(MappingSlot slot)
     {
         if (slot == _slots[0])
             Current = null;
+        UpdateLeases();
+    }
+
+    private void UpdateLeases()
+    {
+        var leases = new List<PortLease>(_slots.Length);
+        foreach (var held in _slots)
+        {
+            if (held.Held)
+                leases.Add(LeaseOf(held, held.Protocol == MappingProtocol.Udp ? ForwardProtocol.Udp : ForwardProtocol.Tcp));
+        }
+        Leases = leases;
     }
 
     private void Retry(MappingSlot slot, DateTimeOffset now)
@@ -132,6 +156,8 @@ public sealed partial class PortKeeper
                 _logger.PortFileFailed(path, e.Message);
             }
         }
+        foreach (var publication in _publications)
+            publication.Publish(port);
         if (_options.OnPortChange is { Length: > 0 } command)
             await PortChangeHook.RunAsync(command, port, _options.HookTimeLimit, _logger, stopping).ConfigureAwait(false);
     }
@@ -158,6 +184,7 @@ public sealed partial class PortKeeper
             }
         }
         Current = null;
+        Leases = [];
     }
 
     private static string Name(MappingSlot slot) => slot.Protocol == MappingProtocol.Udp ? "udp" : "tcp";

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Portcullis.Client.Applications;
 using Portcullis.PortMapping;
 using Portcullis.PortMapping.ClientSide;
 
@@ -12,7 +13,9 @@ namespace Portcullis.Client.PortForwarding;
 ///   2. refresh each lease after <see cref="PortKeeperOptions.RefreshFraction"/> of its granted lifetime
 ///   3. lost state — the epoch going back or jumping (<see cref="EpochTracker"/>) in any answer, including a periodic
 ///      ANNOUNCE probe; a refused refresh; no answer; an announcement from the gateway on UDP 5350 — leads to mapping again (after a backoff when refused or unanswered)
-///   4. a new port: <see cref="LeaseChanged"/>, then the port file, then the hook; a refresh alone raises only the event
+///   4. a new port: <see cref="LeaseChanged"/>, then the port file, the application updaters (in the background, with
+///      retries: <see cref="PortPublication"/>), then the hook; a refresh alone raises only the event
+///   (for <c>both</c>, UDP suggests TCP's port so one number serves both where the gateway can give it)
 ///   5. dispose: stop the loop, delete the mappings (lifetime 0) within a time limit
 /// Time comes from the injected <see cref="TimeProvider"/>, so the schedule is tested on virtual time.
 /// </summary>
@@ -30,6 +33,7 @@ public sealed partial class PortKeeper : IPortKeeper
     private Socket? _announceSocket;
     private Task? _loop;
     private Task? _announceLoop;
+    private PortPublication[] _publications = [];
     private ushort _publishedPort;
     private DateTimeOffset _nextEpochCheck = DateTimeOffset.MinValue;
     private bool _started;
@@ -57,6 +61,8 @@ public sealed partial class PortKeeper : IPortKeeper
 
     public PortLease? Current { get; private set; }
 
+    public IReadOnlyList<PortLease> Leases { get; private set; } = [];
+
     public event Action<PortLease>? LeaseChanged;
 
     /// <summary>Where announcements are listened for; null before <see cref="Start"/> or when the port could not be bound.</summary>
@@ -70,6 +76,7 @@ public sealed partial class PortKeeper : IPortKeeper
             if (_started)
                 return;
             _started = true;
+            _publications = [.. _options.Publishers.Select(p => new PortPublication(p, _logger, _time))];
             _announceSocket = BindAnnounceSocket();
             if (_announceSocket is { } socket)
                 _announceLoop = Task.Run(() => AnnounceLoopAsync(socket, _stopping.Token), CancellationToken.None);
@@ -92,6 +99,8 @@ public sealed partial class PortKeeper : IPortKeeper
             if (task is not null)
                 await task.ConfigureAwait(false);
         }
+        foreach (var publication in _publications)
+            await publication.DisposeAsync().ConfigureAwait(false);
         await DeleteMappingsAsync().ConfigureAwait(false);
         _client.Dispose();
         _stopping.Dispose();

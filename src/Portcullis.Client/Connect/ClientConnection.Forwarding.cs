@@ -1,0 +1,119 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Portcullis.Client.Applications;
+using Portcullis.Client.Exposure;
+using Portcullis.Client.KillSwitch;
+using Portcullis.Client.PortForwarding;
+
+namespace Portcullis.Client.Connect;
+
+/// <summary>
+/// The forwarded port on this side: the port keeper, and what follows each lease change —
+///   1. the state file (for `status`);
+///   2. the kill switch's forwarded-port sets, replaced in one transaction when the internal ports change (a port
+///      asked for with --forward PROTO:PORT is open from the start; one the gateway picks opens once granted);
+///   3. the exposure warning for an internal port first learnt from the lease.
+/// Applications hear of the port from the keeper itself (<see cref="PortKeeperOptions.Publishers"/>).
+/// </summary>
+public sealed partial class ClientConnection
+{
+    private IReadOnlyList<IPAddress> _tunnelAddresses = [];
+    private IReadOnlyList<ForwardedPort> _forwardedPorts = [];
+    private readonly Lock _leaseGate = new();
+
+    private void CreatePublishers(IReadOnlyList<ApplicationEndpoint> applications)
+    {
+        foreach (var application in applications)
+        {
+            try
+            {
+                _publishers.Add(PortPublishers.Create(application));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new ClientException($"--{application.Kind.ToString().ToLowerInvariant()}-password-file: cannot read {application.PasswordFile}: {e.Message}", e);
+            }
+        }
+    }
+
+    private void StartPortKeeper(ConnectOptions options, ForwardRequest forward, IPAddress gateway, string name,
+        IPortKeeperFactory factory, ILoggerFactory loggers)
+    {
+        var keeper = factory.Create(new PortKeeperOptions
+        {
+            Forward = forward,
+            Gateway = gateway,
+            TunnelInterface = name,
+            PortFile = options.PortFile,
+            OnPortChange = options.OnPortChange,
+            Publishers = _publishers,
+        }, loggers.CreateLogger("portcullis.portkeeper"));
+        _portKeeper = keeper;
+        keeper.LeaseChanged += _ => OnLeaseChanged(keeper, forward);
+        keeper.Start();
+    }
+
+    private void OnLeaseChanged(IPortKeeper keeper, ForwardRequest forward)
+    {
+        lock (_leaseGate)
+        {
+            if (keeper.Current is { } lease)
+            {
+                UpdateState(_state with
+                {
+                    ForwardedPort = lease.ExternalPort.ToString(CultureInfo.InvariantCulture),
+                    LeaseExpires = lease.Expires.ToString("O", CultureInfo.InvariantCulture),
+                });
+            }
+            if (!_killSwitchInstalled)
+                return;
+            var wanted = WantedPorts(keeper.Leases, forward);
+            if (SamePorts(wanted, _forwardedPorts))
+                return;
+            foreach (var port in wanted)
+            {
+                if (forward.InternalPort is null && !_forwardedPorts.Contains(port))
+                    WarnIfExposed(_log, port.Protocol, port.Port, _tunnelAddresses);
+            }
+            try
+            {
+                KillSwitchTable.UpdateForwardedPorts(wanted);
+                _forwardedPorts = wanted;
+                _log.ForwardedPortsOpened(string.Join(", ", wanted.Select(p => $"{p.Port}/{p.Protocol.ToString().ToLowerInvariant()}")), Interface);
+            }
+            catch (Exception e)
+            {
+                // The previous ports hold (one transaction); the next lease change tries again.
+                _log.ForwardedPortsFailed(e.Message);
+            }
+        }
+    }
+
+    /// <summary>The port asked for on the command line, if any, and every internal port a lease points at now.</summary>
+    internal static List<ForwardedPort> WantedPorts(IReadOnlyList<PortLease> leases, ForwardRequest forward)
+    {
+        var ports = new List<ForwardedPort>();
+        if (forward.InternalPort is ushort fixedPort)
+            ports.Add(new ForwardedPort(forward.Protocol, fixedPort));
+        foreach (var lease in leases)
+        {
+            var port = new ForwardedPort(lease.Protocol, lease.InternalPort);
+            if (!Covered(ports, port))
+                ports.Add(port);
+        }
+        return ports;
+    }
+
+    private static bool Covered(List<ForwardedPort> ports, ForwardedPort port) =>
+        ports.Exists(p => p.Port == port.Port && (p.Protocol == port.Protocol || p.Protocol == ForwardProtocol.Both));
+
+    private static bool SamePorts(List<ForwardedPort> a, IReadOnlyList<ForwardedPort> b) =>
+        a.Count == b.Count && a.TrueForAll(b.Contains);
+
+    private static void WarnIfExposed(ILogger log, ForwardProtocol protocol, ushort port, IReadOnlyList<IPAddress> tunnelAddresses)
+    {
+        foreach (var exposure in ExposureCheck.Find(ProcNetParser.ReadSystem(), protocol, port, tunnelAddresses))
+            log.Exposed(exposure.ToString());
+    }
+}

@@ -1,0 +1,104 @@
+using Microsoft.Extensions.Logging;
+using Portcullis.Client.Applications;
+
+namespace Portcullis.Client.Tests.Applications;
+
+// The retry loop against a real updater and an application that is down, then comes up.
+public sealed class PortPublicationTests
+{
+    private static async Task Eventually(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail("timed out waiting for: " + what);
+            await Task.Delay(20);
+        }
+    }
+
+    private static PortPublication Publication(IPortPublisher publisher, ILogger logger) =>
+        new(publisher, logger) { RetryInitial = TimeSpan.FromMilliseconds(50), RetryMax = TimeSpan.FromMilliseconds(200) };
+
+    [Fact]
+    public async Task Publish_ApplicationDownThenUp_RetriedUntilItHasTheLatestPort()
+    {
+        var port = AppListener.FreePort();
+        var log = new ListLogger();
+        using var updater = new TransmissionUpdater(new ApplicationEndpoint(ApplicationKind.Transmission, new Uri($"http://127.0.0.1:{port}/transmission/rpc")));
+        await using var publication = Publication(updater, log);
+
+        publication.Publish(41000);
+        await Eventually(() => log.Count(LogLevel.Warning) >= 2, "two failed attempts logged");
+        publication.Publish(41001);
+        using var app = new TransmissionDouble(port: port);
+
+        await Eventually(() => publication.Confirmed == 41001, "the latest port accepted");
+        Assert.Equal(41001, app.PeerPort);
+        Assert.Contains(log.Lines, l => l.Contains("Transmission: could not set the listening port to 41000", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Publish_SamePortAgain_ApplicationNotAskedTwice()
+    {
+        using var app = new TransmissionDouble();
+        using var updater = new TransmissionUpdater(new ApplicationEndpoint(ApplicationKind.Transmission, app.RpcUrl));
+        await using var publication = Publication(updater, new ListLogger());
+
+        publication.Publish(41000);
+        await Eventually(() => publication.Confirmed == 41000, "accepted");
+        var requests = app.Requests.Count;
+        publication.Publish(41000);
+        await Task.Delay(200);
+
+        Assert.Equal(requests, app.Requests.Count);
+    }
+
+    [Fact]
+    public async Task Publish_PublisherThrowsUnexpectedly_LoggedAndRetriedNeverThrown()
+    {
+        var publisher = new ThrowingPublisher(failures: 2);
+        var log = new ListLogger();
+        await using (var publication = Publication(publisher, log))
+        {
+            publication.Publish(42000);
+            await Eventually(() => publication.Confirmed == 42000, "third attempt accepted");
+        }
+        Assert.Equal(3, publisher.Calls);
+        Assert.Contains(log.Lines, l => l.Contains("InvalidOperationException", StringComparison.Ordinal));
+    }
+
+    private sealed class ThrowingPublisher(int failures) : IPortPublisher
+    {
+        public int Calls { get; private set; }
+
+        public string Name => "broken";
+
+        public Task SetPortAsync(ushort port, CancellationToken cancellationToken) =>
+            ++Calls <= failures ? throw new InvalidOperationException("bug") : Task.CompletedTask;
+
+        public void Dispose()
+        {
+        }
+    }
+}
+
+/// <summary>Collects formatted log lines so a test can check what was said (and what was not).</summary>
+internal sealed class ListLogger : ILogger
+{
+    private readonly List<(LogLevel Level, string Line)> _lines = [];
+
+    public List<string> Lines { get { lock (_lines) return [.. _lines.Select(l => l.Line)]; } }
+
+    public int Count(LogLevel level) { lock (_lines) return _lines.Count(l => l.Level == level); }
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        lock (_lines)
+            _lines.Add((logLevel, formatter(state, exception)));
+    }
+}
