@@ -8,6 +8,8 @@ namespace Portcullis.Gateway.Tests.Kernel.Support;
 internal static class Entries
 {
     public static readonly IPAddress Public = IPAddress.Parse("198.51.100.10");
+    /// <summary>A dedicated address (DESIGN §5's pool), held by the lab gateway's public interface beside the shared one.</summary>
+    public static readonly IPAddress Dedicated = IPAddress.Parse("198.51.100.11");
     public static readonly IPAddress Remote = IPAddress.Parse("198.51.100.100");
     public static readonly IPAddress Gateway = IPAddress.Parse("10.99.0.1");
     public static readonly IPAddress Client1 = IPAddress.Parse("10.99.0.2");

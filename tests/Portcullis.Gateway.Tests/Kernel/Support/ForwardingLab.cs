@@ -7,8 +7,8 @@ namespace Portcullis.Gateway.Tests.Kernel.Support;
 /// <summary>
 /// Four namespaces joined by veth pairs, a stand-in for DESIGN §1 without WireGuard:
 /// <code>
-///  remote 198.51.100.100 ──veth── eth0 198.51.100.10  gw  pc0 10.99.0.1/16 (bridge) ─┬─veth── client1 10.99.0.2
-///                                                                                    └─veth── client2 10.99.0.3
+///  remote 198.51.100.100 ──veth── eth0 198.51.100.10, .11  gw  pc0 10.99.0.1/16 (bridge) ─┬─veth── client1 10.99.0.2
+///                                                                                         └─veth── client2 10.99.0.3
 /// </code>
 /// The clients hold /32 addresses with only a route via 10.99.0.1, so — as through a WireGuard tunnel — even
 /// client-to-client traffic is routed by the gateway (iif pc0, oif pc0) instead of being bridged. Only the gateway
@@ -84,6 +84,7 @@ internal sealed class ForwardingLab : IDisposable
         // Links are created inside the namespaces (ip -n), never in the root namespace.
         Gateway.Ip("link", "add", "eth0", "type", "veth", "peer", "name", "r0", "netns", Remote.Name);
         Gateway.Ip("addr", "add", "198.51.100.10/24", "dev", "eth0");
+        Gateway.Ip("addr", "add", "198.51.100.11/24", "dev", "eth0"); // the dedicated address, as an operator adds it
         Gateway.Ip("link", "set", "eth0", "up");
         Remote.Ip("addr", "add", "198.51.100.100/24", "dev", "r0");
         Remote.Ip("link", "set", "r0", "up");
