@@ -73,7 +73,11 @@ public sealed record NatSection
     public required IReadOnlyList<IPAddress> PublicAddresses { get; init; }
 }
 
-/// <summary>[store]: accepted now; the SQLite store of the next issue uses it. The address state file sits beside it.</summary>
+/// <summary>
+/// [store]: where the gateway keeps peers, tunnel addresses, static forwards, dedicated addresses and policy
+/// overrides (SQLite). The file is made 0600 (its directory 0700) when missing; a backup copy PATH.bak-vN is made
+/// before a schema migration.
+/// </summary>
 public sealed record StoreSection
 {
     /// <summary>Defaults to /var/lib/portcullis/portcullis.db.</summary>
@@ -96,13 +100,13 @@ public sealed record PeerConfig
     /// <summary>32 bytes.</summary>
     public required byte[] PublicKey { get; init; }
 
-    /// <summary>The peer's tunnel address when the file pins one; otherwise the address book allocates one.</summary>
+    /// <summary>The peer's tunnel address when the file pins one; otherwise the store allocates one once and keeps it.</summary>
     public IPAddress? Address { get; init; }
 
-    /// <summary>Accepted; a later issue gives peers their own public address.</summary>
+    /// <summary>The peer's own public address: it egresses from it and is reached on it.</summary>
     public IPAddress? DedicatedAddress { get; init; }
 
-    /// <summary>Accepted; a later issue makes static forwards live.</summary>
+    /// <summary>Static forwards: in the kernel while this peer is connected, on its dedicated address if it has one.</summary>
     public IReadOnlyList<StaticForward> Forwards { get; init; } = [];
 
     /// <summary>The public key as <c>wg</c> prints it.</summary>
@@ -122,5 +126,5 @@ public enum ForwardProtocol
     Both,
 }
 
-/// <summary>One [[peer.forward]]: a persistent forward, live while its peer is connected (a later issue).</summary>
+/// <summary>One [[peer.forward]]: a persistent forward, live while its peer is connected.</summary>
 public sealed record StaticForward(ForwardProtocol Protocol, ushort ExternalPort, ushort InternalPort);
