@@ -20,6 +20,8 @@ internal sealed class AdminMiddleware(AdminToken token, ILogger logger)
         try
         {
             await next(context).ConfigureAwait(false);
+            if (context.Response.StatusCode >= 400 && !context.Response.HasStarted && EmptyAnswerReason(context.Response.StatusCode) is { } reason)
+                await AdminProblem.Write(context, context.Response.StatusCode, "Request refused", reason).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -56,6 +58,15 @@ internal sealed class AdminMiddleware(AdminToken token, ILogger logger)
         context.Response.Headers.WWWAuthenticate = "Bearer realm=\"portcullis\"";
         await AdminProblem.Write(context, StatusCodes.Status401Unauthorized, "Unauthorized", reason).ConfigureAwait(false);
     }
+
+    // Routing answers these with an empty body; the operator still gets a reason.
+    private static string? EmptyAnswerReason(int status) => status switch
+    {
+        404 => "No such endpoint; the API lives under /api/v1 and is described at " + OpenApiPath + ".",
+        405 => "This endpoint does not take that method; see " + OpenApiPath + ".",
+        415 => "Send the body as JSON (Content-Type: application/json).",
+        _ => null,
+    };
 
     private static (int Status, string Title, string Detail)? Translate(Exception e) => e switch
     {

@@ -123,8 +123,6 @@ public sealed class AdminServer : IAsyncDisposable
         PeerEndpoints.Map(api);
         ForwardEndpoints.Map(api);
         MappingEndpoints.Map(api);
-        app.MapFallback(static () => AdminProblem.NotFound("No such endpoint; the API lives under /api/v1 and is described at /openapi/v1.json."))
-            .ExcludeFromDescription();
         return app;
     }
 

@@ -12,8 +12,8 @@ internal static class ForwardEndpoints
     public static void Map(IEndpointRouteBuilder api)
     {
         var forwards = api.MapGroup("/forwards").WithTags("forwards");
-        forwards.MapGet("/", ListAsync).WithName("ListForwards");
-        forwards.MapPost("/", AddAsync).WithName("AddForward")
+        forwards.MapGet("", ListAsync).WithName("ListForwards");
+        forwards.MapPost("", AddAsync).WithName("AddForward")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
         forwards.MapDelete("/{address}/{protocol}/{port}", RemoveAsync).WithName("RemoveForward")
             .ProducesProblem(StatusCodes.Status400BadRequest);

@@ -12,7 +12,7 @@ internal static class MappingEndpoints
     public static void Map(IEndpointRouteBuilder api)
     {
         var mappings = api.MapGroup("/mappings").WithTags("mappings");
-        mappings.MapGet("/", ListAsync).WithName("ListMappings");
+        mappings.MapGet("", ListAsync).WithName("ListMappings");
         mappings.MapDelete("/{address}/{protocol}/{port}", Revoke).WithName("RevokeMapping")
             .ProducesProblem(StatusCodes.Status400BadRequest);
     }

@@ -11,8 +11,8 @@ internal static class PeerEndpoints
     public static void Map(IEndpointRouteBuilder api)
     {
         var peers = api.MapGroup("/peers").WithTags("peers");
-        peers.MapGet("/", ListAsync).WithName("ListPeers");
-        peers.MapPost("/", AddAsync).WithName("AddPeer")
+        peers.MapGet("", ListAsync).WithName("ListPeers");
+        peers.MapPost("", AddAsync).WithName("AddPeer")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
         peers.MapGet("/{idOrName}", GetAsync).WithName("GetPeer");
         peers.MapDelete("/{idOrName}", RemoveAsync).WithName("RemovePeer");

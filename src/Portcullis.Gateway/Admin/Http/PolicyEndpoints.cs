@@ -13,8 +13,8 @@ internal static class PolicyEndpoints
     {
         api.MapGet("/status", Status).WithName("GetStatus").WithTags("status");
         var policy = api.MapGroup("/policy").WithTags("policy");
-        policy.MapGet("/", GetAsync).WithName("GetPolicy");
-        policy.MapPut("/", SetAsync).WithName("SetPolicy").ProducesProblem(StatusCodes.Status400BadRequest);
+        policy.MapGet("", GetAsync).WithName("GetPolicy");
+        policy.MapPut("", SetAsync).WithName("SetPolicy").ProducesProblem(StatusCodes.Status400BadRequest);
     }
 
     private static Ok<StatusModel> Status(IGatewayOperations operations) => TypedResults.Ok(StatusModel.From(operations.GetStatus()));
