@@ -97,6 +97,37 @@ public sealed class KillSwitchRulesetTests
     }
 
     [Fact]
+    public void Install_AnnounceSource_GatewaysAnnouncementOnTheTunnelOnly()
+    {
+        Assert.DoesNotContain("5350", KillSwitchRuleset.Install(Spec), StringComparison.Ordinal);
+        var input = Chain(KillSwitchRuleset.Install(Spec with { AnnounceSource = IPAddress.Parse("10.99.0.1") }), "input");
+        Assert.Contains("iifname \"wg0\" ip saddr 10.99.0.1 udp sport 5351 udp dport 5350 accept", input);
+        Assert.Single(input, r => r.Contains("5350", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void UpdateForwardedPorts_FlushesAndFillsBothSetsInOneText()
+    {
+        var lines = Lines(KillSwitchRuleset.UpdateForwardedPorts(
+            [new ForwardedPort(ForwardProtocol.Tcp, 40001), new ForwardedPort(ForwardProtocol.Udp, 40002), new ForwardedPort(ForwardProtocol.Both, 8080)]));
+        Assert.Equal(
+        [
+            "flush set inet portcullis_killswitch forwarded_tcp",
+            "add element inet portcullis_killswitch forwarded_tcp { 40001, 8080 }",
+            "flush set inet portcullis_killswitch forwarded_udp",
+            "add element inet portcullis_killswitch forwarded_udp { 40002, 8080 }",
+        ], lines);
+    }
+
+    [Fact]
+    public void UpdateForwardedPorts_None_BothSetsEmptied()
+    {
+        Assert.Equal(
+            ["flush set inet portcullis_killswitch forwarded_tcp", "flush set inet portcullis_killswitch forwarded_udp"],
+            Lines(KillSwitchRuleset.UpdateForwardedPorts([])));
+    }
+
+    [Fact]
     public void Install_IPv6Endpoint_Ip6RulesAndNeighbourDiscovery()
     {
         var text = KillSwitchRuleset.Install(Spec with { Endpoints = [IPEndPoint.Parse("[2001:db8::10]:51820")], FwMark = 7 });

@@ -1,5 +1,6 @@
 using System.Net;
 using Portcullis.Client.KillSwitch;
+using Portcullis.Client.PortForwarding;
 using Portcullis.Client.Tests.Support;
 using Portcullis.Linux.Nftables;
 
@@ -15,7 +16,7 @@ public sealed class KillSwitchTableTests
         FwMark = 51820,
         LanPrefixes = [IPNetwork.Parse("203.0.113.0/24"), IPNetwork.Parse("2001:db8:2::/64")],
         AllowDhcp = true,
-        ForwardedPorts = [new ForwardedPort(Portcullis.Client.PortForwarding.ForwardProtocol.Both, 6881)],
+        ForwardedPorts = [new ForwardedPort(ForwardProtocol.Both, 6881)],
     };
 
     [Fact]
@@ -59,4 +60,35 @@ public sealed class KillSwitchTableTests
 
         Assert.Equal(before, ns.Exec("nft", "list", "table", "inet", "portcullis_killswitch"));
     }
+
+    [Fact]
+    public void UpdateForwardedPorts_InKernel_SetsReplacedRulesKept()
+    {
+        using var ns = new TestNamespace();
+        ns.Run(() => KillSwitchTable.Install(Spec("198.51.100.10:51820") with { AnnounceSource = IPAddress.Parse("10.99.0.1") }));
+        var rulesBefore = Rules(ns.Exec("nft", "list", "table", "inet", "portcullis_killswitch"));
+
+        ns.Run(() => KillSwitchTable.UpdateForwardedPorts([new ForwardedPort(ForwardProtocol.Tcp, 40001), new ForwardedPort(ForwardProtocol.Udp, 40002)]));
+
+        var table = ns.Exec("nft", "list", "table", "inet", "portcullis_killswitch");
+        Assert.Contains("elements = { 40001 }", ns.Exec("nft", "list", "set", "inet", "portcullis_killswitch", "forwarded_tcp"), StringComparison.Ordinal);
+        Assert.Contains("elements = { 40002 }", ns.Exec("nft", "list", "set", "inet", "portcullis_killswitch", "forwarded_udp"), StringComparison.Ordinal);
+        Assert.DoesNotContain("6881", table, StringComparison.Ordinal);
+        Assert.Equal(rulesBefore, Rules(table));
+        Assert.Contains("ip saddr 10.99.0.1 udp sport 5351 udp dport 5350 accept", table, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void UpdateForwardedPorts_NoKillSwitch_ThrowsAndCreatesNothing()
+    {
+        using var ns = new TestNamespace();
+        Assert.Throws<NftException>(() => ns.Run(() => KillSwitchTable.UpdateForwardedPorts([new ForwardedPort(ForwardProtocol.Tcp, 40001)])));
+        Assert.Equal(string.Empty, ns.Exec("nft", "list", "tables").Trim());
+    }
+
+    /// <summary>The table's rule lines (everything but the set definitions).</summary>
+    private static string[] Rules(string table) =>
+        table.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Where(l => l.Contains("accept", StringComparison.Ordinal) || l.Contains("drop", StringComparison.Ordinal))
+            .ToArray();
 }

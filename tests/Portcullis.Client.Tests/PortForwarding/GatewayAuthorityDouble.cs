@@ -24,6 +24,12 @@ internal sealed class GatewayAuthorityDouble(TimeProvider time) : IPortMappingAu
     public TimeSpan TcpLifetime { get; set; } = TimeSpan.FromSeconds(600);
     public TimeSpan UdpLifetime { get; set; } = TimeSpan.FromSeconds(600);
 
+    /// <summary>Whether a new mapping gets its suggested external port when free (our gateway's allow_suggested_port). Defaults to false.</summary>
+    public bool HonourSuggestion { get; set; }
+
+    /// <summary>External ports held by someone else, per protocol: never given, suggested or not.</summary>
+    public HashSet<(MappingProtocol, ushort)> Taken { get; } = [];
+
     /// <summary>How many of the next map requests get <see cref="MapStatus.NoResources"/>.</summary>
     public int RefuseNext { get; set; }
 
@@ -74,13 +80,24 @@ internal sealed class GatewayAuthorityDouble(TimeProvider time) : IPortMappingAu
             }
             if (!exists)
             {
-                existing = (_nextPort++, nonce);
+                var suggested = request.SuggestedExternalPort;
+                existing = (HonourSuggestion && suggested != 0 && FreeLocked(request.Protocol, suggested) ? suggested : NextFreeLocked(request.Protocol), nonce);
                 _mappings[key] = existing;
             }
             var most = request.Protocol == MappingProtocol.Tcp ? TcpLifetime : UdpLifetime;
             var internalPort = request.InternalPort == 0 ? existing.Port : request.InternalPort;
             return new MapResult(MapStatus.Success, Public, existing.Port, internalPort, request.Lifetime < most ? request.Lifetime : most);
         }
+    }
+
+    private bool FreeLocked(MappingProtocol protocol, ushort port) =>
+        !Taken.Contains((protocol, port)) && !_mappings.Any(m => m.Key.Item2 == protocol && m.Value.Port == port);
+
+    private ushort NextFreeLocked(MappingProtocol protocol)
+    {
+        while (!FreeLocked(protocol, _nextPort))
+            _nextPort++;
+        return _nextPort++;
     }
 
     public MapResult DeleteAll(IPAddress client, MappingProtocol protocol)

@@ -31,10 +31,12 @@ internal sealed class KeeperRig : IAsyncDisposable
     public PortKeeper Keeper { get; private set; } = null!;
     public List<PortLease> Changes { get; } = [];
 
-    public static async Task<KeeperRig> StartAsync(string forward, Func<PortKeeperOptions, PortKeeperOptions>? configure = null)
+    public static async Task<KeeperRig> StartAsync(string forward, Func<PortKeeperOptions, PortKeeperOptions>? configure = null,
+        Action<GatewayAuthorityDouble>? gateway = null)
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
         var rig = new KeeperRig(time, new GatewayAuthorityDouble(time), FreeUdpPort());
+        gateway?.Invoke(rig.Authority);
         await rig.StartServerAsync(0);
         Assert.True(ForwardRequest.TryParse(forward, out var request, out _));
         var options = new PortKeeperOptions

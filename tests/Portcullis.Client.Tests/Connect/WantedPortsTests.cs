@@ -1,0 +1,34 @@
+using Portcullis.Client.Connect;
+using Portcullis.Client.KillSwitch;
+using Portcullis.Client.PortForwarding;
+
+namespace Portcullis.Client.Tests.Connect;
+
+// Which ports the kill switch accepts on the tunnel, from the command line and the leases held.
+public sealed class WantedPortsTests
+{
+    private static PortLease Lease(ForwardProtocol protocol, ushort external, ushort @internal) =>
+        new(protocol, null, external, @internal, DateTimeOffset.UnixEpoch);
+
+    [Fact]
+    public void WantedPorts_FixedInternalPort_ThatPortOnlyWhateverTheExternal()
+    {
+        var ports = ClientConnection.WantedPorts([Lease(ForwardProtocol.Tcp, 40000, 8080)], new ForwardRequest(ForwardProtocol.Tcp, 8080));
+        Assert.Equal([new ForwardedPort(ForwardProtocol.Tcp, 8080)], ports);
+    }
+
+    [Fact]
+    public void WantedPorts_GatewayPicked_EachLeasesInternalPortWithItsProtocol()
+    {
+        var ports = ClientConnection.WantedPorts(
+            [Lease(ForwardProtocol.Tcp, 40000, 40000), Lease(ForwardProtocol.Udp, 40001, 40001)], new ForwardRequest(ForwardProtocol.Both, null));
+        Assert.Equal([new ForwardedPort(ForwardProtocol.Tcp, 40000), new ForwardedPort(ForwardProtocol.Udp, 40001)], ports);
+    }
+
+    [Fact]
+    public void WantedPorts_NoLeaseYet_NothingOpenUnlessAskedFor()
+    {
+        Assert.Empty(ClientConnection.WantedPorts([], new ForwardRequest(ForwardProtocol.Udp, null)));
+        Assert.Equal([new ForwardedPort(ForwardProtocol.Both, 6881)], ClientConnection.WantedPorts([], new ForwardRequest(ForwardProtocol.Both, 6881)));
+    }
+}
