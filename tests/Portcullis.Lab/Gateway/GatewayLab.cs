@@ -18,6 +18,9 @@ internal sealed record GatewayLabOptions
 
     /// <summary>More [forwarding] lines, as written in the file.</summary>
     public string ExtraForwarding { get; init; } = "";
+
+    /// <summary>Written after peer a's [[peer]] lines: more keys for it, then its [[peer.forward]] tables.</summary>
+    public string ExtraPeerA { get; init; } = "";
 }
 
 /// <summary>
@@ -55,6 +58,9 @@ internal sealed class GatewayLab : IAsyncDisposable
     public string ConfigPath { get; private set; } = "";
     public string GatewayInterface { get; private set; } = "";
 
+    /// <summary>The gateway's SQLite store ([store] path).</summary>
+    public string StorePath { get; private set; } = "";
+
     /// <summary>The running (or last started) gateway process.</summary>
     public LabProcess GatewayProcess { get; private set; } = null!;
 
@@ -88,6 +94,7 @@ internal sealed class GatewayLab : IAsyncDisposable
         GatewayInterface = Network.NewInterfaceName();
         var directory = Network.CreateTempDirectory();
         ConfigPath = Path.Combine(directory, "gw.toml");
+        StorePath = Path.Combine(directory, "store", "portcullis.db");
         await WgTools.WritePrivateFileAsync(ConfigPath, $"""
             [tunnel]
             interface       = "{GatewayInterface}"
@@ -108,11 +115,12 @@ internal sealed class GatewayLab : IAsyncDisposable
             {options.ExtraForwarding}
 
             [store]
-            path = "{directory}/store/portcullis.db"
+            path = "{StorePath}"
 
             [[peer]]
             name       = "a"
             public_key = "{keysA.PublicKey}"
+            {options.ExtraPeerA}
 
             [[peer]]
             name       = "b"

@@ -69,7 +69,7 @@ public sealed class LifecycleTests
         Assert.Contains("pcp-announce from 10.99.0.1", announcements.Output, StringComparison.Ordinal);
         await announcements.DisposeAsync();
         var again = await NatPmpClient.MapCheckedAsync(lab.ClientA, "tcp", 8080);
-        // A's allocated address survived the restart (the address book remembered it).
+        // A's allocated address survived the restart (the store remembered it).
         Assert.Contains(Element(again, AddressA, 8080), await lab.RulesetAsync(), StringComparison.Ordinal);
     }
 
