@@ -1,14 +1,19 @@
 using System.Net;
+using Portcullis.Gateway.Configuration;
 using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Kernel;
 using Portcullis.PortMapping;
+using Portcullis.Gateway.Tests.Configuration;
 using static Portcullis.Gateway.Tests.Forwarding.ForwardingHarness;
 
 namespace Portcullis.Gateway.Tests.Forwarding;
 
-/// <summary>Dedicated public addresses in the forwarding service, over the in-memory table.</summary>
+/// <summary>Dedicated public addresses in the forwarding service, over the in-memory table, and the policy key that opens them.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class DedicatedTests
 {
+    private const string ConfigPath = "/etc/portcullis/gw.toml";
+
     private static readonly IPAddress Dedicated = IPAddress.Parse("198.51.100.11");
     private static readonly IPAddress Dedicated2 = IPAddress.Parse("198.51.100.12");
 
@@ -235,5 +240,35 @@ public sealed class DedicatedTests
         h.Service.UpdatePolicy(AllPorts with { Enabled = false });
 
         Assert.False(Assert.Single(h.Table.Dedicated).ForwardAllPorts);
+    }
+
+    [Theory]
+    [InlineData("", false)]
+    [InlineData("forward_all_dedicated_ports = true", true)]
+    [InlineData("forward_all_dedicated_ports = false", false)]
+    public void ConfigFile_ForwardAllDedicatedPorts_ReachesThePolicy(string line, bool expected)
+    {
+        var text = WithForwardingLine(line);
+
+        Assert.Equal(expected, GatewayConfigLoader.Parse(text, ConfigPath).Forwarding.ForwardAllDedicatedPorts);
+    }
+
+    [Fact]
+    public void ConfigFile_ForwardAllDedicatedPortsNotABoolean_ErrorNamesFileLineAndKey()
+    {
+        var text = WithForwardingLine("forward_all_dedicated_ports = \"yes\"");
+
+        var error = Assert.Throws<GatewayConfigException>(() => GatewayConfigLoader.Parse(text, ConfigPath));
+
+        var only = Assert.Single(error.Errors);
+        Assert.StartsWith($"{ConfigPath}:15: [forwarding] forward_all_dedicated_ports:", only, StringComparison.Ordinal);
+    }
+
+    // DESIGN §6's example with one more line after max_per_peer (line 14), so the new key sits on line 15.
+    private static string WithForwardingLine(string line)
+    {
+        var text = ConfigText.Design(ConfigText.NewKey(), ConfigText.NewKey(), ConfigText.NewKey());
+        Assert.Contains("max_per_peer = 4\n", text, StringComparison.Ordinal);
+        return text.Replace("max_per_peer = 4\n", $"max_per_peer = 4\n{line}\n", StringComparison.Ordinal);
     }
 }
