@@ -2,8 +2,8 @@ using System.Net;
 using Portcullis.Gateway.Configuration;
 using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Kernel;
-using Portcullis.PortMapping;
 using Portcullis.Gateway.Tests.Configuration;
+using Portcullis.PortMapping;
 using static Portcullis.Gateway.Tests.Forwarding.ForwardingHarness;
 
 namespace Portcullis.Gateway.Tests.Forwarding;
