@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Portcullis.Cli.Admin;
 using Portcullis.Cli.Client;
 using Portcullis.Cli.Gateway;
 using Portcullis.Cli.Tunnel;
@@ -15,6 +16,7 @@ internal static class Program
         root.Subcommands.Add(ConnectCommand.Create());
         root.Subcommands.Add(DisconnectCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
+        AdminCommands.AddTo(root);
         return root.Parse(args).Invoke();
     }
 }

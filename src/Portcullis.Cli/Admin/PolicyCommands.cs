@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using Portcullis.Gateway.Admin.Http;
+
+namespace Portcullis.Cli.Admin;
+
+/// <summary>
+/// `portcullis policy [get]` and `portcullis policy set [--forwarding on|off|default] [--port-range FIRST-LAST|default]
+/// [--max-per-peer N|default] [--forward-all-dedicated-ports on|off|default]`: the server policy the admin API
+/// overrides on top of the config file. "default" drops an override, so the file's value applies again.
+/// </summary>
+internal static class PolicyCommands
+{
+    private const string Default = "default";
+
+    public static Command Create()
+    {
+        var api = new ApiOptions();
+        var command = new Command("policy", "Show or change the forwarding policy (stored overrides of the config file).");
+        api.AddTo(command);
+        AdminAction.Set(command, "policy", api, (result, client, cancellationToken) => ShowAsync(result, api, client, cancellationToken));
+        var get = new Command("get", "Show the policy in force and the overrides it came from.");
+        AdminAction.Set(get, "policy get", api, (result, client, cancellationToken) => ShowAsync(result, api, client, cancellationToken));
+        command.Subcommands.Add(get);
+        command.Subcommands.Add(Set(api));
+        return command;
+    }
+
+    private static Command Set(ApiOptions api)
+    {
+        var forwarding = new Option<string?>("--forwarding") { Description = "Port forwarding on this server: on, off or default." };
+        var range = new Option<string?>("--port-range") { Description = "Where external ports are chosen: FIRST-LAST or default." };
+        var maxPerPeer = new Option<string?>("--max-per-peer") { Description = "Dynamic mappings per peer: N or default." };
+        var allDedicated = new Option<string?>("--forward-all-dedicated-ports") { Description = "Every port of a dedicated address to its peer: on, off or default." };
+        var command = new Command("set", "Change overrides; options left out keep theirs.") { forwarding, range, maxPerPeer, allDedicated };
+        AdminAction.Set(command, "policy set", api, async (result, client, cancellationToken) =>
+        {
+            var current = await client.GetAsync<PolicyModel>("api/v1/policy", cancellationToken).ConfigureAwait(false);
+            var o = current.Value.Overrides;
+            var changed = o with
+            {
+                ForwardingEnabled = result.GetValue(forwarding) is { } f ? Switch(f, "--forwarding") : o.ForwardingEnabled,
+                PortRange = result.GetValue(range) is { } r ? Range(r) : o.PortRange,
+                MaxPerPeer = result.GetValue(maxPerPeer) is { } m ? Count(m) : o.MaxPerPeer,
+                ForwardAllDedicatedPorts = result.GetValue(allDedicated) is { } a ? Switch(a, "--forward-all-dedicated-ports") : o.ForwardAllDedicatedPorts,
+            };
+            var updated = await client.SendAsync<PolicyModel>(HttpMethod.Put, "api/v1/policy", changed, cancellationToken).ConfigureAwait(false);
+            Console.Write(result.GetValue(api.Json) ? updated.Json + "\n" : Text(updated.Value));
+            return 0;
+        });
+        return command;
+    }
+
+    private static async Task<int> ShowAsync(ParseResult result, ApiOptions api, AdminClient client, CancellationToken cancellationToken)
+    {
+        var policy = await client.GetAsync<PolicyModel>("api/v1/policy", cancellationToken).ConfigureAwait(false);
+        Console.Write(result.GetValue(api.Json) ? policy.Json + "\n" : Text(policy.Value));
+        return 0;
+    }
+
+    private static string Text(PolicyModel policy)
+    {
+        var e = policy.Effective;
+        var o = policy.Overrides;
+        var text = new StringBuilder();
+        Line(text, "forwarding", e.Enabled ? "on" : "off", o.ForwardingEnabled is not null);
+        Line(text, "port range", $"{e.PortRange.First}-{e.PortRange.Last}", o.PortRange is not null);
+        Line(text, "max per peer", e.MaxPerPeer.ToString(CultureInfo.InvariantCulture), o.MaxPerPeer is not null);
+        Line(text, "all dedicated ports", o.ForwardAllDedicatedPorts is true ? "on" : "off", o.ForwardAllDedicatedPorts is not null);
+        Line(text, "lifetime", $"{e.MinLifetimeSeconds}-{e.MaxLifetimeSeconds} s", overridden: false);
+        Line(text, "rate", $"{e.RequestsPerSecond}/s, burst {e.Burst}", overridden: false);
+        Line(text, "blocked ports", string.Join(',', e.BlockedExternalPorts), overridden: false);
+        return text.ToString();
+    }
+
+    private static void Line(StringBuilder text, string key, string value, bool overridden) =>
+        text.Append(CultureInfo.InvariantCulture, $"{key + ":",-21}{value}{(overridden ? "  (set over the API)" : "")}\n");
+
+    private static bool? Switch(string text, string option) => text.ToLowerInvariant() switch
+    {
+        "on" or "true" or "yes" => true,
+        "off" or "false" or "no" => false,
+        Default => null,
+        _ => throw new UsageException($"{option} '{text}': expected on, off or default"),
+    };
+
+    private static PortRangeModel? Range(string text)
+    {
+        if (text == Default)
+            return null;
+        var dash = text.IndexOf('-', StringComparison.Ordinal);
+        if (dash < 0)
+            throw new UsageException($"--port-range '{text}': expected FIRST-LAST, e.g. 20000-59999, or default");
+        var first = Arguments.Port(text[..dash], "--port-range first port");
+        var last = Arguments.Port(text[(dash + 1)..], "--port-range last port");
+        return first <= last ? new PortRangeModel(first, last) : throw new UsageException($"--port-range '{text}': FIRST must not be above LAST");
+    }
+
+    private static int? Count(string text) => text == Default ? null
+        : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
+        : throw new UsageException($"--max-per-peer '{text}': expected a count (0 or more) or default");
+}
