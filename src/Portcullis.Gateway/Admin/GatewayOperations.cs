@@ -52,12 +52,6 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
         _logger = logger;
     }
 
-    /// <summary>
-    /// Called after every change of dedicated-address assignments with the whole set (peer id → address); the host
-    /// points it at the forwarding service. Null: nothing to tell.
-    /// </summary>
-    internal Action<IReadOnlyList<DedicatedAddress>>? DedicatedAddressesChanged { get; set; }
-
     public async Task<IReadOnlyList<PeerView>> ListPeersAsync(CancellationToken cancellationToken = default)
     {
         var peers = await _store.ListPeersAsync(cancellationToken).ConfigureAwait(false);
@@ -218,9 +212,19 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
     /// <summary>The host disposes the operations after the admin server that calls them has stopped.</summary>
     public void Dispose() => _gate.Dispose();
 
-    private async Task PublishDedicatedAsync(CancellationToken cancellationToken)
+    // The service takes the whole set each time (it diffs against the kernel itself).
+    private async Task PublishDedicatedAsync(CancellationToken cancellationToken) =>
+        _service.SetDedicatedAddresses(Assignments(await _store.ListDedicatedAddressesAsync(cancellationToken).ConfigureAwait(false), _peers));
+
+    /// <summary>The store's dedicated addresses as the service's assignments (the host loads them at start with this too).</summary>
+    internal static List<DedicatedAssignment> Assignments(IReadOnlyList<DedicatedAddress> stored, PeerDirectory peers)
     {
-        if (DedicatedAddressesChanged is { } changed)
-            changed(await _store.ListDedicatedAddressesAsync(cancellationToken).ConfigureAwait(false));
+        var assignments = new List<DedicatedAssignment>(stored.Count);
+        foreach (var dedicated in stored)
+        {
+            if (peers.FindById(dedicated.PeerId) is { } peer)
+                assignments.Add(new DedicatedAssignment(peer.Id, peer.TunnelAddress, dedicated.Address));
+        }
+        return assignments;
     }
 }

@@ -100,6 +100,7 @@ public sealed partial class ForwardingService
                 foreach (var session in _sessionsByPeer.Values)
                     session.Requests = NewRequestBucket(policy);
             }
+            SyncDedicatedLocked();
             ForwardingLog.PolicyUpdated(_logger, doomed.Count);
         }
     }

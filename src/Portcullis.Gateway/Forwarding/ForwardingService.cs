@@ -160,6 +160,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
             _sessionsByPeer.Add(peerId, session);
             _sessionsByAddress.Add(address, session);
             ActivateStaticLocked(session);
+            SyncDedicatedLocked();
             _logger.Counts(_sessionsByPeer.Count, _byPort.Count);
         }
     }
@@ -176,6 +177,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
             if (_disposed || !_sessionsByPeer.TryGetValue(peerId, out var session))
                 return;
             EndSessionLocked(session);
+            SyncDedicatedLocked();
             _logger.Counts(_sessionsByPeer.Count, _byPort.Count);
         }
     }

@@ -25,7 +25,8 @@ namespace Portcullis.Gateway.Hosting;
 //     for what it names), and its peers, static forwards, dedicated addresses and policy overrides are read
 //  2. TUN + WireGuard device: private key, listen port, one peer per enabled stored peer, allowed-ips = its /32
 //  3. the TUN gets the gateway's address and goes up; IPv4 forwarding on (/proc/sys/net/ipv4/ip_forward)
-//  4. the nftables table is installed, then the forwarding service starts with the stored static forwards:
+//  4. the nftables table is installed, then the forwarding service starts with the stored static forwards and
+//     dedicated addresses (their egress routes replace the previous run's):
 //     reconciliation removes every element nobody owns before any session exists (dynamic leases of a previous
 //     run included: the epoch restarts), so nothing points at an address a restart may have reassigned
 //  5. session events (public key → stored peer → id, tunnel address) flow to the service — a static forward
@@ -120,6 +121,8 @@ public sealed class GatewayHost : IAsyncDisposable
         _service = new ForwardingService(_table, Config.Nat.PublicAddresses, state.Policy, TimeProvider.System,
             _loggers.CreateLogger<ForwardingService>());
         _service.SetStaticForwards(state.StaticForwards);
+        // Always, even empty: it also replaces whatever dedicated routes a previous run left in the kernel.
+        _service.SetDedicatedAddresses(state.Dedicated);
         _service.Start();
         _sessions = new SessionEvents(_device, _peers, _service, _logger);
 
@@ -145,7 +148,9 @@ public sealed class GatewayHost : IAsyncDisposable
         }
     }
 
-    private sealed record StoreState(IReadOnlyList<StoredPeer> Peers, IReadOnlyList<StaticForwardRule> StaticForwards, ForwardingPolicy Policy);
+    private sealed record StoreState(
+        IReadOnlyList<StoredPeer> Peers, IReadOnlyList<StaticForwardRule> StaticForwards, IReadOnlyList<DedicatedAssignment> Dedicated,
+        ForwardingPolicy Policy);
 
     // Step 1: open, apply the file's peers, read what the gateway starts from. Peers go into the directory here.
     private async Task<StoreState> LoadStoreAsync(CancellationToken cancellationToken)
@@ -164,6 +169,7 @@ public sealed class GatewayHost : IAsyncDisposable
         }
         var peers = await _store.ListPeersAsync(cancellationToken).ConfigureAwait(false);
         var forwards = await _store.ListForwardsAsync(null, cancellationToken).ConfigureAwait(false);
+        var dedicated = await _store.ListDedicatedAddressesAsync(cancellationToken).ConfigureAwait(false);
         var overrides = await _store.GetPolicyAsync(cancellationToken).ConfigureAwait(false);
 
         var policy = Config.Forwarding;
@@ -187,7 +193,7 @@ public sealed class GatewayHost : IAsyncDisposable
         }
         GatewayHostLog.StoreLoaded(_logger, _store.Path, changes.Added.Count, changes.Updated.Count,
             changes.DedicatedAddresses.Count, changes.Forwards.Count, peers.Count, enabled);
-        return new StoreState(peers, rules, policy);
+        return new StoreState(peers, rules, GatewayOperations.Assignments(dedicated, _peers), policy);
     }
 
     private void ConfigureDevice(WireGuardDevice device, IReadOnlyList<StoredPeer> peers)

@@ -19,7 +19,7 @@ public sealed record ServerPolicy
     /// <summary>Overrides <see cref="ForwardingPolicy.MaxPerPeer"/>; at least 0.</summary>
     public int? MaxPerPeer { get; init; }
 
-    /// <summary>Every port of a dedicated address goes to its peer (minus blocked ports). Null: off unless configured.</summary>
+    /// <summary>Overrides <see cref="ForwardingPolicy.ForwardAllDedicatedPorts"/>: every port of a dedicated address goes to its peer (minus blocked ports).</summary>
     public bool? ForwardAllDedicatedPorts { get; init; }
 
     /// <summary>The configured policy with these overrides on top.</summary>
@@ -31,6 +31,7 @@ public sealed record ServerPolicy
             Enabled = ForwardingEnabled ?? configured.Enabled,
             PortRange = PortRange ?? configured.PortRange,
             MaxPerPeer = MaxPerPeer ?? configured.MaxPerPeer,
+            ForwardAllDedicatedPorts = ForwardAllDedicatedPorts ?? configured.ForwardAllDedicatedPorts,
         };
     }
 }

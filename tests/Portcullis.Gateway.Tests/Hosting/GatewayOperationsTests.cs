@@ -124,6 +124,20 @@ public sealed class GatewayOperationsTests
         Assert.Equal(StoreConflict.DedicatedAddress, e.Conflict);
         Assert.Equal("alice", Assert.Single(await f.Store.ListPeersAsync()).Name);
         Assert.Single(f.Device.Held);
+        Assert.Equal(new DedicatedAssignment(alice.Peer.Id, alice.Peer.TunnelAddress, own), Assert.Single(f.Service.DedicatedAddresses));
+    }
+
+    [Fact]
+    public async Task RemovePeerAsync_WithDedicatedAddress_AssignmentLeavesTheService()
+    {
+        await using var f = await CreateAsync();
+        await f.Operations.AddPeerAsync(new PeerRequest { Name = "alice", DedicatedAddress = IPAddress.Parse("198.51.100.11") });
+        Assert.Single(f.Service.DedicatedAddresses);
+
+        Assert.True(await f.Operations.RemovePeerAsync("alice"));
+
+        Assert.Empty(f.Service.DedicatedAddresses);
+        Assert.Empty(await f.Store.ListDedicatedAddressesAsync());
     }
 
     [Fact]
