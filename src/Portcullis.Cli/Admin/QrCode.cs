@@ -8,10 +8,12 @@ internal static class QrCode
     public static string Render(string text)
     {
         using var generator = new QRCodeGenerator();
+        // Not inverted: a terminal draws '█' light on dark, so the light modules (the quiet zone) are the blocks and the
+        // dark ones blanks, which reads right on the usual dark terminal (as qrencode -t UTF8 draws it).
         // Level L: a wg-quick file with a key is ~250 bytes; the lowest correction keeps the code small enough for a
         // terminal, and a screen has no dirt to correct for.
         using var data = generator.CreateQrCode(text, QRCodeGenerator.ECCLevel.L);
         using var code = new AsciiQRCode(data);
-        return code.GetGraphicSmall(drawQuietZones: true, invert: true) + "\n";
+        return code.GetGraphicSmall(drawQuietZones: true, invert: false) + "\n";
     }
 }

@@ -72,7 +72,8 @@ public sealed class AdminServer : IAsyncDisposable
             throw;
         }
         var bound = BoundEndpoint(app, listen);
-        AdminServerLog.Listening(logger, bound, tokenFile);
+        // "listening on …" is the host's line (GatewayHostLog.AdminListening); the token file is ours to name.
+        AdminServerLog.TokenFile(logger, tokenFile);
         if (!IPAddress.IsLoopback(bound.Address))
             AdminServerLog.NotLoopback(logger, bound);
         return new AdminServer(app, bound, logger);

@@ -6,8 +6,8 @@ namespace Portcullis.Gateway.Admin.Http;
 /// <summary>What the admin API logs. Never a token, never a key; failed logins by remote address so they can be seen.</summary>
 internal static partial class AdminServerLog
 {
-    [LoggerMessage(7500, LogLevel.Information, "Admin API listening on http://{Endpoint} (token file {TokenFile})")]
-    public static partial void Listening(ILogger logger, IPEndPoint endpoint, string tokenFile);
+    [LoggerMessage(7500, LogLevel.Information, "Admin API token file {TokenFile}")]
+    public static partial void TokenFile(ILogger logger, string tokenFile);
 
     [LoggerMessage(7501, LogLevel.Information, "Admin token file {TokenFile} created (mode 0600)")]
     public static partial void TokenCreated(ILogger logger, string tokenFile);
