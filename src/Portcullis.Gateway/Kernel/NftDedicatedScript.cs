@@ -13,15 +13,20 @@ namespace Portcullis.Gateway.Kernel;
 /// falls through (a lookup that misses ends the rule, not the chain).</item>
 /// <item>map <c>dedicated</c>, public address → tunnel address: "every port" forwarding, a DNAT after the per-port
 /// <c>mappings</c> map (which therefore wins), skipping the ports in the interval set <c>dedicated_excluded</c>.</item>
+/// <item>sets <c>dedicated_addresses</c> and <c>egress_pairs</c> (tunnel address . public address) guard the forward
+/// chain: a flow SNATed to a dedicated address passes only while its source still owns that address, so flows a
+/// previous owner opened stop when the address moves on and never leave from it again.</item>
 /// </list>
 /// Both maps hold bare addresses, so <c>nft list ruleset</c> reads <c>10.99.0.2 : 198.51.100.11</c>. A change is
-/// one transaction: flush all three, add the new elements.
+/// one transaction: flush the maps and sets, add the new elements.
 /// </summary>
 internal static class NftDedicatedScript
 {
     public const string EgressMap = "egress";
     public const string InboundMap = "dedicated";
     public const string ExcludedSet = "dedicated_excluded";
+    public const string AddressSet = "dedicated_addresses";
+    public const string PairSet = "egress_pairs";
 
     private static string T => $"{NftScript.Family} {NftScript.Table}";
 
@@ -31,7 +36,16 @@ internal static class NftDedicatedScript
         s.AppendLine(CultureInfo.InvariantCulture, $"add map {T} {EgressMap} {{ type ipv4_addr : ipv4_addr; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add map {T} {InboundMap} {{ type ipv4_addr : ipv4_addr; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add set {T} {ExcludedSet} {{ type inet_service; flags interval; }}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"add set {T} {AddressSet} {{ type ipv4_addr; }}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"add set {T} {PairSet} {{ type ipv4_addr . ipv4_addr; }}");
     }
+
+    /// <summary>
+    /// The forward chain's guard, first in the chain (before established flows are accepted): a flow whose NAT source
+    /// is a dedicated address and whose original source is not that address's owner is dropped, in both directions.
+    /// </summary>
+    public static string GuardRule() =>
+        $"add rule {T} forward ct status snat ct reply ip daddr @{AddressSet} ct original ip saddr . ct reply ip daddr != @{PairSet} drop";
 
     /// <summary>Replaces every element of the two maps and the set in one transaction.</summary>
     public static string Replace(IReadOnlyCollection<DedicatedRoute> routes, IReadOnlySet<ushort> excludedPorts)
@@ -41,18 +55,26 @@ internal static class NftDedicatedScript
         s.AppendLine(CultureInfo.InvariantCulture, $"flush map {T} {EgressMap}");
         s.AppendLine(CultureInfo.InvariantCulture, $"flush map {T} {InboundMap}");
         s.AppendLine(CultureInfo.InvariantCulture, $"flush set {T} {ExcludedSet}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"flush set {T} {AddressSet}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"flush set {T} {PairSet}");
 
         var egress = new List<string>(routes.Count);
         var inbound = new List<string>(routes.Count);
+        var addresses = new List<string>(routes.Count);
+        var pairs = new List<string>(routes.Count);
         foreach (var route in routes)
         {
             egress.Add($"{route.TunnelAddress} : {route.PublicAddress}");
             if (route.ForwardAllPorts)
                 inbound.Add($"{route.PublicAddress} : {route.TunnelAddress}");
+            addresses.Add(route.PublicAddress.ToString());
+            pairs.Add($"{route.TunnelAddress} . {route.PublicAddress}");
         }
         AppendElements(s, EgressMap, egress);
         AppendElements(s, InboundMap, inbound);
         AppendElements(s, ExcludedSet, Ranges(excludedPorts));
+        AppendElements(s, AddressSet, addresses);
+        AppendElements(s, PairSet, pairs);
         return s.ToString();
     }
 

@@ -67,7 +67,9 @@ internal static class NftScript
         s.AppendLine(CultureInfo.InvariantCulture,
             $"add rule {t} postrouting oifname {tun} ip saddr {prefix} ct status dnat masquerade");
 
-        // Forward: replies and DNATed flows pass; anything else toward the tunnel is dropped (DESIGN §3 inv. 2).
+        // Forward: a dedicated address carries only its owner's flows; then replies and DNATed flows pass; anything
+        // else toward the tunnel is dropped (DESIGN §3 inv. 2).
+        s.AppendLine(NftDedicatedScript.GuardRule());
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} forward ct state established,related accept");
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} forward ct state invalid drop");
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} forward oifname {tun} ct status dnat accept");

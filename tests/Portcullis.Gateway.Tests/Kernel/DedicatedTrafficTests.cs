@@ -127,4 +127,38 @@ public sealed class DedicatedTrafficTests
         Assert.NotNull(fromClient1);
         Assert.Equal(Dedicated, Net.RemoteAddress(fromClient1));
     }
+
+    [Fact]
+    public async Task AddressMovedToAnotherClient_PreviousOwnersFlowStops_NewOwnerLeavesFromIt()
+    {
+        using var lab = new ForwardingLab();
+        lab.Table.SetDedicated([new DedicatedRoute(Dedicated, Client1, ForwardAllPorts: false)], Blocked);
+        using var listener = ForwardingLab.TcpListener(lab.Remote, 9000);
+        using var client1 = ForwardingLab.TcpClient(lab.Client1);
+        Assert.True(await Net.TryConnect(client1, Remote, 9000));
+        using var fromClient1 = await Net.TryAccept(listener);
+        Assert.NotNull(fromClient1);
+        Assert.Equal(Dedicated, Net.RemoteAddress(fromClient1));
+
+        lab.Table.SetDedicated([new DedicatedRoute(Dedicated, Client2, ForwardAllPorts: false)], Blocked);
+
+        // The old owner's established flow no longer leaves from the address, in either direction.
+        await Net.Send(client1, "after");
+        Assert.Null(await Net.TryReceive(fromClient1));
+        await Net.Send(fromClient1, "back");
+        Assert.Null(await Net.TryReceive(client1));
+        using var client2 = ForwardingLab.TcpClient(lab.Client2);
+        Assert.True(await Net.TryConnect(client2, Remote, 9000));
+        using var fromClient2 = await Net.TryAccept(listener);
+        Assert.NotNull(fromClient2);
+        Assert.Equal(Dedicated, Net.RemoteAddress(fromClient2));
+        await Net.Send(fromClient2, "yours");
+        Assert.Equal("yours", await Net.TryReceive(client2));
+        // Client1 starts afresh from the shared address.
+        using var again = ForwardingLab.TcpClient(lab.Client1);
+        Assert.True(await Net.TryConnect(again, Remote, 9000));
+        using var fromAgain = await Net.TryAccept(listener);
+        Assert.NotNull(fromAgain);
+        Assert.Equal(Public, Net.RemoteAddress(fromAgain));
+    }
 }

@@ -89,9 +89,13 @@ public sealed class NftDedicatedScriptTests
         Assert.Contains("flush map ip portcullis egress", lines);
         Assert.Contains("flush map ip portcullis dedicated", lines);
         Assert.Contains("flush set ip portcullis dedicated_excluded", lines);
+        Assert.Contains("flush set ip portcullis dedicated_addresses", lines);
+        Assert.Contains("flush set ip portcullis egress_pairs", lines);
         Assert.Contains("add element ip portcullis egress { 10.99.0.2 : 198.51.100.11, 10.99.0.3 : 198.51.100.12 }", lines);
         Assert.Contains("add element ip portcullis dedicated { 198.51.100.11 : 10.99.0.2 }", lines);
         Assert.Contains("add element ip portcullis dedicated_excluded { 25, 53-54 }", lines);
+        Assert.Contains("add element ip portcullis dedicated_addresses { 198.51.100.11, 198.51.100.12 }", lines);
+        Assert.Contains("add element ip portcullis egress_pairs { 10.99.0.2 . 198.51.100.11, 10.99.0.3 . 198.51.100.12 }", lines);
         // Every flush comes before every add: the whole replacement is one transaction with no gap.
         Assert.True(Array.FindLastIndex(lines, l => l.StartsWith("flush", StringComparison.Ordinal))
             < Array.FindIndex(lines, l => l.StartsWith("add element", StringComparison.Ordinal)));
