@@ -15,9 +15,16 @@ internal sealed class PortKeeperLab : IAsyncDisposable
     public const string PublicAddress = "198.51.100.10";
     public const string ClientTunnelAddress = "10.99.0.2";
     public const int ListenPort = 51820;
+    public const string OtherTunnelAddress = "10.99.0.3";
+    public const string GatewayTunnelAddress = "10.99.0.1";
+    private const int StockFwMark = 51820;
+    private readonly WireGuardKeys _gatewayKeys;
+    private readonly WireGuardKeys _otherKeys;
 
-    private PortKeeperLab(LabNetwork network, LabHost gateway, LabHost client, LabHost remote, string directory)
+    private PortKeeperLab(LabNetwork network, LabHost gateway, LabHost client, LabHost remote, string directory, WireGuardKeys gatewayKeys, WireGuardKeys otherKeys)
     {
+        _gatewayKeys = gatewayKeys;
+        _otherKeys = otherKeys;
         Network = network;
         Gateway = gateway;
         Client = client;
@@ -40,19 +47,27 @@ internal sealed class PortKeeperLab : IAsyncDisposable
     public string ClientConfig => Path.Combine(Directory, Interface + ".conf");
     public LabProcess GatewayProcess { get; private set; } = null!;
 
-    public static async Task<PortKeeperLab> CreateAsync()
+    /// <summary>
+    /// The lab; <paramref name="allowSuggestedPort"/> sets the gateway's allow_suggested_port (off by default, as
+    /// the gateway's own default). A second peer ("other", <see cref="OtherTunnelAddress"/>) is configured at the
+    /// gateway; its host and stock client start only with <see cref="StartOtherClientAsync"/>.
+    /// </summary>
+    public static async Task<PortKeeperLab> CreateAsync(bool allowSuggestedPort = false)
     {
         var network = await LabNetwork.CreateAsync();
         try
         {
+            var gatewayKeys = await WgTools.GenerateKeysAsync();
+            var clientKeys = await WgTools.GenerateKeysAsync();
+            var otherKeys = await WgTools.GenerateKeysAsync();
             var lab = new PortKeeperLab(
                 network,
                 await network.AddHostAsync("gateway", LabSegment.Gateway, PublicAddress),
                 await network.AddHostAsync("client", LabSegment.Home, "203.0.113.21"),
                 await network.AddHostAsync("remote", LabSegment.Remote, "192.0.2.100"),
-                network.CreateTempDirectory());
-            var gatewayKeys = await WgTools.GenerateKeysAsync();
-            var clientKeys = await WgTools.GenerateKeysAsync();
+                network.CreateTempDirectory(),
+                gatewayKeys,
+                otherKeys);
             await WgTools.WritePrivateFileAsync(lab.GatewayConfig, $"""
                 [tunnel]
                 interface       = "{lab.GatewayInterface}"
@@ -69,6 +84,7 @@ internal sealed class PortKeeperLab : IAsyncDisposable
                 enabled      = true
                 port_range   = "20000-59999"
                 max_per_peer = 4
+                allow_suggested_port = {(allowSuggestedPort ? "true" : "false")}
 
                 [store]
                 path = "{lab.Directory}/store/portcullis.db"
@@ -77,6 +93,11 @@ internal sealed class PortKeeperLab : IAsyncDisposable
                 name       = "client"
                 public_key = "{clientKeys.PublicKey}"
                 address    = "{ClientTunnelAddress}"
+
+                [[peer]]
+                name       = "other"
+                public_key = "{otherKeys.PublicKey}"
+                address    = "{OtherTunnelAddress}"
                 """);
             await WgTools.WritePrivateFileAsync(lab.ClientConfig, $"""
                 [Interface]
@@ -96,6 +117,42 @@ internal sealed class PortKeeperLab : IAsyncDisposable
             await network.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>The client's LAN neighbour (203.0.113.30), added on demand.</summary>
+    public Task<LabHost> AddNeighbourAsync() => Network.AddHostAsync("neighbour", LabSegment.Home, "203.0.113.30");
+
+    /// <summary>
+    /// Another user of the gateway (198.51.100.22): stock wireguard-go routed as wg-quick does a full tunnel
+    /// (AllowedIPs 0/0, fwmark on the encrypted packets, the two rules); returns once it reaches the gateway. It sits
+    /// on the gateway's segment, the one segment where neither our client nor the remote host is: wg-quick's
+    /// suppress_prefixlength rule sends traffic to a directly connected network around the tunnel, so on a shared
+    /// segment it would answer them directly, which no test wants.
+    /// </summary>
+    public async Task<LabHost> StartOtherClientAsync()
+    {
+        var other = await Network.AddHostAsync("other", LabSegment.Gateway, "198.51.100.22");
+        var device = await WireGuardDevice.StartAsync(other, WireGuardImplementation.WireGuardGo);
+        await device.SetConfAsync($"""
+            [Interface]
+            PrivateKey = {_otherKeys.PrivateKey}
+            FwMark = {StockFwMark}
+
+            [Peer]
+            PublicKey = {_gatewayKeys.PublicKey}
+            Endpoint = {PublicAddress}:{ListenPort}
+            AllowedIPs = 0.0.0.0/0
+            PersistentKeepalive = 3
+            """);
+        await device.UpAsync($"{OtherTunnelAddress}/16");
+        var mark = StockFwMark.ToString(CultureInfo.InvariantCulture);
+        await other.RunCheckedAsync("ip", "route", "add", "0.0.0.0/0", "dev", device.Interface, "table", mark);
+        await other.RunCheckedAsync("ip", "rule", "add", "not", "fwmark", mark, "table", mark);
+        await other.RunCheckedAsync("ip", "rule", "add", "table", "main", "suppress_prefixlength", "0");
+        await other.RunCheckedAsync("sysctl", "-q", "-w", "net.ipv4.conf.all.src_valid_mark=1");
+        if (!await other.PingUntilAsync(GatewayTunnelAddress, TimeSpan.FromSeconds(15)))
+            throw new Xunit.Sdk.XunitException($"{other} never reached the gateway through the tunnel\n{Diagnostics()}");
+        return other;
     }
 
     /// <summary>Starts <c>portcullis gateway --config</c> and returns once it says it is up.</summary>

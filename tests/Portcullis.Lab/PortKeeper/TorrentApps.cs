@@ -1,0 +1,132 @@
+using System.Globalization;
+using Portcullis.Lab.Harness;
+
+namespace Portcullis.Lab.PortKeeper;
+
+/// <summary>
+/// Debian's qbittorrent-nox (4.5) and transmission-daemon (3.00) run in a lab host as foreground children the network
+/// reaps, each with a private profile in a lab temp directory, their Web UI / RPC on 127.0.0.1 without a login, and
+/// their own NAT-PMP/UPnP, DHT and local peer discovery off (they would only chatter at the lab). Their APIs are
+/// read with python3 (the lab's tools have no curl), bypassing any proxy.
+/// </summary>
+internal sealed class TorrentApp
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
+
+    private const string QBittorrentPort = """
+        import json, sys, urllib.request
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        print(json.load(opener.open(sys.argv[1] + 'api/v2/app/preferences', timeout=3))['listen_port'])
+        """;
+
+    private const string TransmissionPort = """
+        import json, sys, urllib.request, urllib.error
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        body = json.dumps({'method': 'session-get', 'arguments': {'fields': ['peer-port']}}).encode()
+        def call(headers):
+            return json.load(opener.open(urllib.request.Request(sys.argv[1], data=body, headers=headers), timeout=3))
+        try:
+            answer = call({})
+        except urllib.error.HTTPError as e:
+            if e.code != 409:
+                raise
+            answer = call({'X-Transmission-Session-Id': e.headers['X-Transmission-Session-Id']})
+        print(answer['arguments']['peer-port'])
+        """;
+
+    private readonly LabHost _host;
+    private readonly string _portScript;
+
+    private TorrentApp(string name, LabHost host, LabProcess process, string url, string portScript)
+    {
+        Name = name;
+        _host = host;
+        Process = process;
+        Url = url;
+        _portScript = portScript;
+    }
+
+    public string Name { get; }
+
+    public LabProcess Process { get; }
+
+    /// <summary>What <c>--qbittorrent</c> / <c>--transmission</c> is given.</summary>
+    public string Url { get; }
+
+    /// <summary>qbittorrent-nox with its legal notice accepted and the Web UI on 127.0.0.1:<paramref name="webPort"/>.</summary>
+    public static async Task<TorrentApp> StartQBittorrentAsync(LabHost host, string directory, int webPort)
+    {
+        var config = Path.Combine(directory, "qBittorrent", "config");
+        Directory.CreateDirectory(config);
+        await File.WriteAllTextAsync(Path.Combine(config, "qBittorrent.conf"), $"""
+            [LegalNotice]
+            Accepted=true
+
+            [BitTorrent]
+            Session\DHTEnabled=false
+            Session\LSDEnabled=false
+            Session\PeXEnabled=false
+            Session\Port=6881
+
+            [Preferences]
+            Connection\UPnP=false
+            WebUI\Address=127.0.0.1
+            WebUI\Port={webPort}
+            WebUI\LocalHostAuth=false
+            WebUI\UPnP=false
+            Downloads\SavePath={directory}/downloads
+            """);
+        var process = host.Start("qbittorrent-nox", $"--profile={directory}");
+        var app = new TorrentApp("qBittorrent", host, process, $"http://127.0.0.1:{webPort}/", QBittorrentPort);
+        await app.WaitUpAsync();
+        return app;
+    }
+
+    /// <summary>transmission-daemon -f -g DIR with its RPC on 127.0.0.1:<paramref name="rpcPort"/> without authentication.</summary>
+    public static async Task<TorrentApp> StartTransmissionAsync(LabHost host, string directory, int rpcPort)
+    {
+        await File.WriteAllTextAsync(Path.Combine(directory, "settings.json"), $$"""
+            {
+              "rpc-enabled": true,
+              "rpc-bind-address": "127.0.0.1",
+              "rpc-port": {{rpcPort}},
+              "rpc-authentication-required": false,
+              "rpc-whitelist-enabled": true,
+              "rpc-whitelist": "127.0.0.1",
+              "peer-port": 51413,
+              "port-forwarding-enabled": false,
+              "dht-enabled": false,
+              "lpd-enabled": false,
+              "pex-enabled": false,
+              "download-dir": "{{directory}}/downloads",
+              "incomplete-dir-enabled": false
+            }
+            """);
+        var process = host.Start("transmission-daemon", "-f", "-g", directory);
+        var app = new TorrentApp("Transmission", host, process, $"http://127.0.0.1:{rpcPort}/transmission/rpc", TransmissionPort);
+        await app.WaitUpAsync();
+        return app;
+    }
+
+    /// <summary>The listening port the application reports through its own API; null while it does not answer.</summary>
+    public async Task<int?> ListeningPortAsync()
+    {
+        var result = await _host.RunAsync(["python3", "-c", _portScript, Url], RunOptions.Default with { Timeout = TimeSpan.FromSeconds(10) });
+        return result.Succeeded && int.TryParse(result.Stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) ? port : null;
+    }
+
+    private async Task WaitUpAsync()
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (await ListeningPortAsync() is null)
+        {
+            if (Process.HasExited)
+                throw new LabCommandException($"{Name} exited with {Process.ExitCode}:\n{Process.Output}");
+            if (DateTime.UtcNow > deadline)
+                throw new LabCommandException($"{Name} did not answer on {Url} within {StartTimeout}:\n{Process.Output}");
+            await Task.Delay(200);
+        }
+    }
+
+    public override string ToString() => Process.ToString();
+}
