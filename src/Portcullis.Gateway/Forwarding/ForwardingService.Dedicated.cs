@@ -45,12 +45,12 @@ public sealed partial class ForwardingService
     /// </summary>
     public void SetDedicatedAddresses(IReadOnlyCollection<DedicatedAssignment> assignments)
     {
-        var next = Validate(assignments);
+        var next = CheckAssignments(assignments);
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var routes = DesiredRoutesLocked(next, _policy);
-            var excluded = ExcludedPorts(_policy);
+            var excluded = DedicatedExcludedPorts(_policy);
             _table.SetDedicated(routes, excluded);
             _dedicatedInKernel = routes;
             _excludedInKernel = excluded;
@@ -89,7 +89,7 @@ public sealed partial class ForwardingService
         if (_dedicated.Count == 0 && _dedicatedInKernel.Length == 0)
             return;
         var routes = DesiredRoutesLocked(_dedicated, _policy);
-        var excluded = ExcludedPorts(_policy);
+        var excluded = DedicatedExcludedPorts(_policy);
         if (routes.AsSpan().SequenceEqual(_dedicatedInKernel) && excluded.SetEquals(_excludedInKernel))
             return;
         try
@@ -116,11 +116,11 @@ public sealed partial class ForwardingService
             routes[i++] = new DedicatedRoute(assignment.PublicAddress, assignment.TunnelAddress, all);
         }
         // A stable order, so an unchanged set compares equal to what the kernel was given.
-        Array.Sort(routes, static (a, b) => CompareAddresses(a.PublicAddress, b.PublicAddress));
+        Array.Sort(routes, static (a, b) => CompareAddressBytes(a.PublicAddress, b.PublicAddress));
         return routes;
     }
 
-    private static HashSet<ushort> ExcludedPorts(ForwardingPolicy policy)
+    private static HashSet<ushort> DedicatedExcludedPorts(ForwardingPolicy policy)
     {
         var ports = new HashSet<ushort>(policy.BlockedExternalPorts);
         ports.UnionWith(policy.BlockedInternalPorts);
@@ -128,7 +128,7 @@ public sealed partial class ForwardingService
         return ports;
     }
 
-    private Dictionary<string, DedicatedAssignment> Validate(IReadOnlyCollection<DedicatedAssignment> assignments)
+    private Dictionary<string, DedicatedAssignment> CheckAssignments(IReadOnlyCollection<DedicatedAssignment> assignments)
     {
         ArgumentNullException.ThrowIfNull(assignments);
         var byPeer = new Dictionary<string, DedicatedAssignment>(StringComparer.Ordinal);
@@ -160,7 +160,7 @@ public sealed partial class ForwardingService
     [LoggerMessage(EventId = 3230, Level = LogLevel.Information, Message = "Dedicated addresses in force: {Count}")]
     private static partial void LogDedicatedSet(ILogger logger, int count);
 
-    private static int CompareAddresses(IPAddress a, IPAddress b)
+    private static int CompareAddressBytes(IPAddress a, IPAddress b)
     {
         Span<byte> x = stackalloc byte[16];
         Span<byte> y = stackalloc byte[16];
