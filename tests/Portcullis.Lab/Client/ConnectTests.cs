@@ -92,11 +92,24 @@ public sealed class ConnectTests
     {
         // (--forward itself works now: tests/Portcullis.Lab/PortKeeper.) A malformed request changes nothing at all.
         await using var lab = await ClientLab.CreateAsync();
-        var result = await lab.PortcullisAsync("connect", "--config", lab.ConfigPath, "--kill-switch", "--forward", "sctp:8080");
-        Assert.Equal(2, result.ExitCode);
-        Assert.Contains("portcullis connect: --forward", result.Stderr, StringComparison.Ordinal);
-        Assert.False(await lab.KillSwitchPresentAsync());
-        Assert.False((await lab.Client.RunAsync("ip", "link", "show", lab.Interface)).Succeeded);
+        (string[] Arguments, string Message)[] cases =
+        [
+            (["--forward", "sctp:8080"], "portcullis connect: --forward"),
+            (["--forward", "tcp", "--qbittorrent", "ftp://127.0.0.1:8080"], "portcullis connect: --qbittorrent 'ftp://127.0.0.1:8080' is not an http"),
+            (["--qbittorrent", "http://127.0.0.1:8080"], "--qbittorrent and --transmission only make sense with --forward"),
+            (["--forward", "tcp", "--transmission", "http://127.0.0.1:9091/transmission/rpc", "--transmission-password-file", "/etc/hostname"],
+                "--transmission-password-file needs --transmission-user"),
+            (["--forward", "tcp", "--qbittorrent", "http://127.0.0.1:8080", "--qbittorrent-user", "admin", "--qbittorrent-password-file", "/nonexistent/pw"],
+                "--qbittorrent-password-file '/nonexistent/pw' does not exist"),
+        ];
+        foreach (var (arguments, message) in cases)
+        {
+            var result = await lab.PortcullisAsync(["connect", "--config", lab.ConfigPath, "--kill-switch", .. arguments]);
+            Assert.Equal(2, result.ExitCode);
+            Assert.Contains(message, result.Stderr, StringComparison.Ordinal);
+            Assert.False(await lab.KillSwitchPresentAsync());
+            Assert.False((await lab.Client.RunAsync("ip", "link", "show", lab.Interface)).Succeeded);
+        }
     }
 
     [Fact]
