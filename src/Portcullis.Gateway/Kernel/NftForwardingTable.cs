@@ -122,9 +122,11 @@ public sealed class NftForwardingTable : IForwardingTable
     public void Uninstall()
     {
         var held = List();
+        var dedicated = ListDedicated();
         Run(NftScript.Uninstall(), "remove the forwarding table");
         NftForwardingTableLog.Uninstalled(_logger);
         EndFlows(held, []);
+        EndAllPortFlows(dedicated, []);
     }
 
     public void Dispose()

@@ -161,4 +161,22 @@ public sealed class DedicatedTrafficTests
         Assert.NotNull(fromAgain);
         Assert.Equal(Public, Net.RemoteAddress(fromAgain));
     }
+
+    [Fact]
+    public async Task Uninstall_EveryPortFlow_Stops()
+    {
+        using var lab = new ForwardingLab();
+        lab.Table.SetDedicated([new DedicatedRoute(Dedicated, Client1, ForwardAllPorts: true)], Blocked);
+        using var listener = ForwardingLab.TcpListener(lab.Client1, 4711);
+        using var remote = ForwardingLab.TcpClient(lab.Remote);
+        Assert.True(await Net.TryConnect(remote, Dedicated, 4711));
+        using var accepted = await Net.TryAccept(listener);
+        Assert.NotNull(accepted);
+
+        lab.Table.Uninstall();
+
+        await Net.Send(remote, "after");
+        Assert.Null(await Net.TryReceive(accepted));
+        Assert.DoesNotContain("portcullis", lab.Gateway.Ruleset(), StringComparison.Ordinal);
+    }
 }
