@@ -85,6 +85,7 @@ public sealed partial class DemoTests
                 Native.SignalGroup(process.Id, Native.SigKill);
                 await process.WaitForExitAsync();
             }
+            labId ??= LabIdPattern().Match(output.ToString()) is { Success: true } id ? id.Groups[1].Value : null;
             if (labId is not null && Leftovers(labId).Count > 0)
                 await ProcessRunner.RunAsync([script, "--down", labId], RunOptions.Default with { Timeout = TimeSpan.FromSeconds(60) });
         }
