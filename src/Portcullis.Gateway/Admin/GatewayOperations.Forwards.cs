@@ -1,5 +1,6 @@
 using System.Net;
 using Portcullis.Gateway.Forwarding;
+using Portcullis.Gateway.Kernel;
 using Portcullis.Gateway.Store;
 using Portcullis.PortMapping;
 
@@ -69,8 +70,30 @@ public sealed partial class GatewayOperations
                 throw;
             }
 
-            foreach (var forward in stored)
-                _service.AddStaticForward(Rule(forward));
+            try
+            {
+                foreach (var forward in stored)
+                    _service.AddStaticForward(Rule(forward));
+            }
+            catch (Exception e) when (e is ForwardingTableException or ArgumentException)
+            {
+                // The kernel refused (or the rule is one the service cannot hold): the change did not happen.
+                foreach (var forward in stored)
+                {
+                    try
+                    {
+                        _service.RemoveStaticForward(forward.PublicAddress, forward.Protocol, forward.ExternalPort);
+                    }
+                    catch (ForwardingTableException)
+                    {
+                        // A half that went live and now cannot leave the kernel either: it ends with its peer's
+                        // session, and a restart does not bring it back (the store no longer holds it). The caller
+                        // hears about the first failure.
+                    }
+                    await _store.RemoveForwardAsync(forward.Key, CancellationToken.None).ConfigureAwait(false);
+                }
+                throw;
+            }
             var live = LiveStaticKeys();
             var views = new List<ForwardView>(stored.Count);
             foreach (var forward in stored)

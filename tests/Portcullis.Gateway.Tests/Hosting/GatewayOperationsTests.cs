@@ -231,6 +231,21 @@ public sealed class GatewayOperationsTests
     }
 
     [Fact]
+    public async Task AddForwardAsync_KernelRefuses_NotStoredEither()
+    {
+        await using var f = await CreateAsync();
+        var alice = (await f.Operations.AddPeerAsync(new PeerRequest { Name = "alice" })).Peer;
+        f.Connect(alice);
+        f.Table.Failing = true;
+
+        await Assert.ThrowsAsync<Portcullis.Gateway.Kernel.ForwardingTableException>(
+            () => f.Operations.AddForwardAsync(new ForwardRequest { Peer = "alice", ExternalPort = 30000 }));
+
+        Assert.Empty(await f.Store.ListForwardsAsync());
+        Assert.Empty(f.Service.StaticForwards);
+    }
+
+    [Fact]
     public async Task AddForwardAsync_BadOrUnknown_RejectedOrNull()
     {
         await using var f = await CreateAsync();
