@@ -24,9 +24,10 @@ namespace Portcullis.Gateway.Forwarding;
 /// only through <see cref="IForwardingTable"/>. Thread-safe.
 /// </summary>
 /// <remarks>
-/// State lives in memory only and starts empty: <see cref="Start"/> reconciles the kernel to "no dynamic
+/// Dynamic state lives in memory only and starts empty: <see cref="Start"/> reconciles the kernel to "no dynamic
 /// mappings", so <see cref="EpochSeconds"/> restarting from zero with each start tells clients the truth — their
-/// mappings are gone and must be requested again.
+/// mappings are gone and must be requested again. Static forwards and dedicated addresses are the host's to give
+/// (from the store); before any session exists none of them is live, so reconciliation at start empties the map.
 /// </remarks>
 public sealed partial class ForwardingService : IPortMappingAuthority, IDisposable
 {
