@@ -22,6 +22,7 @@ public sealed partial class ForwardingService
     private Dictionary<string, DedicatedAssignment> _dedicated = new(StringComparer.Ordinal);
     private DedicatedRoute[] _dedicatedInKernel = [];
     private HashSet<ushort> _excludedInKernel = [];
+    private ITimer? _dedicatedRetry;
 
     /// <summary>A snapshot of the dedicated-address assignments in force.</summary>
     public IReadOnlyList<DedicatedAssignment> DedicatedAddresses
@@ -82,7 +83,9 @@ public sealed partial class ForwardingService
 
     /// <summary>
     /// Brings the kernel's dedicated routes in line with sessions and policy (only "every port" forwarding depends on
-    /// them). Nothing happens when nothing changed. A refusing kernel is reported and the next call tries again.
+    /// them). Nothing happens when nothing changed. A refusing kernel is reported and retried every
+    /// <see cref="RemovalRetryInterval"/> until it takes the change: a route left behind by an ended session would
+    /// point at a tunnel address whose owner is gone (DESIGN §3.1).
     /// </summary>
     private void SyncDedicatedLocked()
     {
@@ -101,6 +104,23 @@ public sealed partial class ForwardingService
         catch (ForwardingTableException e)
         {
             ReportTableFailure("setting dedicated routes", e);
+            // A timer of its own: the service's timer belongs to leases. One-shot, re-armed by the next failure.
+            _dedicatedRetry ??= _time.CreateTimer(static state => ((ForwardingService)state!).RetryDedicated(), this,
+                Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _dedicatedRetry.Change(RemovalRetryInterval, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void RetryDedicated()
+    {
+        lock (_lock)
+        {
+            if (_disposed)
+            {
+                _dedicatedRetry?.Dispose();
+                return;
+            }
+            SyncDedicatedLocked();
         }
     }
 

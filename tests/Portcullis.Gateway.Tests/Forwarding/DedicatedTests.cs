@@ -242,6 +242,24 @@ public sealed class DedicatedTests
         Assert.False(Assert.Single(h.Table.Dedicated).ForwardAllPorts);
     }
 
+    [Fact]
+    public void ForwardAllPorts_KernelRefusesOnSessionEnd_RetriedUntilTheRouteIsGone()
+    {
+        using var h = new ForwardingHarness(AllPorts);
+        h.Service.SetDedicatedAddresses([Own(2, Dedicated)]);
+        h.Connect(2);
+        h.Table.FailNext = 1;
+
+        h.Disconnect(2);
+        var refused = Assert.Single(h.Table.Dedicated);
+        h.Time.Advance(ForwardingService.RemovalRetryInterval);
+        var retried = Assert.Single(h.Table.Dedicated);
+
+        Assert.True(refused.ForwardAllPorts);
+        Assert.Equal(1, h.Table.FailedUpdates);
+        Assert.False(retried.ForwardAllPorts);
+    }
+
     [Theory]
     [InlineData("", false)]
     [InlineData("forward_all_dedicated_ports = true", true)]
