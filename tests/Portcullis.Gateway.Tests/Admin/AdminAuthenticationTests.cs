@@ -62,7 +62,7 @@ public sealed class AdminAuthenticationTests
     }
 
     [Fact]
-    public async Task OpenApiDocument_NoToken_ListsEveryEndpoint()
+    public async Task OpenApiDocument_NoToken_ListsEveryEndpointAndTheBearerScheme()
     {
         await using var api = await AdminApi.StartAsync();
 
@@ -87,6 +87,8 @@ public sealed class AdminAuthenticationTests
             Assert.True(paths.TryGetProperty(path, out var item), $"{path} missing from the OpenAPI document");
             Assert.True(item.TryGetProperty(method, out _), $"{method} {path} missing from the OpenAPI document");
         }
+        Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
+        Assert.True(paths.GetProperty("/api/v1/peers").GetProperty("post").GetProperty("responses").TryGetProperty("401", out _));
         var schemas = document.GetProperty("components").GetProperty("schemas");
         Assert.True(schemas.GetProperty("PeerModel").GetProperty("properties").TryGetProperty("tunnel_address", out _));
     }

@@ -110,7 +110,7 @@ public sealed class AdminServer : IAsyncDisposable
         builder.Services.AddProblemDetails();
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.ConfigureHttpJsonOptions(o => AdminJson.Configure(o.SerializerOptions, strict: true));
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(AdminOpenApi.Configure);
         builder.Services.AddSingleton(operations);
 
         var app = builder.Build();
