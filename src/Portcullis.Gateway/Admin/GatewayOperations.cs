@@ -12,7 +12,9 @@ namespace Portcullis.Gateway.Admin;
 // restart) → in-memory directory (session events resolve peers there) → device → forwarding service → flows.
 //  add peer:     store allocates the address → directory → device (can connect now)
 //  remove peer:  store (forwards and dedicated addresses go with it) → directory → device (session ends) →
-//                service (its mappings and static forwards leave the kernel with their flows) → conntrack by source
+//                service (its mappings and static forwards leave the kernel with their flows) → conntrack by source;
+//                directory, device and service change under the directory's session gate, which the session-event
+//                pump holds too, so a start event racing the removal cannot revive the session
 //  disable:      as remove, but the peer stays stored; enable puts it back into the device
 // Changes are serialized by one gate, so two operator calls never interleave their store and live steps.
 
@@ -82,8 +84,12 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
             var hadDedicated = (await DedicatedByPeerAsync(cancellationToken).ConfigureAwait(false)).ContainsKey(peer.Id);
             if (!await _store.RemovePeerAsync(peer.Id, cancellationToken).ConfigureAwait(false))
                 return false;
-            _peers.Remove(peer.Id);
-            CutOff(peer);
+            lock (_peers.SessionGate)
+            {
+                _peers.Remove(peer.Id);
+                EndSession(peer);
+            }
+            _flows.Cut(peer.TunnelAddress);
             _service.RemoveStaticForwardsOf(peer.Id);
             if (hadDedicated)
                 await PublishDedicatedAsync(cancellationToken).ConfigureAwait(false);
@@ -107,11 +113,16 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
             if (!await _store.SetPeerEnabledAsync(peer.Id, enabled, cancellationToken).ConfigureAwait(false))
                 return false;
             var changed = peer with { Enabled = enabled };
-            _peers.Upsert(changed);
-            if (enabled)
-                _device.AddPeer(changed);
-            else
-                CutOff(changed);
+            lock (_peers.SessionGate)
+            {
+                _peers.Upsert(changed);
+                if (enabled)
+                    _device.AddPeer(changed);
+                else
+                    EndSession(changed);
+            }
+            if (!enabled)
+                _flows.Cut(peer.TunnelAddress);
             GatewayOperationsLog.PeerEnabledChanged(_logger, peer.Name, enabled);
             return true;
         }
@@ -158,14 +169,14 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
         typeof(GatewayOperations).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
         ?? typeof(GatewayOperations).Assembly.GetName().Version?.ToString() ?? "unknown";
 
-    // Out of the device (its session ends: the device raises the end event, but the pump resolves it against the
-    // directory, which no longer lets it start again), then the forwarding state at once rather than when the
-    // queued event gets its turn, then the flows the address still has.
-    private void CutOff(StoredPeer peer)
+    // Out of the device (its session ends), then the forwarding state at once rather than when the queued end event
+    // gets its turn. Called under the directory's session gate, after the directory changed: a start event the pump
+    // resolved a moment earlier has either been applied already (and is ended here) or waits for the gate and then
+    // finds the peer gone or disabled — it can never bring the session back after this.
+    private void EndSession(StoredPeer peer)
     {
         _device.RemovePeer(peer.PublicKey);
         _service.PeerSessionEnded(peer.Id);
-        _flows.Cut(peer.TunnelAddress);
     }
 
     private PeerView View(StoredPeer peer, IPAddress? dedicated)

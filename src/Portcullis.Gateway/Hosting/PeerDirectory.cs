@@ -13,6 +13,12 @@ internal sealed class PeerDirectory
     private readonly Dictionary<string, StoredPeer> _byId = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StoredPeer> _byKey = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// Held while a session event is resolved and applied, and while an operation changes a peer's directory entry
+    /// and ends its session: the two never interleave. Taken before the forwarding service's lock, never inside it.
+    /// </summary>
+    public Lock SessionGate { get; } = new();
+
     public int Count
     {
         get

@@ -52,24 +52,19 @@ internal sealed class SessionEvents : IAsyncDisposable
         {
             try
             {
-                var peer = _peers.FindByKey(key);
+                var peer = Apply(started, key);
                 if (peer is null)
                 {
                     // A peer removed at runtime: the operations ended its forwarding state already.
                     GatewayHostLog.UnknownPeer(_logger);
-                    continue;
                 }
-                if (started)
+                else if (started && peer.Enabled)
                 {
-                    if (!peer.Enabled)
-                        continue;
-                    _service.PeerSessionStarted(peer.Id, peer.TunnelAddress);
                     GatewayHostLog.SessionStarted(_logger, peer.Name, peer.TunnelAddress);
                     SessionStartedHook?.Invoke(peer.TunnelAddress);
                 }
-                else
+                else if (!started)
                 {
-                    _service.PeerSessionEnded(peer.Id);
                     GatewayHostLog.SessionEnded(_logger, peer.Name, peer.TunnelAddress);
                 }
             }
@@ -77,6 +72,22 @@ internal sealed class SessionEvents : IAsyncDisposable
             {
                 GatewayHostLog.SessionEventFailed(_logger, e);
             }
+        }
+    }
+
+    // Resolve and apply under the session gate (see PeerDirectory.SessionGate): a disabled peer gets no session.
+    private Store.StoredPeer? Apply(bool started, string key)
+    {
+        lock (_peers.SessionGate)
+        {
+            var peer = _peers.FindByKey(key);
+            if (peer is null)
+                return null;
+            if (!started)
+                _service.PeerSessionEnded(peer.Id);
+            else if (peer.Enabled)
+                _service.PeerSessionStarted(peer.Id, peer.TunnelAddress);
+            return peer;
         }
     }
 
