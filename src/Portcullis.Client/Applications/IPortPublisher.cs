@@ -34,4 +34,10 @@ public sealed class PortPublishException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>
+    /// False when asking again cannot help (the login was refused): the port is not retried until it changes, so a
+    /// wrong password does not run into qBittorrent's ban after repeated failed logins. Defaults to true.
+    /// </summary>
+    public bool Retry { get; init; } = true;
 }

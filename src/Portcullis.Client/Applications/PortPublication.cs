@@ -7,7 +7,8 @@ namespace Portcullis.Client.Applications;
 ///   1. <see cref="Publish"/> records the port and wakes the loop (the latest port wins; older ones are skipped);
 ///   2. the loop calls <see cref="IPortPublisher.SetPortAsync"/>;
 ///   3. a failure (the application down, starting, refusing) is logged and retried after a backoff that doubles from
-///      <see cref="RetryInitial"/> to <see cref="RetryMax"/>; a newer port retries at once;
+///      <see cref="RetryInitial"/> to <see cref="RetryMax"/>; a newer port retries at once; a refused login is not
+///      retried before the port changes (<see cref="PortPublishException.Retry"/>);
 ///   4. dispose stops the loop. The publisher itself belongs to the caller.
 /// An updater's failure never reaches the connection.
 /// </summary>
@@ -21,6 +22,7 @@ public sealed class PortPublication : IAsyncDisposable
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _desired;
     private int _confirmed;
+    private int _abandoned;
     private int _disposed;
 
     public PortPublication(IPortPublisher publisher, ILogger logger, TimeProvider? time = null)
@@ -61,7 +63,7 @@ public sealed class PortPublication : IAsyncDisposable
             var port = (ushort)Volatile.Read(ref _desired);
             try
             {
-                if (port == 0 || port == Volatile.Read(ref _confirmed))
+                if (port == 0 || port == Volatile.Read(ref _confirmed) || port == _abandoned)
                 {
                     await wake.Task.WaitAsync(stopping).ConfigureAwait(false);
                 }
@@ -104,6 +106,12 @@ public sealed class PortPublication : IAsyncDisposable
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             throw;
+        }
+        catch (PortPublishException e) when (!e.Retry)
+        {
+            _abandoned = port;
+            _logger.PortSetAbandoned(_publisher.Name, port, e.Message);
+            return false;
         }
         catch (PortPublishException e)
         {

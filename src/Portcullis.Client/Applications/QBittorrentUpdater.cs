@@ -55,9 +55,9 @@ public sealed class QBittorrentUpdater : IPortPublisher
             [new("username", credentials.UserName), new("password", credentials.Password)], cancellationToken).ConfigureAwait(false);
         var body = (await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)).Trim();
         if (response.StatusCode == HttpStatusCode.Forbidden)
-            throw new PortPublishException("the login was refused with 403: qBittorrent bans an address after repeated failed logins");
+            throw new PortPublishException("the login was refused with 403: qBittorrent bans an address after repeated failed logins") { Retry = false };
         if (!response.IsSuccessStatusCode || body != "Ok.")
-            throw new PortPublishException($"the login as '{credentials.UserName}' failed (check --qbittorrent-user and the password file)");
+            throw new PortPublishException($"the login as '{credentials.UserName}' failed (check --qbittorrent-user and the password file)") { Retry = false };
     }
 
     private async Task<HttpResponseMessage> PostAsync(string path, KeyValuePair<string, string>[] form, CancellationToken cancellationToken)

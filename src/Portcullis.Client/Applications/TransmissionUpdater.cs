@@ -57,7 +57,7 @@ public sealed class TransmissionUpdater : IPortPublisher
             if (response.StatusCode == HttpStatusCode.Unauthorized)
                 throw new PortPublishException(_authorization is null
                     ? "the RPC wants a login (401): pass --transmission-user and --transmission-password-file"
-                    : "the RPC refused the user and password (401)");
+                    : "the RPC refused the user and password (401)") { Retry = false };
             if (!response.IsSuccessStatusCode)
                 throw new PortPublishException($"session-set answered {(int)response.StatusCode} {response.ReasonPhrase}");
             var result = ReadResult(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));

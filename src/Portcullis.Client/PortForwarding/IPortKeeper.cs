@@ -52,8 +52,8 @@ public sealed record PortKeeperOptions
 
     /// <summary>
     /// How often the gateway's epoch is checked with a 24-byte PCP ANNOUNCE (NAT-PMP: public-address request) while a
-    /// lease is held, so a gateway restart is noticed even when its announcement cannot arrive (the kill switch drops
-    /// new inbound datagrams to UDP 5350). Defaults to 15 s; zero turns the probe off.
+    /// lease is held, so a gateway restart is noticed even when its announcement cannot arrive (lost on the way, or a
+    /// firewall other than our kill switch, which lets it in, drops it). Defaults to 15 s; zero turns the probe off.
     /// </summary>
     public TimeSpan EpochCheckInterval { get; init; } = TimeSpan.FromSeconds(15);
 

@@ -55,6 +55,34 @@ public sealed class PortPublicationTests
     }
 
     [Fact]
+    public async Task Publish_LoginRefused_NotRetriedUntilThePortChanges()
+    {
+        using var app = new QBittorrentDouble("admin", "right", bypassLocalhost: false);
+        var directory = Directory.CreateTempSubdirectory("pc-pub-").FullName;
+        try
+        {
+            var passwordFile = Path.Combine(directory, "pw");
+            await File.WriteAllTextAsync(passwordFile, "wrong\n");
+            using var updater = new QBittorrentUpdater(new ApplicationEndpoint(ApplicationKind.QBittorrent, app.BaseUrl) { User = "admin", PasswordFile = passwordFile });
+            var log = new ListLogger();
+            await using var publication = Publication(updater, log);
+
+            publication.Publish(41000);
+            await Eventually(() => log.Count(LogLevel.Error) == 1, "the refusal logged as an error");
+            await Task.Delay(500); // 50 ms backoff: several retries would have happened by now
+            Assert.Equal(1, app.Logins);
+
+            publication.Publish(41001);
+            await Eventually(() => app.Logins == 2, "a new port tries again");
+            Assert.Null(publication.Confirmed);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Publish_PublisherThrowsUnexpectedly_LoggedAndRetriedNeverThrown()
     {
         var publisher = new ThrowingPublisher(failures: 2);

@@ -167,7 +167,7 @@ public sealed class PortKeeperTests
 
         rig.Authority.LoseState();
         rig.Time.Advance(TimeSpan.FromSeconds(300));
-        await Task.Delay(500); // the unanswered refresh: two real 100/200 ms waits
+        await Task.Delay(500); // the refresh goes unanswered (or, if slower, meets the returned gateway: the same outcome)
         await rig.StartServerAsync(port);
         rig.Time.Advance(TimeSpan.FromSeconds(1));
 
