@@ -18,7 +18,7 @@ public sealed class AdminRoundTripTests
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
 
     [Fact]
-    public async Task PeerAddConnectForwardRemove_OverTheCli_ConnectsReachableThenCutOff()
+    public async Task PeerAddConnectForwardDisableEnableRemove_OverTheCli_ConnectsReachableCutOffBackThenGone()
     {
         await using var lab = await AdminLab.StartAsync();
 
@@ -57,7 +57,24 @@ public sealed class AdminRoundTripTests
         var mappings = await lab.CliJsonAsync("mapping", "list");
         Assert.Contains(mappings.EnumerateArray(), m => m.GetProperty("peer_name").GetString() == "phone" && m.GetProperty("public_port").GetInt32() == dynamicPort);
 
-        // 6. peer remove: within seconds the client is cut off, its forward is dark and its mapping gone.
+        // 6. peer disable cuts it off while it stays listed; enable lets it back in (the client keeps handshaking).
+        var disabled = await lab.CliAsync("peer", "disable", "phone");
+        Assert.True(disabled.Succeeded, disabled.ToString());
+        Assert.True(await AdminLab.WaitAsync(async () => !await lab.Client.PingAsync(AdminLab.GatewayTunnelAddress), TimeSpan.FromSeconds(5)),
+            $"the disabled peer still reaches the gateway\n{lab.Diagnostics()}");
+        Assert.False(Peer(await lab.CliJsonAsync("peer", "list"), "phone")?.GetProperty("enabled").GetBoolean());
+        Assert.DoesNotContain((await lab.CliJsonAsync("mapping", "list")).EnumerateArray(), m => m.GetProperty("peer_name").GetString() == "phone");
+        var enabled = await lab.CliAsync("peer", "enable", "phone");
+        Assert.True(enabled.Succeeded, enabled.ToString());
+        Assert.True(await lab.Client.PingUntilAsync(AdminLab.GatewayTunnelAddress, Generous), $"the enabled peer never came back\n{lab.Diagnostics()}");
+
+        // Back in: its forward answers again and it maps a port again, so what removal must end exists once more.
+        Assert.True(await AdminLab.WaitAsync(async () => await Probes.AskAsync(lab.Remote, "tcp", AdminLab.PublicAddress, ExternalPort) is not null, Generous),
+            $"the static forward did not come back with the enabled peer\n{lab.Diagnostics()}");
+        dynamicPort = await NatPmpClient.MapCheckedAsync(lab.Client, "udp", 9091);
+        Assert.Contains((await lab.CliJsonAsync("mapping", "list")).EnumerateArray(), m => m.GetProperty("public_port").GetInt32() == dynamicPort);
+
+        // 7. peer remove: within seconds the client is cut off, its forward is dark and its mapping gone.
         var removed = await lab.CliAsync("peer", "remove", "phone");
         Assert.True(removed.Succeeded, removed.ToString());
         Assert.True(await AdminLab.WaitAsync(async () => !await lab.Client.PingAsync(AdminLab.GatewayTunnelAddress), TimeSpan.FromSeconds(5)),
@@ -67,7 +84,7 @@ public sealed class AdminRoundTripTests
         Assert.Equal(0, (await lab.CliJsonAsync("forward", "list")).GetArrayLength());
         Assert.Null(Peer(await lab.CliJsonAsync("peer", "list"), "phone"));
 
-        // 7. Errors: a QR code on request; a wrong token is 401 on stderr with exit 1; a bad protocol is a usage error.
+        // 8. Errors: a QR code on request; a wrong token is 401 on stderr with exit 1; a bad protocol is a usage error.
         var qr = await lab.CliAsync("peer", "add", "tablet", "--qr");
         Assert.True(qr.Succeeded, qr.ToString());
         Assert.Contains('█', qr.Stdout);
