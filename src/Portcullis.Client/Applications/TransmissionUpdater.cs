@@ -55,9 +55,12 @@ public sealed class TransmissionUpdater : IPortPublisher
                 continue;
             }
             if (response.StatusCode == HttpStatusCode.Unauthorized)
-                throw new PortPublishException(_authorization is null
+            {
+                var message = _authorization is null
                     ? "the RPC wants a login (401): pass --transmission-user and --transmission-password-file"
-                    : "the RPC refused the user and password (401)") { Retry = false };
+                    : "the RPC refused the user and password (401)";
+                throw new PortPublishException(message) { Retry = false };
+            }
             if (!response.IsSuccessStatusCode)
                 throw new PortPublishException($"session-set answered {(int)response.StatusCode} {response.ReasonPhrase}");
             var result = ReadResult(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
