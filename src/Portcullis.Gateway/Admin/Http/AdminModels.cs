@@ -167,7 +167,7 @@ public sealed record AddForwardBody
 }
 
 /// <summary>The text forms the API and the CLI share.</summary>
-public static class AdminText
+internal static class AdminText
 {
     public static string Protocol(MappingProtocol protocol) => protocol == MappingProtocol.Tcp ? "tcp" : "udp";
 }

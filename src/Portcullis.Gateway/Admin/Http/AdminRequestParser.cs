@@ -12,7 +12,7 @@ namespace Portcullis.Gateway.Admin.Http;
 /// <see cref="AdminRequestException"/> with the reason (HTTP 400). Strict on purpose: IPAddress.Parse takes "10.1"
 /// and "167772161" for 10.0.0.1, which an operator never means, so only dotted quads and IPv6 text pass.
 /// </summary>
-public static class AdminRequestParser
+internal static class AdminRequestParser
 {
     public static PeerRequest Peer(AddPeerBody body)
     {

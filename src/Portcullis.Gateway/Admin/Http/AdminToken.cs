@@ -10,7 +10,7 @@ namespace Portcullis.Gateway.Admin.Http;
 /// compared digest to digest in constant time, so neither the comparison's timing nor a heap dump gives the token.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class AdminToken
+internal sealed class AdminToken
 {
     /// <summary>Group and other may do nothing with the file: reading it gives the gateway away, writing it lets one in.</summary>
     private const UnixFileMode OthersMask =
