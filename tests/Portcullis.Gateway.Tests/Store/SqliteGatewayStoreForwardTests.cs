@@ -151,6 +151,7 @@ public sealed class SqliteGatewayStoreForwardTests : IDisposable
         Assert.False(applied.Enabled);
         Assert.Equal(new PortRange(40000, 40999), applied.PortRange);
         Assert.Equal(2, applied.MaxPerPeer);
+        Assert.True(applied.ForwardAllDedicatedPorts);
     }
 
     [Fact]
