@@ -50,6 +50,11 @@ internal static class NftScript
         s.AppendLine(CultureInfo.InvariantCulture, $"flush chain {t} postrouting");
         s.AppendLine(CultureInfo.InvariantCulture, $"flush chain {t} forward");
 
+        // A port the gateway itself listens on (its WireGuard port — which clients of a dedicated peer reach on that
+        // address — or an SSH daemon) stays the gateway's: neither a mapping nor every-port forwarding takes it.
+        s.AppendLine(CultureInfo.InvariantCulture,
+            $"add rule {t} prerouting iifname {{ {pub}, {tun} }} meta l4proto {{ tcp, udp }} fib daddr type local socket transparent 0 accept");
+
         // Inbound from the internet, and hairpin from the tunnel: a leased key is DNATed to its target.
         s.AppendLine(CultureInfo.InvariantCulture,
             $"add rule {t} prerouting iifname {{ {pub}, {tun} }} meta l4proto {{ tcp, udp }} {Key} @{LeaseSetName} dnat ip to {Key} map @{MapName}");

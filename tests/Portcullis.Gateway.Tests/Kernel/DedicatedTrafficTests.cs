@@ -179,4 +179,28 @@ public sealed class DedicatedTrafficTests
         Assert.Null(await Net.TryReceive(accepted));
         Assert.DoesNotContain("portcullis", lab.Gateway.Ruleset(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task GatewaysOwnPort_UnderEveryPortAndUnderAMapping_StillReachesTheGateway()
+    {
+        using var lab = new ForwardingLab();
+        lab.Table.SetDedicated([new DedicatedRoute(Dedicated, Client1, ForwardAllPorts: true)], Blocked);
+        lab.Table.Update([], [Udp(51820, Client2, 51820, "p2")]);
+        using var gateway = ForwardingLab.UdpSocket(lab.Gateway, 51820); // as the WireGuard listen port
+        using var client1 = ForwardingLab.UdpSocket(lab.Client1, 51820);
+        using var client2 = ForwardingLab.UdpSocket(lab.Client2, 51820);
+        using var remote = ForwardingLab.UdpSocket(lab.Remote, 41000);
+
+        await Net.SendTo(remote, "to the dedicated address", Dedicated, 51820);
+        Assert.Equal("to the dedicated address", (await Net.TryReceiveFrom(gateway))?.Text);
+        await Net.SendTo(remote, "to the shared address", Public, 51820);
+        Assert.Equal("to the shared address", (await Net.TryReceiveFrom(gateway))?.Text);
+
+        Assert.Null(await Net.TryReceiveFrom(client1));
+        Assert.Null(await Net.TryReceiveFrom(client2));
+        // Ports the gateway does not listen on are still forwarded.
+        using var other = ForwardingLab.UdpSocket(lab.Client1, 51821);
+        await Net.SendTo(remote, "every port", Dedicated, 51821);
+        Assert.Equal("every port", (await Net.TryReceiveFrom(other))?.Text);
+    }
 }

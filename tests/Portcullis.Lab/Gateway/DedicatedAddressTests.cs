@@ -73,7 +73,16 @@ public sealed partial class DedicatedAddressTests
         }
         Assert.True(touching >= 3, $"expected A's flows on {DedicatedAddress} in conntrack:\n{flows}");
 
-        // 6. A's session ends: every-port forwarding goes with it (DESIGN §3.1), its egress route stays for its return.
+        // 6. A talks to the gateway on its own address (the Endpoint a client config for A names): the gateway's
+        //    WireGuard port there stays the gateway's, every-port forwarding notwithstanding.
+        await lab.TunnelA.SetAsync("peer", lab.GatewayKeys.PublicKey, "endpoint", $"{DedicatedAddress}:{ListenPort}");
+        Assert.True(await lab.ClientA.PingUntilAsync(GatewayTunnelAddress, TimeSpan.FromSeconds(10)),
+            $"A lost the gateway when it used {DedicatedAddress}:{ListenPort}\n{lab.Diagnostics()}");
+        // Its flow to that port is the gateway's own (reply from the address itself), not DNATed to A.
+        Assert.Contains($"src={DedicatedAddress} dst=203.0.113.21 sport={ListenPort}",
+            await lab.Gateway.RunCheckedAsync("conntrack", "-L", "-p", "udp", "--orig-dst", DedicatedAddress), StringComparison.Ordinal);
+
+        // 7. A's session ends: every-port forwarding goes with it (DESIGN §3.1), its egress route stays for its return.
         await lab.TunnelA.SetAsync("peer", lab.GatewayKeys.PublicKey, "remove");
         Assert.True(await lab.WaitForRulesetAsync(r => !r.Contains($"{DedicatedAddress} : {AddressA}", StringComparison.Ordinal), Generous),
             $"every-port forwarding outlived A's session\n{lab.Diagnostics()}");
