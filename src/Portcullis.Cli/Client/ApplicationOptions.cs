@@ -9,9 +9,9 @@ namespace Portcullis.Cli.Client;
 /// </summary>
 internal sealed class ApplicationOptions(string name, string description)
 {
-    private readonly Option<string?> _url = new($"--{name}") { Description = $"With --forward: set the listening port of {description}." };
-    private readonly Option<string?> _user = new($"--{name}-user") { Description = $"With --{name}: the user to log in as." };
-    private readonly Option<string?> _passwordFile = new($"--{name}-password-file") { Description = $"With --{name}-user: a file whose first line is the password." };
+    private readonly Option<string?> _url = new($"--{name}") { Description = $"With --forward: tell {description} each new port.", HelpName = "URL" };
+    private readonly Option<string?> _user = new($"--{name}-user") { Description = $"With --{name}: the user to log in as.", HelpName = "NAME" };
+    private readonly Option<string?> _passwordFile = new($"--{name}-password-file") { Description = $"With --{name}-user: a file whose first line is the password.", HelpName = "PATH" };
 
     public void AddTo(Command command)
     {

@@ -26,8 +26,8 @@ internal static class ConnectCommand
         var portFile = new Option<string?>("--port-file") { Description = "With --forward: write the forwarded port to this file (atomic replace)." };
         var onChange = new Option<string?>("--on-port-change") { Description = "With --forward: run this command when the port changes ($PORTCULLIS_PORT, {port})." };
         var gateway = new Option<string?>("--gateway") { Description = "With --forward: where port requests go (default: the first address of the Address prefix)." };
-        var qbittorrent = new ApplicationOptions("qbittorrent", "qBittorrent's Web UI, e.g. http://127.0.0.1:8080");
-        var transmission = new ApplicationOptions("transmission", "Transmission's RPC, e.g. http://127.0.0.1:9091/transmission/rpc");
+        var qbittorrent = new ApplicationOptions("qbittorrent", "qBittorrent (its Web UI, e.g. http://127.0.0.1:8080)");
+        var transmission = new ApplicationOptions("transmission", "Transmission (its RPC, e.g. http://127.0.0.1:9091/transmission/rpc)");
         var command = new Command("connect", "Connect to a WireGuard gateway: full or split tunnel, DNS, kill switch.")
         {
             config, name, killSwitch, allowLan, allowDhcp, persistent, forward, portFile, onChange, gateway,

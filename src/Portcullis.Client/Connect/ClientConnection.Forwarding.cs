@@ -13,7 +13,7 @@ namespace Portcullis.Client.Connect;
 ///   1. the state file (for `status`);
 ///   2. the kill switch's forwarded-port sets, replaced in one transaction when the internal ports change (a port
 ///      asked for with --forward PROTO:PORT is open from the start; one the gateway picks opens once granted);
-///   3. the exposure warning for an internal port first learnt from the lease.
+///   3. the exposure warning for an internal port first learnt from the lease (with or without the kill switch).
 /// Applications hear of the port from the keeper itself (<see cref="PortKeeperOptions.Publishers"/>).
 /// </summary>
 public sealed partial class ClientConnection
@@ -66,15 +66,20 @@ public sealed partial class ClientConnection
                     LeaseExpires = lease.Expires.ToString("O", CultureInfo.InvariantCulture),
                 });
             }
-            if (!_killSwitchInstalled)
-                return;
             var wanted = WantedPorts(keeper.Leases, forward);
             if (SamePorts(wanted, _forwardedPorts))
                 return;
             foreach (var port in wanted)
             {
+                // A port given on the command line was checked at start; one the gateway picked is checked now (the
+                // application may only start listening once told, so this catches what already listens).
                 if (forward.InternalPort is null && !_forwardedPorts.Contains(port))
                     WarnIfExposed(_log, port.Protocol, port.Port, _tunnelAddresses);
+            }
+            if (!_killSwitchInstalled)
+            {
+                _forwardedPorts = wanted;
+                return;
             }
             try
             {

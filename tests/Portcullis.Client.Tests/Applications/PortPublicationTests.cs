@@ -62,7 +62,7 @@ public sealed class PortPublicationTests
         try
         {
             var passwordFile = Path.Combine(directory, "pw");
-            await File.WriteAllTextAsync(passwordFile, "wrong\n");
+            await File.WriteAllTextAsync(passwordFile, "hunter2-secret\n");
             using var updater = new QBittorrentUpdater(new ApplicationEndpoint(ApplicationKind.QBittorrent, app.BaseUrl) { User = "admin", PasswordFile = passwordFile });
             var log = new ListLogger();
             await using var publication = Publication(updater, log);
@@ -75,6 +75,7 @@ public sealed class PortPublicationTests
             publication.Publish(41001);
             await Eventually(() => app.Logins == 2, "a new port tries again");
             Assert.Null(publication.Confirmed);
+            Assert.DoesNotContain(log.Lines, l => l.Contains("hunter2", StringComparison.Ordinal));
         }
         finally
         {
