@@ -67,7 +67,7 @@ internal static class PolicyCommands
         Line(text, "forwarding", e.Enabled ? "on" : "off", o.ForwardingEnabled is not null);
         Line(text, "port range", $"{e.PortRange.First}-{e.PortRange.Last}", o.PortRange is not null);
         Line(text, "max per peer", e.MaxPerPeer.ToString(CultureInfo.InvariantCulture), o.MaxPerPeer is not null);
-        Line(text, "all dedicated ports", o.ForwardAllDedicatedPorts is true ? "on" : "off", o.ForwardAllDedicatedPorts is not null);
+        Line(text, "all dedicated ports", e.ForwardAllDedicatedPorts ? "on" : "off", o.ForwardAllDedicatedPorts is not null);
         Line(text, "lifetime", $"{e.MinLifetimeSeconds}-{e.MaxLifetimeSeconds} s", overridden: false);
         Line(text, "rate", $"{e.RequestsPerSecond}/s, burst {e.Burst}", overridden: false);
         Line(text, "blocked ports", string.Join(',', e.BlockedExternalPorts), overridden: false);

@@ -126,7 +126,8 @@ public sealed class AdminForwardEndpointTests
     {
         await using var api = await AdminApi.StartAsync();
 
-        var put = await api.PutJsonAsync("/api/v1/policy", """{"forwarding_enabled":false,"port_range":{"first":30000,"last":30999},"max_per_peer":2}""");
+        var put = await api.PutJsonAsync("/api/v1/policy",
+            """{"forwarding_enabled":false,"port_range":{"first":30000,"last":30999},"max_per_peer":2,"forward_all_dedicated_ports":true}""");
         var policy = await AdminApi.JsonAsync(await api.Client.GetAsync("/api/v1/policy"));
 
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
@@ -134,7 +135,8 @@ public sealed class AdminForwardEndpointTests
         Assert.False(effective.GetProperty("enabled").GetBoolean());
         Assert.Equal(30000, effective.GetProperty("port_range").GetProperty("first").GetInt32());
         Assert.Equal(2, effective.GetProperty("max_per_peer").GetInt32());
-        Assert.Equal(System.Text.Json.JsonValueKind.Null, policy.GetProperty("overrides").GetProperty("forward_all_dedicated_ports").ValueKind);
+        Assert.True(effective.GetProperty("forward_all_dedicated_ports").GetBoolean());
+        Assert.True(policy.GetProperty("overrides").GetProperty("forward_all_dedicated_ports").GetBoolean());
         Assert.Equal(new ForwardingPolicy().MaxLifetime.TotalSeconds, effective.GetProperty("max_lifetime_seconds").GetInt64());
     }
 

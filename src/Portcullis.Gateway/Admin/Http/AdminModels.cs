@@ -74,7 +74,8 @@ public sealed record EffectivePolicyModel(
     int Burst,
     long QuarantineSeconds,
     long ReconnectGraceSeconds,
-    bool AllowSuggestedPort)
+    bool AllowSuggestedPort,
+    bool ForwardAllDedicatedPorts)
 {
     public static EffectivePolicyModel From(ForwardingPolicy policy)
     {
@@ -83,7 +84,7 @@ public sealed record EffectivePolicyModel(
             (long)policy.MinLifetime.TotalSeconds, (long)policy.MaxLifetime.TotalSeconds,
             Sorted(policy.BlockedExternalPorts), Sorted(policy.BlockedInternalPorts), policy.RequestsPerSecond,
             policy.Burst, (long)policy.Quarantine.TotalSeconds, (long)policy.ReconnectGrace.TotalSeconds,
-            policy.AllowSuggestedPort);
+            policy.AllowSuggestedPort, policy.ForwardAllDedicatedPorts);
     }
 
     private static int[] Sorted(IReadOnlySet<ushort> ports)
