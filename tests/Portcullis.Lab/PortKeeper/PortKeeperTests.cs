@@ -15,6 +15,7 @@ public sealed class PortKeeperTests
 {
     private const int QBittorrentWebPort = 8081;
     private const int TransmissionRpcPort = 9091;
+    private const string QBittorrentPassword = "lab-Pa55word";
     private static readonly TimeSpan AppBound = TimeSpan.FromSeconds(20);
 
     [Fact]
@@ -24,11 +25,15 @@ public sealed class PortKeeperTests
         await lab.StartGatewayAsync();
         await using var listener = await Probes.ListenAsync(lab.Client, "tcp", 8080);
         var transmission = await TorrentApp.StartTransmissionAsync(lab.Client, lab.Network.CreateTempDirectory(), TransmissionRpcPort);
+        // qBittorrent asks even localhost to log in here, so the updater's real login (SID cookie, Referer) is used.
+        var passwordFile = Path.Combine(lab.Directory, "qbittorrent.password");
+        await File.WriteAllTextAsync(passwordFile, QBittorrentPassword + "\n");
         var client = await lab.ConnectAsync("--interface", lab.Interface, "--forward", "tcp:8080", "--port-file", lab.PortFile,
             "--on-port-change", $"echo \"{{port}} $PORTCULLIS_PORT\" >> '{lab.HookFile}'",
-            "--qbittorrent", $"http://127.0.0.1:{QBittorrentWebPort}", "--transmission", transmission.Url);
+            "--qbittorrent", $"http://127.0.0.1:{QBittorrentWebPort}", "--qbittorrent-user", TorrentApp.QBittorrentUser,
+            "--qbittorrent-password-file", passwordFile, "--transmission", transmission.Url);
         // qBittorrent starts after the client: its updater finds nobody listening and retries until the Web UI answers.
-        var qbittorrent = await TorrentApp.StartQBittorrentAsync(lab.Client, lab.Network.CreateTempDirectory(), QBittorrentWebPort);
+        var qbittorrent = await TorrentApp.StartQBittorrentAsync(lab.Client, lab.Network.CreateTempDirectory(), QBittorrentWebPort, QBittorrentPassword);
 
         // Mapped and published.
         Assert.True(await WaitAsync(() => Task.FromResult(lab.ReadPortFile() is not null && lab.HookLines().Length > 0), TimeSpan.FromSeconds(20)),
@@ -63,6 +68,8 @@ public sealed class PortKeeperTests
         Assert.True(await client.WaitForExitAsync(TimeSpan.FromSeconds(15)), client.Output);
         Assert.Equal(0, client.ExitCode);
         Assert.DoesNotContain(Element(again, 8080), await lab.RulesetAsync(), StringComparison.Ordinal);
+        Assert.Contains("qBittorrent: listening port set to", client.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain(QBittorrentPassword, client.Output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
 using Portcullis.Lab.Harness;
 
 namespace Portcullis.Lab.PortKeeper;
@@ -13,10 +15,17 @@ internal sealed class TorrentApp
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
 
+    // With a password (argv 2, 3) it logs in first, as a browser would: the SID cookie, the Referer of its own origin.
     private const string QBittorrentPort = """
-        import json, sys, urllib.request
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        print(json.load(opener.open(sys.argv[1] + 'api/v2/app/preferences', timeout=3))['listen_port'])
+        import json, sys, urllib.parse, urllib.request
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor())
+        base = sys.argv[1]
+        if len(sys.argv) > 3:
+            form = urllib.parse.urlencode({'username': sys.argv[2], 'password': sys.argv[3]}).encode()
+            answer = opener.open(urllib.request.Request(base + 'api/v2/auth/login', data=form, headers={'Referer': base}), timeout=3).read()
+            if answer.strip() != b'Ok.':
+                sys.exit('login refused')
+        print(json.load(opener.open(base + 'api/v2/app/preferences', timeout=3))['listen_port'])
         """;
 
     private const string TransmissionPort = """
@@ -36,14 +45,16 @@ internal sealed class TorrentApp
 
     private readonly LabHost _host;
     private readonly string _portScript;
+    private readonly string[] _login;
 
-    private TorrentApp(string name, LabHost host, LabProcess process, string url, string portScript)
+    private TorrentApp(string name, LabHost host, LabProcess process, string url, string portScript, params string[] login)
     {
         Name = name;
         _host = host;
         Process = process;
         Url = url;
         _portScript = portScript;
+        _login = login;
     }
 
     public string Name { get; }
@@ -53,9 +64,18 @@ internal sealed class TorrentApp
     /// <summary>What <c>--qbittorrent</c> / <c>--transmission</c> is given.</summary>
     public string Url { get; }
 
-    /// <summary>qbittorrent-nox with its legal notice accepted and the Web UI on 127.0.0.1:<paramref name="webPort"/>.</summary>
-    public static async Task<TorrentApp> StartQBittorrentAsync(LabHost host, string directory, int webPort)
+    /// <summary>
+    /// qbittorrent-nox with its legal notice accepted and the Web UI on 127.0.0.1:<paramref name="webPort"/>; without
+    /// <paramref name="password"/> localhost needs no login, with it even localhost logs in as "admin" (the hash is
+    /// qBittorrent's own: PBKDF2-SHA512, 100 000 rounds, 16-byte salt, 64-byte key).
+    /// </summary>
+    public static async Task<TorrentApp> StartQBittorrentAsync(LabHost host, string directory, int webPort, string? password = null)
     {
+        var login = password is null ? "WebUI\\LocalHostAuth=false" : $"""
+            WebUI\LocalHostAuth=true
+            WebUI\Username={QBittorrentUser}
+            WebUI\Password_PBKDF2="@ByteArray({PasswordHash(password)})"
+            """;
         var config = Path.Combine(directory, "qBittorrent", "config");
         Directory.CreateDirectory(config);
         await File.WriteAllTextAsync(Path.Combine(config, "qBittorrent.conf"), $"""
@@ -72,12 +92,13 @@ internal sealed class TorrentApp
             Connection\UPnP=false
             WebUI\Address=127.0.0.1
             WebUI\Port={webPort}
-            WebUI\LocalHostAuth=false
+            {login}
             WebUI\UPnP=false
             Downloads\SavePath={directory}/downloads
             """);
         var process = host.Start("qbittorrent-nox", $"--profile={directory}");
-        var app = new TorrentApp("qBittorrent", host, process, $"http://127.0.0.1:{webPort}/", QBittorrentPort);
+        var app = new TorrentApp("qBittorrent", host, process, $"http://127.0.0.1:{webPort}/", QBittorrentPort,
+            password is null ? [] : [QBittorrentUser, password]);
         await app.WaitUpAsync();
         return app;
     }
@@ -111,7 +132,7 @@ internal sealed class TorrentApp
     /// <summary>The listening port the application reports through its own API; null while it does not answer.</summary>
     public async Task<int?> ListeningPortAsync()
     {
-        var result = await _host.RunAsync(["python3", "-c", _portScript, Url], RunOptions.Default with { Timeout = TimeSpan.FromSeconds(10) });
+        var result = await _host.RunAsync(["python3", "-c", _portScript, Url, .. _login], RunOptions.Default with { Timeout = TimeSpan.FromSeconds(10) });
         return result.Succeeded && int.TryParse(result.Stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) ? port : null;
     }
 
@@ -126,6 +147,15 @@ internal sealed class TorrentApp
                 throw new LabCommandException($"{Name} did not answer on {Url} within {StartTimeout}:\n{Process.Output}");
             await Task.Delay(200);
         }
+    }
+
+    public const string QBittorrentUser = "admin";
+
+    private static string PasswordHash(string password)
+    {
+        var salt = RandomNumberGenerator.GetBytes(16);
+        var key = Rfc2898DeriveBytes.Pbkdf2(Encoding.UTF8.GetBytes(password), salt, 100_000, HashAlgorithmName.SHA512, 64);
+        return Convert.ToBase64String(salt) + ":" + Convert.ToBase64String(key);
     }
 
     public override string ToString() => Process.ToString();
