@@ -8,9 +8,8 @@ namespace Portcullis.Lab.PortKeeper;
 /// <summary>
 /// Debian's qbittorrent-nox (4.5) and transmission-daemon (3.00) run in a lab host as foreground children the network
 /// reaps, each with a private profile in a lab temp directory, their Web UI / RPC on 127.0.0.1 (qBittorrent with or
-/// without a login, Transmission without), and
-/// their own NAT-PMP/UPnP, DHT and local peer discovery off (they would only chatter at the lab). Their APIs are
-/// read with python3 (the lab's tools have no curl), bypassing any proxy.
+/// without a login, Transmission without), and their own NAT-PMP/UPnP, DHT and local peer discovery off (they would
+/// only chatter at the lab). Their APIs are read with python3 (the lab's tools have no curl), bypassing any proxy.
 /// </summary>
 internal sealed class TorrentApp
 {
