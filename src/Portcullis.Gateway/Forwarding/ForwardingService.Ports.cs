@@ -12,6 +12,20 @@ public sealed partial class ForwardingService
     // so only a crowded range pays for the walk.
     private const int RandomDraws = 32;
 
+    // Ports the gateway itself listens on at its public addresses (its WireGuard port): the kernel never DNATs
+    // them, so a mapping there could not work.
+    private readonly HashSet<(MappingProtocol, ushort)> _ownPorts = [];
+
+    /// <summary>
+    /// Keeps <paramref name="port"/> out of every dynamic mapping: the gateway listens on it itself (the host
+    /// passes its WireGuard listen port, UDP).
+    /// </summary>
+    public void ReserveOwnPort(MappingProtocol protocol, ushort port)
+    {
+        lock (_lock)
+            _ownPorts.Add((protocol, port));
+    }
+
     private MapStatus ChoosePortLocked(PeerSession peer, MapRequest request, out ushort port)
     {
         port = 0;
@@ -70,13 +84,13 @@ public sealed partial class ForwardingService
     }
 
     /// <summary>
-    /// In range, not blocked, held on no public address nor the peer's own (live, pending removal, any static
+    /// In range, not blocked, not the gateway's own, held on no public address nor the peer's own (live, pending removal, any static
     /// forward, live or dark), not quarantined for another peer.
     /// </summary>
     private bool IsAvailableLocked(PeerSession peer, MappingProtocol protocol, ushort port, TimeSpan now)
     {
         var policy = _policy;
-        if (!policy.PortRange.Contains(port) || policy.BlockedExternalPorts.Contains(port))
+        if (!policy.PortRange.Contains(port) || policy.BlockedExternalPorts.Contains(port) || _ownPorts.Contains((protocol, port)))
             return false;
         foreach (var address in _publicAddresses)
         {

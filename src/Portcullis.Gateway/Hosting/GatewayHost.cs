@@ -12,6 +12,7 @@ using Portcullis.Gateway.Store.Sqlite;
 using Portcullis.Linux.Links;
 using Portcullis.Linux.Tun;
 using Portcullis.Linux.Udp;
+using Portcullis.PortMapping;
 using Portcullis.PortMapping.Server;
 using Portcullis.WireGuard.Crypto;
 using Portcullis.WireGuard.Device;
@@ -120,6 +121,7 @@ public sealed class GatewayHost : IAsyncDisposable
         });
         _service = new ForwardingService(_table, Config.Nat.PublicAddresses, state.Policy, TimeProvider.System,
             _loggers.CreateLogger<ForwardingService>());
+        _service.ReserveOwnPort(MappingProtocol.Udp, _device.ListenPort);
         _service.SetStaticForwards(state.StaticForwards);
         // Always, even empty: it also replaces whatever dedicated routes a previous run left in the kernel.
         _service.SetDedicatedAddresses(state.Dedicated);

@@ -27,6 +27,20 @@ public sealed class AllocationTests
     }
 
     [Fact]
+    public void Map_GatewaysOwnPortInRange_NeverHandedOutForThatProtocol()
+    {
+        using var h = new ForwardingHarness(new ForwardingPolicy { PortRange = new PortRange(51820, 51821), MaxPerPeer = 4 });
+        h.Service.ReserveOwnPort(MappingProtocol.Udp, 51820);
+        var client = h.Connect(2);
+
+        Assert.Equal(51821, h.Map(client, MappingProtocol.Udp, 9000).ExternalPort);
+        Assert.Equal(MapStatus.NoResources, h.Map(client, MappingProtocol.Udp, 9001).Status);
+        // Only UDP is the gateway's: TCP 51820 is free to map.
+        var tcp = new[] { h.Map(client, MappingProtocol.Tcp, 9000).ExternalPort, h.Map(client, MappingProtocol.Tcp, 9001).ExternalPort };
+        Assert.Contains((ushort)51820, tcp);
+    }
+
+    [Fact]
     public void Map_ManyPeers_PortsDistinctAndSpreadOverTheRange()
     {
         using var h = new ForwardingHarness(new ForwardingPolicy { MaxPerPeer = 4 });

@@ -61,9 +61,12 @@ public sealed class LifecycleTests
         // And the restarted gateway serves: A reconnects, is told the new epoch by unicast (RFC 6887 ANNOUNCE to
         // port 5350: multicast does not cross the tunnel), and maps again.
         var announcements = lab.ClientA.Start("python3", "-c", AnnouncementListener);
-        await Task.Delay(300);
+        var ready = DateTime.UtcNow + TimeSpan.FromSeconds(15); // python starts slowly on a loaded machine
+        while (!announcements.Output.Contains("listening", StringComparison.Ordinal) && DateTime.UtcNow < ready)
+            await Task.Delay(50);
+        Assert.Contains("listening", announcements.Output, StringComparison.Ordinal);
         await lab.ReconnectAsync(lab.TunnelA);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         while (!announcements.Output.Contains("pcp-announce", StringComparison.Ordinal) && DateTime.UtcNow < deadline)
             await Task.Delay(50);
         Assert.Contains("pcp-announce from 10.99.0.1", announcements.Output, StringComparison.Ordinal);
@@ -78,7 +81,8 @@ public sealed class LifecycleTests
         import socket
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.bind(("0.0.0.0", 5350))
-        s.settimeout(20)
+        s.settimeout(30)
+        print("listening", flush=True)
         while True:
             data, (host, port) = s.recvfrom(2048)
             kind = "pcp-announce" if len(data) == 24 and data[0] == 2 and data[1] == 0x80 else "datagram"
