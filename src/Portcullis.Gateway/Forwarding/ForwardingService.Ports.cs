@@ -5,7 +5,8 @@ using Portcullis.PortMapping;
 namespace Portcullis.Gateway.Forwarding;
 
 // Choosing an external port (DESIGN §3.4): the gateway chooses, at random within the range; a suggestion counts
-// only where policy allows it, and a peer's own remembered port comes back to it after a reconnect.
+// only where policy allows it, and a peer's own remembered port comes back to it after a reconnect, and the port
+// it holds for the other protocol is its for the asking.
 public sealed partial class ForwardingService
 {
     // Random draws before walking the range: while it is under half full, 32 draws all miss with p < 2.4e-10,
@@ -45,7 +46,7 @@ public sealed partial class ForwardingService
             remembered = previous.Port;
 
         var suggested = request.SuggestedExternalPort;
-        if (suggested != 0 && (policy.AllowSuggestedPort || suggested == remembered)
+        if (suggested != 0 && (policy.AllowSuggestedPort || suggested == remembered || HoldsForOtherProtocol(peer, protocol, suggested))
             && IsAvailableLocked(peer, protocol, suggested, now))
         {
             port = suggested;
@@ -60,6 +61,18 @@ public sealed partial class ForwardingService
             return MapStatus.Success;
         }
         return TryRandomPortLocked(peer, protocol, now, out port) ? MapStatus.Success : MapStatus.NoResources;
+    }
+
+    // A client asking for UDP on the port it already holds for TCP (or the reverse) wants one number for both
+    // (`portcullis connect --forward both`, games, BitTorrent): that reveals nothing a scanner could not already see.
+    private static bool HoldsForOtherProtocol(PeerSession peer, MappingProtocol protocol, ushort port)
+    {
+        foreach (var mapping in peer.Mappings)
+        {
+            if (mapping.Protocol != protocol && mapping.PublicPort == port)
+                return true;
+        }
+        return false;
     }
 
     private bool TryRandomPortLocked(PeerSession peer, MappingProtocol protocol, TimeSpan now, out ushort port)

@@ -41,6 +41,19 @@ public sealed class AllocationTests
     }
 
     [Fact]
+    public void Map_SuggestsItsOwnTcpPortForUdp_GetsItEvenWithSuggestionsOff()
+    {
+        using var h = new ForwardingHarness();
+        var a = h.Connect(2);
+        var b = h.Connect(3);
+        var tcp = h.Map(a, MappingProtocol.Tcp, 8080).ExternalPort;
+
+        // Another peer suggesting it for UDP gets a random port: the port is a's, not b's for the asking.
+        Assert.NotEqual(tcp, h.Map(b, MappingProtocol.Udp, 8080, suggested: tcp).ExternalPort);
+        Assert.Equal(tcp, h.Map(a, MappingProtocol.Udp, 8081, suggested: tcp).ExternalPort);
+    }
+
+    [Fact]
     public void Map_ManyPeers_PortsDistinctAndSpreadOverTheRange()
     {
         using var h = new ForwardingHarness(new ForwardingPolicy { MaxPerPeer = 4 });
