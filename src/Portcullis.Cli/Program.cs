@@ -17,6 +17,10 @@ internal static class Program
         root.Subcommands.Add(DisconnectCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         AdminCommands.AddTo(root);
-        return root.Parse(args).Invoke();
+        var parsed = root.Parse(args);
+        var exitCode = parsed.Invoke();
+        // A usage error (unknown option, missing argument) exits 2 like every check of our own, not 1, which
+        // means "the operation failed": scripts can tell a typo from a refused request.
+        return parsed.Errors.Count > 0 ? 2 : exitCode;
     }
 }
