@@ -107,7 +107,7 @@ public sealed class GatewayHost : IAsyncDisposable
 
         Link.AddAddress(tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength);
         Link.SetUp(tunnel.Interface);
-        File.WriteAllText(IpForwardPath, "1\n");
+        EnableIpForwarding();
 
         _table = new NftForwardingTable(_loggers.CreateLogger<NftForwardingTable>());
         _table.Install(new GatewayNetwork
@@ -196,6 +196,23 @@ public sealed class GatewayHost : IAsyncDisposable
         GatewayHostLog.StoreLoaded(_logger, _store.Path, changes.Added.Count, changes.Updated.Count,
             changes.DedicatedAddresses.Count, changes.Forwards.Count, peers.Count, enabled);
         return new StoreState(peers, rules, GatewayOperations.Assignments(dedicated, _peers), policy);
+    }
+
+    // Written only when off, so a host that sets it at boot (sysctl.d) can run the gateway with /proc/sys read-only
+    // (systemd's ProtectKernelTunables=).
+    private static void EnableIpForwarding()
+    {
+        if (File.ReadAllText(IpForwardPath).Trim() == "1")
+            return;
+        try
+        {
+            File.WriteAllText(IpForwardPath, "1\n");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException(
+                $"net.ipv4.ip_forward is off and cannot be turned on ({e.Message}): set it at boot, e.g. with dist/99-portcullis-gateway.conf in /etc/sysctl.d.", e);
+        }
     }
 
     private void ConfigureDevice(WireGuardDevice device, IReadOnlyList<StoredPeer> peers)

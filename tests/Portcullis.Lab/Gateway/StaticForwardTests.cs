@@ -15,6 +15,7 @@ public sealed partial class StaticForwardTests
 {
     private const int ExternalPort = 30000;
     private const int InternalPort = 8080;
+    private const string OtherAddress = "198.51.100.11";
     private static readonly TimeSpan Generous = TimeSpan.FromSeconds(45);
 
     [Fact]
@@ -32,11 +33,15 @@ public sealed partial class StaticForwardTests
         });
         var element = Element(ExternalPort, AddressA, InternalPort);
         await using var listener = await Probes.ListenAsync(lab.ClientA, "tcp", InternalPort);
+        // A second public address on the gateway that the forward does not name (as a dedicated address would be).
+        await lab.Gateway.RunCheckedAsync("ip", "address", "add", $"{OtherAddress}/24", "dev", "eth0");
 
-        // 1. A is connected: the forward is in the kernel and the remote host reaches A through it.
+        // 1. A is connected: the forward is in the kernel and the remote host reaches A through it — on its address
+        //    only: the same port on the gateway's other address does not answer.
         Assert.True(await lab.WaitForRulesetAsync(r => r.Contains(element, StringComparison.Ordinal), Generous),
             $"the static forward never went live\n{lab.Diagnostics()}");
         Assert.Equal("clienta from 192.0.2.100", await AskUntilAsync(lab));
+        Assert.Null(await Probes.AskAsync(lab.Remote, "tcp", OtherAddress, ExternalPort));
 
         // 2. A goes away: once its session times out the forward is dark.
         await lab.TunnelA.SetAsync("peer", lab.GatewayKeys.PublicKey, "remove");
