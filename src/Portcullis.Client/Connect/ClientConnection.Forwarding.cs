@@ -62,7 +62,7 @@ public sealed partial class ClientConnection
             {
                 UpdateState(_state with
                 {
-                    ForwardedPort = lease.ExternalPort.ToString(CultureInfo.InvariantCulture),
+                    ForwardedPort = PortsText(keeper.Leases, lease),
                     LeaseExpires = lease.Expires.ToString("O", CultureInfo.InvariantCulture),
                 });
             }
@@ -96,6 +96,19 @@ public sealed partial class ClientConnection
     }
 
     /// <summary>The port asked for on the command line, if any, and every internal port a lease points at now.</summary>
+    // "30000" when every protocol has the same public port (the usual case, also for `both`); "30000/tcp 30417/udp"
+    // when the gateway could not give UDP the TCP port, so `status` never hides the second one.
+    internal static string PortsText(IReadOnlyList<PortLease> leases, PortLease current)
+    {
+        var same = true;
+        foreach (var other in leases)
+            same &= other.ExternalPort == current.ExternalPort;
+        if (same)
+            return current.ExternalPort.ToString(CultureInfo.InvariantCulture);
+        return string.Join(' ', leases.Select(l =>
+            string.Create(CultureInfo.InvariantCulture, $"{l.ExternalPort}/{l.Protocol.ToString().ToLowerInvariant()}")));
+    }
+
     internal static List<ForwardedPort> WantedPorts(IReadOnlyList<PortLease> leases, ForwardRequest forward)
     {
         var ports = new List<ForwardedPort>();

@@ -31,4 +31,19 @@ public sealed class WantedPortsTests
         Assert.Empty(ClientConnection.WantedPorts([], new ForwardRequest(ForwardProtocol.Udp, null)));
         Assert.Equal([new ForwardedPort(ForwardProtocol.Both, 6881)], ClientConnection.WantedPorts([], new ForwardRequest(ForwardProtocol.Both, 6881)));
     }
+
+    [Fact]
+    public void PortsText_BothOnOnePort_TheNumberAlone()
+    {
+        var tcp = Lease(ForwardProtocol.Tcp, 40000, 8080);
+        Assert.Equal("40000", ClientConnection.PortsText([tcp, Lease(ForwardProtocol.Udp, 40000, 8080)], tcp));
+        Assert.Equal("40000", ClientConnection.PortsText([tcp], tcp));
+    }
+
+    [Fact]
+    public void PortsText_BothOnDifferentPorts_EachWithItsProtocol()
+    {
+        var tcp = Lease(ForwardProtocol.Tcp, 40000, 8080);
+        Assert.Equal("40000/tcp 40417/udp", ClientConnection.PortsText([tcp, Lease(ForwardProtocol.Udp, 40417, 8080)], tcp));
+    }
 }
