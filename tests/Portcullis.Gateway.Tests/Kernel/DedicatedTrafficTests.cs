@@ -1,3 +1,4 @@
+using System.Net;
 using Portcullis.Gateway.Kernel;
 using Portcullis.Gateway.Tests.Kernel.Support;
 using static Portcullis.Gateway.Tests.Kernel.Support.Entries;
@@ -16,52 +17,38 @@ public sealed class DedicatedTrafficTests
     public async Task Egress_DedicatedClientLeavesFromItsAddress_OtherClientFromTheShared()
     {
         using var lab = new ForwardingLab();
-        lab.Table.SetDedicated([new DedicatedRoute(Dedicated, Client1, ForwardAllPorts: false)], Blocked);
+        Dedicate(lab, Client1, everyPort: false);
         using var listener = ForwardingLab.TcpListener(lab.Remote, 9000);
 
-        using var client1 = ForwardingLab.TcpClient(lab.Client1);
-        Assert.True(await Net.TryConnect(client1, Remote, 9000));
-        using var fromClient1 = await Net.TryAccept(listener);
-        using var client2 = ForwardingLab.TcpClient(lab.Client2);
-        Assert.True(await Net.TryConnect(client2, Remote, 9000));
-        using var fromClient2 = await Net.TryAccept(listener);
+        using var fromClient1 = await Flow.Open(lab.Client1, listener, Remote, 9000);
+        using var fromClient2 = await Flow.Open(lab.Client2, listener, Remote, 9000);
 
-        Assert.NotNull(fromClient1);
-        Assert.NotNull(fromClient2);
-        Assert.Equal(Dedicated, Net.RemoteAddress(fromClient1));
-        Assert.Equal(Public, Net.RemoteAddress(fromClient2));
-        await Net.Send(fromClient1, "reply");
-        Assert.Equal("reply", await Net.TryReceive(client1));
+        Assert.Equal(Dedicated, fromClient1.Source);
+        Assert.Equal(Public, fromClient2.Source);
+        Assert.Equal("reply", await fromClient1.Reply("reply"));
     }
 
     [Fact]
     public async Task EveryPort_RemoteReachesAnyPort_BlockedPortAndSharedAddressStayDark()
     {
         using var lab = new ForwardingLab();
-        lab.Table.SetDedicated([new DedicatedRoute(Dedicated, Client1, ForwardAllPorts: true)], Blocked);
+        Dedicate(lab, Client1, everyPort: true);
         using var any = ForwardingLab.TcpListener(lab.Client1, 4711);
         using var blocked = ForwardingLab.TcpListener(lab.Client1, 445);
         using var udp = ForwardingLab.UdpSocket(lab.Client1, 6000);
         using var remoteUdp = ForwardingLab.UdpSocket(lab.Remote, 41000);
 
-        using (var remote = ForwardingLab.TcpClient(lab.Remote))
-        {
-            Assert.True(await Net.TryConnect(remote, Dedicated, 4711));
-            using var accepted = await Net.TryAccept(any);
-            Assert.NotNull(accepted);
-            Assert.Equal(Remote, Net.RemoteAddress(accepted));
-        }
+        using (var flow = await Flow.Open(lab.Remote, any, Dedicated, 4711))
+            Assert.Equal(Remote, flow.Source);
         await Net.SendTo(remoteUdp, "knock", Dedicated, 6000);
         var datagram = await Net.TryReceiveFrom(udp);
         Assert.NotNull(datagram);
         Assert.Equal("knock", datagram.Value.Text);
 
-        using (var remote = ForwardingLab.TcpClient(lab.Remote))
-            Assert.False(await Net.TryConnect(remote, Dedicated, 445));
+        Assert.False(await Flow.CanConnect(lab.Remote, Dedicated, 445));
         Assert.Null(await Net.TryAccept(blocked));
         // The shared address is not the peer's: nothing forwards its ports there.
-        using (var remote = ForwardingLab.TcpClient(lab.Remote))
-            Assert.False(await Net.TryConnect(remote, Public, 4711));
+        Assert.False(await Flow.CanConnect(lab.Remote, Public, 4711));
         Assert.Null(await Net.TryAccept(any));
     }
 
@@ -69,16 +56,13 @@ public sealed class DedicatedTrafficTests
     public async Task MappingOnDedicatedAddress_WinsOverEveryPort()
     {
         using var lab = new ForwardingLab();
-        lab.Table.SetDedicated([new DedicatedRoute(Dedicated, Client1, ForwardAllPorts: true)], Blocked);
+        Dedicate(lab, Client1, everyPort: true);
         lab.Table.Update([], [Tcp(30000, Client1, 8080, "p1") with { PublicAddress = Dedicated }]);
         using var mapped = ForwardingLab.TcpListener(lab.Client1, 8080);
         using var samePort = ForwardingLab.TcpListener(lab.Client1, 30000);
-        using var remote = ForwardingLab.TcpClient(lab.Remote);
 
-        Assert.True(await Net.TryConnect(remote, Dedicated, 30000));
+        using var flow = await Flow.Open(lab.Remote, mapped, Dedicated, 30000);
 
-        using var accepted = await Net.TryAccept(mapped);
-        Assert.NotNull(accepted);
         Assert.Null(await Net.TryAccept(samePort));
     }
 
@@ -86,97 +70,67 @@ public sealed class DedicatedTrafficTests
     public async Task Hairpin_OtherClient_ReachesDedicatedAddressFromTheTunnel()
     {
         using var lab = new ForwardingLab();
-        lab.Table.SetDedicated([new DedicatedRoute(Dedicated, Client1, ForwardAllPorts: true)], Blocked);
+        Dedicate(lab, Client1, everyPort: true);
         using var listener = ForwardingLab.TcpListener(lab.Client1, 4711);
-        using var client2 = ForwardingLab.TcpClient(lab.Client2);
 
-        Assert.True(await Net.TryConnect(client2, Dedicated, 4711));
-        using var accepted = await Net.TryAccept(listener);
+        using var flow = await Flow.Open(lab.Client2, listener, Dedicated, 4711);
 
-        Assert.NotNull(accepted);
-        await Net.Send(client2, "neighbour");
-        Assert.Equal("neighbour", await Net.TryReceive(accepted));
-        await Net.Send(accepted, "hi");
-        Assert.Equal("hi", await Net.TryReceive(client2));
+        Assert.Equal("neighbour", await flow.Deliver("neighbour"));
+        Assert.Equal("hi", await flow.Reply("hi"));
     }
 
     [Fact]
     public async Task EveryPortRemoved_EstablishedFlowStops_EgressStays()
     {
         using var lab = new ForwardingLab();
-        lab.Table.SetDedicated([new DedicatedRoute(Dedicated, Client1, ForwardAllPorts: true)], Blocked);
+        Dedicate(lab, Client1, everyPort: true);
         using var listener = ForwardingLab.TcpListener(lab.Client1, 4711);
-        using var remote = ForwardingLab.TcpClient(lab.Remote);
-        Assert.True(await Net.TryConnect(remote, Dedicated, 4711));
-        using var accepted = await Net.TryAccept(listener);
-        Assert.NotNull(accepted);
-        await Net.Send(remote, "before");
-        Assert.Equal("before", await Net.TryReceive(accepted));
+        using var flow = await Flow.Open(lab.Remote, listener, Dedicated, 4711);
+        Assert.Equal("before", await flow.Deliver("before"));
 
         // The peer's session ended: every-port forwarding goes, its egress route stays.
-        lab.Table.SetDedicated([new DedicatedRoute(Dedicated, Client1, ForwardAllPorts: false)], Blocked);
+        Dedicate(lab, Client1, everyPort: false);
 
-        await Net.Send(remote, "after");
-        Assert.Null(await Net.TryReceive(accepted));
-        using (var again = ForwardingLab.TcpClient(lab.Remote))
-            Assert.False(await Net.TryConnect(again, Dedicated, 4711));
+        Assert.Null(await flow.Deliver("after"));
+        Assert.False(await Flow.CanConnect(lab.Remote, Dedicated, 4711));
         using var remoteListener = ForwardingLab.TcpListener(lab.Remote, 9000);
-        using var client1 = ForwardingLab.TcpClient(lab.Client1);
-        Assert.True(await Net.TryConnect(client1, Remote, 9000));
-        using var fromClient1 = await Net.TryAccept(remoteListener);
-        Assert.NotNull(fromClient1);
-        Assert.Equal(Dedicated, Net.RemoteAddress(fromClient1));
+        using var fromClient1 = await Flow.Open(lab.Client1, remoteListener, Remote, 9000);
+        Assert.Equal(Dedicated, fromClient1.Source);
     }
 
     [Fact]
     public async Task AddressMovedToAnotherClient_PreviousOwnersFlowStops_NewOwnerLeavesFromIt()
     {
         using var lab = new ForwardingLab();
-        lab.Table.SetDedicated([new DedicatedRoute(Dedicated, Client1, ForwardAllPorts: false)], Blocked);
+        Dedicate(lab, Client1, everyPort: false);
         using var listener = ForwardingLab.TcpListener(lab.Remote, 9000);
-        using var client1 = ForwardingLab.TcpClient(lab.Client1);
-        Assert.True(await Net.TryConnect(client1, Remote, 9000));
-        using var fromClient1 = await Net.TryAccept(listener);
-        Assert.NotNull(fromClient1);
-        Assert.Equal(Dedicated, Net.RemoteAddress(fromClient1));
+        using var fromClient1 = await Flow.Open(lab.Client1, listener, Remote, 9000);
+        Assert.Equal(Dedicated, fromClient1.Source);
 
-        lab.Table.SetDedicated([new DedicatedRoute(Dedicated, Client2, ForwardAllPorts: false)], Blocked);
+        Dedicate(lab, Client2, everyPort: false);
 
         // The old owner's established flow no longer leaves from the address, in either direction.
-        await Net.Send(client1, "after");
-        Assert.Null(await Net.TryReceive(fromClient1));
-        await Net.Send(fromClient1, "back");
-        Assert.Null(await Net.TryReceive(client1));
-        using var client2 = ForwardingLab.TcpClient(lab.Client2);
-        Assert.True(await Net.TryConnect(client2, Remote, 9000));
-        using var fromClient2 = await Net.TryAccept(listener);
-        Assert.NotNull(fromClient2);
-        Assert.Equal(Dedicated, Net.RemoteAddress(fromClient2));
-        await Net.Send(fromClient2, "yours");
-        Assert.Equal("yours", await Net.TryReceive(client2));
+        Assert.Null(await fromClient1.Deliver("after"));
+        Assert.Null(await fromClient1.Reply("back"));
+        using var fromClient2 = await Flow.Open(lab.Client2, listener, Remote, 9000);
+        Assert.Equal(Dedicated, fromClient2.Source);
+        Assert.Equal("yours", await fromClient2.Reply("yours"));
         // Client1 starts afresh from the shared address.
-        using var again = ForwardingLab.TcpClient(lab.Client1);
-        Assert.True(await Net.TryConnect(again, Remote, 9000));
-        using var fromAgain = await Net.TryAccept(listener);
-        Assert.NotNull(fromAgain);
-        Assert.Equal(Public, Net.RemoteAddress(fromAgain));
+        using var again = await Flow.Open(lab.Client1, listener, Remote, 9000);
+        Assert.Equal(Public, again.Source);
     }
 
     [Fact]
     public async Task Uninstall_EveryPortFlow_Stops()
     {
         using var lab = new ForwardingLab();
-        lab.Table.SetDedicated([new DedicatedRoute(Dedicated, Client1, ForwardAllPorts: true)], Blocked);
+        Dedicate(lab, Client1, everyPort: true);
         using var listener = ForwardingLab.TcpListener(lab.Client1, 4711);
-        using var remote = ForwardingLab.TcpClient(lab.Remote);
-        Assert.True(await Net.TryConnect(remote, Dedicated, 4711));
-        using var accepted = await Net.TryAccept(listener);
-        Assert.NotNull(accepted);
+        using var flow = await Flow.Open(lab.Remote, listener, Dedicated, 4711);
 
         lab.Table.Uninstall();
 
-        await Net.Send(remote, "after");
-        Assert.Null(await Net.TryReceive(accepted));
+        Assert.Null(await flow.Deliver("after"));
         Assert.DoesNotContain("portcullis", lab.Gateway.Ruleset(), StringComparison.Ordinal);
     }
 
@@ -184,7 +138,7 @@ public sealed class DedicatedTrafficTests
     public async Task GatewaysOwnPort_UnderEveryPortAndUnderAMapping_StillReachesTheGateway()
     {
         using var lab = new ForwardingLab();
-        lab.Table.SetDedicated([new DedicatedRoute(Dedicated, Client1, ForwardAllPorts: true)], Blocked);
+        Dedicate(lab, Client1, everyPort: true);
         lab.Table.Update([], [Udp(51820, Client2, 51820, "p2")]);
         using var gateway = ForwardingLab.UdpSocket(lab.Gateway, 51820); // as the WireGuard listen port
         using var client1 = ForwardingLab.UdpSocket(lab.Client1, 51820);
@@ -203,4 +157,8 @@ public sealed class DedicatedTrafficTests
         await Net.SendTo(remote, "every port", Dedicated, 51821);
         Assert.Equal("every port", (await Net.TryReceiveFrom(other))?.Text);
     }
+
+    /// <summary>The gateway's dedicated address (.11) belongs to <paramref name="client"/>.</summary>
+    private static void Dedicate(ForwardingLab lab, IPAddress client, bool everyPort) =>
+        lab.Table.SetDedicated([new DedicatedRoute(Dedicated, client, everyPort)], Blocked);
 }

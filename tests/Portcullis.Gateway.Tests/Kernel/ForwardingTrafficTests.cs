@@ -17,17 +17,12 @@ public sealed class ForwardingTrafficTests
         using var lab = new ForwardingLab();
         lab.Table.Update([], [Tcp(Web.Public, Client1, Web.Internal, "peer-1", TimeSpan.FromMinutes(5))]);
         using var listener = ForwardingLab.TcpListener(lab.Client1, Web.Internal);
-        using var remote = ForwardingLab.TcpClient(lab.Remote);
 
-        Assert.True(await Net.TryConnect(remote, Public, Web.Public));
-        using var accepted = await Net.TryAccept(listener);
+        using var flow = await Flow.Open(lab.Remote, listener, Public, Web.Public);
 
-        Assert.NotNull(accepted);
-        Assert.Equal(Remote, Net.RemoteAddress(accepted));
-        await Net.Send(remote, "hello");
-        Assert.Equal("hello", await Net.TryReceive(accepted));
-        await Net.Send(accepted, "back");
-        Assert.Equal("back", await Net.TryReceive(remote));
+        Assert.Equal(Remote, flow.Source);
+        Assert.Equal("hello", await flow.Deliver("hello"));
+        Assert.Equal("back", await flow.Reply("back"));
     }
 
     [Fact]
@@ -62,8 +57,7 @@ public sealed class ForwardingTrafficTests
         using var udpSamePort = ForwardingLab.UdpSocket(lab.Client1, Web.Public);
         using var remoteUdp = ForwardingLab.UdpSocket(lab.Remote, 41000);
 
-        using (var remote = ForwardingLab.TcpClient(lab.Remote))
-            Assert.False(await Net.TryConnect(remote, Public, 30001));
+        Assert.False(await Flow.CanConnect(lab.Remote, Public, 30001));
         // TCP 30000 is mapped; UDP 30000 is not.
         await Net.SendTo(remoteUdp, "knock", Public, Web.Public);
 
@@ -80,9 +74,8 @@ public sealed class ForwardingTrafficTests
         lab.Table.Update([], [Tcp(Web.Public, Client1, Web.Internal, "peer-1")]);
         lab.Remote.Ip("route", "add", "10.99.0.0/16", "via", "198.51.100.10");
         using var listener = ForwardingLab.TcpListener(lab.Client1, Web.Internal);
-        using var remote = ForwardingLab.TcpClient(lab.Remote);
 
-        Assert.False(await Net.TryConnect(remote, Client1, Web.Internal));
+        Assert.False(await Flow.CanConnect(lab.Remote, Client1, Web.Internal));
         Assert.Null(await Net.TryAccept(listener));
     }
 
@@ -118,20 +111,14 @@ public sealed class ForwardingTrafficTests
         var mapping = Tcp(Web.Public, Client1, Web.Internal, "peer-1");
         lab.Table.Update([], [mapping]);
         using var listener = ForwardingLab.TcpListener(lab.Client1, Web.Internal);
-        using var remote = ForwardingLab.TcpClient(lab.Remote);
-        Assert.True(await Net.TryConnect(remote, Public, Web.Public));
-        using var accepted = await Net.TryAccept(listener);
-        Assert.NotNull(accepted);
-        await Net.Send(remote, "before");
-        Assert.Equal("before", await Net.TryReceive(accepted));
+        using var flow = await Flow.Open(lab.Remote, listener, Public, Web.Public);
+        Assert.Equal("before", await flow.Deliver("before"));
 
         lab.Table.Update([mapping], []);
 
         // The flow's conntrack entry is gone, so its next packet is no longer DNATed to the client.
-        await Net.Send(remote, "after");
-        Assert.Null(await Net.TryReceive(accepted));
-        using var again = ForwardingLab.TcpClient(lab.Remote);
-        Assert.False(await Net.TryConnect(again, Public, Web.Public));
+        Assert.Null(await flow.Deliver("after"));
+        Assert.False(await Flow.CanConnect(lab.Remote, Public, Web.Public));
     }
 
     [Fact]
@@ -140,8 +127,7 @@ public sealed class ForwardingTrafficTests
         using var lab = new ForwardingLab();
         lab.Table.Update([], [Tcp(Web.Public, Client1, Web.Internal, "peer-1", TimeSpan.FromSeconds(2))]);
         using var listener = ForwardingLab.TcpListener(lab.Client1, Web.Internal);
-        using (var first = ForwardingLab.TcpClient(lab.Remote))
-            Assert.True(await Net.TryConnect(first, Public, Web.Public));
+        Assert.True(await Flow.CanConnect(lab.Remote, Public, Web.Public));
         (await Net.TryAccept(listener))?.Dispose();
 
         // As if the daemon had died: nobody removes the mapping, the kernel ends the lease by itself.
@@ -159,15 +145,11 @@ public sealed class ForwardingTrafficTests
         using var lab = new ForwardingLab();
         lab.Table.Update([], [Tcp(Web.Public, Client1, Web.Internal, "peer-1")]);
         using var listener = ForwardingLab.TcpListener(lab.Client1, Web.Internal);
-        using var remote = ForwardingLab.TcpClient(lab.Remote);
-        Assert.True(await Net.TryConnect(remote, Public, Web.Public));
-        using var accepted = await Net.TryAccept(listener);
-        Assert.NotNull(accepted);
+        using var flow = await Flow.Open(lab.Remote, listener, Public, Web.Public);
 
         lab.Table.Uninstall();
 
-        await Net.Send(remote, "after");
-        Assert.Null(await Net.TryReceive(accepted));
+        Assert.Null(await flow.Deliver("after"));
         Assert.DoesNotContain("portcullis", lab.Gateway.Ruleset(), StringComparison.Ordinal);
     }
 
@@ -178,15 +160,11 @@ public sealed class ForwardingTrafficTests
         var mapping = Tcp(Web.Public, Client1, Web.Internal, "peer-1", TimeSpan.FromMinutes(1));
         lab.Table.Update([], [mapping]);
         using var listener = ForwardingLab.TcpListener(lab.Client1, Web.Internal);
-        using var remote = ForwardingLab.TcpClient(lab.Remote);
-        Assert.True(await Net.TryConnect(remote, Public, Web.Public));
-        using var accepted = await Net.TryAccept(listener);
-        Assert.NotNull(accepted);
+        using var flow = await Flow.Open(lab.Remote, listener, Public, Web.Public);
 
         lab.Table.Update([mapping], [mapping]);
 
-        await Net.Send(remote, "still here");
-        Assert.Equal("still here", await Net.TryReceive(accepted));
+        Assert.Equal("still here", await flow.Deliver("still here"));
     }
 
     [Fact]
@@ -194,13 +172,10 @@ public sealed class ForwardingTrafficTests
     {
         using var lab = new ForwardingLab();
         using var listener = ForwardingLab.TcpListener(lab.Remote, 9000);
-        using var client = ForwardingLab.TcpClient(lab.Client1);
 
-        Assert.True(await Net.TryConnect(client, Remote, 9000));
-        using var accepted = await Net.TryAccept(listener);
+        using var flow = await Flow.Open(lab.Client1, listener, Remote, 9000);
 
-        Assert.NotNull(accepted);
-        Assert.Equal(Public, Net.RemoteAddress(accepted));
+        Assert.Equal(Public, flow.Source);
     }
 
     [Fact]
@@ -209,16 +184,11 @@ public sealed class ForwardingTrafficTests
         using var lab = new ForwardingLab();
         lab.Table.Update([], [Tcp(Web.Public, Client1, Web.Internal, "peer-1")]);
         using var listener = ForwardingLab.TcpListener(lab.Client1, Web.Internal);
-        using var client2 = ForwardingLab.TcpClient(lab.Client2);
 
-        Assert.True(await Net.TryConnect(client2, Public, Web.Public));
-        using var accepted = await Net.TryAccept(listener);
+        using var flow = await Flow.Open(lab.Client2, listener, Public, Web.Public);
 
-        Assert.NotNull(accepted);
-        await Net.Send(client2, "neighbour");
-        Assert.Equal("neighbour", await Net.TryReceive(accepted));
-        await Net.Send(accepted, "hi");
-        Assert.Equal("hi", await Net.TryReceive(client2));
+        Assert.Equal("neighbour", await flow.Deliver("neighbour"));
+        Assert.Equal("hi", await flow.Reply("hi"));
     }
 
     [Fact]
@@ -226,9 +196,8 @@ public sealed class ForwardingTrafficTests
     {
         using var lab = new ForwardingLab();
         using var listener = ForwardingLab.TcpListener(lab.Client1, Web.Internal);
-        using var client2 = ForwardingLab.TcpClient(lab.Client2);
 
-        Assert.False(await Net.TryConnect(client2, Client1, Web.Internal));
+        Assert.False(await Flow.CanConnect(lab.Client2, Client1, Web.Internal));
         Assert.Null(await Net.TryAccept(listener));
     }
 
@@ -237,11 +206,8 @@ public sealed class ForwardingTrafficTests
     {
         using var lab = new ForwardingLab(allowPeerToPeer: true);
         using var listener = ForwardingLab.TcpListener(lab.Client1, Web.Internal);
-        using var client2 = ForwardingLab.TcpClient(lab.Client2);
 
-        Assert.True(await Net.TryConnect(client2, Client1, Web.Internal));
-        using var accepted = await Net.TryAccept(listener);
-        Assert.NotNull(accepted);
-        Assert.Equal(Client2, Net.RemoteAddress(accepted));
+        using var flow = await Flow.Open(lab.Client2, listener, Client1, Web.Internal);
+        Assert.Equal(Client2, flow.Source);
     }
 }
