@@ -4,20 +4,13 @@ namespace Portcullis.Client.Tests.Applications;
 
 public sealed class QBittorrentUpdaterTests : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("pc-qbt-").FullName;
-
-    private string PasswordFile(string password)
-    {
-        var path = Path.Combine(_directory, "password");
-        File.WriteAllText(path, password + "\n");
-        return path;
-    }
+    private readonly PasswordFiles _passwords = new("pc-qbt-");
 
     [Fact]
     public async Task SetPort_LocalhostBypass_SetsListenPortWithoutLogin()
     {
         using var app = new QBittorrentDouble("admin", "secret", bypassLocalhost: true);
-        using var updater = new QBittorrentUpdater(new ApplicationEndpoint(ApplicationKind.QBittorrent, app.BaseUrl));
+        using var updater = Updater(app);
 
         await updater.SetPortAsync(43210, CancellationToken.None);
 
@@ -29,11 +22,7 @@ public sealed class QBittorrentUpdaterTests : IDisposable
     public async Task SetPort_Forbidden_LogsInOnceThenSetsAndKeepsTheSession()
     {
         using var app = new QBittorrentDouble("admin", "s3cret pass", bypassLocalhost: false);
-        using var updater = new QBittorrentUpdater(new ApplicationEndpoint(ApplicationKind.QBittorrent, app.BaseUrl)
-        {
-            User = "admin",
-            PasswordFile = PasswordFile("s3cret pass"),
-        });
+        using var updater = Updater(app, "s3cret pass");
 
         await updater.SetPortAsync(40001, CancellationToken.None);
         await updater.SetPortAsync(40002, CancellationToken.None);
@@ -49,11 +38,7 @@ public sealed class QBittorrentUpdaterTests : IDisposable
     public async Task SetPort_WrongPassword_PortPublishExceptionWithoutThePassword()
     {
         using var app = new QBittorrentDouble("admin", "right", bypassLocalhost: false);
-        using var updater = new QBittorrentUpdater(new ApplicationEndpoint(ApplicationKind.QBittorrent, app.BaseUrl)
-        {
-            User = "admin",
-            PasswordFile = PasswordFile("wrong-password-xyz"),
-        });
+        using var updater = Updater(app, "wrong-password-xyz");
 
         var e = await Assert.ThrowsAsync<PortPublishException>(() => updater.SetPortAsync(40001, CancellationToken.None));
 
@@ -66,7 +51,7 @@ public sealed class QBittorrentUpdaterTests : IDisposable
     public async Task SetPort_ForbiddenWithoutCredentials_SaysWhatToPass()
     {
         using var app = new QBittorrentDouble("admin", "right", bypassLocalhost: false);
-        using var updater = new QBittorrentUpdater(new ApplicationEndpoint(ApplicationKind.QBittorrent, app.BaseUrl));
+        using var updater = Updater(app);
 
         var e = await Assert.ThrowsAsync<PortPublishException>(() => updater.SetPortAsync(40001, CancellationToken.None));
 
@@ -93,5 +78,13 @@ public sealed class QBittorrentUpdaterTests : IDisposable
         await Assert.ThrowsAsync<HttpRequestException>(() => updater.SetPortAsync(40001, CancellationToken.None));
     }
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    /// <summary>An updater for <paramref name="app"/>; with <paramref name="password"/> it logs in as "admin".</summary>
+    private QBittorrentUpdater Updater(QBittorrentDouble app, string? password = null) =>
+        new(new ApplicationEndpoint(ApplicationKind.QBittorrent, app.BaseUrl)
+        {
+            User = password is null ? null : "admin",
+            PasswordFile = password is null ? null : _passwords.Write(password),
+        });
+
+    public void Dispose() => _passwords.Dispose();
 }

@@ -4,20 +4,13 @@ namespace Portcullis.Client.Tests.Applications;
 
 public sealed class TransmissionUpdaterTests : IDisposable
 {
-    private readonly string _directory = Directory.CreateTempSubdirectory("pc-tr-").FullName;
-
-    private string PasswordFile(string password)
-    {
-        var path = Path.Combine(_directory, "password");
-        File.WriteAllText(path, password + "\n");
-        return path;
-    }
+    private readonly PasswordFiles _passwords = new("pc-tr-");
 
     [Fact]
     public async Task SetPort_SessionIdHandshake_409ThenSessionSetWithPeerPort()
     {
         using var app = new TransmissionDouble();
-        using var updater = new TransmissionUpdater(new ApplicationEndpoint(ApplicationKind.Transmission, app.RpcUrl));
+        using var updater = Updater(app);
 
         await updater.SetPortAsync(51413, CancellationToken.None);
         await updater.SetPortAsync(51414, CancellationToken.None);
@@ -31,7 +24,7 @@ public sealed class TransmissionUpdaterTests : IDisposable
     public async Task SetPort_TransmissionRestartedWithNewSession_HandshakeAgain()
     {
         using var app = new TransmissionDouble();
-        using var updater = new TransmissionUpdater(new ApplicationEndpoint(ApplicationKind.Transmission, app.RpcUrl));
+        using var updater = Updater(app);
         await updater.SetPortAsync(51413, CancellationToken.None);
 
         app.NewSession();
@@ -44,11 +37,7 @@ public sealed class TransmissionUpdaterTests : IDisposable
     public async Task SetPort_BasicAuth_SetsPort()
     {
         using var app = new TransmissionDouble("transmission", "pa:ss word");
-        using var updater = new TransmissionUpdater(new ApplicationEndpoint(ApplicationKind.Transmission, app.RpcUrl)
-        {
-            User = "transmission",
-            PasswordFile = PasswordFile("pa:ss word"),
-        });
+        using var updater = Updater(app, "pa:ss word");
 
         await updater.SetPortAsync(40404, CancellationToken.None);
 
@@ -59,11 +48,7 @@ public sealed class TransmissionUpdaterTests : IDisposable
     public async Task SetPort_WrongPassword_PortPublishExceptionWithoutThePassword()
     {
         using var app = new TransmissionDouble("transmission", "right");
-        using var updater = new TransmissionUpdater(new ApplicationEndpoint(ApplicationKind.Transmission, app.RpcUrl)
-        {
-            User = "transmission",
-            PasswordFile = PasswordFile("wrong-password-xyz"),
-        });
+        using var updater = Updater(app, "wrong-password-xyz");
 
         var e = await Assert.ThrowsAsync<PortPublishException>(() => updater.SetPortAsync(40404, CancellationToken.None));
 
@@ -76,7 +61,7 @@ public sealed class TransmissionUpdaterTests : IDisposable
     public async Task SetPort_ResultNotSuccess_PortPublishExceptionWithTheResult()
     {
         using var app = new TransmissionDouble { NextResult = "peer-port out of range" };
-        using var updater = new TransmissionUpdater(new ApplicationEndpoint(ApplicationKind.Transmission, app.RpcUrl));
+        using var updater = Updater(app);
 
         var e = await Assert.ThrowsAsync<PortPublishException>(() => updater.SetPortAsync(40404, CancellationToken.None));
 
@@ -95,5 +80,13 @@ public sealed class TransmissionUpdaterTests : IDisposable
         Assert.Equal(expected, TransmissionUpdater.ReadResult(json));
     }
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    /// <summary>An updater for <paramref name="app"/>; with <paramref name="password"/> it authenticates as "transmission".</summary>
+    private TransmissionUpdater Updater(TransmissionDouble app, string? password = null) =>
+        new(new ApplicationEndpoint(ApplicationKind.Transmission, app.RpcUrl)
+        {
+            User = password is null ? null : "transmission",
+            PasswordFile = password is null ? null : _passwords.Write(password),
+        });
+
+    public void Dispose() => _passwords.Dispose();
 }
