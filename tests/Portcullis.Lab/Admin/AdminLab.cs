@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Portcullis.Lab.Gateway;
 using Portcullis.Lab.Harness;
 
 namespace Portcullis.Lab.Admin;
@@ -9,48 +8,24 @@ namespace Portcullis.Lab.Admin;
 /// host (203.0.113.21) that will run <c>portcullis connect</c> with whatever config <c>portcullis peer add</c> printed;
 /// a remote host (192.0.2.100). The CLI runs in the gateway's namespace and finds the API through --config.
 /// </summary>
-internal sealed class AdminLab : IAsyncDisposable
+internal sealed class AdminLab : ConnectLab
 {
     public const string PublicAddress = "198.51.100.10";
     public const string GatewayTunnelAddress = "10.99.0.1";
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
 
-    private AdminLab(LabNetwork network, LabHost gateway, LabHost client, LabHost remote, string directory)
+    private AdminLab(Hosts hosts)
+        : base(hosts)
     {
-        Network = network;
-        Gateway = gateway;
-        Client = client;
-        Remote = remote;
-        Directory = directory;
-        Interface = network.NewInterfaceName();
-        GatewayInterface = network.NewInterfaceName();
     }
 
-    public LabNetwork Network { get; }
-    public LabHost Gateway { get; }
-    public LabHost Client { get; }
-    public LabHost Remote { get; }
-    public string Directory { get; }
-
-    /// <summary>The client's interface (its config file is named after it).</summary>
-    public string Interface { get; }
-    public string GatewayInterface { get; }
-    public string GatewayConfig => Path.Combine(Directory, "gw.toml");
     public string TokenFile => Path.Combine(Directory, "admin.token");
-    public string ClientConfig => Path.Combine(Directory, Interface + ".conf");
-    public LabProcess GatewayProcess { get; private set; } = null!;
 
     public static async Task<AdminLab> StartAsync()
     {
         var network = await LabNetwork.CreateAsync();
         try
         {
-            var lab = new AdminLab(
-                network,
-                await network.AddHostAsync("gateway", LabSegment.Gateway, PublicAddress),
-                await network.AddHostAsync("client", LabSegment.Home, "203.0.113.21"),
-                await network.AddHostAsync("remote", LabSegment.Remote, "192.0.2.100"),
-                network.CreateTempDirectory());
+            var lab = new AdminLab(await AddHostsAsync(network, PublicAddress));
             var gatewayKeys = await WgTools.GenerateKeysAsync();
             await WgTools.WritePrivateFileAsync(lab.GatewayConfig, $"""
                 [tunnel]
@@ -71,7 +46,7 @@ internal sealed class AdminLab : IAsyncDisposable
                 listen     = "127.0.0.1:8351"
                 token_file = "admin.token"
                 """);
-            lab.GatewayProcess = await GatewayDaemon.StartAsync(lab.Gateway, lab.GatewayConfig);
+            await lab.StartGatewayAsync();
             return lab;
         }
         catch
@@ -95,55 +70,8 @@ internal sealed class AdminLab : IAsyncDisposable
         return document.RootElement.Clone();
     }
 
-    /// <summary>Starts <c>portcullis connect</c> on the client; returns once its state file says "up".</summary>
-    public async Task<LabProcess> ConnectAsync()
-    {
-        var process = Client.Start([LabBinaries.Portcullis, "connect", "--config", ClientConfig], environment: null);
-        var deadline = DateTime.UtcNow + StartTimeout;
-        while (true)
-        {
-            if (process.HasExited)
-                throw new LabCommandException($"connect exited with {process.ExitCode}:\n{process.Output}");
-            var state = File.Exists(StatePath) ? await File.ReadAllTextAsync(StatePath) : "";
-            if (state.Contains("phase=up", StringComparison.Ordinal))
-                return process;
-            if (DateTime.UtcNow > deadline)
-                throw new LabCommandException($"connect did not come up in {StartTimeout}:\n{process.Output}");
-            await Task.Delay(100);
-        }
-    }
-
-    private string StatePath => $"/run/portcullis/{Interface}.state";
-
-    public static async Task<bool> WaitAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        do
-        {
-            if (await condition())
-                return true;
-            await Task.Delay(200);
-        }
-        while (DateTime.UtcNow < deadline);
-        return false;
-    }
+    public static Task<bool> WaitAsync(Func<Task<bool>> condition, TimeSpan timeout) =>
+        Wait.UntilAsync(condition, timeout, TimeSpan.FromMilliseconds(200));
 
     public string Diagnostics() => $"{Network.Diagnostics()}\n{GatewayProcess}";
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await Client.RunAsync([LabBinaries.Portcullis, "disconnect", "--interface", Interface], RunOptions.Default with { Timeout = TimeSpan.FromSeconds(30) });
-        }
-        finally
-        {
-            await Network.DisposeAsync();
-            foreach (var leftover in new[] { ".state", ".resolv.conf", ".state.tmp" })
-            {
-                if (File.Exists($"/run/portcullis/{Interface}{leftover}"))
-                    File.Delete($"/run/portcullis/{Interface}{leftover}");
-            }
-        }
-    }
 }

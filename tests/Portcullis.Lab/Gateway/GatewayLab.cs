@@ -1,4 +1,3 @@
-using System.Globalization;
 using Portcullis.Lab.Harness;
 
 namespace Portcullis.Lab.Gateway;
@@ -36,7 +35,6 @@ internal sealed class GatewayLab : IAsyncDisposable
     public const string AddressA = "10.99.0.2";
     public const string AddressB = "10.99.0.3";
     public const int ListenPort = 51820;
-    private const int FwMark = 51820;
 
     private GatewayLab(LabNetwork network, LabHost gateway, LabHost clientA, LabHost clientB, LabHost remote)
     {
@@ -139,30 +137,9 @@ internal sealed class GatewayLab : IAsyncDisposable
     public Task KillGatewayAsync() => GatewayDaemon.KillAsync(GatewayProcess);
 
     // wg-quick's full tunnel, by hand: AllowedIPs 0/0, fwmark on the encrypted packets, the two rules.
-    private async Task<WireGuardDevice> StartClientAsync(LabHost client, WireGuardKeys keys, string address)
-    {
-        var device = await WireGuardDevice.StartAsync(client, WireGuardImplementation.WireGuardGo);
-        await device.SetConfAsync($"""
-            [Interface]
-            PrivateKey = {keys.PrivateKey}
-            FwMark = {FwMark}
-
-            [Peer]
-            PublicKey = {GatewayKeys.PublicKey}
-            Endpoint = {PublicAddress}:{ListenPort}
-            AllowedIPs = 0.0.0.0/0
-            PersistentKeepalive = 3
-            """);
-        await device.UpAsync($"{address}/16");
-        var mark = FwMark.ToString(CultureInfo.InvariantCulture);
-        await client.RunCheckedAsync("ip", "route", "add", "0.0.0.0/0", "dev", device.Interface, "table", mark);
-        await client.RunCheckedAsync("ip", "rule", "add", "not", "fwmark", mark, "table", mark);
-        await client.RunCheckedAsync("ip", "rule", "add", "table", "main", "suppress_prefixlength", "0");
-        await client.RunCheckedAsync("sysctl", "-q", "-w", "net.ipv4.conf.all.src_valid_mark=1");
-        if (!await client.PingUntilAsync(GatewayTunnelAddress, TimeSpan.FromSeconds(10)))
-            throw new Xunit.Sdk.XunitException($"{client} never reached the gateway through the tunnel\n{Diagnostics()}");
-        return device;
-    }
+    private Task<WireGuardDevice> StartClientAsync(LabHost client, WireGuardKeys keys, string address) =>
+        StockClient.StartAsync(client, keys.PrivateKey, GatewayKeys.PublicKey, $"{PublicAddress}:{ListenPort}",
+            $"{address}/16", GatewayTunnelAddress, TimeSpan.FromSeconds(10), Diagnostics);
 
     /// <summary>
     /// The client drops its session and starts afresh (as a restarted client would): without this a stock client
@@ -184,18 +161,8 @@ internal sealed class GatewayLab : IAsyncDisposable
         $"{publicPort} : {tunnelAddress} . {internalPort}";
 
     /// <summary>Polls the ruleset until <paramref name="condition"/> holds or <paramref name="timeout"/> passes.</summary>
-    public async Task<bool> WaitForRulesetAsync(Func<string, bool> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        do
-        {
-            if (condition(await RulesetAsync()))
-                return true;
-            await Task.Delay(250);
-        }
-        while (DateTime.UtcNow < deadline);
-        return false;
-    }
+    public Task<bool> WaitForRulesetAsync(Func<string, bool> condition, TimeSpan timeout) =>
+        Wait.UntilAsync(async () => condition(await RulesetAsync()), timeout, TimeSpan.FromMilliseconds(250));
 
     public string Diagnostics() => Network.Diagnostics();
 

@@ -9,43 +9,25 @@ namespace Portcullis.Lab.PortKeeper;
 /// --forward</c>), with a remote host (192.0.2.100). The client's port file and hook output live in a lab temp
 /// directory; the state file under /run/portcullis is removed with the lab.
 /// </summary>
-internal sealed class PortKeeperLab : IAsyncDisposable
+internal sealed class PortKeeperLab : ConnectLab
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
     public const string PublicAddress = "198.51.100.10";
+    public const string GatewayTunnelAddress = "10.99.0.1";
     public const string ClientTunnelAddress = "10.99.0.2";
     public const int ListenPort = 51820;
     public const string OtherTunnelAddress = "10.99.0.3";
-    public const string GatewayTunnelAddress = "10.99.0.1";
-    private const int StockFwMark = 51820;
     private readonly WireGuardKeys _gatewayKeys;
     private readonly WireGuardKeys _otherKeys;
 
-    private PortKeeperLab(LabNetwork network, LabHost gateway, LabHost client, LabHost remote, string directory, WireGuardKeys gatewayKeys, WireGuardKeys otherKeys)
+    private PortKeeperLab(Hosts hosts, WireGuardKeys gatewayKeys, WireGuardKeys otherKeys)
+        : base(hosts)
     {
         _gatewayKeys = gatewayKeys;
         _otherKeys = otherKeys;
-        Network = network;
-        Gateway = gateway;
-        Client = client;
-        Remote = remote;
-        Directory = directory;
-        Interface = network.NewInterfaceName();
-        GatewayInterface = network.NewInterfaceName();
     }
 
-    public LabNetwork Network { get; }
-    public LabHost Gateway { get; }
-    public LabHost Client { get; }
-    public LabHost Remote { get; }
-    public string Directory { get; }
-    public string Interface { get; }
-    public string GatewayInterface { get; }
     public string PortFile => Path.Combine(Directory, "port");
     public string HookFile => Path.Combine(Directory, "hook.log");
-    public string GatewayConfig => Path.Combine(Directory, "gw.toml");
-    public string ClientConfig => Path.Combine(Directory, Interface + ".conf");
-    public LabProcess GatewayProcess { get; private set; } = null!;
 
     /// <summary>
     /// The lab; <paramref name="allowSuggestedPort"/> sets the gateway's allow_suggested_port (off by default, as
@@ -60,14 +42,7 @@ internal sealed class PortKeeperLab : IAsyncDisposable
             var gatewayKeys = await WgTools.GenerateKeysAsync();
             var clientKeys = await WgTools.GenerateKeysAsync();
             var otherKeys = await WgTools.GenerateKeysAsync();
-            var lab = new PortKeeperLab(
-                network,
-                await network.AddHostAsync("gateway", LabSegment.Gateway, PublicAddress),
-                await network.AddHostAsync("client", LabSegment.Home, "203.0.113.21"),
-                await network.AddHostAsync("remote", LabSegment.Remote, "192.0.2.100"),
-                network.CreateTempDirectory(),
-                gatewayKeys,
-                otherKeys);
+            var lab = new PortKeeperLab(await AddHostsAsync(network, PublicAddress), gatewayKeys, otherKeys);
             await WgTools.WritePrivateFileAsync(lab.GatewayConfig, $"""
                 [tunnel]
                 interface       = "{lab.GatewayInterface}"
@@ -132,54 +107,13 @@ internal sealed class PortKeeperLab : IAsyncDisposable
     public async Task<LabHost> StartOtherClientAsync()
     {
         var other = await Network.AddHostAsync("other", LabSegment.Gateway, "198.51.100.22");
-        var device = await WireGuardDevice.StartAsync(other, WireGuardImplementation.WireGuardGo);
-        await device.SetConfAsync($"""
-            [Interface]
-            PrivateKey = {_otherKeys.PrivateKey}
-            FwMark = {StockFwMark}
-
-            [Peer]
-            PublicKey = {_gatewayKeys.PublicKey}
-            Endpoint = {PublicAddress}:{ListenPort}
-            AllowedIPs = 0.0.0.0/0
-            PersistentKeepalive = 3
-            """);
-        await device.UpAsync($"{OtherTunnelAddress}/16");
-        var mark = StockFwMark.ToString(CultureInfo.InvariantCulture);
-        await other.RunCheckedAsync("ip", "route", "add", "0.0.0.0/0", "dev", device.Interface, "table", mark);
-        await other.RunCheckedAsync("ip", "rule", "add", "not", "fwmark", mark, "table", mark);
-        await other.RunCheckedAsync("ip", "rule", "add", "table", "main", "suppress_prefixlength", "0");
-        await other.RunCheckedAsync("sysctl", "-q", "-w", "net.ipv4.conf.all.src_valid_mark=1");
-        if (!await other.PingUntilAsync(GatewayTunnelAddress, TimeSpan.FromSeconds(15)))
-            throw new Xunit.Sdk.XunitException($"{other} never reached the gateway through the tunnel\n{Diagnostics()}");
+        await StockClient.StartAsync(other, _otherKeys.PrivateKey, _gatewayKeys.PublicKey, $"{PublicAddress}:{ListenPort}",
+            $"{OtherTunnelAddress}/16", GatewayTunnelAddress, TimeSpan.FromSeconds(15), Diagnostics);
         return other;
     }
 
-    /// <summary>Starts <c>portcullis gateway --config</c> and returns once it says it is up.</summary>
-    public async Task StartGatewayAsync() => GatewayProcess = await GatewayDaemon.StartAsync(Gateway, GatewayConfig);
-
     /// <summary>SIGKILL: no chance to clean up, as a crash or an OOM kill.</summary>
     public Task KillGatewayAsync() => GatewayDaemon.KillAsync(GatewayProcess);
-
-    /// <summary>Starts <c>portcullis connect</c> with the given options; returns once the state file says "up".</summary>
-    public async Task<LabProcess> ConnectAsync(params string[] options)
-    {
-        var process = Client.Start([LabBinaries.Portcullis, "connect", "--config", ClientConfig, .. options], environment: null);
-        var deadline = DateTime.UtcNow + StartTimeout;
-        while (true)
-        {
-            if (process.HasExited)
-                throw new LabCommandException($"connect exited with {process.ExitCode}:\n{process.Output}");
-            var state = File.Exists(StatePath) ? await File.ReadAllTextAsync(StatePath) : "";
-            if (state.Contains("phase=up", StringComparison.Ordinal))
-                return process;
-            if (DateTime.UtcNow > deadline)
-                throw new LabCommandException($"connect did not come up in {StartTimeout}:\n{process.Output}");
-            await Task.Delay(100);
-        }
-    }
-
-    private string StatePath => $"/run/portcullis/{Interface}.state";
 
     /// <summary>The port in the port file, or null while there is none (or it is being read mid-test).</summary>
     public int? ReadPortFile() =>
@@ -191,35 +125,8 @@ internal sealed class PortKeeperLab : IAsyncDisposable
 
     public static string Element(int publicPort, int internalPort) => $"{publicPort} : {ClientTunnelAddress} . {internalPort}";
 
-    public static async Task<bool> WaitAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        do
-        {
-            if (await condition())
-                return true;
-            await Task.Delay(250);
-        }
-        while (DateTime.UtcNow < deadline);
-        return false;
-    }
+    public static Task<bool> WaitAsync(Func<Task<bool>> condition, TimeSpan timeout) =>
+        Wait.UntilAsync(condition, timeout, TimeSpan.FromMilliseconds(250));
 
     public string Diagnostics() => Network.Diagnostics();
-
-    public async ValueTask DisposeAsync()
-    {
-        try
-        {
-            await Client.RunAsync([LabBinaries.Portcullis, "disconnect", "--interface", Interface], RunOptions.Default with { Timeout = TimeSpan.FromSeconds(30) });
-        }
-        finally
-        {
-            await Network.DisposeAsync();
-            foreach (var leftover in new[] { ".state", ".resolv.conf", ".state.tmp" })
-            {
-                if (File.Exists($"/run/portcullis/{Interface}{leftover}"))
-                    File.Delete($"/run/portcullis/{Interface}{leftover}");
-            }
-        }
-    }
 }

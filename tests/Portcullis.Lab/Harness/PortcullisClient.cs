@@ -1,0 +1,47 @@
+namespace Portcullis.Lab.Harness;
+
+/// <summary>
+/// Our client, <c>portcullis connect</c>, on a lab host: started until its state file says "up", and on lab disposal
+/// disconnected with the files it leaves under /run/portcullis removed.
+/// </summary>
+internal static class PortcullisClient
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
+
+    /// <summary>Starts <c>portcullis connect --config CONFIG OPTIONS</c>; returns once the state file says "up".</summary>
+    public static async Task<LabProcess> ConnectAsync(LabHost client, string config, string interfaceName, params string[] options)
+    {
+        var process = client.Start([LabBinaries.Portcullis, "connect", "--config", config, .. options], environment: null);
+        var statePath = $"/run/portcullis/{interfaceName}.state";
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (true)
+        {
+            if (process.HasExited)
+                throw new LabCommandException($"connect exited with {process.ExitCode}:\n{process.Output}");
+            var state = File.Exists(statePath) ? await File.ReadAllTextAsync(statePath) : "";
+            if (state.Contains("phase=up", StringComparison.Ordinal))
+                return process;
+            if (DateTime.UtcNow > deadline)
+                throw new LabCommandException($"connect did not come up in {StartTimeout}:\n{process.Output}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Disconnects the client, disposes <paramref name="network"/> whatever happened, then removes the client's files.</summary>
+    public static async ValueTask DisposeLabAsync(LabHost client, string interfaceName, LabNetwork network)
+    {
+        try
+        {
+            await client.RunAsync([LabBinaries.Portcullis, "disconnect", "--interface", interfaceName], RunOptions.Default with { Timeout = TimeSpan.FromSeconds(30) });
+        }
+        finally
+        {
+            await network.DisposeAsync();
+            foreach (var leftover in new[] { ".state", ".resolv.conf", ".state.tmp" })
+            {
+                if (File.Exists($"/run/portcullis/{interfaceName}{leftover}"))
+                    File.Delete($"/run/portcullis/{interfaceName}{leftover}");
+            }
+        }
+    }
+}
