@@ -13,18 +13,10 @@ internal static class PortcullisClient
     {
         var process = client.Start([LabBinaries.Portcullis, "connect", "--config", config, .. options], environment: null);
         var statePath = $"/run/portcullis/{interfaceName}.state";
-        var deadline = DateTime.UtcNow + StartTimeout;
-        while (true)
-        {
-            if (process.HasExited)
-                throw new LabCommandException($"connect exited with {process.ExitCode}:\n{process.Output}");
-            var state = File.Exists(statePath) ? await File.ReadAllTextAsync(statePath) : "";
-            if (state.Contains("phase=up", StringComparison.Ordinal))
-                return process;
-            if (DateTime.UtcNow > deadline)
-                throw new LabCommandException($"connect did not come up in {StartTimeout}:\n{process.Output}");
-            await Task.Delay(100);
-        }
+        await Wait.ForStartAsync(process, "connect", async () =>
+            File.Exists(statePath) && (await File.ReadAllTextAsync(statePath)).Contains("phase=up", StringComparison.Ordinal),
+            StartTimeout, TimeSpan.FromMilliseconds(100), $"did not come up in {StartTimeout}");
+        return process;
     }
 
     /// <summary>Disconnects the client, disposes <paramref name="network"/> whatever happened, then removes the client's files.</summary>

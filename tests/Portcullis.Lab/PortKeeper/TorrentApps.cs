@@ -136,18 +136,8 @@ internal sealed class TorrentApp
         return result.Succeeded && int.TryParse(result.Stdout.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var port) ? port : null;
     }
 
-    private async Task WaitUpAsync()
-    {
-        var deadline = DateTime.UtcNow + StartTimeout;
-        while (await ListeningPortAsync() is null)
-        {
-            if (Process.HasExited)
-                throw new LabCommandException($"{Name} exited with {Process.ExitCode}:\n{Process.Output}");
-            if (DateTime.UtcNow > deadline)
-                throw new LabCommandException($"{Name} did not answer on {Url} within {StartTimeout}:\n{Process.Output}");
-            await Task.Delay(200);
-        }
-    }
+    private Task WaitUpAsync() => Wait.ForStartAsync(Process, Name, async () => await ListeningPortAsync() is not null,
+        StartTimeout, TimeSpan.FromMilliseconds(200), $"did not answer on {Url} within {StartTimeout}");
 
     public const string QBittorrentUser = "admin";
 
