@@ -135,6 +135,33 @@ public sealed unsafe class Conntrack : IDisposable
     /// <summary>As <see cref="Delete(IReadOnlyCollection{OriginalDestination})"/> for one destination.</summary>
     public int Delete(OriginalDestination destination) => Delete([destination]);
 
+    /// <summary>
+    /// Deletes every tracked IPv4 flow that <paramref name="address"/> opened (original source) or answers (reply
+    /// source: flows forwarded to it) and returns how many. For cutting off a host, a rare act: one whole-table dump,
+    /// matched here. Throws <see cref="LinuxCallException"/> when the kernel refuses.
+    /// </summary>
+    public int DeleteInvolving(IPAddress address)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        if (address.AddressFamily != AddressFamily.InterNetwork)
+            throw new ArgumentException("only IPv4 addresses are tracked here", nameof(address));
+        Span<byte> bytes = stackalloc byte[4];
+        address.TryWriteBytes(bytes, out _);
+        var wanted = BinaryPrimitives.ReadUInt32BigEndian(bytes);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_fd < 0, this);
+            var matches = new List<byte[]>();
+            var sequence = ++_sequence;
+            var error = Dump(CtNetlinkMessages.DumpRequest(sequence), sequence, entry =>
+                (CtNetlinkMessages.TryReadSources(entry, out var original, out var reply) && (original == wanted || reply == wanted), false),
+                matches, out _);
+            if (error != 0)
+                throw Errno.Failure("dump conntrack table", error);
+            return DeleteEntries(matches);
+        }
+    }
+
     public void Dispose()
     {
         lock (_lock)
@@ -194,7 +221,18 @@ public sealed unsafe class Conntrack : IDisposable
     // entry outside the expected filter came back (a kernel that ignored the filter). Returns the errno the kernel answered, 0 when done. The
     // whole dump is read before any delete: ctnetlink does not allow interleaving requests with a running dump.
     private int Dump(byte[] request, uint sequence, HashSet<CtNetlinkMessages.Destination> wanted,
-        (CtNetlinkMessages.Destination Filter, bool ByPort)? expected, List<byte[]> matches, out bool strangers)
+        (CtNetlinkMessages.Destination Filter, bool ByPort)? expected, List<byte[]> matches, out bool strangers) =>
+        Dump(request, sequence, entry =>
+        {
+            var known = CtNetlinkMessages.TryReadDestination(entry, out var destination);
+            var stranger = expected is { } only && (!known || !Matches(only.Filter, only.ByPort, destination));
+            return (known && wanted.Contains(destination), stranger);
+        }, matches, out strangers);
+
+    // An entry's verdict: keep it for deletion; whether it lies outside what a filtered dump should have returned.
+    private delegate (bool Keep, bool Stranger) EntryVerdict(ReadOnlySpan<byte> entry);
+
+    private int Dump(byte[] request, uint sequence, EntryVerdict verdict, List<byte[]> matches, out bool strangers)
     {
         strangers = false;
         Send(request, "dump conntrack table");
@@ -215,11 +253,10 @@ public sealed unsafe class Conntrack : IDisposable
                         return error;
                     continue;
                 }
-                var known = CtNetlinkMessages.TryReadDestination(message, out var destination);
-                if (known && wanted.Contains(destination))
+                var (keep, stranger) = verdict(message);
+                if (keep)
                     matches.Add(message.ToArray());
-                if (expected is { } only && (!known || !Matches(only.Filter, only.ByPort, destination)))
-                    strangers = true;
+                strangers |= stranger;
             }
         }
     }

@@ -25,10 +25,12 @@ internal static class CtNetlinkMessages
     private const ushort Nested = 0x8000;               // NLA_F_NESTED: CTA_FILTER is parsed strictly and needs it
 
     private const ushort CtaTupleOrig = 1;
+    private const ushort CtaTupleReply = 2;
     private const ushort CtaId = 12;
     private const ushort CtaZone = 18;
     private const ushort CtaTupleIp = 1;
     private const ushort CtaTupleProto = 2;
+    private const ushort CtaIpV4Src = 1;
     private const ushort CtaIpV4Dst = 2;
     private const ushort CtaProtoNum = 1;
     private const ushort CtaProtoDstPort = 3;
@@ -123,6 +125,25 @@ internal static class CtNetlinkMessages
         if (address.Length != 4 || number.Length < 1 || port.Length != 2)
             return false;
         destination = new Destination(BinaryPrimitives.ReadUInt32BigEndian(address), number[0], BinaryPrimitives.ReadUInt16BigEndian(port));
+        return true;
+    }
+
+    /// <summary>
+    /// Reads the IPv4 source of each direction of one dumped entry: the original source is who opened the flow, the
+    /// reply source who answers it (after DNAT, the address it was forwarded to). False if either is missing.
+    /// </summary>
+    public static bool TryReadSources(ReadOnlySpan<byte> entry, out uint originalSource, out uint replySource)
+    {
+        originalSource = replySource = 0;
+        if (entry.Length < HeaderLength + NfGenLength)
+            return false;
+        var attributes = entry[(HeaderLength + NfGenLength)..];
+        var original = Payload(FindRaw(Payload(FindRaw(Payload(FindRaw(attributes, CtaTupleOrig)), CtaTupleIp)), CtaIpV4Src));
+        var reply = Payload(FindRaw(Payload(FindRaw(Payload(FindRaw(attributes, CtaTupleReply)), CtaTupleIp)), CtaIpV4Src));
+        if (original.Length != 4 || reply.Length != 4)
+            return false;
+        originalSource = BinaryPrimitives.ReadUInt32BigEndian(original);
+        replySource = BinaryPrimitives.ReadUInt32BigEndian(reply);
         return true;
     }
 
