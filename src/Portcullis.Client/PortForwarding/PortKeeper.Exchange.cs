@@ -90,12 +90,12 @@ public sealed partial class PortKeeper
     }
 
     /// <summary>
-    /// The port to suggest: the second protocol of <c>both</c> asks for the first one's port, so one number serves TCP
-    /// and UDP where the gateway can give it (a refresh keeps whatever the mapping has: PCP answers an existing mapping
-    /// with itself); otherwise the port held before, which a gateway that lost its state is likely to give back.
+    /// The port to suggest: the one this mapping held before, which a gateway that lost its state may give back (a
+    /// refresh keeps whatever the mapping has: PCP answers an existing mapping with itself). For <c>both</c> nothing
+    /// more is needed: a Portcullis gateway gives the second protocol of an internal port the first one's public
+    /// port by itself, suggestion or not.
     /// </summary>
-    private ushort SuggestedPort(MappingSlot slot) =>
-        slot != _slots[0] && _slots[0].Held ? _slots[0].ExternalPort : slot.ExternalPort;
+    private static ushort SuggestedPort(MappingSlot slot) => slot.ExternalPort;
 
     private static PortLease LeaseOf(MappingSlot slot, ForwardProtocol protocol) =>
         new(protocol, slot.ExternalAddress, slot.ExternalPort, slot.InternalPort, slot.Expires);

@@ -15,7 +15,7 @@ namespace Portcullis.Client.PortForwarding;
 ///      ANNOUNCE probe; a refused refresh; no answer; an announcement from the gateway on UDP 5350 — leads to mapping again (after a backoff when refused or unanswered)
 ///   4. a new port: <see cref="LeaseChanged"/>, then the port file, the application updaters (in the background, with
 ///      retries: <see cref="PortPublication"/>), then the hook; a refresh alone raises only the event
-///   (for <c>both</c>, UDP suggests TCP's port so one number serves both where the gateway can give it)
+///   (for <c>both</c>, TCP is asked first: the gateway gives UDP of the same internal port the same public port)
 ///   5. dispose: stop the loop, delete the mappings (lifetime 0) within a time limit
 /// Time comes from the injected <see cref="TimeProvider"/>, so the schedule is tested on virtual time.
 /// </summary>

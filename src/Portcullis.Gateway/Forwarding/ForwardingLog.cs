@@ -36,6 +36,9 @@ internal static partial class ForwardingLog
     [LoggerMessage(4007, LogLevel.Information, "Static forwards changed: {Removed} removed, {Added} added; {Live} live")]
     public static partial void StaticForwardsChanged(this ILogger logger, int removed, int added, int live);
 
+    [LoggerMessage(4008, LogLevel.Warning, "Forwarding split a TCP/UDP pair: the other protocol's public port was held for {Protocol} by another owner, so this mapping got a different port")]
+    public static partial void PairSplit(this ILogger logger, MappingProtocol protocol);
+
     [LoggerMessage(4040, LogLevel.Information, "Audit: mapping created for peer {PeerId}: {Protocol} {PublicAddress}:{PublicPort} -> {TunnelAddress}:{InternalPort}, lease {LifetimeSeconds} s")]
     public static partial void AuditCreated(
         this ILogger logger, string peerId, MappingProtocol protocol, IPAddress publicAddress, ushort publicPort,
@@ -45,6 +48,10 @@ internal static partial class ForwardingLog
     public static partial void AuditRemoved(
         this ILogger logger, string reason, string peerId, MappingProtocol protocol, IPAddress publicAddress,
         ushort publicPort, IPAddress tunnelAddress, ushort internalPort);
+
+    [LoggerMessage(4043, LogLevel.Information, "Audit: pair split for peer {PeerId}: {Protocol} on {PublicAddress} got port {PublicPort} instead of its pair's {PairPort}")]
+    public static partial void AuditPairSplit(
+        this ILogger logger, string peerId, MappingProtocol protocol, IPAddress publicAddress, ushort pairPort, ushort publicPort);
 
     [LoggerMessage(4042, LogLevel.Warning, "Audit: table error while {Operation}: {Message}")]
     public static partial void AuditTableError(this ILogger logger, string operation, string message);

@@ -18,7 +18,8 @@ public sealed partial class ForwardingService
 
     private readonly PriorityQueue<Mapping, TimeSpan> _expiries = new();
     private readonly Dictionary<PortKey, PendingRemoval> _pendingRemovals = [];
-    private readonly ExpiringMemory<(MappingProtocol Protocol, ushort Port), string> _quarantine = new();
+    // Per port, not per protocol: a released port is closed to other peers for TCP and UDP alike (the pair is one).
+    private readonly ExpiringMemory<ushort, string> _quarantine = new();
     private readonly ExpiringMemory<LeaseKey, PortKey> _remembered = new();
     private TimeSpan _timerDue = TimeSpan.MaxValue;
     private TimeSpan _nextRemovalRetry;
@@ -79,7 +80,7 @@ public sealed partial class ForwardingService
             mapping.Owner.Mappings.Remove(mapping);
             _byPort.Remove(mapping.PortKey);
             if (policy.Quarantine > TimeSpan.Zero)
-                _quarantine.Set((mapping.Protocol, mapping.PublicPort), mapping.Owner.PeerId, now + policy.Quarantine);
+                _quarantine.Set(mapping.PublicPort, mapping.Owner.PeerId, now + policy.Quarantine);
             if (remember && policy.ReconnectGrace > TimeSpan.Zero)
                 _remembered.Set(mapping.LeaseKey, mapping.PortKey, now + policy.ReconnectGrace);
             if (policy.AuditLog)

@@ -5,7 +5,7 @@ namespace Portcullis.Client.Tests.PortForwarding;
 
 /// <summary>
 /// A small stand-in for the gateway's policy layer behind the real <c>PortMappingServer</c>: mappings per
-/// (client, protocol, internal port) bound to their nonce, ports from 40000 up, an epoch that runs on the test's
+/// (client, protocol, internal port) bound to their nonce, ports from 40000 up, TCP and UDP of one internal port paired, an epoch that runs on the test's
 /// clock, and the two ways a gateway goes wrong — losing its state (epoch back to 0, mappings gone, ports from
 /// 41000) and refusing the next requests.
 /// </summary>
@@ -23,9 +23,6 @@ internal sealed class GatewayAuthorityDouble(TimeProvider time) : IPortMappingAu
     /// <summary>Granted lifetime per protocol (the requested one is cut to it).</summary>
     public TimeSpan TcpLifetime { get; set; } = TimeSpan.FromSeconds(600);
     public TimeSpan UdpLifetime { get; set; } = TimeSpan.FromSeconds(600);
-
-    /// <summary>Whether a new mapping gets its suggested external port when free (our gateway's allow_suggested_port). Defaults to false.</summary>
-    public bool HonourSuggestion { get; set; }
 
     /// <summary>External ports held by someone else, per protocol: never given, suggested or not.</summary>
     public HashSet<(MappingProtocol, ushort)> Taken { get; } = [];
@@ -80,8 +77,11 @@ internal sealed class GatewayAuthorityDouble(TimeProvider time) : IPortMappingAu
             }
             if (!exists)
             {
-                var suggested = request.SuggestedExternalPort;
-                existing = (HonourSuggestion && suggested != 0 && FreeLocked(request.Protocol, suggested) ? suggested : NextFreeLocked(request.Protocol), nonce);
+                var other = request.Protocol == MappingProtocol.Tcp ? MappingProtocol.Udp : MappingProtocol.Tcp;
+                // As our gateway does: the other protocol of a mapped internal port gets that mapping's port when free.
+                existing = (_mappings.TryGetValue((request.Client, other, request.InternalPort), out var pair) && FreeLocked(request.Protocol, pair.Port)
+                    ? pair.Port
+                    : NextFreeLocked(request.Protocol), nonce);
                 _mappings[key] = existing;
             }
             var most = request.Protocol == MappingProtocol.Tcp ? TcpLifetime : UdpLifetime;

@@ -8,13 +8,13 @@ namespace Portcullis.Client.Tests.PortForwarding;
 public sealed class PortKeeperBothTests
 {
     [Fact]
-    public async Task Both_GatewayHonoursTheSuggestion_UdpGetsTcpsPort()
+    public async Task Both_GatewayPairsTheProtocols_UdpGetsTcpsPortWithoutASuggestion()
     {
-        await using var rig = await KeeperRig.StartAsync("both", gateway: g => g.HonourSuggestion = true);
+        await using var rig = await KeeperRig.StartAsync("both");
         await KeeperRig.Eventually(() => rig.Keeper.Leases.Count == 2, "tcp and udp mapped");
 
         var udpCall = Assert.Single(rig.Authority.Calls, c => c.Protocol == MappingProtocol.Udp);
-        Assert.Equal(40000, udpCall.SuggestedExternalPort);
+        Assert.Equal(0, udpCall.SuggestedExternalPort);
         Assert.Equal(0, udpCall.InternalPort);
         Assert.Equal(
             [new(ForwardProtocol.Tcp, 40000, 40000), new(ForwardProtocol.Udp, 40000, 40000)],
@@ -23,13 +23,9 @@ public sealed class PortKeeperBothTests
     }
 
     [Fact]
-    public async Task Both_SuggestedPortTakenForUdp_AnotherPortAndTheLeasesSaySo()
+    public async Task Both_PairTakenForUdp_AnotherPortAndTheLeasesSaySo()
     {
-        await using var rig = await KeeperRig.StartAsync("both", gateway: g =>
-        {
-            g.HonourSuggestion = true;
-            g.Taken.Add((MappingProtocol.Udp, 40000));
-        });
+        await using var rig = await KeeperRig.StartAsync("both", gateway: g => g.Taken.Add((MappingProtocol.Udp, 40000)));
         await KeeperRig.Eventually(() => rig.Keeper.Leases.Count == 2, "tcp and udp mapped");
 
         var leases = rig.Keeper.Leases;
@@ -44,11 +40,7 @@ public sealed class PortKeeperBothTests
     [Fact]
     public async Task Both_RefreshOfADifferentUdpPort_KeepsIt()
     {
-        await using var rig = await KeeperRig.StartAsync("both", gateway: g =>
-        {
-            g.HonourSuggestion = true;
-            g.Taken.Add((MappingProtocol.Udp, 40000));
-        });
+        await using var rig = await KeeperRig.StartAsync("both", gateway: g => g.Taken.Add((MappingProtocol.Udp, 40000)));
         await KeeperRig.Eventually(() => rig.Keeper.Leases.Count == 2, "tcp and udp mapped");
         rig.Authority.Taken.Clear();
 

@@ -200,8 +200,9 @@ public sealed class SessionTests
     }
 
     [Fact]
-    public void Quarantine_AfterSessionEnd_OtherProtocolUnaffected()
+    public void Quarantine_AfterSessionEnd_CoversBothProtocols()
     {
+        // The pair is one port: alice's released TCP port is not bob's for UDP either, until the quarantine ends.
         using var h = new ForwardingHarness(new ForwardingPolicy { PortRange = new PortRange(30000, 30000) });
         var alice = h.Connect(2);
         var bob = h.Connect(3);
@@ -209,6 +210,8 @@ public sealed class SessionTests
         h.Disconnect(2);
 
         Assert.Equal(MapStatus.NoResources, h.Map(bob, MappingProtocol.Tcp, 8080).Status);
+        Assert.Equal(MapStatus.NoResources, h.Map(bob, MappingProtocol.Udp, 8080).Status);
+        h.Time.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1));
         Assert.Equal((ushort)30000, h.Map(bob, MappingProtocol.Udp, 8080).ExternalPort);
     }
 }

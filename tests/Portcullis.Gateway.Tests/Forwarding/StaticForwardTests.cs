@@ -98,16 +98,15 @@ public sealed class StaticForwardTests
     }
 
     [Fact]
-    public void Map_StaticPortOtherProtocol_StillAvailable()
+    public void Map_StaticPortOtherProtocol_NotHandedToAnotherPeer()
     {
-        using var h = new ForwardingHarness(new ForwardingPolicy { PortRange = new PortRange(40000, 40000) });
+        // The static forward's owner may want UDP on its TCP port one day: nobody else gets that half.
+        using var h = new ForwardingHarness(new ForwardingPolicy { PortRange = new PortRange(40000, 40000), AllowSuggestedPort = true });
         h.Service.SetStaticForwards([Rule(2, MappingProtocol.Tcp, 40000)]);
         var bob = h.Connect(3);
 
-        var result = h.Map(bob, MappingProtocol.Udp, 8080);
-
-        Assert.Equal(MapStatus.Success, result.Status);
-        Assert.Equal(40000, result.ExternalPort);
+        Assert.Equal(MapStatus.NoResources, h.Map(bob, MappingProtocol.Udp, 8080).Status);
+        Assert.Equal(MapStatus.NoResources, h.Map(bob, MappingProtocol.Udp, 8081, suggested: 40000).Status);
     }
 
     [Fact]
