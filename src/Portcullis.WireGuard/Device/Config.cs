@@ -13,6 +13,7 @@ public sealed partial class WireGuardDevice : IUapiDevice
 {
     private readonly Lock configGate = new();
     private readonly Dictionary<string, Peer> peers = [];
+    private readonly TimestampMemory removedTimestamps = new();
     private ushort configuredPort;
     private uint fwmark;
 
@@ -158,6 +159,8 @@ public sealed partial class WireGuardDevice : IUapiDevice
         cookies.Init(publicKey);
         var peer = new Peer(this, (byte[])publicKey.Clone(), handshake, cookies);
         handshake.Owner = peer;
+        if (removedTimestamps.Find(KeyOf(publicKey)) is { } floor)
+            handshake.RaiseTimestampFloor(floor);
         peers[KeyOf(publicKey)] = peer;
         Log.PeerAdded(Name, DeviceLog.Short(peer.PublicKeyBytes));
         return peer;
@@ -175,6 +178,9 @@ public sealed partial class WireGuardDevice : IUapiDevice
         var index = peer.Handshake.LocalIndex;
         if (index != 0)
             Indices.Delete(index);
+        Span<byte> timestamp = stackalloc byte[Portcullis.WireGuard.Noise.NoiseConstants.TimestampSize];
+        peer.Handshake.CopyLastTimestamp(timestamp);
+        removedTimestamps.Remember(KeyOf(peer.PublicKeyBytes), timestamp);
         // Destroy, not Clear: the preshared key and the precomputed static-static secret go too.
         peer.Handshake.Destroy();
         peer.ClearStaged();

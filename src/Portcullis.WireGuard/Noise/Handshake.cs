@@ -129,6 +129,29 @@ public sealed partial class Handshake
         }
     }
 
+    /// <summary>Copies the TAI64N of the last accepted initiation (12 bytes; zero when none was accepted).</summary>
+    public void CopyLastTimestamp(Span<byte> destination12)
+    {
+        lock (Sync)
+            LastTimestamp.CopyTo(destination12);
+    }
+
+    /// <summary>
+    /// Raises the replay floor to <paramref name="timestamp12"/> when it is later than the one held: an initiation
+    /// is accepted only with a later timestamp. For a peer re-added (or a device restarted) whose earlier
+    /// initiations an attacker may have captured.
+    /// </summary>
+    public void RaiseTimestampFloor(ReadOnlySpan<byte> timestamp12)
+    {
+        if (timestamp12.Length != NoiseConstants.TimestampSize)
+            throw new ArgumentException("A TAI64N timestamp is 12 bytes.", nameof(timestamp12));
+        lock (Sync)
+        {
+            if (Portcullis.Core.Time.Tai64N.IsAfter(timestamp12, LastTimestamp))
+                timestamp12.CopyTo(LastTimestamp);
+        }
+    }
+
     internal void ClearLocked()
     {
         CryptographicOperations.ZeroMemory(LocalEphemeral);
