@@ -184,8 +184,7 @@ public sealed partial class ForwardingService
             || string.Equals(releasedBy, peer.PeerId, StringComparison.Ordinal);
     }
 
-    private bool IsHeldLocked(PortKey key) =>
-        _byPort.ContainsKey(key) || _pendingRemovals.ContainsKey(key) || IsStaticPortLocked(key);
+    private bool IsHeldLocked(PortKey key) => OwnerOfLocked(key) is not null;
 
     /// <summary>Whether someone other than <paramref name="peer"/> holds the port for this protocol on any address it could be seen on.</summary>
     private bool IsHeldByAnotherLocked(PeerSession peer, MappingProtocol protocol, ushort port)
@@ -198,6 +197,7 @@ public sealed partial class ForwardingService
         return OwnerOfLocked(new PortKey(peer.PublicAddress, protocol, port)) is { } own && !string.Equals(own, peer.PeerId, StringComparison.Ordinal);
     }
 
+    /// <summary>Who holds the key: a live mapping's peer, one pending removal, or a static forward's (live or dark); null when free.</summary>
     private string? OwnerOfLocked(PortKey key) =>
         _byPort.TryGetValue(key, out var mapping) ? mapping.Owner.PeerId
         : _pendingRemovals.TryGetValue(key, out var pending) ? pending.Entry.Owner

@@ -245,8 +245,6 @@ public sealed partial class ForwardingService
         }
     }
 
-    private bool IsStaticPortLocked(PortKey key) => _staticRules.ContainsKey(key);
-
     private static ForwardingEntry EntryOf(StaticForwardRule rule, IPAddress tunnelAddress) =>
         new(rule.PublicAddress, rule.Protocol, rule.ExternalPort, tunnelAddress, rule.InternalPort, rule.PeerId, null);
 

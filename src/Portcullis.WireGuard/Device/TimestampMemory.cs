@@ -15,8 +15,6 @@ internal sealed class TimestampMemory
     private readonly Dictionary<string, byte[]> _byKey = new(StringComparer.Ordinal);
     private readonly Queue<string> _order = new();
 
-    public int Count => _byKey.Count;
-
     /// <summary>Remembers <paramref name="timestamp12"/> for <paramref name="key"/>; an all-zero timestamp (no initiation accepted) is not news.</summary>
     public void Remember(string key, ReadOnlySpan<byte> timestamp12)
     {

@@ -130,7 +130,7 @@ public sealed partial class Handshake
     }
 
     /// <summary>Copies the TAI64N of the last accepted initiation (12 bytes; zero when none was accepted).</summary>
-    public void CopyLastTimestamp(Span<byte> destination12)
+    internal void CopyLastTimestamp(Span<byte> destination12)
     {
         lock (Sync)
             LastTimestamp.CopyTo(destination12);
@@ -141,7 +141,7 @@ public sealed partial class Handshake
     /// is accepted only with a later timestamp. For a peer re-added (or a device restarted) whose earlier
     /// initiations an attacker may have captured.
     /// </summary>
-    public void RaiseTimestampFloor(ReadOnlySpan<byte> timestamp12)
+    internal void RaiseTimestampFloor(ReadOnlySpan<byte> timestamp12)
     {
         if (timestamp12.Length != NoiseConstants.TimestampSize)
             throw new ArgumentException("A TAI64N timestamp is 12 bytes.", nameof(timestamp12));

@@ -37,7 +37,7 @@ internal static class RemotePeer
                 data, _ = s.recvfrom(2048)
             except socket.timeout:
                 continue
-            kind, version, ext, reply_conn = data[0] >> 4, data[0] & 15, data[1], struct.unpack('!H', data[2:4])[0]
+            kind, version, reply_conn = data[0] >> 4, data[0] & 15, struct.unpack('!H', data[2:4])[0]
             if kind == 2 and version == 1 and reply_conn == conn:
                 print('st_state')
                 sys.exit(0)

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Time.Testing;
 using Portcullis.Core.Io;
 using Portcullis.WireGuard.Uapi;
 
@@ -34,7 +35,10 @@ public sealed class ReplayAfterReaddTests
     [Fact]
     public void FreshInitiation_AfterRemoveAndAdd_StillAccepted()
     {
-        using var pair = new DevicePair();
+        // Virtual time: initiation timestamps are coarse on purpose (whitened), so a new one within the same tick as
+        // the last is rightly refused; a second later it is news.
+        var time = new FakeTimeProvider();
+        using var pair = new DevicePair(time);
         Assert.NotNull(pair.SendAToB());
         pair.B.Apply(new UapiSetRequest { Peers = [new UapiPeerChange { PublicKey = pair.PublicA, Remove = true }] });
         pair.B.Apply(new UapiSetRequest
@@ -42,6 +46,7 @@ public sealed class ReplayAfterReaddTests
             Peers = [new UapiPeerChange { PublicKey = pair.PublicA, Endpoint = DevicePair.EndpointA, AddedAllowedIps = [IPNetwork.Parse("10.0.0.1/32")] }],
         });
         // A starts over (its session with B is gone): a new initiation carries a later timestamp.
+        time.Advance(TimeSpan.FromSeconds(1));
         pair.A.Apply(new UapiSetRequest { Peers = [new UapiPeerChange { PublicKey = pair.PublicB, Remove = true }] });
         pair.A.Apply(new UapiSetRequest
         {
