@@ -34,7 +34,7 @@ namespace Portcullis.Gateway.Hosting;
 //     enters the kernel with its peer's session; the device comes up, the UAPI socket opens (`wg show` works)
 //     and the NAT-PMP/PCP server listens on the tunnel address, UDP 5351
 //  6. the operations (store + device + service) and, with [admin] listen, the admin API over them — started last,
-//     stopped first, so no operator change lands on a half-built or half-stopped gateway
+//     stopped first, so no operator change lands on a half-built or half-stopped gateway; then "Gateway up"
 // Stop (SIGTERM/SIGINT) undoes it in reverse and uninstalls the table: a stopped gateway leaves no mapping, no
 // masquerade, no trace. A crash leaves the table; element timeouts bound the dynamic ones and the next start's
 // reconciliation clears all of them, static ones included, until their peers' sessions bring those back.
@@ -140,14 +140,15 @@ public sealed class GatewayHost : IAsyncDisposable
         _operations = new GatewayOperations(_store!, Identity(_device.ListenPort), Config.Forwarding, new DevicePeers(_device),
             _service, _peers, new ConntrackPeerFlows(_loggers.CreateLogger("portcullis.conntrack")),
             _loggers.CreateLogger("portcullis.admin"));
-        GatewayHostLog.Started(_logger, tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength, _device.ListenPort,
-            _peers.Count, Config.Nat.PublicInterface);
-
         if (Config.Admin.Listen is not null)
         {
             _admin = await AdminServer.StartAsync(Config.Admin, _operations, _loggers, cancellationToken).ConfigureAwait(false);
             GatewayHostLog.AdminListening(_logger, _admin.Endpoint);
         }
+        // Last: "up" is a promise that every listener (WireGuard, UAPI, port requests, admin API and its token file)
+        // answers. Scripts, tests and systemd's READY=1 (the runner) order on it.
+        GatewayHostLog.Started(_logger, tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength, _device.ListenPort,
+            _peers.Count, Config.Nat.PublicInterface);
     }
 
     private sealed record StoreState(
