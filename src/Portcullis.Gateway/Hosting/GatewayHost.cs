@@ -6,10 +6,12 @@ using Portcullis.Gateway.Admin;
 using Portcullis.Gateway.Admin.Http;
 using Portcullis.Gateway.Configuration;
 using Portcullis.Gateway.Forwarding;
+using Portcullis.Gateway.Health;
 using Portcullis.Gateway.Kernel;
 using Portcullis.Gateway.Store;
 using Portcullis.Gateway.Store.Sqlite;
 using Portcullis.Linux.Links;
+using Portcullis.Linux.Nftables;
 using Portcullis.Linux.Tun;
 using Portcullis.Linux.Udp;
 using Portcullis.PortMapping;
@@ -57,6 +59,7 @@ public sealed class GatewayHost : IAsyncDisposable
     private PortMappingServer? _portMapping;
     private GatewayOperations? _operations;
     private AdminServer? _admin;
+    private GatewayReadiness? _readiness;
     private int _disposed;
 
     private GatewayHost(GatewayConfig config, ILoggerFactory loggers)
@@ -142,7 +145,10 @@ public sealed class GatewayHost : IAsyncDisposable
             _loggers.CreateLogger("portcullis.admin"));
         if (Config.Admin.Listen is not null)
         {
-            _admin = await AdminServer.StartAsync(Config.Admin, _operations, _loggers, cancellationToken).ConfigureAwait(false);
+            _readiness = new GatewayReadiness(tunnel.Interface, new NftContext(), NftForwardingTable.TableName, _store!,
+                storeOutageDegrades: false);
+            _admin = await AdminServer.StartAsync(Config.Admin, _operations, _loggers, cancellationToken,
+                new AdminFeatures { Readiness = _readiness }).ConfigureAwait(false);
             GatewayHostLog.AdminListening(_logger, _admin.Endpoint);
         }
         // Last: "up" is a promise that every listener (WireGuard, UAPI, port requests, admin API and its token file)
@@ -289,6 +295,7 @@ public sealed class GatewayHost : IAsyncDisposable
             }).ConfigureAwait(false);
         }
         _operations?.Dispose();
+        _readiness?.Dispose();
         if (_store is not null)
             await Step("store", () => _store.DisposeAsync().AsTask()).ConfigureAwait(false);
     }

@@ -36,7 +36,7 @@ internal sealed class AdminApi : IAsyncDisposable
     /// <summary>Sends no token.</summary>
     public HttpClient Anonymous { get; }
 
-    public static async Task<AdminApi> StartAsync()
+    public static async Task<AdminApi> StartAsync(AdminFeatures? features = null)
     {
         var folder = Directory.CreateTempSubdirectory("portcullis-admin-").FullName;
         try
@@ -46,7 +46,7 @@ internal sealed class AdminApi : IAsyncDisposable
             File.SetUnixFileMode(tokenFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             var operations = new GatewayOperationsDouble();
             var admin = new AdminSection { Listen = new IPEndPoint(IPAddress.Loopback, 0), TokenFile = tokenFile };
-            var server = await AdminServer.StartAsync(admin, operations, NullLoggerFactory.Instance, CancellationToken.None);
+            var server = await AdminServer.StartAsync(admin, operations, NullLoggerFactory.Instance, CancellationToken.None, features);
             return new AdminApi(server, folder, operations);
         }
         catch

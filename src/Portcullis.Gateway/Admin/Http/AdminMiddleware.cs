@@ -8,7 +8,7 @@ namespace Portcullis.Gateway.Admin.Http;
 
 // Every request passes, in order:
 //  1. errors: whatever the rest throws becomes RFC 7807 problem+json with a reason (400, 409, 503, 500)
-//  2. authentication: the bearer token, except for the OpenAPI document, which holds no data
+//  2. authentication: the bearer token, except for what holds no data: the OpenAPI document, /healthz, /readyz
 //  3. routing to the endpoint, which parses and validates before it calls IGatewayOperations
 [SupportedOSPlatform("linux")]
 internal sealed class AdminMiddleware(AdminToken token, ILogger logger)
@@ -37,7 +37,7 @@ internal sealed class AdminMiddleware(AdminToken token, ILogger logger)
 
     public async Task AuthenticateAsync(HttpContext context, RequestDelegate next)
     {
-        if (HttpMethods.IsGet(context.Request.Method) && context.Request.Path.Equals(OpenApiPath, StringComparison.Ordinal))
+        if (HttpMethods.IsGet(context.Request.Method) && IsAnonymous(context.Request.Path))
         {
             await next(context).ConfigureAwait(false);
             return;
@@ -58,6 +58,11 @@ internal sealed class AdminMiddleware(AdminToken token, ILogger logger)
         context.Response.Headers.WWWAuthenticate = "Bearer realm=\"portcullis\"";
         await AdminProblem.Write(context, StatusCodes.Status401Unauthorized, "Unauthorized", reason).ConfigureAwait(false);
     }
+
+    private static bool IsAnonymous(PathString path) =>
+        path.Equals(OpenApiPath, StringComparison.Ordinal)
+        || path.Equals(HealthEndpoints.Live, StringComparison.Ordinal)
+        || path.Equals(HealthEndpoints.Ready, StringComparison.Ordinal);
 
     // Routing answers these with an empty body; the operator still gets a reason.
     private static string? EmptyAnswerReason(int status) => status switch

@@ -15,7 +15,8 @@ namespace Portcullis.Gateway.Admin.Http;
 //  1. the token file: read (refused when group/world can read it) or created 0600 with 32 random bytes
 //  2. an empty host (no appsettings.json, no ASPNETCORE_* variables: the gateway's TOML is the only config) with
 //     Kestrel on [admin] listen, the gateway's loggers, snake_case JSON and the OpenAPI document
-//  3. middleware (AdminMiddleware): errors → problem+json, then the bearer token, then the endpoints under /api/v1
+//  3. middleware (AdminMiddleware): errors → problem+json, then the bearer token, then the endpoints under /api/v1;
+//     /healthz and /readyz (HealthEndpoints) need no token
 // Dispose stops Kestrel; requests in flight get a few seconds to finish.
 
 /// <summary>The admin HTTP API on <see cref="AdminSection.Listen"/>: <see cref="StartAsync"/>, then dispose to stop.</summary>
@@ -48,7 +49,8 @@ public sealed class AdminServer : IAsyncDisposable
     /// to group or others, and <see cref="IOException"/> when the address cannot be bound.
     /// </summary>
     public static async Task<AdminServer> StartAsync(
-        AdminSection admin, IGatewayOperations operations, ILoggerFactory loggers, CancellationToken cancellationToken)
+        AdminSection admin, IGatewayOperations operations, ILoggerFactory loggers, CancellationToken cancellationToken,
+        AdminFeatures? features = null)
     {
         ArgumentNullException.ThrowIfNull(admin);
         ArgumentNullException.ThrowIfNull(operations);
@@ -61,7 +63,7 @@ public sealed class AdminServer : IAsyncDisposable
         if (token.Created)
             AdminServerLog.TokenCreated(logger, tokenFile);
 
-        var app = Build(listen, token, operations, loggers, logger);
+        var app = Build(listen, token, operations, features ?? new AdminFeatures(), loggers, logger);
         try
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
@@ -90,7 +92,7 @@ public sealed class AdminServer : IAsyncDisposable
     }
 
     private static WebApplication Build(
-        IPEndPoint listen, AdminToken token, IGatewayOperations operations, ILoggerFactory loggers, ILogger logger)
+        IPEndPoint listen, AdminToken token, IGatewayOperations operations, AdminFeatures features, ILoggerFactory loggers, ILogger logger)
     {
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions { ApplicationName = "portcullis-admin" });
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
@@ -119,6 +121,7 @@ public sealed class AdminServer : IAsyncDisposable
         app.Use(middleware.AuthenticateAsync);
         app.UseRouting();
         app.MapOpenApi(AdminMiddleware.OpenApiPath);
+        HealthEndpoints.Map(app, features.Readiness);
         var api = app.MapGroup("/api/v1");
         PolicyEndpoints.Map(api);
         PeerEndpoints.Map(api);

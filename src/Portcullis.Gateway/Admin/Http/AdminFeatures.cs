@@ -1,0 +1,13 @@
+using Portcullis.Gateway.Health;
+
+namespace Portcullis.Gateway.Admin.Http;
+
+/// <summary>
+/// What the admin listener serves besides /api/v1: each part is optional, so tests start the server over only what
+/// they test. The gateway host fills every one.
+/// </summary>
+public sealed record AdminFeatures
+{
+    /// <summary>Answers /readyz; null: ready whenever the listener answers.</summary>
+    public IGatewayReadiness? Readiness { get; init; }
+}
