@@ -84,12 +84,17 @@ public sealed record StoreSection
     public string Path { get; init; } = "/var/lib/portcullis/portcullis.db";
 }
 
-/// <summary>[admin]: accepted now, used by the admin API issue.</summary>
+/// <summary>[admin]: the admin listener (API, /metrics, health, console).</summary>
 public sealed record AdminSection
 {
     public IPEndPoint? Listen { get; init; }
 
     public string? TokenFile { get; init; }
+
+    /// <summary>
+    /// Per-peer traffic series in /metrics (a <c>peer</c> label). Defaults to false: metrics then name no peer.
+    /// </summary>
+    public bool MetricsPerPeer { get; init; }
 }
 
 /// <summary>One [[peer]].</summary>

@@ -191,6 +191,11 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
             section.Error("listen", "expected ADDRESS:PORT, e.g. \"127.0.0.1:8351\"");
             listen = null;
         }
-        return new AdminSection { Listen = listen, TokenFile = Resolve(section.String("token_file")) };
+        return new AdminSection
+        {
+            Listen = listen,
+            TokenFile = Resolve(section.String("token_file")),
+            MetricsPerPeer = section.Boolean("metrics_per_peer") ?? false,
+        };
     }
 }

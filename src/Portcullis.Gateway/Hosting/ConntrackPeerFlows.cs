@@ -14,13 +14,18 @@ namespace Portcullis.Gateway.Hosting;
 /// </summary>
 internal sealed partial class ConntrackPeerFlows(ILogger logger) : IPeerFlows
 {
+    private long _deleted;
+
+    /// <summary>Flows deleted so far (metrics).</summary>
+    public long Deleted => Interlocked.Read(ref _deleted);
+
     public void Cut(IPAddress tunnelAddress)
     {
         ArgumentNullException.ThrowIfNull(tunnelAddress);
         try
         {
             using var conntrack = new Conntrack();
-            conntrack.DeleteInvolving(tunnelAddress);
+            Interlocked.Add(ref _deleted, conntrack.DeleteInvolving(tunnelAddress));
         }
         catch (LinuxCallException e)
         {

@@ -8,6 +8,7 @@ using Portcullis.Gateway.Configuration;
 using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Health;
 using Portcullis.Gateway.Kernel;
+using Portcullis.Gateway.Metrics;
 using Portcullis.Gateway.Store;
 using Portcullis.Gateway.Store.Sqlite;
 using Portcullis.Linux.Links;
@@ -35,7 +36,8 @@ namespace Portcullis.Gateway.Hosting;
 //  5. session events (public key → stored peer → id, tunnel address) flow to the service — a static forward
 //     enters the kernel with its peer's session; the device comes up, the UAPI socket opens (`wg show` works)
 //     and the NAT-PMP/PCP server listens on the tunnel address, UDP 5351
-//  6. the operations (store + device + service) and, with [admin] listen, the admin API over them — started last,
+//  6. the operations (store + device + service) and, with [admin] listen, the admin API over them (with /healthz,
+//     /readyz and /metrics; kernel transactions and store calls are timed from the start) — started last,
 //     stopped first, so no operator change lands on a half-built or half-stopped gateway; then "Gateway up"
 // Stop (SIGTERM/SIGINT) undoes it in reverse and uninstalls the table: a stopped gateway leaves no mapping, no
 // masquerade, no trace. A crash leaves the table; element timeouts bound the dynamic ones and the next start's
@@ -51,6 +53,7 @@ public sealed class GatewayHost : IAsyncDisposable
     private readonly ILoggerFactory _loggers;
     private readonly PeerDirectory _peers = new();
     private SqliteGatewayStore? _store;
+    private IGatewayStore? _meteredStore;
     private WireGuardDevice? _device;
     private UapiServer? _uapi;
     private NftForwardingTable? _table;
@@ -60,16 +63,22 @@ public sealed class GatewayHost : IAsyncDisposable
     private GatewayOperations? _operations;
     private AdminServer? _admin;
     private GatewayReadiness? _readiness;
+    private SessionCounters? _sessionCounters;
+    private ConntrackPeerFlows? _peerFlows;
     private int _disposed;
 
     private GatewayHost(GatewayConfig config, ILoggerFactory loggers)
     {
         Config = config;
+        Metrics = new GatewayMetrics(GatewayMetricsOptions.From(config));
         _loggers = loggers;
         _logger = loggers.CreateLogger("portcullis.gateway");
     }
 
     public GatewayConfig Config { get; }
+
+    /// <summary>What /metrics shows; kernel transactions and store calls are timed from the start.</summary>
+    public GatewayMetrics Metrics { get; }
 
     public ForwardingService Forwarding => _service ?? throw new InvalidOperationException("The gateway is not started.");
 
@@ -113,7 +122,8 @@ public sealed class GatewayHost : IAsyncDisposable
         EnableIpForwarding();
 
         _table = new NftForwardingTable(_loggers.CreateLogger<NftForwardingTable>());
-        _table.Install(new GatewayNetwork
+        var table = new MeteredForwardingTable(_table, Metrics);
+        table.Install(new GatewayNetwork
         {
             TunnelInterface = tunnel.Interface,
             TunnelPrefix = tunnel.Prefix,
@@ -122,7 +132,7 @@ public sealed class GatewayHost : IAsyncDisposable
             PublicAddresses = Config.Nat.PublicAddresses,
             AllowPeerToPeer = tunnel.AllowPeerToPeer,
         });
-        _service = new ForwardingService(_table, Config.Nat.PublicAddresses, state.Policy, TimeProvider.System,
+        _service = new ForwardingService(table, Config.Nat.PublicAddresses, state.Policy, TimeProvider.System,
             _loggers.CreateLogger<ForwardingService>());
         _service.ReserveOwnPort(MappingProtocol.Udp, _device.ListenPort);
         _service.SetStaticForwards(state.StaticForwards);
@@ -130,6 +140,7 @@ public sealed class GatewayHost : IAsyncDisposable
         _service.SetDedicatedAddresses(state.Dedicated);
         _service.Start();
         _sessions = new SessionEvents(_device, _peers, _service, _logger);
+        _sessionCounters = new SessionCounters(_device);
 
         _device.Up();
         _uapi = UapiServer.Start(tunnel.Interface, _device, _loggers.CreateLogger("portcullis.uapi"));
@@ -140,15 +151,27 @@ public sealed class GatewayHost : IAsyncDisposable
         var portMapping = _portMapping;
         _sessions.SessionStartedHook = address => portMapping.Announce([address]);
 
-        _operations = new GatewayOperations(_store!, Identity(_device.ListenPort), Config.Forwarding, new DevicePeers(_device),
-            _service, _peers, new ConntrackPeerFlows(_loggers.CreateLogger("portcullis.conntrack")),
-            _loggers.CreateLogger("portcullis.admin"));
+        _peerFlows = new ConntrackPeerFlows(_loggers.CreateLogger("portcullis.conntrack"));
+        var store = _meteredStore!;
+        _operations = new GatewayOperations(store, Identity(_device.ListenPort), Config.Forwarding, new DevicePeers(_device),
+            _service, _peers, _peerFlows, _loggers.CreateLogger("portcullis.admin"));
+        var nftTable = _table;
+        var peerFlows = _peerFlows;
+        Metrics.Attach(new GatewayMetricSources
+        {
+            Device = _device,
+            Peers = _peers,
+            Forwarding = _service,
+            PortRequests = _portMapping.Counters,
+            Sessions = _sessionCounters,
+            FlowsDeleted = () => nftTable.FlowsDeleted + peerFlows.Deleted,
+        });
         if (Config.Admin.Listen is not null)
         {
-            _readiness = new GatewayReadiness(tunnel.Interface, new NftContext(), NftForwardingTable.TableName, _store!,
+            _readiness = new GatewayReadiness(tunnel.Interface, new NftContext(), NftForwardingTable.TableName, store,
                 storeOutageDegrades: false);
             _admin = await AdminServer.StartAsync(Config.Admin, _operations, _loggers, cancellationToken,
-                new AdminFeatures { Readiness = _readiness }).ConfigureAwait(false);
+                new AdminFeatures { Readiness = _readiness, Metrics = Metrics }).ConfigureAwait(false);
             GatewayHostLog.AdminListening(_logger, _admin.Endpoint);
         }
         // Last: "up" is a promise that every listener (WireGuard, UAPI, port requests, admin API and its token file)
@@ -166,20 +189,22 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         _store = await SqliteGatewayStore.OpenAsync(Config.Store.Path, _loggers.CreateLogger("portcullis.store"), cancellationToken)
             .ConfigureAwait(false);
+        _meteredStore = MeteredStore.Wrap(_store, Metrics);
+        var store = _meteredStore;
         ConfigPeerChanges changes;
         try
         {
-            changes = await _store.ApplyConfigPeersAsync(ConfiguredPeers.From(Config), ConfiguredPeers.Pool(Config), cancellationToken)
+            changes = await store.ApplyConfigPeersAsync(ConfiguredPeers.From(Config), ConfiguredPeers.Pool(Config), cancellationToken)
                 .ConfigureAwait(false);
         }
         catch (ArgumentException e)
         {
             throw new StoreException($"Store {_store.Path}: the config's peers cannot be applied: {e.Message}", e);
         }
-        var peers = await _store.ListPeersAsync(cancellationToken).ConfigureAwait(false);
-        var forwards = await _store.ListForwardsAsync(null, cancellationToken).ConfigureAwait(false);
-        var dedicated = await _store.ListDedicatedAddressesAsync(cancellationToken).ConfigureAwait(false);
-        var overrides = await _store.GetPolicyAsync(cancellationToken).ConfigureAwait(false);
+        var peers = await store.ListPeersAsync(cancellationToken).ConfigureAwait(false);
+        var forwards = await store.ListForwardsAsync(null, cancellationToken).ConfigureAwait(false);
+        var dedicated = await store.ListDedicatedAddressesAsync(cancellationToken).ConfigureAwait(false);
+        var overrides = await store.GetPolicyAsync(cancellationToken).ConfigureAwait(false);
 
         var policy = Config.Forwarding;
         try
@@ -276,6 +301,7 @@ public sealed class GatewayHost : IAsyncDisposable
             await Step("port mapping server", () => _portMapping.DisposeAsync().AsTask()).ConfigureAwait(false);
         if (_sessions is not null)
             await Step("session events", () => _sessions.DisposeAsync().AsTask()).ConfigureAwait(false);
+        _sessionCounters?.Dispose();
         await Step("UAPI socket", () => { _uapi?.Dispose(); return Task.CompletedTask; }).ConfigureAwait(false);
         await Step("WireGuard device", () => { _device?.Dispose(); return Task.CompletedTask; }).ConfigureAwait(false);
         await Step("forwarding service", () => { _service?.Dispose(); return Task.CompletedTask; }).ConfigureAwait(false);

@@ -23,6 +23,7 @@ public sealed class NftForwardingTable : IForwardingTable
     private readonly ILogger _logger;
     private GatewayNetwork? _network;
     private bool _disposed;
+    private long _flowsDeleted;
 
     public NftForwardingTable(ILogger<NftForwardingTable>? logger = null)
     {
@@ -39,6 +40,9 @@ public sealed class NftForwardingTable : IForwardingTable
             throw;
         }
     }
+
+    /// <summary>Tracked flows deleted since start because their mapping or "every port" route went away (metrics).</summary>
+    public long FlowsDeleted => Interlocked.Read(ref _flowsDeleted);
 
     /// <summary>The table's name in family <c>ip</c>.</summary>
     public static string TableName => NftScript.Table;
@@ -173,6 +177,7 @@ public sealed class NftForwardingTable : IForwardingTable
         try
         {
             var flows = _conntrack.Delete(ended);
+            Interlocked.Add(ref _flowsDeleted, flows);
             NftForwardingTableLog.FlowsEnded(_logger, ended.Count, flows);
         }
         catch (IOException e)
@@ -222,6 +227,7 @@ public sealed class NftForwardingTable : IForwardingTable
                 }
             }
             var flows = _conntrack.Delete(ended);
+            Interlocked.Add(ref _flowsDeleted, flows);
             NftForwardingTableLog.FlowsEnded(_logger, gone.Count, flows);
         }
         catch (Exception e) when (e is IOException or ForwardingTableException)

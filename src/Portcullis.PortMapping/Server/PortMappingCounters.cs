@@ -48,6 +48,9 @@ public sealed class PortMappingCounters
     /// <summary>Unsolicited announcement datagrams sent.</summary>
     public long Announcements => Interlocked.Read(ref _announcements);
 
+    /// <summary>Answers by protocol, opcode and result code (the metrics' port requests).</summary>
+    public PortMappingAnswers Answers { get; } = new();
+
     internal void OnReceived() => Interlocked.Increment(ref _received);
     internal void OnNatPmpRequest() => Interlocked.Increment(ref _natPmpRequests);
     internal void OnPcpRequest() => Interlocked.Increment(ref _pcpRequests);

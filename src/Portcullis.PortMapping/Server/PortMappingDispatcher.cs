@@ -46,8 +46,11 @@ internal sealed class PortMappingDispatcher
             _logger.Dropped("NAT-PMP/PCP", datagram.Length);
             return 0;
         }
-        return datagram[0] == NatPmpMessages.Version || !_options.EnablePcp
+        var length = datagram[0] == NatPmpMessages.Version || !_options.EnablePcp
             ? _natPmp.Handle(datagram, source, response)
             : _pcp.Handle(datagram, source, response);
+        if (length > 0)
+            _counters.Answers.Count(response[..length]);
+        return length;
     }
 }

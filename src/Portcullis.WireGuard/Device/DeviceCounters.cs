@@ -28,7 +28,7 @@ public enum DropReason
 /// Malformed and hostile input is counted, never thrown: these counters are how an operator (and the tests) see it.
 /// Incremented only on the drop path, so they cost nothing on the good path.
 /// </summary>
-public sealed class DeviceCounters
+public sealed partial class DeviceCounters
 {
     private readonly long[] counts = new long[Enum.GetValues<DropReason>().Length];
 

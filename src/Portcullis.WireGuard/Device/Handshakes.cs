@@ -108,6 +108,7 @@ public sealed partial class WireGuardDevice
         if (handshake?.Owner is not Peer peer || peer.Removed)
         {
             Counters.Add(DropReason.HandshakeRejected);
+            Counters.AddHandshake(HandshakeRole.Responder, HandshakeResult.Rejected);
             return;
         }
         peer.SetEndpoint(source);
@@ -136,6 +137,7 @@ public sealed partial class WireGuardDevice
         if (handshake?.Owner is not Peer peer || peer.Removed)
         {
             Counters.Add(DropReason.HandshakeRejected);
+            Counters.AddHandshake(HandshakeRole.Initiator, HandshakeResult.Rejected);
             return;
         }
         peer.SetEndpoint(source);
@@ -168,6 +170,7 @@ public sealed partial class WireGuardDevice
             peer.Keypairs.Install(keypair, displaced);
             RetireKeypairs(displaced);
             peer.Timers.SessionDerived();
+            Counters.AddHandshake(indices.IsInitiator ? HandshakeRole.Initiator : HandshakeRole.Responder, HandshakeResult.Completed);
             Log.SessionDerived(Name, DeviceLog.Short(peer.PublicKeyBytes), indices.IsInitiator);
             RaiseSessionEstablished(peer);
             return true;
@@ -215,6 +218,7 @@ public sealed partial class WireGuardDevice
         peer.Timers.AnyAuthenticatedPacketTraversal();
         peer.Timers.AnyAuthenticatedPacketSent();
         SendHandshakeMessage(peer, message);
+        Counters.AddHandshake(HandshakeRole.Initiator, HandshakeResult.Sent);
         peer.Timers.HandshakeInitiated();
         Log.InitiationSent(Name, DeviceLog.Short(peer.PublicKeyBytes));
     }

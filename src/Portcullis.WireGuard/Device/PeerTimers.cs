@@ -54,6 +54,7 @@ internal sealed class PeerTimers : IDisposable
         if (attempts > ProtocolConstants.MaxHandshakeAttempts)
         {
             Device.Log.HandshakeGaveUp(Device.Name, attempts);
+            Device.Counters.AddHandshake(HandshakeRole.Initiator, HandshakeResult.TimedOut);
             sendKeepalive.Del();
             peer.ClearStaged();
             if (!zeroKeyMaterial.IsPending)

@@ -145,6 +145,7 @@ public sealed partial class WireGuardDevice
             Keypair? runKeypair = null;
             var runData = false;
             long runBytes = 0;
+            var runPackets = 0;
             var runEndpoint = default(UdpEndpoint);
             for (var i = 0; i < batch.Count; i++)
             {
@@ -160,9 +161,10 @@ public sealed partial class WireGuardDevice
                 if (!ReferenceEquals(peer, runPeer))
                 {
                     if (runPeer is not null)
-                        FinishReceiveRun(runPeer, runEndpoint, runBytes, runData);
+                        FinishReceiveRun(runPeer, runEndpoint, runBytes, runPackets, runData);
                     runPeer = peer;
                     runBytes = 0;
+                    runPackets = 0;
                     runData = false;
                     runKeypair = null;
                 }
@@ -174,6 +176,7 @@ public sealed partial class WireGuardDevice
                 runEndpoint = batch.Endpoints[i];
                 var length = batch.Lengths[i];
                 runBytes += length + MessageType.TransportMinimumSize;
+                runPackets++;
                 if (length == 0)
                     continue; // keepalive
                 runData = true;
@@ -193,7 +196,7 @@ public sealed partial class WireGuardDevice
                 segments[n++] = new ArraySegment<byte>(batch.Buffers[i], MessageType.TransportHeaderSize, innerLength);
             }
             if (runPeer is not null)
-                FinishReceiveRun(runPeer, runEndpoint, runBytes, runData);
+                FinishReceiveRun(runPeer, runEndpoint, runBytes, runPackets, runData);
             if (n > 0)
             {
                 try
@@ -241,10 +244,11 @@ public sealed partial class WireGuardDevice
     }
 
     /// <summary>Per run of one peer's packets: roaming, byte counters and timers, once rather than per packet.</summary>
-    private void FinishReceiveRun(Peer peer, UdpEndpoint endpoint, long bytes, bool data)
+    private void FinishReceiveRun(Peer peer, UdpEndpoint endpoint, long bytes, int packets, bool data)
     {
         peer.SetEndpoint(endpoint);
         Interlocked.Add(ref peer.receivedBytes, bytes);
+        Counters.AddReceived(bytes, packets);
         peer.Timers.AnyAuthenticatedPacketReceived();
         peer.Timers.AnyAuthenticatedPacketTraversal();
         if (data)

@@ -202,6 +202,7 @@ public sealed partial class WireGuardDevice
         }
         current.Send(packets, endpoint);
         Interlocked.Add(ref peer.sentBytes, bytes);
+        Counters.AddSent(bytes, packets.Length);
         peer.Timers.AnyAuthenticatedPacketTraversal();
         peer.Timers.AnyAuthenticatedPacketSent();
         if (data)

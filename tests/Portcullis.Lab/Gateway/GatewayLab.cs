@@ -20,6 +20,9 @@ internal sealed record GatewayLabOptions
 
     /// <summary>Written after peer a's [[peer]] lines: more keys for it, then its [[peer.forward]] tables.</summary>
     public string ExtraPeerA { get; init; } = "";
+
+    /// <summary>Tables written at the end of the file (e.g. [admin]); relative paths in them resolve to <see cref="GatewayLab.Directory"/>.</summary>
+    public string ExtraTables { get; init; } = "";
 }
 
 /// <summary>
@@ -54,6 +57,9 @@ internal sealed class GatewayLab : IAsyncDisposable
     public WireGuardDevice TunnelA { get; private set; } = null!;
     public WireGuardDevice TunnelB { get; private set; } = null!;
     public string ConfigPath { get; private set; } = "";
+
+    /// <summary>The folder of the config, the store and whatever else the gateway keeps.</summary>
+    public string Directory { get; private set; } = "";
     public string GatewayInterface { get; private set; } = "";
 
     /// <summary>The gateway's SQLite store ([store] path).</summary>
@@ -91,6 +97,7 @@ internal sealed class GatewayLab : IAsyncDisposable
         var keysB = await WgTools.GenerateKeysAsync();
         GatewayInterface = Network.NewInterfaceName();
         var directory = Network.CreateTempDirectory();
+        Directory = directory;
         ConfigPath = Path.Combine(directory, "gw.toml");
         StorePath = Path.Combine(directory, "store", "portcullis.db");
         await WgTools.WritePrivateFileAsync(ConfigPath, $"""
@@ -124,6 +131,8 @@ internal sealed class GatewayLab : IAsyncDisposable
             name       = "b"
             public_key = "{keysB.PublicKey}"
             address    = "{AddressB}"
+
+            {options.ExtraTables}
             """);
         await StartGatewayAsync();
         TunnelA = await StartClientAsync(ClientA, keysA, AddressA);

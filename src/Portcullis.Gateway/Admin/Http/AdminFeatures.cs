@@ -10,4 +10,7 @@ public sealed record AdminFeatures
 {
     /// <summary>Answers /readyz; null: ready whenever the listener answers.</summary>
     public IGatewayReadiness? Readiness { get; init; }
+
+    /// <summary>Serves /metrics (bearer token); null: no /metrics.</summary>
+    public Metrics.GatewayMetrics? Metrics { get; init; }
 }

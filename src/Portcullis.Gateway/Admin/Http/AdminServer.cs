@@ -122,6 +122,8 @@ public sealed class AdminServer : IAsyncDisposable
         app.UseRouting();
         app.MapOpenApi(AdminMiddleware.OpenApiPath);
         HealthEndpoints.Map(app, features.Readiness);
+        if (features.Metrics is not null)
+            MetricsEndpoint.Map(app, features.Metrics);
         var api = app.MapGroup("/api/v1");
         PolicyEndpoints.Map(api);
         PeerEndpoints.Map(api);
