@@ -13,7 +13,8 @@ namespace Portcullis.Client.Connect;
 ///   1. the state file (for `status`);
 ///   2. the kill switch's forwarded-port sets, replaced in one transaction when the internal ports change (a port
 ///      asked for with --forward PROTO:PORT is open from the start; one the gateway picks opens once granted);
-///   3. the exposure warning for an internal port first learnt from the lease (with or without the kill switch).
+///   3. the exposure warning for an internal port first learnt from the lease (with or without the kill switch);
+///   4. for each new port, the reachability check (Reachability/PortReachability.cs) into the state file.
 /// Applications hear of the port from the keeper itself (<see cref="PortKeeperOptions.Publishers"/>).
 /// </summary>
 public sealed partial class ClientConnection
@@ -50,21 +51,26 @@ public sealed partial class ClientConnection
             Publishers = _publishers,
         }, loggers.CreateLogger("portcullis.portkeeper"));
         _portKeeper = keeper;
-        keeper.LeaseChanged += _ => OnLeaseChanged(keeper, forward);
+        keeper.LeaseChanged += _ => OnLeaseChanged(keeper, forward, gateway);
         keeper.Start();
     }
 
-    private void OnLeaseChanged(IPortKeeper keeper, ForwardRequest forward)
+    private void OnLeaseChanged(IPortKeeper keeper, ForwardRequest forward, IPAddress gateway)
     {
         lock (_leaseGate)
         {
             if (keeper.Current is { } lease)
             {
+                var ports = PortsText(keeper.Leases, lease);
+                var newPort = ports != _state.ForwardedPort;
                 UpdateState(_state with
                 {
-                    ForwardedPort = PortsText(keeper.Leases, lease),
+                    ForwardedPort = ports,
                     LeaseExpires = lease.Expires.ToString("O", CultureInfo.InvariantCulture),
+                    Reachability = newPort ? string.Empty : _state.Reachability,
                 });
+                if (newPort)
+                    _ = CheckReachabilityAsync(gateway, lease, ports);
             }
             var wanted = WantedPorts(keeper.Leases, forward);
             if (SamePorts(wanted, _forwardedPorts))
@@ -92,6 +98,28 @@ public sealed partial class ClientConnection
                 // The previous ports hold (one transaction); the next lease change tries again.
                 _log.ForwardedPortsFailed(e.Message);
             }
+        }
+    }
+
+    // After each new port, in the background: the gateway's probe takes up to a few seconds and the lease gate must
+    // not wait for it. A port that changed again meanwhile keeps the newer port's (pending) verdict.
+    private async Task CheckReachabilityAsync(IPAddress gateway, PortLease lease, string ports)
+    {
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(15) };
+            var verdict = await Reachability.PortReachability.CheckAsync(http, gateway, lease,
+                () => ProcNetParser.ReadSystem(), CancellationToken.None).ConfigureAwait(false);
+            _log.Reachability(lease.ExternalPort, lease.Protocol.ToString().ToLowerInvariant(), verdict.Text);
+            lock (_leaseGate)
+            {
+                if (_state.ForwardedPort == ports)
+                    UpdateState(_state with { Reachability = verdict.Text });
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _log.Reachability(lease.ExternalPort, lease.Protocol.ToString().ToLowerInvariant(), $"not checked ({e.Message})");
         }
     }
 

@@ -34,4 +34,7 @@ internal static partial class ClientLog
 
     [LoggerMessage(5009, LogLevel.Warning, "Kill switch: could not update the forwarded ports ({Reason}); the previous ones hold")]
     public static partial void ForwardedPortsFailed(this ILogger logger, string reason);
+
+    [LoggerMessage(5010, LogLevel.Information, "Port {Port}/{Protocol} from the internet: {Verdict}")]
+    public static partial void Reachability(this ILogger logger, ushort port, string protocol, string verdict);
 }

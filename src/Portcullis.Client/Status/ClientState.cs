@@ -46,6 +46,9 @@ public sealed record ClientState
 
     public string LeaseExpires { get; init; } = string.Empty;
 
+    /// <summary>The last reachability check of the forwarded port ("reachable", "nothing listening on …", …); empty before one.</summary>
+    public string Reachability { get; init; } = string.Empty;
+
     public static string PathFor(string directory, string interfaceName) => Path.Combine(directory, interfaceName + ".state");
 
     public string Serialize()
@@ -68,6 +71,7 @@ public sealed record ClientState
         Add("forward", Forward);
         Add("forwarded_port", ForwardedPort);
         Add("lease_expires", LeaseExpires);
+        Add("reachability", Reachability);
         return text.ToString();
     }
 
@@ -105,6 +109,7 @@ public sealed record ClientState
             Forward = Get("forward"),
             ForwardedPort = Get("forwarded_port"),
             LeaseExpires = Get("lease_expires"),
+            Reachability = Get("reachability"),
         };
     }
 }

@@ -27,6 +27,8 @@ public static class StatusReport
             text.Append(CultureInfo.InvariantCulture, $"  routing: {(state.FullTunnel4 || state.FullTunnel6 ? $"full tunnel (fwmark {state.FwMark}, table {state.Table})" : "split tunnel")}\n");
             text.Append(CultureInfo.InvariantCulture, $"  latest handshake: {Handshake(f.Peers, now)}\n");
             text.Append(CultureInfo.InvariantCulture, $"  forwarded port: {(state.Forward.Length == 0 ? "none requested" : state.ForwardedPort.Length == 0 ? $"{state.Forward}: none yet" : $"{state.ForwardedPort} ({state.Forward}), lease until {state.LeaseExpires}")}\n");
+            if (state.ForwardedPort.Length > 0)
+                text.Append(CultureInfo.InvariantCulture, $"  reachable from the internet: {(state.Reachability.Length == 0 ? "checking" : state.Reachability)}\n");
         }
         text.Append(CultureInfo.InvariantCulture, $"kill switch: {(killSwitchInstalled ? $"on (table {KillSwitchRuleset.Family} {KillSwitchRuleset.TableName})" : "off")}\n");
         return text.ToString();

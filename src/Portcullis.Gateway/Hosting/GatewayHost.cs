@@ -9,6 +9,7 @@ using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Health;
 using Portcullis.Gateway.Kernel;
 using Portcullis.Gateway.Metrics;
+using Portcullis.Gateway.Reachability;
 using Portcullis.Gateway.Store;
 using Portcullis.Gateway.Store.Sqlite;
 using Portcullis.Linux.Links;
@@ -35,7 +36,7 @@ namespace Portcullis.Gateway.Hosting;
 //     run included: the epoch restarts), so nothing points at an address a restart may have reassigned
 //  5. session events (public key → stored peer → id, tunnel address) flow to the service — a static forward
 //     enters the kernel with its peer's session; the device comes up, the UAPI socket opens (`wg show` works)
-//     and the NAT-PMP/PCP server listens on the tunnel address, UDP 5351
+//     and the NAT-PMP/PCP server listens on the tunnel address, UDP 5351 (and the reachability checks, TCP 8352)
 //  6. the operations (store + device + service) and, with [admin] listen, the admin API over them (with /healthz,
 //     /readyz and /metrics; kernel transactions and store calls are timed from the start) — started last,
 //     stopped first, so no operator change lands on a half-built or half-stopped gateway; then "Gateway up"
@@ -65,6 +66,7 @@ public sealed class GatewayHost : IAsyncDisposable
     private GatewayReadiness? _readiness;
     private SessionCounters? _sessionCounters;
     private ConntrackPeerFlows? _peerFlows;
+    private ReachabilityServer? _reachability;
     private int _disposed;
 
     private GatewayHost(GatewayConfig config, ILoggerFactory loggers)
@@ -166,12 +168,14 @@ public sealed class GatewayHost : IAsyncDisposable
             Sessions = _sessionCounters,
             FlowsDeleted = () => nftTable.FlowsDeleted + peerFlows.Deleted,
         });
+        var checker = new ReachabilityChecker(_service, _peers, Metrics, TimeProvider.System);
+        _reachability = await ReachabilityServer.StartAsync(tunnel.Address, checker, _loggers, cancellationToken).ConfigureAwait(false);
         if (Config.Admin.Listen is not null)
         {
             _readiness = new GatewayReadiness(tunnel.Interface, new NftContext(), NftForwardingTable.TableName, store,
                 storeOutageDegrades: false);
             _admin = await AdminServer.StartAsync(Config.Admin, _operations, _loggers, cancellationToken,
-                new AdminFeatures { Readiness = _readiness, Metrics = Metrics }).ConfigureAwait(false);
+                new AdminFeatures { Readiness = _readiness, Metrics = Metrics, Reachability = checker }).ConfigureAwait(false);
             GatewayHostLog.AdminListening(_logger, _admin.Endpoint);
         }
         // Last: "up" is a promise that every listener (WireGuard, UAPI, port requests, admin API and its token file)
@@ -297,6 +301,8 @@ public sealed class GatewayHost : IAsyncDisposable
             GatewayHostLog.Stopping(_logger);
         if (_admin is not null)
             await Step("admin API", () => _admin.DisposeAsync().AsTask()).ConfigureAwait(false);
+        if (_reachability is not null)
+            await Step("reachability listener", () => _reachability.DisposeAsync().AsTask()).ConfigureAwait(false);
         if (_portMapping is not null)
             await Step("port mapping server", () => _portMapping.DisposeAsync().AsTask()).ConfigureAwait(false);
         if (_sessions is not null)

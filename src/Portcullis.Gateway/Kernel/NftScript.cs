@@ -45,6 +45,8 @@ internal static class NftScript
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} forward {{ type filter hook forward priority filter; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} input {{ type filter hook input priority filter; policy accept; }}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} output {{ type nat hook output priority -100; policy accept; }}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"flush chain {t} output");
         s.AppendLine(CultureInfo.InvariantCulture, $"flush chain {t} input");
         s.AppendLine(CultureInfo.InvariantCulture, $"flush chain {t} prerouting");
         s.AppendLine(CultureInfo.InvariantCulture, $"flush chain {t} postrouting");
@@ -58,6 +60,9 @@ internal static class NftScript
         // Inbound from the internet, and hairpin from the tunnel: a leased key is DNATed to its target.
         s.AppendLine(CultureInfo.InvariantCulture,
             $"add rule {t} prerouting iifname {{ {pub}, {tun} }} meta l4proto {{ tcp, udp }} {Key} @{LeaseSetName} dnat ip to {Key} map @{MapName}");
+        // The gateway's own reachability probes (marked sockets, Reachability/MappingProbe.cs) take the same element.
+        s.AppendLine(CultureInfo.InvariantCulture,
+            $"add rule {t} output meta mark {Reachability.MappingProbe.Mark} meta l4proto {{ tcp, udp }} {Key} @{LeaseSetName} dnat ip to {Key} map @{MapName}");
         // Then "every port" of a dedicated address (after the per-port map, which a DNAT ends), minus blocked ports.
         s.AppendLine(CultureInfo.InvariantCulture,
             $"add rule {t} prerouting iifname {{ {pub}, {tun} }} meta l4proto {{ tcp, udp }} th dport != @{NftDedicatedScript.ExcludedSet} dnat ip to ip daddr map @{NftDedicatedScript.InboundMap}");

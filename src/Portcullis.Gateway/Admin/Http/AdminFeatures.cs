@@ -13,4 +13,7 @@ public sealed record AdminFeatures
 
     /// <summary>Serves /metrics (bearer token); null: no /metrics.</summary>
     public Metrics.GatewayMetrics? Metrics { get; init; }
+
+    /// <summary>Runs POST /api/v1/mappings/…/check; null: no such endpoint.</summary>
+    public Reachability.ReachabilityChecker? Reachability { get; init; }
 }

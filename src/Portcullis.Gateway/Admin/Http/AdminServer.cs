@@ -129,6 +129,8 @@ public sealed class AdminServer : IAsyncDisposable
         PeerEndpoints.Map(api);
         ForwardEndpoints.Map(api);
         MappingEndpoints.Map(api);
+        if (features.Reachability is not null)
+            ReachabilityEndpoints.Map(api, features.Reachability);
         return app;
     }
 
