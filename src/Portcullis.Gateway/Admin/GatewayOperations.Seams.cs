@@ -19,8 +19,8 @@ internal interface IGatewayPeerDevice
     PeerLink GetLink(string publicKey);
 }
 
-/// <summary>A peer's link: a live session, and the last completed handshake (UTC).</summary>
-internal readonly record struct PeerLink(bool Connected, DateTimeOffset? LastHandshakeUtc);
+/// <summary>A peer's link: a live session, the last completed handshake (UTC), and its traffic.</summary>
+internal readonly record struct PeerLink(bool Connected, DateTimeOffset? LastHandshakeUtc, long ReceivedBytes = 0, long SentBytes = 0);
 
 /// <summary>
 /// Ends tracked flows of a tunnel address that lost its peer, so an address given to another peer next does not

@@ -193,6 +193,8 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
             CreatedUtc = peer.CreatedUtc,
             Connected = link.Connected,
             LastHandshakeUtc = link.LastHandshakeUtc,
+            ReceivedBytes = link.ReceivedBytes,
+            SentBytes = link.SentBytes,
         };
     }
 

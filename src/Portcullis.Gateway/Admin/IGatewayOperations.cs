@@ -85,6 +85,12 @@ public sealed record PeerView
 
     /// <summary>Last completed handshake, UTC; null when none since the gateway started.</summary>
     public DateTimeOffset? LastHandshakeUtc { get; init; }
+
+    /// <summary>Bytes received from the peer since it was last added to the device (as <c>wg show</c> counts).</summary>
+    public long ReceivedBytes { get; init; }
+
+    /// <summary>Bytes sent to the peer since it was last added to the device.</summary>
+    public long SentBytes { get; init; }
 }
 
 /// <summary>What <see cref="IGatewayOperations.AddPeerAsync"/> takes.</summary>

@@ -24,7 +24,7 @@ internal sealed class DevicePeers(WireGuardDevice device) : IGatewayPeerDevice
         foreach (var peer in device.Peers)
         {
             if (peer.PublicKey.Span.SequenceEqual(key))
-                return new PeerLink(peer.HasLiveSession, peer.LastHandshake);
+                return new PeerLink(peer.HasLiveSession, peer.LastHandshake, (long)peer.RxBytes, (long)peer.TxBytes);
         }
         return default;
     }

@@ -8,10 +8,12 @@ namespace Portcullis.Gateway.Admin.Http;
 
 // Every request passes, in order:
 //  1. errors: whatever the rest throws becomes RFC 7807 problem+json with a reason (400, 409, 503, 500)
-//  2. authentication: the bearer token, except for what holds no data: the OpenAPI document, /healthz, /readyz
+//  2. authentication: the bearer token, or the web console's session cookie (plus its CSRF token for changes:
+//     WebConsole/ConsoleGuard.cs); none for what holds no data: the OpenAPI document, /healthz, /readyz, the
+//     console's login form and its script and style files
 //  3. routing to the endpoint, which parses and validates before it calls IGatewayOperations
 [SupportedOSPlatform("linux")]
-internal sealed class AdminMiddleware(AdminToken token, ILogger logger)
+internal sealed class AdminMiddleware(AdminToken token, WebConsole.ConsoleSessions sessions, ILogger logger)
 {
     public const string OpenApiPath = "/openapi/v1.json";
 
@@ -37,12 +39,24 @@ internal sealed class AdminMiddleware(AdminToken token, ILogger logger)
 
     public async Task AuthenticateAsync(HttpContext context, RequestDelegate next)
     {
-        if (HttpMethods.IsGet(context.Request.Method) && IsAnonymous(context.Request.Path))
+        if (IsAnonymous(context.Request))
         {
             await next(context).ConfigureAwait(false);
             return;
         }
         var header = context.Request.Headers.Authorization.ToString();
+        if (header.Length == 0 && sessions.Find(context.Request.Cookies[WebConsole.ConsoleSessions.CookieName]) is { } session)
+        {
+            var refusal = await WebConsole.ConsoleGuard.RefusalAsync(context, session).ConfigureAwait(false);
+            if (refusal is null)
+            {
+                await next(context).ConfigureAwait(false);
+                return;
+            }
+            AdminServerLog.Unauthorized(logger, context.Connection.RemoteIpAddress?.ToString() ?? "?", context.Request.Path);
+            await AdminProblem.Write(context, StatusCodes.Status403Forbidden, "Forbidden", refusal).ConfigureAwait(false);
+            return;
+        }
         const string scheme = "Bearer ";
         string? reason = null;
         if (!header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase))
@@ -59,10 +73,21 @@ internal sealed class AdminMiddleware(AdminToken token, ILogger logger)
         await AdminProblem.Write(context, StatusCodes.Status401Unauthorized, "Unauthorized", reason).ConfigureAwait(false);
     }
 
-    private static bool IsAnonymous(PathString path) =>
-        path.Equals(OpenApiPath, StringComparison.Ordinal)
-        || path.Equals(HealthEndpoints.Live, StringComparison.Ordinal)
-        || path.Equals(HealthEndpoints.Ready, StringComparison.Ordinal);
+    private static bool IsAnonymous(HttpRequest request)
+    {
+        var path = request.Path;
+        if (HttpMethods.IsPost(request.Method))
+            return path.Equals(WebConsole.ConsoleEndpoints.LoginPath, StringComparison.Ordinal);
+        if (!HttpMethods.IsGet(request.Method))
+            return false;
+        // "/" answers a visitor without a session with a redirect to the login form, and nothing else.
+        return path.Equals(OpenApiPath, StringComparison.Ordinal)
+            || path.Equals(HealthEndpoints.Live, StringComparison.Ordinal)
+            || path.Equals(HealthEndpoints.Ready, StringComparison.Ordinal)
+            || path.Equals("/", StringComparison.Ordinal)
+            || path.Equals(WebConsole.ConsoleEndpoints.LoginPath, StringComparison.Ordinal)
+            || path.StartsWithSegments(WebConsole.ConsoleEndpoints.AssetPrefix.TrimEnd('/'), StringComparison.Ordinal);
+    }
 
     // Routing answers these with an empty body; the operator still gets a reason.
     private static string? EmptyAnswerReason(int status) => status switch

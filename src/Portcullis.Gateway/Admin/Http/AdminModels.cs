@@ -15,18 +15,23 @@ public sealed record PeerModel(
     bool Enabled,
     DateTimeOffset CreatedUtc,
     bool Connected,
-    DateTimeOffset? LastHandshakeUtc)
+    DateTimeOffset? LastHandshakeUtc,
+    long ReceivedBytes = 0,
+    long SentBytes = 0)
 {
     public static PeerModel From(PeerView peer)
     {
         ArgumentNullException.ThrowIfNull(peer);
         return new(peer.Id, peer.Name, peer.PublicKey, peer.TunnelAddress.ToString(), peer.DedicatedAddress?.ToString(),
-            peer.Enabled, peer.CreatedUtc, peer.Connected, peer.LastHandshakeUtc);
+            peer.Enabled, peer.CreatedUtc, peer.Connected, peer.LastHandshakeUtc, peer.ReceivedBytes, peer.SentBytes);
     }
 }
 
-/// <summary>A peer just added, and its wg-quick file (holding its private key when the gateway made the key pair).</summary>
-public sealed record AddedPeerModel(PeerModel Peer, string ClientConfig);
+/// <summary>
+/// A peer just added, and its wg-quick file (holding its private key when the gateway made the key pair); with
+/// <c>?qr=svg</c> also that file as a QR code (SVG), for the console to show once.
+/// </summary>
+public sealed record AddedPeerModel(PeerModel Peer, string ClientConfig, string? ClientConfigQrSvg = null);
 
 public sealed record ForwardModel(
     string PublicAddress, string Protocol, int ExternalPort, string PeerId, string PeerName, int InternalPort, bool Live)

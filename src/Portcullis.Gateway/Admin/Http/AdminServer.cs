@@ -16,7 +16,7 @@ namespace Portcullis.Gateway.Admin.Http;
 //  2. an empty host (no appsettings.json, no ASPNETCORE_* variables: the gateway's TOML is the only config) with
 //     Kestrel on [admin] listen, the gateway's loggers, snake_case JSON and the OpenAPI document
 //  3. middleware (AdminMiddleware): errors → problem+json, then the bearer token, then the endpoints under /api/v1;
-//     /healthz and /readyz (HealthEndpoints) need no token
+//     /healthz and /readyz (HealthEndpoints) need no token; the web console (WebConsole/) logs in with the token
 // Dispose stops Kestrel; requests in flight get a few seconds to finish.
 
 /// <summary>The admin HTTP API on <see cref="AdminSection.Listen"/>: <see cref="StartAsync"/>, then dispose to stop.</summary>
@@ -116,12 +116,14 @@ public sealed class AdminServer : IAsyncDisposable
         builder.Services.AddSingleton(operations);
 
         var app = builder.Build();
-        var middleware = new AdminMiddleware(token, logger);
+        var sessions = new WebConsole.ConsoleSessions(TimeProvider.System);
+        var middleware = new AdminMiddleware(token, sessions, logger);
         app.Use(middleware.TranslateErrorsAsync);
         app.Use(middleware.AuthenticateAsync);
         app.UseRouting();
         app.MapOpenApi(AdminMiddleware.OpenApiPath);
         HealthEndpoints.Map(app, features.Readiness);
+        WebConsole.ConsoleEndpoints.Map(app, sessions, token, logger);
         if (features.Metrics is not null)
             MetricsEndpoint.Map(app, features.Metrics);
         var api = app.MapGroup("/api/v1");

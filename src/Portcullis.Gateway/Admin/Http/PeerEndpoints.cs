@@ -30,12 +30,15 @@ internal static class PeerEndpoints
     }
 
     private static async Task<Created<AddedPeerModel>> AddAsync(
-        AddPeerBody body, IGatewayOperations operations, CancellationToken cancellationToken)
+        AddPeerBody body, string? qr, IGatewayOperations operations, CancellationToken cancellationToken)
     {
+        if (qr is not null && qr != "svg")
+            throw new AdminRequestException("qr: the only QR format is \"svg\".");
         var request = AdminRequestParser.Peer(body);
         var added = await operations.AddPeerAsync(request, cancellationToken).ConfigureAwait(false);
         var peer = PeerModel.From(added.Peer);
-        return TypedResults.Created($"/api/v1/peers/{Uri.EscapeDataString(peer.Name)}", new AddedPeerModel(peer, added.ClientConfig));
+        var svg = qr is null ? null : WebConsole.QrSvg.Render(added.ClientConfig);
+        return TypedResults.Created($"/api/v1/peers/{Uri.EscapeDataString(peer.Name)}", new AddedPeerModel(peer, added.ClientConfig, svg));
     }
 
     private static async Task<Results<Ok<PeerModel>, ProblemHttpResult>> GetAsync(

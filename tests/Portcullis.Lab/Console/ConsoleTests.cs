@@ -1,0 +1,84 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Portcullis.Lab.Admin;
+using Portcullis.Lab.Gateway;
+using Portcullis.Lab.Harness;
+using Portcullis.Lab.Tunnel;
+
+namespace Portcullis.Lab.Console;
+
+/// <summary>
+/// The web console in Debian's Chromium (Playwright, console-lab.mjs) against a real gateway: log in (a wrong token
+/// refused), add a peer and read its config from the page, connect a stock client with that config and see it
+/// connected, add a forward the remote host reaches, revoke the client's own mapping, see a policy error, log out.
+/// The browser runs in the gateway's namespace and may load nothing but the admin listener. Screenshots are left in
+/// out/console-screenshots.
+/// </summary>
+[Collection(LabCollection.Name)]
+public sealed partial class ConsoleTests
+{
+    private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(90);
+
+    [Fact]
+    public async Task Console_InChromium_LoginAddPeerConnectForwardRevokeLogout()
+    {
+        var script = Path.Combine(LabBinaries.RepositoryRoot, "tests", "Portcullis.Lab", "Console", "console-lab.mjs");
+        Assert.True(Directory.Exists(Path.Combine(Path.GetDirectoryName(script)!, "node_modules", "playwright-core")),
+            "playwright-core is not installed: run scripts/setup (npm ci in tests/Portcullis.Lab/Console)");
+        var shots = Path.Combine(LabBinaries.RepositoryRoot, "out", "console-screenshots");
+        if (Directory.Exists(shots))
+            Directory.Delete(shots, recursive: true);
+        await using var lab = await AdminLab.StartAsync();
+        var signals = Path.Combine(lab.Directory, "signals");
+        Directory.CreateDirectory(signals);
+        var browser = lab.Gateway.Start(["node", script, "http://127.0.0.1:8351", lab.TokenFile, shots, signals], environment: null);
+
+        await StepAsync(browser, "wrong-token-refused");
+        await StepAsync(browser, "logged-in");
+        var configPath = await StepAsync(browser, "config");
+
+        // The config as the page showed it, into a stock client (wireguard-go + wg, routed as wg-quick does).
+        var config = await File.ReadAllTextAsync(configPath);
+        await StockClient.StartAsync(lab.Client, Field(config, "PrivateKey"), Field(config, "PublicKey"), Field(config, "Endpoint"),
+            Field(config, "Address"), AdminLab.GatewayTunnelAddress, TimeSpan.FromSeconds(20), lab.Diagnostics);
+        await File.WriteAllTextAsync(Path.Combine(signals, "connected"), "yes");
+        await StepAsync(browser, "seen-connected");
+
+        await using var listener = await Probes.ListenAsync(lab.Client, "tcp", 8080);
+        await StepAsync(browser, "forward-added");
+        Assert.Equal("client from 192.0.2.100", await Probes.AskAsync(lab.Remote, "tcp", AdminLab.PublicAddress, 30000));
+
+        var port = await NatPmpClient.MapCheckedAsync(lab.Client, "udp", 9090);
+        await File.WriteAllTextAsync(Path.Combine(signals, "mapped"), port.ToString(CultureInfo.InvariantCulture));
+        Assert.Equal(port.ToString(CultureInfo.InvariantCulture), await StepAsync(browser, "revoked"));
+        Assert.DoesNotContain($"{port} : ", await lab.Gateway.RunCheckedAsync("nft", "list", "map", "ip", "portcullis", "mappings"), StringComparison.Ordinal);
+
+        Assert.Contains("port_range: first (30) must not be above", await StepAsync(browser, "policy-refused"), StringComparison.Ordinal);
+        await StepAsync(browser, "logged-out");
+        await StepAsync(browser, "done");
+        Assert.True(await browser.WaitForExitAsync(TimeSpan.FromSeconds(30)) && browser.ExitCode == 0, browser.ToString());
+        Assert.True(File.Exists(Path.Combine(shots, "03-peer-added.png")));
+    }
+
+    /// <summary>Waits for "STEP NAME [VALUE]" from the browser script; its value, or throws with what it printed.</summary>
+    private static async Task<string> StepAsync(LabProcess browser, string name)
+    {
+        var pattern = new Regex($"^STEP {Regex.Escape(name)}(?: (.*))?$", RegexOptions.Multiline);
+        var deadline = DateTime.UtcNow + StepTimeout;
+        while (true)
+        {
+            var output = browser.Output;
+            if (pattern.Match(output) is { Success: true } match)
+                return match.Groups[1].Value.Trim();
+            if (browser.HasExited || output.Contains("FAIL ", StringComparison.Ordinal) || DateTime.UtcNow > deadline)
+                throw new Xunit.Sdk.XunitException($"the browser did not get to '{name}':\n{output}");
+            await Task.Delay(100);
+        }
+    }
+
+    private static string Field(string config, string key) =>
+        KeyLine().Matches(config).First(m => m.Groups[1].Value == key).Groups[2].Value.Trim();
+
+    [GeneratedRegex(@"^\s*(\w+)\s*=\s*(.+)$", RegexOptions.Multiline)]
+    private static partial Regex KeyLine();
+}

@@ -1,0 +1,135 @@
+// The web console in a real browser: Debian's Chromium driven by Playwright, run by the lab test ConsoleTests inside
+// the gateway's network namespace, so the browser can reach the admin listener (127.0.0.1 there) and nothing else.
+// It talks to the test both ways: "STEP name [value]" lines on stdout for the test, and files the test writes into
+// the signal folder for the browser to wait on (each wait bounded). Screenshots go to the shots folder.
+//   node console-lab.mjs BASE_URL TOKEN_FILE SHOTS_DIR SIGNALS_DIR
+import { chromium } from 'playwright-core';
+import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const [base, tokenFile, shots, signals] = process.argv.slice(2);
+const token = readFileSync(tokenFile, 'utf8').trim();
+const timeout = 30_000;
+mkdirSync(shots, { recursive: true });
+
+const step = (name, value) => console.log(`STEP ${name}${value === undefined ? '' : ' ' + value}`);
+
+async function waitForSignal(name) {
+  const path = join(signals, name);
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) throw new Error(`the test never wrote ${name}`);
+    await new Promise(resolve => setTimeout(resolve, 100));
+  }
+  return readFileSync(path, 'utf8').trim();
+}
+
+// Reloads the page until the condition holds in it (the console shows state as of its last load).
+async function until(page, description, condition) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    if (await condition()) return;
+    if (Date.now() > deadline) throw new Error(`the console never showed ${description}`);
+    await page.reload();
+    await page.waitForSelector('#view[data-page]');
+  }
+}
+
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+});
+const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+page.setDefaultTimeout(timeout);
+const shot = name => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+// Nothing but the admin listener: any other request fails the run.
+const foreign = [];
+page.on('request', request => { if (!request.url().startsWith(base) && !request.url().startsWith('data:') && !request.url().startsWith('blob:')) foreign.push(request.url()); });
+
+try {
+  // 1. Without a session, the console is the login form; a wrong token is refused.
+  await page.goto(base + '/');
+  await page.waitForURL(base + '/login');
+  await page.fill('#token', 'not-the-admin-token-at-all');
+  await page.click('#login-submit');
+  await page.waitForSelector('#login-error');
+  await shot('01-wrong-token');
+  if ((await page.textContent('#login-error')).indexOf('not this gateway') < 0) throw new Error('no refusal shown');
+  if (await page.evaluate(async () => (await fetch('/api/v1/peers')).status) !== 401) throw new Error('the API answered without a session');
+  step('wrong-token-refused');
+
+  // 2. Log in with the admin token.
+  await page.fill('#token', token);
+  await page.click('#login-submit');
+  await page.waitForSelector('#view[data-page="overview"]');
+  await shot('02-overview');
+  step('logged-in');
+
+  // 3. Add a peer; its config appears once, with a QR code and a download.
+  await page.click('#nav-peers');
+  await page.waitForSelector('#view[data-page="peers"]');
+  await page.fill('#peer-name', 'phone');
+  await page.click('#peer-add-submit');
+  await page.waitForSelector('#peer-config');
+  await page.waitForSelector('#peer-qr');
+  const config = await page.textContent('#peer-config');
+  if (!/PrivateKey = /.test(config)) throw new Error('the config on the page has no private key');
+  if ((await page.getAttribute('#peer-config-download', 'download')) !== 'phone.conf') throw new Error('no download');
+  await shot('03-peer-added');
+  writeFileSync(join(signals, 'phone.conf'), config, { mode: 0o600 });
+  step('config', join(signals, 'phone.conf'));
+
+  // 4. The test connects a stock client with it; the peers page shows it connected.
+  await waitForSignal('connected');
+  await until(page, 'phone connected', async () =>
+    (await page.textContent('tr[data-peer="phone"] td.connected').catch(() => '')) === 'connected');
+  await shot('04-peer-connected');
+  step('seen-connected');
+
+  // 5. A static forward, which the test reaches from the remote host.
+  await page.click('#nav-forwards');
+  await page.waitForSelector('#view[data-page="forwards"]');
+  await page.selectOption('#forward-peer', 'phone');
+  await page.selectOption('#forward-protocol', 'tcp');
+  await page.fill('#forward-external', '30000');
+  await page.fill('#forward-internal', '8080');
+  await page.click('#forward-add-submit');
+  await page.waitForSelector('tr[data-forward="198.51.100.10/tcp/30000"]');
+  await shot('05-forward-added');
+  step('forward-added');
+
+  // 6. The client maps a port itself; the mappings page shows it, and revoking it takes it away.
+  const port = await waitForSignal('mapped');
+  await page.click('#nav-mappings');
+  await until(page, `the mapping of port ${port}`, async () => (await page.$(`tr[data-mapping="198.51.100.10/udp/${port}"]`)) !== null);
+  await shot('06-mappings');
+  await page.click(`tr[data-mapping="198.51.100.10/udp/${port}"] button[data-action="revoke"]`);
+  await page.waitForSelector(`tr[data-mapping="198.51.100.10/udp/${port}"]`, { state: 'detached' });
+  await shot('07-revoked');
+  step('revoked', port);
+
+  // 7. The policy page, then log out: the session is gone, for the page and for the API.
+  await page.click('#nav-policy');
+  await page.waitForSelector('#policy-form');
+  await page.fill('#policy-port_range', '30-20');
+  await page.click('#policy-save');
+  await page.waitForSelector('#message.error');
+  await shot('08-policy-refused');
+  step('policy-refused', JSON.stringify(await page.textContent('#message')));
+  await page.click('#logout');
+  await page.waitForURL(base + '/login');
+  if (await page.evaluate(async () => (await fetch('/api/v1/peers')).status) !== 401) throw new Error('the API still answers after logout');
+  await page.goto(base + '/');
+  await page.waitForURL(base + '/login');
+  step('logged-out');
+  if (foreign.length > 0) throw new Error('the console asked for ' + foreign.join(', '));
+  step('done');
+} catch (e) {
+  await shot('99-failure').catch(() => {});
+  console.log(`FAIL ${e.message}`);
+  process.exitCode = 1;
+} finally {
+  await browser.close();
+}
