@@ -50,7 +50,9 @@ internal static class StatusCommand
                 Console.Error.WriteLine($"portcullis status: cannot read nftables: {e.Message}");
                 return 1;
             }
-            Console.Write(StatusReport.Build(states, Facts, killSwitch, DateTimeOffset.UtcNow));
+            Console.Write(result.GetValue(api.Json)
+                ? StatusJson.Build(states, Facts, killSwitch, DateTimeOffset.UtcNow)
+                : StatusReport.Build(states, Facts, killSwitch, DateTimeOffset.UtcNow));
             return 0;
         });
         return command;

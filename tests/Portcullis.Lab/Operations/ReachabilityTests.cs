@@ -33,6 +33,13 @@ public sealed class ReachabilityTests
             Assert.Equal("reachable", verdict);
             var status = await lab.Client.RunCheckedAsync(LabBinaries.Portcullis, "status", "--interface", lab.Interface);
             Assert.Contains("reachable from the internet: reachable", status, StringComparison.Ordinal);
+            using (var json = JsonDocument.Parse(await lab.Client.RunCheckedAsync(LabBinaries.Portcullis, "status", "--interface", lab.Interface, "--json")))
+            {
+                var client = json.RootElement.GetProperty("clients")[0];
+                Assert.True(client.GetProperty("up").GetBoolean());
+                Assert.True(client.GetProperty("reachable").GetBoolean());
+                Assert.True(client.GetProperty("received_bytes").GetInt64() > 0);
+            }
             var port = PublicPort(lab);
             var check = await lab.Gateway.RunCheckedAsync("curl", "-sS", "-X", "POST", "-H", "@" + await HeaderFileAsync(lab),
                 $"{AdminHttp.Base}/api/v1/mappings/{AdminLab.PublicAddress}/tcp/{port}/check");
