@@ -26,11 +26,12 @@ internal static class ConnectCommand
         var portFile = new Option<string?>("--port-file") { Description = "With --forward: write the forwarded port to this file (atomic replace)." };
         var onChange = new Option<string?>("--on-port-change") { Description = "With --forward: run this command when the port changes ($PORTCULLIS_PORT, {port})." };
         var gateway = new Option<string?>("--gateway") { Description = "With --forward: where port requests go (default: the first address of the Address prefix)." };
+        var metrics = new Option<string?>("--metrics") { Description = "Serve Prometheus metrics at http://ADDRESS:PORT/metrics; a loopback address only (e.g. 127.0.0.1:9587)." };
         var qbittorrent = new ApplicationOptions("qbittorrent", "qBittorrent (its Web UI, e.g. http://127.0.0.1:8080)");
         var transmission = new ApplicationOptions("transmission", "Transmission (its RPC, e.g. http://127.0.0.1:9091/transmission/rpc)");
         var command = new Command("connect", "Connect to a WireGuard gateway: full or split tunnel, DNS, kill switch.")
         {
-            config, name, killSwitch, allowLan, allowDhcp, persistent, forward, portFile, onChange, gateway,
+            config, name, killSwitch, allowLan, allowDhcp, persistent, forward, portFile, onChange, gateway, metrics,
         };
         qbittorrent.AddTo(command);
         transmission.AddTo(command);
@@ -50,6 +51,9 @@ internal static class ConnectCommand
                 errors.Add("--port-file, --on-port-change and --gateway only make sense with --forward");
             if (result.GetValue(portFile) is { } file && (file.Length == 0 || Directory.Exists(file)))
                 errors.Add($"--port-file '{file}' must name a file");
+            IPEndPoint? metricsListen = null;
+            if (result.GetValue(metrics) is { } m && (!IPEndPoint.TryParse(m, out metricsListen) || metricsListen.Port == 0 || !IPAddress.IsLoopback(metricsListen.Address)))
+                errors.Add($"--metrics '{m}' must be a loopback ADDRESS:PORT, e.g. 127.0.0.1:9587");
             var applications = new List<ApplicationEndpoint>();
             qbittorrent.Read(result, ApplicationKind.QBittorrent, applications, errors);
             transmission.Read(result, ApplicationKind.Transmission, applications, errors);
@@ -74,6 +78,7 @@ internal static class ConnectCommand
                 OnPortChange = result.GetValue(onChange),
                 Gateway = gatewayAddress,
                 Applications = applications,
+                MetricsListen = metricsListen,
             });
         });
         return command;

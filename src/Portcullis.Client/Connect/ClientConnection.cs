@@ -38,6 +38,7 @@ public sealed partial class ClientConnection : IDisposable
     private AppliedRoutes? _routes;
     private ResolverConfiguration? _resolver;
     private IPortKeeper? _portKeeper;
+    private Metrics.ClientMetrics? _metrics;
     private List<IPortPublisher> _publishers = [];
     private int _disposed;
 
@@ -114,6 +115,8 @@ public sealed partial class ClientConnection : IDisposable
             if (options.Forward is { } wanted && portKeepers is not null && gateway is not null)
                 connection.StartPortKeeper(options, wanted, gateway, name, portKeepers, loggers);
             connection.UpdateState(connection._state with { Phase = "up" });
+            if (options.MetricsListen is { } listen)
+                connection._metrics = new Metrics.ClientMetrics(() => connection._state, connection.PeerStatuses, listen);
             return connection;
         }
         catch (Exception e) when (e is not ClientException)
@@ -244,6 +247,10 @@ public sealed partial class ClientConnection : IDisposable
 
     private static bool IsAlive(int pid) => Disconnector.IsAlive(pid);
 
+    // The device's peers as `status` reads them over UAPI, without the round trip (for --metrics).
+    private IReadOnlyList<PeerStatus> PeerStatuses() => _device is not { } device ? [] :
+        [.. device.Peers.Select(p => new PeerStatus(Convert.ToHexString(p.PublicKey.Span), p.Endpoint?.ToString(), p.LastHandshake, p.RxBytes, p.TxBytes))];
+
     /// <summary>
     /// Keep the kill switch on this exit even without --persistent: for exits nobody asked for (the interface was
     /// deleted under us), where failing closed is right; `portcullis disconnect` opens the host again.
@@ -254,6 +261,7 @@ public sealed partial class ClientConnection : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
+        Step("metrics listener", () => _metrics?.Dispose());
         Step("port keeper", () => _portKeeper?.DisposeAsync().AsTask().GetAwaiter().GetResult());
         foreach (var publisher in _publishers)
             Step(publisher.Name, publisher.Dispose);

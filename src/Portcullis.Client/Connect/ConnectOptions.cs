@@ -38,6 +38,9 @@ public sealed record ConnectOptions
     /// <summary>Where port requests go; defaults to the first host of the Address prefix.</summary>
     public IPAddress? Gateway { get; init; }
 
+    /// <summary>Serve Prometheus metrics on this loopback address and port (<c>--metrics</c>). Defaults to none.</summary>
+    public IPEndPoint? MetricsListen { get; init; }
+
     public string StateDirectory { get; init; } = ClientState.DefaultDirectory;
 
     public string ResolvConfPath { get; init; } = ResolverConfiguration.DefaultPath;

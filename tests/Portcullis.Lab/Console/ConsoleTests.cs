@@ -10,7 +10,8 @@ namespace Portcullis.Lab.Console;
 /// <summary>
 /// The web console in Debian's Chromium (Playwright, console-lab.mjs) against a real gateway: log in (a wrong token
 /// refused), add a peer and read its config from the page, connect a stock client with that config and see it
-/// connected, add a forward the remote host reaches, revoke the client's own mapping, see a policy error, log out.
+/// connected, add a forward the remote host reaches, revoke the client's own mapping, disable, enable and remove the
+/// peer, see a policy error, log out.
 /// The browser runs in the gateway's namespace and may load nothing but the admin listener. Screenshots are left in
 /// out/console-screenshots.
 /// </summary>
@@ -53,6 +54,8 @@ public sealed partial class ConsoleTests
         Assert.Equal(port.ToString(CultureInfo.InvariantCulture), await StepAsync(browser, "revoked"));
         Assert.DoesNotContain($"{port} : ", await lab.Gateway.RunCheckedAsync("nft", "list", "map", "ip", "portcullis", "mappings"), StringComparison.Ordinal);
 
+        await StepAsync(browser, "peer-removed");
+        Assert.Equal(0, (await lab.CliJsonAsync("peer", "list")).GetArrayLength());
         Assert.Contains("port_range: first (30) must not be above", await StepAsync(browser, "policy-refused"), StringComparison.Ordinal);
         await StepAsync(browser, "logged-out");
         await StepAsync(browser, "done");

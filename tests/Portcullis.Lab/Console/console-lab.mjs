@@ -110,13 +110,26 @@ try {
   await shot('07-revoked');
   step('revoked', port);
 
-  // 7. The policy page, then log out: the session is gone, for the page and for the API.
+  // 7. Disable, enable and remove the peer from its row (removal asks first).
+  page.on('dialog', dialog => dialog.accept());
+  await page.click('#nav-peers');
+  await page.waitForSelector('#view[data-page="peers"]');
+  await page.click('tr[data-peer="phone"] button[data-action="disable"]');
+  await page.waitForSelector('tr[data-peer="phone"] button[data-action="enable"]');
+  await page.click('tr[data-peer="phone"] button[data-action="enable"]');
+  await page.waitForSelector('tr[data-peer="phone"] button[data-action="disable"]');
+  await page.click('tr[data-peer="phone"] button[data-action="remove"]');
+  await page.waitForSelector('tr[data-peer="phone"]', { state: 'detached' });
+  await shot('08-peer-removed');
+  step('peer-removed');
+
+  // 8. The policy page, then log out: the session is gone, for the page and for the API.
   await page.click('#nav-policy');
   await page.waitForSelector('#policy-form');
   await page.fill('#policy-port_range', '30-20');
   await page.click('#policy-save');
   await page.waitForSelector('#message.error');
-  await shot('08-policy-refused');
+  await shot('09-policy-refused');
   step('policy-refused', JSON.stringify(await page.textContent('#message')));
   await page.click('#logout');
   await page.waitForURL(base + '/login');

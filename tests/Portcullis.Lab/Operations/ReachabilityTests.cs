@@ -29,7 +29,7 @@ public sealed class ReachabilityTests
         // 1. A listener on the internal port: reachable, and the operator's check says so too.
         await using (var listener = await Probes.ListenAsync(lab.Client, "tcp", InternalPort))
         {
-            var verdict = await ConnectAndReadVerdictAsync(lab);
+            var verdict = await ConnectAndReadVerdictAsync(lab, "--metrics", "127.0.0.1:9587");
             Assert.Equal("reachable", verdict);
             var status = await lab.Client.RunCheckedAsync(LabBinaries.Portcullis, "status", "--interface", lab.Interface);
             Assert.Contains("reachable from the internet: reachable", status, StringComparison.Ordinal);
@@ -40,6 +40,8 @@ public sealed class ReachabilityTests
                 Assert.True(client.GetProperty("reachable").GetBoolean());
                 Assert.True(client.GetProperty("received_bytes").GetInt64() > 0);
             }
+            var metrics = await lab.Client.RunCheckedAsync("curl", "-sS", "--max-time", "10", "http://127.0.0.1:9587/metrics");
+            Assert.Contains($"portcullis_client_port_reachable{{interface=\"{lab.Interface}\"}} 1", metrics, StringComparison.Ordinal);
             var port = PublicPort(lab);
             var check = await lab.Gateway.RunCheckedAsync("curl", "-sS", "-X", "POST", "-H", "@" + await HeaderFileAsync(lab),
                 $"{AdminHttp.Base}/api/v1/mappings/{AdminLab.PublicAddress}/tcp/{port}/check");
@@ -61,9 +63,9 @@ public sealed class ReachabilityTests
         }
     }
 
-    private static async Task<string> ConnectAndReadVerdictAsync(AdminLab lab)
+    private static async Task<string> ConnectAndReadVerdictAsync(AdminLab lab, params string[] options)
     {
-        await lab.ConnectAsync("--forward", $"tcp:{InternalPort}");
+        await lab.ConnectAsync(["--forward", $"tcp:{InternalPort}", .. options]);
         string? verdict = null;
         var statePath = $"/run/portcullis/{lab.Interface}.state";
         if (!await Wait.UntilAsync(async () => (verdict = Field(await File.ReadAllTextAsync(statePath), "reachability")) is { Length: > 0 },

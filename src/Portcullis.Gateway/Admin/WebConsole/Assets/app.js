@@ -115,11 +115,13 @@ const pages = {
     const form = el('form', { class: 'inline', id: 'peer-add' },
       el('label', {}, 'Name', el('input', { name: 'name', id: 'peer-name', required: true, pattern: '[A-Za-z0-9._@-]{1,64}' })),
       el('label', {}, 'Public key (empty: the gateway makes a key pair)', el('input', { name: 'public_key', id: 'peer-key', size: 46 })),
+      el('label', {}, 'Dedicated address (optional)', el('input', { name: 'dedicated_address', id: 'peer-dedicated', size: 15 })),
       el('button', { type: 'submit', id: 'peer-add-submit' }, 'Add peer'));
     form.addEventListener('submit', async event => {
       event.preventDefault();
       const body = { name: form.elements.name.value.trim() };
       if (form.elements.public_key.value.trim()) body.public_key = form.elements.public_key.value.trim();
+      if (form.elements.dedicated_address.value.trim()) body.dedicated_address = form.elements.dedicated_address.value.trim();
       try {
         const added = await api('POST', '/peers?qr=svg', body);
         await route(false);
@@ -145,14 +147,21 @@ const pages = {
         el('option', { value: 'tcp' }, 'tcp'), el('option', { value: 'udp' }, 'udp'), el('option', { value: 'both' }, 'both'))),
       el('label', {}, 'Public port', el('input', { name: 'external_port', id: 'forward-external', type: 'number', min: 1, max: 65535, required: true })),
       el('label', {}, 'Peer\'s port (empty: the same)', el('input', { name: 'internal_port', id: 'forward-internal', type: 'number', min: 1, max: 65535 })),
+      el('label', {}, 'Public address (empty: the peer\'s dedicated one, else the default)', el('input', { name: 'public_address', id: 'forward-address', size: 15 })),
       el('button', { type: 'submit', id: 'forward-add-submit' }, 'Add forward'));
     form.addEventListener('submit', event => {
       event.preventDefault();
       const body = { peer: form.elements.peer.value, protocol: form.elements.protocol.value, external_port: Number(form.elements.external_port.value) };
       if (form.elements.internal_port.value) body.internal_port = Number(form.elements.internal_port.value);
+      if (form.elements.public_address.value.trim()) body.public_address = form.elements.public_address.value.trim();
       act('Added the forward of port ' + body.external_port, () => api('POST', '/forwards', body));
     });
+    const dedicated = peers.filter(p => p.dedicated_address).map(p => el('tr', { 'data-dedicated': p.dedicated_address },
+      el('td', {}, p.dedicated_address), el('td', {}, p.name), el('td', {}, yesNo(p.connected, 'in use', 'waiting for the peer'))));
     return [el('h1', {}, 'Static and dedicated forwards'),
+      el('h2', {}, 'Dedicated addresses (set when a peer is added)'),
+      dedicated.length ? table('dedicated', ['Address', 'Peer', 'State'], dedicated) : el('p', { class: 'no' }, 'No peer has a dedicated address.'),
+      el('h2', {}, 'Static forwards'),
       table('forwards', ['Public', 'Protocol', 'Peer', 'Peer\'s port', 'State', ''], rows), el('h2', {}, 'Add a forward'), form];
   },
 
