@@ -9,9 +9,14 @@ internal static class PortcullisClient
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
 
     /// <summary>Starts <c>portcullis connect --config CONFIG OPTIONS</c>; returns once the state file says "up".</summary>
-    public static async Task<LabProcess> ConnectAsync(LabHost client, string config, string interfaceName, params string[] options)
+    public static Task<LabProcess> ConnectAsync(LabHost client, string config, string interfaceName, params string[] options) =>
+        StartAsync(client, [LabBinaries.Portcullis, "connect", "--config", config, .. options], environment: null, interfaceName);
+
+    /// <summary>Starts a client's whole command line (a unit's ExecStart=, say); returns once the state file says "up".</summary>
+    public static async Task<LabProcess> StartAsync(LabHost client, IReadOnlyList<string> command,
+        IReadOnlyDictionary<string, string>? environment, string interfaceName)
     {
-        var process = client.Start([LabBinaries.Portcullis, "connect", "--config", config, .. options], environment: null);
+        var process = client.Start(command, environment);
         var statePath = $"/run/portcullis/{interfaceName}.state";
         await Wait.ForStartAsync(process, "connect", async () =>
             File.Exists(statePath) && (await File.ReadAllTextAsync(statePath)).Contains("phase=up", StringComparison.Ordinal),
