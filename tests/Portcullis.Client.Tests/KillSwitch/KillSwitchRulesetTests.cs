@@ -86,8 +86,8 @@ public sealed class KillSwitchRulesetTests
         Assert.Equal(
         [
             "type filter hook forward priority filter; policy drop;",
-            "iifname != \"wg0\" ct status dnat meta l4proto tcp ct original proto-dst @forwarded_tcp drop",
-            "iifname != \"wg0\" ct status dnat meta l4proto udp ct original proto-dst @forwarded_udp drop",
+            "iifname != \"wg0\" ct direction original ct status dnat meta l4proto tcp ct original proto-dst @forwarded_tcp drop",
+            "iifname != \"wg0\" ct direction original ct status dnat meta l4proto udp ct original proto-dst @forwarded_udp drop",
             "oifname \"wg0\" accept",
             "iifname \"wg0\" ct state established,related accept",
             "iifname \"wg0\" ct status dnat meta l4proto tcp ct original proto-dst @forwarded_tcp accept",

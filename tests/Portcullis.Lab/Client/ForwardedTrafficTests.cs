@@ -11,7 +11,8 @@ namespace Portcullis.Lab.Client;
 /// up and not at all otherwise — before the first handshake, with the gateway gone, after the client is SIGKILLed
 /// (no tunnel routes left), and with --persistent after a clean exit. A capture on the client's physical link sees
 /// nothing but the encrypted UDP to the endpoint. Controls: the guest reaches the remote directly before any kill
-/// switch, and again as soon as the kill switch loses its forward chain, so the test can fail.
+/// switch, and again as soon as the kill switch loses its forward chain, so the test can fail. With --allow-lan the
+/// guest reaches the LAN but not a resolver there; a forwarded port DNATed on to the guest answers the tunnel only.
 /// </summary>
 [Collection(LabCollection.Name)]
 public sealed partial class ForwardedTrafficTests
@@ -108,6 +109,33 @@ public sealed partial class ForwardedTrafficTests
         // Control: without the kill switch the same resolver answers both.
         Assert.NotNull(await Probes.AskAsync(guest, "udp", lab.Neighbour.Address!, 53));
         Assert.NotNull(await Probes.AskAsync(lab.Client, "tcp", lab.Neighbour.Address!, 53));
+    }
+
+    [Fact]
+    public async Task KillSwitch_ForwardedPortDnatedToAGuest_ReachableThroughTheTunnelOnly()
+    {
+        await using var lab = await ClientLab.CreateAsync();
+        var guest = await lab.AddGuestAsync();
+        await lab.StartGatewayAsync(configure: true);
+        // As `docker run -p` publishes a container's port: the host DNATs its own port to the guest's. 8080 is the
+        // forwarded port (the kill switch knows it from --forward tcp:8080); 8081 is any other published port.
+        await lab.Client.RunCheckedAsync("nft", "add", "chain", "ip", "labguest", "pre", "{ type nat hook prerouting priority dstnat ; }");
+        await lab.Client.RunCheckedAsync("nft", "add", "rule", "ip", "labguest", "pre", "tcp", "dport", "{ 8080, 8081 }", "dnat", "to", $"{guest.Address}");
+        await using var forwarded = await Probes.ListenAsync(guest, "tcp", 8080);
+        await using var published = await Probes.ListenAsync(guest, "tcp", 8081);
+        var client = await lab.ConnectAsync("--kill-switch", "--allow-lan", "--forward", "tcp:8080");
+        Assert.True(await lab.Client.PingUntilAsync(ClientLab.GatewayInner, TimeSpan.FromSeconds(15)), $"client to the gateway through the tunnel\n{lab.Network.Diagnostics()}");
+
+        // Through the tunnel (the gateway, as a remote host mapped to the port would come): on to the guest.
+        Assert.Equal($"guest from {ClientLab.GatewayInner}", await Probes.AskAsync(lab.Gateway, "tcp", ClientLab.ClientInner, 8080));
+        // From the LAN: the forwarded port is dark, though the LAN may reach the guest's other published port.
+        Assert.Null(await Probes.AskAsync(lab.Neighbour, "tcp", lab.Client.Address!, 8080));
+        Assert.Equal($"guest from {lab.Neighbour.Address}", await Probes.AskAsync(lab.Neighbour, "tcp", lab.Client.Address!, 8081));
+
+        // Control: the same DNAT without the kill switch lets the LAN in on the forwarded port.
+        client.Terminate();
+        Assert.True(await client.WaitForExitAsync(TimeSpan.FromSeconds(15)), client.Output);
+        Assert.Equal($"guest from {lab.Neighbour.Address}", await Probes.AskAsync(lab.Neighbour, "tcp", lab.Client.Address!, 8080));
     }
 
     /// <summary>What of the guest's tries got an answer: a TCP probe of the remote (naming the source it saw), a
