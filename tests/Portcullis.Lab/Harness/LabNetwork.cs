@@ -150,6 +150,11 @@ public sealed class LabNetwork : IAsyncDisposable
             }
 
             await ProcessRunner.RunAsync(["ip", "netns", "del", netns], RunOptions.Default);
+
+            // A namespace's own /etc files (its resolv.conf, which `ip netns exec` bind-mounts) go with it.
+            var etc = Path.Combine("/etc/netns", netns);
+            if (Directory.Exists(etc))
+                Directory.Delete(etc, recursive: true);
         }
 
         foreach (var name in _interfaces)

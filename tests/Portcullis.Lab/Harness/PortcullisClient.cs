@@ -24,6 +24,21 @@ internal static class PortcullisClient
         return process;
     }
 
+    /// <summary>The resolv.conf a client namespace starts with (a documentation address nothing answers on).</summary>
+    public const string LabResolvConf = "nameserver 192.0.2.53\n";
+
+    /// <summary>
+    /// Gives <paramref name="client"/> a resolv.conf of its own: `ip netns exec` bind-mounts /etc/netns/NS/resolv.conf
+    /// over /etc/resolv.conf when it exists, so DNS = in a client config rewrites that file and never the machine's.
+    /// The network removes it with the namespace.
+    /// </summary>
+    public static void IsolateResolvConf(LabHost client)
+    {
+        var directory = Path.Combine("/etc/netns", client.Namespace);
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "resolv.conf"), LabResolvConf);
+    }
+
     /// <summary>Disconnects the client, disposes <paramref name="network"/> whatever happened, then removes the client's files.</summary>
     public static async ValueTask DisposeLabAsync(LabHost client, string interfaceName, LabNetwork network)
     {
