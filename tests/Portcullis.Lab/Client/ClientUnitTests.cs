@@ -65,6 +65,7 @@ public sealed class ClientUnitTests
         // A crash. systemd skips ExecStop= for a failed main process; were it run, $SERVICE_RESULT says why.
         Native.Signal(client.Id, Native.SigKill);
         Assert.True(await client.WaitForExitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Contains("nameserver 10.99.0.1", await lab.Client.RunCheckedAsync("cat", "/etc/resolv.conf"), StringComparison.Ordinal);
         await StopCommandAsync(lab, execStop, unit.Environment(("SERVICE_RESULT", "signal"), ("EXIT_CODE", "killed"), ("EXIT_STATUS", "KILL")));
         await AssertClosedAsync(lab, "after a crash");
 
@@ -75,6 +76,9 @@ public sealed class ClientUnitTests
         Assert.Contains("cannot connect", failed.Stderr, StringComparison.Ordinal);
         await StopCommandAsync(lab, execStop, unit.Environment(("SERVICE_RESULT", "exit-code"), ("EXIT_CODE", "exited"), ("EXIT_STATUS", "1")));
         await AssertClosedAsync(lab, "after a failed start");
+        // The failed start leaves nothing but the kill switch: not even the resolv.conf its killed predecessor changed.
+        Assert.Equal(ClientLab.OriginalResolvConf, await lab.Client.RunCheckedAsync("cat", "/etc/resolv.conf"));
+        Assert.False(File.Exists($"/run/portcullis/{lab.Interface}.resolv.conf"), "the killed client's resolv.conf backup is left");
 
         // Control: the same failed start without --persistent (the unit before the fix) opens the host between tries.
         var unpersistent = execStart.Where(w => w != "--persistent").ToArray();
