@@ -56,6 +56,12 @@ public sealed record TunnelSection
     /// <summary>Peers may reach each other's tunnel addresses. Defaults to false: clients are isolated.</summary>
     public bool AllowPeerToPeer { get; init; }
 
+    /// <summary>
+    /// The resolvers written as <c>DNS =</c> into generated client configs, 1-3 IPv4 addresses. Defaults to Quad9
+    /// (<see cref="TunnelDns.Default"/>): its trade-offs, and what is refused, are on <see cref="TunnelDns"/>.
+    /// </summary>
+    public IReadOnlyList<IPAddress> Dns { get; init; } = TunnelDns.Default;
+
     // The key stays out of ToString (records print every property).
     private bool PrintMembers(System.Text.StringBuilder builder)
     {

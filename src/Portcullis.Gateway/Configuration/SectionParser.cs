@@ -112,6 +112,7 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
 
         var timeout = section.Integer("session_timeout", 5, MaxSessionTimeoutSeconds);
         var peerToPeer = section.Boolean("allow_peer_to_peer");
+        var dns = TunnelDns.Parse(section, addressText is null ? null : prefix);
         return new TunnelSection
         {
             Interface = name ?? "",
@@ -121,6 +122,7 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
             Prefix = prefix,
             SessionTimeout = timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromSeconds(180),
             AllowPeerToPeer = peerToPeer ?? false,
+            Dns = dns,
         };
     }
 

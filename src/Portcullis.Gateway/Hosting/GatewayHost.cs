@@ -253,6 +253,7 @@ public sealed class GatewayHost : IAsyncDisposable
             TunnelAddress = Config.Tunnel.Address,
             TunnelPrefix = Config.Tunnel.Prefix,
             PublicAddresses = Config.Nat.PublicAddresses,
+            Dns = Config.Tunnel.Dns,
             StartedUtc = DateTimeOffset.UtcNow,
         };
     }

@@ -76,6 +76,36 @@ public sealed class LabNetwork : IAsyncDisposable
         return host;
     }
 
+    /// <summary>
+    /// Adds a host that reaches everything through <paramref name="via"/>, as a container, a VM or a LAN routed through
+    /// that host does: a veth pair, <paramref name="via"/>'s end named <c>r-NAME</c> with <paramref name="prefix"/>.1/24
+    /// and <paramref name="prefix6"/>::1/64, the new host's <c>eth0</c> with .2 and ::2, its default routes via .1 and
+    /// ::1. Forwarding and NAT on <paramref name="via"/> are the test's to set, as the host's owner would.
+    /// </summary>
+    public async Task<LabHost> AddRoutedHostAsync(string name, LabHost via, string prefix, string prefix6)
+    {
+        if (name.Length is 0 or > 12 || !name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c)))
+            throw new ArgumentException("host names are 1-12 lowercase letters or digits (they name a veth)", nameof(name));
+        if (_hosts.Any(h => h.Name == name))
+            throw new ArgumentException($"host {name} already exists", nameof(name));
+        var host = new LabHost(this, name, $"pcl{Id}-{name}", segment: null, $"{prefix}.2", $"{prefix6}::2");
+        _hosts.Add(host);
+
+        await AddNamespaceAsync(host.Namespace);
+        var viaSide = $"r-{name}";
+        await Ip("-n", via.Namespace, "link", "add", viaSide, "type", "veth", "peer", "name", "eth0", "netns", host.Namespace);
+        await Ip("-n", via.Namespace, "addr", "add", $"{prefix}.1/24", "dev", viaSide);
+        await Ip("-n", via.Namespace, "-6", "addr", "add", $"{prefix6}::1/64", "dev", viaSide, "nodad");
+        await Ip("-n", via.Namespace, "link", "set", viaSide, "up");
+        await Ip("-n", host.Namespace, "link", "set", "lo", "up");
+        await Ip("-n", host.Namespace, "link", "set", "eth0", "up");
+        await Ip("-n", host.Namespace, "addr", "add", $"{host.Address}/24", "dev", "eth0");
+        await Ip("-n", host.Namespace, "-6", "addr", "add", $"{host.Address6}/64", "dev", "eth0", "nodad");
+        await Ip("-n", host.Namespace, "route", "add", "default", "via", $"{prefix}.1");
+        await Ip("-n", host.Namespace, "-6", "route", "add", "default", "via", $"{prefix6}::1");
+        return host;
+    }
+
     /// <summary>A fresh interface name, unique on this machine for this run: <c>pc</c> + run id + a counter (≤ 15 chars).</summary>
     public string NewInterfaceName()
     {
@@ -120,6 +150,11 @@ public sealed class LabNetwork : IAsyncDisposable
             }
 
             await ProcessRunner.RunAsync(["ip", "netns", "del", netns], RunOptions.Default);
+
+            // A namespace's own /etc files (its resolv.conf, which `ip netns exec` bind-mounts) go with it.
+            var etc = Path.Combine("/etc/netns", netns);
+            if (Directory.Exists(etc))
+                Directory.Delete(etc, recursive: true);
         }
 
         foreach (var name in _interfaces)
