@@ -56,6 +56,12 @@ public sealed record TunnelSection
     /// <summary>Peers may reach each other's tunnel addresses. Defaults to false: clients are isolated.</summary>
     public bool AllowPeerToPeer { get; init; }
 
+    /// <summary>
+    /// Peers may reach TCP/UDP 53 on the gateway's tunnel address, for a resolver the operator runs there. Defaults to
+    /// false: from the tunnel the gateway answers NAT-PMP/PCP and ICMP on its tunnel address, nothing else.
+    /// </summary>
+    public bool AllowDns { get; init; }
+
     // The key stays out of ToString (records print every property).
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
@@ -71,6 +77,14 @@ public sealed record NatSection
 
     /// <summary>Shared public addresses; the first is the default.</summary>
     public required IReadOnlyList<IPAddress> PublicAddresses { get; init; }
+
+    /// <summary>
+    /// Link-local, private or carrier-grade NAT destinations behind the public interface that peers may reach anyway
+    /// (the provider's resolver, an internal service meant for them). Defaults to none: such destinations — cloud
+    /// metadata at 169.254.169.254, the operator's own networks — are dropped, since every peer could otherwise reach
+    /// what only the gateway host should.
+    /// </summary>
+    public IReadOnlyList<IPNetwork> AllowDestinations { get; init; } = [];
 }
 
 /// <summary>

@@ -118,6 +118,8 @@ public sealed class GatewayHost : IAsyncDisposable
             PublicInterface = Config.Nat.PublicInterface,
             PublicAddresses = Config.Nat.PublicAddresses,
             AllowPeerToPeer = tunnel.AllowPeerToPeer,
+            AllowDns = tunnel.AllowDns,
+            AllowedDestinations = Config.Nat.AllowDestinations,
         });
         _service = new ForwardingService(_table, Config.Nat.PublicAddresses, state.Policy, TimeProvider.System,
             _loggers.CreateLogger<ForwardingService>());
