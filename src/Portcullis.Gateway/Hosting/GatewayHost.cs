@@ -1,6 +1,5 @@
 using System.Net;
 using System.Runtime.Versioning;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Portcullis.Gateway.Admin;
 using Portcullis.Gateway.Admin.Http;
@@ -14,7 +13,6 @@ using Portcullis.Linux.Tun;
 using Portcullis.Linux.Udp;
 using Portcullis.PortMapping;
 using Portcullis.PortMapping.Server;
-using Portcullis.WireGuard.Crypto;
 using Portcullis.WireGuard.Device;
 using Portcullis.WireGuard.Uapi;
 
@@ -24,7 +22,8 @@ namespace Portcullis.Gateway.Hosting;
 //  1. the store (SQLite at store.path): a corrupt, locked or too new file stops the start here, before anything
 //     exists in the kernel, and is left as it was; the config's [[peer]] entries are applied to it (the file wins
 //     for what it names), and its peers, static forwards, dedicated addresses and policy overrides are read
-//  2. TUN + WireGuard device: private key, listen port, one peer per enabled stored peer, allowed-ips = its /32
+//  2. TUN + WireGuard device: private key, listen port, one peer per enabled stored peer, allowed-ips = its /32;
+//     the config's copy of the private key is zeroed once the device holds its own (DeviceSetup)
 //  3. the TUN gets the gateway's address and goes up; IPv4 forwarding on (/proc/sys/net/ipv4/ip_forward)
 //  4. the nftables table is installed, then the forwarding service starts with the stored static forwards and
 //     dedicated addresses (their egress routes replace the previous run's):
@@ -103,7 +102,7 @@ public sealed class GatewayHost : IAsyncDisposable
         var tun = LinuxTun.Create(tunnel.Interface);
         _device = new WireGuardDevice(tun, new LinuxBindFactory(), _loggers.CreateLogger("portcullis.device"),
             new DeviceOptions { SessionTimeout = tunnel.SessionTimeout });
-        ConfigureDevice(_device, state.Peers);
+        var publicKey = DeviceSetup.Configure(_device, tunnel, state.Peers);
 
         Link.AddAddress(tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength);
         Link.SetUp(tunnel.Interface);
@@ -139,7 +138,7 @@ public sealed class GatewayHost : IAsyncDisposable
         var portMapping = _portMapping;
         _sessions.SessionStartedHook = address => portMapping.Announce([address]);
 
-        _operations = new GatewayOperations(_store!, Identity(_device.ListenPort), Config.Forwarding, new DevicePeers(_device),
+        _operations = new GatewayOperations(_store!, Identity(publicKey, _device.ListenPort), Config.Forwarding, new DevicePeers(_device),
             _service, _peers, new ConntrackPeerFlows(_loggers.CreateLogger("portcullis.conntrack")),
             _loggers.CreateLogger("portcullis.admin"));
         GatewayHostLog.Started(_logger, tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength, _device.ListenPort,
@@ -217,39 +216,12 @@ public sealed class GatewayHost : IAsyncDisposable
         }
     }
 
-    private void ConfigureDevice(WireGuardDevice device, IReadOnlyList<StoredPeer> peers)
+    private GatewayIdentity Identity(string publicKey, ushort listenPort)
     {
-        var privateKey = (byte[])Config.Tunnel.PrivateKey.Clone();
-        try
-        {
-            var changes = new List<UapiPeerChange>(peers.Count);
-            foreach (var peer in peers)
-            {
-                if (peer.Enabled)
-                    changes.Add(DevicePeers.Change(peer));
-            }
-            device.Apply(new UapiSetRequest
-            {
-                PrivateKey = privateKey,
-                ListenPort = Config.Tunnel.ListenPort,
-                ReplacePeers = true,
-                Peers = changes,
-            });
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(privateKey);
-        }
-    }
-
-    private GatewayIdentity Identity(ushort listenPort)
-    {
-        Span<byte> publicKey = stackalloc byte[32];
-        new OpenSslCrypto().DerivePublicKey(Config.Tunnel.PrivateKey, publicKey);
         return new GatewayIdentity
         {
             Interface = Config.Tunnel.Interface,
-            PublicKey = Convert.ToBase64String(publicKey),
+            PublicKey = publicKey,
             ListenPort = listenPort,
             TunnelAddress = Config.Tunnel.Address,
             TunnelPrefix = Config.Tunnel.Prefix,
