@@ -62,6 +62,14 @@ public sealed record TunnelSection
     /// </summary>
     public bool AllowDns { get; init; }
 
+    /// <summary>
+    /// Keep each peer's last endpoint in /run/portcullis/INTERFACE.endpoints (memory: gone at reboot; removed on a clean
+    /// stop), so that after a crash the gateway calls every peer back at once instead of waiting up to two minutes for
+    /// stock clients to handshake. Defaults to true. The cost: while the file exists, root on this host can read where
+    /// each peer last connected from — as it can from the running gateway (<c>wg show</c>) — even after the gateway died.
+    /// </summary>
+    public bool RememberEndpoints { get; init; } = true;
+
     // The key stays out of ToString (records print every property).
     private bool PrintMembers(System.Text.StringBuilder builder)
     {

@@ -113,6 +113,7 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
         var timeout = section.Integer("session_timeout", 5, MaxSessionTimeoutSeconds);
         var peerToPeer = section.Boolean("allow_peer_to_peer");
         var dns = section.Boolean("allow_dns");
+        var remember = section.Boolean("remember_endpoints");
         return new TunnelSection
         {
             Interface = name ?? "",
@@ -123,6 +124,7 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
             SessionTimeout = timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromSeconds(180),
             AllowPeerToPeer = peerToPeer ?? false,
             AllowDns = dns ?? false,
+            RememberEndpoints = remember ?? true,
         };
     }
 

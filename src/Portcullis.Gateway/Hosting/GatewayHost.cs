@@ -30,8 +30,9 @@ namespace Portcullis.Gateway.Hosting;
 //     reconciliation removes every element nobody owns before any session exists (dynamic leases of a previous
 //     run included: the epoch restarts), so nothing points at an address a restart may have reassigned
 //  5. session events (public key → stored peer → id, tunnel address) flow to the service — a static forward
-//     enters the kernel with its peer's session; the device comes up, the UAPI socket opens (`wg show` works)
-//     and the NAT-PMP/PCP server listens on the tunnel address, UDP 5351
+//     enters the kernel with its peer's session; the stored replay floors go to the device (PeerMemory), the device
+//     comes up, the UAPI socket opens (`wg show` works) and the NAT-PMP/PCP server listens on the tunnel address,
+//     UDP 5351; then the gateway handshakes with every peer whose endpoint the previous run remembered in /run
 //  6. the operations (store + device + service) and, with [admin] listen, the admin API over them — started last,
 //     stopped first, so no operator change lands on a half-built or half-stopped gateway
 // Stop (SIGTERM/SIGINT) undoes it in reverse and uninstalls the table: a stopped gateway leaves no mapping, no
@@ -53,6 +54,7 @@ public sealed class GatewayHost : IAsyncDisposable
     private NftForwardingTable? _table;
     private ForwardingService? _service;
     private SessionEvents? _sessions;
+    private PeerMemory? _memory;
     private PortMappingServer? _portMapping;
     private GatewayOperations? _operations;
     private AdminServer? _admin;
@@ -103,6 +105,11 @@ public sealed class GatewayHost : IAsyncDisposable
         _device = new WireGuardDevice(tun, new LinuxBindFactory(), _loggers.CreateLogger("portcullis.device"),
             new DeviceOptions { SessionTimeout = tunnel.SessionTimeout });
         var publicKey = DeviceSetup.Configure(_device, tunnel, state.Peers);
+        _memory = new PeerMemory(_device, _store as IReplayFloorStore, tunnel.RememberEndpoints ? EndpointFile.PathFor(tunnel.Interface) : null,
+            TimeProvider.System, _loggers.CreateLogger("portcullis.memory"));
+        await _memory.RestoreFloorsAsync(cancellationToken).ConfigureAwait(false);
+        if (!tunnel.RememberEndpoints)
+            File.Delete(EndpointFile.PathFor(tunnel.Interface));
 
         Link.AddAddress(tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength);
         Link.SetUp(tunnel.Interface);
@@ -137,6 +144,10 @@ public sealed class GatewayHost : IAsyncDisposable
         await _portMapping.StartAsync(cancellationToken).ConfigureAwait(false);
         var portMapping = _portMapping;
         _sessions.SessionStartedHook = address => portMapping.Announce([address]);
+        // After a crash: call back the peers the previous run remembered (their sessions now reach the service and
+        // the announcement above), then keep endpoints and floors as they change.
+        _memory.RestoreEndpoints();
+        _memory.Start();
 
         _operations = new GatewayOperations(_store!, Identity(publicKey, _device.ListenPort), Config.Forwarding, new DevicePeers(_device),
             _service, _peers, new ConntrackPeerFlows(_loggers.CreateLogger("portcullis.conntrack")),
@@ -241,6 +252,8 @@ public sealed class GatewayHost : IAsyncDisposable
             await Step("admin API", () => _admin.DisposeAsync().AsTask()).ConfigureAwait(false);
         if (_portMapping is not null)
             await Step("port mapping server", () => _portMapping.DisposeAsync().AsTask()).ConfigureAwait(false);
+        if (_memory is not null)
+            await Step("peer memory", () => _memory.DisposeAsync().AsTask()).ConfigureAwait(false);
         if (_sessions is not null)
             await Step("session events", () => _sessions.DisposeAsync().AsTask()).ConfigureAwait(false);
         await Step("UAPI socket", () => { _uapi?.Dispose(); return Task.CompletedTask; }).ConfigureAwait(false);

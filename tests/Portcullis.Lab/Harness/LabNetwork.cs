@@ -12,6 +12,7 @@ namespace Portcullis.Lab.Harness;
 public sealed class LabNetwork : IAsyncDisposable
 {
     private const string UapiDirectory = "/var/run/wireguard";
+    private const string GatewayRunDirectory = "/run/portcullis";
     private readonly ConcurrentBag<LabProcess> _processes = [];
     private readonly List<LabHost> _hosts = [];
     private readonly List<string> _namespaces = [];
@@ -147,7 +148,10 @@ public sealed class LabNetwork : IAsyncDisposable
         }
 
         foreach (var name in _interfaces)
+        {
             File.Delete(Path.Combine(UapiDirectory, name + ".sock"));
+            File.Delete(Path.Combine(GatewayRunDirectory, name + ".endpoints")); // left by a gateway killed last
+        }
         foreach (var directory in _tempDirectories)
         {
             if (Directory.Exists(directory))
