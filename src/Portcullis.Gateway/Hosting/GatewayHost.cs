@@ -139,7 +139,12 @@ public sealed class GatewayHost : IAsyncDisposable
         _device.Up();
         _uapi = UapiServer.Start(tunnel.Interface, _device, _loggers.CreateLogger("portcullis.uapi"));
         _portMapping = new PortMappingServer(_service,
-            new PortMappingServerOptions { ListenAddress = tunnel.Address, AuditLog = Config.Forwarding.AuditLog },
+            new PortMappingServerOptions
+            {
+                ListenAddress = tunnel.Address,
+                AuditLog = Config.Forwarding.AuditLog,
+                ArrivalInterfaceIndex = Link.GetIndex(tunnel.Interface),
+            },
             _loggers.CreateLogger<PortMappingServer>());
         await _portMapping.StartAsync(cancellationToken).ConfigureAwait(false);
         var portMapping = _portMapping;

@@ -47,6 +47,15 @@ public sealed class TunnelGuardTests
         Assert.True(await Wait.UntilAsync(() => Task.FromResult(listener.Output.Contains("honest from 192.0.2.100", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(100)), $"the honest datagram never reached B\n{lab.Diagnostics()}");
         Assert.DoesNotContain("spoofed", listener.Output, StringComparison.Ordinal);
+
+        // 3. The server does not lean on the table alone: with the guard chain emptied (a host firewall tool gone
+        //    wrong), a spoofed request reaches its socket on the wrong interface and is still not heard.
+        await lab.Gateway.RunCheckedAsync("nft", "flush", "chain", "ip", "portcullis", "guard");
+        await management.RunCheckedAsync("python3", "-c", SpoofedNatPmp, AddressA, GatewayTunnelAddress);
+        var second = await NatPmpClient.MapCheckedAsync(lab.ClientA, "tcp", 8081);
+        ruleset = await lab.RulesetAsync();
+        Assert.Contains(Element(second, AddressA, 8081), ruleset, StringComparison.Ordinal);
+        Assert.DoesNotContain($": {AddressA} . 22", ruleset, StringComparison.Ordinal);
     }
 
     [Fact]
