@@ -12,6 +12,7 @@ namespace Portcullis.Lab.Harness;
 public sealed class LabNetwork : IAsyncDisposable
 {
     private const string UapiDirectory = "/var/run/wireguard";
+    private const string GatewayRunDirectory = "/run/portcullis";
     private readonly ConcurrentBag<LabProcess> _processes = [];
     private readonly List<LabHost> _hosts = [];
     private readonly List<string> _namespaces = [];
@@ -103,6 +104,26 @@ public sealed class LabNetwork : IAsyncDisposable
         await Ip("-n", host.Namespace, "-6", "addr", "add", $"{host.Address6}/64", "dev", "eth0", "nodad");
         await Ip("-n", host.Namespace, "route", "add", "default", "via", $"{prefix}.1");
         await Ip("-n", host.Namespace, "-6", "route", "add", "default", "via", $"{prefix6}::1");
+    /// Adds a host namespace joined to <paramref name="to"/> alone by a veth pair, a private link beside the lab's
+    /// internet (a management LAN): <paramref name="toAddress"/>/24 on <paramref name="interfaceOnTo"/> in
+    /// <paramref name="to"/>, <paramref name="address"/>/24 on the new host's eth0. The new host has no default route.
+    /// </summary>
+    public async Task<LabHost> AddLinkedHostAsync(string name, LabHost to, string interfaceOnTo, string toAddress, string address)
+    {
+        if (name.Length is 0 or > 12 || !name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c)))
+            throw new ArgumentException("host names are 1-12 lowercase letters or digits", nameof(name));
+        if (_hosts.Any(h => h.Name == name))
+            throw new ArgumentException($"host {name} already exists", nameof(name));
+        var host = new LabHost(this, name, $"pcl{Id}-{name}", segment: null, address, address6: null);
+        _hosts.Add(host);
+
+        await AddNamespaceAsync(host.Namespace);
+        await Ip("-n", to.Namespace, "link", "add", interfaceOnTo, "type", "veth", "peer", "name", "eth0", "netns", host.Namespace);
+        await Ip("-n", to.Namespace, "addr", "add", $"{toAddress}/24", "dev", interfaceOnTo);
+        await Ip("-n", to.Namespace, "link", "set", interfaceOnTo, "up");
+        await Ip("-n", host.Namespace, "link", "set", "lo", "up");
+        await Ip("-n", host.Namespace, "link", "set", "eth0", "up");
+        await Ip("-n", host.Namespace, "addr", "add", $"{address}/24", "dev", "eth0");
         return host;
     }
 
@@ -158,7 +179,10 @@ public sealed class LabNetwork : IAsyncDisposable
         }
 
         foreach (var name in _interfaces)
+        {
             File.Delete(Path.Combine(UapiDirectory, name + ".sock"));
+            File.Delete(Path.Combine(GatewayRunDirectory, name + ".endpoints")); // left by a gateway killed last
+        }
         foreach (var directory in _tempDirectories)
         {
             if (Directory.Exists(directory))

@@ -169,6 +169,22 @@ public sealed class UapiServerTests
     }
 
     [Fact]
+    public async Task Get_AfterReply_SnapshotSecretsAreZeroed()
+    {
+        using var harness = new UapiServerHarness();
+        using var client = await harness.ConnectAsync();
+        Assert.Equal(0, await client.RequestErrnoAsync(GoodSet));
+
+        await client.SendAsync("get=1\n\n");
+        Assert.Contains($"private_key={AlicePrivateHex}\n", await client.ReadReplyAsync(), StringComparison.Ordinal);
+
+        var state = harness.Device.LastState!;
+        Assert.Equal(new byte[32], state.PrivateKey);
+        Assert.Equal(new byte[32], Assert.Single(state.Peers).PresharedKey);
+        Assert.Equal(Bytes(AlicePrivateHex), harness.Device.GetState().PrivateKey); // the device's own key is untouched
+    }
+
+    [Fact]
     public async Task Logs_AfterGoodAndBadRequests_HoldNoKeys()
     {
         using var harness = new UapiServerHarness();
