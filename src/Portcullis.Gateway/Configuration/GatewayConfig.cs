@@ -61,6 +61,8 @@ public sealed record TunnelSection
     /// (<see cref="TunnelDns.Default"/>): its trade-offs, and what is refused, are on <see cref="TunnelDns"/>.
     /// </summary>
     public IReadOnlyList<IPAddress> Dns { get; init; } = TunnelDns.Default;
+
+    /// <summary>
     /// Peers may reach TCP/UDP 53 on the gateway's tunnel address, for a resolver the operator runs there. Defaults to
     /// false: from the tunnel the gateway answers NAT-PMP/PCP and ICMP on its tunnel address, nothing else.
     /// </summary>

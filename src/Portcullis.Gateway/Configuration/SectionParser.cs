@@ -115,6 +115,10 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
         var dns = TunnelDns.Parse(section, addressText is null ? null : prefix);
         var allowDns = section.Boolean("allow_dns");
         var remember = section.Boolean("remember_endpoints");
+        // The tunnel reaches port 53 on the gateway only with allow_dns (the guard chain): a generated config naming
+        // the gateway as its resolver would give every stock client a DNS that never answers.
+        if (addressText is not null && dns.Contains(address) && allowDns != true)
+            section.Error("dns", "names the gateway's tunnel address, which peers can reach for DNS only with allow_dns = true");
         return new TunnelSection
         {
             Interface = name ?? "",

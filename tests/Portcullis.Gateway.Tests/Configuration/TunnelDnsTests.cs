@@ -23,9 +23,18 @@ public sealed class TunnelDnsTests
     }
 
     [Fact]
+    public void Parse_GatewaysOwnResolverWithoutAllowDns_RefusedNamingTheKey()
+    {
+        var error = Assert.Throws<GatewayConfigException>(() => GatewayConfigLoader.Parse(WithDns("[\"10.99.0.1\"]"), File));
+
+        Assert.Contains("[tunnel] dns: names the gateway's tunnel address", error.Message, StringComparison.Ordinal);
+        Assert.Contains("allow_dns = true", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_GatewaysOwnAndPublicResolvers_KeptInOrder()
     {
-        var config = GatewayConfigLoader.Parse(WithDns("[\"10.99.0.1\", \"1.1.1.1\"]"), File);
+        var config = GatewayConfigLoader.Parse(WithDns("[\"10.99.0.1\", \"1.1.1.1\"]").Replace("dns = ", "allow_dns = true\ndns = ", StringComparison.Ordinal), File);
 
         Assert.Equal([IPAddress.Parse("10.99.0.1"), IPAddress.Parse("1.1.1.1")], config.Tunnel.Dns);
     }
@@ -45,7 +54,7 @@ public sealed class TunnelDnsTests
     [InlineData("[\"172.16.0.53\"]", "entry 1: a private address outside the tunnel prefix")]
     [InlineData("[\"100.64.0.1\"]", "entry 1: a private address outside the tunnel prefix")]
     [InlineData("[\"9.9.9.9\", \"9.9.9.9\"]", "entry 2 is listed twice")]
-    [InlineData("[\"9.9.9.9\", \"1.1.1.1\", \"8.8.8.8\", \"10.99.0.1\"]", "expected at most 3 resolvers")]
+    [InlineData("[\"9.9.9.9\", \"1.1.1.1\", \"8.8.8.8\", \"10.99.0.53\"]", "expected at most 3 resolvers")]
     public void Parse_BadDns_NamesLineKeyAndReason(string dns, string reason)
     {
         var error = Assert.Throws<GatewayConfigException>(() => GatewayConfigLoader.Parse(WithDns(dns), File));

@@ -104,6 +104,10 @@ public sealed class LabNetwork : IAsyncDisposable
         await Ip("-n", host.Namespace, "-6", "addr", "add", $"{host.Address6}/64", "dev", "eth0", "nodad");
         await Ip("-n", host.Namespace, "route", "add", "default", "via", $"{prefix}.1");
         await Ip("-n", host.Namespace, "-6", "route", "add", "default", "via", $"{prefix6}::1");
+        return host;
+    }
+
+    /// <summary>
     /// Adds a host namespace joined to <paramref name="to"/> alone by a veth pair, a private link beside the lab's
     /// internet (a management LAN): <paramref name="toAddress"/>/24 on <paramref name="interfaceOnTo"/> in
     /// <paramref name="to"/>, <paramref name="address"/>/24 on the new host's eth0. The new host has no default route.
