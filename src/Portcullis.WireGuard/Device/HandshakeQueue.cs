@@ -34,8 +34,11 @@ internal enum HandshakeAdmission
 /// </summary>
 internal sealed class HandshakeQueue
 {
-    /// <summary>How many of the oldest messages a full queue looks at for one to give up.</summary>
-    public const int EvictionScan = 64;
+    /// <summary>
+    /// How many of the oldest messages a full queue looks at for one to give up: few, since this runs on the receive
+    /// thread for every message of a flood, and under a flood the oldest messages are the flood's.
+    /// </summary>
+    public const int EvictionScan = 8;
 
     private static readonly UInt128 IPv6Slash64 = UInt128.MaxValue << 64;
 
