@@ -26,10 +26,12 @@ internal enum HandshakeAdmission
 
 /// <summary>
 /// The bounded queue between the UDP receiver and the handshake worker, fair between sources: when it is full, a new
-/// message takes the place of the oldest one (among the first <see cref="EvictionScan"/>) whose source has more
-/// messages queued than the new one's source. A flood from many addresses therefore fills the queue with its own
-/// messages but cannot keep out a source that sends one message now and then — a legitimate peer's initiation always
-/// gets in, ahead of the flood's older messages. Sources are counted by address (IPv4, or IPv6 /64), ports ignored.
+/// message takes the place of the oldest one (among the first <see cref="EvictionScan"/>) whose source has at least
+/// two messages more queued than the new one's source. A flood from fewer addresses than the queue holds therefore
+/// fills the queue with its own messages but cannot keep out a source that sends one message now and then — a
+/// legitimate peer's initiation gets in, ahead of the flood's older messages — and a source's only queued message is
+/// never displaced. A flood from more addresses than that (spoofed) has nothing to give up: the newest is refused, as
+/// in wireguard-go. Sources are counted by address (IPv4, or IPv6 /64), ports ignored.
 /// One consumer takes batches; any thread may add. Allocates nothing after construction.
 /// </summary>
 internal sealed class HandshakeQueue
@@ -100,7 +102,9 @@ internal sealed class HandshakeQueue
             for (var i = 0; i < scan; i++)
             {
                 var victim = ring[(head + i) % ring.Length];
-                if (victim.SourceKey == key || queuedBySource[victim.SourceKey] <= mine)
+                // Strictly more than one message beyond ours: a source's only message is never displaced, and sources
+                // a message apart (a flood's own) do not churn.
+                if (victim.SourceKey == key || queuedBySource[victim.SourceKey] <= mine + 1)
                     continue;
                 CountSource(victim.SourceKey, -1);
                 Fill(victim, message, source, key);

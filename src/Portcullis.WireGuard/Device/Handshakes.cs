@@ -42,6 +42,9 @@ public sealed partial class WireGuardDevice
     internal bool IsUnderLoad(TimeSpan now) =>
         now < underLoadUntil || handshakeQueue.Count >= DeviceLimits.UnderLoadThreshold;
 
+    /// <summary>Handshake messages waiting for the handshake thread.</summary>
+    internal int QueuedHandshakes => handshakeQueue.Count;
+
     /// <summary>Forces the under-load state for a while (tests of the cookie path use it).</summary>
     internal void AssumeUnderLoad(TimeSpan duration) => underLoadUntil = Now + duration;
 

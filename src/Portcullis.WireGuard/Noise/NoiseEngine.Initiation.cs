@@ -53,30 +53,40 @@ public sealed partial class NoiseEngine
                 Kdf.MixHash(_crypto, hash, handshake.RemoteStatic);
 
                 _crypto.GeneratePrivateKey(ephemeral);
-                using var ephemeralKey = _crypto.ImportPrivateKey(ephemeral);
-                ephemeralKey.WritePublicKey(ephemeralPublic);
-                Kdf.MixKey(_crypto, chainKey, ephemeralPublic);
-                Kdf.MixHash(_crypto, hash, ephemeralPublic);
-
-                if (!ephemeralKey.SharedSecret(handshake.RemoteStatic, shared))
+                var ephemeralKey = _crypto.ImportPrivateKey(ephemeral);
+                try
                 {
-                    message.Clear();
-                    return false;
+                    ephemeralKey.WritePublicKey(ephemeralPublic);
+                    Kdf.MixKey(_crypto, chainKey, ephemeralPublic);
+                    Kdf.MixHash(_crypto, hash, ephemeralPublic);
+
+                    if (!ephemeralKey.SharedSecret(handshake.RemoteStatic, shared))
+                    {
+                        message.Clear();
+                        return false;
+                    }
+                    Kdf.Kdf2(_crypto, chainKey, shared, chainKey, key);
+                    _crypto.Seal(key, 0, staticPublic, hash, encryptedStatic);
+                    Kdf.MixHash(_crypto, hash, encryptedStatic);
+
+                    Kdf.Kdf2(_crypto, chainKey, handshake.PrecomputedStaticStatic, chainKey, key);
+                    _crypto.Seal(key, 0, timestamp12, hash, encryptedTimestamp);
+                    Kdf.MixHash(_crypto, hash, encryptedTimestamp);
+
+                    ephemeral.CopyTo(handshake.LocalEphemeral);
+                    // Kept for the response's DH, so the key object (and its public key) is not built twice.
+                    handshake.ReplaceLocalEphemeralKey(ephemeralKey);
+                    ephemeralKey = null;
+                    hash.CopyTo(handshake.Hash);
+                    chainKey.CopyTo(handshake.ChainKey);
+                    handshake.CurrentLocalIndex = localIndex;
+                    handshake.CurrentState = HandshakeState.InitiationCreated;
+                    return true;
                 }
-                Kdf.Kdf2(_crypto, chainKey, shared, chainKey, key);
-                _crypto.Seal(key, 0, staticPublic, hash, encryptedStatic);
-                Kdf.MixHash(_crypto, hash, encryptedStatic);
-
-                Kdf.Kdf2(_crypto, chainKey, handshake.PrecomputedStaticStatic, chainKey, key);
-                _crypto.Seal(key, 0, timestamp12, hash, encryptedTimestamp);
-                Kdf.MixHash(_crypto, hash, encryptedTimestamp);
-
-                ephemeral.CopyTo(handshake.LocalEphemeral);
-                hash.CopyTo(handshake.Hash);
-                chainKey.CopyTo(handshake.ChainKey);
-                handshake.CurrentLocalIndex = localIndex;
-                handshake.CurrentState = HandshakeState.InitiationCreated;
-                return true;
+                finally
+                {
+                    ephemeralKey?.Dispose();
+                }
             }
         }
         finally

@@ -60,6 +60,8 @@ public sealed partial class NoiseEngine
                 Kdf.MixHash(_crypto, hash, encryptedEmpty);
 
                 ephemeral.CopyTo(handshake.LocalEphemeral);
+                // An initiation of ours that crossed theirs is dead now; so is its ephemeral.
+                handshake.ReplaceLocalEphemeralKey(null);
                 hash.CopyTo(handshake.Hash);
                 chainKey.CopyTo(handshake.ChainKey);
                 handshake.CurrentLocalIndex = localIndex;
@@ -109,7 +111,9 @@ public sealed partial class NoiseEngine
                 Kdf.MixHash(_crypto, hash, ephemeralPublic);
                 Kdf.MixKey(_crypto, chainKey, ephemeralPublic);
 
-                using var ephemeralKey = _crypto.ImportPrivateKey(handshake.LocalEphemeral);
+                // The initiation's ephemeral key object; built from the bytes only when that one is gone.
+                using var rebuilt = handshake.LocalEphemeralKey is null ? _crypto.ImportPrivateKey(handshake.LocalEphemeral) : null;
+                var ephemeralKey = handshake.LocalEphemeralKey ?? rebuilt!;
                 if (!MixDh(chainKey, ephemeralKey, ephemeralPublic, shared) ||
                     !MixDh(chainKey, staticKey!, ephemeralPublic, shared))
                     return null;

@@ -41,7 +41,19 @@ public sealed class HandshakeQueueTests
     }
 
     [Fact]
-    public void TryAdd_FullAndNoSourceHeavierThanTheNewOne_Refused()
+    public void TryAdd_FullOfLoneMessages_NoneDisplacedNewestRefused()
+    {
+        // As under a flood of spoofed addresses: every queued message is its source's only one.
+        var queue = new HandshakeQueue(capacity: 4, maxBatch: 4);
+        for (byte i = 0; i < 4; i++)
+            queue.TryAdd(Message(i), Source($"198.51.100.{i + 1}"), out _);
+
+        Assert.Equal(HandshakeAdmission.Refused, queue.TryAdd(Message(9), Source("203.0.113.21"), out _));
+        Assert.Equal([0, 1, 2, 3], Drain(queue).Select(t => t.Tag));
+    }
+
+    [Fact]
+    public void TryAdd_FullAndNoSourceTwoAheadOfTheNewOne_Refused()
     {
         var queue = new HandshakeQueue(capacity: 4, maxBatch: 4);
         queue.TryAdd(Message(0), Source("198.51.100.1"), out _);
@@ -75,6 +87,7 @@ public sealed class HandshakeQueueTests
 
         Assert.Equal(HandshakeAdmission.Refused, queue.TryAdd(Message(2), Source("2001:db8:1:2::3"), out _));
         Assert.Equal(HandshakeAdmission.AddedInPlaceOfAnother, queue.TryAdd(Message(3), Source("2001:db8:1:3::1"), out _));
+        Assert.Equal([(Source("2001:db8:1:3::1"), 3), (Source("2001:db8:1:2::2"), 1)], Drain(queue));
     }
 
     [Fact]
