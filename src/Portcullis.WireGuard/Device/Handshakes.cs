@@ -8,8 +8,8 @@ namespace Portcullis.WireGuard.Device;
 
 // Handshakes, as wireguard-go's RoutineHandshake, on one thread fed by a bounded queue:
 // 1. The receiver queues handshake messages in a queue fair between sources (HandshakeQueue.cs): when it is full, a
-//    source with fewer messages queued takes the place of the oldest message of a source with more, so a flood from
-//    many addresses cannot keep out a peer that sends one initiation every few seconds.
+//    message takes the place of the oldest message of a source holding at least two more, so a flood from many
+//    addresses cannot keep out a peer that sends one initiation every few seconds.
 // 2. Under load — measured queue pressure: the queue at least 1/8 full, or a message refused or displaced, within the
 //    last second — every message first costs its source a token (20/s, burst 5, per address), then needs MAC1 and
 //    MAC2; without MAC2 the sender gets a cookie reply and nothing else. So a flooding source gets at most 20 cookie
@@ -107,13 +107,11 @@ public sealed partial class WireGuardDevice
     /// <summary>Says so when load starts, at most once a minute (a flood goes on for a while).</summary>
     private void LogUnderLoad(TimeSpan now)
     {
-        if (underLoadLogged != TimeSpan.MinValue && now - underLoadLogged < UnderLoadLogInterval)
+        if (underLoadLogged != TimeSpan.MinValue && now - underLoadLogged < DeviceLimits.UnderLoadLogInterval)
             return;
         underLoadLogged = now;
         Log.UnderLoad(Name, Counters.HandshakeQueueFull, Counters.RateLimited, Counters.CookieRepliesSent);
     }
-
-    private static readonly TimeSpan UnderLoadLogInterval = TimeSpan.FromMinutes(1);
 
     private void ProcessInitiation(ReadOnlySpan<byte> message, UdpEndpoint source, TimeSpan now, List<Keypair> displaced)
     {
