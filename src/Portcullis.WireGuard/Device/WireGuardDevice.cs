@@ -58,10 +58,6 @@ public sealed partial class WireGuardDevice : IDisposable
             outboundPool.Add(new PacketBatch(outbound: true));
             inboundPool.Add(new PacketBatch(outbound: false));
         }
-        handshakeQueue = new WorkQueue<HandshakeWork>(DeviceLimits.HandshakeQueueSize);
-        handshakePool = new WorkQueue<HandshakeWork>(DeviceLimits.HandshakeQueueSize);
-        for (var i = 0; i < DeviceLimits.HandshakeQueueSize; i++)
-            handshakePool.Add(new HandshakeWork());
         graveyardTimer = Time.CreateTimer(static s => ((WireGuardDevice)s!).BuryRetiredKeypairs(false), this,
             GraveyardPeriod, GraveyardPeriod);
     }
@@ -199,7 +195,6 @@ public sealed partial class WireGuardDevice : IDisposable
         outboundPool.Close();
         inboundPool.Close();
         handshakeQueue.Close();
-        handshakePool.Close();
         bind?.Dispose();
         Tun.Dispose();
         Thread[] all;
