@@ -11,6 +11,9 @@ namespace Portcullis.Gateway.Reachability;
 /// </summary>
 public sealed record ReachabilityModel(string Result, string PublicAddress, string Protocol, int PublicPort, int InternalPort)
 {
+    /// <summary>The TCP port of the tunnel-side listener on the gateway's tunnel address.</summary>
+    public const int TunnelPort = 8352;
+
     public static ReachabilityModel From(ReachabilityReport report) => new(
         ReachabilityChecker.Name(report.Outcome), report.PublicAddress.ToString(),
         report.Protocol == MappingProtocol.Tcp ? "tcp" : "udp", report.PublicPort, report.InternalPort);

@@ -20,7 +20,7 @@ namespace Portcullis.Gateway.Reachability;
 public sealed class ReachabilityServer : IAsyncDisposable
 {
     /// <summary>TCP port on the gateway's tunnel address (next to the admin API's 8351).</summary>
-    public const int Port = 8352;
+    public const int Port = ReachabilityModel.TunnelPort;
 
     private readonly WebApplication _app;
 

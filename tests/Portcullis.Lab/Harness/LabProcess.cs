@@ -28,7 +28,7 @@ public sealed class LabProcess : IAsyncDisposable
 
     public string Name { get; }
 
-    /// <summary>The process id, also after disposal (diagnostics name every process a lab ran).</summary>
+    /// <summary>The pid, also after disposal (diagnostics print every process a test started).</summary>
     public int Id { get; }
 
     public bool HasExited => _exitCode is not null || _process.HasExited;
