@@ -12,8 +12,7 @@ public sealed partial class DashboardTests
     [Fact]
     public async Task GrafanaDashboard_EveryQueriedMetric_ExistsInALiveScrape()
     {
-        var path = Path.Combine(LabBinaries.RepositoryRoot, "dist", "grafana", "portcullis-gateway.json");
-        using var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(path));
+        using var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(DashboardPath));
         var queried = new SortedSet<string>(StringComparer.Ordinal);
         var expressions = 0;
         foreach (var expression in Expressions(dashboard.RootElement))
@@ -31,8 +30,10 @@ public sealed partial class DashboardTests
         Assert.True(missing.Count == 0, $"the dashboard queries metrics the gateway does not export: {string.Join(", ", missing)}");
     }
 
+    public static string DashboardPath => Path.Combine(LabBinaries.RepositoryRoot, "dist", "grafana", "portcullis-gateway.json");
+
     /// <summary>Every "expr" (panel targets) and "query"/"definition" (template variables) string in the document.</summary>
-    private static IEnumerable<string> Expressions(JsonElement element)
+    internal static IEnumerable<string> Expressions(JsonElement element)
     {
         switch (element.ValueKind)
         {
