@@ -9,9 +9,10 @@ namespace Portcullis.Lab.Console;
 
 /// <summary>
 /// The web console in Debian's Chromium (Playwright, console-lab.mjs) against a real gateway: log in (a wrong token
-/// refused), add a peer and read its config from the page, connect a stock client with that config and see it
-/// connected, add a forward the remote host reaches, revoke the client's own mapping, disable, enable and remove the
-/// peer, see a policy error, log out.
+/// refused), changes without the page's CSRF token refused (from the page and from another origin's form), add a peer
+/// and read its config from the page, connect a stock client with that config and see it connected, add a forward the
+/// remote host reaches, revoke the client's own mapping, remove the forward, disable, enable and remove the peer, see
+/// a policy error and save a policy change, log out.
 /// The browser runs in the gateway's namespace and may load nothing but the admin listener. Screenshots are left in
 /// out/console-screenshots.
 /// </summary>
@@ -21,7 +22,7 @@ public sealed partial class ConsoleTests
     private static readonly TimeSpan StepTimeout = TimeSpan.FromSeconds(90);
 
     [Fact]
-    public async Task Console_InChromium_LoginAddPeerConnectForwardRevokeLogout()
+    public async Task Console_InChromium_LoginCsrfAddPeerConnectForwardRevokeRemovePolicyLogout()
     {
         var script = Path.Combine(LabBinaries.RepositoryRoot, "tests", "Portcullis.Lab", "Console", "console-lab.mjs");
         Assert.True(Directory.Exists(Path.Combine(Path.GetDirectoryName(script)!, "node_modules", "playwright-core")),
@@ -36,6 +37,8 @@ public sealed partial class ConsoleTests
 
         await StepAsync(browser, "wrong-token-refused");
         await StepAsync(browser, "logged-in");
+        Assert.Equal("403,403,401", await StepAsync(browser, "csrf-refused"));
+        Assert.DoesNotContain((await lab.CliJsonAsync("peer", "list")).EnumerateArray(), p => p.GetProperty("name").GetString() == "forged");
         var configPath = await StepAsync(browser, "config");
 
         // The config as the page showed it, into a stock client (wireguard-go + wg, routed as wg-quick does).
@@ -54,9 +57,16 @@ public sealed partial class ConsoleTests
         Assert.Equal(port.ToString(CultureInfo.InvariantCulture), await StepAsync(browser, "revoked"));
         Assert.DoesNotContain($"{port} : ", await lab.Gateway.RunCheckedAsync("nft", "list", "map", "ip", "portcullis", "mappings"), StringComparison.Ordinal);
 
+        await StepAsync(browser, "forward-removed");
+        Assert.Equal(0, (await lab.CliJsonAsync("forward", "list")).GetArrayLength());
+        Assert.DoesNotContain("30000 : ", await lab.Gateway.RunCheckedAsync("nft", "list", "map", "ip", "portcullis", "mappings"), StringComparison.Ordinal);
+        Assert.Null(await Probes.AskAsync(lab.Remote, "tcp", AdminLab.PublicAddress, 30000));
+
         await StepAsync(browser, "peer-removed");
         Assert.Equal(0, (await lab.CliJsonAsync("peer", "list")).GetArrayLength());
         Assert.Contains("port_range: first (30) must not be above", await StepAsync(browser, "policy-refused"), StringComparison.Ordinal);
+        Assert.Contains("Policy saved", await StepAsync(browser, "policy-saved"), StringComparison.Ordinal);
+        Assert.Equal(2, (await lab.CliJsonAsync("policy")).GetProperty("effective").GetProperty("max_per_peer").GetInt32());
         await StepAsync(browser, "logged-out");
         await StepAsync(browser, "done");
         Assert.True(await browser.WaitForExitAsync(TimeSpan.FromSeconds(30)) && browser.ExitCode == 0, browser.ToString());

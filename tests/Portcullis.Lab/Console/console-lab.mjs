@@ -41,7 +41,8 @@ const browser = await chromium.launch({
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
 });
-const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+const page = await context.newPage();
 page.setDefaultTimeout(timeout);
 const shot = name => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
 // Nothing but the admin listener: any other request fails the run.
@@ -66,6 +67,27 @@ try {
   await page.waitForSelector('#view[data-page="overview"]');
   await shot('02-overview');
   step('logged-in');
+
+  // 2b. CSRF: the session cookie alone changes nothing — not from this page without its token or with a wrong one,
+  // and not from a form another site (here an opaque origin) sends to the console.
+  const forged = await page.evaluate(async () => {
+    const post = async extra => {
+      const answer = await fetch('/api/v1/peers', { method: 'POST', headers: { 'Content-Type': 'application/json', ...extra },
+        body: JSON.stringify({ name: 'forged' }) });
+      return answer.status + ' ' + await answer.text();
+    };
+    return [await post({}), await post({ 'X-CSRF-Token': 'not-the-page-token' })];
+  });
+  for (const answer of forged)
+    if (!answer.startsWith('403 ') || answer.indexOf('CSRF') < 0) throw new Error('a change without the page\'s CSRF token was not refused: ' + answer);
+  const other = await context.newPage();
+  await other.setContent(`<form id="f" method="post" action="${base}/logout"><input name="csrf" value="guessed"></form>`);
+  const [crossSite] = await Promise.all([other.waitForResponse(r => r.url() === base + '/logout'),
+    other.evaluate(() => document.getElementById('f').submit())]);
+  await other.close();
+  if (crossSite.status() !== 401 && crossSite.status() !== 403) throw new Error(`a cross-site logout form got ${crossSite.status()}`);
+  if (await page.evaluate(async () => (await fetch('/api/v1/peers')).status) !== 200) throw new Error('the session did not survive a cross-site form');
+  step('csrf-refused', [...forged.map(a => a.slice(0, 3)), crossSite.status()].join(','));
 
   // 3. Add a peer; its config appears once, with a QR code and a download.
   await page.click('#nav-peers');
@@ -110,6 +132,13 @@ try {
   await shot('07-revoked');
   step('revoked', port);
 
+  // 6b. The static forward goes from its row.
+  await page.click('#nav-forwards');
+  await page.waitForSelector('tr[data-forward="198.51.100.10/tcp/30000"]');
+  await page.click('tr[data-forward="198.51.100.10/tcp/30000"] button[data-action="remove"]');
+  await page.waitForSelector('tr[data-forward="198.51.100.10/tcp/30000"]', { state: 'detached' });
+  step('forward-removed');
+
   // 7. Disable, enable and remove the peer from its row (removal asks first).
   page.on('dialog', dialog => dialog.accept());
   await page.click('#nav-peers');
@@ -131,6 +160,13 @@ try {
   await page.waitForSelector('#message.error');
   await shot('09-policy-refused');
   step('policy-refused', JSON.stringify(await page.textContent('#message')));
+  await page.fill('#policy-port_range', '');
+  await page.fill('#policy-max_per_peer', '2');
+  await page.click('#policy-save');
+  await page.waitForSelector('#message:not(.error)');
+  await page.waitForSelector('#policy-max_per_peer[value="2"]');
+  await shot('10-policy-saved');
+  step('policy-saved', JSON.stringify(await page.textContent('#message')));
   await page.click('#logout');
   await page.waitForURL(base + '/login');
   if (await page.evaluate(async () => (await fetch('/api/v1/peers')).status) !== 401) throw new Error('the API still answers after logout');
