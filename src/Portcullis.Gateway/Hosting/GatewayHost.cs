@@ -120,7 +120,7 @@ public sealed class GatewayHost : IAsyncDisposable
         _device = new WireGuardDevice(tun, new LinuxBindFactory(), _loggers.CreateLogger("portcullis.device"),
             new DeviceOptions { SessionTimeout = tunnel.SessionTimeout });
         var publicKey = DeviceSetup.Configure(_device, tunnel, state.Peers);
-        _memory = new PeerMemory(_device, _store as IReplayFloorStore, tunnel.RememberEndpoints ? EndpointFile.PathFor(tunnel.Interface) : null,
+        _memory = new PeerMemory(_device, MeteredStore.WrapFloors(_store!, Metrics), tunnel.RememberEndpoints ? EndpointFile.PathFor(tunnel.Interface) : null,
             TimeProvider.System, _loggers.CreateLogger("portcullis.memory"));
         await _memory.RestoreFloorsAsync(cancellationToken).ConfigureAwait(false);
         if (!tunnel.RememberEndpoints)

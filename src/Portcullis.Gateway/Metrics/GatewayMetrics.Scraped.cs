@@ -62,7 +62,8 @@ public sealed partial class GatewayMetrics
             _portRequests = factory.CreateCounter("portcullis_port_requests_total",
                 "NAT-PMP and PCP requests answered, by protocol (natpmp, pcp), opcode and result code.", ["protocol", "opcode", "result"]);
             _portRequestsDropped = factory.CreateCounter("portcullis_port_requests_dropped_total",
-                "Port-mapping datagrams dropped without an answer (too short, not a request).");
+                "Port-mapping datagrams dropped without an answer, by reason (unreadable: too short or not a request; foreign_interface: a tunnel source that did not come in on the tunnel).",
+                ["reason"]);
             _mappings = factory.CreateGauge("portcullis_mappings",
                 "Mappings held, by kind: dynamic (NAT-PMP/PCP leases), static (operator forwards live now), dedicated (dedicated public addresses in force).", ["kind"]);
             _forwardingEnabled = factory.CreateGauge("portcullis_forwarding_enabled", "1 when the policy in force grants port requests, 0 when it refuses them all.");
@@ -167,7 +168,8 @@ public sealed partial class GatewayMetrics
                 _portRequests.WithLabels(protocol, PortMappingAnswers.OpcodeName(answer.Protocol, answer.Opcode),
                     PortMappingAnswers.ResultName(answer.Protocol, answer.ResultCode)).IncTo(answer.Count);
             }
-            _portRequestsDropped.IncTo(counters.Dropped);
+            _portRequestsDropped.WithLabels("unreadable").IncTo(counters.Dropped);
+            _portRequestsDropped.WithLabels("foreign_interface").IncTo(counters.ForeignInterface);
         }
 
         private void UpdateForwarding(GatewayMetricSources sources)

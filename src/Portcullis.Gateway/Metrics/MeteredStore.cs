@@ -8,19 +8,26 @@ namespace Portcullis.Gateway.Metrics;
 /// Times every store call and counts the failed ones (<see cref="StoreException"/>: unreachable, locked, damaged;
 /// a conflict or a not-found is an answer, not an error). A <see cref="DispatchProxy"/> rather than a hand-written
 /// decorator, so a method the store contract gains (a fleet store's) is measured without touching this file. The
-/// operation label is the method's name in snake case without "_async" (list_peers, add_forward, …).
+/// operation label is the method's name in snake case without "_async" (list_peers, add_forward, …). The replay
+/// floors (<see cref="IReplayFloorStore"/>, apart from the store contract) are measured the same way.
 /// </summary>
 #pragma warning disable CA1852 // DispatchProxy.Create refuses sealed proxy types.
 internal class MeteredStore : DispatchProxy
 #pragma warning restore CA1852
 {
-    private IGatewayStore _inner = null!;
+    private object _inner = null!;
     private GatewayMetrics _metrics = null!;
     private readonly Dictionary<MethodInfo, string> _names = [];
 
-    public static IGatewayStore Wrap(IGatewayStore inner, GatewayMetrics metrics)
+    public static IGatewayStore Wrap(IGatewayStore inner, GatewayMetrics metrics) => Wrap<IGatewayStore>(inner, metrics);
+
+    public static IReplayFloorStore WrapFloors(IReplayFloorStore inner, GatewayMetrics metrics) => Wrap<IReplayFloorStore>(inner, metrics);
+
+    private static T Wrap<T>(T inner, GatewayMetrics metrics)
+        where T : class
     {
-        var proxy = DispatchProxy.Create<IGatewayStore, MeteredStore>();
+        ArgumentNullException.ThrowIfNull(inner);
+        var proxy = DispatchProxy.Create<T, MeteredStore>();
         var metered = (MeteredStore)(object)proxy;
         metered._inner = inner;
         metered._metrics = metrics;

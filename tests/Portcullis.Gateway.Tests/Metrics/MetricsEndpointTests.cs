@@ -25,6 +25,9 @@ public sealed class MetricsEndpointTests
         var store = MeteredStore.Wrap(real, metrics);
         await store.ListPeersAsync();
         await store.GetPolicyAsync();
+        var floors = MeteredStore.WrapFloors(real, metrics);
+        await floors.RaiseReplayFloorsAsync([new("key", new byte[12])]);
+        await floors.ListReplayFloorsAsync();
         var failing = MeteredStore.Wrap(GatewayReadinessTests.UnreachableStore.Create(), metrics);
         await Assert.ThrowsAsync<Portcullis.Gateway.Store.StoreException>(() => failing.GetPolicyAsync());
         var inner = new InMemoryForwardingTable { FailNext = 1 };
@@ -46,6 +49,8 @@ public sealed class MetricsEndpointTests
         Assert.All(samples, line => Assert.Contains("gateway=\"ams-1\"", line, StringComparison.Ordinal));
         Assert.Contains(samples, l => l.StartsWith("portcullis_store_operation_duration_seconds_count{", StringComparison.Ordinal)
             && l.Contains("operation=\"list_peers\"", StringComparison.Ordinal) && l.EndsWith(" 1", StringComparison.Ordinal));
+        Assert.Contains(samples, l => l.StartsWith("portcullis_store_operation_duration_seconds_count{", StringComparison.Ordinal)
+            && l.Contains("operation=\"raise_replay_floors\"", StringComparison.Ordinal) && l.EndsWith(" 1", StringComparison.Ordinal));
         Assert.Contains(samples, l => l.StartsWith("portcullis_store_errors_total{", StringComparison.Ordinal)
             && l.Contains("operation=\"get_policy\"", StringComparison.Ordinal) && l.EndsWith(" 1", StringComparison.Ordinal));
         Assert.Contains(samples, l => l.StartsWith("portcullis_kernel_transaction_duration_seconds_count{", StringComparison.Ordinal)

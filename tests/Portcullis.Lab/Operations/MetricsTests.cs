@@ -28,7 +28,17 @@ public sealed class MetricsTests
         Assert.NotEqual(PcpClient.Success, mismatch.Result);
         Assert.Equal("clienta from 192.0.2.100", await Probes.AskAsync(lab.Remote, "tcp", PublicAddress, natPmpPort));
 
-        var samples = await MetricsLab.ScrapeAsync(lab);
+        // A datagram too short to be a PCP request: dropped unanswered, and counted as such.
+        await lab.ClientA.RunCheckedAsync("python3", "-c",
+            "import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'\\x02', ('10.99.0.1', 5351))");
+        List<Sample> samples = [];
+        Assert.True(await Wait.UntilAsync(async () =>
+        {
+            samples = await MetricsLab.ScrapeAsync(lab);
+            return Value(samples, "portcullis_port_requests_dropped_total", "reason=unreadable") >= 1;
+        }, TimeSpan.FromSeconds(20), TimeSpan.FromMilliseconds(200)), "the short datagram was not counted as dropped");
+        Assert.Equal(0, Value(samples, "portcullis_port_requests_dropped_total", "reason=foreign_interface"));
+        Assert.Contains(samples, s => s.Name == "portcullis_port_requests_dropped_total" && s.Has("reason", "foreign_interface"));
 
         Assert.Equal(2, Value(samples, "portcullis_peers_configured"));
         Assert.Equal(2, Value(samples, "portcullis_peers_connected"));
