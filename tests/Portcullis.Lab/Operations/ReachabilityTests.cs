@@ -42,6 +42,9 @@ public sealed class ReachabilityTests
             }
             var metrics = await lab.Client.RunCheckedAsync("curl", "-sS", "--max-time", "10", "http://127.0.0.1:9587/metrics");
             Assert.Contains($"portcullis_client_port_reachable{{interface=\"{lab.Interface}\"}} 1", metrics, StringComparison.Ordinal);
+            var promtool = await ProcessRunner.RunAsync(["promtool", "check", "metrics"], RunOptions.Default, metrics);
+            Assert.True(promtool.Succeeded && (promtool.Stdout + promtool.Stderr).Trim().Length == 0,
+                $"promtool check metrics complained about the client's:\n{promtool.Stdout}{promtool.Stderr}\n{metrics}");
             var port = PublicPort(lab);
             var check = await lab.Gateway.RunCheckedAsync("curl", "-sS", "-X", "POST", "-H", "@" + await HeaderFileAsync(lab),
                 $"{AdminHttp.Base}/api/v1/mappings/{AdminLab.PublicAddress}/tcp/{port}/check");
