@@ -10,7 +10,7 @@ namespace Portcullis.Lab.Console;
 /// <summary>
 /// The web console in Debian's Chromium (Playwright, console-lab.mjs) against a real gateway: log in (a wrong token
 /// refused), changes without the page's CSRF token refused (from the page and from another origin's form), add a peer
-/// and read its config from the page, connect a stock client with that config and see it connected, add a forward the
+/// and read its config from the page (and from its QR code, scanned by zbarimg), connect a stock client with that config and see it connected, add a forward the
 /// remote host reaches, revoke the client's own mapping, remove the forward, disable, enable and remove the peer, see
 /// a policy error and save a policy change, log out.
 /// The browser runs in the gateway's namespace and may load nothing but the admin listener. Screenshots are left in
@@ -43,6 +43,10 @@ public sealed partial class ConsoleTests
 
         // The config as the page showed it, into a stock client (wireguard-go + wg, routed as wg-quick does).
         var config = await File.ReadAllTextAsync(configPath);
+        // Its QR code, scanned from the screenshot by zbarimg as a phone's camera would: the same config.
+        var scan = await ProcessRunner.RunAsync(["zbarimg", "--raw", "-q", Path.Combine(signals, "phone-qr.png")], RunOptions.Default);
+        Assert.True(scan.Succeeded, $"zbarimg read no QR code: {scan.Stderr}");
+        Assert.Equal(config.ReplaceLineEndings("\n").Trim(), scan.Stdout.ReplaceLineEndings("\n").Trim());
         await StockClient.StartAsync(lab.Client, Field(config, "PrivateKey"), Field(config, "PublicKey"), Field(config, "Endpoint"),
             Field(config, "Address"), AdminLab.GatewayTunnelAddress, TimeSpan.FromSeconds(20), lab.Diagnostics);
         await File.WriteAllTextAsync(Path.Combine(signals, "connected"), "yes");

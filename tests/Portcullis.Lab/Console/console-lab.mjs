@@ -101,6 +101,8 @@ try {
   if ((await page.getAttribute('#peer-config-download', 'download')) !== 'phone.conf') throw new Error('no download');
   await shot('03-peer-added');
   writeFileSync(join(signals, 'phone.conf'), config, { mode: 0o600 });
+  // The QR code as the screen shows it, for the test to scan.
+  await page.locator('#peer-qr').screenshot({ path: join(signals, 'phone-qr.png') });
   step('config', join(signals, 'phone.conf'));
 
   // 4. The test connects a stock client with it; the peers page shows it connected.
