@@ -10,9 +10,10 @@ namespace Portcullis.Lab.Console;
 /// <summary>
 /// The web console in Debian's Chromium (Playwright, console-lab.mjs) against a real gateway: log in (a wrong token
 /// refused), changes without the page's CSRF token refused (from the page and from another origin's form), add a peer
-/// and read its config from the page (and from its QR code, scanned by zbarimg), connect a stock client with that config and see it connected, add a forward the
-/// remote host reaches, revoke the client's own mapping, remove the forward, disable, enable and remove the peer, see
-/// a policy error and save a policy change, log out.
+/// and read its config from the page (and from its QR code, scanned by zbarimg), connect a stock client with that
+/// config and see it connected, add a forward the remote host reaches, check the client's own mapping from outside and
+/// revoke it, remove the forward, disable, enable and remove the peer, see a policy error and save a policy change,
+/// log out.
 /// The browser runs in the gateway's namespace and may load nothing but the admin listener. Screenshots are left in
 /// out/console-screenshots.
 /// </summary>
@@ -56,8 +57,10 @@ public sealed partial class ConsoleTests
         await StepAsync(browser, "forward-added");
         Assert.Equal("client from 192.0.2.100", await Probes.AskAsync(lab.Remote, "tcp", AdminLab.PublicAddress, 30000));
 
-        var port = await NatPmpClient.MapCheckedAsync(lab.Client, "udp", 9090);
+        // The client maps its listener's port itself; the console's check reaches it from outside the tunnel.
+        var port = await NatPmpClient.MapCheckedAsync(lab.Client, "tcp", 8080);
         await File.WriteAllTextAsync(Path.Combine(signals, "mapped"), port.ToString(CultureInfo.InvariantCulture));
+        Assert.Equal("reachable", await StepAsync(browser, "checked"));
         Assert.Equal(port.ToString(CultureInfo.InvariantCulture), await StepAsync(browser, "revoked"));
         Assert.DoesNotContain($"{port} : ", await lab.Gateway.RunCheckedAsync("nft", "list", "map", "ip", "portcullis", "mappings"), StringComparison.Ordinal);
 

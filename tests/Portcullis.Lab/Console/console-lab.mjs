@@ -124,13 +124,20 @@ try {
   await shot('05-forward-added');
   step('forward-added');
 
-  // 6. The client maps a port itself; the mappings page shows it, and revoking it takes it away.
+  // 6. The client maps a port itself; the mappings page shows it, checks it from outside, and revoking it takes it away.
   const port = await waitForSignal('mapped');
+  const row = `tr[data-mapping="198.51.100.10/tcp/${port}"]`;
   await page.click('#nav-mappings');
-  await until(page, `the mapping of port ${port}`, async () => (await page.$(`tr[data-mapping="198.51.100.10/udp/${port}"]`)) !== null);
+  await until(page, `the mapping of port ${port}`, async () => (await page.$(row)) !== null);
+  await page.click(`${row} button[data-action="check"]`);
+  await page.waitForFunction(selector => {
+    const text = document.querySelector(selector)?.textContent.trim();
+    return text && text !== 'checking…';
+  }, `${row} .check-result`);
   await shot('06-mappings');
-  await page.click(`tr[data-mapping="198.51.100.10/udp/${port}"] button[data-action="revoke"]`);
-  await page.waitForSelector(`tr[data-mapping="198.51.100.10/udp/${port}"]`, { state: 'detached' });
+  step('checked', (await page.textContent(`${row} .check-result`)).trim());
+  await page.click(`${row} button[data-action="revoke"]`);
+  await page.waitForSelector(row, { state: 'detached' });
   await shot('07-revoked');
   step('revoked', port);
 
