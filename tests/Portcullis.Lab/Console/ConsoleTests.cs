@@ -61,6 +61,9 @@ public sealed partial class ConsoleTests
         var port = await NatPmpClient.MapCheckedAsync(lab.Client, "tcp", 8080);
         await File.WriteAllTextAsync(Path.Combine(signals, "mapped"), port.ToString(CultureInfo.InvariantCulture));
         Assert.Equal("reachable", await StepAsync(browser, "checked"));
+        var overview = (await StepAsync(browser, "overview")).Split('|');
+        Assert.Equal(["1 / 1", "1", "1", "enabled"], overview[..4]);
+        Assert.DoesNotContain("0 B ↓", overview[4], StringComparison.Ordinal);
         Assert.Equal(port.ToString(CultureInfo.InvariantCulture), await StepAsync(browser, "revoked"));
         Assert.DoesNotContain($"{port} : ", await lab.Gateway.RunCheckedAsync("nft", "list", "map", "ip", "portcullis", "mappings"), StringComparison.Ordinal);
 

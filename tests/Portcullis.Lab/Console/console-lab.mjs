@@ -136,6 +136,15 @@ try {
   }, `${row} .check-result`);
   await shot('06-mappings');
   step('checked', (await page.textContent(`${row} .check-result`)).trim());
+  // The overview counts what is live now: the peer, its mapping, its forward, its traffic.
+  await page.click('#nav-overview');
+  await page.waitForSelector('#view[data-page="overview"]');
+  const card = async id => (await page.textContent(`#${id} .value`)).trim();
+  await shot('06b-overview');
+  step('overview', [await card('card-peers'), await card('card-mappings'), await card('card-forwards'),
+    await card('card-forwarding'), await card('card-traffic')].join('|'));
+  await page.click('#nav-mappings');
+  await page.waitForSelector(row);
   await page.click(`${row} button[data-action="revoke"]`);
   await page.waitForSelector(row, { state: 'detached' });
   await shot('07-revoked');
