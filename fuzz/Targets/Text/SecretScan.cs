@@ -18,6 +18,16 @@ internal static partial class SecretScan
     /// <summary>True when <paramref name="message"/> repeats a key found in <paramref name="input"/>.</summary>
     public static bool Leaks(string message, string input) => Keys(input).Any(key => message.Contains(key, StringComparison.Ordinal));
 
+    /// <summary>Checks that <paramref name="message"/> repeats no key of <paramref name="input"/>; the finding shows the message with the key masked.</summary>
+    public static void CheckNoLeak(string message, string input, string property)
+    {
+        foreach (var key in Keys(input))
+        {
+            if (message.Contains(key, StringComparison.Ordinal))
+                throw new FuzzCheckException($"{property}: {message.Replace(key, "<KEY>", StringComparison.Ordinal)}");
+        }
+    }
+
     [GeneratedRegex("[A-Za-z0-9+/]{43}=")]
     private static partial Regex KeyPattern();
 }

@@ -27,7 +27,7 @@ internal sealed class WgQuickConfigTarget : FuzzTarget
         {
             Check.That(e.FilePath == Path && e.Message.StartsWith(Path + ":", StringComparison.Ordinal), "a refusal names the file");
             Check.That(e.Line >= 0 && e.Line <= text.Split('\n').Length, "a refusal names a line of the file");
-            Check.That(!SecretScan.Leaks(e.Message, text), "a refusal never repeats a key");
+            SecretScan.CheckNoLeak(e.Message, text, "a refusal never repeats a key");
             return;
         }
 

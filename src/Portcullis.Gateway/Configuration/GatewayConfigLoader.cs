@@ -73,12 +73,17 @@ public static class GatewayConfigLoader
     internal static string Octal(UnixFileMode mode) => Convert.ToString((int)mode & 0xfff, 8).PadLeft(4, '0');
 }
 
-/// <summary>Tomlyn's messages may quote source text (a duplicated key's earlier value); keep only what cannot be a secret.</summary>
+/// <summary>
+/// Tomlyn's messages may quote source text, in backticks (a duplicated key's earlier value) or in double quotes (the
+/// text after a key that lacks its '=': `private_key "KEY"`); keep only what cannot be a secret.
+/// </summary>
 internal static class SyntaxMessages
 {
-    public static string Scrub(string message)
+    public static string Scrub(string message) => Scrub(Scrub(message, '`'), '"');
+
+    private static string Scrub(string message, char quote)
     {
-        var parts = message.Split('`');
+        var parts = message.Split(quote);
         // Odd indices are the quoted fragments. Key names and short tokens stay; anything else (which could be a
         // key's value) is replaced.
         for (var i = 1; i < parts.Length; i += 2)
@@ -86,6 +91,6 @@ internal static class SyntaxMessages
             if (parts[i].Length > 32 || !parts[i].All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.' or ' '))
                 parts[i] = "…";
         }
-        return string.Join('`', parts);
+        return string.Join(quote, parts);
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Runtime.Versioning;
 using Portcullis.Gateway.Configuration;
@@ -144,6 +145,21 @@ public sealed class GatewayConfigLoaderTests
 
         Assert.StartsWith($"{File}:4: ", error.Errors[0], StringComparison.Ordinal);
         Assert.DoesNotContain(key, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(key[..20], error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("private_key \"{0}\"")]       // found by fuzz/run gateway-toml: Tomlyn quotes the text after the key
+    [InlineData("private_key\n\"{0}\"")]
+    [InlineData("private_key = \"{0}\" x")]
+    public void Parse_MalformedPrivateKeyLine_SyntaxErrorNeverShowsTheValue(string line)
+    {
+        var key = NewKey();
+        var text = Minimal(key).Replace($"private_key = \"{key}\"", string.Format(CultureInfo.InvariantCulture, line, key), StringComparison.Ordinal);
+
+        var error = Assert.Throws<GatewayConfigException>(() => GatewayConfigLoader.Parse(text, File));
+
+        Assert.StartsWith($"{File}:", error.Errors[0], StringComparison.Ordinal);
         Assert.DoesNotContain(key[..20], error.Message, StringComparison.Ordinal);
     }
 
