@@ -77,9 +77,13 @@ public static class GatewayConfigLoader
 /// Tomlyn's messages may quote source text, in backticks (a duplicated key's earlier value) or in double quotes (the
 /// text after a key that lacks its '=': `private_key "KEY"`); keep only what cannot be a secret.
 /// </summary>
-internal static class SyntaxMessages
+internal static partial class SyntaxMessages
 {
-    public static string Scrub(string message) => Scrub(Scrub(message, '`'), '"');
+    // Quotes inside a quoted fragment defeat the pairing below, so any longer run of base64 characters goes as well.
+    public static string Scrub(string message) => Base64Run().Replace(Scrub(Scrub(message, '`'), '"'), "…");
+
+    [System.Text.RegularExpressions.GeneratedRegex("[A-Za-z0-9+/=]{33,}")]
+    private static partial System.Text.RegularExpressions.Regex Base64Run();
 
     private static string Scrub(string message, char quote)
     {

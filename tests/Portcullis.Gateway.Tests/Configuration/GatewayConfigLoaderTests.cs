@@ -164,6 +164,20 @@ public sealed class GatewayConfigLoaderTests
     }
 
     [Theory]
+    [InlineData("Expecting `=` after a key instead of \"{0}\"")]
+    [InlineData("Expecting `=` after a key instead of \"= \"{0}\"\"")] // a quote inside the quoted text
+    [InlineData("Duplicate key `{0}`")]
+    public void Scrub_QuotedKey_IsReplaced(string message)
+    {
+        var key = NewKey();
+
+        var scrubbed = SyntaxMessages.Scrub(string.Format(CultureInfo.InvariantCulture, message, key));
+
+        Assert.DoesNotContain(key[..20], scrubbed, StringComparison.Ordinal);
+        Assert.Equal("Duplicate key `listen_port` in \"tunnel\"", SyntaxMessages.Scrub("Duplicate key `listen_port` in \"tunnel\""));
+    }
+
+    [Theory]
     [InlineData("10.99.0.1", "address")]
     [InlineData("10.99.0.0/16", "address")]
     [InlineData("10.99.0.1/31", "address")]
