@@ -14,6 +14,9 @@ public interface IBind : IDisposable
     /// <c>packets.Length</c> (sources.Length must be &gt;= packets.Length). On entry each element of
     /// <paramref name="packets"/> is a buffer area (array, offset, capacity); on return the first n are
     /// replaced by (array, offset, datagram length) and sources[i] holds each sender.
+    /// A datagram that does not fit its area, or whose sender cannot be read, is dropped and counted, and the kept
+    /// ones move up: the areas may come back in another order (every one passed in is still somewhere in
+    /// <paramref name="packets"/>), so the caller finds datagram i in packets[i] and nowhere else.
     /// Returns n &gt;= 1, or 0 once the bind is closed. Never allocates.
     /// </summary>
     int Receive(Span<ArraySegment<byte>> packets, Span<UdpEndpoint> sources);
