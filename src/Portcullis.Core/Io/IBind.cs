@@ -17,7 +17,9 @@ public interface IBind : IDisposable
     /// A datagram that does not fit its area, or whose sender cannot be read, is dropped and counted, and the kept
     /// ones move up: the areas may come back in another order (every one passed in is still somewhere in
     /// <paramref name="packets"/>), so the caller finds datagram i in packets[i] and nowhere else.
-    /// Returns n &gt;= 1, or 0 once the bind is closed. Never allocates.
+    /// Returns n &gt;= 1; or <see cref="IoResult.NothingFitted"/> when every datagram taken was too large for its area
+    /// (so a caller whose MTU has grown can offer larger areas); or <see cref="IoResult.Closed"/> once the bind is
+    /// closed. Never allocates.
     /// </summary>
     int Receive(Span<ArraySegment<byte>> packets, Span<UdpEndpoint> sources);
 

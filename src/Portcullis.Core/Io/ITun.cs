@@ -18,9 +18,10 @@ public interface ITun : IDisposable
     /// <summary>
     /// Blocks until at least one packet is available, then reads as many as are ready, up to
     /// <c>packets.Length</c>. On entry each element is a buffer area (array, offset, capacity) that should hold
-    /// <see cref="Mtu"/> bytes; a packet larger than its area is dropped and counted. On return the first n
-    /// elements are replaced by (array, offset, packet length). Returns n &gt;= 1, or 0 once the device is closed
-    /// or its interface was deleted. Never allocates.
+    /// <see cref="Mtu"/> bytes. On return the first n elements are replaced by (array, offset, packet length).
+    /// Returns n &gt;= 1; or <see cref="IoResult.NothingFitted"/> when a packet larger than its area came first (it
+    /// is dropped and counted, and <see cref="Mtu"/> already covers it: size the areas again); or
+    /// <see cref="IoResult.Closed"/> once the device is closed or its interface was deleted. Never allocates.
     /// </summary>
     int Read(Span<ArraySegment<byte>> packets);
 

@@ -118,16 +118,16 @@ public sealed unsafe class LinuxTun : ITun
             while (Volatile.Read(ref _closed) == 0)
             {
                 var n = ReadReady(packets);
-                if (n > 0)
+                if (n != NothingReady)
                     return n;
-                if (n < 0 || !_fd.WaitReadable())
-                    return 0;
+                if (!_fd.WaitReadable())
+                    return IoResult.Closed;
             }
-            return 0;
+            return IoResult.Closed;
         }
         catch (ObjectDisposedException)
         {
-            return 0;
+            return IoResult.Closed;
         }
         finally
         {
@@ -136,6 +136,9 @@ public sealed unsafe class LinuxTun : ITun
         }
     }
 
+    private const int NothingReady = int.MinValue;
+
+    /// <summary>Reads what is ready: a count, <see cref="IoResult.NothingFitted"/>, <see cref="IoResult.Closed"/>, or <see cref="NothingReady"/>.</summary>
     private int ReadReady(Span<ArraySegment<byte>> packets)
     {
         var count = 0;
@@ -155,7 +158,8 @@ public sealed unsafe class LinuxTun : ITun
                 {
                     Interlocked.Increment(ref _truncated);
                     OnMtuChanged(Math.Max(Mtu, declared));
-                    continue;
+                    // Hand back what we have: the caller sizes its areas by the MTU before the next read.
+                    return count > 0 ? count : IoResult.NothingFitted;
                 }
                 packets[count++] = new ArraySegment<byte>(area.Array, area.Offset, (int)n);
                 continue;
@@ -164,12 +168,12 @@ public sealed unsafe class LinuxTun : ITun
             if (n < 0 && errno == Errno.EINTR)
                 continue;
             if (errno == Errno.EAGAIN)
-                return count;
+                return count > 0 ? count : NothingReady;
             if (errno == Errno.EBADFD)
             {
                 // The kernel detached us: the interface was deleted (a move to another namespace never does this).
                 Volatile.Write(ref _removed, 1);
-                return count > 0 ? count : -1;
+                return count > 0 ? count : IoResult.Closed;
             }
             Interlocked.Increment(ref _readErrors);
             // With nothing read, a persistent error would spin the poll loop: report it instead.

@@ -33,11 +33,14 @@ public sealed partial class WireGuardDevice
             }
             catch (ObjectDisposedException)
             {
-                n = 0;
+                n = IoResult.Closed;
             }
-            if (n == 0)
+            if (n <= 0)
             {
                 inboundPool.Add(batch);
+                // Datagrams larger than these buffers: the next batch is sized by the MTU as it is now.
+                if (n == IoResult.NothingFitted)
+                    continue;
                 return;
             }
             var now = Now;

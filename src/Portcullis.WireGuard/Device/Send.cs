@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Portcullis.Core.Io;
 using Portcullis.Core.Net;
 using Portcullis.WireGuard.Messages;
 
@@ -29,11 +30,14 @@ public sealed partial class WireGuardDevice
             }
             catch (ObjectDisposedException)
             {
-                n = 0;
+                n = IoResult.Closed;
             }
-            if (n == 0)
+            if (n <= 0)
             {
                 outboundPool.Add(batch);
+                // A packet larger than these buffers (the MTU grew): the next batch is sized for it.
+                if (n == IoResult.NothingFitted)
+                    continue;
                 // Not closed by us: the interface is gone (deleted, or with its namespace).
                 if (up)
                     TunClosed?.Invoke();

@@ -76,6 +76,22 @@ public sealed class LabNetwork : IAsyncDisposable
         return host;
     }
 
+    /// <summary>
+    /// Adds a namespace of its own, on no segment: only loopback, up (as wireguard.com/netns's namespaces).
+    /// </summary>
+    public async Task<LabHost> AddIsolatedHostAsync(string name)
+    {
+        if (name.Length is 0 or > 12 || !name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c)))
+            throw new ArgumentException("host names are 1-12 lowercase letters or digits", nameof(name));
+        if (_hosts.Any(h => h.Name == name))
+            throw new ArgumentException($"host {name} already exists", nameof(name));
+        var host = new LabHost(this, name, $"pcl{Id}-{name}", segment: null, address: null, address6: null);
+        _hosts.Add(host);
+        await AddNamespaceAsync(host.Namespace);
+        await Ip("-n", host.Namespace, "link", "set", "lo", "up");
+        return host;
+    }
+
     /// <summary>A fresh interface name, unique on this machine for this run: <c>pc</c> + run id + a counter (≤ 15 chars).</summary>
     public string NewInterfaceName()
     {

@@ -83,7 +83,8 @@ internal sealed class InMemoryNetwork
         public int Receive(Span<ArraySegment<byte>> packets, Span<UdpEndpoint> sources)
         {
             var kept = 0;
-            while (kept == 0)
+            var tooLarge = 0;
+            while (kept == 0 && tooLarge == 0)
             {
                 if (pendingNext == pending.Length)
                 {
@@ -93,7 +94,7 @@ internal sealed class InMemoryNetwork
                     }
                     catch (OperationCanceledException)
                     {
-                        return 0;
+                        return IoResult.Closed;
                     }
                     pendingNext = 0;
                 }
@@ -106,6 +107,7 @@ internal sealed class InMemoryNetwork
                     {
                         // As recvmmsg with MSG_TRUNC: the slot is used up, the datagram is not kept.
                         Interlocked.Increment(ref receiveDrops);
+                        tooLarge++;
                         received++;
                         continue;
                     }

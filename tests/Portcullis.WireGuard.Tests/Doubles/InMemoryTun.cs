@@ -26,7 +26,7 @@ internal sealed class InMemoryTun(string name, int mtu = 1420) : ITun
     /// <summary>Packets the device's buffers were too small for (a real TUN drops them the same way).</summary>
     public int TooLarge { get; private set; }
 
-    /// <summary>As `ip link del IF`: reads end (return 0) without the device having been disposed.</summary>
+    /// <summary>As `ip link del IF`: reads end (return <see cref="IoResult.Closed"/>) without the device having been disposed.</summary>
     public void Delete() => closed.Cancel();
 
     /// <summary>The "kernel" routes a packet into the tunnel.</summary>
@@ -44,7 +44,7 @@ internal sealed class InMemoryTun(string name, int mtu = 1420) : ITun
         }
         catch (OperationCanceledException)
         {
-            return 0;
+            return IoResult.Closed;
         }
         var n = 0;
         var next = first;
@@ -61,9 +61,7 @@ internal sealed class InMemoryTun(string name, int mtu = 1420) : ITun
             n++;
         }
         while (n < packets.Length && toDevice.TryTake(out next!));
-        if (n == 0)
-            return Read(packets);
-        return n;
+        return n > 0 ? n : IoResult.NothingFitted;
     }
 
     public int Write(ReadOnlySpan<ArraySegment<byte>> packets)
