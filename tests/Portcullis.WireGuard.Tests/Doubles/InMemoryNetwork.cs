@@ -34,6 +34,9 @@ internal sealed class InMemoryNetwork
     /// <summary>The bind listening at <paramref name="local"/>, to read its counters.</summary>
     public InMemoryBind BindAt(UdpEndpoint local) => binds[local];
 
+    /// <summary>Datagrams waiting at <paramref name="to"/>'s bind (a socket's receive queue); 0 when nothing is bound there.</summary>
+    public int Backlog(UdpEndpoint to) => binds.TryGetValue(to, out var bind) ? bind.Backlog : 0;
+
     private void Register(InMemoryBind bind) => binds[bind.Local] = bind;
 
     private void Unregister(InMemoryBind bind) => binds.TryRemove(new KeyValuePair<UdpEndpoint, InMemoryBind>(bind.Local, bind));
@@ -70,6 +73,7 @@ internal sealed class InMemoryNetwork
         public UdpEndpoint Local { get; } = local;
         public ushort Port => Local.Port;
         public uint Mark { get; private set; }
+        public int Backlog => inbox.Count;
 
         /// <summary>Datagrams dropped on receive because they did not fit their buffer.</summary>
         public long ReceiveDrops => Interlocked.Read(ref receiveDrops);
