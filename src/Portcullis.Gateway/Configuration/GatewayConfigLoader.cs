@@ -46,7 +46,7 @@ public static class GatewayConfigLoader
     {
         ArgumentNullException.ThrowIfNull(text);
         var errors = new ConfigErrors(path);
-        var document = SyntaxParser.Parse(text, path, true);
+        var document = ParseSyntax(text, errors);
         if (document.HasErrors)
         {
             foreach (var diagnostic in document.Diagnostics)
@@ -66,6 +66,76 @@ public static class GatewayConfigLoader
         }
         errors.ThrowIfAny();
         return config!;
+    }
+
+    /// <summary>
+    /// Tomlyn's syntax tree; a <see cref="GatewayConfigException"/> where Tomlyn throws instead of reporting (found by
+    /// fuzzing, Tomlyn 2.10.2): a backslash escape cut off by the end of the file fails while the lexer formats its
+    /// own message about it, and nesting deeper than 64 ends the parse. Tomlyn's own text is not shown (it
+    /// may quote the file, keys included).
+    /// </summary>
+    private static DocumentSyntax ParseSyntax(string text, ConfigErrors errors)
+    {
+        try
+        {
+            return SyntaxParser.Parse(text, errors.File, true);
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            // The escape that fails is one the end of the file cuts off: the lexer's message formats the missing
+            // character. That backslash is the file's last.
+            var backslash = text.LastIndexOf('\\');
+            var message = "a backslash escape is cut off by the end of the file";
+            if (backslash >= 0)
+                errors.Add(1 + text.AsSpan(0, backslash).Count('\n'), message);
+            else
+                errors.AddFileWide(message);
+            throw errors.ToException();
+        }
+        catch (Tomlyn.TomlException e) when (e.Message.Contains("maximum depth", StringComparison.Ordinal))
+        {
+            errors.Add(LineBeyondDepth(text, 64), "arrays or inline tables nested more than 64 deep");
+            throw errors.ToException();
+        }
+        catch (Tomlyn.TomlException)
+        {
+            errors.AddFileWide("the TOML parser could not read this file");
+            throw errors.ToException();
+        }
+    }
+
+    /// <summary>
+    /// The line where brackets and braces outside strings and comments first nest deeper than
+    /// <paramref name="limit"/>, to name it in the error. Strings are taken to end with their line (a multi-line string
+    /// holding brackets may move the line named); line 1 if the count never gets there.
+    /// </summary>
+    private static int LineBeyondDepth(string text, int limit)
+    {
+        var (depth, line, quote, comment) = (0, 1, '\0', false);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\n')
+                (line, quote, comment) = (line + 1, '\0', false);
+            else if (comment)
+                continue;
+            else if (quote != '\0')
+            {
+                if (c == '\\' && quote == '"')
+                    i++;
+                else if (c == quote)
+                    quote = '\0';
+            }
+            else if (c is '"' or '\'')
+                quote = c;
+            else if (c == '#')
+                comment = true;
+            else if (c is '[' or '{' && ++depth > limit)
+                return line;
+            else if (c is ']' or '}')
+                depth = Math.Max(0, depth - 1);
+        }
+        return 1;
     }
 
     internal static bool IsPrivate(UnixFileMode mode) => (mode & GroupOrOthers) == 0;

@@ -124,6 +124,29 @@ public sealed class GatewayConfigLoaderTests
         Assert.StartsWith($"{File}:9: ", error.Errors[0], StringComparison.Ordinal);
     }
 
+    // Tomlyn throws on these instead of reporting them (found by fuzzing); the loader still gives a clear error.
+    [Theory]
+    [InlineData("port_range = \"1\\")]
+    [InlineData("port_range = \"\"\"1\\")]
+    public void Parse_EscapeCutOffByTheEndOfTheFile_NamesTheLine(string last)
+    {
+        var text = Minimal(NewKey(), "[forwarding]\n").TrimEnd() + "\n" + last;
+
+        var error = Assert.Throws<GatewayConfigException>(() => GatewayConfigLoader.Parse(text, File));
+
+        Assert.Equal([$"{File}:9: a backslash escape is cut off by the end of the file"], error.Errors);
+    }
+
+    [Fact]
+    public void Parse_ArraysNestedBeyondTomlynsDepth_NamesTheLine()
+    {
+        var text = Minimal(NewKey(), "[forwarding]\nblocked_ports = [\n" + new string('[', 100) + new string(']', 101) + "\n");
+
+        var error = Assert.Throws<GatewayConfigException>(() => GatewayConfigLoader.Parse(text, File));
+
+        Assert.Equal([$"{File}:10: arrays or inline tables nested more than 64 deep"], error.Errors);
+    }
+
     [Fact]
     public void Parse_BadPrivateKey_ErrorNeverShowsTheValue()
     {
