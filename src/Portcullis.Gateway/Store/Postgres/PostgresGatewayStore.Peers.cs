@@ -1,0 +1,112 @@
+using System.Net;
+using Npgsql;
+using Portcullis.Gateway.Configuration;
+using static Portcullis.Gateway.Store.Postgres.PostgresRows;
+
+namespace Portcullis.Gateway.Store.Postgres;
+
+public sealed partial class PostgresGatewayStore
+{
+    // The lowest host address of [first, last] that neither a peer nor the gateway holds: the address after each taken
+    // one, where the next taken one is not right behind it, or the first address itself when free.
+    private const string LowestFree = """
+        WITH taken AS (
+            SELECT tunnel_address AS a FROM peers WHERE tunnel_address BETWEEN $1 AND $2
+            UNION SELECT $3::inet
+        ), gaps AS (
+            SELECT a + 1 AS c, lead(a) OVER (ORDER BY a) AS next FROM taken
+        )
+        SELECT c FROM gaps WHERE c BETWEEN $1 AND $2 AND (next IS NULL OR next > c)
+        UNION ALL SELECT $1::inet WHERE NOT EXISTS (SELECT 1 FROM taken WHERE a = $1)
+        ORDER BY 1 LIMIT 1
+        """;
+
+    public Task<IReadOnlyList<StoredPeer>> ListPeersAsync(CancellationToken cancellationToken = default) =>
+        ReadAsync<IReadOnlyList<StoredPeer>>(async (c, t) =>
+            await QueryAsync(c, t, Peer, $"SELECT {PeerColumns} FROM peers ORDER BY created_utc_ms, id", cancellationToken).ConfigureAwait(false),
+            cancellationToken);
+
+    public Task<StoredPeer?> GetPeerAsync(string id, CancellationToken cancellationToken = default) =>
+        ReadAsync((c, t) => OnePeerAsync(c, t, "id", id, cancellationToken), cancellationToken);
+
+    public Task<StoredPeer?> FindPeerByPublicKeyAsync(string publicKey, CancellationToken cancellationToken = default) =>
+        ReadAsync((c, t) => OnePeerAsync(c, t, "public_key", publicKey, cancellationToken), cancellationToken);
+
+    /// <summary>The peers with these ids that exist (a fleet change names the peers it touched).</summary>
+    public Task<IReadOnlyList<StoredPeer>> GetPeersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default) =>
+        ReadAsync<IReadOnlyList<StoredPeer>>(async (c, t) =>
+            await QueryAsync(c, t, Peer, $"SELECT {PeerColumns} FROM peers WHERE id = ANY($1)", cancellationToken, ids.ToArray()).ConfigureAwait(false),
+            cancellationToken);
+
+    public Task<StoredPeer> AddPeerAsync(NewPeer peer, TunnelAddressPool pool, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(peer);
+        ArgumentNullException.ThrowIfNull(pool);
+        if (peer.TunnelAddress is { } pinned && !pool.CanAssign(pinned))
+            throw new ArgumentException($"{pinned} is not a host address of {pool.Prefix} other than the gateway's.", nameof(peer));
+        return WriteAsync(async (c, t) =>
+        {
+            await ThrowIfTakenAsync(c, t, "name", peer.Name, StoreConflict.PeerName, $"A peer named '{peer.Name}' exists.", cancellationToken).ConfigureAwait(false);
+            await ThrowIfTakenAsync(c, t, "public_key", peer.PublicKey, StoreConflict.PeerPublicKey,
+                $"A peer with public key {peer.PublicKey} exists.", cancellationToken).ConfigureAwait(false);
+            IPAddress address;
+            if (peer.TunnelAddress is { } wanted)
+            {
+                address = Plain(wanted);
+                if (await ExistsAsync(c, t, "SELECT 1 FROM peers WHERE tunnel_address = $1", cancellationToken, address).ConfigureAwait(false))
+                    throw new StoreConflictException(StoreConflict.TunnelAddress, address.ToString(), $"Tunnel address {address} belongs to another peer.");
+            }
+            else
+            {
+                address = await LowestFreeAsync(c, t, pool, cancellationToken).ConfigureAwait(false) ?? throw pool.Exhausted(peer.Name);
+            }
+            var stored = new StoredPeer
+            {
+                Id = NewId(),
+                Name = peer.Name,
+                PublicKey = peer.PublicKey,
+                TunnelAddress = address,
+                Enabled = true,
+                CreatedUtc = Now(),
+            };
+            await InsertPeerAsync(c, t, stored, cancellationToken).ConfigureAwait(false);
+            return stored;
+        }, cancellationToken);
+    }
+
+    public Task<bool> SetPeerEnabledAsync(string id, bool enabled, CancellationToken cancellationToken = default) =>
+        WriteAsync(async (c, t) =>
+            await ExecuteAsync(c, t, "UPDATE peers SET enabled = $1 WHERE id = $2", cancellationToken, enabled, id).ConfigureAwait(false) > 0,
+            cancellationToken);
+
+    // Static forwards, dedicated addresses and presence go with the peer (ON DELETE CASCADE).
+    public Task<bool> RemovePeerAsync(string id, CancellationToken cancellationToken = default) =>
+        WriteAsync(async (c, t) =>
+            await ExecuteAsync(c, t, "DELETE FROM peers WHERE id = $1", cancellationToken, id).ConfigureAwait(false) > 0,
+            cancellationToken);
+
+    private static async Task<IPAddress?> LowestFreeAsync(NpgsqlConnection c, NpgsqlTransaction t, TunnelAddressPool pool, CancellationToken cancellationToken)
+    {
+        var first = ConfigValues.FromUInt32(ConfigValues.ToUInt32(pool.Prefix.BaseAddress) + 1);
+        var last = ConfigValues.FromUInt32(ConfigValues.ToUInt32(ConfigValues.Broadcast(pool.Prefix)) - 1);
+        var rows = await QueryAsync(c, t, row => row.GetFieldValue<IPAddress>(0), LowestFree, cancellationToken, first, last, Plain(pool.Gateway))
+            .ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    private static async Task<StoredPeer?> OnePeerAsync(NpgsqlConnection c, NpgsqlTransaction t, string column, string value, CancellationToken cancellationToken)
+    {
+        var rows = await QueryAsync(c, t, Peer, $"SELECT {PeerColumns} FROM peers WHERE {column} = $1", cancellationToken, value).ConfigureAwait(false);
+        return rows.Count == 0 ? null : rows[0];
+    }
+
+    private static Task<int> InsertPeerAsync(NpgsqlConnection c, NpgsqlTransaction t, StoredPeer peer, CancellationToken cancellationToken) =>
+        ExecuteAsync(c, t, $"INSERT INTO peers ({PeerColumns}) VALUES ($1, $2, $3, $4, $5, $6)", cancellationToken, PeerValues(peer));
+
+    private static async Task ThrowIfTakenAsync(
+        NpgsqlConnection c, NpgsqlTransaction t, string column, string value, StoreConflict conflict, string message, CancellationToken cancellationToken)
+    {
+        if (await ExistsAsync(c, t, $"SELECT 1 FROM peers WHERE {column} = $1", cancellationToken, value).ConfigureAwait(false))
+            throw new StoreConflictException(conflict, value, message);
+    }
+}
