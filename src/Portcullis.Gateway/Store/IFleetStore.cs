@@ -10,6 +10,12 @@ namespace Portcullis.Gateway.Store;
 /// </summary>
 public interface IFleetStore
 {
+    /// <summary>The peers with these ids that exist (a change names the peers it touched).</summary>
+    Task<IReadOnlyList<StoredPeer>> GetPeersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default);
+
+    /// <summary>The static forwards of these peers.</summary>
+    Task<IReadOnlyList<StoredForward>> ListForwardsOfAsync(IReadOnlyCollection<string> peerIds, CancellationToken cancellationToken = default);
+
     /// <summary>Enters (or re-enters, after a restart) this gateway in the fleet's list, up and seen now.</summary>
     Task RegisterGatewayAsync(GatewayRegistration registration, CancellationToken cancellationToken = default);
 

@@ -15,13 +15,14 @@ public sealed record PeerModel(
     bool Enabled,
     DateTimeOffset CreatedUtc,
     bool Connected,
-    DateTimeOffset? LastHandshakeUtc)
+    DateTimeOffset? LastHandshakeUtc,
+    string? Gateway = null)
 {
     public static PeerModel From(PeerView peer)
     {
         ArgumentNullException.ThrowIfNull(peer);
         return new(peer.Id, peer.Name, peer.PublicKey, peer.TunnelAddress.ToString(), peer.DedicatedAddress?.ToString(),
-            peer.Enabled, peer.CreatedUtc, peer.Connected, peer.LastHandshakeUtc);
+            peer.Enabled, peer.CreatedUtc, peer.Connected, peer.LastHandshakeUtc, peer.Gateway);
     }
 }
 
@@ -110,7 +111,25 @@ public sealed record PolicyOverridesModel
     public bool? ForwardAllDedicatedPorts { get; init; }
 }
 
-public sealed record PolicyModel(EffectivePolicyModel Effective, PolicyOverridesModel Overrides);
+/// <summary>
+/// One layer's overrides (<see cref="Gateway"/> null: the fleet's, or one box's) and, when they are in force here, the
+/// policy in force (null for another gateway's layer).
+/// </summary>
+public sealed record PolicyModel(EffectivePolicyModel? Effective, PolicyOverridesModel Overrides, string? Gateway = null);
+
+/// <summary>A gateway of the fleet (GET /api/v1/gateways).</summary>
+public sealed record GatewayModel(
+    string Name,
+    string Region,
+    string? DefaultAddress,
+    bool Up,
+    DateTimeOffset LastSeenUtc,
+    DateTimeOffset StartedUtc,
+    int ConnectedPeers,
+    int DynamicMappings,
+    int LiveStaticForwards,
+    string Version,
+    int SchemaVersion);
 
 public sealed record StatusModel(
     string Interface,

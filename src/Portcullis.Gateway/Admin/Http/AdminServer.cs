@@ -124,6 +124,7 @@ public sealed class AdminServer : IAsyncDisposable
         PeerEndpoints.Map(api);
         ForwardEndpoints.Map(api);
         MappingEndpoints.Map(api);
+        FleetEndpoints.Map(api);
         return app;
     }
 

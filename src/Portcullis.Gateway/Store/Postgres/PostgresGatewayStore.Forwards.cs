@@ -35,7 +35,7 @@ public sealed partial class PostgresGatewayStore
     public Task<IReadOnlyList<StoredForward>> ListForwardsOfAsync(IReadOnlyCollection<string> peerIds, CancellationToken cancellationToken = default) =>
         ReadAsync<IReadOnlyList<StoredForward>>(async (c, t) =>
             await QueryAsync(c, t, Forward, $"SELECT {ForwardColumns} FROM static_forwards WHERE peer_id = ANY($1)", cancellationToken,
-                peerIds.ToArray()).ConfigureAwait(false),
+                (object)peerIds.ToArray()).ConfigureAwait(false),
             cancellationToken);
 
     public Task<StoredForward?> AddForwardAsync(StoredForward forward, CancellationToken cancellationToken = default)

@@ -35,7 +35,7 @@ public sealed partial class PostgresGatewayStore
     /// <summary>The peers with these ids that exist (a fleet change names the peers it touched).</summary>
     public Task<IReadOnlyList<StoredPeer>> GetPeersAsync(IReadOnlyCollection<string> ids, CancellationToken cancellationToken = default) =>
         ReadAsync<IReadOnlyList<StoredPeer>>(async (c, t) =>
-            await QueryAsync(c, t, Peer, $"SELECT {PeerColumns} FROM peers WHERE id = ANY($1)", cancellationToken, ids.ToArray()).ConfigureAwait(false),
+            await QueryAsync(c, t, Peer, $"SELECT {PeerColumns} FROM peers WHERE id = ANY($1)", cancellationToken, (object)ids.ToArray()).ConfigureAwait(false),
             cancellationToken);
 
     public Task<StoredPeer> AddPeerAsync(NewPeer peer, TunnelAddressPool pool, CancellationToken cancellationToken = default)

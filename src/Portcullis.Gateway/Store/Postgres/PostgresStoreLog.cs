@@ -23,9 +23,6 @@ internal static partial class PostgresStoreLog
     [LoggerMessage(7111, LogLevel.Warning, "Store {Display}: lost the database ({Reason}); serving what this gateway holds, retrying in {Delay} ms")]
     public static partial void Lost(ILogger logger, string display, string reason, long delay);
 
-    [LoggerMessage(7112, LogLevel.Information, "Store {Display}: reconnected; caught up with the fleet ({Peers} peers, {Forwards} static forwards)")]
-    public static partial void CaughtUp(ILogger logger, string display, int peers, int forwards);
-
     [LoggerMessage(7113, LogLevel.Error, "Store {Display}: applying fleet changes failed")]
     public static partial void ApplyFailed(ILogger logger, string display, Exception exception);
 
