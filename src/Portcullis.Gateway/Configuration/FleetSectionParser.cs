@@ -7,11 +7,11 @@ namespace Portcullis.Gateway.Configuration;
 /// <c>url</c> shared by a fleet, with an optional <c>password_file</c>). A PostgreSQL store needs a gateway name: it is
 /// how the fleet tells its gateways apart (their dedicated addresses, policy overrides, presence).
 /// </summary>
-internal static class FleetSectionParser
+public static class FleetSectionParser
 {
     public const int MaxNameLength = 63;
 
-    public static GatewaySection ParseGateway(TomlSection section)
+    internal static GatewaySection ParseGateway(TomlSection section)
     {
         var name = section.String("name");
         if (name is not null && !IsName(name))
@@ -23,7 +23,7 @@ internal static class FleetSectionParser
         return new GatewaySection { Name = name, Region = region ?? "", Presence = presence ?? true };
     }
 
-    public static StoreSection ParseStore(TomlSection section, Func<string?, string?> resolve)
+    internal static StoreSection ParseStore(TomlSection section, Func<string?, string?> resolve)
     {
         var path = section.String("path");
         var url = section.String("url");
@@ -43,12 +43,13 @@ internal static class FleetSectionParser
     }
 
     /// <summary>What spans the two sections: a fleet store needs a gateway name.</summary>
-    public static void Check(StoreSection store, GatewaySection gateway, int storeLine, ConfigErrors errors)
+    internal static void Check(StoreSection store, GatewaySection gateway, int storeLine, ConfigErrors errors)
     {
         if (store.Url is not null && gateway.Name is null)
             errors.Add(storeLine, "[store]", "url", "a PostgreSQL store is shared by a fleet: name this gateway with [gateway] name = \"…\", unique in the fleet");
     }
 
+    /// <summary>A gateway name: 1-63 letters, digits, '-', '_' or '.'.</summary>
     public static bool IsName(string text) =>
         text.Length is > 0 and <= MaxNameLength && text.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 }
