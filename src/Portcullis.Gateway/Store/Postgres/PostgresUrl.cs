@@ -6,7 +6,7 @@ namespace Portcullis.Gateway.Store.Postgres;
 /// <summary>
 /// <c>[store] url</c>: a libpq connection URI (<c>postgresql://USER@HOST:PORT/DB?sslmode=require</c>), the form
 /// operators know from DATABASE_URL, turned into Npgsql's settings. Only what a gateway needs is accepted (user,
-/// host, port, database, <c>sslmode</c>, <c>connect_timeout</c>, <c>application_name</c>, <c>passfile</c>); anything
+/// host, port, database, <c>sslmode</c>, <c>gssencmode</c>, <c>connect_timeout</c>, <c>application_name</c>, <c>passfile</c>); anything
 /// else is an error rather than silently ignored. The password comes from <c>password_file</c>, else from
 /// PGPASSFILE / ~/.pgpass as libpq does (Npgsql reads both); a password inside the URL is refused, so the config
 /// file never holds one. <see cref="Display"/> is what messages show.
@@ -75,6 +75,9 @@ public sealed record PostgresUrl
             Timeout = DefaultConnectTimeoutSeconds,
             CommandTimeout = 30,
             ApplicationName = "portcullis",
+            // libpq's "prefer" would first look for a Kerberos ticket, which on a host without a KDC in reach waits out
+            // DNS timeouts on every connect. A fleet that uses GSSAPI says so (gssencmode=prefer or require).
+            GssEncryptionMode = GssEncryptionMode.Disable,
         };
         if (user.Length > 0)
             settings.Username = user;
@@ -145,6 +148,14 @@ public sealed record PostgresUrl
                 }
                 settings.Timeout = seconds;
                 return true;
+            case "gssencmode":
+                if (!Enum.TryParse<GssEncryptionMode>(value, ignoreCase: true, out var gss))
+                {
+                    error = "gssencmode: expected disable, prefer or require";
+                    return false;
+                }
+                settings.GssEncryptionMode = gss;
+                return true;
             case "application_name":
                 settings.ApplicationName = value;
                 return true;
@@ -152,7 +163,7 @@ public sealed record PostgresUrl
                 settings.Passfile = value;
                 return true;
             default:
-                error = $"parameter '{key}' is not one a gateway takes (sslmode, connect_timeout, application_name, passfile)";
+                error = $"parameter '{key}' is not one a gateway takes (sslmode, gssencmode, connect_timeout, application_name, passfile)";
                 return false;
         }
     }
