@@ -143,10 +143,14 @@ internal sealed class FleetLab : IAsyncDisposable
         return document.RootElement.Clone();
     }
 
-    /// <summary>A stock client on <paramref name="host"/> connected to gateway <paramref name="gateway"/> (A or B).</summary>
+    /// <summary>
+    /// A stock client on <paramref name="host"/> connected to gateway <paramref name="gateway"/> (A or B). The bound
+    /// covers one lost handshake race: wireguard-go may send two initiations as it comes up and keep the keys of the
+    /// first answer while the gateway keeps the second's; it then starts over after KEEPALIVE + REKEY_TIMEOUT (15 s).
+    /// </summary>
     public Task<WireGuardDevice> ConnectAsync(LabHost host, WireGuardKeys keys, string tunnelAddress, LabHost gateway) =>
         StockClient.StartAsync(host, keys.PrivateKey, PublicKeyOf(gateway), $"{gateway.Address}:{ListenPort}", $"{tunnelAddress}/16",
-            TunnelGateway, TimeSpan.FromSeconds(15), Diagnostics);
+            TunnelGateway, TimeSpan.FromSeconds(30), Diagnostics);
 
     /// <summary>The client leaves its gateway for <paramref name="gateway"/>, as a user picking another server does.</summary>
     public async Task MoveAsync(WireGuardDevice tunnel, LabHost from, LabHost gateway)
@@ -154,7 +158,7 @@ internal sealed class FleetLab : IAsyncDisposable
         await tunnel.SetAsync("peer", PublicKeyOf(from), "remove");
         await tunnel.SetAsync("peer", PublicKeyOf(gateway), "endpoint", $"{gateway.Address}:{ListenPort}",
             "allowed-ips", "0.0.0.0/0", "persistent-keepalive", "3");
-        if (!await tunnel.Host.PingUntilAsync(TunnelGateway, TimeSpan.FromSeconds(15)))
+        if (!await tunnel.Host.PingUntilAsync(TunnelGateway, TimeSpan.FromSeconds(30)))
             throw new Xunit.Sdk.XunitException($"{tunnel.Host} did not reach {gateway}\n{Diagnostics()}");
     }
 
