@@ -7,8 +7,14 @@ namespace Portcullis.Benchmarks;
 /// <summary>
 /// Whole handshakes per second on one side, the peer's messages prepared once:
 /// initiator = CreateInitiation + ConsumeResponse + BeginSession; responder = ConsumeInitiation +
-/// CreateResponse + BeginSession. The expected cost is dominated by X25519 (4 per side, and the
-/// initiator's ephemeral public key). Should allocate nothing.
+/// CreateResponse + BeginSession. The cost is dominated by X25519, so the X25519 steps are measured alone too:
+/// what wireguard-go's design spends per handshake in either role is one public key from a fresh ephemeral plus
+/// three DHs (the static-static DH is precomputed per peer), i.e. X25519PublicKey + 3 × X25519Dh. With OpenSSL a
+/// private key object costs a base-point multiplication to build (it computes the public key), which is why the
+/// static key and each ephemeral are built once (X25519DhFromBytes is what a DH cost when every call built one).
+/// <see cref="KeyObjectsOnce"/> = false measures the same code with every DH and public key built from raw bytes,
+/// as before issue 11 (the crypto's default <see cref="IWireGuardCrypto.ImportPrivateKey"/>), in the same run.
+/// Allocations: the ephemeral's key object (one per handshake), nothing else.
 /// </summary>
 [MemoryDiagnoser]
 public class HandshakeBenchmarks
@@ -28,16 +34,31 @@ public class HandshakeBenchmarks
     private Handshake _responderHandshake = null!;
     private StaticKeyLookup _staticLookup = null!;
     private LocalIndexLookup _indexLookup = null!;
+    private IWireGuardCrypto _crypto = null!;
+    private IDhKey _dhKey = null!;
+    private readonly byte[] _privateKey = new byte[32];
+    private readonly byte[] _peerPublic = new byte[32];
+    private readonly byte[] _shared = new byte[32];
+
+    /// <summary>True: OpenSSL key objects built once per key (now). False: rebuilt for every DH (before).</summary>
+    [Params(true, false)]
+    public bool KeyObjectsOnce { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
-        var crypto = new OpenSslCrypto();
+        IWireGuardCrypto crypto = new BenchCrypto(new OpenSslCrypto(), null, KeyObjectsOnce);
+        _crypto = crypto;
+        crypto.GeneratePrivateKey(_privateKey);
+        _dhKey = crypto.ImportPrivateKey(_privateKey);
+        var peer = new byte[32];
+        crypto.GeneratePrivateKey(peer);
+        crypto.DerivePublicKey(peer, _peerPublic);
         // The initiator's ephemeral is pinned so that one prepared response answers every initiation
         // it creates; the RNG and the public-key derivation still run each time.
         var fixedEphemeral = new byte[32];
         crypto.GeneratePrivateKey(fixedEphemeral);
-        _initiator = Engine(new FixedEphemeralCrypto(crypto, fixedEphemeral));
+        _initiator = Engine(new BenchCrypto(new OpenSslCrypto(), fixedEphemeral, KeyObjectsOnce));
         _responder = Engine(crypto);
         _initiatorHandshake = _initiator.CreateHandshake(_responder.PublicKey, []);
         _responderHandshake = _responder.CreateHandshake(_initiator.PublicKey, []);
@@ -75,6 +96,26 @@ public class HandshakeBenchmarks
         return _responder.BeginSession(_responderHandshake, _sendKey, _receiveKey, out _);
     }
 
+    [GlobalCleanup]
+    public void Cleanup() => _dhKey.Dispose();
+
+    /// <summary>A fresh ephemeral's public key: generate, build the key object (OpenSSL computes the public key), read it.</summary>
+    [Benchmark]
+    public void X25519PublicKey()
+    {
+        _crypto.GeneratePrivateKey(_privateKey);
+        using var key = _crypto.ImportPrivateKey(_privateKey);
+        key.WritePublicKey(_shared);
+    }
+
+    /// <summary>One DH with a key object built once (our static key; an ephemeral's second use).</summary>
+    [Benchmark]
+    public bool X25519Dh() => _dhKey.SharedSecret(_peerPublic, _shared);
+
+    /// <summary>One DH from raw private key bytes: builds the key object (a base-point multiplication) every time.</summary>
+    [Benchmark]
+    public bool X25519DhFromBytes() => _crypto.SharedSecret(_privateKey, _peerPublic, _shared);
+
     private static NoiseEngine Engine(IWireGuardCrypto crypto)
     {
         var engine = new NoiseEngine(crypto);
@@ -84,13 +125,16 @@ public class HandshakeBenchmarks
         return engine;
     }
 
-    /// <summary>OpenSSL crypto whose fresh private keys are all one fixed key (after paying for a real one).</summary>
-    private sealed class FixedEphemeralCrypto(IWireGuardCrypto inner, byte[] ephemeral) : IWireGuardCrypto
+    /// <summary>
+    /// OpenSSL crypto, optionally with fresh private keys all one fixed key (after paying for a real one), and with
+    /// key objects either built once (OpenSSL's ImportPrivateKey) or rebuilt from bytes for every operation.
+    /// </summary>
+    private sealed class BenchCrypto(IWireGuardCrypto inner, byte[]? ephemeral, bool keyObjectsOnce) : IWireGuardCrypto
     {
         public void GeneratePrivateKey(Span<byte> privateKey32)
         {
             inner.GeneratePrivateKey(privateKey32);
-            ephemeral.CopyTo(privateKey32);
+            ephemeral?.CopyTo(privateKey32);
         }
 
         public void Hash(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second, Span<byte> hash32) => inner.Hash(first, second, hash32);
@@ -103,6 +147,8 @@ public class HandshakeBenchmarks
         public void XSeal(ReadOnlySpan<byte> key32, ReadOnlySpan<byte> nonce24, ReadOnlySpan<byte> plaintext, ReadOnlySpan<byte> associatedData, Span<byte> ciphertextAndTag) => inner.XSeal(key32, nonce24, plaintext, associatedData, ciphertextAndTag);
         public bool XOpen(ReadOnlySpan<byte> key32, ReadOnlySpan<byte> nonce24, ReadOnlySpan<byte> ciphertextAndTag, ReadOnlySpan<byte> associatedData, Span<byte> plaintext) => inner.XOpen(key32, nonce24, ciphertextAndTag, associatedData, plaintext);
         public void RandomBytes(Span<byte> destination) => inner.RandomBytes(destination);
+        public IDhKey ImportPrivateKey(ReadOnlySpan<byte> privateKey32) =>
+            keyObjectsOnce ? inner.ImportPrivateKey(privateKey32) : new BytesDhKey(this, privateKey32);
         public ITransportCipher CreateTransportCipher(ReadOnlySpan<byte> key32) => inner.CreateTransportCipher(key32);
     }
 }

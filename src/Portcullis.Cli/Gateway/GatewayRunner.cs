@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Portcullis.Cli.Hosting;
 using Portcullis.Gateway.Configuration;
 using Portcullis.Gateway.Hosting;
+using Portcullis.Linux.Systemd;
 
 namespace Portcullis.Cli.Gateway;
 
@@ -49,6 +50,7 @@ internal static partial class GatewayRunner
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, cancellationToken);
+        using var notifier = ServiceNotifier.FromEnvironment();
 
         GatewayHost host;
         try
@@ -69,6 +71,10 @@ internal static partial class GatewayRunner
 
         await using (host.ConfigureAwait(false))
         {
+            // systemd (Type=notify) learns that the gateway serves only now, and that it is stopping before the
+            // teardown begins; WatchdogSec= gets its keep-alives from here.
+            notifier.Ready($"serving {config.Tunnel.Interface}");
+            var watchdog = notifier.RunWatchdogAsync(linked.Token);
             try
             {
                 await Task.Delay(Timeout.Infinite, linked.Token).ConfigureAwait(false);
@@ -76,6 +82,8 @@ internal static partial class GatewayRunner
             catch (OperationCanceledException)
             {
             }
+            notifier.Stopping();
+            await watchdog.ConfigureAwait(false);
         }
         return 0;
     }

@@ -36,7 +36,8 @@ public sealed partial class ClientConnection : IDisposable
     private WireGuardDevice? _device;
     private UapiServer? _uapi;
     private AppliedRoutes? _routes;
-    private ResolverConfiguration? _resolver;
+    private HostDns? _dns;
+    private string _resolvConfPath = ResolverConfiguration.DefaultPath;
     private IPortKeeper? _portKeeper;
     private List<IPortPublisher> _publishers = [];
     private int _disposed;
@@ -83,8 +84,13 @@ public sealed partial class ClientConnection : IDisposable
         }
 
         var store = new ClientStateStore(options.StateDirectory);
-        if (store.Read(name) is { } previous && IsAlive(previous.Pid))
+        var previous = store.Read(name);
+        if (previous is not null && IsAlive(previous.Pid))
             throw new ClientException($"{name} is already connected (pid {previous.Pid}); run `portcullis disconnect` first");
+        // A killed client's saved resolv.conf is the real original: kept in the new state, so a start that fails before
+        // setting DNS puts it back on the way out (as `disconnect` would have), and a successful one keeps it as the
+        // backup.
+        var leftBackup = previous is { DnsBackup.Length: > 0 } && File.Exists(previous.DnsBackup) ? previous.DnsBackup : string.Empty;
         var state = new ClientState
         {
             Interface = name,
@@ -99,8 +105,14 @@ public sealed partial class ClientConnection : IDisposable
             FullTunnel4 = plan.FullTunnel4,
             FullTunnel6 = plan.FullTunnel6,
             Forward = options.Forward?.ToString() ?? string.Empty,
+            DnsBackup = leftBackup,
         };
-        var connection = new ClientConnection(log, store, state, options.Persistent) { Plan = plan, _tunnelAddresses = tunnelAddresses };
+        var connection = new ClientConnection(log, store, state, options.Persistent)
+        {
+            Plan = plan,
+            _tunnelAddresses = tunnelAddresses,
+            _resolvConfPath = options.ResolvConfPath,
+        };
         try
         {
             // Password files are read first: a wrong path fails the start before anything is touched.
@@ -226,16 +238,6 @@ public sealed partial class ClientConnection : IDisposable
         _log.TunnelUp(name, string.Join(", ", plan.Addresses), plan.Routes.Count == 0 ? "no routes" : string.Join(", ", plan.Routes));
     }
 
-    private void SetDns(ConnectOptions options, string name, WgQuickConfig config)
-    {
-        var backup = Path.Combine(options.StateDirectory, name + ".resolv.conf");
-        var resolver = new ResolverConfiguration(options.ResolvConfPath, backup);
-        UpdateState(_state with { DnsBackup = backup });
-        _resolver = resolver;
-        resolver.Apply(ResolverConfiguration.Render(name, config.Interface.DnsServers, config.Interface.DnsSearch));
-        _log.DnsSet(string.Join(", ", config.Interface.DnsServers), backup);
-    }
-
     private void UpdateState(ClientState state)
     {
         _state = state;
@@ -257,7 +259,7 @@ public sealed partial class ClientConnection : IDisposable
         Step("port keeper", () => _portKeeper?.DisposeAsync().AsTask().GetAwaiter().GetResult());
         foreach (var publisher in _publishers)
             Step(publisher.Name, publisher.Dispose);
-        Step("DNS restore", () => _resolver?.Restore());
+        Step("DNS restore", RestoreDns);
         Step("routes and rules", () => _routes?.Dispose());
         Step("UAPI socket", () => _uapi?.Dispose());
         Step("device", () => _device?.Dispose());

@@ -14,8 +14,8 @@ internal static partial class ClientLog
     [LoggerMessage(5002, LogLevel.Information, "Tunnel {Interface} up: {Addresses}; {Routes}")]
     public static partial void TunnelUp(this ILogger logger, string @interface, string addresses, string routes);
 
-    [LoggerMessage(5003, LogLevel.Information, "DNS set to {Servers} (previous resolver configuration saved in {Backup})")]
-    public static partial void DnsSet(this ILogger logger, string servers, string backup);
+    [LoggerMessage(5003, LogLevel.Information, "DNS set to {Servers}: {Where}")]
+    public static partial void DnsSet(this ILogger logger, string servers, string where);
 
     [LoggerMessage(5004, LogLevel.Information, "Tunnel {Interface} down; {KillSwitch}")]
     public static partial void TunnelDown(this ILogger logger, string @interface, string killSwitch);

@@ -10,17 +10,26 @@ namespace Portcullis.Client.KillSwitch;
 /// The kill switch as nft text: one table of its own, `inet` so one ruleset covers IPv4 and IPv6.
 /// Install = "add table; delete table; table { … }" in one transaction, so it replaces any earlier kill switch
 /// atomically and a failure anywhere leaves the kernel as it was. Chain order matters:
-/// input  — lo; forwarded ports from anywhere but the tunnel dropped (before the LAN allowance, invariant 7);
-///          the tunnel's replies, its forwarded ports and the gateway's announcements; the endpoints' replies
-///          (conntrack); DHCP; LAN; else drop.
+/// input   — lo; forwarded ports from anywhere but the tunnel dropped (before the LAN allowance, invariant 7);
+///           the tunnel's replies, its forwarded ports and the gateway's announcements; the endpoints' replies
+///           (conntrack); DHCP; LAN; else drop.
+/// output  — lo; the tunnel; marked UDP to each endpoint; DHCP; DNS outside the tunnel dropped (before the LAN
+///           allowance: --allow-lan never opens a LAN resolver); LAN; else drop.
+/// forward — what the host routes for others (containers, VMs, a LAN behind it), see KillSwitchRuleset.Forward.cs.
 /// The forwarded ports live in the sets forwarded_tcp and forwarded_udp, replaced in one transaction of their own
 /// when the lease changes (<see cref="UpdateForwardedPorts"/>), so the rules never change while connected.
-/// output — lo; the tunnel; marked UDP to each endpoint; DHCP; LAN; else drop.
 /// </summary>
-public static class KillSwitchRuleset
+public static partial class KillSwitchRuleset
 {
     public const string Family = "inet";
     public const string TableName = "portcullis_killswitch";
+
+    /// <summary>
+    /// DNS (53) and DNS over TLS/QUIC (853) that would leave outside the tunnel. Only written before a LAN allowance
+    /// (everything else outside the tunnel is dropped anyway): a LAN resolver sees every name looked up, in plain text
+    /// on 53, and forwards them to the ISP, so --allow-lan opens the LAN to everything but its resolvers.
+    /// </summary>
+    internal const string DnsOutsideTheTunnelDrop = "\t\tmeta l4proto { tcp, udp } th dport { 53, 853 } drop\n";
 
     /// <summary>Announcements come from the server's port to the client's (RFC 6887 §7.1, RFC 6886 §3.2.1).</summary>
     public const int AnnounceSourcePort = 5351;
@@ -77,9 +86,14 @@ public static class KillSwitchRuleset
         }
         if (anyIPv6)
             text.Append("\t\ticmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } ip6 hoplimit 255 accept\n");
+        if (spec.LanPrefixes.Count > 0)
+            text.Append(DnsOutsideTheTunnelDrop);
         foreach (var lan in spec.LanPrefixes)
             text.Append(CultureInfo.InvariantCulture, $"\t\t{Ip(lan.BaseAddress)} daddr {lan} accept\n");
-        text.Append("\t}\n}\n");
+        text.Append("\t}\n");
+
+        AppendForward(text, spec, tunnel);
+        text.Append("}\n");
         return text.ToString();
     }
 

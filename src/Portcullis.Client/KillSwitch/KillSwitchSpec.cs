@@ -19,8 +19,9 @@ public sealed record KillSwitchSpec
     public required uint FwMark { get; init; }
 
     /// <summary>
-    /// Prefixes of the physical interfaces reachable with <c>--allow-lan</c>. Defaults to none. Opening the LAN
-    /// lets LAN hosts (and whatever spoofs their addresses there) reach this host outside the tunnel.
+    /// Prefixes of the physical interfaces reachable with <c>--allow-lan</c>, from this host and from what it routes
+    /// (guests reach the LAN and each other). Defaults to none. Opening the LAN lets LAN hosts (and whatever spoofs
+    /// their addresses there) reach this host outside the tunnel. Their resolvers stay closed (DNS, port 53 and 853).
     /// </summary>
     public IReadOnlyList<IPNetwork> LanPrefixes { get; init; } = [];
 

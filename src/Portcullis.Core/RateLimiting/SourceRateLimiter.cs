@@ -1,5 +1,4 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
+using System.Numerics;
 using Portcullis.Core.Io;
 
 namespace Portcullis.Core.RateLimiting;
@@ -7,20 +6,30 @@ namespace Portcullis.Core.RateLimiting;
 /// <summary>
 /// Per-source token buckets for handshake messages, as the kernel's and wireguard-go's ratelimiter:
 /// keyed by the IPv4 address or the IPv6 /64 (one host usually owns a whole /64), ports ignored.
-/// Thread-safe. An existing source costs no allocation; idle sources are swept at most once per
-/// <see cref="SourceRateLimiterOptions.IdleTimeout"/>, amortized inside <see cref="Allow"/>.
+/// Thread-safe; allocates nothing after construction.
 /// </summary>
+/// <remarks>
+/// The table has a fixed number of slots (open addressing, a probe window of <see cref="ProbeWindow"/> slots from
+/// the key's hash) and never refuses a source for want of room: a new source whose window is full takes the slot of
+/// the least recently active source in it, which comes back later with a full bucket. So a flood from many — even
+/// spoofed — addresses costs bounded memory and cannot lock out a source it has never seen (a table that refused new
+/// sources when full would do exactly that), while a source that sends more often than its window turns over keeps
+/// its bucket (until the table is full nothing is evicted at all). The hash is seeded per process, so nobody can aim
+/// at another source's window.
+/// </remarks>
 public sealed class SourceRateLimiter
 {
+    /// <summary>Slots probed per key; the eviction candidates when all of them are taken.</summary>
+    public const int ProbeWindow = 8;
+
     private static readonly UInt128 IPv6Slash64 = UInt128.MaxValue << 64;
 
     private readonly Lock _lock = new();
-    private readonly Dictionary<UInt128, TokenBucketState> _sources = [];
+    private readonly Slot[] _slots;
+    private readonly int _mask;
     private readonly long _cost;
     private readonly long _capacity;
-    private readonly TimeSpan _idleTimeout;
-    private readonly int _maxSources;
-    private TimeSpan _lastSweep;
+    private int _count;
 
     public SourceRateLimiter()
         : this(new SourceRateLimiterOptions())
@@ -31,72 +40,79 @@ public sealed class SourceRateLimiter
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxSources, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(options.IdleTimeout, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.MaxSources, 1 << 24);
         (_cost, _capacity) = TokenBucket.CostAndCapacity(options.PacketsPerSecond, options.Burst);
-        _idleTimeout = options.IdleTimeout;
-        _maxSources = options.MaxSources;
+        var size = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(options.MaxSources, ProbeWindow));
+        _slots = new Slot[size];
+        _mask = size - 1;
     }
 
-    /// <summary>Number of sources currently tracked.</summary>
+    /// <summary>Sources currently holding a slot.</summary>
     public int Count
     {
         get
         {
             lock (_lock)
-                return _sources.Count;
+                return _count;
         }
     }
 
-    /// <summary>
-    /// Whether a packet from <paramref name="source"/> at monotonic time <paramref name="now"/> is within
-    /// its source's rate. False also when the table is full and the source is new.
-    /// </summary>
+    /// <summary>Slots in the table: <see cref="SourceRateLimiterOptions.MaxSources"/> rounded up to a power of two.</summary>
+    public int Capacity => _slots.Length;
+
+    /// <summary>Whether a packet from <paramref name="source"/> at monotonic time <paramref name="now"/> is within its source's rate.</summary>
     public bool Allow(UdpEndpoint source, TimeSpan now)
     {
         var key = KeyOf(source);
+        var start = HashCode.Combine(key) & _mask;
         lock (_lock)
         {
-            if (now - _lastSweep >= _idleTimeout)
-                SweepLocked(now);
+            var free = -1;
+            var stalest = -1;
+            for (var i = 0; i < ProbeWindow; i++)
+            {
+                var index = (start + i) & _mask;
+                ref var slot = ref _slots[index];
+                if (!slot.Used)
+                {
+                    if (free < 0)
+                        free = index;
+                    continue;
+                }
+                if (slot.Key == key)
+                    return slot.Bucket.TryTake(now, _cost, _capacity);
+                if (stalest < 0 || slot.Bucket.LastActivity < _slots[stalest].Bucket.LastActivity)
+                    stalest = index;
+            }
 
-            ref var bucket = ref CollectionsMarshal.GetValueRefOrNullRef(_sources, key);
-            if (!Unsafe.IsNullRef(ref bucket))
-                return bucket.TryTake(now, _cost, _capacity);
-
-            if (_sources.Count >= _maxSources)
-                return false;
-            var fresh = TokenBucketState.Full(now, _capacity);
-            var allowed = fresh.TryTake(now, _cost, _capacity);
-            _sources.Add(key, fresh);
-            return allowed;
+            var target = free >= 0 ? free : stalest;
+            if (free >= 0)
+                _count++;
+            ref var fresh = ref _slots[target];
+            fresh.Key = key;
+            fresh.Used = true;
+            fresh.Bucket = TokenBucketState.Full(now, _capacity);
+            return fresh.Bucket.TryTake(now, _cost, _capacity);
         }
-    }
-
-    /// <summary>Forgets sources idle for longer than the timeout.</summary>
-    public void Sweep(TimeSpan now)
-    {
-        lock (_lock)
-            SweepLocked(now);
     }
 
     public void Clear()
     {
         lock (_lock)
-            _sources.Clear();
+        {
+            Array.Clear(_slots);
+            _count = 0;
+        }
     }
 
     /// <summary>IPv4 stays IPv4-mapped (so it never meets an IPv6 key); IPv6 keeps its /64.</summary>
     internal static UInt128 KeyOf(UdpEndpoint source) =>
         source.IsIPv4 ? source.Address : source.Address & IPv6Slash64;
 
-    private void SweepLocked(TimeSpan now)
+    private struct Slot
     {
-        _lastSweep = now;
-        // Removing while enumerating is allowed for Dictionary since .NET Core 3.0.
-        foreach (var (key, bucket) in _sources)
-        {
-            if (now - bucket.LastActivity > _idleTimeout)
-                _sources.Remove(key);
-        }
+        public UInt128 Key;
+        public TokenBucketState Bucket;
+        public bool Used;
     }
 }

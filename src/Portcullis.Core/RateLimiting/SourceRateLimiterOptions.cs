@@ -10,15 +10,9 @@ public sealed record SourceRateLimiterOptions
     public int Burst { get; init; } = 5;
 
     /// <summary>
-    /// A source unseen this long is forgotten (its bucket would be full again by then anyway).
-    /// Defaults to 1 second.
+    /// Slots in the table (rounded up to a power of two, at most 2^24): the sources tracked at once. Past it, a new
+    /// source takes the slot of the least recently active one near its hash, so memory stays bounded under a flood of
+    /// spoofed addresses and no source is ever refused for want of room. Defaults to 16 384 (about 640 KB).
     /// </summary>
-    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>
-    /// Most sources tracked at once. Past it, packets from new sources are refused until idle ones
-    /// expire: a flood of spoofed addresses then costs bounded memory, at the price of refusing new
-    /// legitimate sources for up to <see cref="IdleTimeout"/>. Defaults to 65 536.
-    /// </summary>
-    public int MaxSources { get; init; } = 65_536;
+    public int MaxSources { get; init; } = 16_384;
 }

@@ -8,6 +8,10 @@ namespace Portcullis.Gateway.Admin;
 // The wg-quick file handed to a new peer. Address carries the tunnel prefix length (10.99.0.2/16), so our client's
 // default --gateway (the first address of that prefix) finds the port-mapping server; the endpoint is the peer's
 // dedicated address when it has one (it egresses and is reached there), else the default shared address.
+// Nothing may leave a stock client outside the tunnel: DNS names the [tunnel] dns resolvers (else the LAN's resolver
+// gets every lookup), and AllowedIPs takes IPv6 too (else wg-quick leaves IPv6 on the physical link). The tunnel
+// carries IPv4 only: the gateway's device drops a client's IPv6 (no allowed-ips of the peer match its source), so
+// IPv6 fails inside the tunnel instead of leaking beside it.
 public sealed partial class GatewayOperations
 {
     private const int PersistentKeepalive = 25;
@@ -21,12 +25,13 @@ public sealed partial class GatewayOperations
         else
             text.Append("# PrivateKey = <the private key belonging to ").Append(peer.PublicKey).Append(": put it here>\n");
         text.Append(CultureInfo.InvariantCulture, $"Address = {peer.TunnelAddress}/{_identity.TunnelPrefix.PrefixLength}\n");
+        text.Append("DNS = ").AppendJoin(", ", _identity.Dns).Append('\n');
         text.Append('\n');
         text.Append("[Peer]\n");
         text.Append("PublicKey = ").Append(_identity.PublicKey).Append('\n');
         var endpoint = dedicated ?? _identity.PublicAddresses[0];
         text.Append(CultureInfo.InvariantCulture, $"Endpoint = {endpoint}:{_identity.ListenPort}\n");
-        text.Append("AllowedIPs = 0.0.0.0/0\n");
+        text.Append("AllowedIPs = 0.0.0.0/0, ::/0\n");
         text.Append(CultureInfo.InvariantCulture, $"PersistentKeepalive = {PersistentKeepalive}\n");
         return text.ToString();
     }

@@ -49,6 +49,9 @@ public sealed record GatewayIdentity
     /// <summary>Shared public addresses, the first the default.</summary>
     public required IReadOnlyList<IPAddress> PublicAddresses { get; init; }
 
+    /// <summary>The resolvers generated client configs name (<c>[tunnel] dns</c>).</summary>
+    public required IReadOnlyList<IPAddress> Dns { get; init; }
+
     public required DateTimeOffset StartedUtc { get; init; }
 
     public TunnelAddressPool Pool => new(TunnelPrefix, TunnelAddress);

@@ -77,6 +77,20 @@ internal static class ConfigValues
         return true;
     }
 
+    /// <summary>"A.B.C.D/LEN" without host bits, or a bare address (a /32).</summary>
+    public static bool TryParseIpv4Prefix(string text, out IPNetwork prefix)
+    {
+        prefix = default;
+        if (!text.Contains('/', StringComparison.Ordinal))
+        {
+            if (!TryParseIpv4(text, out var single))
+                return false;
+            prefix = new IPNetwork(single, 32);
+            return true;
+        }
+        return TryParseInterfaceAddress(text, out var address, out prefix) && address.Equals(prefix.BaseAddress);
+    }
+
     /// <summary>The last address of an IPv4 prefix (its broadcast address).</summary>
     public static IPAddress Broadcast(IPNetwork prefix)
     {

@@ -59,6 +59,26 @@ public sealed record TunnelSection
     /// <summary>Peers may reach each other's tunnel addresses. Defaults to false: clients are isolated.</summary>
     public bool AllowPeerToPeer { get; init; }
 
+    /// <summary>
+    /// The resolvers written as <c>DNS =</c> into generated client configs, 1-3 IPv4 addresses. Defaults to Quad9
+    /// (<see cref="TunnelDns.Default"/>): its trade-offs, and what is refused, are on <see cref="TunnelDns"/>.
+    /// </summary>
+    public IReadOnlyList<IPAddress> Dns { get; init; } = TunnelDns.Default;
+
+    /// <summary>
+    /// Peers may reach TCP/UDP 53 on the gateway's tunnel address, for a resolver the operator runs there. Defaults to
+    /// false: from the tunnel the gateway answers NAT-PMP/PCP and ICMP on its tunnel address, nothing else.
+    /// </summary>
+    public bool AllowDns { get; init; }
+
+    /// <summary>
+    /// Keep each peer's last endpoint in /run/portcullis/INTERFACE.endpoints (memory: gone at reboot; removed on a clean
+    /// stop), so that after a crash the gateway calls every peer back at once instead of waiting up to two minutes for
+    /// stock clients to handshake. Defaults to true. The cost: while the file exists, root on this host can read where
+    /// each peer last connected from — as it can from the running gateway (<c>wg show</c>) — even after the gateway died.
+    /// </summary>
+    public bool RememberEndpoints { get; init; } = true;
+
     // The key stays out of ToString (records print every property).
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
@@ -74,6 +94,14 @@ public sealed record NatSection
 
     /// <summary>Shared public addresses; the first is the default.</summary>
     public required IReadOnlyList<IPAddress> PublicAddresses { get; init; }
+
+    /// <summary>
+    /// Link-local, private or carrier-grade NAT destinations behind the public interface that peers may reach anyway
+    /// (the provider's resolver, an internal service meant for them). Defaults to none: such destinations — cloud
+    /// metadata at 169.254.169.254, the operator's own networks — are dropped, since every peer could otherwise reach
+    /// what only the gateway host should.
+    /// </summary>
+    public IReadOnlyList<IPNetwork> AllowDestinations { get; init; } = [];
 }
 
 /// <summary>

@@ -3,8 +3,9 @@ using System.Security.Cryptography;
 namespace Portcullis.Gateway.Configuration;
 
 /// <summary>
-/// <c>private_key_file</c>: one base64 key, as <c>wg genkey &gt; FILE</c> writes it. Refused when group or others
-/// may access it (see <see cref="GatewayConfigLoader"/>); errors name the path, never the content.
+/// <c>private_key_file</c>: one base64 key, as <c>wg genkey &gt; FILE</c> writes it. Refused unless it is the
+/// gateway user's private file (<see cref="Linux.Files.PrivateFile"/>: not a symbolic link, owned by that user, no
+/// access for group or others); errors name the path, never the content.
 /// </summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class PrivateKeyFile
@@ -14,26 +15,20 @@ internal static class PrivateKeyFile
     public static byte[]? Read(TomlSection section, string path)
     {
         const string key = "private_key_file";
-        char[] text;
+        byte[] bytes;
         try
         {
-            var info = new FileInfo(path);
-            if (!info.Exists)
-            {
-                section.Error(key, $"{path} does not exist");
-                return null;
-            }
-            if (!GatewayConfigLoader.IsPrivate(info.UnixFileMode))
-            {
-                section.Error(key, $"{path} is accessible by group or others (mode {GatewayConfigLoader.Octal(info.UnixFileMode)}); chmod 600 it");
-                return null;
-            }
-            if (info.Length > MaxLength)
-            {
-                section.Error(key, $"{path} is not a WireGuard private key (too long)");
-                return null;
-            }
-            text = File.ReadAllText(path).ToCharArray();
+            bytes = Linux.Files.PrivateFile.Read(path, MaxLength);
+        }
+        catch (FileNotFoundException)
+        {
+            section.Error(key, $"{path} does not exist");
+            return null;
+        }
+        catch (Linux.Files.PrivateFileException e)
+        {
+            section.Error(key, e.Message);
+            return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -43,16 +38,16 @@ internal static class PrivateKeyFile
 
         try
         {
-            var trimmed = new string(text.AsSpan().Trim());
-            if (ConfigValues.TryParseKey(trimmed, out var parsed))
+            var text = System.Text.Encoding.ASCII.GetString(bytes.AsSpan().Trim(" \t\r\n"u8));
+            if (ConfigValues.TryParseKey(text, out var parsed))
                 return parsed;
             section.Error(key, $"{path} does not hold a base64 WireGuard key of 32 bytes (as `wg genkey` prints)");
             return null;
         }
         finally
         {
-            // The string copies are beyond reach; the buffer we own is not.
-            CryptographicOperations.ZeroMemory(System.Runtime.InteropServices.MemoryMarshal.AsBytes(text.AsSpan()));
+            // The string copy is beyond reach; the buffer we own is not.
+            CryptographicOperations.ZeroMemory(bytes);
         }
     }
 }

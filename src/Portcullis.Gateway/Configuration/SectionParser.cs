@@ -120,6 +120,13 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
 
         var timeout = section.Integer("session_timeout", 5, MaxSessionTimeoutSeconds);
         var peerToPeer = section.Boolean("allow_peer_to_peer");
+        var dns = TunnelDns.Parse(section, addressText is null ? null : prefix);
+        var allowDns = section.Boolean("allow_dns");
+        var remember = section.Boolean("remember_endpoints");
+        // The tunnel reaches port 53 on the gateway only with allow_dns (the guard chain): a generated config naming
+        // the gateway as its resolver would give every stock client a DNS that never answers.
+        if (addressText is not null && dns.Contains(address) && allowDns != true)
+            section.Error("dns", "names the gateway's tunnel address, which peers can reach for DNS only with allow_dns = true");
         return new TunnelSection
         {
             Interface = name ?? "",
@@ -129,6 +136,9 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
             Prefix = prefix,
             SessionTimeout = timeout is { } seconds ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromSeconds(180),
             AllowPeerToPeer = peerToPeer ?? false,
+            Dns = dns,
+            AllowDns = allowDns ?? false,
+            RememberEndpoints = remember ?? true,
         };
     }
 
@@ -184,7 +194,30 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
                 }
             }
         }
-        return new NatSection { PublicInterface = name ?? "", PublicAddresses = addresses };
+        return new NatSection
+        {
+            PublicInterface = name ?? "",
+            PublicAddresses = addresses,
+            AllowDestinations = ParseDestinations(section, "allow_destinations"),
+        };
+    }
+
+    private static List<IPNetwork> ParseDestinations(TomlSection section, string key)
+    {
+        var prefixes = new List<IPNetwork>();
+        var values = section.Array(key);
+        if (values is null)
+            return prefixes;
+        foreach (var value in values)
+        {
+            if (value is not StringValueSyntax { Value: { } text } || !ConfigValues.TryParseIpv4Prefix(text, out var prefix))
+            {
+                section.Error(key, "expected an array of IPv4 addresses or prefixes, e.g. [\"10.20.0.0/16\", \"169.254.169.123\"]");
+                break;
+            }
+            prefixes.Add(prefix);
+        }
+        return prefixes;
     }
 
     /// <summary>Relative paths in the file are relative to the file's folder, not to wherever the daemon was started.</summary>

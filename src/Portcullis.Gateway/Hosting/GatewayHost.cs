@@ -1,6 +1,5 @@
 using System.Net;
 using System.Runtime.Versioning;
-using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using Portcullis.Gateway.Admin;
 using Portcullis.Gateway.Admin.Http;
@@ -15,7 +14,6 @@ using Portcullis.Linux.Tun;
 using Portcullis.Linux.Udp;
 using Portcullis.PortMapping;
 using Portcullis.PortMapping.Server;
-using Portcullis.WireGuard.Crypto;
 using Portcullis.WireGuard.Device;
 using Portcullis.WireGuard.Uapi;
 
@@ -27,18 +25,20 @@ namespace Portcullis.Gateway.Hosting;
 //     exists in the kernel, and is left as it was; the config's [[peer]] entries are applied to it (the file wins
 //     for what it names), and its peers, static forwards, dedicated addresses and policy overrides are read (in a
 //     fleet: only what is this gateway's, see Fleet/GatewayScope)
-//  2. TUN + WireGuard device: private key, listen port, one peer per enabled stored peer, allowed-ips = its /32
+//  2. TUN + WireGuard device: private key, listen port, one peer per enabled stored peer, allowed-ips = its /32;
+//     the config's copy of the private key is zeroed once the device holds its own (DeviceSetup)
 //  3. the TUN gets the gateway's address and goes up; IPv4 forwarding on (/proc/sys/net/ipv4/ip_forward)
 //  4. the nftables table is installed, then the forwarding service starts with the stored static forwards and
 //     dedicated addresses (their egress routes replace the previous run's):
 //     reconciliation removes every element nobody owns before any session exists (dynamic leases of a previous
 //     run included: the epoch restarts), so nothing points at an address a restart may have reassigned
 //  5. session events (public key → stored peer → id, tunnel address) flow to the service — a static forward
-//     enters the kernel with its peer's session; the device comes up, the UAPI socket opens (`wg show` works)
-//     and the NAT-PMP/PCP server listens on the tunnel address, UDP 5351
+//     enters the kernel with its peer's session; the stored replay floors go to the device (PeerMemory), the device
+//     comes up, the UAPI socket opens (`wg show` works) and the NAT-PMP/PCP server listens on the tunnel address,
+//     UDP 5351; then the gateway handshakes with every peer whose endpoint the previous run remembered in /run
 //  6. the operations (store + device + service) and, with [admin] listen, the admin API over them — started last,
 //     stopped first, so no operator change lands on a half-built or half-stopped gateway; in a fleet, the changes
-//     other gateways make flow into the same operations from here on
+//     other gateways make flow into the same operations from here on; then "Gateway up"
 // Stop (SIGTERM/SIGINT) undoes it in reverse and uninstalls the table: a stopped gateway leaves no mapping, no
 // masquerade, no trace. A crash leaves the table; element timeouts bound the dynamic ones and the next start's
 // reconciliation clears all of them, static ones included, until their peers' sessions bring those back.
@@ -60,6 +60,7 @@ public sealed class GatewayHost : IAsyncDisposable
     private NftForwardingTable? _table;
     private ForwardingService? _service;
     private SessionEvents? _sessions;
+    private PeerMemory? _memory;
     private PortMappingServer? _portMapping;
     private GatewayOperations? _operations;
     private AdminServer? _admin;
@@ -109,7 +110,12 @@ public sealed class GatewayHost : IAsyncDisposable
         var tun = LinuxTun.Create(tunnel.Interface);
         _device = new WireGuardDevice(tun, new LinuxBindFactory(), _loggers.CreateLogger("portcullis.device"),
             new DeviceOptions { SessionTimeout = tunnel.SessionTimeout });
-        ConfigureDevice(_device, state.Peers);
+        var publicKey = DeviceSetup.Configure(_device, tunnel, state.Peers);
+        _memory = new PeerMemory(_device, _store as IReplayFloorStore, tunnel.RememberEndpoints ? EndpointFile.PathFor(tunnel.Interface) : null,
+            TimeProvider.System, _loggers.CreateLogger("portcullis.memory"));
+        await _memory.RestoreFloorsAsync(cancellationToken).ConfigureAwait(false);
+        if (!tunnel.RememberEndpoints)
+            File.Delete(EndpointFile.PathFor(tunnel.Interface));
 
         Link.AddAddress(tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength);
         Link.SetUp(tunnel.Interface);
@@ -124,6 +130,8 @@ public sealed class GatewayHost : IAsyncDisposable
             PublicInterface = Config.Nat.PublicInterface,
             PublicAddresses = Config.Nat.PublicAddresses,
             AllowPeerToPeer = tunnel.AllowPeerToPeer,
+            AllowDns = tunnel.AllowDns,
+            AllowedDestinations = Config.Nat.AllowDestinations,
         });
         _service = new ForwardingService(_table, Config.Nat.PublicAddresses, state.Policy, TimeProvider.System,
             _loggers.CreateLogger<ForwardingService>());
@@ -137,13 +145,22 @@ public sealed class GatewayHost : IAsyncDisposable
         _device.Up();
         _uapi = UapiServer.Start(tunnel.Interface, _device, _loggers.CreateLogger("portcullis.uapi"));
         _portMapping = new PortMappingServer(_service,
-            new PortMappingServerOptions { ListenAddress = tunnel.Address, AuditLog = Config.Forwarding.AuditLog },
+            new PortMappingServerOptions
+            {
+                ListenAddress = tunnel.Address,
+                AuditLog = Config.Forwarding.AuditLog,
+                ArrivalInterfaceIndex = Link.GetIndex(tunnel.Interface),
+            },
             _loggers.CreateLogger<PortMappingServer>());
         await _portMapping.StartAsync(cancellationToken).ConfigureAwait(false);
         var portMapping = _portMapping;
         _sessions.SessionStartedHook = address => portMapping.Announce([address]);
+        // After a crash: call back the peers the previous run remembered (their sessions now reach the service and
+        // the announcement above), then keep endpoints and floors as they change.
+        _memory.RestoreEndpoints();
+        _memory.Start();
 
-        _operations = new GatewayOperations(_store!, Identity(_device.ListenPort), Config.Forwarding, new DevicePeers(_device),
+        _operations = new GatewayOperations(_store!, Identity(publicKey, _device.ListenPort), Config.Forwarding, new DevicePeers(_device),
             _service, _peers, new ConntrackPeerFlows(_loggers.CreateLogger("portcullis.conntrack")),
             _loggers.CreateLogger("portcullis.admin"), _scope);
         if (_fleet is not null)
@@ -152,14 +169,15 @@ public sealed class GatewayHost : IAsyncDisposable
             _sessions.PresenceHook = fleet.OnSession;
             fleet.Attach(_operations, _service);
         }
-        GatewayHostLog.Started(_logger, tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength, _device.ListenPort,
-            _peers.Count, Config.Nat.PublicInterface);
-
         if (Config.Admin.Listen is not null)
         {
             _admin = await AdminServer.StartAsync(Config.Admin, _operations, _loggers, cancellationToken).ConfigureAwait(false);
             GatewayHostLog.AdminListening(_logger, _admin.Endpoint);
         }
+        // Last: "up" is a promise that every listener (WireGuard, UAPI, port requests, admin API and its token file)
+        // answers. Scripts, tests and systemd's READY=1 (the runner) order on it.
+        GatewayHostLog.Started(_logger, tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength, _device.ListenPort,
+            _peers.Count, Config.Nat.PublicInterface);
     }
 
     private sealed record StoreState(
@@ -243,43 +261,17 @@ public sealed class GatewayHost : IAsyncDisposable
         }
     }
 
-    private void ConfigureDevice(WireGuardDevice device, IReadOnlyList<StoredPeer> peers)
+    private GatewayIdentity Identity(string publicKey, ushort listenPort)
     {
-        var privateKey = (byte[])Config.Tunnel.PrivateKey.Clone();
-        try
-        {
-            var changes = new List<UapiPeerChange>(peers.Count);
-            foreach (var peer in peers)
-            {
-                if (peer.Enabled)
-                    changes.Add(DevicePeers.Change(peer));
-            }
-            device.Apply(new UapiSetRequest
-            {
-                PrivateKey = privateKey,
-                ListenPort = Config.Tunnel.ListenPort,
-                ReplacePeers = true,
-                Peers = changes,
-            });
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(privateKey);
-        }
-    }
-
-    private GatewayIdentity Identity(ushort listenPort)
-    {
-        Span<byte> publicKey = stackalloc byte[32];
-        new OpenSslCrypto().DerivePublicKey(Config.Tunnel.PrivateKey, publicKey);
         return new GatewayIdentity
         {
             Interface = Config.Tunnel.Interface,
-            PublicKey = Convert.ToBase64String(publicKey),
+            PublicKey = publicKey,
             ListenPort = listenPort,
             TunnelAddress = Config.Tunnel.Address,
             TunnelPrefix = Config.Tunnel.Prefix,
             PublicAddresses = Config.Nat.PublicAddresses,
+            Dns = Config.Tunnel.Dns,
             StartedUtc = DateTimeOffset.UtcNow,
         };
     }
@@ -297,6 +289,8 @@ public sealed class GatewayHost : IAsyncDisposable
             await Step("fleet membership", () => _fleet.DisposeAsync().AsTask()).ConfigureAwait(false);
         if (_portMapping is not null)
             await Step("port mapping server", () => _portMapping.DisposeAsync().AsTask()).ConfigureAwait(false);
+        if (_memory is not null)
+            await Step("peer memory", () => _memory.DisposeAsync().AsTask()).ConfigureAwait(false);
         if (_sessions is not null)
             await Step("session events", () => _sessions.DisposeAsync().AsTask()).ConfigureAwait(false);
         await Step("UAPI socket", () => { _uapi?.Dispose(); return Task.CompletedTask; }).ConfigureAwait(false);

@@ -60,6 +60,9 @@ internal static class ForwardingValidation
             throw new ArgumentException("at least one public address is needed", nameof(network));
         foreach (var address in network.PublicAddresses)
             CheckIPv4(address, "public address");
+        ArgumentNullException.ThrowIfNull(network.AllowedDestinations, nameof(network));
+        foreach (var prefix in network.AllowedDestinations)
+            CheckIPv4(prefix.BaseAddress, "allowed destination");
     }
 
     /// <summary>What an added entry must satisfy: a valid key and target, a valid owner and a sane timeout.</summary>

@@ -47,6 +47,18 @@ public sealed record GatewayNetwork
 
     /// <summary>Peers may reach each other's tunnel addresses. Defaults to false: clients are isolated.</summary>
     public bool AllowPeerToPeer { get; init; }
+
+    /// <summary>
+    /// Peers may reach TCP and UDP port 53 on <see cref="GatewayTunnelAddress"/>, for a resolver the operator runs
+    /// there. Defaults to false: the tunnel reaches the gateway for NAT-PMP/PCP and ICMP only.
+    /// </summary>
+    public bool AllowDns { get; init; }
+
+    /// <summary>
+    /// Destinations behind the public interface that peers may reach although they are link-local, private or
+    /// carrier-grade NAT (<see cref="NftTunnelGuardScript.NonPublicDestinations"/>, dropped by default). IPv4, masked.
+    /// </summary>
+    public IReadOnlyList<IPNetwork> AllowedDestinations { get; init; } = [];
 }
 
 /// <summary>

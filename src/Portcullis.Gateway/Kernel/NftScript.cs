@@ -13,7 +13,8 @@ namespace Portcullis.Gateway.Kernel;
 /// (DESIGN §6). The set <c>leases</c> holds the same keys with the owner as the element comment and the lease as
 /// the element timeout; the DNAT rule requires both, so the kernel ends a lease by itself if the daemon dies,
 /// and the owners survive a restart for reconciliation. Dedicated addresses add two maps and a set
-/// (<see cref="NftDedicatedScript"/>).
+/// (<see cref="NftDedicatedScript"/>). Where tunnel addresses may appear and what the tunnel reaches is
+/// <see cref="NftTunnelGuardScript"/>.
 /// </para>
 /// </summary>
 internal static class NftScript
@@ -49,6 +50,8 @@ internal static class NftScript
         s.AppendLine(CultureInfo.InvariantCulture, $"flush chain {t} prerouting");
         s.AppendLine(CultureInfo.InvariantCulture, $"flush chain {t} postrouting");
         s.AppendLine(CultureInfo.InvariantCulture, $"flush chain {t} forward");
+        NftTunnelGuardScript.AppendDeclarations(s);
+        NftTunnelGuardScript.AppendGuard(s, network, tun);
 
         // A port the gateway itself listens on (its WireGuard port — which clients of a dedicated peer reach on that
         // address — or an SSH daemon) stays the gateway's: neither a mapping nor every-port forwarding takes it.
@@ -82,12 +85,12 @@ internal static class NftScript
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} forward iifname {tun} oifname {tun} {peerToPeer}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} forward oifname {tun} drop");
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} forward iifname {pub} ip daddr {prefix} drop");
+        NftTunnelGuardScript.AppendEgress(s, network, tun, pub);
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} forward iifname {tun} oifname {pub} accept");
         // Only the public interface: the tunnel must not reach the gateway's other networks (management, LAN).
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} forward iifname {tun} drop");
 
-        // The gateway's own tunnel address (the NAT-PMP/PCP server) answers the tunnel, not the internet.
-        s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} input iifname {pub} ip daddr {prefix} drop");
+        NftTunnelGuardScript.AppendInput(s, network, tun);
         return s.ToString();
     }
 

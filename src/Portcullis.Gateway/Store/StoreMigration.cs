@@ -8,7 +8,8 @@ namespace Portcullis.Gateway.Store;
 /// One gateway's SQLite store into a fleet's PostgreSQL (<c>portcullis store migrate</c>): the peers keep their ids,
 /// names, keys and tunnel addresses (so every client config stays valid), static forwards keep their addresses —
 /// pinned to the old box's addresses, as they were; re-add one without an address to make it fleet-wide — dedicated
-/// addresses become the named gateway's, and the box's policy overrides become that gateway's own. Idempotent: a
+/// addresses become the named gateway's, the box's policy overrides become that gateway's own, and its replay floors raise
+/// the fleet's. Idempotent: a
 /// second run copies nothing. The SQLite file is only read (brought to the current schema first when older, with its
 /// usual backup copy).
 /// </summary>
@@ -26,7 +27,8 @@ public static class StoreMigration
             await from.ListForwardsAsync(null, cancellationToken).ConfigureAwait(false),
             await from.ListDedicatedAddressesAsync(cancellationToken).ConfigureAwait(false));
         var policy = await from.GetPolicyAsync(cancellationToken).ConfigureAwait(false);
+        var floors = await from.ListReplayFloorsAsync(cancellationToken).ConfigureAwait(false);
         await using var to = await PostgresGatewayStore.OpenAsync(target, "", logger, cancellationToken).ConfigureAwait(false);
-        return await to.ImportAsync(snapshot, policy, gateway, cancellationToken).ConfigureAwait(false);
+        return await to.ImportAsync(snapshot, policy, floors, gateway, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -8,6 +8,7 @@ public sealed class PortMappingCounters
     private long _pcpRequests;
     private long _answered;
     private long _dropped;
+    private long _foreignInterface;
     private long _malformed;
     private long _granted;
     private long _refused;
@@ -29,6 +30,12 @@ public sealed class PortMappingCounters
 
     /// <summary>Datagrams dropped without an answer (too short, a response, a wrong size).</summary>
     public long Dropped => Interlocked.Read(ref _dropped);
+
+    /// <summary>
+    /// Datagrams dropped unread because they did not arrive on the interface requests must come from
+    /// (<see cref="PortMappingServerOptions.ArrivalInterfaceIndex"/>): a tunnel source from anywhere else is a lie.
+    /// </summary>
+    public long ForeignInterface => Interlocked.Read(ref _foreignInterface);
 
     /// <summary>Datagrams that failed parsing or validation: dropped, or answered with an error code.</summary>
     public long Malformed => Interlocked.Read(ref _malformed);
@@ -53,6 +60,7 @@ public sealed class PortMappingCounters
     internal void OnPcpRequest() => Interlocked.Increment(ref _pcpRequests);
     internal void OnAnswered() => Interlocked.Increment(ref _answered);
     internal void OnDropped() => Interlocked.Increment(ref _dropped);
+    internal void OnForeignInterface() => Interlocked.Increment(ref _foreignInterface);
     internal void OnMalformed() => Interlocked.Increment(ref _malformed);
     internal void OnGranted() => Interlocked.Increment(ref _granted);
     internal void OnRefused() => Interlocked.Increment(ref _refused);

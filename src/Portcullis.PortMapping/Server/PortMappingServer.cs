@@ -10,7 +10,8 @@ namespace Portcullis.PortMapping.Server;
 /// <summary>
 /// The NAT-PMP/PCP server on the gateway's tunnel address, UDP 5351.
 ///   1. StartAsync binds one UDP socket to the tunnel address (so answers leave from the address asked)
-///   2. the receive loop reads a datagram and hands it to the dispatcher (parse → validate → policy → response)
+///   2. the receive loop reads a datagram (dropping one that did not arrive on the tunnel, when told which that is) and
+///      hands it to the dispatcher (parse → validate → policy → response)
 ///   3. a response, if any, goes back to the datagram's source; bad input is counted, never fatal to the loop
 /// Control plane: System.Net.Sockets and an allocation or two per request are fine here.
 /// </summary>
@@ -62,6 +63,8 @@ public sealed class PortMappingServer : IAsyncDisposable
             var socket = new Socket(_options.ListenAddress.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
             try
             {
+                if (_options.ArrivalInterfaceIndex is not null)
+                    socket.SetSocketOption(PacketInformationLevel(socket), SocketOptionName.PacketInformation, true);
                 socket.Bind(new IPEndPoint(_options.ListenAddress, _options.Port));
             }
             catch
@@ -135,10 +138,25 @@ public sealed class PortMappingServer : IAsyncDisposable
         EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         while (!stopping.IsCancellationRequested)
         {
-            SocketReceiveFromResult received;
+            int receivedBytes;
+            EndPoint remote;
             try
             {
-                received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, stopping).ConfigureAwait(false);
+                if (_options.ArrivalInterfaceIndex is { } arrival)
+                {
+                    var message = await socket.ReceiveMessageFromAsync(buffer, SocketFlags.None, any, stopping).ConfigureAwait(false);
+                    if (message.PacketInformation.Interface != arrival)
+                    {
+                        Counters.OnForeignInterface();
+                        continue;
+                    }
+                    (receivedBytes, remote) = (message.ReceivedBytes, message.RemoteEndPoint);
+                }
+                else
+                {
+                    var received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, stopping).ConfigureAwait(false);
+                    (receivedBytes, remote) = (received.ReceivedBytes, received.RemoteEndPoint);
+                }
             }
             catch (Exception e) when (stopping.IsCancellationRequested || e is ObjectDisposedException)
             {
@@ -153,8 +171,8 @@ public sealed class PortMappingServer : IAsyncDisposable
 
             try
             {
-                var source = (IPEndPoint)received.RemoteEndPoint;
-                var length = _dispatcher.Handle(buffer.AsSpan(0, received.ReceivedBytes), source.Address, response);
+                var source = (IPEndPoint)remote;
+                var length = _dispatcher.Handle(buffer.AsSpan(0, receivedBytes), source.Address, response);
                 if (length > 0 && TrySend(socket, response.AsSpan(0, length), source))
                     Counters.OnAnswered();
             }
@@ -165,6 +183,9 @@ public sealed class PortMappingServer : IAsyncDisposable
             }
         }
     }
+
+    private static SocketOptionLevel PacketInformationLevel(Socket socket) =>
+        socket.AddressFamily == AddressFamily.InterNetworkV6 ? SocketOptionLevel.IPv6 : SocketOptionLevel.IP;
 
     private bool TrySend(Socket socket, ReadOnlySpan<byte> datagram, IPEndPoint destination)
     {

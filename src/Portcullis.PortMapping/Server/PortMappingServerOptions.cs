@@ -27,6 +27,14 @@ public sealed record PortMappingServerOptions
     /// </summary>
     public bool AuditLog { get; init; }
 
+    /// <summary>
+    /// The index of the interface requests must arrive on (the tunnel), or null for any. Defaults to null. The server
+    /// takes a request's source address for the client's identity, which holds only for packets the tunnel delivered:
+    /// one with a tunnel source that came in on another interface (a management LAN, a spoofed packet from outside) is
+    /// dropped and counted, whatever the host's firewall or reverse-path filter let through.
+    /// </summary>
+    public int? ArrivalInterfaceIndex { get; init; }
+
     /// <summary>The client port unsolicited announcements go to. Defaults to 5350 (RFC 6886 §3.2.1, RFC 6887 §14.1.3).</summary>
     public int AnnouncePort { get; init; } = NatPmpMessages.ClientPort;
 }

@@ -41,10 +41,48 @@ public interface IWireGuardCrypto
     void RandomBytes(Span<byte> destination);
 
     /// <summary>
+    /// A private key made ready for several Diffie-Hellmans (our static key; an ephemeral used for its public key and
+    /// two DHs). Thread-safe; Dispose wipes it. By default a copy of the bytes fed to <see cref="SharedSecret"/> and
+    /// <see cref="DerivePublicKey"/> each time; an implementation whose key setup costs something keeps it instead.
+    /// </summary>
+    IDhKey ImportPrivateKey(ReadOnlySpan<byte> privateKey32) => new BytesDhKey(this, privateKey32);
+
+    /// <summary>
     /// A transport cipher for one keypair direction: the data path's seal/open with a key fixed at creation.
     /// Not thread-safe: the device creates one per crypto worker (creating one costs about a microsecond).
     /// </summary>
     ITransportCipher CreateTransportCipher(ReadOnlySpan<byte> key32);
+}
+
+/// <summary>An X25519 private key held for repeated use (see <see cref="IWireGuardCrypto.ImportPrivateKey"/>).</summary>
+public interface IDhKey : IDisposable
+{
+    /// <summary>Writes the matching public key (32 bytes).</summary>
+    void WritePublicKey(Span<byte> publicKey32);
+
+    /// <summary>X25519 with <paramref name="publicKey32"/>; false (output zeroed) when the result is all zeros.</summary>
+    bool SharedSecret(ReadOnlySpan<byte> publicKey32, Span<byte> shared32);
+}
+
+/// <summary>The default <see cref="IDhKey"/>: a pinned copy of the private key, handed to the span methods each time.</summary>
+internal sealed class BytesDhKey : IDhKey
+{
+    private readonly IWireGuardCrypto crypto;
+    private readonly byte[] privateKey = GC.AllocateArray<byte>(32, pinned: true);
+
+    public BytesDhKey(IWireGuardCrypto crypto, ReadOnlySpan<byte> privateKey32)
+    {
+        if (privateKey32.Length != 32)
+            throw new ArgumentException("An X25519 key is 32 bytes.", nameof(privateKey32));
+        this.crypto = crypto;
+        privateKey32.CopyTo(privateKey);
+    }
+
+    public void WritePublicKey(Span<byte> publicKey32) => crypto.DerivePublicKey(privateKey, publicKey32);
+
+    public bool SharedSecret(ReadOnlySpan<byte> publicKey32, Span<byte> shared32) => crypto.SharedSecret(privateKey, publicKey32, shared32);
+
+    public void Dispose() => System.Security.Cryptography.CryptographicOperations.ZeroMemory(privateKey);
 }
 
 /// <summary>ChaCha20-Poly1305 with a fixed key. One thread at a time; Dispose zeroes the key.</summary>

@@ -53,6 +53,9 @@ public sealed class OpenSslCrypto : IWireGuardCrypto
 
     public void RandomBytes(Span<byte> destination) => RandomNumberGenerator.Fill(destination);
 
+    /// <summary>One OpenSSL key object for the key's life: building one computes the public key (see <see cref="OpenSslDhKey"/>).</summary>
+    public IDhKey ImportPrivateKey(ReadOnlySpan<byte> privateKey32) => new OpenSslDhKey(privateKey32);
+
     /// <summary>OpenSSL with reused contexts: measured faster than the BCL's ChaCha20Poly1305 (see CryptoBenchmarks).</summary>
     public ITransportCipher CreateTransportCipher(ReadOnlySpan<byte> key32) => new OpenSslTransportCipher(key32);
 

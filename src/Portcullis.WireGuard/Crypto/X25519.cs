@@ -4,8 +4,9 @@ using Portcullis.WireGuard.Crypto.Native;
 namespace Portcullis.WireGuard.Crypto;
 
 /// <summary>
-/// X25519 (RFC 7748) through OpenSSL's EVP_PKEY. OpenSSL clamps the scalar itself. Each call builds
-/// and frees its EVP_PKEY objects; EVP_PKEY_free cleanses the private key.
+/// X25519 (RFC 7748) through OpenSSL's EVP_PKEY. OpenSSL clamps the scalar itself. The span methods build and free
+/// their EVP_PKEY objects per call; <see cref="OpenSslDhKey"/> keeps one private key object for repeated use, since
+/// building one costs a base-point multiplication. EVP_PKEY_free cleanses the private key.
 /// </summary>
 internal static unsafe class X25519
 {
@@ -35,11 +36,7 @@ internal static unsafe class X25519
         var privateKey = NewPrivateKey(privateKey32);
         try
         {
-            fixed (byte* output = publicKey32)
-            {
-                nuint length = KeySize;
-                OpenSslAlgorithms.Check(LibCrypto.EVP_PKEY_get_raw_public_key(privateKey, output, &length), "EVP_PKEY_get_raw_public_key");
-            }
+            WritePublicKey(privateKey, publicKey32);
         }
         finally
         {
@@ -54,14 +51,31 @@ internal static unsafe class X25519
     public static bool SharedSecret(ReadOnlySpan<byte> privateKey32, ReadOnlySpan<byte> publicKey32, Span<byte> shared32)
     {
         RequireKey(privateKey32, nameof(privateKey32));
+        var privateKey = NewPrivateKey(privateKey32);
+        try
+        {
+            return Derive(privateKey, publicKey32, shared32);
+        }
+        finally
+        {
+            LibCrypto.EVP_PKEY_free(privateKey);
+        }
+    }
+
+    /// <summary>
+    /// DH with a private key object already built. False, with <paramref name="shared32"/> zeroed, when the result is
+    /// all zeros (a low-order public key). OpenSSL already refuses that case; the constant-time check below does not
+    /// rely on it.
+    /// </summary>
+    internal static bool Derive(nint privateKey, ReadOnlySpan<byte> publicKey32, Span<byte> shared32)
+    {
         RequireKey(publicKey32, nameof(publicKey32));
         ArgumentOutOfRangeException.ThrowIfLessThan(shared32.Length, KeySize, nameof(shared32));
         var output = shared32[..KeySize];
 
-        nint privateKey = 0, peerKey = 0, context = 0;
+        nint peerKey = 0, context = 0;
         try
         {
-            privateKey = NewPrivateKey(privateKey32);
             fixed (byte* peer = publicKey32)
                 peerKey = OpenSslAlgorithms.CheckPointer(LibCrypto.EVP_PKEY_new_raw_public_key(LibCrypto.EvpPkeyX25519, 0, peer, KeySize), "EVP_PKEY_new_raw_public_key");
             context = OpenSslAlgorithms.CheckPointer(LibCrypto.EVP_PKEY_CTX_new(privateKey, 0), "EVP_PKEY_CTX_new");
@@ -98,7 +112,17 @@ internal static unsafe class X25519
         {
             LibCrypto.EVP_PKEY_CTX_free(context);
             LibCrypto.EVP_PKEY_free(peerKey);
-            LibCrypto.EVP_PKEY_free(privateKey);
+        }
+    }
+
+    /// <summary>Writes the public key a private key object holds (OpenSSL computed it when the object was built).</summary>
+    internal static void WritePublicKey(nint privateKey, Span<byte> publicKey32)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(publicKey32.Length, KeySize, nameof(publicKey32));
+        fixed (byte* output = publicKey32)
+        {
+            nuint length = KeySize;
+            OpenSslAlgorithms.Check(LibCrypto.EVP_PKEY_get_raw_public_key(privateKey, output, &length), "EVP_PKEY_get_raw_public_key");
         }
     }
 
@@ -111,8 +135,10 @@ internal static unsafe class X25519
         return accumulator == 0;
     }
 
-    private static nint NewPrivateKey(ReadOnlySpan<byte> privateKey32)
+    /// <summary>Builds a private key object; OpenSSL 3 computes its public key right here (a base-point multiplication).</summary>
+    internal static nint NewPrivateKey(ReadOnlySpan<byte> privateKey32)
     {
+        RequireKey(privateKey32, nameof(privateKey32));
         fixed (byte* key = privateKey32)
             return OpenSslAlgorithms.CheckPointer(LibCrypto.EVP_PKEY_new_raw_private_key(LibCrypto.EvpPkeyX25519, 0, key, KeySize), "EVP_PKEY_new_raw_private_key");
     }

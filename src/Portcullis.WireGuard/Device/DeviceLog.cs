@@ -32,8 +32,8 @@ internal static partial class DeviceLog
     [LoggerMessage(1007, LogLevel.Warning, "{Device}: pipeline thread {Thread} failed")]
     public static partial void PipelineFailed(this ILogger logger, string device, string thread, Exception exception);
 
-    [LoggerMessage(1008, LogLevel.Debug, "{Device}: under load, answering initiations with cookies")]
-    public static partial void UnderLoad(this ILogger logger, string device);
+    [LoggerMessage(1008, LogLevel.Warning, "{Device}: under load, handshakes answered with cookies and rate limited per source (so far: {Refused} refused by the full queue, {Limited} over their source's rate, {Cookies} cookie replies)")]
+    public static partial void UnderLoad(this ILogger logger, string device, long refused, long limited, long cookies);
 
     [LoggerMessage(1009, LogLevel.Information, "{Device}: peer {Peer} added")]
     public static partial void PeerAdded(this ILogger logger, string device, string peer);

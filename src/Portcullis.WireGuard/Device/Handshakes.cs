@@ -7,47 +7,43 @@ using Portcullis.WireGuard.Noise;
 namespace Portcullis.WireGuard.Device;
 
 // Handshakes, as wireguard-go's RoutineHandshake, on one thread fed by a bounded queue:
-// 1. Every handshake message must carry a valid MAC1 before any Diffie-Hellman is spent on it.
-// 2. Under load (queue at least 1/8 full, held for a second) a message also needs MAC2; without it the sender gets a
-//    cookie reply and nothing else, and each source address is rate limited.
-// 3. Initiation → response and a new "next" keypair; response → a new current keypair and a keepalive (or the
+// 1. The receiver queues handshake messages in a queue fair between sources (HandshakeQueue.cs): when it is full, a
+//    message takes the place of the oldest message of a source holding at least two more, so a flood from many
+//    addresses cannot keep out a peer that sends one initiation every few seconds.
+// 2. Under load — measured queue pressure: the queue at least 1/8 full, or a message refused or displaced, within the
+//    last second — every message first costs its source a token (20/s, burst 5, per address), then needs MAC1 and
+//    MAC2; without MAC2 the sender gets a cookie reply and nothing else. So a flooding source gets at most 20 cookie
+//    replies or Diffie-Hellmans a second, and the rest of its messages cost a table lookup each.
+// 3. Otherwise a message needs only MAC1 before any Diffie-Hellman is spent on it.
+// 4. Initiation → response and a new "next" keypair; response → a new current keypair and a keepalive (or the
 //    staged packets) to confirm it; cookie reply → the peer's cookie for MAC2.
 public sealed partial class WireGuardDevice
 {
-    private sealed class HandshakeWork
-    {
-        public readonly byte[] Message = new byte[MessageType.InitiationSize];
-        public int Length;
-        public UdpEndpoint Source;
-    }
+    private const int HandshakeBatch = 32;
 
-    private readonly WorkQueue<HandshakeWork> handshakeQueue;
-    private readonly WorkQueue<HandshakeWork> handshakePool;
+    private readonly HandshakeQueue handshakeQueue = new(DeviceLimits.HandshakeQueueSize, HandshakeBatch);
+
+    // Written by the handshake thread only (one reply at a time, sent before the next is made).
+    private readonly byte[] cookieReply = new byte[MessageType.CookieReplySize];
+    private readonly byte[] response = new byte[MessageType.ResponseSize];
     private TimeSpan underLoadUntil;
+    private TimeSpan underLoadLogged = TimeSpan.MinValue;
 
     private void EnqueueHandshake(ReadOnlySpan<byte> message, UdpEndpoint source, TimeSpan now)
     {
-        if (!handshakePool.TryTake(out var work))
-        {
+        var admission = handshakeQueue.TryAdd(message, source, out var queued);
+        if (admission != HandshakeAdmission.Added)
             Counters.Add(DropReason.HandshakeQueueFull);
-            return;
-        }
-        message.CopyTo(work.Message);
-        work.Length = message.Length;
-        work.Source = source;
-        if (!handshakeQueue.TryAdd(work))
-        {
-            handshakePool.TryAdd(work);
-            Counters.Add(DropReason.HandshakeQueueFull);
-            return;
-        }
-        if (handshakeQueue.Count >= DeviceLimits.UnderLoadThreshold)
+        if (admission != HandshakeAdmission.Added || queued >= DeviceLimits.UnderLoadThreshold)
             underLoadUntil = now + DeviceLimits.UnderLoadHoldTime;
     }
 
-    /// <summary>True while the handshake queue is (or recently was) at least 1/8 full.</summary>
+    /// <summary>True while the handshake queue is (or within the last second was) at least 1/8 full or overflowing.</summary>
     internal bool IsUnderLoad(TimeSpan now) =>
-        handshakeQueue.Count >= DeviceLimits.UnderLoadThreshold || now < underLoadUntil;
+        now < underLoadUntil || handshakeQueue.Count >= DeviceLimits.UnderLoadThreshold;
+
+    /// <summary>Handshake messages waiting for the handshake thread.</summary>
+    internal int QueuedHandshakes => handshakeQueue.Count;
 
     /// <summary>Forces the under-load state for a while (tests of the cookie path use it).</summary>
     internal void AssumeUnderLoad(TimeSpan duration) => underLoadUntil = Now + duration;
@@ -55,15 +51,18 @@ public sealed partial class WireGuardDevice
     private void ProcessHandshakes()
     {
         var displaced = new List<Keypair>();
-        while (handshakeQueue.Take(out var work))
+        var batch = new HandshakeWork[HandshakeBatch];
+        int n;
+        while ((n = handshakeQueue.TakeBatch(batch)) > 0)
         {
             try
             {
-                ProcessHandshake(work.Message.AsSpan(0, work.Length), work.Source, displaced);
+                for (var i = 0; i < n; i++)
+                    ProcessHandshake(batch[i].Message.AsSpan(0, batch[i].Length), batch[i].Source, displaced);
             }
             finally
             {
-                handshakePool.TryAdd(work);
+                handshakeQueue.Return(batch.AsSpan(0, n));
             }
         }
     }
@@ -78,21 +77,24 @@ public sealed partial class WireGuardDevice
                 Counters.Add(DropReason.BadMac);
             return;
         }
+        var underLoad = IsUnderLoad(now);
+        // Under load the cheapest check goes first: a source past its rate costs one lookup, not a MAC.
+        if (underLoad && !HandshakeLimiter.Allow(source, now))
+        {
+            Counters.Add(DropReason.RateLimited);
+            return;
+        }
         if (!CookieChecker.CheckMac1(message))
         {
             Counters.Add(DropReason.BadMac);
             return;
         }
-        if (IsUnderLoad(now))
+        if (underLoad)
         {
+            LogUnderLoad(now);
             if (!CookieChecker.CheckMac2(message, source, now))
             {
                 SendCookieReply(message, source, now);
-                return;
-            }
-            if (!HandshakeLimiter.Allow(source, now))
-            {
-                Counters.Add(DropReason.RateLimited);
                 return;
             }
         }
@@ -100,6 +102,15 @@ public sealed partial class WireGuardDevice
             ProcessInitiation(message, source, now, displaced);
         else
             ProcessResponse(message, source, now, displaced);
+    }
+
+    /// <summary>Says so when load starts, at most once a minute (a flood goes on for a while).</summary>
+    private void LogUnderLoad(TimeSpan now)
+    {
+        if (underLoadLogged != TimeSpan.MinValue && now - underLoadLogged < DeviceLimits.UnderLoadLogInterval)
+            return;
+        underLoadLogged = now;
+        Log.UnderLoad(Name, Counters.HandshakeQueueFull, Counters.RateLimited, Counters.CookieRepliesSent);
     }
 
     private void ProcessInitiation(ReadOnlySpan<byte> message, UdpEndpoint source, TimeSpan now, List<Keypair> displaced)
@@ -115,7 +126,6 @@ public sealed partial class WireGuardDevice
         peer.Timers.AnyAuthenticatedPacketTraversal();
         peer.Timers.AnyAuthenticatedPacketReceived();
 
-        var response = new byte[MessageType.ResponseSize];
         ReplaceHandshakeIndex(peer, handshake, out var index);
         if (!Noise.CreateResponse(handshake, index, response))
         {
@@ -234,9 +244,8 @@ public sealed partial class WireGuardDevice
 
     private void SendCookieReply(ReadOnlySpan<byte> message, UdpEndpoint source, TimeSpan now)
     {
-        var reply = new byte[MessageType.CookieReplySize];
-        CookieChecker.CreateReply(message, source, now, reply);
-        ReadOnlySpan<ArraySegment<byte>> one = [new ArraySegment<byte>(reply)];
+        CookieChecker.CreateReply(message, source, now, cookieReply);
+        ReadOnlySpan<ArraySegment<byte>> one = [new ArraySegment<byte>(cookieReply)];
         bind?.Send(one, source);
         Counters.Add(DropReason.CookieReplySent);
     }

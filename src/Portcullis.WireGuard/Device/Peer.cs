@@ -113,6 +113,8 @@ public sealed partial class Peer
     }
 
     // Session events: a session is live from the first handshake after none until the peer goes quiet or is removed.
+    // SessionGate makes the flip and the raising of its event one step (WireGuardDevice.RaiseSessionEstablished).
+    internal readonly Lock SessionGate = new();
     private int sessionLive;
 
     internal bool MarkSessionLive() => Interlocked.Exchange(ref sessionLive, 1) == 0;

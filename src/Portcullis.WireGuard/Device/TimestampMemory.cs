@@ -1,7 +1,8 @@
 namespace Portcullis.WireGuard.Device;
 
 /// <summary>
-/// The last accepted initiation timestamp of peers that were removed, so a peer added again with the same key keeps
+/// The last accepted initiation timestamp of keys that are not peers now — removed, or not added yet when a host
+/// restored their floor (<see cref="WireGuardDevice.RaiseReplayFloor"/>) — so a peer added with the same key keeps
 /// its replay floor: without it a re-added peer starts at zero, and anyone who captured one of its old initiations
 /// could replay it to move the peer's endpoint to themselves (and bring its forwards live on a gateway). Timestamps
 /// are not secret. Bounded: the oldest removal is forgotten first once <see cref="Capacity"/> keys are held.
@@ -34,4 +35,7 @@ internal sealed class TimestampMemory
 
     /// <summary>The remembered timestamp for <paramref name="key"/>, or null; it stays remembered (a later removal only raises it).</summary>
     public byte[]? Find(string key) => _byKey.GetValueOrDefault(key);
+
+    /// <summary>Every remembered key and timestamp (the arrays are the memory's own: copy them).</summary>
+    public IEnumerable<KeyValuePair<string, byte[]>> Entries => _byKey;
 }

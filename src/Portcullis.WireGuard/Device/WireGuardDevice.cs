@@ -58,10 +58,6 @@ public sealed partial class WireGuardDevice : IDisposable
             outboundPool.Add(new PacketBatch(outbound: true));
             inboundPool.Add(new PacketBatch(outbound: false));
         }
-        handshakeQueue = new WorkQueue<HandshakeWork>(DeviceLimits.HandshakeQueueSize);
-        handshakePool = new WorkQueue<HandshakeWork>(DeviceLimits.HandshakeQueueSize);
-        for (var i = 0; i < DeviceLimits.HandshakeQueueSize; i++)
-            handshakePool.Add(new HandshakeWork());
         graveyardTimer = Time.CreateTimer(static s => ((WireGuardDevice)s!).BuryRetiredKeypairs(false), this,
             GraveyardPeriod, GraveyardPeriod);
     }
@@ -70,10 +66,17 @@ public sealed partial class WireGuardDevice : IDisposable
     public DeviceOptions Options { get; }
     public DeviceCounters Counters { get; } = new();
 
-    /// <summary>A peer's first authenticated handshake after none. Raised on a pipeline thread: handlers must be quick.</summary>
+    /// <summary>
+    /// A peer's first authenticated handshake after none. Raised on a pipeline thread under the peer's session lock, so
+    /// a peer's starts and ends arrive in the order its session changed: handlers must be quick (queue the event) and
+    /// must not call back into the device.
+    /// </summary>
     public event Action<PeerSessionEvent>? SessionEstablished;
 
-    /// <summary>A peer went quiet for <see cref="DeviceOptions.SessionTimeout"/>, its keys expired, or it was removed.</summary>
+    /// <summary>
+    /// A peer went quiet for <see cref="DeviceOptions.SessionTimeout"/>, its keys expired, or it was removed. Raised as
+    /// <see cref="SessionEstablished"/> is, under the same lock.
+    /// </summary>
     public event Action<PeerSessionEvent>? SessionEnded;
 
     internal ITun Tun { get; }
@@ -145,20 +148,29 @@ public sealed partial class WireGuardDevice : IDisposable
         Start(() => ReceiveFromBind(fresh), $"udp-recv-{fresh.Port}");
     }
 
+    // The flag flip and the event are one step under the peer's session lock: a handshake racing the idle timer must
+    // not queue its start after the timer's end when the flag ended up off (forwards live for a peer that is gone), nor
+    // its end after a start when the flag ended up on (a live peer refused).
     internal void RaiseSessionEstablished(Peer peer)
     {
-        if (!peer.MarkSessionLive())
-            return;
-        Log.SessionEstablished(Name, DeviceLog.Short(peer.PublicKeyBytes));
-        SessionEstablished?.Invoke(new PeerSessionEvent(peer.PublicKeyBytes, peer.Endpoint, null));
+        lock (peer.SessionGate)
+        {
+            if (!peer.MarkSessionLive())
+                return;
+            Log.SessionEstablished(Name, DeviceLog.Short(peer.PublicKeyBytes));
+            SessionEstablished?.Invoke(new PeerSessionEvent(peer.PublicKeyBytes, peer.Endpoint, null));
+        }
     }
 
     internal void EndSession(Peer peer, SessionEndReason reason)
     {
-        if (!peer.MarkSessionEnded())
-            return;
-        Log.SessionEnded(Name, DeviceLog.Short(peer.PublicKeyBytes), reason);
-        SessionEnded?.Invoke(new PeerSessionEvent(peer.PublicKeyBytes, peer.Endpoint, reason));
+        lock (peer.SessionGate)
+        {
+            if (!peer.MarkSessionEnded())
+                return;
+            Log.SessionEnded(Name, DeviceLog.Short(peer.PublicKeyBytes), reason);
+            SessionEnded?.Invoke(new PeerSessionEvent(peer.PublicKeyBytes, peer.Endpoint, reason));
+        }
     }
 
     public void Dispose()
@@ -183,7 +195,6 @@ public sealed partial class WireGuardDevice : IDisposable
         outboundPool.Close();
         inboundPool.Close();
         handshakeQueue.Close();
-        handshakePool.Close();
         bind?.Dispose();
         Tun.Dispose();
         Thread[] all;

@@ -40,6 +40,9 @@ public sealed partial class Handshake
 
     internal byte[] PresharedKey { get; } = NewSecret(NoiseConstants.KeySize);
     internal byte[] LocalEphemeral { get; } = NewSecret(NoiseConstants.KeySize);
+
+    /// <summary><see cref="LocalEphemeral"/> as a key object, from our initiation until the handshake is cleared.</summary>
+    internal Crypto.IDhKey? LocalEphemeralKey { get; private set; }
     internal byte[] RemoteEphemeral { get; } = new byte[NoiseConstants.KeySize];
     internal byte[] Hash { get; } = NewSecret(NoiseConstants.HashSize);
     internal byte[] ChainKey { get; } = NewSecret(NoiseConstants.HashSize);
@@ -152,8 +155,16 @@ public sealed partial class Handshake
         }
     }
 
+    /// <summary>Holds <paramref name="key"/> as the ephemeral's key object, disposing the one it replaces. Caller holds the lock.</summary>
+    internal void ReplaceLocalEphemeralKey(Crypto.IDhKey? key)
+    {
+        LocalEphemeralKey?.Dispose();
+        LocalEphemeralKey = key;
+    }
+
     internal void ClearLocked()
     {
+        ReplaceLocalEphemeralKey(null);
         CryptographicOperations.ZeroMemory(LocalEphemeral);
         CryptographicOperations.ZeroMemory(RemoteEphemeral);
         CryptographicOperations.ZeroMemory(Hash);

@@ -27,21 +27,20 @@ public sealed partial class NoiseEngine
             throw new ArgumentException("An initiation needs 148 bytes.", nameof(message));
         message = message[..MessageType.InitiationSize];
 
-        // Scratch: our private, our public, ephemeral private, hash, chain key, DH result, AEAD key.
-        Span<byte> scratch = stackalloc byte[7 * K];
-        var staticPrivate = scratch[..K];
-        var staticPublic = scratch.Slice(K, K);
-        var ephemeral = scratch.Slice(2 * K, K);
-        var hash = scratch.Slice(3 * K, K);
-        var chainKey = scratch.Slice(4 * K, K);
-        var shared = scratch.Slice(5 * K, K);
-        var key = scratch.Slice(6 * K, K);
+        // Scratch: our public, ephemeral private, hash, chain key, DH result, AEAD key.
+        Span<byte> scratch = stackalloc byte[6 * K];
+        var staticPublic = scratch[..K];
+        var ephemeral = scratch.Slice(K, K);
+        var hash = scratch.Slice(2 * K, K);
+        var chainKey = scratch.Slice(3 * K, K);
+        var shared = scratch.Slice(4 * K, K);
+        var key = scratch.Slice(5 * K, K);
         try
         {
             lock (handshake.Sync)
             {
-                var generation = SnapshotIdentity(staticPrivate, staticPublic);
-                if (generation < 0 || !EnsurePrecomputed(handshake, staticPrivate, generation))
+                var generation = SnapshotIdentity(staticPublic, out var staticKey);
+                if (generation < 0 || !EnsurePrecomputed(handshake, staticKey!, generation))
                     return false;
 
                 InitiationMessage.WriteHeader(message, localIndex);
@@ -54,29 +53,40 @@ public sealed partial class NoiseEngine
                 Kdf.MixHash(_crypto, hash, handshake.RemoteStatic);
 
                 _crypto.GeneratePrivateKey(ephemeral);
-                _crypto.DerivePublicKey(ephemeral, ephemeralPublic);
-                Kdf.MixKey(_crypto, chainKey, ephemeralPublic);
-                Kdf.MixHash(_crypto, hash, ephemeralPublic);
-
-                if (!_crypto.SharedSecret(ephemeral, handshake.RemoteStatic, shared))
+                var ephemeralKey = _crypto.ImportPrivateKey(ephemeral);
+                try
                 {
-                    message.Clear();
-                    return false;
+                    ephemeralKey.WritePublicKey(ephemeralPublic);
+                    Kdf.MixKey(_crypto, chainKey, ephemeralPublic);
+                    Kdf.MixHash(_crypto, hash, ephemeralPublic);
+
+                    if (!ephemeralKey.SharedSecret(handshake.RemoteStatic, shared))
+                    {
+                        message.Clear();
+                        return false;
+                    }
+                    Kdf.Kdf2(_crypto, chainKey, shared, chainKey, key);
+                    _crypto.Seal(key, 0, staticPublic, hash, encryptedStatic);
+                    Kdf.MixHash(_crypto, hash, encryptedStatic);
+
+                    Kdf.Kdf2(_crypto, chainKey, handshake.PrecomputedStaticStatic, chainKey, key);
+                    _crypto.Seal(key, 0, timestamp12, hash, encryptedTimestamp);
+                    Kdf.MixHash(_crypto, hash, encryptedTimestamp);
+
+                    ephemeral.CopyTo(handshake.LocalEphemeral);
+                    // Kept for the response's DH, so the key object (and its public key) is not built twice.
+                    handshake.ReplaceLocalEphemeralKey(ephemeralKey);
+                    ephemeralKey = null;
+                    hash.CopyTo(handshake.Hash);
+                    chainKey.CopyTo(handshake.ChainKey);
+                    handshake.CurrentLocalIndex = localIndex;
+                    handshake.CurrentState = HandshakeState.InitiationCreated;
+                    return true;
                 }
-                Kdf.Kdf2(_crypto, chainKey, shared, chainKey, key);
-                _crypto.Seal(key, 0, staticPublic, hash, encryptedStatic);
-                Kdf.MixHash(_crypto, hash, encryptedStatic);
-
-                Kdf.Kdf2(_crypto, chainKey, handshake.PrecomputedStaticStatic, chainKey, key);
-                _crypto.Seal(key, 0, timestamp12, hash, encryptedTimestamp);
-                Kdf.MixHash(_crypto, hash, encryptedTimestamp);
-
-                ephemeral.CopyTo(handshake.LocalEphemeral);
-                hash.CopyTo(handshake.Hash);
-                chainKey.CopyTo(handshake.ChainKey);
-                handshake.CurrentLocalIndex = localIndex;
-                handshake.CurrentState = HandshakeState.InitiationCreated;
-                return true;
+                finally
+                {
+                    ephemeralKey?.Dispose();
+                }
             }
         }
         finally
@@ -98,19 +108,18 @@ public sealed partial class NoiseEngine
         if (!InitiationMessage.IsWellFormed(message))
             return null;
 
-        // Scratch: our private, our public, hash, chain key, DH result, AEAD key, their static, timestamp.
-        Span<byte> scratch = stackalloc byte[7 * K + NoiseConstants.TimestampSize];
-        var staticPrivate = scratch[..K];
-        var staticPublic = scratch.Slice(K, K);
-        var hash = scratch.Slice(2 * K, K);
-        var chainKey = scratch.Slice(3 * K, K);
-        var shared = scratch.Slice(4 * K, K);
-        var key = scratch.Slice(5 * K, K);
-        var remoteStatic = scratch.Slice(6 * K, K);
-        var timestamp = scratch.Slice(7 * K, NoiseConstants.TimestampSize);
+        // Scratch: our public, hash, chain key, DH result, AEAD key, their static, timestamp.
+        Span<byte> scratch = stackalloc byte[6 * K + NoiseConstants.TimestampSize];
+        var staticPublic = scratch[..K];
+        var hash = scratch.Slice(K, K);
+        var chainKey = scratch.Slice(2 * K, K);
+        var shared = scratch.Slice(3 * K, K);
+        var key = scratch.Slice(4 * K, K);
+        var remoteStatic = scratch.Slice(5 * K, K);
+        var timestamp = scratch.Slice(6 * K, NoiseConstants.TimestampSize);
         try
         {
-            var generation = SnapshotIdentity(staticPrivate, staticPublic);
+            var generation = SnapshotIdentity(staticPublic, out var staticKey);
             if (generation < 0)
                 return null;
 
@@ -120,7 +129,7 @@ public sealed partial class NoiseEngine
             Kdf.MixHash(_crypto, hash, ephemeralPublic);
             Kdf.Kdf1(_crypto, NoiseConstants.InitialChainKey, ephemeralPublic, chainKey);
 
-            if (!_crypto.SharedSecret(staticPrivate, ephemeralPublic, shared))
+            if (!staticKey!.SharedSecret(ephemeralPublic, shared))
                 return null;
             Kdf.Kdf2(_crypto, chainKey, shared, chainKey, key);
             var encryptedStatic = InitiationMessage.EncryptedStatic(message);
@@ -135,7 +144,7 @@ public sealed partial class NoiseEngine
 
             lock (handshake.Sync)
             {
-                if (!EnsurePrecomputed(handshake, staticPrivate, generation))
+                if (!EnsurePrecomputed(handshake, staticKey, generation))
                     return null;
                 Kdf.Kdf2(_crypto, chainKey, handshake.PrecomputedStaticStatic, chainKey, key);
                 var encryptedTimestamp = InitiationMessage.EncryptedTimestamp(message);

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Portcullis.WireGuard.Crypto;
 using Portcullis.WireGuard.Messages;
 
 namespace Portcullis.WireGuard.Noise;
@@ -41,12 +42,13 @@ public sealed partial class NoiseEngine
                 handshake.ChainKey.CopyTo(chainKey);
 
                 _crypto.GeneratePrivateKey(ephemeral);
-                _crypto.DerivePublicKey(ephemeral, ephemeralPublic);
+                using var ephemeralKey = _crypto.ImportPrivateKey(ephemeral);
+                ephemeralKey.WritePublicKey(ephemeralPublic);
                 Kdf.MixHash(_crypto, hash, ephemeralPublic);
                 Kdf.MixKey(_crypto, chainKey, ephemeralPublic);
 
-                if (!MixDh(chainKey, ephemeral, handshake.RemoteEphemeral, shared) ||
-                    !MixDh(chainKey, ephemeral, handshake.RemoteStatic, shared))
+                if (!MixDh(chainKey, ephemeralKey, handshake.RemoteEphemeral, shared) ||
+                    !MixDh(chainKey, ephemeralKey, handshake.RemoteStatic, shared))
                 {
                     message.Clear();
                     return false;
@@ -58,6 +60,8 @@ public sealed partial class NoiseEngine
                 Kdf.MixHash(_crypto, hash, encryptedEmpty);
 
                 ephemeral.CopyTo(handshake.LocalEphemeral);
+                // An initiation of ours that crossed theirs is dead now; so is its ephemeral.
+                handshake.ReplaceLocalEphemeralKey(null);
                 hash.CopyTo(handshake.Hash);
                 chainKey.CopyTo(handshake.ChainKey);
                 handshake.CurrentLocalIndex = localIndex;
@@ -83,15 +87,14 @@ public sealed partial class NoiseEngine
         if (handshake is null)
             return null;
 
-        // Scratch: our private, our public, hash, chain key, DH result, τ, AEAD key.
-        Span<byte> scratch = stackalloc byte[7 * K];
-        var staticPrivate = scratch[..K];
-        var staticPublic = scratch.Slice(K, K);
-        var hash = scratch.Slice(2 * K, K);
-        var chainKey = scratch.Slice(3 * K, K);
-        var shared = scratch.Slice(4 * K, K);
-        var tau = scratch.Slice(5 * K, K);
-        var key = scratch.Slice(6 * K, K);
+        // Scratch: our public, hash, chain key, DH result, τ, AEAD key.
+        Span<byte> scratch = stackalloc byte[6 * K];
+        var staticPublic = scratch[..K];
+        var hash = scratch.Slice(K, K);
+        var chainKey = scratch.Slice(2 * K, K);
+        var shared = scratch.Slice(3 * K, K);
+        var tau = scratch.Slice(4 * K, K);
+        var key = scratch.Slice(5 * K, K);
         try
         {
             lock (handshake.Sync)
@@ -99,7 +102,7 @@ public sealed partial class NoiseEngine
                 // The index must still be this handshake's: a response to an older initiation is stale.
                 if (handshake.CurrentState != HandshakeState.InitiationCreated || handshake.CurrentLocalIndex != receiver)
                     return null;
-                if (SnapshotIdentity(staticPrivate, staticPublic) < 0)
+                if (SnapshotIdentity(staticPublic, out var staticKey) < 0)
                     return null;
 
                 var ephemeralPublic = ResponseMessage.Ephemeral(message);
@@ -108,8 +111,11 @@ public sealed partial class NoiseEngine
                 Kdf.MixHash(_crypto, hash, ephemeralPublic);
                 Kdf.MixKey(_crypto, chainKey, ephemeralPublic);
 
-                if (!MixDh(chainKey, handshake.LocalEphemeral, ephemeralPublic, shared) ||
-                    !MixDh(chainKey, staticPrivate, ephemeralPublic, shared))
+                // The initiation's ephemeral key object; built from the bytes only when that one is gone.
+                using var rebuilt = handshake.LocalEphemeralKey is null ? _crypto.ImportPrivateKey(handshake.LocalEphemeral) : null;
+                var ephemeralKey = handshake.LocalEphemeralKey ?? rebuilt!;
+                if (!MixDh(chainKey, ephemeralKey, ephemeralPublic, shared) ||
+                    !MixDh(chainKey, staticKey!, ephemeralPublic, shared))
                     return null;
 
                 Kdf.Kdf3(_crypto, chainKey, handshake.PresharedKey, chainKey, tau, key);
@@ -133,9 +139,9 @@ public sealed partial class NoiseEngine
     }
 
     /// <summary>C = KDF1(C, DH(privateKey, publicKey)); false when the DH is all zero (a low-order point).</summary>
-    private bool MixDh(Span<byte> chainKey, ReadOnlySpan<byte> privateKey32, ReadOnlySpan<byte> publicKey32, Span<byte> shared32)
+    private bool MixDh(Span<byte> chainKey, IDhKey privateKey, ReadOnlySpan<byte> publicKey32, Span<byte> shared32)
     {
-        if (!_crypto.SharedSecret(privateKey32, publicKey32, shared32))
+        if (!privateKey.SharedSecret(publicKey32, shared32))
             return false;
         Kdf.MixKey(_crypto, chainKey, shared32);
         return true;

@@ -16,8 +16,8 @@ public delegate Handshake? LocalIndexLookup(uint localIndex);
 /// Thread-safe.
 /// </summary>
 /// <remarks>
-/// Locks: each handshake's own lock, then (briefly, to copy our key pair onto the stack) the identity
-/// lock; never the other way round. Every message is computed on stack copies and committed to the
+/// Locks: each handshake's own lock, then (briefly, to copy our public key onto the stack and take our private key
+/// object) the identity lock; never the other way round. Every message is computed on stack copies and committed to the
 /// handshake only once it has fully succeeded, so a failure changes nothing.
 /// Files: this one holds our identity; NoiseEngine.Initiation.cs, NoiseEngine.Response.cs and
 /// NoiseEngine.Session.cs hold the three steps of the handshake.
@@ -29,6 +29,9 @@ public sealed partial class NoiseEngine
     private readonly byte[] _privateKey = GC.AllocateArray<byte>(NoiseConstants.KeySize, pinned: true);
     private readonly byte[] _publicKey = new byte[NoiseConstants.KeySize];
     private bool _hasPrivateKey;
+
+    // Our private key made ready for DH once (with OpenSSL, building a key object costs a base-point multiplication).
+    private IDhKey? _staticKey;
 
     // Numbers each private key we are given, so handshakes know when their precomputed DH is stale.
     private long _keyGeneration;
@@ -56,20 +59,28 @@ public sealed partial class NoiseEngine
     {
         if (privateKey32.Length != NoiseConstants.KeySize)
             throw new ArgumentException("A private key is 32 bytes.", nameof(privateKey32));
+        IDhKey? old;
         lock (_identityLock)
         {
             _keyGeneration++;
+            old = _staticKey;
+            _staticKey = null;
             if (IsZero(privateKey32))
             {
                 CryptographicOperations.ZeroMemory(_privateKey);
                 Array.Clear(_publicKey);
                 _hasPrivateKey = false;
-                return;
             }
-            privateKey32.CopyTo(_privateKey);
-            _crypto.DerivePublicKey(_privateKey, _publicKey);
-            _hasPrivateKey = true;
+            else
+            {
+                privateKey32.CopyTo(_privateKey);
+                _staticKey = _crypto.ImportPrivateKey(_privateKey);
+                _staticKey.WritePublicKey(_publicKey);
+                _hasPrivateKey = true;
+            }
         }
+        // A handshake still using the old key finishes with it, or fails (it was for the old identity anyway).
+        old?.Dispose();
     }
 
     /// <summary>Copies our static private key out (for UAPI get); all zero when none.</summary>
@@ -83,31 +94,27 @@ public sealed partial class NoiseEngine
     public Handshake CreateHandshake(ReadOnlySpan<byte> remoteStatic32, ReadOnlySpan<byte> presharedKey32)
     {
         var handshake = new Handshake(remoteStatic32, presharedKey32);
-        Span<byte> identity = stackalloc byte[2 * NoiseConstants.KeySize];
-        try
+        Span<byte> publicKey = stackalloc byte[NoiseConstants.KeySize];
+        lock (handshake.Sync)
         {
-            lock (handshake.Sync)
-            {
-                var generation = SnapshotIdentity(identity[..32], identity[32..]);
-                if (generation >= 0)
-                    EnsurePrecomputed(handshake, identity[..32], generation);
-            }
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(identity);
+            var generation = SnapshotIdentity(publicKey, out var staticKey);
+            if (generation >= 0)
+                EnsurePrecomputed(handshake, staticKey!, generation);
         }
         return handshake;
     }
 
-    /// <summary>Copies our key pair onto the caller's stack; returns its number, or -1 when we have no private key.</summary>
-    private long SnapshotIdentity(Span<byte> privateKey32, Span<byte> publicKey32)
+    /// <summary>
+    /// Copies our public key onto the caller's stack and hands out our private key object; returns its number, or -1
+    /// (and no key) when we have no private key.
+    /// </summary>
+    private long SnapshotIdentity(Span<byte> publicKey32, out IDhKey? staticKey)
     {
         lock (_identityLock)
         {
-            if (!_hasPrivateKey)
+            staticKey = _staticKey;
+            if (!_hasPrivateKey || staticKey is null)
                 return -1;
-            _privateKey.CopyTo(privateKey32);
             _publicKey.CopyTo(publicKey32);
             return _keyGeneration;
         }
@@ -117,14 +124,14 @@ public sealed partial class NoiseEngine
     /// Recomputes DH(our static, their static) when our key changed since it was last computed. False when
     /// it is all zero (their key is a low-order point) or the handshake was destroyed. Caller holds the lock.
     /// </summary>
-    private bool EnsurePrecomputed(Handshake handshake, ReadOnlySpan<byte> privateKey32, long generation)
+    private static bool EnsurePrecomputed(Handshake handshake, IDhKey staticKey, long generation)
     {
         if (handshake.PrecomputedGeneration == Handshake.Destroyed)
             return false;
         if (handshake.PrecomputedGeneration != generation)
         {
             // SharedSecret zeroes its output itself when the result is all zero.
-            _crypto.SharedSecret(privateKey32, handshake.RemoteStatic, handshake.PrecomputedStaticStatic);
+            staticKey.SharedSecret(handshake.RemoteStatic, handshake.PrecomputedStaticStatic);
             handshake.PrecomputedGeneration = generation;
         }
         return !IsZero(handshake.PrecomputedStaticStatic);

@@ -7,8 +7,8 @@ namespace Portcullis.WireGuard.Uapi;
 public interface IUapiDevice
 {
     /// <summary>
-    /// A consistent snapshot of the device. The server only reads the returned arrays (it never zeroes
-    /// them), so returning copies or immutable data is the device's choice.
+    /// A consistent snapshot of the device, in arrays of its own: the server zeroes the private and preshared keys
+    /// (<see cref="UapiDeviceState.WipeKeys"/>) once the reply is written, so return copies, never the live keys.
     /// </summary>
     UapiDeviceState GetState();
 

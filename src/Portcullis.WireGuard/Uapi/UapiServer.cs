@@ -204,14 +204,21 @@ public sealed class UapiServer : IDisposable
         {
             lock (_lock)
             {
+                UapiDeviceState? state = null;
                 try
                 {
-                    UapiGetFormatter.Format(device.GetState(), output);
+                    state = device.GetState();
+                    UapiGetFormatter.Format(state, output);
                     return 0;
                 }
                 catch (Exception e)
                 {
                     return Failed(e);
+                }
+                finally
+                {
+                    // The reply buffer wipes its own copy; the snapshot's keys would otherwise wait for the GC.
+                    state?.WipeKeys();
                 }
             }
         }

@@ -36,7 +36,8 @@ public sealed class KillSwitchRulesetTests
     [Theory]
     [InlineData("input")]
     [InlineData("output")]
-    public void Install_BothChainsDropByDefault(string chain)
+    [InlineData("forward")]
+    public void Install_EveryChainDropsByDefault(string chain)
     {
         var rules = Chain(KillSwitchRuleset.Install(Spec), chain);
         Assert.Equal($"type filter hook {chain} priority filter; policy drop;", rules[0]);
@@ -76,6 +77,48 @@ public sealed class KillSwitchRulesetTests
         Assert.Contains("ip6 daddr 2001:db8:2::/64 accept", Chain(text, "output"));
         // IPv6 on the LAN needs neighbour discovery.
         Assert.Contains(Chain(text, "output"), r => r.StartsWith("icmpv6 type", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Install_Forward_IntoTheTunnelAndItsRepliesOnly()
+    {
+        var rules = Chain(KillSwitchRuleset.Install(Spec), "forward");
+        Assert.Equal(
+        [
+            "type filter hook forward priority filter; policy drop;",
+            "iifname != \"wg0\" ct direction original ct status dnat meta l4proto tcp ct original proto-dst @forwarded_tcp drop",
+            "iifname != \"wg0\" ct direction original ct status dnat meta l4proto udp ct original proto-dst @forwarded_udp drop",
+            "oifname \"wg0\" accept",
+            "iifname \"wg0\" ct state established,related accept",
+            "iifname \"wg0\" ct status dnat meta l4proto tcp ct original proto-dst @forwarded_tcp accept",
+            "iifname \"wg0\" ct status dnat meta l4proto udp ct original proto-dst @forwarded_udp accept",
+        ], rules);
+    }
+
+    [Fact]
+    public void Install_ForwardAllowLan_LocalNetworksReachEachOtherPerFamily()
+    {
+        var text = KillSwitchRuleset.Install(Spec with
+        {
+            LanPrefixes = [IPNetwork.Parse("203.0.113.0/24"), IPNetwork.Parse("2001:db8:2::/64"), IPNetwork.Parse("172.30.0.0/24")],
+        });
+        var rules = Chain(text, "forward");
+        Assert.Contains("ip saddr { 203.0.113.0/24, 172.30.0.0/24 } ip daddr { 203.0.113.0/24, 172.30.0.0/24 } accept", rules);
+        Assert.Contains("ip6 saddr { 2001:db8:2::/64 } ip6 daddr { 2001:db8:2::/64 } accept", rules);
+        Assert.DoesNotContain(rules, r => r.Contains("ip saddr 203.0.113.0/24 accept", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("output")]
+    [InlineData("forward")]
+    public void Install_AllowLan_DnsDroppedBeforeAnyLanAccept(string chain)
+    {
+        var rules = Chain(KillSwitchRuleset.Install(Spec with { LanPrefixes = [IPNetwork.Parse("203.0.113.0/24")] }), chain);
+        var dns = Array.IndexOf(rules, "meta l4proto { tcp, udp } th dport { 53, 853 } drop");
+        var firstLan = Array.FindIndex(rules, r => r.Contains("203.0.113.0/24", StringComparison.Ordinal));
+        Assert.True(dns > 0 && firstLan > dns, string.Join('\n', rules));
+        // Only the LAN allowance needs it: without one, DNS outside the tunnel falls to the policy like the rest.
+        Assert.DoesNotContain("dport { 53, 853 }", KillSwitchRuleset.Install(Spec), StringComparison.Ordinal);
     }
 
     [Fact]

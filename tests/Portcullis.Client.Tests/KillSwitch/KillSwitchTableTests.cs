@@ -33,7 +33,8 @@ public sealed class KillSwitchTableTests
         var table = ns.Exec("nft", "list", "table", "inet", "portcullis_killswitch");
         Assert.Contains("ip6 daddr 2001:db8:1::a udp dport 51821 accept", table, StringComparison.Ordinal);
         Assert.DoesNotContain("198.51.100.10", table, StringComparison.Ordinal);
-        Assert.Contains("policy drop", table, StringComparison.Ordinal);
+        Assert.Contains("type filter hook forward priority filter; policy drop;", table, StringComparison.Ordinal);
+        Assert.Contains("meta l4proto { tcp, udp } th dport { 53, 853 } drop", table, StringComparison.Ordinal);
 
         ns.Run(() =>
         {

@@ -59,35 +59,55 @@ internal sealed class GatewayAuthorityDouble(TimeProvider time) : IPortMappingAu
     {
         lock (_gate)
         {
+            // A retransmission (the client's timer ran out on a loaded machine before the answer came) is the same
+            // request at the same virtual instant: a real gateway answers it as before, and it is not a new exchange
+            // for the tests that count them.
+            var now = time.GetUtcNow();
+            if (_last is { } last && last.At == now && SameExchange(last.Request, request))
+                return last.Result;
             _calls.Add(request);
-            if (RefuseNext > 0)
-            {
-                RefuseNext--;
-                return MapResult.Failure(MapStatus.NoResources);
-            }
-            var key = (request.Client, request.Protocol, request.InternalPort);
-            var exists = _mappings.TryGetValue(key, out var existing);
-            var nonce = request.Nonce?.ToArray();
-            if (exists && existing.Nonce is not null && (nonce is null || !existing.Nonce.AsSpan().SequenceEqual(nonce)))
-                return MapResult.Failure(MapStatus.NotAuthorized);
-            if (request.Lifetime == TimeSpan.Zero)
-            {
-                _mappings.Remove(key);
-                return new MapResult(MapStatus.Success, Public, 0, request.InternalPort, TimeSpan.Zero);
-            }
-            if (!exists)
-            {
-                var other = request.Protocol == MappingProtocol.Tcp ? MappingProtocol.Udp : MappingProtocol.Tcp;
-                // As our gateway does: the other protocol of a mapped internal port gets that mapping's port when free.
-                existing = (_mappings.TryGetValue((request.Client, other, request.InternalPort), out var pair) && FreeLocked(request.Protocol, pair.Port)
-                    ? pair.Port
-                    : NextFreeLocked(request.Protocol), nonce);
-                _mappings[key] = existing;
-            }
-            var most = request.Protocol == MappingProtocol.Tcp ? TcpLifetime : UdpLifetime;
-            var internalPort = request.InternalPort == 0 ? existing.Port : request.InternalPort;
-            return new MapResult(MapStatus.Success, Public, existing.Port, internalPort, request.Lifetime < most ? request.Lifetime : most);
+            var result = MapLocked(request);
+            _last = (now, request, result);
+            return result;
         }
+    }
+
+    private (DateTimeOffset At, MapRequest Request, MapResult Result)? _last;
+
+    private static bool SameExchange(MapRequest a, MapRequest b) =>
+        a.Client.Equals(b.Client) && a.Protocol == b.Protocol && a.InternalPort == b.InternalPort && a.Lifetime == b.Lifetime
+        && a.SuggestedExternalPort == b.SuggestedExternalPort && a.PreferFailure == b.PreferFailure
+        && (a.Nonce is null ? b.Nonce is null : b.Nonce is not null && a.Nonce.Value.Span.SequenceEqual(b.Nonce.Value.Span));
+
+    private MapResult MapLocked(MapRequest request)
+    {
+        if (RefuseNext > 0)
+        {
+            RefuseNext--;
+            return MapResult.Failure(MapStatus.NoResources);
+        }
+        var key = (request.Client, request.Protocol, request.InternalPort);
+        var exists = _mappings.TryGetValue(key, out var existing);
+        var nonce = request.Nonce?.ToArray();
+        if (exists && existing.Nonce is not null && (nonce is null || !existing.Nonce.AsSpan().SequenceEqual(nonce)))
+            return MapResult.Failure(MapStatus.NotAuthorized);
+        if (request.Lifetime == TimeSpan.Zero)
+        {
+            _mappings.Remove(key);
+            return new MapResult(MapStatus.Success, Public, 0, request.InternalPort, TimeSpan.Zero);
+        }
+        if (!exists)
+        {
+            var other = request.Protocol == MappingProtocol.Tcp ? MappingProtocol.Udp : MappingProtocol.Tcp;
+            // As our gateway does: the other protocol of a mapped internal port gets that mapping's port when free.
+            existing = (_mappings.TryGetValue((request.Client, other, request.InternalPort), out var pair) && FreeLocked(request.Protocol, pair.Port)
+                ? pair.Port
+                : NextFreeLocked(request.Protocol), nonce);
+            _mappings[key] = existing;
+        }
+        var most = request.Protocol == MappingProtocol.Tcp ? TcpLifetime : UdpLifetime;
+        var internalPort = request.InternalPort == 0 ? existing.Port : request.InternalPort;
+        return new MapResult(MapStatus.Success, Public, existing.Port, internalPort, request.Lifetime < most ? request.Lifetime : most);
     }
 
     private bool FreeLocked(MappingProtocol protocol, ushort port) =>

@@ -70,44 +70,32 @@ public sealed class SourceRateLimiterTests
     }
 
     [Fact]
-    public void Allow_IdleSources_AreSweptAmortized()
+    public void Allow_TableFull_NewSourceTakesTheLeastRecentlyActiveSlot()
     {
-        var limiter = new SourceRateLimiter();
-        for (var i = 0; i < 100; i++)
-            limiter.Allow(Endpoint($"10.0.{i}.1"), Start);
-        Assert.Equal(100, limiter.Count);
+        // Eight slots, all in one probe window: every source competes with every other.
+        var limiter = new SourceRateLimiter(new SourceRateLimiterOptions { MaxSources = SourceRateLimiter.ProbeWindow });
+        for (var i = 0; i < 8; i++)
+            Assert.Equal(5, AllowedOf(limiter, Endpoint($"10.0.0.{i}"), Start + TimeSpan.FromTicks(i), 10));
+        var later = Start + TimeSpan.FromMilliseconds(1);
 
-        // Two seconds later one packet from a new source triggers the sweep of all the idle ones.
-        limiter.Allow(Endpoint("192.0.2.1"), Start + TimeSpan.FromSeconds(2));
-        Assert.Equal(1, limiter.Count);
+        // A new source is served though the table is full; it took the slot of 10.0.0.0, the stalest.
+        Assert.Equal(5, AllowedOf(limiter, Endpoint("192.0.2.1"), later, 10));
+        Assert.Equal(8, limiter.Count);
+        // 10.0.0.0 comes back with a fresh bucket (taking 10.0.0.1's slot); 10.0.0.2 kept its slot and stays drained.
+        Assert.Equal(5, AllowedOf(limiter, Endpoint("10.0.0.0"), later, 10));
+        Assert.False(limiter.Allow(Endpoint("10.0.0.2"), later));
     }
 
     [Fact]
-    public void Sweep_KeepsRecentlyActiveSources()
+    public void Allow_FloodOfNewSources_NeverLocksOutAnotherSource()
     {
-        var limiter = new SourceRateLimiter();
-        limiter.Allow(Endpoint("10.0.0.1"), Start);
-        limiter.Allow(Endpoint("10.0.0.2"), Start + TimeSpan.FromMilliseconds(1500));
+        var limiter = new SourceRateLimiter(new SourceRateLimiterOptions { MaxSources = 256 });
+        for (var i = 0; i < 100_000; i++)
+            limiter.Allow(Endpoint($"10.{i >> 16}.{(i >> 8) & 255}.{i & 255}"), Start);
 
-        limiter.Sweep(Start + TimeSpan.FromMilliseconds(2000));
-
-        Assert.Equal(1, limiter.Count);
-    }
-
-    [Fact]
-    public void Allow_TableFull_RefusesNewSourcesButServesKnownOnes()
-    {
-        var limiter = new SourceRateLimiter(new SourceRateLimiterOptions { MaxSources = 3 });
-        Assert.True(limiter.Allow(Endpoint("10.0.0.1"), Start));
-        Assert.True(limiter.Allow(Endpoint("10.0.0.2"), Start));
-        Assert.True(limiter.Allow(Endpoint("10.0.0.3"), Start));
-
-        Assert.False(limiter.Allow(Endpoint("10.0.0.4"), Start));
-        Assert.True(limiter.Allow(Endpoint("10.0.0.1"), Start));
-        Assert.Equal(3, limiter.Count);
-
-        // Once the others go idle, room is made for new sources.
-        Assert.True(limiter.Allow(Endpoint("10.0.0.4"), Start + TimeSpan.FromSeconds(2)));
+        Assert.Equal(256, limiter.Capacity);
+        Assert.Equal(256, limiter.Count);
+        Assert.True(limiter.Allow(Endpoint("192.0.2.1"), Start));
     }
 
     [Fact]
@@ -148,6 +136,6 @@ public sealed class SourceRateLimiterTests
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => new SourceRateLimiter(new SourceRateLimiterOptions { MaxSources = 0 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new SourceRateLimiter(new SourceRateLimiterOptions { PacketsPerSecond = 0 }));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new SourceRateLimiter(new SourceRateLimiterOptions { IdleTimeout = TimeSpan.Zero }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new SourceRateLimiter(new SourceRateLimiterOptions { MaxSources = (1 << 24) + 1 }));
     }
 }

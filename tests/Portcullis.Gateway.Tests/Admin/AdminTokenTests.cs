@@ -55,6 +55,43 @@ public sealed class AdminTokenTests : IDisposable
         Assert.DoesNotContain("existing-token", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void LoadOrCreate_SymbolicLinkToAPrivateToken_Refused()
+    {
+        var target = Path.Combine(_folder, "real.token");
+        File.WriteAllText(target, "existing-token-abcdefgh\n");
+        File.SetUnixFileMode(target, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        var link = Path.Combine(_folder, "admin.token");
+        File.CreateSymbolicLink(link, target);
+
+        var error = Assert.Throws<AdminTokenException>(() => AdminToken.LoadOrCreate(link));
+
+        Assert.Equal($"Admin token file: {link} is a symbolic link; name the file itself.", error.Message);
+    }
+
+    [Fact]
+    public void LoadOrCreate_DanglingSymbolicLink_NotFollowedToCreateAFile()
+    {
+        var target = Path.Combine(_folder, "elsewhere.token");
+        var link = Path.Combine(_folder, "admin.token");
+        File.CreateSymbolicLink(link, target);
+
+        Assert.Throws<AdminTokenException>(() => AdminToken.LoadOrCreate(link));
+        Assert.False(File.Exists(target));
+    }
+
+    [Fact]
+    public void LoadOrCreate_OwnedByAnotherUser_Refused()
+    {
+        var path = Write("existing-token-abcdefgh\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        Assert.Equal(0, Tests.Kernel.Support.Shell.Run("chown", "65534", path).ExitCode);
+
+        var error = Assert.Throws<AdminTokenException>(() => AdminToken.LoadOrCreate(path));
+
+        Assert.StartsWith($"Admin token file: {path} is owned by uid 65534, not by the user of this process", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("existing-token", error.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("short\n")]

@@ -241,6 +241,43 @@ public sealed class GatewayConfigLoaderTests
     }
 
     [Fact]
+    public void Parse_ExposureKeysLeftOut_NoDnsAndNoNonPublicDestination()
+    {
+        var config = GatewayConfigLoader.Parse(Minimal(NewKey()), File);
+
+        Assert.False(config.Tunnel.AllowDns);
+        Assert.Empty(config.Nat.AllowDestinations);
+    }
+
+    [Fact]
+    public void Parse_AllowDnsAndAllowDestinations_AreRead()
+    {
+        var text = Minimal(NewKey()).Replace("interface = \"pc0\"", "interface = \"pc0\"\nallow_dns = true", StringComparison.Ordinal)
+            .Replace("public_interface = \"eth0\"", "public_interface = \"eth0\"\nallow_destinations = [\"10.20.0.0/16\", \"169.254.169.123\"]", StringComparison.Ordinal);
+
+        var config = GatewayConfigLoader.Parse(text, File);
+
+        Assert.True(config.Tunnel.AllowDns);
+        Assert.Equal([IPNetwork.Parse("10.20.0.0/16"), IPNetwork.Parse("169.254.169.123/32")], config.Nat.AllowDestinations);
+    }
+
+    [Theory]
+    [InlineData("[\"10.20.0.5/16\"]")]
+    [InlineData("[\"fd00::/8\"]")]
+    [InlineData("[\"10.20.0.0/33\"]")]
+    [InlineData("[16]")]
+    [InlineData("\"10.0.0.0/8\"")]
+    public void Parse_BadAllowDestinations_NamesLineAndKey(string value)
+    {
+        var text = Minimal(NewKey()).Replace("public_interface = \"eth0\"", $"public_interface = \"eth0\"\nallow_destinations = {value}", StringComparison.Ordinal);
+
+        var error = Assert.Throws<GatewayConfigException>(() => GatewayConfigLoader.Parse(text, File));
+
+        var message = Assert.Single(error.Errors);
+        Assert.StartsWith("/etc/portcullis/gw.toml:7: [nat] allow_destinations: expected ", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_RelativeStoreAndTokenPaths_ResolveAgainstTheConfigFolder()
     {
         var text = Minimal(NewKey(), "[store]\npath = \"state/gw.db\"\n[admin]\ntoken_file = \"admin.token\"\n");

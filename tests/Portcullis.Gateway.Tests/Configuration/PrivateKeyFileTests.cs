@@ -39,6 +39,32 @@ public sealed class PrivateKeyFileTests : IDisposable
     }
 
     [Fact]
+    public void Load_PrivateKeyFileIsASymbolicLink_IsRefused()
+    {
+        var keyPath = WriteFile(_directory, "real.key", NewKey(), Private);
+        var link = Path.Combine(_directory, "gw.key");
+        File.CreateSymbolicLink(link, keyPath);
+        var config = WriteFile(_directory, "gw.toml", WithKeyFile(link), Private);
+
+        var error = Assert.Throws<GatewayConfigException>(() => GatewayConfigLoader.Load(config));
+
+        Assert.Equal([$"{config}:3: [tunnel] private_key_file: {link} is a symbolic link; name the file itself"], error.Errors);
+    }
+
+    [Fact]
+    public void Load_PrivateKeyFileOwnedByAnotherUser_IsRefused()
+    {
+        var keyPath = WriteFile(_directory, "gw.key", NewKey(), Private);
+        Assert.Equal(0, Kernel.Support.Shell.Run("chown", "65534", keyPath).ExitCode);
+        var config = WriteFile(_directory, "gw.toml", WithKeyFile(keyPath), Private);
+
+        var error = Assert.Throws<GatewayConfigException>(() => GatewayConfigLoader.Load(config));
+
+        Assert.StartsWith($"{config}:3: [tunnel] private_key_file: {keyPath} is owned by uid 65534, not by the user of this process",
+            Assert.Single(error.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Load_PrivateKeyFileWithGarbage_ErrorNeverShowsTheContent()
     {
         const string content = "c2VjcmV0LXNlY3JldC1zZWNyZXQ=";

@@ -32,6 +32,7 @@ internal sealed class FleetNode : IAsyncDisposable
             ListenPort = 51820,
             TunnelAddress = IPAddress.Parse("10.99.0.1"),
             TunnelPrefix = IPNetwork.Parse("10.99.0.0/16"),
+            Dns = [IPAddress.Parse("9.9.9.9")],
             PublicAddresses = [address],
             StartedUtc = DateTimeOffset.UnixEpoch,
         }, policy, Device, Service, Peers, Flows, NullLogger.Instance, new GatewayScope(name, [address]));

@@ -38,7 +38,9 @@ public sealed class GatewayOperationsTests
         Assert.Equal("10.99.0.2/16", config["Address"]);
         Assert.Equal(GatewayKey, config["PublicKey"]);
         Assert.Equal("198.51.100.10:51820", config["Endpoint"]);
-        Assert.Equal("0.0.0.0/0", config["AllowedIPs"]);
+        // Everything into the tunnel, IPv6 too, and the resolvers of [tunnel] dns: nothing left on the LAN.
+        Assert.Equal("0.0.0.0/0, ::/0", config["AllowedIPs"]);
+        Assert.Equal("10.99.0.1, 9.9.9.9", config["DNS"]);
         Assert.Equal("25", config["PersistentKeepalive"]);
         Assert.Equal(IPAddress.Parse("10.99.0.2"), f.Device.Held[added.Peer.PublicKey]);
         var stored = Assert.Single(await f.Store.ListPeersAsync());

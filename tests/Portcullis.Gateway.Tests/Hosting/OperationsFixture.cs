@@ -35,6 +35,7 @@ internal sealed class OperationsFixture : IAsyncDisposable
             TunnelAddress = IPAddress.Parse("10.99.0.1"),
             TunnelPrefix = IPNetwork.Parse("10.99.0.0/16"),
             PublicAddresses = [Shared, SecondShared],
+            Dns = [IPAddress.Parse("10.99.0.1"), IPAddress.Parse("9.9.9.9")],
             StartedUtc = new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero),
         }, policy, Device, Service, Peers, Flows, NullLogger.Instance);
         Device.Sessions = this;

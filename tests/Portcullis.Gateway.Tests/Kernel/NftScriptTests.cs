@@ -1,3 +1,4 @@
+using System.Net;
 using Portcullis.Gateway.Kernel;
 using Portcullis.Gateway.Tests.Kernel.Support;
 
@@ -27,6 +28,64 @@ public sealed class NftScriptTests
         Assert.Contains("iifname \"pc0\" oifname \"pc0\" accept", script, StringComparison.Ordinal);
         Assert.DoesNotContain("iifname \"pc0\" oifname \"pc0\" drop", script, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Install_Guard_TunnelAddressesOnlyOnTheTunnelBeforeConntrack()
+    {
+        var script = NftScript.Install(Entries.Network());
+
+        Assert.Contains("add chain ip portcullis guard { type filter hook prerouting priority raw; policy accept; }", script, StringComparison.Ordinal);
+        Assert.Contains("add rule ip portcullis guard iifname != { \"pc0\", \"lo\" } ip saddr 10.99.0.0/16 drop", script, StringComparison.Ordinal);
+        Assert.Contains("add rule ip portcullis guard iifname != { \"pc0\", \"lo\" } ip daddr 10.99.0.0/16 drop", script, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Install_Input_TunnelReachesPortMappingAndIcmpOnTheTunnelAddressOnly()
+    {
+        var lines = InputRules(NftScript.Install(Entries.Network()));
+
+        Assert.Equal(
+            [
+                "add rule ip portcullis input iifname \"pc0\" ct state established,related accept",
+                "add rule ip portcullis input iifname \"pc0\" ip daddr 10.99.0.1 udp dport 5351 accept",
+                "add rule ip portcullis input iifname \"pc0\" ip daddr 10.99.0.1 meta l4proto icmp accept",
+                "add rule ip portcullis input iifname \"pc0\" drop",
+            ],
+            lines);
+    }
+
+    [Fact]
+    public void Install_AllowDns_OpensPort53OnTheTunnelAddressBeforeTheDrop()
+    {
+        var lines = InputRules(NftScript.Install(Entries.Network() with { AllowDns = true }));
+
+        Assert.Equal("add rule ip portcullis input iifname \"pc0\" ip daddr 10.99.0.1 meta l4proto { tcp, udp } th dport 53 accept", lines[^2]);
+    }
+
+    [Fact]
+    public void Install_Egress_NonPublicDestinationsDroppedBeforeTunnelToPublicIsAccepted()
+    {
+        var lines = NftScript.Install(Entries.Network()).Split('\n');
+
+        var drop = Array.IndexOf(lines,
+            "add rule ip portcullis forward iifname \"pc0\" oifname \"eth0\" ip daddr { 10.0.0.0/8, 100.64.0.0/10, 169.254.0.0/16, 172.16.0.0/12, 192.168.0.0/16 } drop");
+        var accept = Array.IndexOf(lines, "add rule ip portcullis forward iifname \"pc0\" oifname \"eth0\" accept");
+        Assert.True(drop >= 0 && accept > drop, string.Join('\n', lines));
+    }
+
+    [Fact]
+    public void Install_AllowedDestinations_ExceptedOnceEachOutermostOnly()
+    {
+        var script = NftScript.Install(Entries.Network() with
+        {
+            AllowedDestinations = [IPNetwork.Parse("10.20.1.0/24"), IPNetwork.Parse("169.254.169.254/32"), IPNetwork.Parse("10.20.0.0/16"), IPNetwork.Parse("10.20.0.0/16")],
+        });
+
+        Assert.Contains("192.168.0.0/16 } ip daddr != { 10.20.0.0/16, 169.254.169.254/32 } drop\n", script, StringComparison.Ordinal);
+    }
+
+    private static string[] InputRules(string script) =>
+        [.. script.Split('\n').Where(l => l.StartsWith("add rule ip portcullis input ", StringComparison.Ordinal))];
 
     [Fact]
     public void Update_Add_MapHoldsTargetAndLeaseHoldsTimeoutAndOwner()

@@ -11,6 +11,8 @@ public sealed class SqliteStoreForwardTests() : GatewayStoreForwardTests(new Sql
 
 public sealed class SqliteStoreConfigApplyTests() : GatewayStoreConfigApplyTests(new SqliteTarget());
 
+public sealed class SqliteStoreReplayFloorTests() : GatewayStoreReplayFloorTests(new SqliteTarget());
+
 [Collection(PostgresCollection.Name)]
 [SupportedOSPlatform("linux")]
 public sealed class PostgresStorePeerTests(PostgresCluster cluster) : GatewayStorePeerTests(new PostgresTarget(cluster));
@@ -22,3 +24,7 @@ public sealed class PostgresStoreForwardTests(PostgresCluster cluster) : Gateway
 [Collection(PostgresCollection.Name)]
 [SupportedOSPlatform("linux")]
 public sealed class PostgresStoreConfigApplyTests(PostgresCluster cluster) : GatewayStoreConfigApplyTests(new PostgresTarget(cluster));
+
+[Collection(PostgresCollection.Name)]
+[SupportedOSPlatform("linux")]
+public sealed class PostgresStoreReplayFloorTests(PostgresCluster cluster) : GatewayStoreReplayFloorTests(new PostgresTarget(cluster));

@@ -20,7 +20,8 @@ internal sealed class AdminLab : ConnectLab
 
     public string TokenFile => Path.Combine(Directory, "admin.token");
 
-    public static async Task<AdminLab> StartAsync()
+    /// <summary>Starts the gateway; <paramref name="tunnelKeys"/> are more [tunnel] lines (e.g. <c>dns = [...]</c>).</summary>
+    public static async Task<AdminLab> StartAsync(string tunnelKeys = "")
     {
         var network = await LabNetwork.CreateAsync();
         try
@@ -34,6 +35,7 @@ internal sealed class AdminLab : ConnectLab
                 listen_port     = 51820
                 address         = "{GatewayTunnelAddress}/16"
                 session_timeout = 30
+                {tunnelKeys}
 
                 [nat]
                 public_interface = "eth0"

@@ -84,6 +84,21 @@ internal sealed class ClientLab : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A namespace routed through the client (172.30.0.2, fd30::2), as a container, a VM or a LAN behind it: the
+    /// client forwards IPv4 and IPv6 and masquerades the guest's IPv4 on every other interface, as Docker does (the
+    /// gateway accepts only the client's tunnel address, so what enters the tunnel must carry it).
+    /// </summary>
+    public async Task<LabHost> AddGuestAsync()
+    {
+        var guest = await Network.AddRoutedHostAsync("guest", Client, "172.30.0", "fd30:0:0:1");
+        await Client.RunCheckedAsync("sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1");
+        await Client.RunCheckedAsync("nft", "add", "table", "ip", "labguest");
+        await Client.RunCheckedAsync("nft", "add", "chain", "ip", "labguest", "post", "{ type nat hook postrouting priority srcnat ; }");
+        await Client.RunCheckedAsync("nft", "add", "rule", "ip", "labguest", "post", "ip", "saddr", "172.30.0.0/24", "oifname", "!=", "r-guest", "masquerade");
+        return guest;
+    }
+
     /// <summary>The file the client namespace sees as /etc/resolv.conf.</summary>
     public string ResolvConfPath => Path.Combine(_netnsEtc, "resolv.conf");
 

@@ -8,10 +8,12 @@ internal static class GatewayDaemon
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
 
     /// <summary>Starts the gateway and returns once it says it is up; throws with its output if it exits or stalls.</summary>
-    public static async Task<LabProcess> StartAsync(LabHost host, string configPath)
+    public static async Task<LabProcess> StartAsync(LabHost host, string configPath, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var process = host.Start([LabBinaries.Portcullis, "gateway", "--config", configPath],
-            new Dictionary<string, string> { ["LOG_LEVEL"] = "info" });
+        var variables = new Dictionary<string, string> { ["LOG_LEVEL"] = "info" };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            variables[name] = value;
+        var process = host.Start([LabBinaries.Portcullis, "gateway", "--config", configPath], variables);
         var deadline = DateTime.UtcNow + StartTimeout;
         while (!process.Output.Contains("Gateway up", StringComparison.Ordinal))
         {

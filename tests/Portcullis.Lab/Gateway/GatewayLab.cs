@@ -20,6 +20,9 @@ internal sealed record GatewayLabOptions
 
     /// <summary>Written after peer a's [[peer]] lines: more keys for it, then its [[peer.forward]] tables.</summary>
     public string ExtraPeerA { get; init; } = "";
+
+    /// <summary>Written after peer b's [[peer]] lines, the end of the file.</summary>
+    public string ExtraPeerB { get; init; } = "";
 }
 
 /// <summary>
@@ -54,6 +57,8 @@ internal sealed class GatewayLab : IAsyncDisposable
     public WireGuardDevice TunnelA { get; private set; } = null!;
     public WireGuardDevice TunnelB { get; private set; } = null!;
     public string ConfigPath { get; private set; } = "";
+    public string PublicKeyA { get; private set; } = "";
+    public string PublicKeyB { get; private set; } = "";
     public string GatewayInterface { get; private set; } = "";
 
     /// <summary>The gateway's SQLite store ([store] path).</summary>
@@ -124,7 +129,10 @@ internal sealed class GatewayLab : IAsyncDisposable
             name       = "b"
             public_key = "{keysB.PublicKey}"
             address    = "{AddressB}"
+            {options.ExtraPeerB}
             """);
+        PublicKeyA = keysA.PublicKey;
+        PublicKeyB = keysB.PublicKey;
         await StartGatewayAsync();
         TunnelA = await StartClientAsync(ClientA, keysA, AddressA);
         TunnelB = await StartClientAsync(ClientB, keysB, AddressB);
@@ -135,6 +143,21 @@ internal sealed class GatewayLab : IAsyncDisposable
 
     /// <summary>SIGKILL: no chance to clean up, as a crash or an OOM kill.</summary>
     public Task KillGatewayAsync() => GatewayDaemon.KillAsync(GatewayProcess);
+
+    /// <summary>Where the gateway remembers its peers' endpoints for a crash (README: Restarts and crashes).</summary>
+    public string EndpointFile => $"/run/portcullis/{GatewayInterface}.endpoints";
+
+    /// <summary>Waits until the gateway's endpoint memory names every one of <paramref name="publicKeys"/>.</summary>
+    public async Task WaitForRememberedAsync(params string[] publicKeys)
+    {
+        var remembered = await Wait.UntilAsync(() =>
+        {
+            var text = File.Exists(EndpointFile) ? File.ReadAllText(EndpointFile) : "";
+            return Task.FromResult(publicKeys.All(k => text.Contains(k + " ", StringComparison.Ordinal)));
+        }, TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(100));
+        if (!remembered)
+            throw new Xunit.Sdk.XunitException($"the gateway never remembered the peers' endpoints in {EndpointFile}\n{Diagnostics()}");
+    }
 
     // wg-quick's full tunnel, by hand: AllowedIPs 0/0, fwmark on the encrypted packets, the two rules.
     private Task<WireGuardDevice> StartClientAsync(LabHost client, WireGuardKeys keys, string address) =>

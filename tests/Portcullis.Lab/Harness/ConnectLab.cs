@@ -42,13 +42,18 @@ internal abstract class ConnectLab : IAsyncDisposable
 
     public ValueTask DisposeAsync() => PortcullisClient.DisposeLabAsync(Client, Interface, Network);
 
-    /// <summary>The three hosts, the gateway at <paramref name="publicAddress"/>, and the temp directory.</summary>
-    protected static async Task<Hosts> AddHostsAsync(LabNetwork network, string publicAddress) => new(
-        network,
-        await network.AddHostAsync("gateway", LabSegment.Gateway, publicAddress),
-        await network.AddHostAsync("client", LabSegment.Home, "203.0.113.21"),
-        await network.AddHostAsync("remote", LabSegment.Remote, "192.0.2.100"),
-        network.CreateTempDirectory());
+    /// <summary>
+    /// The three hosts, the gateway at <paramref name="publicAddress"/>, and the temp directory. The client gets a
+    /// resolv.conf of its own (see <see cref="PortcullisClient.IsolateResolvConf"/>), so a config with DNS = changes it
+    /// and never the machine's.
+    /// </summary>
+    protected static async Task<Hosts> AddHostsAsync(LabNetwork network, string publicAddress)
+    {
+        var gateway = await network.AddHostAsync("gateway", LabSegment.Gateway, publicAddress);
+        var client = await network.AddHostAsync("client", LabSegment.Home, "203.0.113.21");
+        PortcullisClient.IsolateResolvConf(client);
+        return new(network, gateway, client, await network.AddHostAsync("remote", LabSegment.Remote, "192.0.2.100"), network.CreateTempDirectory());
+    }
 
     protected sealed record Hosts(LabNetwork Network, LabHost Gateway, LabHost Client, LabHost Remote, string Directory);
 }

@@ -24,7 +24,7 @@ public sealed class LabHost
     /// <summary>The namespace name, unique per run.</summary>
     public string Namespace { get; }
 
-    /// <summary>The segment this host hangs off; null for the router.</summary>
+    /// <summary>The segment this host hangs off; null for the router and for a host routed through another.</summary>
     public LabSegment? Segment { get; }
 
     /// <summary>The host's IPv4 address on its segment (interface <c>eth0</c>); null for the router.</summary>

@@ -12,6 +12,7 @@ namespace Portcullis.Lab.Harness;
 public sealed class LabNetwork : IAsyncDisposable
 {
     private const string UapiDirectory = "/var/run/wireguard";
+    private const string GatewayRunDirectory = "/run/portcullis";
     private readonly ConcurrentBag<LabProcess> _processes = [];
     private readonly List<LabHost> _hosts = [];
     private readonly List<string> _namespaces = [];
@@ -76,6 +77,60 @@ public sealed class LabNetwork : IAsyncDisposable
         return host;
     }
 
+    /// <summary>
+    /// Adds a host that reaches everything through <paramref name="via"/>, as a container, a VM or a LAN routed through
+    /// that host does: a veth pair, <paramref name="via"/>'s end named <c>r-NAME</c> with <paramref name="prefix"/>.1/24
+    /// and <paramref name="prefix6"/>::1/64, the new host's <c>eth0</c> with .2 and ::2, its default routes via .1 and
+    /// ::1. Forwarding and NAT on <paramref name="via"/> are the test's to set, as the host's owner would.
+    /// </summary>
+    public async Task<LabHost> AddRoutedHostAsync(string name, LabHost via, string prefix, string prefix6)
+    {
+        if (name.Length is 0 or > 12 || !name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c)))
+            throw new ArgumentException("host names are 1-12 lowercase letters or digits (they name a veth)", nameof(name));
+        if (_hosts.Any(h => h.Name == name))
+            throw new ArgumentException($"host {name} already exists", nameof(name));
+        var host = new LabHost(this, name, $"pcl{Id}-{name}", segment: null, $"{prefix}.2", $"{prefix6}::2");
+        _hosts.Add(host);
+
+        await AddNamespaceAsync(host.Namespace);
+        var viaSide = $"r-{name}";
+        await Ip("-n", via.Namespace, "link", "add", viaSide, "type", "veth", "peer", "name", "eth0", "netns", host.Namespace);
+        await Ip("-n", via.Namespace, "addr", "add", $"{prefix}.1/24", "dev", viaSide);
+        await Ip("-n", via.Namespace, "-6", "addr", "add", $"{prefix6}::1/64", "dev", viaSide, "nodad");
+        await Ip("-n", via.Namespace, "link", "set", viaSide, "up");
+        await Ip("-n", host.Namespace, "link", "set", "lo", "up");
+        await Ip("-n", host.Namespace, "link", "set", "eth0", "up");
+        await Ip("-n", host.Namespace, "addr", "add", $"{host.Address}/24", "dev", "eth0");
+        await Ip("-n", host.Namespace, "-6", "addr", "add", $"{host.Address6}/64", "dev", "eth0", "nodad");
+        await Ip("-n", host.Namespace, "route", "add", "default", "via", $"{prefix}.1");
+        await Ip("-n", host.Namespace, "-6", "route", "add", "default", "via", $"{prefix6}::1");
+        return host;
+    }
+
+    /// <summary>
+    /// Adds a host namespace joined to <paramref name="to"/> alone by a veth pair, a private link beside the lab's
+    /// internet (a management LAN): <paramref name="toAddress"/>/24 on <paramref name="interfaceOnTo"/> in
+    /// <paramref name="to"/>, <paramref name="address"/>/24 on the new host's eth0. The new host has no default route.
+    /// </summary>
+    public async Task<LabHost> AddLinkedHostAsync(string name, LabHost to, string interfaceOnTo, string toAddress, string address)
+    {
+        if (name.Length is 0 or > 12 || !name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c)))
+            throw new ArgumentException("host names are 1-12 lowercase letters or digits", nameof(name));
+        if (_hosts.Any(h => h.Name == name))
+            throw new ArgumentException($"host {name} already exists", nameof(name));
+        var host = new LabHost(this, name, $"pcl{Id}-{name}", segment: null, address, address6: null);
+        _hosts.Add(host);
+
+        await AddNamespaceAsync(host.Namespace);
+        await Ip("-n", to.Namespace, "link", "add", interfaceOnTo, "type", "veth", "peer", "name", "eth0", "netns", host.Namespace);
+        await Ip("-n", to.Namespace, "addr", "add", $"{toAddress}/24", "dev", interfaceOnTo);
+        await Ip("-n", to.Namespace, "link", "set", interfaceOnTo, "up");
+        await Ip("-n", host.Namespace, "link", "set", "lo", "up");
+        await Ip("-n", host.Namespace, "link", "set", "eth0", "up");
+        await Ip("-n", host.Namespace, "addr", "add", $"{address}/24", "dev", "eth0");
+        return host;
+    }
+
     /// <summary>A fresh interface name, unique on this machine for this run: <c>pc</c> + run id + a counter (≤ 15 chars).</summary>
     public string NewInterfaceName()
     {
@@ -120,10 +175,18 @@ public sealed class LabNetwork : IAsyncDisposable
             }
 
             await ProcessRunner.RunAsync(["ip", "netns", "del", netns], RunOptions.Default);
+
+            // A namespace's own /etc files (its resolv.conf, which `ip netns exec` bind-mounts) go with it.
+            var etc = Path.Combine("/etc/netns", netns);
+            if (Directory.Exists(etc))
+                Directory.Delete(etc, recursive: true);
         }
 
         foreach (var name in _interfaces)
+        {
             File.Delete(Path.Combine(UapiDirectory, name + ".sock"));
+            File.Delete(Path.Combine(GatewayRunDirectory, name + ".endpoints")); // left by a gateway killed last
+        }
         foreach (var directory in _tempDirectories)
         {
             if (Directory.Exists(directory))

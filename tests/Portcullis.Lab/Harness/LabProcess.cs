@@ -19,6 +19,7 @@ public sealed class LabProcess : IAsyncDisposable
     {
         Name = name;
         _process = ProcessRunner.StartGroupLeader(command, environment);
+        Id = _process.Id;
         _process.OutputDataReceived += (_, e) => _output.Append(e.Data);
         _process.ErrorDataReceived += (_, e) => _output.Append(e.Data);
         _process.BeginOutputReadLine();
@@ -27,7 +28,8 @@ public sealed class LabProcess : IAsyncDisposable
 
     public string Name { get; }
 
-    public int Id => _process.Id;
+    /// <summary>The pid, also after disposal (diagnostics print every process a test started).</summary>
+    public int Id { get; }
 
     public bool HasExited => _exitCode is not null || _process.HasExited;
 

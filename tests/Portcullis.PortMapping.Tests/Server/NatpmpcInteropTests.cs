@@ -37,7 +37,7 @@ public sealed class NatpmpcInteropTests
 
         Assert.True(exitCode == 0, output);
         Assert.Contains("Public IP address : 198.51.100.10", output, StringComparison.OrdinalIgnoreCase);
-        Assert.Contains("Mapped public port 40000 protocol TCP to local port 0 liftime 60", output, StringComparison.Ordinal);
+        Assert.True(output.Contains("Mapped public port 40000 protocol TCP to local port 0 liftime 60", StringComparison.Ordinal), output);
         var call = Assert.Single(_authority.MapCalls);
         Assert.Equal(Client, call.Client);
         Assert.Equal(MappingProtocol.Tcp, call.Protocol);
@@ -54,8 +54,8 @@ public sealed class NatpmpcInteropTests
         var again = lab.Natpmpc("-a", "45000", "8080", "udp", "3600");
 
         Assert.True(first.ExitCode == 0, first.Output);
-        Assert.Contains("Mapped public port 40000 protocol UDP to local port 8080 liftime 3600", first.Output, StringComparison.Ordinal);
-        Assert.Contains("Mapped public port 40000 protocol UDP to local port 8080 liftime 3600", again.Output, StringComparison.Ordinal);
+        Assert.True(first.Output.Contains("Mapped public port 40000 protocol UDP to local port 8080 liftime 3600", StringComparison.Ordinal), first.Output);
+        Assert.True(again.Output.Contains("Mapped public port 40000 protocol UDP to local port 8080 liftime 3600", StringComparison.Ordinal), again.Output);
         Assert.All(_authority.MapCalls, c => Assert.Equal(45000, c.SuggestedExternalPort));
         Assert.Equal(1, _authority.Count);
     }

@@ -33,6 +33,47 @@ public sealed class PortMappingServerTests
     }
 
     [Fact]
+    public async Task ArrivalInterface_Matches_Answered()
+    {
+        await using var server = new PortMappingServer(_authority, new PortMappingServerOptions
+        {
+            ListenAddress = ServerAddress,
+            Port = 0,
+            ArrivalInterfaceIndex = System.Net.NetworkInformation.NetworkInterface.LoopbackInterfaceIndex,
+        });
+        await server.StartAsync();
+        using var client = Client();
+
+        await client.SendToAsync(Hex.Bytes("00 02 0000 1F90 0000 00000E10"), server.LocalEndPoint!);
+
+        Assert.Equal(ServerAddress, (await ReceiveAsync(client)).From.Address);
+        Assert.Equal(0, server.Counters.ForeignInterface);
+    }
+
+    [Fact]
+    public async Task ArrivalInterface_Other_DroppedUnreadAndCounted()
+    {
+        // Loopback traffic arrives on lo; the server expects another interface (the tunnel, on a gateway).
+        await using var server = new PortMappingServer(_authority, new PortMappingServerOptions
+        {
+            ListenAddress = ServerAddress,
+            Port = 0,
+            ArrivalInterfaceIndex = System.Net.NetworkInformation.NetworkInterface.LoopbackInterfaceIndex + 1000,
+        });
+        await server.StartAsync();
+        using var client = Client();
+
+        await client.SendToAsync(Hex.Bytes("00 02 0000 1F90 0000 00000E10"), server.LocalEndPoint!);
+
+        var deadline = DateTime.UtcNow + Patience;
+        while (server.Counters.ForeignInterface == 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(10);
+        Assert.Equal(1, server.Counters.ForeignInterface);
+        Assert.Empty(_authority.MapCalls);
+        Assert.Equal(0, server.Counters.Answered);
+    }
+
+    [Fact]
     public async Task NatPmpMap_AnsweredFromTheBoundAddressWithExactBytes()
     {
         await using var server = Server();

@@ -91,6 +91,73 @@ public sealed class X25519Tests
     }
 
     [Fact]
+    public void ImportPrivateKey_SameResultsAsTheSpanMethods()
+    {
+        var a = new byte[32];
+        var b = new byte[32];
+        var bPublic = new byte[32];
+        _crypto.GeneratePrivateKey(a);
+        _crypto.GeneratePrivateKey(b);
+        _crypto.DerivePublicKey(b, bPublic);
+        var expectedPublic = new byte[32];
+        var expectedShared = new byte[32];
+        _crypto.DerivePublicKey(a, expectedPublic);
+        _crypto.SharedSecret(a, bPublic, expectedShared);
+
+        using var key = _crypto.ImportPrivateKey(a);
+        var publicKey = new byte[32];
+        var shared = new byte[32];
+        key.WritePublicKey(publicKey);
+
+        Assert.Equal(expectedPublic, publicKey);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.True(key.SharedSecret(bPublic, shared));
+            Assert.Equal(expectedShared, shared);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Rfc7748Vectors))]
+    public void ImportPrivateKey_Rfc7748Vector_MatchesExpected(string scalar, string u, string expected)
+    {
+        using var key = _crypto.ImportPrivateKey(Convert.FromHexString(scalar));
+        var shared = new byte[32];
+
+        Assert.True(key.SharedSecret(Convert.FromHexString(u), shared));
+        Assert.Equal(expected, Convert.ToHexStringLower(shared));
+    }
+
+    [Fact]
+    public void ImportPrivateKey_DisposedKey_DhFailsWithOutputZeroed()
+    {
+        var privateKey = new byte[32];
+        var peerPublic = new byte[32];
+        _crypto.GeneratePrivateKey(privateKey);
+        _crypto.DerivePublicKey(privateKey, peerPublic);
+        var key = _crypto.ImportPrivateKey(privateKey);
+        key.Dispose();
+        var shared = Enumerable.Repeat((byte)0xAA, 32).ToArray();
+
+        Assert.False(key.SharedSecret(peerPublic, shared));
+        Assert.Equal(new byte[32], shared);
+    }
+
+    [Theory]
+    [InlineData("0000000000000000000000000000000000000000000000000000000000000000")]
+    [InlineData("0100000000000000000000000000000000000000000000000000000000000000")]
+    public void ImportPrivateKey_LowOrderPublicKey_ReturnsFalseAndZeroesOutput(string lowOrderPoint)
+    {
+        var privateKey = new byte[32];
+        _crypto.GeneratePrivateKey(privateKey);
+        using var key = _crypto.ImportPrivateKey(privateKey);
+        var shared = Enumerable.Repeat((byte)0xAA, 32).ToArray();
+
+        Assert.False(key.SharedSecret(Convert.FromHexString(lowOrderPoint), shared));
+        Assert.Equal(new byte[32], shared);
+    }
+
+    [Fact]
     public void SharedSecret_ShortKey_ThrowsArgumentException()
     {
         var shared = new byte[32];

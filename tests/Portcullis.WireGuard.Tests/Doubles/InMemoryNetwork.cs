@@ -28,6 +28,9 @@ internal sealed class InMemoryNetwork
         return true;
     }
 
+    /// <summary>Datagrams waiting at <paramref name="to"/>'s bind (a socket's receive queue); 0 when nothing is bound there.</summary>
+    public int Backlog(UdpEndpoint to) => binds.TryGetValue(to, out var bind) ? bind.Backlog : 0;
+
     private void Register(InMemoryBind bind) => binds[bind.Local] = bind;
 
     private void Unregister(InMemoryBind bind) => binds.TryRemove(new KeyValuePair<UdpEndpoint, InMemoryBind>(bind.Local, bind));
@@ -57,6 +60,7 @@ internal sealed class InMemoryNetwork
         public UdpEndpoint Local { get; } = local;
         public ushort Port => Local.Port;
         public uint Mark { get; private set; }
+        public int Backlog => inbox.Count;
 
         public void Enqueue(UdpEndpoint from, byte[] data)
         {

@@ -27,6 +27,9 @@ internal sealed class InMemoryUapiDevice : IUapiDevice
 
     public UapiSetRequest? LastRequest { get; private set; }
 
+    /// <summary>The snapshot GetState handed out last (copies, as a device must give).</summary>
+    public UapiDeviceState? LastState { get; private set; }
+
     public UapiDeviceState GetState()
     {
         lock (_lock)
@@ -37,7 +40,8 @@ internal sealed class InMemoryUapiDevice : IUapiDevice
                 peers.Add(new UapiPeerState(p.PublicKey.ToArray(), p.PresharedKey?.ToArray(), p.Endpoint, p.LastHandshake,
                     p.TxBytes, p.RxBytes, p.Keepalive, p.AllowedIps.ToArray()));
             }
-            return new UapiDeviceState(_privateKey?.ToArray(), _listenPort, _fwmark, peers);
+            LastState = new UapiDeviceState(_privateKey?.ToArray(), _listenPort, _fwmark, peers);
+            return LastState;
         }
     }
 

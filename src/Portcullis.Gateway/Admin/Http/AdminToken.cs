@@ -2,6 +2,7 @@ using System.Buffers.Text;
 using System.Runtime.Versioning;
 using System.Security.Cryptography;
 using System.Text;
+using Portcullis.Linux.Files;
 
 namespace Portcullis.Gateway.Admin.Http;
 
@@ -12,12 +13,10 @@ namespace Portcullis.Gateway.Admin.Http;
 [SupportedOSPlatform("linux")]
 internal sealed class AdminToken
 {
-    /// <summary>Group and other may do nothing with the file: reading it gives the gateway away, writing it lets one in.</summary>
-    private const UnixFileMode OthersMask =
-        UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
-        | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
-
     private const int MinimumLength = 16;
+
+    // A token is a line of text; anything far longer is not one.
+    private const int MaximumFileLength = 4096;
 
     private readonly byte[] _digest;
 
@@ -29,7 +28,9 @@ internal sealed class AdminToken
     /// <summary>
     /// Reads the token from <paramref name="path"/>, or creates the file (mode 0600, its folder 0700 when missing)
     /// with 32 random bytes as base64url when there is none. Throws <see cref="AdminTokenException"/> naming the file
-    /// when it is readable or writable by group or others, empty, too short, or cannot be read or made.
+    /// when it is not the gateway user's private file (a symbolic link, owned by another user, open to group or
+    /// others: <see cref="PrivateFile"/> — group or others reading it get the gateway, writing it let one in), is
+    /// empty, too short, or cannot be read or made.
     /// </summary>
     public static AdminToken LoadOrCreate(string path)
     {
@@ -64,13 +65,15 @@ internal sealed class AdminToken
 
     private static AdminToken Load(string path)
     {
-        var mode = File.GetUnixFileMode(path);
-        if ((mode & OthersMask) != 0)
+        byte[] bytes;
+        try
         {
-            throw new AdminTokenException(
-                $"Admin token file {path} is accessible to group or others (mode {Octal(mode)}); run chmod 600 {path}.");
+            bytes = PrivateFile.Read(path, MaximumFileLength);
         }
-        var bytes = File.ReadAllBytes(path);
+        catch (PrivateFileException e)
+        {
+            throw new AdminTokenException($"Admin token file: {e.Message}.", e);
+        }
         try
         {
             var token = Trim(bytes);
@@ -138,7 +141,6 @@ internal sealed class AdminToken
 
     private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n';
 
-    private static string Octal(UnixFileMode mode) => Convert.ToString((int)mode & 0x1FF, 8).PadLeft(4, '0');
 }
 
 /// <summary>The admin token file cannot be read, created or trusted; the message names the file, never the token.</summary>

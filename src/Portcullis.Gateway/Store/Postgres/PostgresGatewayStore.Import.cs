@@ -11,12 +11,18 @@ public sealed partial class PostgresGatewayStore
     /// <summary>
     /// Copies <paramref name="source"/> into this store in one transaction. Dedicated addresses become
     /// <paramref name="gateway"/>'s; <paramref name="policy"/> becomes that gateway's overrides (the fleet's when
-    /// <paramref name="gateway"/> is empty). Throws <see cref="StoreConflictException"/> naming the first clash;
+    /// <paramref name="gateway"/> is empty). <paramref name="replayFloors"/> raise the fleet's (never lower them), so an
+    /// initiation captured before the move stays refused after it. Throws <see cref="StoreConflictException"/> naming the first clash;
     /// nothing is copied then.
     /// </summary>
-    public Task<ImportReport> ImportAsync(StoreSnapshot source, ServerPolicy policy, string gateway, CancellationToken cancellationToken = default)
+    public Task<ImportReport> ImportAsync(
+        StoreSnapshot source, ServerPolicy policy, IReadOnlyDictionary<string, byte[]> replayFloors, string gateway,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(replayFloors);
+        if (replayFloors.Values.Any(floor => floor is not { Length: TimestampSize }))
+            throw new ArgumentException("A replay floor is a 12-byte TAI64N timestamp.", nameof(replayFloors));
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(gateway);
         if (source.DedicatedAddresses.Count > 0 && gateway.Length == 0)
@@ -82,6 +88,11 @@ public sealed partial class PostgresGatewayStore
                     "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value " +
                     "WHERE settings.value IS DISTINCT FROM excluded.value", cancellationToken, key, value).ConfigureAwait(false);
             }
+            if (replayFloors.Count > 0)
+            {
+                report.ReplayFloors = await ExecuteAsync(c, t, RaiseFloorsSql, cancellationToken,
+                    replayFloors.Keys.ToArray(), replayFloors.Values.ToArray()).ConfigureAwait(false);
+            }
             return report;
         }, cancellationToken);
     }
@@ -97,8 +108,10 @@ public sealed class ImportReport
     public int Dedicated { get; set; }
     public int DedicatedThere { get; set; }
     public int Settings { get; set; }
+    public int ReplayFloors { get; set; }
 
     public override string ToString() =>
         $"{Peers} peers copied ({PeersThere} already there), {Forwards} static forwards ({ForwardsThere}), " +
-        $"{Dedicated} dedicated addresses ({DedicatedThere}), {Settings} policy settings written";
+        $"{Dedicated} dedicated addresses ({DedicatedThere}), {Settings} policy settings written, " +
+        $"{ReplayFloors} replay floors raised";
 }

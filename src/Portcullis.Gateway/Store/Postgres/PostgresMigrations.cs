@@ -97,5 +97,15 @@ internal static class PostgresMigrations
             CREATE TRIGGER settings_notify AFTER INSERT OR UPDATE OR DELETE ON settings
                 FOR EACH ROW EXECUTE FUNCTION portcullis_notify();
             """, CompatibleFrom: 1),
+        // Keyed by public key, not by peer: a key removed and added again keeps its floor. Fleet-wide: a peer that
+        // moves between gateways leaves one floor, the greatest any gateway saw (RaiseReplayFloorsAsync). No NOTIFY:
+        // floors rise with every handshake and are read at start (PeerMemory). Only adds, so builds of schema 1
+        // keep running beside it.
+        new(2, "replay floors", """
+            CREATE TABLE replay_floors (
+                public_key text  NOT NULL PRIMARY KEY,
+                tai64n     bytea NOT NULL CHECK (octet_length(tai64n) = 12)
+            );
+            """, CompatibleFrom: 1),
     ];
 }

@@ -10,7 +10,7 @@ namespace Portcullis.Gateway.Store.Sqlite;
 /// a few admin changes a minute, and SQLite has one writer anyway. Every write runs in a <c>BEGIN IMMEDIATE</c>
 /// transaction, so checking for a clash and writing cannot be split by another writer.
 /// </summary>
-public sealed partial class SqliteGatewayStore : IGatewayStore
+public sealed partial class SqliteGatewayStore : IGatewayStore, IReplayFloorStore
 {
     /// <summary>How long an operation waits for another process's lock before failing. Defaults to 5 s.</summary>
     public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(5);

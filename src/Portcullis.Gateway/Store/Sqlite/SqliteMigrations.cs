@@ -42,5 +42,12 @@ internal static class SqliteMigrations
                 value TEXT NOT NULL
             );
             """),
+        // Keyed by public key, not by peer: a key removed and added again keeps its floor.
+        new(3, "replay floors", """
+            CREATE TABLE replay_floors (
+                public_key TEXT NOT NULL PRIMARY KEY,
+                tai64n     BLOB NOT NULL CHECK (length(tai64n) = 12)
+            );
+            """),
     ];
 }

@@ -13,12 +13,22 @@ namespace Portcullis.Gateway.Tests.Kernel.Support;
 /// The clients hold /32 addresses with only a route via 10.99.0.1, so — as through a WireGuard tunnel — even
 /// client-to-client traffic is routed by the gateway (iif pc0, oif pc0) instead of being bridged. Only the gateway
 /// forwards. The table is created inside the gateway namespace. Dispose removes every namespace.
+/// With <c>management: true</c> the gateway has a second interface, mgmt0 172.31.0.1/24, to a management LAN host
+/// (172.31.0.50) that routes 10.99.0.0/16 via the gateway. Reverse-path filtering is off in the gateway, so what
+/// the table decides is what is tested.
 /// </summary>
 internal sealed class ForwardingLab : IDisposable
 {
+    public static readonly IPAddress ManagementGateway = IPAddress.Parse("172.31.0.1");
+    public static readonly IPAddress ManagementHost = IPAddress.Parse("172.31.0.50");
+
     private readonly List<KernelNamespace> _namespaces = [];
 
-    public ForwardingLab(bool allowPeerToPeer = false)
+    public ForwardingLab(bool allowPeerToPeer = false) : this(Entries.Network(allowPeerToPeer))
+    {
+    }
+
+    public ForwardingLab(GatewayNetwork network, bool management = false)
     {
         try
         {
@@ -27,8 +37,13 @@ internal sealed class ForwardingLab : IDisposable
             Client1 = Add("client1");
             Client2 = Add("client2");
             Build();
+            if (management)
+            {
+                Management = Add("mgmt");
+                BuildManagement(Management);
+            }
             Table = Gateway.Run(() => new NftForwardingTable());
-            Table.Install(Entries.Network(allowPeerToPeer));
+            Table.Install(network);
         }
         catch
         {
@@ -44,6 +59,9 @@ internal sealed class ForwardingLab : IDisposable
     public KernelNamespace Gateway { get; }
     public KernelNamespace Client1 { get; }
     public KernelNamespace Client2 { get; }
+
+    /// <summary>The management LAN host; null unless asked for.</summary>
+    public KernelNamespace? Management { get; }
     public NftForwardingTable Table { get; }
 
     public static Socket TcpListener(KernelNamespace ns, ushort port) => ns.Run(() =>
@@ -96,8 +114,22 @@ internal sealed class ForwardingLab : IDisposable
         AttachClient(Client2, "p2", "10.99.0.3");
 
         // Forwarding on in the gateway only; no redirects, or a client would learn to bypass the gateway.
+        // Reverse-path filtering off: the table must hold whatever the host's rp_filter says.
         Gateway.ExecChecked("sysctl", "-q", "-w", "net.ipv4.ip_forward=1",
-            "net.ipv4.conf.all.send_redirects=0", "net.ipv4.conf.pc0.send_redirects=0");
+            "net.ipv4.conf.all.send_redirects=0", "net.ipv4.conf.pc0.send_redirects=0",
+            "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
+            "net.ipv4.conf.eth0.rp_filter=0", "net.ipv4.conf.pc0.rp_filter=0");
+    }
+
+    private void BuildManagement(KernelNamespace management)
+    {
+        Gateway.Ip("link", "add", "mgmt0", "type", "veth", "peer", "name", "m0", "netns", management.Name);
+        Gateway.Ip("addr", "add", $"{ManagementGateway}/24", "dev", "mgmt0");
+        Gateway.Ip("link", "set", "mgmt0", "up");
+        Gateway.ExecChecked("sysctl", "-q", "-w", "net.ipv4.conf.mgmt0.rp_filter=0");
+        management.Ip("addr", "add", $"{ManagementHost}/24", "dev", "m0");
+        management.Ip("link", "set", "m0", "up");
+        management.Ip("route", "add", "10.99.0.0/16", "via", ManagementGateway.ToString());
     }
 
     private void AttachClient(KernelNamespace client, string port, string address)

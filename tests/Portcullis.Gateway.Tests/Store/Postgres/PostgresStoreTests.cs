@@ -91,6 +91,44 @@ public sealed class PostgresStoreTests(PostgresCluster cluster) : IDisposable
     }
 
     [Fact]
+    public async Task OpenAsync_GatewayOfSchemaOneBesideReplayFloors_KeepsRunningAndTheNewOneKeepsFloors()
+    {
+        await (await _target.OpenPostgresAsync("old", PostgresMigrations.All.Take(1).ToList())).DisposeAsync();
+        await using var upgraded = await _target.OpenPostgresAsync("new");
+        await using var old = await _target.OpenPostgresAsync("old", PostgresMigrations.All.Take(1).ToList());
+        var key = StoreFixture.NewKey();
+
+        await upgraded.RaiseReplayFloorsAsync([new(key, [0x40, 0, 0, 0, 0x69, 0, 0, 0, 0, 0, 0, 1])]);
+        var peer = await old.AddPeerAsync(new NewPeer { Name = "alice", PublicKey = key }, StoreFixture.Pool);
+
+        Assert.Equal(2, upgraded.SchemaVersion);
+        Assert.Equal(2, old.SchemaVersion);
+        Assert.Equal([peer], await upgraded.ListPeersAsync());
+        Assert.Single(await upgraded.ListReplayFloorsAsync());
+    }
+
+    [Fact]
+    public async Task RaiseReplayFloorsAsync_GatewaysRaisingOneKeyAtOnce_TheGreatestStays()
+    {
+        var stores = await Task.WhenAll(Enumerable.Range(0, 4).Select(i => _target.OpenPostgresAsync($"gw{i}")));
+        var key = StoreFixture.NewKey();
+        static byte[] Floor(int n) => [0x40, 0, 0, 0, 0x69, 0, 0, 0, 0, 0, (byte)(n >> 8), (byte)n];
+
+        // Each gateway raises the key through 50 increasing floors, interleaved with the others; the last word is
+        // whoever commits last, so only GREATEST leaves the maximum.
+        await Task.WhenAll(stores.Select((store, i) => Task.Run(async () =>
+        {
+            for (var n = 0; n < 50; n++)
+                await store.RaiseReplayFloorsAsync([new(key, Floor((n * 4) + i))]);
+        })));
+        await stores[0].RaiseReplayFloorsAsync([new(key, Floor(3))]);
+
+        Assert.Equal(Floor((49 * 4) + 3), (await stores[1].ListReplayFloorsAsync())[key]);
+        foreach (var store in stores)
+            await store.DisposeAsync();
+    }
+
+    [Fact]
     public async Task AddForwardAsync_FleetWideAgainstPinnedOnAGatewaysFirstAddress_ClashBothWays()
     {
         await using var a = await _target.OpenPostgresAsync("a");

@@ -19,6 +19,8 @@ public sealed class StoreMigrationTests(PostgresCluster cluster) : IDisposable
         _fleet.Dispose();
     }
 
+    private static readonly byte[] AliceFloor = [0x40, 0, 0, 0, 0x69, 0, 0, 0, 0, 0, 0, 7];
+
     private async Task<(StoredPeer Alice, StoredPeer Bob)> FillBoxAsync()
     {
         await using var box = await _box.OpenAsync();
@@ -28,6 +30,7 @@ public sealed class StoreMigrationTests(PostgresCluster cluster) : IDisposable
         await box.AddForwardAsync(GatewayStorePeerTests.Forward(IPAddress.Parse("198.51.100.10"), 30000, alice.Id, MappingProtocol.Udp));
         await box.AssignDedicatedAddressAsync(IPAddress.Parse("198.51.100.11"), bob.Id);
         await box.SetPolicyAsync(new ServerPolicy { MaxPerPeer = 2 });
+        await box.RaiseReplayFloorsAsync([new(alice.PublicKey, AliceFloor)]);
         return (alice, bob with { Enabled = false });
     }
 
@@ -39,14 +42,17 @@ public sealed class StoreMigrationTests(PostgresCluster cluster) : IDisposable
         var first = await StoreMigration.CopyAsync(_box.DatabasePath, PostgresUrl.Parse(_fleet.Url), "ams-1", null, CancellationToken.None);
         var second = await StoreMigration.CopyAsync(_box.DatabasePath, PostgresUrl.Parse(_fleet.Url), "ams-1", null, CancellationToken.None);
 
-        Assert.Equal((2, 1, 1, 1), (first.Peers, first.Forwards, first.Dedicated, first.Settings));
-        Assert.Equal((0, 2, 0, 1, 0, 1, 0), (second.Peers, second.PeersThere, second.Forwards, second.ForwardsThere, second.Dedicated, second.DedicatedThere, second.Settings));
+        Assert.Equal((2, 1, 1, 1, 1), (first.Peers, first.Forwards, first.Dedicated, first.Settings, first.ReplayFloors));
+        Assert.Equal((0, 2, 0, 1, 0, 1, 0, 0), (second.Peers, second.PeersThere, second.Forwards, second.ForwardsThere, second.Dedicated,
+            second.DedicatedThere, second.Settings, second.ReplayFloors));
         await using var fleet = await _fleet.OpenPostgresAsync("");
-        Assert.Equal([alice, bob], await fleet.ListPeersAsync());
+        // Both were made at the same (fake) instant: the store orders them by their random ids.
+        Assert.Equal([alice, bob], (await fleet.ListPeersAsync()).OrderBy(p => p.Name));
         Assert.Equal(alice.Id, Assert.Single(await fleet.ListForwardsAsync()).PeerId);
         Assert.Equal(new DedicatedAddress(IPAddress.Parse("198.51.100.11"), bob.Id) { Gateway = "ams-1" }, Assert.Single(await fleet.ListDedicatedAddressesAsync()));
         Assert.Equal(new ServerPolicy { MaxPerPeer = 2 }, await fleet.GetGatewayPolicyAsync("ams-1"));
         Assert.Equal(new ServerPolicy(), await fleet.GetPolicyAsync());
+        Assert.Equal(AliceFloor, Assert.Single(await fleet.ListReplayFloorsAsync()).Value);
     }
 
     [Fact]
