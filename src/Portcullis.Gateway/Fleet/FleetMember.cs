@@ -102,6 +102,19 @@ internal sealed class FleetMember : IAsyncDisposable
         _presence = Task.Run(() => PresenceAsync(_stop.Token));
     }
 
+    /// <summary>
+    /// Peers connected here as far as the presence loop has processed session events (the heartbeat reports it). With
+    /// presence on, each event's row is written before the next event is counted.
+    /// </summary>
+    internal int ConnectedHere
+    {
+        get
+        {
+            lock (_connected)
+                return _connected.Count;
+        }
+    }
+
     /// <summary>A session of <paramref name="peerId"/> started or ended here (called by the session pump; never waits).</summary>
     public void OnSession(string peerId, bool connected) => _sessions.Writer.TryWrite((peerId, connected));
 
@@ -146,11 +159,8 @@ internal sealed class FleetMember : IAsyncDisposable
                 continue;
             try
             {
-                int connected;
-                lock (_connected)
-                    connected = _connected.Count;
                 var service = _service!;
-                await Store.ReportGatewayAsync(new GatewayFigures(connected, service.Mappings.Count, service.LiveStaticForwardCount), stop)
+                await Store.ReportGatewayAsync(new GatewayFigures(ConnectedHere, service.Mappings.Count, service.LiveStaticForwardCount), stop)
                     .ConfigureAwait(false);
                 if (_presenceOwed)
                     await ReplacePresenceAsync(stop).ConfigureAwait(false);

@@ -55,9 +55,11 @@ internal sealed class FleetNode : IAsyncDisposable
     public int CaughtUpCount => Volatile.Read(ref _caughtUp);
 
     /// <summary>Joins the fleet at <paramref name="url"/>; <paramref name="attach"/> false leaves the feed unattached (changes wait).</summary>
-    public static async Task<FleetNode> StartAsync(string url, string name, string address, ForwardingPolicy? policy = null, bool attach = true)
+    public static async Task<FleetNode> StartAsync(
+        string url, string name, string address, ForwardingPolicy? policy = null, bool attach = true, bool presence = true)
     {
-        var member = await FleetMember.OpenAsync(PostgresUrl.Parse(url), new GatewaySection { Name = name, Region = "test" }, IPAddress.Parse(address),
+        var member = await FleetMember.OpenAsync(PostgresUrl.Parse(url), new GatewaySection { Name = name, Region = "test", Presence = presence },
+            IPAddress.Parse(address),
             NullLoggerFactory.Instance, CancellationToken.None);
         var node = new FleetNode(name, IPAddress.Parse(address), member, policy ?? new ForwardingPolicy());
         if (attach)

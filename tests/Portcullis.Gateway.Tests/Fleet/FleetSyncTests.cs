@@ -189,4 +189,24 @@ public sealed class FleetSyncTests(PostgresCluster cluster) : IAsyncLifetime
         Assert.Equal(["a", "b"], fleet.Gateways.Select(g => g.Name));
         Assert.All(fleet.Gateways, g => Assert.True(g.Up));
     }
+
+    [Fact]
+    public async Task PresenceOff_ConnectedPeersStayOutOfTheStore_TheGatewayStillKnowsThem()
+    {
+        await using var c = await FleetNode.StartAsync(_database.Url, "c", "198.51.100.30", presence: false);
+        var (alice, bob) = (StoreFixture.NewKey(), StoreFixture.NewKey());
+        await _a.Operations.AddPeerAsync(new PeerRequest { Name = "alice", PublicKey = alice });
+        await _a.Operations.AddPeerAsync(new PeerRequest { Name = "bob", PublicKey = bob });
+        await Until(() => c.Device.Held.ContainsKey(alice) && c.Device.Held.ContainsKey(bob), "alice and bob in C's device");
+
+        // One at a time through C's presence loop: once bob is counted, alice's row would have been written.
+        c.Connect(alice);
+        await Until(() => c.Member.ConnectedHere == 1, "C counted alice");
+        c.Connect(bob);
+        await Until(() => c.Member.ConnectedHere == 2, "C counted bob");
+
+        Assert.Empty(await c.Member.Store.ListPresenceAsync());
+        Assert.Null((await _a.Operations.GetPeerAsync("alice"))!.Gateway);
+        Assert.Equal("c", (await c.Operations.GetPeerAsync("alice"))!.Gateway);
+    }
 }

@@ -14,6 +14,7 @@ public sealed class FleetTests
     private const string TunnelAlice = "10.99.0.2";
     private const string TunnelBob = "10.99.0.3";
     private static readonly TimeSpan Propagation = TimeSpan.FromSeconds(10);
+    private const string PolicyApplied = "Forwarding policy overrides set";
 
     private static Task<bool> UntilAsync(Func<Task<bool>> condition, double seconds = 10) =>
         Wait.UntilAsync(condition, TimeSpan.FromSeconds(seconds), TimeSpan.FromMilliseconds(100));
@@ -68,6 +69,19 @@ public sealed class FleetTests
         Assert.True(onA.Mapped, onA.ToString());
         Assert.NotEqual(30000, onA.PublicPort);
 
+        // Policy layers end to end, each set through the other gateway: the fleet's port range for every gateway, A's own
+        // range on top of it. Each is waited for as the log line of the gateway that applies it.
+        var policyOnB = FleetLab.Count(lab.GatewayB.Output, PolicyApplied);
+        await lab.CliCheckedAsync(lab.A, "policy", "set", "--port-range", "40000-40099");
+        Assert.True(await lab.LoggedAsync(lab.B, PolicyApplied, policyOnB + 1, Propagation.TotalSeconds), lab.GatewayB.Output);
+        var policyOnA = FleetLab.Count(lab.GatewayA.Output, PolicyApplied);
+        await lab.CliCheckedAsync(lab.B, "policy", "set", "--gateway", "a", "--port-range", "45000-45009");
+        Assert.True(await lab.LoggedAsync(lab.A, PolicyApplied, policyOnA + 1, Propagation.TotalSeconds), lab.GatewayA.Output);
+        var rangedOnA = await NatPmpClient.MapAsync(lab.Alice, "tcp", 0, 9003, 120);
+        var rangedOnB = await NatPmpClient.MapAsync(lab.Bob, "tcp", 0, 9004, 120);
+        Assert.True(rangedOnA.PublicPort is >= 45000 and <= 45009, $"A: {rangedOnA}");
+        Assert.True(rangedOnB.PublicPort is >= 40000 and <= 40099, $"B: {rangedOnB}");
+
         // Forwarding off on B only: B refuses NAT-PMP, A serves.
         await lab.CliCheckedAsync(lab.A, "policy", "set", "--gateway", "b", "--forwarding", "off");
         Assert.True(await UntilAsync(async () => (await NatPmpClient.MapAsync(lab.Bob, "tcp", 0, 9001, 120)).ErrorCode == NatPmpClient.NotAuthorized),
@@ -75,6 +89,15 @@ public sealed class FleetTests
         var stillA = await NatPmpClient.MapAsync(lab.Alice, "tcp", 0, 9002, 120);
         Assert.True(stillA.Mapped, stillA.ToString());
         Assert.Contains("off", await lab.CliCheckedAsync(lab.A, "policy", "get", "--gateway", "b"), StringComparison.Ordinal);
+
+        // The database migrated by a newer build that this one cannot read: a gateway of this build refuses to start
+        // (exit 1, both versions named) before it makes anything, and leaves the database as it was.
+        await lab.Postgres.QueryAsync("fleet", "UPDATE portcullis_schema SET version = 99, compatible_from = 99");
+        var tooNew = await lab.A.RunAsync([LabBinaries.Portcullis, "gateway", "--config", lab.ConfigA],
+            RunOptions.Default with { Timeout = TimeSpan.FromSeconds(60) });
+        Assert.Equal(1, tooNew.ExitCode);
+        Assert.Contains("schema version 99, newer than this build knows", tooNew.Stderr, StringComparison.Ordinal);
+        Assert.Equal("99", await lab.Postgres.QueryAsync("fleet", "SELECT version FROM portcullis_schema"));
     }
 
     [Fact]
