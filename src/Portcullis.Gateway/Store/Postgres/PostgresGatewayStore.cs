@@ -1,3 +1,4 @@
+using System.Data;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -100,7 +101,11 @@ public sealed partial class PostgresGatewayStore : IGatewayStore
             try
             {
                 await using var connection = await _source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-                await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+                // READ COMMITTED, said here (Npgsql also sends it for an unspecified level), whatever the database's
+                // default: a checked write must see every write committed before it got the write lock; under
+                // REPEATABLE READ its snapshot would be older than the lock and a fleet-wide clash could slip past.
+                await using var transaction = await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken)
+                    .ConfigureAwait(false);
                 if (locked)
                     await PostgresRows.ExecuteAsync(connection, transaction, $"SELECT pg_advisory_xact_lock({WriteLock})", cancellationToken).ConfigureAwait(false);
                 var result = await work(connection, transaction).ConfigureAwait(false);

@@ -154,6 +154,43 @@ public sealed class PostgresStoreTests(PostgresCluster cluster) : IDisposable
     }
 
     [Fact]
+    public async Task AddForwardAsync_DatabaseDefaultRepeatableRead_SeesTheClashCommittedWhileItWaitedForTheLock()
+    {
+        // An operator's default isolation must not change what a checked write sees.
+        cluster.Execute($"ALTER DATABASE {_target.Database} SET default_transaction_isolation = 'repeatable read'");
+        Assert.Equal("repeatable read", Scalar("SHOW default_transaction_isolation"));
+        await using var a = await _target.OpenPostgresAsync("a");
+        await a.RegisterGatewayAsync(new GatewayRegistration("eu", DefaultA, "test"));
+        var alice = await a.AddPeerAsync(new NewPeer { Name = "alice", PublicKey = StoreFixture.NewKey() }, StoreFixture.Pool);
+        var bob = await a.AddPeerAsync(new NewPeer { Name = "bob", PublicKey = StoreFixture.NewKey() }, StoreFixture.Pool);
+
+        // Another gateway's writer holds the write lock and adds a fleet-wide forward on 30000...
+        await using var other = new NpgsqlConnection($"Host=127.0.0.1;Port={cluster.Port};Username=postgres;Database={_target.Database};Pooling=false");
+        await other.OpenAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        await using (var command = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({PostgresGatewayStore.WriteLock})", other, transaction))
+            await command.ExecuteNonQueryAsync();
+        await using (var command = new NpgsqlCommand(
+            $"INSERT INTO static_forwards VALUES ('0.0.0.0', 'tcp', 30000, '{alice.Id}', 8080)", other, transaction))
+            await command.ExecuteNonQueryAsync();
+        // ...while this gateway's forward pinned on its first address, same port, waits for the lock; then it commits.
+        var pinned = a.AddForwardAsync(Forward(DefaultA, 30000, bob.Id));
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (Scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event = 'advisory'") != "1")
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the store's write never waited for the lock");
+            Assert.False(pinned.IsCompleted, "the store's write did not wait for the lock");
+            await Task.Delay(20);
+        }
+        await transaction.CommitAsync();
+
+        var e = await Assert.ThrowsAsync<StoreConflictException>(() => pinned);
+
+        Assert.Equal(StoreConflict.StaticForward, e.Conflict);
+        Assert.Single(await a.ListForwardsAsync());
+    }
+
+    [Fact]
     public async Task AssignDedicatedAddressAsync_StampsTheGatewayWhoseStoreAssignedIt()
     {
         await using var a = await _target.OpenPostgresAsync("a");
