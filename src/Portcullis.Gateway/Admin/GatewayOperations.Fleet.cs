@@ -77,6 +77,26 @@ public sealed partial class GatewayOperations
         }
     }
 
+    public string? LastKnownOnly => _storeAway() is { } reason
+        ? $"The fleet's database is away ({reason}); peers as gateway {GatewayName} last knew them."
+        : null;
+
+    // The directory holds every peer of the fleet as last applied here: the same views, in the store's order, with
+    // this gateway's dedicated addresses and no presence of other gateways. By id first, then by name, as ResolveAsync.
+    private List<PeerView> LastKnownPeers(string? idOrName)
+    {
+        var dedicated = new Dictionary<string, IPAddress>(StringComparer.Ordinal);
+        foreach (var assignment in _service.DedicatedAddresses)
+            dedicated.TryAdd(assignment.PeerId, assignment.PublicAddress);
+        var peers = _peers.Snapshot().OrderBy(p => p.CreatedUtc).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
+        if (idOrName is not null)
+        {
+            var byId = peers.Where(p => p.Id == idOrName).ToList();
+            peers = byId.Count > 0 ? byId : [.. peers.Where(p => p.Name == idOrName)];
+        }
+        return [.. peers.Select(p => View(p, dedicated.GetValueOrDefault(p.Id)))];
+    }
+
     private void ThrowIfStoreAway()
     {
         if (_storeAway() is { } reason)

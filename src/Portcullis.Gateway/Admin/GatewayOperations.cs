@@ -60,6 +60,8 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
 
     public async Task<IReadOnlyList<PeerView>> ListPeersAsync(CancellationToken cancellationToken = default)
     {
+        if (LastKnownOnly is not null)
+            return LastKnownPeers(null);
         var peers = await _store.ListPeersAsync(cancellationToken).ConfigureAwait(false);
         var dedicated = await DedicatedByPeerAsync(cancellationToken).ConfigureAwait(false);
         var where = await WhereConnectedAsync(cancellationToken).ConfigureAwait(false);
@@ -71,6 +73,8 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
 
     public async Task<PeerView?> GetPeerAsync(string idOrName, CancellationToken cancellationToken = default)
     {
+        if (LastKnownOnly is not null)
+            return LastKnownPeers(idOrName) is [var known, ..] ? known : null;
         var peer = await ResolveAsync(idOrName, cancellationToken).ConfigureAwait(false);
         if (peer is null)
             return null;

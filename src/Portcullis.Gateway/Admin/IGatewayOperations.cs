@@ -70,6 +70,12 @@ public interface IGatewayOperations
     /// <summary>This gateway's name in its fleet; null for one box.</summary>
     string? GatewayName { get; }
 
+    /// <summary>
+    /// While a fleet's database is away: a sentence saying so, and that peer reads answer from what this gateway last
+    /// knew (its own directory; where other gateways' peers are is unknown then). Null while the store is there.
+    /// </summary>
+    string? LastKnownOnly { get; }
+
     /// <summary>The fleet's gateways and which gateway each connected peer is on; both empty for one box.</summary>
     Task<FleetView> GetFleetAsync(CancellationToken cancellationToken = default);
 

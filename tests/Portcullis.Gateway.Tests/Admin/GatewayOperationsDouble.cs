@@ -180,6 +180,8 @@ internal sealed class GatewayOperationsDouble : IGatewayOperations
     // One box: no per-gateway layer, no fleet.
     public string? GatewayName => null;
 
+    public string? LastKnownOnly { get; set; }
+
     public Task<PolicyView> GetPolicyAsync(string? gateway, CancellationToken cancellationToken = default) =>
         gateway is null ? GetPolicyAsync(cancellationToken) : throw new AdminRequestException("This gateway is not part of a fleet.");
 

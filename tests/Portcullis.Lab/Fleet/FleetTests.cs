@@ -126,6 +126,18 @@ public sealed class FleetTests
         Assert.Equal(1, refused.ExitCode);
         Assert.Contains("503", refused.Stderr, StringComparison.Ordinal);
         Assert.Contains("database is away", refused.Stderr, StringComparison.Ordinal);
+        // Reads of peers answer from what A last knew, and say so.
+        var lastKnown = await lab.CliAsync(lab.A, "peer", "list", "--json");
+        Assert.True(lastKnown.Succeeded, lastKnown.ToString());
+        Assert.Contains("peers as gateway a last knew them", lastKnown.Stderr, StringComparison.Ordinal);
+        using (var peers = System.Text.Json.JsonDocument.Parse(lastKnown.Stdout))
+        {
+            var byName = peers.RootElement.EnumerateArray().ToDictionary(p => p.GetProperty("name").GetString()!);
+            Assert.Equal(["alice", "bob"], byName.Keys.Order());
+            Assert.True(byName["alice"].GetProperty("connected").GetBoolean());
+            Assert.Equal("a", byName["alice"].GetProperty("gateway").GetString());
+            Assert.True(byName["bob"].GetProperty("enabled").GetBoolean());
+        }
 
         // Back: both reconnect and catch up; a change made then reaches B.
         await lab.Postgres.StartAsync();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Portcullis.Gateway.Forwarding;
 using Portcullis.PortMapping;
 
@@ -190,4 +191,26 @@ public sealed record AddForwardBody
 internal static class AdminText
 {
     public static string Protocol(MappingProtocol protocol) => protocol == MappingProtocol.Tcp ? "tcp" : "udp";
+}
+
+/// <summary>Headers of the admin API beyond HTTP's own.</summary>
+public static class AdminHeaders
+{
+    /// <summary>
+    /// On an answer made from what the gateway last knew because its fleet's database is away: why, in one line
+    /// (<see cref="IGatewayOperations.LastKnownOnly"/>). The CLI prints it to stderr.
+    /// </summary>
+    public const string LastKnown = "Portcullis-Last-Known";
+
+    internal static void MarkLastKnown(HttpResponse response, IGatewayOperations operations)
+    {
+        if (operations.LastKnownOnly is not { } reason)
+            return;
+        // A header is one line of visible ASCII: anything else in a driver's message becomes '?'.
+        response.Headers[LastKnown] = string.Create(reason.Length, reason, static (span, text) =>
+        {
+            for (var i = 0; i < text.Length; i++)
+                span[i] = text[i] is >= ' ' and <= '~' ? text[i] : '?';
+        });
+    }
 }
