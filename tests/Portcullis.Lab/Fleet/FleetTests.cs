@@ -82,6 +82,20 @@ public sealed class FleetTests
         Assert.True(rangedOnA.PublicPort is >= 45000 and <= 45009, $"A: {rangedOnA}");
         Assert.True(rangedOnB.PublicPort is >= 40000 and <= 40099, $"B: {rangedOnB}");
 
+        // A port bob leases dynamically on B becomes a fleet-wide forward of alice's (through A): B revokes bob's
+        // lease at once — two peers never hold one address and port — and the forward answers on A, where alice is.
+        var leased = $"{rangedOnB.PublicPort} : {TunnelBob} . 9004";
+        Assert.Contains(leased, await lab.RulesetAsync(lab.B), StringComparison.Ordinal);
+        await lab.CliCheckedAsync(lab.A, "forward", "add", "alice", "tcp", $"{rangedOnB.PublicPort}", "8080");
+        Assert.True(await UntilAsync(async () => !(await lab.RulesetAsync(lab.B)).Contains(leased, StringComparison.Ordinal)),
+            $"B kept bob's lease on a port the fleet reserved\n{lab.Diagnostics()}");
+        Assert.True(await UntilAsync(async () =>
+                await Probes.AskAsync(lab.Remote, "tcp", FleetLab.AddressA, rangedOnB.PublicPort!.Value, 1) == "alice from 192.0.2.100"),
+            $"the reserved port never answered on A\n{lab.Diagnostics()}");
+        var again = await NatPmpClient.MapAsync(lab.Bob, "tcp", 0, 9004, 120);
+        Assert.True(again.Mapped, again.ToString());
+        Assert.NotEqual(rangedOnB.PublicPort, again.PublicPort);
+
         // Forwarding off on B only: B refuses NAT-PMP, A serves.
         await lab.CliCheckedAsync(lab.A, "policy", "set", "--gateway", "b", "--forwarding", "off");
         Assert.True(await UntilAsync(async () => (await NatPmpClient.MapAsync(lab.Bob, "tcp", 0, 9001, 120)).ErrorCode == NatPmpClient.NotAuthorized),
