@@ -162,8 +162,13 @@ public sealed record PostgresUrl
             case "passfile":
                 settings.Passfile = value;
                 return true;
+            case "password":
+                error = "holds a password; put it in password_file (or ~/.pgpass) instead, so the config file holds no secret";
+                return false;
             default:
-                error = $"parameter '{key}' is not one a gateway takes (sslmode, gssencmode, connect_timeout, application_name, passfile)";
+                // Named only when it looks like a parameter name: a secret pasted into the query is never repeated.
+                var named = key.Length <= 32 && key.All(c => char.IsAsciiLetterLower(c) || c == '_') ? $"parameter '{key}'" : "a parameter";
+                error = $"{named} is not one a gateway takes (sslmode, gssencmode, connect_timeout, application_name, passfile)";
                 return false;
         }
     }

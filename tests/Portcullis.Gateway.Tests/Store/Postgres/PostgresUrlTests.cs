@@ -34,6 +34,8 @@ public sealed class PostgresUrlTests
     [InlineData("postgresql://db/fleet?options=-c%20x", "options")]
     [InlineData("mysql://db/fleet", "libpq URI")]
     [InlineData("postgresql://db/fleet?connect_timeout=0", "connect_timeout")]
+    [InlineData("postgresql://db/fleet?password=hunter2", "password_file")]
+    [InlineData("postgresql://db/fleet?hunter2hunter2hunter2hunter2hunter2", "a parameter")]
     public void TryParse_Bad_SaysWhyWithoutTheSecret(string text, string reason)
     {
         Assert.False(PostgresUrl.TryParse(text, out _, out var error));
