@@ -153,6 +153,49 @@ public sealed class PostgresStoreTests(PostgresCluster cluster) : IDisposable
         Assert.Equal(4, (await a.ListForwardsAsync()).Count);
     }
 
+    [Theory]
+    [InlineData("40001")] // serialization_failure
+    [InlineData("40P01")] // deadlock_detected
+    public async Task Write_ATransientFailureOnce_IsRetriedWholeAndLands(string sqlState)
+    {
+        await using var store = await _target.OpenPostgresAsync("a");
+        FailFirstInserts(sqlState, times: 1);
+        var key = StoreFixture.NewKey();
+
+        await store.RaiseReplayFloorsAsync([new(key, [0x40, 0, 0, 0, 0x69, 0, 0, 0, 0, 0, 0, 1])]);
+
+        Assert.Single(await store.ListReplayFloorsAsync());
+        Assert.Equal("2", Scalar("SELECT last_value FROM test_attempts"));
+    }
+
+    [Fact]
+    public async Task Write_FailingEveryTime_GivesUpAfterFiveAttemptsWithTheReason()
+    {
+        await using var store = await _target.OpenPostgresAsync("a");
+        FailFirstInserts("40001", times: 100);
+
+        var e = await Assert.ThrowsAsync<StoreException>(() =>
+            store.RaiseReplayFloorsAsync([new(StoreFixture.NewKey(), [0x40, 0, 0, 0, 0x69, 0, 0, 0, 0, 0, 0, 1])]));
+
+        Assert.Contains("injected", e.Message, StringComparison.Ordinal);
+        Assert.Equal("5", Scalar("SELECT last_value FROM test_attempts"));
+        Assert.Empty(await store.ListReplayFloorsAsync());
+    }
+
+    // A trigger that fails the first `times` inserts into replay_floors with that SQLSTATE, counting attempts in a
+    // sequence (which a rolled-back transaction does not undo).
+    private void FailFirstInserts(string sqlState, int times) => cluster.Execute($$"""
+        CREATE SEQUENCE test_attempts;
+        CREATE FUNCTION test_fail_first() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            IF nextval('test_attempts') <= {{times}} THEN
+                RAISE EXCEPTION 'injected' USING ERRCODE = '{{sqlState}}';
+            END IF;
+            RETURN NEW;
+        END $$;
+        CREATE TRIGGER test_fail_first BEFORE INSERT ON replay_floors FOR EACH ROW EXECUTE FUNCTION test_fail_first();
+        """, _target.Database);
+
     [Fact]
     public async Task AddForwardAsync_DatabaseDefaultRepeatableRead_SeesTheClashCommittedWhileItWaitedForTheLock()
     {
