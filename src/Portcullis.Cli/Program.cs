@@ -2,6 +2,7 @@ using System.CommandLine;
 using Portcullis.Cli.Admin;
 using Portcullis.Cli.Client;
 using Portcullis.Cli.Gateway;
+using Portcullis.Cli.Store;
 using Portcullis.Cli.Tunnel;
 
 namespace Portcullis.Cli;
@@ -17,6 +18,7 @@ internal static class Program
         root.Subcommands.Add(DisconnectCommand.Create());
         root.Subcommands.Add(StatusCommand.Create());
         AdminCommands.AddTo(root);
+        root.Subcommands.Add(StoreCommands.Create());
         var parsed = root.Parse(args);
         var exitCode = parsed.Invoke();
         // A usage error (unknown option, missing argument) exits 2 like every check of our own, not 1, which

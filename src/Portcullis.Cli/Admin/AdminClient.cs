@@ -94,7 +94,11 @@ internal sealed class AdminClient : IDisposable
             throw new AdminCliException($"the gateway's admin API at {BaseAddress} did not answer within {_http.Timeout.TotalSeconds:0} s", e);
         }
         if (response.IsSuccessStatusCode)
+        {
+            if (response.Headers.TryGetValues(AdminHeaders.LastKnown, out var lastKnown))
+                await Console.Error.WriteLineAsync($"portcullis: {string.Join(' ', lastKnown)}").ConfigureAwait(false);
             return response;
+        }
         using (response)
             throw new AdminCliException(await ReasonAsync(response, cancellationToken).ConfigureAwait(false), (int)response.StatusCode);
     }

@@ -76,7 +76,7 @@ internal static class ForwardCommands
         var table = new TextTable("PUBLIC ADDRESS", "PROTO", "EXTERNAL", "PEER", "INTERNAL", "LIVE");
         foreach (var f in forwards)
         {
-            table.Add(f.PublicAddress, f.Protocol, f.ExternalPort.ToString(System.Globalization.CultureInfo.InvariantCulture), f.PeerName,
+            table.Add(f.PublicAddress == "0.0.0.0" ? "any" : f.PublicAddress, f.Protocol, f.ExternalPort.ToString(System.Globalization.CultureInfo.InvariantCulture), f.PeerName,
                 f.InternalPort.ToString(System.Globalization.CultureInfo.InvariantCulture), Formats.YesNo(f.Live));
         }
         return table.ToString();
@@ -94,7 +94,9 @@ internal static class KeyArguments
     /// <summary>"ADDRESS/PROTOCOL/PORT" for the URL, checked.</summary>
     public static string Path(ParseResult result, Argument<string> address, Argument<string> protocol, Argument<string> port)
     {
-        var a = Arguments.Address(result.GetValue(address)!, "ADDRESS");
+        // "any": a fleet-wide forward (stored as 0.0.0.0, live on whichever gateway its peer is connected to).
+        var given = result.GetValue(address)!;
+        var a = given.Equals("any", StringComparison.OrdinalIgnoreCase) ? "0.0.0.0" : Arguments.Address(given, "ADDRESS");
         var p = Arguments.Protocol(result.GetValue(protocol)!, allowBoth: false);
         var n = Arguments.Port(result.GetValue(port)!, "PORT");
         return $"{Arguments.Segment(a)}/{p}/{n}";

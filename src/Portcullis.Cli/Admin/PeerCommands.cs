@@ -58,7 +58,7 @@ internal static class PeerCommands
 
     private static Command List(ApiOptions api)
     {
-        var command = new Command("list", "List the peers: address, state, latest handshake.");
+        var command = new Command("list", "List the peers: address, state, latest handshake; in a fleet, the gateway each connected peer is on.");
         AdminAction.Set(command, "peer list", api, async (result, client, cancellationToken) =>
         {
             var peers = await client.GetAsync<PeerModel[]>("api/v1/peers", cancellationToken).ConfigureAwait(false);
@@ -104,6 +104,17 @@ internal static class PeerCommands
 
     internal static string Table(IReadOnlyList<PeerModel> peers, DateTimeOffset now)
     {
+        // A fleet says where each connected peer is; one box has nothing to say there, and no column for it.
+        if (peers.Any(p => p.Gateway is not null))
+        {
+            var fleet = new TextTable("NAME", "ID", "TUNNEL", "DEDICATED", "ENABLED", "CONNECTED", "GATEWAY", "HANDSHAKE", "PUBLIC KEY");
+            foreach (var p in peers)
+            {
+                fleet.Add(p.Name, p.Id, p.TunnelAddress, p.DedicatedAddress ?? "-", Formats.YesNo(p.Enabled), Formats.YesNo(p.Connected),
+                    p.Gateway ?? "-", Formats.Ago(p.LastHandshakeUtc, now), p.PublicKey);
+            }
+            return fleet.ToString();
+        }
         var table = new TextTable("NAME", "ID", "TUNNEL", "DEDICATED", "ENABLED", "CONNECTED", "HANDSHAKE", "PUBLIC KEY");
         foreach (var p in peers)
         {

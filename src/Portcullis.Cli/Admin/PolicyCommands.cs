@@ -8,7 +8,8 @@ namespace Portcullis.Cli.Admin;
 /// <summary>
 /// `portcullis policy [get]` and `portcullis policy set [--forwarding on|off|default] [--port-range FIRST-LAST|default]
 /// [--max-per-peer N|default] [--forward-all-dedicated-ports on|off|default]`: the server policy the admin API
-/// overrides on top of the config file. "default" drops an override, so the file's value applies again.
+/// overrides on top of the config file. "default" drops an override, so the file's value applies again. In a fleet,
+/// without `--gateway` they are the fleet's overrides; `--gateway NAME` reads or sets that gateway's own, on top.
 /// </summary>
 internal static class PolicyCommands
 {
@@ -17,17 +18,25 @@ internal static class PolicyCommands
     public static Command Create()
     {
         var api = new ApiOptions();
-        var command = new Command("policy", "Show or change the forwarding policy (stored overrides of the config file).");
+        var gateway = new Option<string?>("--gateway")
+        {
+            Description = "In a fleet: this gateway's own overrides, on top of the fleet's (default: the fleet's).",
+            Recursive = true,
+        };
+        var command = new Command("policy", "Show or change the forwarding policy (stored overrides of the config file).") { gateway };
         api.AddTo(command);
-        AdminAction.Set(command, "policy", api, (result, client, cancellationToken) => ShowAsync(result, api, client, cancellationToken));
+        AdminAction.Set(command, "policy", api, (result, client, cancellationToken) => ShowAsync(result, api, gateway, client, cancellationToken));
         var get = new Command("get", "Show the policy in force and the overrides it came from.");
-        AdminAction.Set(get, "policy get", api, (result, client, cancellationToken) => ShowAsync(result, api, client, cancellationToken));
+        AdminAction.Set(get, "policy get", api, (result, client, cancellationToken) => ShowAsync(result, api, gateway, client, cancellationToken));
         command.Subcommands.Add(get);
-        command.Subcommands.Add(Set(api));
+        command.Subcommands.Add(Set(api, gateway));
         return command;
     }
 
-    private static Command Set(ApiOptions api)
+    private static string PolicyPath(ParseResult result, Option<string?> gateway) =>
+        result.GetValue(gateway) is { } name ? $"api/v1/policy?gateway={Uri.EscapeDataString(name)}" : "api/v1/policy";
+
+    private static Command Set(ApiOptions api, Option<string?> gateway)
     {
         var forwarding = new Option<string?>("--forwarding") { Description = "Port forwarding on this server: on, off or default." };
         var range = new Option<string?>("--port-range") { Description = "Where external ports are chosen: FIRST-LAST or default." };
@@ -36,7 +45,8 @@ internal static class PolicyCommands
         var command = new Command("set", "Change overrides; options left out keep theirs.") { forwarding, range, maxPerPeer, allDedicated };
         AdminAction.Set(command, "policy set", api, async (result, client, cancellationToken) =>
         {
-            var current = await client.GetAsync<PolicyModel>("api/v1/policy", cancellationToken).ConfigureAwait(false);
+            var path = PolicyPath(result, gateway);
+            var current = await client.GetAsync<PolicyModel>(path, cancellationToken).ConfigureAwait(false);
             var o = current.Value.Overrides;
             var changed = o with
             {
@@ -45,25 +55,34 @@ internal static class PolicyCommands
                 MaxPerPeer = result.GetValue(maxPerPeer) is { } m ? Count(m) : o.MaxPerPeer,
                 ForwardAllDedicatedPorts = result.GetValue(allDedicated) is { } a ? Switch(a, "--forward-all-dedicated-ports") : o.ForwardAllDedicatedPorts,
             };
-            var updated = await client.SendAsync<PolicyModel>(HttpMethod.Put, "api/v1/policy", changed, cancellationToken).ConfigureAwait(false);
+            var updated = await client.SendAsync<PolicyModel>(HttpMethod.Put, path, changed, cancellationToken).ConfigureAwait(false);
             Console.Write(result.GetValue(api.Json) ? updated.Json + "\n" : Text(updated.Value));
             return 0;
         });
         return command;
     }
 
-    private static async Task<int> ShowAsync(ParseResult result, ApiOptions api, AdminClient client, CancellationToken cancellationToken)
+    private static async Task<int> ShowAsync(ParseResult result, ApiOptions api, Option<string?> gateway, AdminClient client, CancellationToken cancellationToken)
     {
-        var policy = await client.GetAsync<PolicyModel>("api/v1/policy", cancellationToken).ConfigureAwait(false);
+        var policy = await client.GetAsync<PolicyModel>(PolicyPath(result, gateway), cancellationToken).ConfigureAwait(false);
         Console.Write(result.GetValue(api.Json) ? policy.Json + "\n" : Text(policy.Value));
         return 0;
     }
 
     private static string Text(PolicyModel policy)
     {
-        var e = policy.Effective;
         var o = policy.Overrides;
         var text = new StringBuilder();
+        if (policy.Effective is not { } e)
+        {
+            // Another gateway's layer: its file is not known here, only what is set over it.
+            text.Append(CultureInfo.InvariantCulture, $"overrides of gateway {policy.Gateway} (in force there, on top of its file and the fleet's):\n");
+            Line(text, "forwarding", o.ForwardingEnabled is { } f ? (f ? "on" : "off") : "-", o.ForwardingEnabled is not null);
+            Line(text, "port range", o.PortRange is { } r ? $"{r.First}-{r.Last}" : "-", o.PortRange is not null);
+            Line(text, "max per peer", o.MaxPerPeer?.ToString(CultureInfo.InvariantCulture) ?? "-", o.MaxPerPeer is not null);
+            Line(text, "all dedicated ports", o.ForwardAllDedicatedPorts is { } a ? (a ? "on" : "off") : "-", o.ForwardAllDedicatedPorts is not null);
+            return text.ToString();
+        }
         Line(text, "forwarding", e.Enabled ? "on" : "off", o.ForwardingEnabled is not null);
         Line(text, "port range", $"{e.PortRange.First}-{e.PortRange.Last}", o.PortRange is not null);
         Line(text, "max per peer", e.MaxPerPeer.ToString(CultureInfo.InvariantCulture), o.MaxPerPeer is not null);

@@ -20,6 +20,7 @@ public sealed partial class GatewayOperations
     public async Task<AddedPeer> AddPeerAsync(PeerRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ThrowIfStoreAway();
         CheckName(request.Name);
         var tunnelAddress = request.TunnelAddress is { } asked ? CheckTunnelAddress(asked) : null;
         var dedicated = request.DedicatedAddress is { } own ? CheckDedicatedAddress(own) : null;

@@ -8,7 +8,8 @@ namespace Portcullis.Gateway.Admin;
 
 // Static forwards: the store holds them (and refuses a key anyone holds: 409), the forwarding service puts them
 // in the kernel while their peer is connected. A forward listens on a shared public address or on its own peer's
-// dedicated address, never on another peer's.
+// dedicated address, never on another peer's. In a fleet, a forward that names no address (of a peer without a
+// dedicated address here) is fleet-wide: stored as 0.0.0.0, live on whichever gateway the peer is connected to.
 public sealed partial class GatewayOperations
 {
     public async Task<IReadOnlyList<ForwardView>> ListForwardsAsync(CancellationToken cancellationToken = default)
@@ -20,7 +21,7 @@ public sealed partial class GatewayOperations
         var live = LiveStaticKeys();
         var views = new List<ForwardView>(forwards.Count);
         foreach (var forward in forwards)
-            views.Add(View(forward, names.GetValueOrDefault(forward.PeerId, ""), live.Contains(forward.Key)));
+            views.Add(View(forward, names.GetValueOrDefault(forward.PeerId, ""), IsLive(live, forward)));
         return views;
     }
 
@@ -33,6 +34,7 @@ public sealed partial class GatewayOperations
             throw new AdminRequestException("The internal port must be 1–65535.");
         if (request.Protocol is { } asked && asked is not (MappingProtocol.Tcp or MappingProtocol.Udp))
             throw new AdminRequestException("The protocol must be tcp, udp or both.");
+        ThrowIfStoreAway();
 
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -72,8 +74,9 @@ public sealed partial class GatewayOperations
 
             try
             {
+                var ownDedicated = own is null ? new HashSet<IPAddress>() : [own];
                 foreach (var forward in stored)
-                    _service.AddStaticForward(Rule(forward));
+                    _service.AddStaticForward(_scope.Rule(forward, ownDedicated) ?? throw new ArgumentException($"{forward.PublicAddress} is not this gateway's."));
             }
             catch (Exception e) when (e is ForwardingTableException or ArgumentException)
             {
@@ -82,7 +85,7 @@ public sealed partial class GatewayOperations
                 {
                     try
                     {
-                        _service.RemoveStaticForward(forward.PublicAddress, forward.Protocol, forward.ExternalPort);
+                        _service.RemoveStaticForward(Served(forward.PublicAddress), forward.Protocol, forward.ExternalPort);
                     }
                     catch (ForwardingTableException)
                     {
@@ -97,7 +100,7 @@ public sealed partial class GatewayOperations
             var live = LiveStaticKeys();
             var views = new List<ForwardView>(stored.Count);
             foreach (var forward in stored)
-                views.Add(View(forward, peer.Name, live.Contains(forward.Key)));
+                views.Add(View(forward, peer.Name, IsLive(live, forward)));
             GatewayOperationsLog.ForwardsAdded(_logger, peer.Name, stored.Count);
             return views;
         }
@@ -113,12 +116,14 @@ public sealed partial class GatewayOperations
             throw new AdminRequestException("A forward is named by its public address, protocol and external port.");
         var plain = Plain(key.PublicAddress);
         var normalized = key with { PublicAddress = plain };
+        ThrowIfStoreAway();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             if (!await _store.RemoveForwardAsync(normalized, cancellationToken).ConfigureAwait(false))
                 return false;
-            _service.RemoveStaticForward(plain, key.Protocol, key.ExternalPort);
+            // A fleet-wide forward's rule here sits on the first shared address; another gateway's pinned one is not here.
+            _service.RemoveStaticForward(Served(plain), key.Protocol, key.ExternalPort);
             return true;
         }
         finally
@@ -127,15 +132,19 @@ public sealed partial class GatewayOperations
         }
     }
 
-    /// <summary>The store's forwards as the service's rules (the host loads them at start with this too).</summary>
-    internal static StaticForwardRule Rule(StoredForward forward) =>
-        new(forward.PublicAddress, forward.Protocol, forward.ExternalPort, forward.PeerId, forward.InternalPort);
+    // Where the service holds a forward of this public address: a fleet-wide one on the first shared address.
+    private IPAddress Served(IPAddress publicAddress) => publicAddress.Equals(StoredForward.AnyGateway) ? _scope.DefaultAddress : publicAddress;
+
+    private bool IsLive(HashSet<ForwardKey> live, StoredForward forward) =>
+        live.Contains(forward.Key with { PublicAddress = Served(forward.PublicAddress) });
 
     private async Task<IPAddress> PublicAddressForAsync(IPAddress? asked, StoredPeer peer, IPAddress? own, CancellationToken cancellationToken)
     {
         if (asked is null)
-            return own ?? _identity.PublicAddresses[0];
+            return own ?? (_scope.Gateway.Length > 0 ? StoredForward.AnyGateway : _identity.PublicAddresses[0]);
         var plain = Plain(asked);
+        if (plain.Equals(StoredForward.AnyGateway) && _scope.Gateway.Length > 0)
+            return own is null ? plain : throw new AdminRequestException("A peer with a dedicated address on this gateway has its forwards there, not fleet-wide.");
         foreach (var shared in _identity.PublicAddresses)
         {
             if (shared.Equals(plain))

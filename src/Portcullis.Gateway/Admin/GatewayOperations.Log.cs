@@ -26,4 +26,7 @@ internal static partial class GatewayOperationsLog
 
     [LoggerMessage(6104, LogLevel.Information, "Forwarding policy overrides set")]
     public static partial void PolicySet(ILogger logger);
+
+    [LoggerMessage(6105, LogLevel.Warning, "The stored policy overrides are not valid here and were not applied: {Reason}")]
+    public static partial void StoredPolicyInvalid(ILogger logger, string reason);
 }

@@ -3,27 +3,57 @@ using Portcullis.Gateway.Store;
 
 namespace Portcullis.Gateway.Admin;
 
-// Policy: the config file's [forwarding] with the stored overrides on top. A set is checked whole before it is
-// stored, so an override that makes the policy invalid is a 400 and never reaches the store or the service.
+// Policy: the config file's [forwarding] with the stored overrides on top — in a fleet, the fleet's overrides and then
+// this gateway's own. A set is checked whole before it is stored, so an override that makes the policy invalid is a
+// 400 and never reaches the store or the service. Another gateway's overrides are stored here and put in force there
+// (it hears the change).
 public sealed partial class GatewayOperations
 {
-    public async Task<PolicyView> GetPolicyAsync(CancellationToken cancellationToken = default)
+    public Task<PolicyView> GetPolicyAsync(CancellationToken cancellationToken = default) => GetPolicyAsync(null, cancellationToken);
+
+    public Task<PolicyView> SetPolicyAsync(ServerPolicy overrides, CancellationToken cancellationToken = default) =>
+        SetPolicyAsync(overrides, null, cancellationToken);
+
+    /// <summary>
+    /// The policy set for <paramref name="gateway"/> (null: the fleet's, or one box's): its overrides, and the policy in
+    /// force when that is this gateway's (null for another gateway, whose file this one does not know).
+    /// </summary>
+    public async Task<PolicyView> GetPolicyAsync(string? gateway, CancellationToken cancellationToken = default)
     {
-        var overrides = await _store.GetPolicyAsync(cancellationToken).ConfigureAwait(false);
-        return new PolicyView(_service.Policy, overrides);
+        var overrides = gateway is null
+            ? await _store.GetPolicyAsync(cancellationToken).ConfigureAwait(false)
+            : await _store.GetGatewayPolicyAsync(CheckGateway(gateway), cancellationToken).ConfigureAwait(false);
+        return new PolicyView(gateway is null || gateway == GatewayName ? _service.Policy : null, overrides, gateway);
     }
 
-    public async Task<PolicyView> SetPolicyAsync(ServerPolicy overrides, CancellationToken cancellationToken = default)
+    public async Task<PolicyView> SetPolicyAsync(ServerPolicy overrides, string? gateway, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(overrides);
-        var effective = Effective(overrides, _configuredPolicy);
+        if (gateway is not null)
+            CheckGateway(gateway);
+        ThrowIfStoreAway();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await _store.SetPolicyAsync(overrides, cancellationToken).ConfigureAwait(false);
-            _service.UpdatePolicy(effective);
-            GatewayOperationsLog.PolicySet(_logger);
-            return new PolicyView(_service.Policy, overrides);
+            // Checked against this gateway's file, with the layer not being set as it stands.
+            var fleet = gateway is null ? overrides : await _store.GetPolicyAsync(cancellationToken).ConfigureAwait(false);
+            var own = GatewayName is { } name && gateway != name
+                ? await _store.GetGatewayPolicyAsync(name, cancellationToken).ConfigureAwait(false)
+                : new ServerPolicy();
+            var layered = gateway is null ? own.Over(overrides) : overrides.Over(fleet);
+            var effective = Effective(layered, _configuredPolicy);
+
+            if (gateway is null)
+                await _store.SetPolicyAsync(overrides, cancellationToken).ConfigureAwait(false);
+            else
+                await _store.SetGatewayPolicyAsync(gateway, overrides, cancellationToken).ConfigureAwait(false);
+            var mine = gateway is null || gateway == GatewayName;
+            if (mine)
+            {
+                _service.UpdatePolicy(effective);
+                GatewayOperationsLog.PolicySet(_logger);
+            }
+            return new PolicyView(mine ? _service.Policy : null, overrides, gateway);
         }
         finally
         {
@@ -46,5 +76,14 @@ public sealed partial class GatewayOperations
             throw new AdminRequestException($"The policy is not valid: {e.Message}", e);
         }
         return effective;
+    }
+
+    private string CheckGateway(string gateway)
+    {
+        if (!Configuration.FleetSectionParser.IsName(gateway))
+            throw new AdminRequestException($"gateway: '{gateway}' is not a gateway name (letters, digits, '-', '_', '.').");
+        if (GatewayName is null)
+            throw new AdminRequestException("This gateway is not part of a fleet: its policy has no per-gateway layer.");
+        return gateway;
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Reflection;
 using Microsoft.Extensions.Logging;
+using Portcullis.Gateway.Fleet;
 using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Hosting;
 using Portcullis.Gateway.Store;
@@ -33,6 +34,7 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
     private readonly PeerDirectory _peers;
     private readonly IPeerFlows _flows;
     private readonly ILogger _logger;
+    private readonly GatewayScope _scope;
 
     internal GatewayOperations(
         IGatewayStore store,
@@ -42,7 +44,8 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
         ForwardingService service,
         PeerDirectory peers,
         IPeerFlows flows,
-        ILogger logger)
+        ILogger logger,
+        GatewayScope? scope = null)
     {
         _store = store;
         _identity = identity;
@@ -52,29 +55,37 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
         _peers = peers;
         _flows = flows;
         _logger = logger;
+        _scope = scope ?? new GatewayScope("", identity.PublicAddresses);
     }
 
     public async Task<IReadOnlyList<PeerView>> ListPeersAsync(CancellationToken cancellationToken = default)
     {
+        if (LastKnownOnly is not null)
+            return LastKnownPeers(null);
         var peers = await _store.ListPeersAsync(cancellationToken).ConfigureAwait(false);
         var dedicated = await DedicatedByPeerAsync(cancellationToken).ConfigureAwait(false);
+        var where = await WhereConnectedAsync(cancellationToken).ConfigureAwait(false);
         var views = new List<PeerView>(peers.Count);
         foreach (var peer in peers)
-            views.Add(View(peer, dedicated.GetValueOrDefault(peer.Id)));
+            views.Add(View(peer, dedicated.GetValueOrDefault(peer.Id), where.GetValueOrDefault(peer.Id)));
         return views;
     }
 
     public async Task<PeerView?> GetPeerAsync(string idOrName, CancellationToken cancellationToken = default)
     {
+        if (LastKnownOnly is not null)
+            return LastKnownPeers(idOrName) is [var known, ..] ? known : null;
         var peer = await ResolveAsync(idOrName, cancellationToken).ConfigureAwait(false);
         if (peer is null)
             return null;
         var dedicated = await DedicatedByPeerAsync(cancellationToken).ConfigureAwait(false);
-        return View(peer, dedicated.GetValueOrDefault(peer.Id));
+        var where = await WhereConnectedAsync(cancellationToken).ConfigureAwait(false);
+        return View(peer, dedicated.GetValueOrDefault(peer.Id), where.GetValueOrDefault(peer.Id));
     }
 
     public async Task<bool> RemovePeerAsync(string idOrName, CancellationToken cancellationToken = default)
     {
+        ThrowIfStoreAway();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -104,6 +115,7 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
 
     public async Task<bool> SetPeerEnabledAsync(string idOrName, bool enabled, CancellationToken cancellationToken = default)
     {
+        ThrowIfStoreAway();
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -179,7 +191,7 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
         _service.PeerSessionEnded(peer.Id);
     }
 
-    private PeerView View(StoredPeer peer, IPAddress? dedicated)
+    private PeerView View(StoredPeer peer, IPAddress? dedicated, string? elsewhere = null)
     {
         var link = peer.Enabled ? _device.GetLink(peer.PublicKey) : default;
         return new PeerView
@@ -195,6 +207,7 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
             LastHandshakeUtc = link.LastHandshakeUtc,
             ReceivedBytes = link.ReceivedBytes,
             SentBytes = link.SentBytes,
+            Gateway = link.Connected && GatewayName is { } here ? here : elsewhere,
         };
     }
 
@@ -218,7 +231,10 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
     {
         var byPeer = new Dictionary<string, IPAddress>(StringComparer.Ordinal);
         foreach (var assignment in await _store.ListDedicatedAddressesAsync(cancellationToken).ConfigureAwait(false))
-            byPeer.TryAdd(assignment.PeerId, assignment.Address);
+        {
+            if (_scope.Owns(assignment))
+                byPeer.TryAdd(assignment.PeerId, assignment.Address);
+        }
         return byPeer;
     }
 
@@ -227,15 +243,18 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
 
     // The service takes the whole set each time (it diffs against the kernel itself).
     private async Task PublishDedicatedAsync(CancellationToken cancellationToken) =>
-        _service.SetDedicatedAddresses(Assignments(await _store.ListDedicatedAddressesAsync(cancellationToken).ConfigureAwait(false), _peers));
+        _service.SetDedicatedAddresses(Assignments(await _store.ListDedicatedAddressesAsync(cancellationToken).ConfigureAwait(false), _peers, _scope));
 
-    /// <summary>The store's dedicated addresses as the service's assignments (the host loads them at start with this too).</summary>
-    internal static List<DedicatedAssignment> Assignments(IReadOnlyList<DedicatedAddress> stored, PeerDirectory peers)
+    /// <summary>
+    /// The store's dedicated addresses that are this gateway's (<paramref name="scope"/>) as the service's assignments
+    /// (the host loads them at start with this too).
+    /// </summary>
+    internal static List<DedicatedAssignment> Assignments(IReadOnlyList<DedicatedAddress> stored, PeerDirectory peers, GatewayScope scope)
     {
         var assignments = new List<DedicatedAssignment>(stored.Count);
         foreach (var dedicated in stored)
         {
-            if (peers.FindById(dedicated.PeerId) is { } peer)
+            if (scope.Owns(dedicated) && peers.FindById(dedicated.PeerId) is { } peer)
                 assignments.Add(new DedicatedAssignment(peer.Id, peer.TunnelAddress, dedicated.Address));
         }
         return assignments;

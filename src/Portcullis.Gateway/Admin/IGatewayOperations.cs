@@ -58,6 +58,27 @@ public interface IGatewayOperations
     /// <summary>Stores the overrides (null values fall back to the config file) and puts the result in force.</summary>
     Task<PolicyView> SetPolicyAsync(ServerPolicy overrides, CancellationToken cancellationToken = default);
 
+    /// <summary>One layer's overrides: <paramref name="gateway"/> null for the fleet's (one box: the only layer), else that gateway's.</summary>
+    Task<PolicyView> GetPolicyAsync(string? gateway, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stores one layer's overrides; in force at once here when they are this gateway's or the fleet's, on another
+    /// gateway when it hears of them. 400 for a gateway name on a one-box gateway.
+    /// </summary>
+    Task<PolicyView> SetPolicyAsync(ServerPolicy overrides, string? gateway, CancellationToken cancellationToken = default);
+
+    /// <summary>This gateway's name in its fleet; null for one box.</summary>
+    string? GatewayName { get; }
+
+    /// <summary>
+    /// While a fleet's database is away: a sentence saying so, and that peer reads answer from what this gateway last
+    /// knew (its own directory; where other gateways' peers are is unknown then). Null while the store is there.
+    /// </summary>
+    string? LastKnownOnly { get; }
+
+    /// <summary>The fleet's gateways and which gateway each connected peer is on; both empty for one box.</summary>
+    Task<FleetView> GetFleetAsync(CancellationToken cancellationToken = default);
+
     GatewayStatus GetStatus();
 }
 
@@ -91,6 +112,12 @@ public sealed record PeerView
 
     /// <summary>Bytes sent to the peer since it was last added to the device.</summary>
     public long SentBytes { get; init; }
+
+    /// <summary>
+    /// In a fleet, the gateway the peer is connected to (this one, or another as the fleet's presence says; several
+    /// joined by ','); null when connected nowhere, or when that gateway keeps its presence to itself.
+    /// </summary>
+    public string? Gateway { get; init; }
 }
 
 /// <summary>What <see cref="IGatewayOperations.AddPeerAsync"/> takes.</summary>
@@ -134,8 +161,11 @@ public sealed record ForwardRequest
 public sealed record ForwardView(
     IPAddress PublicAddress, MappingProtocol Protocol, ushort ExternalPort, string PeerId, string PeerName, ushort InternalPort, bool Live);
 
-/// <summary>The policy in force, and the stored overrides it was computed from.</summary>
-public sealed record PolicyView(ForwardingPolicy Effective, ServerPolicy Overrides);
+/// <summary>
+/// The stored overrides of one layer (<see cref="Gateway"/> null: the fleet's, or one box's) and the policy in force
+/// here — null when the overrides are another gateway's.
+/// </summary>
+public sealed record PolicyView(ForwardingPolicy? Effective, ServerPolicy Overrides, string? Gateway = null);
 
 /// <summary>A gateway's health at a glance.</summary>
 public sealed record GatewayStatus

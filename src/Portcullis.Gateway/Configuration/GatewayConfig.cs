@@ -21,6 +21,9 @@ public sealed record GatewayConfig
 
     public StoreSection Store { get; init; } = new();
 
+    /// <summary>[gateway]: this gateway's name in a fleet (required with a PostgreSQL store).</summary>
+    public GatewaySection Gateway { get; init; } = new();
+
     public AdminSection Admin { get; init; } = new();
 
     public IReadOnlyList<PeerConfig> Peers { get; init; } = [];
@@ -103,13 +106,37 @@ public sealed record NatSection
 
 /// <summary>
 /// [store]: where the gateway keeps peers, tunnel addresses, static forwards, dedicated addresses and policy
-/// overrides (SQLite). The file is made 0600 (its directory 0700) when missing; a backup copy PATH.bak-vN is made
-/// before a schema migration.
+/// overrides: a SQLite file for one gateway (made 0600, its directory 0700, when missing; a backup copy PATH.bak-vN
+/// before a schema migration), or a PostgreSQL database a fleet of gateways shares (<see cref="Url"/>).
 /// </summary>
 public sealed record StoreSection
 {
-    /// <summary>Defaults to /var/lib/portcullis/portcullis.db.</summary>
+    /// <summary>SQLite. Defaults to /var/lib/portcullis/portcullis.db; unused when <see cref="Url"/> is set.</summary>
     public string Path { get; init; } = "/var/lib/portcullis/portcullis.db";
+
+    /// <summary>A libpq URI, <c>postgresql://USER@HOST:PORT/DB</c>: the fleet's shared store. Null: SQLite at <see cref="Path"/>.</summary>
+    public string? Url { get; init; }
+
+    /// <summary>The database password's file (0600); null: PGPASSFILE or ~/.pgpass, as libpq does.</summary>
+    public string? PasswordFile { get; init; }
+}
+
+/// <summary>[gateway]: who this gateway is in its fleet.</summary>
+public sealed record GatewaySection
+{
+    /// <summary>Unique in the fleet; required with a PostgreSQL store. Null for a one-box gateway.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>Free text for the operator's view (e.g. "eu-west"). Defaults to empty.</summary>
+    public string Region { get; init; } = "";
+
+    /// <summary>
+    /// Whether this gateway records in the fleet's store which of its peers are connected to it now, so
+    /// <c>peer list</c> can say where each peer is. Defaults to true. The cost: whoever can read the database learns
+    /// which server each connected user is on at the moment (not when they came, nor their addresses or ports; rows
+    /// go when the session ends). False keeps this gateway's presence out of the store.
+    /// </summary>
+    public bool Presence { get; init; } = true;
 }
 
 /// <summary>[admin]: the admin listener (API, /metrics, health, console).</summary>

@@ -25,6 +25,8 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
         NatSection? nat = null;
         Forwarding.ForwardingPolicy? forwarding = null;
         StoreSection? store = null;
+        var storeLine = 1;
+        GatewaySection? gateway = null;
         AdminSection? admin = null;
         var peers = new List<(PeerConfig Peer, TomlSection Section)>();
 
@@ -46,7 +48,11 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
                     forwarding = ForwardingSectionParser.Parse(section);
                     break;
                 case ("store", false):
-                    store = new StoreSection { Path = Resolve(section.String("path")) ?? new StoreSection().Path };
+                    store = FleetSectionParser.ParseStore(section, Resolve);
+                    storeLine = section.Line;
+                    break;
+                case ("gateway", false):
+                    gateway = FleetSectionParser.ParseGateway(section);
                     break;
                 case ("admin", false):
                     admin = ParseAdmin(section);
@@ -76,6 +82,7 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
             errors.Add(1, "[nat]: required section is missing");
         if (tunnel is not null)
             PeerSectionParser.CheckAcrossPeers(peers, tunnel);
+        FleetSectionParser.Check(store ?? new StoreSection(), gateway ?? new GatewaySection(), storeLine, errors);
         if (tunnel is null || nat is null)
             return null;
         return new GatewayConfig
@@ -85,6 +92,7 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
             Nat = nat,
             Forwarding = forwarding ?? new Forwarding.ForwardingPolicy(),
             Store = store ?? new StoreSection(),
+            Gateway = gateway ?? new GatewaySection(),
             Admin = admin ?? new AdminSection(),
             Peers = [.. peers.Select(p => p.Peer)],
         };

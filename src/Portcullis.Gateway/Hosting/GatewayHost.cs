@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Portcullis.Gateway.Admin;
 using Portcullis.Gateway.Admin.Http;
 using Portcullis.Gateway.Configuration;
+using Portcullis.Gateway.Fleet;
 using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Health;
 using Portcullis.Gateway.Kernel;
@@ -23,9 +24,11 @@ using Portcullis.WireGuard.Uapi;
 namespace Portcullis.Gateway.Hosting;
 
 // The gateway in one process, in the network namespace it runs in. Start, in order:
-//  1. the store (SQLite at store.path): a corrupt, locked or too new file stops the start here, before anything
+//  1. the store (SQLite at store.path, or a fleet's PostgreSQL at store.url — then the change feed listens from here
+//     on, see Fleet/FleetMember): a corrupt, locked or too new store stops the start here, before anything
 //     exists in the kernel, and is left as it was; the config's [[peer]] entries are applied to it (the file wins
-//     for what it names), and its peers, static forwards, dedicated addresses and policy overrides are read
+//     for what it names), and its peers, static forwards, dedicated addresses and policy overrides are read (in a
+//     fleet: only what is this gateway's, see Fleet/GatewayScope)
 //  2. TUN + WireGuard device: private key, listen port, one peer per enabled stored peer, allowed-ips = its /32;
 //     the config's copy of the private key is zeroed once the device holds its own (DeviceSetup)
 //  3. the TUN gets the gateway's address and goes up; IPv4 forwarding on (/proc/sys/net/ipv4/ip_forward)
@@ -40,7 +43,8 @@ namespace Portcullis.Gateway.Hosting;
 //     the previous run remembered in /run
 //  6. the operations (store + device + service) and, with [admin] listen, the admin API over them (with /healthz,
 //     /readyz and /metrics; kernel transactions and store calls are timed from the start) — started last,
-//     stopped first, so no operator change lands on a half-built or half-stopped gateway; then "Gateway up"
+//     stopped first, so no operator change lands on a half-built or half-stopped gateway; in a fleet, the changes
+//     other gateways make flow into the same operations from here on; then "Gateway up"
 // Stop (SIGTERM/SIGINT) undoes it in reverse and uninstalls the table: a stopped gateway leaves no mapping, no
 // masquerade, no trace. A crash leaves the table; element timeouts bound the dynamic ones and the next start's
 // reconciliation clears all of them, static ones included, until their peers' sessions bring those back.
@@ -54,8 +58,10 @@ public sealed class GatewayHost : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggers;
     private readonly PeerDirectory _peers = new();
-    private SqliteGatewayStore? _store;
+    private IGatewayStore? _store;
     private IGatewayStore? _meteredStore;
+    private FleetMember? _fleet;
+    private GatewayScope? _scope;
     private WireGuardDevice? _device;
     private UapiServer? _uapi;
     private NftForwardingTable? _table;
@@ -120,7 +126,7 @@ public sealed class GatewayHost : IAsyncDisposable
         _device = new WireGuardDevice(tun, new LinuxBindFactory(), _loggers.CreateLogger("portcullis.device"),
             new DeviceOptions { SessionTimeout = tunnel.SessionTimeout });
         var publicKey = DeviceSetup.Configure(_device, tunnel, state.Peers);
-        _memory = new PeerMemory(_device, MeteredStore.WrapFloors(_store!, Metrics), tunnel.RememberEndpoints ? EndpointFile.PathFor(tunnel.Interface) : null,
+        _memory = new PeerMemory(_device, _store is IReplayFloorStore floors ? MeteredStore.WrapFloors(floors, Metrics) : null, tunnel.RememberEndpoints ? EndpointFile.PathFor(tunnel.Interface) : null,
             TimeProvider.System, _loggers.CreateLogger("portcullis.memory"));
         await _memory.RestoreFloorsAsync(cancellationToken).ConfigureAwait(false);
         if (!tunnel.RememberEndpoints)
@@ -174,7 +180,13 @@ public sealed class GatewayHost : IAsyncDisposable
         _peerFlows = new ConntrackPeerFlows(_loggers.CreateLogger("portcullis.conntrack"));
         var store = _meteredStore!;
         _operations = new GatewayOperations(store, Identity(publicKey, _device.ListenPort), Config.Forwarding, new DevicePeers(_device),
-            _service, _peers, _peerFlows, _loggers.CreateLogger("portcullis.admin"));
+            _service, _peers, _peerFlows, _loggers.CreateLogger("portcullis.admin"), _scope);
+        if (_fleet is not null)
+        {
+            var fleet = _fleet;
+            _sessions.PresenceHook = fleet.OnSession;
+            fleet.Attach(_operations, _service);
+        }
         var nftTable = _table;
         var peerFlows = _peerFlows;
         Metrics.Attach(new GatewayMetricSources
@@ -191,7 +203,7 @@ public sealed class GatewayHost : IAsyncDisposable
         if (Config.Admin.Listen is not null)
         {
             _readiness = new GatewayReadiness(tunnel.Interface, new NftContext(), NftForwardingTable.TableName, store,
-                storeOutageDegrades: false);
+                storeOutageDegrades: _fleet is not null);
             _admin = await AdminServer.StartAsync(Config.Admin, _operations, _loggers, cancellationToken,
                 new AdminFeatures { Readiness = _readiness, Metrics = Metrics, Reachability = checker }).ConfigureAwait(false);
             GatewayHostLog.AdminListening(_logger, _admin.Endpoint);
@@ -209,10 +221,19 @@ public sealed class GatewayHost : IAsyncDisposable
     // Step 1: open, apply the file's peers, read what the gateway starts from. Peers go into the directory here.
     private async Task<StoreState> LoadStoreAsync(CancellationToken cancellationToken)
     {
-        _store = await SqliteGatewayStore.OpenAsync(Config.Store.Path, _loggers.CreateLogger("portcullis.store"), cancellationToken)
-            .ConfigureAwait(false);
+        if (Config.Store.Url is not null)
+        {
+            _fleet = await FleetMember.OpenAsync(Config, _loggers, cancellationToken).ConfigureAwait(false);
+            _store = _fleet.Store;
+        }
+        else
+        {
+            _store = await SqliteGatewayStore.OpenAsync(Config.Store.Path, _loggers.CreateLogger("portcullis.store"), cancellationToken)
+                .ConfigureAwait(false);
+        }
         _meteredStore = MeteredStore.Wrap(_store, Metrics);
         var store = _meteredStore;
+        var scope = _scope = new GatewayScope(Config.Store.Url is not null ? Config.Gateway.Name! : "", Config.Nat.PublicAddresses);
         ConfigPeerChanges changes;
         try
         {
@@ -221,12 +242,14 @@ public sealed class GatewayHost : IAsyncDisposable
         }
         catch (ArgumentException e)
         {
-            throw new StoreException($"Store {_store.Path}: the config's peers cannot be applied: {e.Message}", e);
+            throw new StoreException($"Store {StoreName}: the config's peers cannot be applied: {e.Message}", e);
         }
         var peers = await store.ListPeersAsync(cancellationToken).ConfigureAwait(false);
         var forwards = await store.ListForwardsAsync(null, cancellationToken).ConfigureAwait(false);
         var dedicated = await store.ListDedicatedAddressesAsync(cancellationToken).ConfigureAwait(false);
         var overrides = await store.GetPolicyAsync(cancellationToken).ConfigureAwait(false);
+        if (scope.Gateway.Length > 0)
+            overrides = (await store.GetGatewayPolicyAsync(scope.Gateway, cancellationToken).ConfigureAwait(false)).Over(overrides);
 
         var policy = Config.Forwarding;
         try
@@ -238,19 +261,24 @@ public sealed class GatewayHost : IAsyncDisposable
             GatewayHostLog.StoredPolicyInvalid(_logger, e.Message);
         }
         _peers.Replace(peers);
-        var rules = new List<StaticForwardRule>(forwards.Count);
-        foreach (var forward in forwards)
-            rules.Add(GatewayOperations.Rule(forward));
+        var rules = scope.Rules(forwards, scope.OwnDedicated(dedicated));
         var enabled = 0;
         foreach (var peer in peers)
         {
             if (peer.Enabled)
                 enabled++;
         }
-        GatewayHostLog.StoreLoaded(_logger, _store.Path, changes.Added.Count, changes.Updated.Count,
+        GatewayHostLog.StoreLoaded(_logger, StoreName, changes.Added.Count, changes.Updated.Count,
             changes.DedicatedAddresses.Count, changes.Forwards.Count, peers.Count, enabled);
-        return new StoreState(peers, rules, GatewayOperations.Assignments(dedicated, _peers), policy);
+        return new StoreState(peers, rules, GatewayOperations.Assignments(dedicated, _peers, scope), policy);
     }
+
+    private string StoreName => _store switch
+    {
+        SqliteGatewayStore sqlite => sqlite.Path,
+        Store.Postgres.PostgresGatewayStore postgres => postgres.Display,
+        _ => "?",
+    };
 
     // Written only when off, so a host that sets it at boot (sysctl.d) can run the gateway with /proc/sys read-only
     // (systemd's ProtectKernelTunables=).
@@ -295,6 +323,8 @@ public sealed class GatewayHost : IAsyncDisposable
             await Step("admin API", () => _admin.DisposeAsync().AsTask()).ConfigureAwait(false);
         if (_reachability is not null)
             await Step("reachability listener", () => _reachability.DisposeAsync().AsTask()).ConfigureAwait(false);
+        if (_fleet is not null)
+            await Step("fleet membership", () => _fleet.DisposeAsync().AsTask()).ConfigureAwait(false);
         if (_portMapping is not null)
             await Step("port mapping server", () => _portMapping.DisposeAsync().AsTask()).ConfigureAwait(false);
         if (_memory is not null)
@@ -322,7 +352,7 @@ public sealed class GatewayHost : IAsyncDisposable
         }
         _operations?.Dispose();
         _readiness?.Dispose();
-        if (_store is not null)
+        if (_store is not null && _fleet is null)
             await Step("store", () => _store.DisposeAsync().AsTask()).ConfigureAwait(false);
     }
 

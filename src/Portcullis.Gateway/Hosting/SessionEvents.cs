@@ -42,6 +42,9 @@ internal sealed class SessionEvents : IAsyncDisposable
     /// </summary>
     public Action<System.Net.IPAddress>? SessionStartedHook { get; set; }
 
+    /// <summary>Called with a peer's id after its session started (true) or ended (false): a fleet's presence.</summary>
+    public Action<string, bool>? PresenceHook { get; set; }
+
     private void OnEstablished(PeerSessionEvent e) => _events.Writer.TryWrite((true, Convert.ToBase64String(e.PublicKey)));
 
     private void OnEnded(PeerSessionEvent e) => _events.Writer.TryWrite((false, Convert.ToBase64String(e.PublicKey)));
@@ -62,10 +65,12 @@ internal sealed class SessionEvents : IAsyncDisposable
                 {
                     GatewayHostLog.SessionStarted(_logger, peer.Name, peer.TunnelAddress);
                     SessionStartedHook?.Invoke(peer.TunnelAddress);
+                    PresenceHook?.Invoke(peer.Id, true);
                 }
                 else if (!started)
                 {
                     GatewayHostLog.SessionEnded(_logger, peer.Name, peer.TunnelAddress);
+                    PresenceHook?.Invoke(peer.Id, false);
                 }
             }
             catch (Exception e) when (e is not OutOfMemoryException)

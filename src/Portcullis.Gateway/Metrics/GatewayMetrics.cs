@@ -103,6 +103,10 @@ public sealed record GatewayMetricsOptions
     public static GatewayMetricsOptions From(Configuration.GatewayConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        return new GatewayMetricsOptions { GatewayName = null, PerPeerTraffic = config.Admin.MetricsPerPeer };
+        return new GatewayMetricsOptions
+        {
+            GatewayName = config.Store.Url is not null ? config.Gateway.Name : null,
+            PerPeerTraffic = config.Admin.MetricsPerPeer,
+        };
     }
 }

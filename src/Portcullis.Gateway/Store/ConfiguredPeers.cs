@@ -8,8 +8,8 @@ public static class ConfiguredPeers
 {
     /// <summary>
     /// One <see cref="ConfiguredPeer"/> per <c>[[peer]]</c>, in file order. A forward listens on the peer's
-    /// dedicated address when it has one, else on the default (first) shared address; "both" becomes a TCP and a
-    /// UDP forward.
+    /// dedicated address when it has one, else on the default (first) shared address — in a fleet (a PostgreSQL
+    /// store), on every gateway's (<see cref="StoredForward.AnyGateway"/>); "both" becomes a TCP and a UDP forward.
     /// </summary>
     public static IReadOnlyList<ConfiguredPeer> From(GatewayConfig config)
     {
@@ -17,7 +17,8 @@ public static class ConfiguredPeers
         var peers = new List<ConfiguredPeer>(config.Peers.Count);
         foreach (var peer in config.Peers)
         {
-            var publicAddress = peer.DedicatedAddress ?? config.Nat.PublicAddresses[0];
+            var publicAddress = peer.DedicatedAddress
+                ?? (config.Store.Url is not null ? StoredForward.AnyGateway : config.Nat.PublicAddresses[0]);
             var forwards = new List<ConfiguredForward>();
             foreach (var forward in peer.Forwards)
             {

@@ -17,6 +17,12 @@ namespace Portcullis.Gateway.Store;
 /// </summary>
 public interface IGatewayStore : IAsyncDisposable
 {
+    /// <summary>
+    /// The gateway this store was opened for: dedicated addresses assigned through it are this gateway's. Empty for
+    /// the one-box SQLite store and for tools (a store migration).
+    /// </summary>
+    string Gateway { get; }
+
     Task<IReadOnlyList<StoredPeer>> ListPeersAsync(CancellationToken cancellationToken = default);
 
     Task<StoredPeer?> GetPeerAsync(string id, CancellationToken cancellationToken = default);
@@ -68,6 +74,15 @@ public interface IGatewayStore : IAsyncDisposable
     /// Replaces the stored overrides: a null value removes its override, so the configuration's value applies again.
     /// </summary>
     Task SetPolicyAsync(ServerPolicy policy, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// One gateway's overrides, on top of the fleet's (<see cref="GetPolicyAsync"/>); every value null when none were
+    /// set for it.
+    /// </summary>
+    Task<ServerPolicy> GetGatewayPolicyAsync(string gateway, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces one gateway's overrides, as <see cref="SetPolicyAsync"/> does the fleet's.</summary>
+    Task SetGatewayPolicyAsync(string gateway, ServerPolicy policy, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Applies the config file's <c>[[peer]]</c> entries (the file wins for what it names), in one transaction:

@@ -22,6 +22,19 @@ public sealed record ServerPolicy
     /// <summary>Overrides <see cref="ForwardingPolicy.ForwardAllDedicatedPorts"/>: every port of a dedicated address goes to its peer (minus blocked ports).</summary>
     public bool? ForwardAllDedicatedPorts { get; init; }
 
+    /// <summary>These overrides on top of <paramref name="lower"/>'s (a gateway's over the fleet's): each value set here wins.</summary>
+    public ServerPolicy Over(ServerPolicy lower)
+    {
+        ArgumentNullException.ThrowIfNull(lower);
+        return new ServerPolicy
+        {
+            ForwardingEnabled = ForwardingEnabled ?? lower.ForwardingEnabled,
+            PortRange = PortRange ?? lower.PortRange,
+            MaxPerPeer = MaxPerPeer ?? lower.MaxPerPeer,
+            ForwardAllDedicatedPorts = ForwardAllDedicatedPorts ?? lower.ForwardAllDedicatedPorts,
+        };
+    }
+
     /// <summary>The configured policy with these overrides on top.</summary>
     public ForwardingPolicy ApplyTo(ForwardingPolicy configured)
     {

@@ -144,4 +144,23 @@ public sealed class AdminPeerEndpointTests
         Assert.False(disabled.GetProperty("enabled").GetBoolean());
         Assert.True(enabled.GetProperty("enabled").GetBoolean());
     }
+
+    [Fact]
+    public async Task ListAndShowPeers_StoreAway_AnswerWithTheLastKnownHeaderInOneAsciiLine()
+    {
+        await using var api = await AdminApi.StartAsync();
+        await api.PostJsonAsync("/api/v1/peers", """{"name":"alice"}""");
+        var fresh = await api.Client.GetAsync("/api/v1/peers");
+        api.Operations.LastKnownOnly = "The fleet's database is away (connection refused\n\u00e9); peers as gateway a last knew them.";
+
+        var list = await api.Client.GetAsync("/api/v1/peers");
+        var show = await api.Client.GetAsync("/api/v1/peers/alice");
+
+        Assert.False(fresh.Headers.Contains("Portcullis-Last-Known"));
+        Assert.Equal(HttpStatusCode.OK, list.StatusCode);
+        Assert.Equal("The fleet's database is away (connection refused??); peers as gateway a last knew them.",
+            Assert.Single(list.Headers.GetValues("Portcullis-Last-Known")));
+        Assert.Equal(HttpStatusCode.OK, show.StatusCode);
+        Assert.True(show.Headers.Contains("Portcullis-Last-Known"));
+    }
 }

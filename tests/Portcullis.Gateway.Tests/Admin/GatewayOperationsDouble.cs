@@ -177,6 +177,19 @@ internal sealed class GatewayOperationsDouble : IGatewayOperations
         }
     }
 
+    // One box: no per-gateway layer, no fleet.
+    public string? GatewayName => null;
+
+    public string? LastKnownOnly { get; set; }
+
+    public Task<PolicyView> GetPolicyAsync(string? gateway, CancellationToken cancellationToken = default) =>
+        gateway is null ? GetPolicyAsync(cancellationToken) : throw new AdminRequestException("This gateway is not part of a fleet.");
+
+    public Task<PolicyView> SetPolicyAsync(ServerPolicy overrides, string? gateway, CancellationToken cancellationToken = default) =>
+        gateway is null ? SetPolicyAsync(overrides, cancellationToken) : throw new AdminRequestException("This gateway is not part of a fleet.");
+
+    public Task<FleetView> GetFleetAsync(CancellationToken cancellationToken = default) => Task.FromResult(new FleetView([], []));
+
     public GatewayStatus GetStatus()
     {
         lock (_gate)

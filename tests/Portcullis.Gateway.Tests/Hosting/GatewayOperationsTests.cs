@@ -304,8 +304,8 @@ public sealed class GatewayOperationsTests
 
         var view = await f.Operations.SetPolicyAsync(new ServerPolicy { ForwardingEnabled = false, MaxPerPeer = 2 });
 
-        Assert.False(view.Effective.Enabled);
-        Assert.Equal(2, view.Effective.MaxPerPeer);
+        Assert.False(view.Effective!.Enabled);
+        Assert.Equal(2, view.Effective!.MaxPerPeer);
         Assert.False(f.Service.Policy.Enabled);
         Assert.Empty(f.Service.Mappings);
         Assert.Equal(false, (await f.Store.GetPolicyAsync()).ForwardingEnabled);

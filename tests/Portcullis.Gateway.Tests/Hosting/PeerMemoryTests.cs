@@ -100,7 +100,7 @@ public sealed class PeerMemoryTests : IDisposable
         return device;
     }
 
-    private sealed class IdleTun : ITun
+    internal sealed class IdleTun : ITun
     {
         public string Name => "pc0";
         public int Mtu => 1420;
@@ -109,7 +109,7 @@ public sealed class PeerMemoryTests : IDisposable
         public void Dispose() { }
     }
 
-    private sealed class NoBind : IBindFactory
+    internal sealed class NoBind : IBindFactory
     {
         public IBind Open(ushort port, uint mark) => throw new NotSupportedException("the device is never brought up here");
     }

@@ -5,6 +5,7 @@ namespace Portcullis.Lab.Harness;
 /// <summary>The two libc calls the harness needs that .NET does not expose: signalling a whole process group.</summary>
 internal static partial class Native
 {
+    internal const int SigInt = 2;
     internal const int SigKill = 9;
     internal const int SigTerm = 15;
 

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http;
 using Portcullis.Gateway.Forwarding;
 using Portcullis.PortMapping;
 
@@ -17,13 +18,14 @@ public sealed record PeerModel(
     bool Connected,
     DateTimeOffset? LastHandshakeUtc,
     long ReceivedBytes = 0,
-    long SentBytes = 0)
+    long SentBytes = 0,
+    string? Gateway = null)
 {
     public static PeerModel From(PeerView peer)
     {
         ArgumentNullException.ThrowIfNull(peer);
         return new(peer.Id, peer.Name, peer.PublicKey, peer.TunnelAddress.ToString(), peer.DedicatedAddress?.ToString(),
-            peer.Enabled, peer.CreatedUtc, peer.Connected, peer.LastHandshakeUtc, peer.ReceivedBytes, peer.SentBytes);
+            peer.Enabled, peer.CreatedUtc, peer.Connected, peer.LastHandshakeUtc, peer.ReceivedBytes, peer.SentBytes, peer.Gateway);
     }
 }
 
@@ -115,7 +117,25 @@ public sealed record PolicyOverridesModel
     public bool? ForwardAllDedicatedPorts { get; init; }
 }
 
-public sealed record PolicyModel(EffectivePolicyModel Effective, PolicyOverridesModel Overrides);
+/// <summary>
+/// One layer's overrides (<see cref="Gateway"/> null: the fleet's, or one box's) and, when they are in force here, the
+/// policy in force (null for another gateway's layer).
+/// </summary>
+public sealed record PolicyModel(EffectivePolicyModel? Effective, PolicyOverridesModel Overrides, string? Gateway = null);
+
+/// <summary>A gateway of the fleet (GET /api/v1/gateways).</summary>
+public sealed record GatewayModel(
+    string Name,
+    string Region,
+    string? DefaultAddress,
+    bool Up,
+    DateTimeOffset LastSeenUtc,
+    DateTimeOffset StartedUtc,
+    int ConnectedPeers,
+    int DynamicMappings,
+    int LiveStaticForwards,
+    string Version,
+    int SchemaVersion);
 
 public sealed record StatusModel(
     string Interface,
@@ -176,4 +196,26 @@ public sealed record AddForwardBody
 internal static class AdminText
 {
     public static string Protocol(MappingProtocol protocol) => protocol == MappingProtocol.Tcp ? "tcp" : "udp";
+}
+
+/// <summary>Headers of the admin API beyond HTTP's own.</summary>
+public static class AdminHeaders
+{
+    /// <summary>
+    /// On an answer made from what the gateway last knew because its fleet's database is away: why, in one line
+    /// (<see cref="IGatewayOperations.LastKnownOnly"/>). The CLI prints it to stderr.
+    /// </summary>
+    public const string LastKnown = "Portcullis-Last-Known";
+
+    internal static void MarkLastKnown(HttpResponse response, IGatewayOperations operations)
+    {
+        if (operations.LastKnownOnly is not { } reason)
+            return;
+        // A header is one line of visible ASCII: anything else in a driver's message becomes '?'.
+        response.Headers[LastKnown] = string.Create(reason.Length, reason, static (span, text) =>
+        {
+            for (var i = 0; i < text.Length; i++)
+                span[i] = text[i] is >= ' ' and <= '~' ? text[i] : '?';
+        });
+    }
 }

@@ -133,6 +133,7 @@ public sealed class AdminServer : IAsyncDisposable
         MappingEndpoints.Map(api);
         if (features.Reachability is not null)
             ReachabilityEndpoints.Map(api, features.Reachability);
+        FleetEndpoints.Map(api);
         return app;
     }
 

@@ -20,9 +20,10 @@ internal static class PeerEndpoints
         peers.MapPost("/{idOrName}/disable", DisableAsync).WithName("DisablePeer");
     }
 
-    private static async Task<Ok<PeerModel[]>> ListAsync(IGatewayOperations operations, CancellationToken cancellationToken)
+    private static async Task<Ok<PeerModel[]>> ListAsync(IGatewayOperations operations, HttpResponse response, CancellationToken cancellationToken)
     {
         var peers = await operations.ListPeersAsync(cancellationToken).ConfigureAwait(false);
+        AdminHeaders.MarkLastKnown(response, operations);
         var models = new PeerModel[peers.Count];
         for (var i = 0; i < models.Length; i++)
             models[i] = PeerModel.From(peers[i]);
@@ -42,9 +43,10 @@ internal static class PeerEndpoints
     }
 
     private static async Task<Results<Ok<PeerModel>, ProblemHttpResult>> GetAsync(
-        string idOrName, IGatewayOperations operations, CancellationToken cancellationToken)
+        string idOrName, IGatewayOperations operations, HttpResponse response, CancellationToken cancellationToken)
     {
         var peer = await operations.GetPeerAsync(idOrName, cancellationToken).ConfigureAwait(false);
+        AdminHeaders.MarkLastKnown(response, operations);
         return peer is null ? NoSuchPeer(idOrName) : TypedResults.Ok(PeerModel.From(peer));
     }
 

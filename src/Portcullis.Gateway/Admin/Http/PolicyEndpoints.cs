@@ -19,17 +19,19 @@ internal static class PolicyEndpoints
 
     private static Ok<StatusModel> Status(IGatewayOperations operations) => TypedResults.Ok(StatusModel.From(operations.GetStatus()));
 
-    private static async Task<Ok<PolicyModel>> GetAsync(IGatewayOperations operations, CancellationToken cancellationToken)
-        => TypedResults.Ok(Model(await operations.GetPolicyAsync(cancellationToken).ConfigureAwait(false)));
+    // ?gateway=NAME: that gateway's layer of overrides (a fleet); without it, the fleet's (one box: the only layer).
+    private static async Task<Ok<PolicyModel>> GetAsync(string? gateway, IGatewayOperations operations, CancellationToken cancellationToken)
+        => TypedResults.Ok(Model(await operations.GetPolicyAsync(gateway, cancellationToken).ConfigureAwait(false)));
 
     private static async Task<Ok<PolicyModel>> SetAsync(
-        PolicyOverridesModel body, IGatewayOperations operations, CancellationToken cancellationToken)
+        PolicyOverridesModel body, string? gateway, IGatewayOperations operations, CancellationToken cancellationToken)
     {
         var overrides = AdminRequestParser.Policy(body);
-        return TypedResults.Ok(Model(await operations.SetPolicyAsync(overrides, cancellationToken).ConfigureAwait(false)));
+        return TypedResults.Ok(Model(await operations.SetPolicyAsync(overrides, gateway, cancellationToken).ConfigureAwait(false)));
     }
 
-    private static PolicyModel Model(PolicyView view) => new(EffectivePolicyModel.From(view.Effective), Overrides(view.Overrides));
+    private static PolicyModel Model(PolicyView view) =>
+        new(view.Effective is { } effective ? EffectivePolicyModel.From(effective) : null, Overrides(view.Overrides), view.Gateway);
 
     private static PolicyOverridesModel Overrides(ServerPolicy policy) => new()
     {

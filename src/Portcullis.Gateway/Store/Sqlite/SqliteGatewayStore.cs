@@ -29,6 +29,9 @@ public sealed partial class SqliteGatewayStore : IGatewayStore, IReplayFloorStor
     /// <summary>The database file, as a full path.</summary>
     public string Path { get; }
 
+    /// <summary>One box: no gateway name.</summary>
+    public string Gateway => "";
+
     /// <summary>
     /// Opens (creating when missing) and migrates the store at <paramref name="path"/>. Throws
     /// <see cref="StoreException"/>, naming the path, for a corrupt or locked file, a newer schema or a failed

@@ -4,11 +4,17 @@ using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Tests.Store;
 
-public sealed class SqliteGatewayStorePeerTests : IDisposable
+public abstract class GatewayStorePeerTests : IDisposable
 {
-    private readonly StoreFixture _fixture = new();
+    private readonly IStoreTarget _fixture;
 
-    public void Dispose() => _fixture.Dispose();
+    protected GatewayStorePeerTests(IStoreTarget target) => _fixture = target;
+
+    public void Dispose()
+    {
+        _fixture.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     [Fact]
     public async Task AddPeerAsync_WithoutAddress_AllocatesLowestFreeAndRoundTripsAfterReopen()

@@ -4,15 +4,21 @@ using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Tests.Store;
 
-public sealed class SqliteConfigApplyTests : IDisposable
+public abstract class GatewayStoreConfigApplyTests : IDisposable
 {
     private static readonly IPAddress Shared = IPAddress.Parse("198.51.100.10");
     private static readonly IPAddress Dedicated = IPAddress.Parse("198.51.100.11");
-    private readonly StoreFixture _fixture = new();
+    private readonly IStoreTarget _fixture;
     private readonly string _aliceKey = StoreFixture.NewKey();
     private readonly string _bobKey = StoreFixture.NewKey();
 
-    public void Dispose() => _fixture.Dispose();
+    protected GatewayStoreConfigApplyTests(IStoreTarget target) => _fixture = target;
+
+    public void Dispose()
+    {
+        _fixture.Dispose();
+        GC.SuppressFinalize(this);
+    }
 
     private ConfiguredPeer Alice(IPAddress? address = null, ushort internalPort = 8080) => new()
     {

@@ -2,19 +2,25 @@ using System.Net;
 using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Store;
 using Portcullis.PortMapping;
-using static Portcullis.Gateway.Tests.Store.SqliteGatewayStorePeerTests;
+using static Portcullis.Gateway.Tests.Store.GatewayStorePeerTests;
 
 namespace Portcullis.Gateway.Tests.Store;
 
-public sealed class SqliteGatewayStoreForwardTests : IDisposable
+public abstract class GatewayStoreForwardTests : IDisposable
 {
     private static readonly IPAddress Shared = IPAddress.Parse("198.51.100.10");
     private static readonly IPAddress Other = IPAddress.Parse("198.51.100.11");
-    private readonly StoreFixture _fixture = new();
+    private readonly IStoreTarget _fixture;
 
-    public void Dispose() => _fixture.Dispose();
+    protected GatewayStoreForwardTests(IStoreTarget target) => _fixture = target;
 
-    private static Task<StoredPeer> AddAsync(Portcullis.Gateway.Store.Sqlite.SqliteGatewayStore store, string name) =>
+    public void Dispose()
+    {
+        _fixture.Dispose();
+        GC.SuppressFinalize(this);
+    }
+
+    private static Task<StoredPeer> AddAsync(IGatewayStore store, string name) =>
         store.AddPeerAsync(new NewPeer { Name = name, PublicKey = StoreFixture.NewKey() }, StoreFixture.Pool);
 
     [Fact]
