@@ -1,5 +1,6 @@
 using Portcullis.Lab.Gateway;
 using Portcullis.Lab.Harness;
+using Portcullis.Lab.Operations;
 using Portcullis.Lab.Tunnel;
 
 namespace Portcullis.Lab.Fleet;
@@ -130,9 +131,19 @@ public sealed class FleetTests
         Assert.True(await UntilAsync(async () => await Probes.AskAsync(lab.Remote, "tcp", FleetLab.AddressA, 30000, 1) == "alice from 192.0.2.100"),
             $"the forward never answered on A\n{lab.Diagnostics()}");
 
+        // Operations see the fleet: each gateway's series carry its name, and it is ready.
+        var tokenA = Path.Combine(lab.Directory, "admin-a.token");
+        var metrics = await AdminHttp.GetAsync(lab.A, "/metrics", tokenA);
+        Assert.Equal(200, metrics.Status);
+        Assert.Contains("portcullis_peers_connected{gateway=\"a\"}", metrics.Body, StringComparison.Ordinal);
+        Assert.Equal((200, "{\"status\":\"ok\",\"reason\":null}"), Compact(await AdminHttp.GetAsync(lab.A, "/readyz", null)));
+
         // PostgreSQL stops: both gateways notice, and keep serving what they hold.
         await lab.Postgres.StopAsync();
         Assert.True(await lab.LoggedAsync(lab.A, "lost the database"), lab.GatewayA.Output);
+        // Ready but degraded (200, so a load balancer keeps sending peers): a fleet's gateway serves on without it.
+        Assert.Equal((200, "{\"status\":\"degraded\",\"reason\":\"store_unreachable\"}"),
+            Compact(await AdminHttp.GetAsync(lab.A, "/readyz", null)));
         Assert.True(await lab.LoggedAsync(lab.B, "lost the database"), lab.GatewayB.Output);
         Assert.Equal("alice from 192.0.2.100", await Probes.AskAsync(lab.Remote, "tcp", FleetLab.AddressA, 30000));
         Assert.Equal("remote from 198.51.100.20", await Probes.AskAsync(lab.Bob, "tcp", "192.0.2.100", 7000));
@@ -176,4 +187,7 @@ public sealed class FleetTests
         Assert.True(await UntilAsync(async () => !await lab.Bob.PingAsync(FleetLab.TunnelGateway)), "bob still reaches B");
         Assert.Equal("alice from 192.0.2.100", await Probes.AskAsync(lab.Remote, "tcp", FleetLab.AddressA, 30000));
     }
+
+    private static (int Status, string Body) Compact((int Status, string Body) answer) =>
+        (answer.Status, System.Text.RegularExpressions.Regex.Replace(answer.Body, @"\s", ""));
 }
