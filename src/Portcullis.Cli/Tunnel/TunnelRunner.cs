@@ -31,7 +31,11 @@ internal static partial class TunnelRunner
         }
         if (tun.Offloads.Refused != 0 || !tun.Offloads.VnetHeader)
             log.OffloadsLimited(name, tun.Offloads.ToString());
-        using var device = new WireGuardDevice(tun, new LinuxBindFactory(), loggers.CreateLogger("portcullis.device"));
+        using var device = new WireGuardDevice(tun, new LinuxBindFactory
+        {
+            Offload = OffloadWanted(),
+            OffloadRefused = what => log.OffloadsLimited(name, what),
+        }, loggers.CreateLogger("portcullis.device"));
         using var stop = new ManualResetEventSlim();
         // `ip link del IFNAME` (as wg-quick down does), or deleting the namespace it lives in, detaches the TUN
         // descriptor: then we are done too. Moving the interface to another namespace (wireguard.com/netns) does

@@ -9,7 +9,9 @@ namespace Portcullis.Linux.Udp;
 /// the socket and the wake eventfd, so Dispose ends a blocked Receive; ICMP-reported errors are skipped; a batch of
 /// nothing but datagrams too large for their buffers goes back to the caller, who may have larger ones by now.
 /// Send: sendmmsg of the whole span to one destination, through a small pool of native batches with a
-/// lock each (see <see cref="SendBatchPool"/>); a datagram the kernel refuses is counted and skipped.
+/// lock each (see <see cref="SendBatchPool"/>); a datagram the kernel refuses is counted and skipped. With UDP GSO
+/// (UDP_SEGMENT) each run of equal-sized datagrams is one message the kernel segments, so a sealed TCP super-packet
+/// leaves in one trip through the stack; a kernel or device that refuses it gets the same datagrams one by one.
 /// </summary>
 public sealed unsafe class LinuxBind : IBind
 {
@@ -20,17 +22,46 @@ public sealed unsafe class LinuxBind : IBind
     private readonly WakeableFd _fd;
     private readonly MessageBatch _receive;
     private readonly SendBatchPool _send;
+    private const int Eio = 5;
+    private const int Einval = 22;
+
+    /// <summary>Datagrams per GSO message (the kernel's UDP_MAX_SEGMENTS has been 64 since it began).</summary>
+    private const int MaxSegments = 64;
+
+    /// <summary>Bytes per GSO message: what an IPv4 UDP datagram can carry (65535 - 20 - 8), with room to spare.</summary>
+    private const int MaxSegmentBytes = 65000;
+
     private int _closed;
+    private int _segmentation;
+    private int _segmentationRefusal;
     private long _receiveDrops;
     private long _sendDrops;
+    private long _segmentedSends;
+    private long _segmentationFallbacks;
 
-    internal LinuxBind(WakeableFd fd, ushort port, int batchSize, int sendSlots)
+    private readonly Action<string>? _offloadRefused;
+
+    internal LinuxBind(WakeableFd fd, ushort port, int batchSize, int sendSlots, bool segmentation, Action<string>? offloadRefused = null)
     {
+        _offloadRefused = offloadRefused;
         _fd = fd;
         Port = port;
+        _segmentation = segmentation ? 1 : 0;
         _receive = new MessageBatch(batchSize, sharedAddress: false);
         _send = new SendBatchPool(sendSlots, batchSize);
     }
+
+    /// <summary>True while sends use UDP GSO (UDP_SEGMENT); it turns off for good when the kernel refuses it.</summary>
+    public bool Segmentation => Volatile.Read(ref _segmentation) != 0;
+
+    /// <summary>GSO messages the kernel took (each several datagrams).</summary>
+    public long SegmentedSends => Interlocked.Read(ref _segmentedSends);
+
+    /// <summary>GSO messages the kernel refused, whose datagrams then went one by one.</summary>
+    public long SegmentationFallbacks => Interlocked.Read(ref _segmentationFallbacks);
+
+    /// <summary>The errno with which the kernel refused a GSO send and turned segmentation off, or 0.</summary>
+    public int SegmentationRefusal => Volatile.Read(ref _segmentationRefusal);
 
     public ushort Port { get; }
 
@@ -172,15 +203,23 @@ public sealed unsafe class LinuxBind : IBind
         {
             for (var i = 0; i < chunk.Length; i++)
                 batch.Set(i, chunk[i]);
+            var grouped = chunk.Length > 1 && Segmentation;
+            var messages = grouped ? batch.Coalesce(chunk.Length, MaxSegments, MaxSegmentBytes) : chunk.Length;
             var sent = 0;
             var next = 0;
-            while (next < chunk.Length)
+            while (next < messages)
             {
-                var n = Libc.SendMMsg(_fd.Fd, batch.Messages + next, (uint)(chunk.Length - next), 0);
+                var n = Libc.SendMMsg(_fd.Fd, batch.Messages + next, (uint)(messages - next), 0);
                 if (n > 0)
                 {
+                    for (var k = next; k < next + n; k++)
+                    {
+                        var datagrams = grouped ? batch.DatagramsOf(k) : 1;
+                        sent += datagrams;
+                        if (datagrams > 1)
+                            Interlocked.Increment(ref _segmentedSends);
+                    }
                     next += n;
-                    sent += n;
                     continue;
                 }
                 var errno = n < 0 ? Errno.Last : Errno.EAGAIN;
@@ -192,8 +231,24 @@ public sealed unsafe class LinuxBind : IBind
                         return -1;
                     continue;
                 }
-                // The first remaining datagram was refused (EMSGSIZE, unreachable, EPERM, ...): skip it.
-                Interlocked.Increment(ref _sendDrops);
+                if (grouped && batch.DatagramsOf(next) > 1 && errno is Eio or Einval)
+                {
+                    // EIO: the route's device cannot checksum for GSO, so no GSO at all from now on. EINVAL: this run
+                    // cannot be one (a segment larger than the path allows, which alone would be fragmented).
+                    if (errno == Eio && Interlocked.Exchange(ref _segmentation, 0) != 0)
+                    {
+                        Volatile.Write(ref _segmentationRefusal, errno);
+                        _offloadRefused?.Invoke($"UDP GSO refused by the kernel (errno {errno}); sending datagrams one by one");
+                    }
+                    Interlocked.Increment(ref _segmentationFallbacks);
+                    var first = batch.FirstDatagramOf(next);
+                    messages = batch.Separate(first, chunk.Length - first);
+                    grouped = false;
+                    next = 0;
+                    continue;
+                }
+                // The first remaining message was refused (EMSGSIZE, unreachable, EPERM, ...): skip it.
+                Interlocked.Add(ref _sendDrops, grouped ? batch.DatagramsOf(next) : 1);
                 next++;
             }
             return sent;
@@ -213,6 +268,23 @@ public sealed unsafe class LinuxBind : IBind
             _fd.DangerousAddRef(ref added);
             if (Libc.SetSockOpt(_fd.Fd, SolSocket, SoMark, &mark, sizeof(uint)) < 0)
                 throw Errno.LastFailure($"set SO_MARK {mark}");
+        }
+        finally
+        {
+            if (added)
+                _fd.DangerousRelease();
+        }
+    }
+
+    /// <summary>Sets an integer socket option (for tests: SO_NO_CHECK makes the kernel refuse GSO sends).</summary>
+    internal void SetOption(int level, int name, int value)
+    {
+        var added = false;
+        try
+        {
+            _fd.DangerousAddRef(ref added);
+            if (Libc.SetSockOpt(_fd.Fd, level, name, &value, sizeof(int)) < 0)
+                throw Errno.LastFailure($"setsockopt {level}/{name}");
         }
         finally
         {
