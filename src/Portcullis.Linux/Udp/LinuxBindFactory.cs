@@ -31,7 +31,7 @@ public sealed unsafe class LinuxBindFactory : IBindFactory
     /// <summary>Socket send and receive buffer, in bytes. Defaults to 7 MiB, as wireguard-go.</summary>
     public int SocketBufferSize { get; init; } = 7 << 20;
 
-    /// <summary>Use UDP GSO on send where the kernel has it. Defaults to true.</summary>
+    /// <summary>Use UDP GSO on send and UDP GRO on receive where the kernel has them. Defaults to true.</summary>
     public bool Offload { get; init; } = true;
 
     /// <summary>Told once per bind, from a sender thread, when the kernel refuses an offload at run time.</summary>
@@ -39,6 +39,7 @@ public sealed unsafe class LinuxBindFactory : IBindFactory
 
     private const int SolUdp = 17;
     private const int UdpSegment = 103;
+    private const int UdpGro = 104;
 
     public IBind Open(ushort port, uint mark) => OpenBind(port, mark);
 
@@ -73,7 +74,10 @@ public sealed unsafe class LinuxBindFactory : IBindFactory
                     throw Errno.LastFailure("getsockname");
             }
             SockAddrIn6.TryRead(address, out var bound);
-            return new LinuxBind(handle, bound.Port, BatchSize, SendSlots, Offload && HasOption(fd, SolUdp, UdpSegment), OffloadRefused);
+            return new LinuxBind(handle, bound.Port, BatchSize, SendSlots,
+                segmentation: Offload && HasOption(fd, SolUdp, UdpSegment),
+                coalescing: Offload && TrySetInt(fd, SolUdp, UdpGro, 1),
+                OffloadRefused);
         }
         catch
         {

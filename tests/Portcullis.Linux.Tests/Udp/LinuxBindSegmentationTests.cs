@@ -5,7 +5,10 @@ using Portcullis.Linux.Udp;
 
 namespace Portcullis.Linux.Tests.Udp;
 
-/// <summary>UDP GSO on send: runs of equal-sized datagrams leave as one message and arrive as the datagrams sent.</summary>
+/// <summary>
+/// UDP GSO on send: runs of equal-sized datagrams leave as one message and arrive as the datagrams sent. UDP GRO on
+/// receive: the kernel hands such runs over joined, and the bind hands them out one datagram per area.
+/// </summary>
 public sealed class LinuxBindSegmentationTests
 {
     private const int SolSocket = 1;
@@ -50,6 +53,40 @@ public sealed class LinuxBindSegmentationTests
         // [1452 x4, 700] [1452 x2, 32] [32] [1000] [1452 x3]: three runs of several datagrams.
         Assert.Equal(3, a.SegmentedSends);
         Assert.Equal(0, a.SegmentationFallbacks);
+        // Loopback keeps a GSO message whole up to a UDP_GRO socket.
+        Assert.True(b.Coalescing);
+        Assert.Equal(3, b.CoalescedReceives);
+    }
+
+    [Fact]
+    public void Receive_JoinedDatagramsWithSomeTooLargeForTheirAreas_ThoseDroppedTheRestInOrderAreasNotReordered()
+    {
+        using var ns = new TestNamespace();
+        var factory = new LinuxBindFactory();
+        using var a = ns.Run(() => factory.OpenBind(0, 0));
+        using var b = ns.Run(() => factory.OpenBind(0, 0));
+        var datagrams = Datagrams();
+        a.Send(datagrams, UdpEndpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, b.Port)));
+        var expected = datagrams.Where(d => d.Count <= 1000).Select(d => d.ToArray()).ToList();
+
+        var received = new List<byte[]>();
+        var sources = new UdpEndpoint[4];
+        var arrays = Enumerable.Range(0, 4).Select(_ => new byte[1000]).ToArray();
+        while (received.Count < expected.Count)
+        {
+            var areas = arrays.Select(array => new ArraySegment<byte>(array)).ToArray();
+            var n = b.Receive(areas, sources);
+            if (n == IoResult.NothingFitted)
+                continue;
+            Assert.InRange(n, 1, areas.Length);
+            for (var i = 0; i < areas.Length; i++)
+                Assert.Same(arrays[i], areas[i].Array);
+            received.AddRange(areas.Take(n).Select(p => p.ToArray()));
+        }
+
+        Assert.Equal(expected, received);
+        // The six 1452-byte datagrams before the last that fits (the three after it are not read yet).
+        Assert.Equal(6, b.ReceiveDrops);
     }
 
     [Fact]
@@ -84,6 +121,7 @@ public sealed class LinuxBindSegmentationTests
 
         Assert.Equal(datagrams.Select(d => d.ToArray()), ReceiveAll(b, datagrams.Length));
         Assert.False(a.Segmentation);
+        Assert.False(b.Coalescing);
         Assert.Equal(0, a.SegmentedSends);
     }
 }
