@@ -22,14 +22,20 @@ internal static partial class TunnelRunner
         LinuxTun tun;
         try
         {
-            tun = LinuxTun.Create(name);
+            tun = LinuxTun.Create(name, offload: OffloadWanted());
         }
         catch (Exception e) when (e is ArgumentException or IOException or Linux.LinuxCallException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"portcullis tunnel: cannot create interface {name}: {e.Message}");
             return 1;
         }
-        using var device = new WireGuardDevice(tun, new LinuxBindFactory(), loggers.CreateLogger("portcullis.device"));
+        if (tun.Offloads.Refused != 0 || !tun.Offloads.VnetHeader)
+            log.OffloadsLimited(name, tun.Offloads.ToString());
+        using var device = new WireGuardDevice(tun, new LinuxBindFactory
+        {
+            Offload = OffloadWanted(),
+            OffloadRefused = what => log.OffloadsLimited(name, what),
+        }, loggers.CreateLogger("portcullis.device"));
         using var stop = new ManualResetEventSlim();
         // `ip link del IFNAME` (as wg-quick down does), or deleting the namespace it lives in, detaches the TUN
         // descriptor: then we are done too. Moving the interface to another namespace (wireguard.com/netns) does
@@ -95,6 +101,15 @@ internal static partial class TunnelRunner
             TryDelete(errors);
         }
     }
+
+    /// <summary>PORTCULLIS_TUN_OFFLOAD=off turns the TUN offloads off (for comparisons and as an escape hatch).</summary>
+    internal const string OffloadVariable = "PORTCULLIS_TUN_OFFLOAD";
+
+    private static bool OffloadWanted() =>
+        !string.Equals(Environment.GetEnvironmentVariable(OffloadVariable), "off", StringComparison.OrdinalIgnoreCase);
+
+    [LoggerMessage(2001, LogLevel.Information, "Interface {Interface} offloads: {Offloads}")]
+    private static partial void OffloadsLimited(this ILogger logger, string @interface, string offloads);
 
     [LoggerMessage(2000, LogLevel.Information, "Interface {Interface} was removed; shutting down")]
     private static partial void InterfaceRemoved(this ILogger logger, string @interface);

@@ -19,8 +19,9 @@ public interface ITun : IDisposable
     /// Blocks until at least one packet is available, then reads as many as are ready, up to
     /// <c>packets.Length</c>. On entry each element is a buffer area (array, offset, capacity) that should hold
     /// <see cref="Mtu"/> bytes. On return the first n elements are replaced by (array, offset, packet length).
-    /// Returns n &gt;= 1; or <see cref="IoResult.NothingFitted"/> when a packet larger than its area came first (it
-    /// is dropped and counted, and <see cref="Mtu"/> already covers it: size the areas again); or
+    /// Returns n &gt;= 1; or <see cref="IoResult.NothingFitted"/> when a packet larger than its area came first
+    /// (<see cref="Mtu"/> already covers it: size the areas again; a device that can keep it hands it over then,
+    /// one that cannot has dropped and counted it); or
     /// <see cref="IoResult.Closed"/> once the device is closed or its interface was deleted. Never allocates.
     /// </summary>
     int Read(Span<ArraySegment<byte>> packets);

@@ -2,20 +2,22 @@ using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Portcullis.Core.Io;
 using Portcullis.Linux.Interop;
+using Portcullis.Linux.Tun.Offload;
 
 namespace Portcullis.Linux.Tun;
 
 /// <summary>
-/// A Linux TUN device (IFF_TUN | IFF_NO_PI): whole IP packets through /dev/net/tun.
+/// A Linux TUN device (IFF_TUN | IFF_NO_PI): whole IP packets through /dev/net/tun. With offloads (the default) it is
+/// opened with IFF_VNET_HDR and TSO/USO/checksum offloads (LinuxTun.Offload.cs): the kernel hands over TCP
+/// super-packets of up to 64 KiB that Read splits into segments, and Write merges a flow's segments into one.
 /// Read: read until EAGAIN or the batch is full; when nothing is ready, poll the device and the
 /// wake eventfd, so Dispose can end a blocked Read. Write: one write() per packet; refusals are counted.
 /// The interface lives exactly as long as the descriptor: Dispose closes it and the kernel removes the link.
 /// It may move to another network namespace meanwhile (wireguard.com/netns); the descriptor keeps working there,
 /// and <see cref="Mtu"/> follows `ip link set IF mtu N` wherever it is (<see cref="TunLinkWatcher"/>).
 /// </summary>
-public sealed unsafe class LinuxTun : ITun
+public sealed unsafe partial class LinuxTun : ITun
 {
-    // Room for later: IFF_VNET_HDR with TUNSETOFFLOAD (TSO/GRO super-packets) changes Read/Write framing.
     private const short IffTun = 0x0001;
     private const short IffNoPi = 0x1000;
     private const nuint TunSetIff = 0x400454ca;
@@ -37,11 +39,17 @@ public sealed unsafe class LinuxTun : ITun
 
     private long _truncated;
 
-    private LinuxTun(WakeableFd fd, string name, int mtu)
+    private LinuxTun(WakeableFd fd, string name, int mtu, TunOffloads offloads)
     {
         _fd = fd;
         Name = name;
         _mtu = mtu;
+        Offloads = offloads;
+        if (offloads.VnetHeader)
+        {
+            _superPacket = GC.AllocateArray<byte>(VirtioNetHeader.Size + TcpCoalescer.MaxLength, pinned: true);
+            _merged = GC.AllocateArray<byte>(VirtioNetHeader.Size + TcpCoalescer.MaxLength, pinned: true);
+        }
     }
 
     /// <summary>The name the interface was created with (it keeps it when moved to another namespace).</summary>
@@ -70,9 +78,11 @@ public sealed unsafe class LinuxTun : ITun
 
     /// <summary>
     /// Creates TUN interface <paramref name="name"/> in the calling thread's network namespace and sets its MTU.
-    /// The interface is left down; bring it up with <see cref="Links.Link.SetUp"/>.
+    /// The interface is left down; bring it up with <see cref="Links.Link.SetUp"/>. With <paramref name="offload"/>
+    /// it asks for the vnet header and segmentation offloads, and takes whatever subset the kernel grants
+    /// (<see cref="Offloads"/> says which, and what was refused).
     /// </summary>
-    public static LinuxTun Create(string name, int mtu = 1420)
+    public static LinuxTun Create(string name, int mtu = 1420, bool offload = true)
     {
         InterfaceName.Validate(name);
         ArgumentOutOfRangeException.ThrowIfLessThan(mtu, 68);
@@ -87,7 +97,7 @@ public sealed unsafe class LinuxTun : ITun
             Span<byte> ifreq = stackalloc byte[InterfaceName.IfReqSize];
             ifreq.Clear();
             InterfaceName.WriteTo(ifreq, name);
-            var flags = (short)(IffTun | IffNoPi);
+            var flags = (short)(IffTun | IffNoPi | (offload ? IffVnetHdr : 0));
             MemoryMarshal.Write(ifreq[16..], in flags);
             fixed (byte* request = ifreq)
             {
@@ -95,8 +105,9 @@ public sealed unsafe class LinuxTun : ITun
                     throw Errno.LastFailure($"create tun {name} (TUNSETIFF)");
             }
             var actualName = InterfaceName.ReadFrom(ifreq);
+            var offloads = offload ? NegotiateOffloads(fd) : TunOffloads.Off;
             SetMtu(actualName, mtu);
-            var tun = new LinuxTun(handle, actualName, mtu);
+            var tun = new LinuxTun(handle, actualName, mtu, offloads);
             tun._watcher = new TunLinkWatcher(handle, actualName, tun.OnMtuChanged);
             return tun;
         }
@@ -117,7 +128,7 @@ public sealed unsafe class LinuxTun : ITun
             _fd.DangerousAddRef(ref added);
             while (Volatile.Read(ref _closed) == 0)
             {
-                var n = ReadReady(packets);
+                var n = Offloads.VnetHeader ? ReadReadyVnet(packets) : ReadReady(packets);
                 if (n != NothingReady)
                     return n;
                 if (!_fd.WaitReadable())
@@ -191,6 +202,8 @@ public sealed unsafe class LinuxTun : ITun
         try
         {
             _fd.DangerousAddRef(ref added);
+            if (Offloads.VnetHeader)
+                return WriteVnet(packets);
             var written = 0;
             foreach (var packet in packets)
             {

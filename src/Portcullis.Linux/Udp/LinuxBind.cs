@@ -9,9 +9,11 @@ namespace Portcullis.Linux.Udp;
 /// the socket and the wake eventfd, so Dispose ends a blocked Receive; ICMP-reported errors are skipped; a batch of
 /// nothing but datagrams too large for their buffers goes back to the caller, who may have larger ones by now.
 /// Send: sendmmsg of the whole span to one destination, through a small pool of native batches with a
-/// lock each (see <see cref="SendBatchPool"/>); a datagram the kernel refuses is counted and skipped.
+/// lock each (see <see cref="SendBatchPool"/>); a datagram the kernel refuses is counted and skipped. With UDP GSO
+/// (UDP_SEGMENT) each run of equal-sized datagrams is one message the kernel segments, so a sealed TCP super-packet
+/// leaves in one trip through the stack; a kernel or device that refuses it gets the same datagrams one by one.
 /// </summary>
-public sealed unsafe class LinuxBind : IBind
+public sealed unsafe partial class LinuxBind : IBind
 {
     private const int MsgTrunc = 0x20;
     private const int SolSocket = 1;
@@ -20,17 +22,56 @@ public sealed unsafe class LinuxBind : IBind
     private readonly WakeableFd _fd;
     private readonly MessageBatch _receive;
     private readonly SendBatchPool _send;
+    private const int Eio = 5;
+    private const int Einval = 22;
+
+    /// <summary>Datagrams per GSO message (the kernel's UDP_MAX_SEGMENTS has been 64 since it began).</summary>
+    private const int MaxSegments = 64;
+
+    /// <summary>Bytes per GSO message: what an IPv4 UDP datagram can carry (65535 - 20 - 8), with room to spare.</summary>
+    private const int MaxSegmentBytes = 65000;
+
     private int _closed;
+    private int _segmentation;
+    private int _segmentationRefusal;
     private long _receiveDrops;
     private long _sendDrops;
+    private long _segmentedSends;
+    private long _segmentationFallbacks;
 
-    internal LinuxBind(WakeableFd fd, ushort port, int batchSize, int sendSlots)
+    private readonly Action<string>? _offloadRefused;
+
+    private readonly GroReceiver? _gro;
+
+    internal LinuxBind(WakeableFd fd, ushort port, int batchSize, int sendSlots, bool segmentation, bool coalescing = false,
+        Action<string>? offloadRefused = null)
     {
+        _offloadRefused = offloadRefused;
+        _gro = coalescing ? new GroReceiver() : null;
         _fd = fd;
         Port = port;
+        _segmentation = segmentation ? 1 : 0;
         _receive = new MessageBatch(batchSize, sharedAddress: false);
         _send = new SendBatchPool(sendSlots, batchSize);
     }
+
+    /// <summary>True while sends use UDP GSO (UDP_SEGMENT); it turns off for good when the kernel refuses it.</summary>
+    public bool Segmentation => Volatile.Read(ref _segmentation) != 0;
+
+    /// <summary>True when receives take UDP GRO super-datagrams (UDP_GRO) and split them.</summary>
+    public bool Coalescing => _gro is not null;
+
+    /// <summary>Received messages that held several datagrams joined by the kernel (UDP GRO).</summary>
+    public long CoalescedReceives => _gro?.Coalesced ?? 0;
+
+    /// <summary>GSO messages the kernel took (each several datagrams).</summary>
+    public long SegmentedSends => Interlocked.Read(ref _segmentedSends);
+
+    /// <summary>GSO messages the kernel refused, whose datagrams then went one by one.</summary>
+    public long SegmentationFallbacks => Interlocked.Read(ref _segmentationFallbacks);
+
+    /// <summary>The errno with which the kernel refused a GSO send and turned segmentation off, or 0.</summary>
+    public int SegmentationRefusal => Volatile.Read(ref _segmentationRefusal);
 
     public ushort Port { get; }
 
@@ -53,7 +94,7 @@ public sealed unsafe class LinuxBind : IBind
             var batch = packets[..Math.Min(packets.Length, _receive.Capacity)];
             while (Volatile.Read(ref _closed) == 0)
             {
-                var n = ReceiveBatch(batch, sources);
+                var n = _gro is null ? ReceiveBatch(batch, sources) : ReceiveCoalesced(batch, sources);
                 if (n >= 0)
                     return n;
                 if (n == NothingReady && !_fd.WaitReadable())
@@ -126,82 +167,29 @@ public sealed unsafe class LinuxBind : IBind
         return kept > 0 ? kept : truncated > 0 ? IoResult.NothingFitted : NothingKept;
     }
 
-    public int Send(ReadOnlySpan<ArraySegment<byte>> packets, UdpEndpoint destination)
+    /// <summary>As <see cref="ReceiveBatch"/>, through the GRO receiver; areas are never reordered.</summary>
+    private int ReceiveCoalesced(Span<ArraySegment<byte>> packets, Span<UdpEndpoint> sources)
     {
-        if (packets.IsEmpty || Volatile.Read(ref _closed) != 0)
-            return 0;
-        var added = false;
-        try
+        var gro = _gro!;
+        if (!gro.HasPending)
         {
-            _fd.DangerousAddRef(ref added);
-            var batch = _send.Rent(out var slot);
-            try
+            var received = gro.Receive(_fd.Fd);
+            if (received < 0)
             {
-                SockAddrIn6.Write(batch.SharedAddress, destination);
-                var sent = 0;
-                for (var start = 0; start < packets.Length; start += batch.Capacity)
-                {
-                    var chunk = packets.Slice(start, Math.Min(batch.Capacity, packets.Length - start));
-                    var result = SendChunk(batch, chunk);
-                    if (result < 0)
-                        return sent;
-                    sent += result;
-                }
-                return sent;
-            }
-            finally
-            {
-                _send.Return(slot);
-            }
-        }
-        catch (ObjectDisposedException)
-        {
-            return 0;
-        }
-        finally
-        {
-            if (added)
-                _fd.DangerousRelease();
-        }
-    }
-
-    /// <summary>Sends one chunk; the count sent, or -1 if the bind closed while waiting for room.</summary>
-    private int SendChunk(MessageBatch batch, ReadOnlySpan<ArraySegment<byte>> chunk)
-    {
-        try
-        {
-            for (var i = 0; i < chunk.Length; i++)
-                batch.Set(i, chunk[i]);
-            var sent = 0;
-            var next = 0;
-            while (next < chunk.Length)
-            {
-                var n = Libc.SendMMsg(_fd.Fd, batch.Messages + next, (uint)(chunk.Length - next), 0);
-                if (n > 0)
-                {
-                    next += n;
-                    sent += n;
-                    continue;
-                }
-                var errno = n < 0 ? Errno.Last : Errno.EAGAIN;
-                if (errno == Errno.EINTR)
-                    continue;
+                var errno = Errno.Last;
                 if (errno == Errno.EAGAIN)
-                {
-                    if (!_fd.WaitWritable())
-                        return -1;
-                    continue;
-                }
-                // The first remaining datagram was refused (EMSGSIZE, unreachable, EPERM, ...): skip it.
-                Interlocked.Increment(ref _sendDrops);
-                next++;
+                    return NothingReady;
+                if (errno == Errno.EINTR || IsIcmpError(errno))
+                    return NothingKept;
+                throw Errno.Failure("recvmmsg", errno);
             }
-            return sent;
         }
-        finally
-        {
-            batch.Unpin();
-        }
+        var dropped = 0;
+        var tooLarge = 0;
+        var kept = gro.Distribute(packets, sources, ref dropped, ref tooLarge);
+        if (dropped > 0)
+            Interlocked.Add(ref _receiveDrops, dropped);
+        return kept > 0 ? kept : tooLarge > 0 ? IoResult.NothingFitted : NothingKept;
     }
 
     public void SetMark(uint mark)
@@ -213,6 +201,23 @@ public sealed unsafe class LinuxBind : IBind
             _fd.DangerousAddRef(ref added);
             if (Libc.SetSockOpt(_fd.Fd, SolSocket, SoMark, &mark, sizeof(uint)) < 0)
                 throw Errno.LastFailure($"set SO_MARK {mark}");
+        }
+        finally
+        {
+            if (added)
+                _fd.DangerousRelease();
+        }
+    }
+
+    /// <summary>Sets an integer socket option (for tests: SO_NO_CHECK makes the kernel refuse GSO sends).</summary>
+    internal void SetOption(int level, int name, int value)
+    {
+        var added = false;
+        try
+        {
+            _fd.DangerousAddRef(ref added);
+            if (Libc.SetSockOpt(_fd.Fd, level, name, &value, sizeof(int)) < 0)
+                throw Errno.LastFailure($"setsockopt {level}/{name}");
         }
         finally
         {

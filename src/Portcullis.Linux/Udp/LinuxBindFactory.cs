@@ -31,6 +31,16 @@ public sealed unsafe class LinuxBindFactory : IBindFactory
     /// <summary>Socket send and receive buffer, in bytes. Defaults to 7 MiB, as wireguard-go.</summary>
     public int SocketBufferSize { get; init; } = 7 << 20;
 
+    /// <summary>Use UDP GSO on send and UDP GRO on receive where the kernel has them. Defaults to true.</summary>
+    public bool Offload { get; init; } = true;
+
+    /// <summary>Told once per bind, from a sender thread, when the kernel refuses an offload at run time.</summary>
+    public Action<string>? OffloadRefused { get; init; }
+
+    private const int SolUdp = 17;
+    private const int UdpSegment = 103;
+    private const int UdpGro = 104;
+
     public IBind Open(ushort port, uint mark) => OpenBind(port, mark);
 
     /// <summary>As <see cref="Open"/>, typed, for callers that want the drop counters.</summary>
@@ -64,13 +74,24 @@ public sealed unsafe class LinuxBindFactory : IBindFactory
                     throw Errno.LastFailure("getsockname");
             }
             SockAddrIn6.TryRead(address, out var bound);
-            return new LinuxBind(handle, bound.Port, BatchSize, SendSlots);
+            return new LinuxBind(handle, bound.Port, BatchSize, SendSlots,
+                segmentation: Offload && HasOption(fd, SolUdp, UdpSegment),
+                coalescing: Offload && TrySetInt(fd, SolUdp, UdpGro, 1),
+                OffloadRefused);
         }
         catch
         {
             handle.Dispose();
             throw;
         }
+    }
+
+    /// <summary>True when the kernel knows the option (UDP_SEGMENT: 4.18 and later).</summary>
+    private static bool HasOption(int fd, int level, int name)
+    {
+        var value = 0;
+        var length = (uint)sizeof(int);
+        return Libc.GetSockOpt(fd, level, name, &value, &length) == 0;
     }
 
     private static bool TrySetInt(int fd, int level, int name, int value) =>

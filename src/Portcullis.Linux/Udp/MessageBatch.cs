@@ -16,7 +16,19 @@ internal sealed unsafe class MessageBatch
     private readonly byte[] _addresses;
     private readonly GCHandle[] _pins;
     private readonly bool _sharedAddress;
+    private readonly byte[]? _control;
+    private readonly int[] _firstDatagram;
+    private readonly int[] _datagrams;
     private int _pinCount;
+
+    /// <summary>CMSG_SPACE(sizeof(uint16)): one UDP_SEGMENT control message on LP64.</summary>
+    private const int SegmentControlSpace = 24;
+
+    /// <summary>CMSG_LEN(sizeof(uint16)).</summary>
+    private const int SegmentControlLength = 18;
+
+    private const int SolUdp = 17;
+    private const int UdpSegment = 103;
 
     /// <param name="capacity">Datagrams per call.</param>
     /// <param name="sharedAddress">Send: every message points at one destination address. Receive: one each.</param>
@@ -28,6 +40,10 @@ internal sealed unsafe class MessageBatch
         _vectors = GC.AllocateArray<IoVec>(capacity, pinned: true);
         _addresses = GC.AllocateArray<byte>(sharedAddress ? SockAddrIn6.Size : capacity * SockAddrIn6.Size, pinned: true);
         _pins = new GCHandle[capacity];
+        _firstDatagram = new int[capacity];
+        _datagrams = new int[capacity];
+        if (sharedAddress)
+            _control = GC.AllocateArray<byte>(capacity * SegmentControlSpace, pinned: true);
     }
 
     public int Capacity { get; }
@@ -66,6 +82,75 @@ internal sealed unsafe class MessageBatch
                 IovLength = 1,
             },
         };
+    }
+
+    /// <summary>
+    /// For a send batch whose datagrams 0..count-1 are <see cref="Set"/>: rebuilds the messages so each run of
+    /// datagrams of one size (the last of a run may be shorter) is one message with a UDP_SEGMENT control message,
+    /// which the kernel sends as one GSO super-datagram. Returns the number of messages; message m carries
+    /// <see cref="DatagramsOf"/>(m) datagrams starting at <see cref="FirstDatagramOf"/>(m).
+    /// </summary>
+    public int Coalesce(int count, int maxSegments, int maxBytes)
+    {
+        var vectors = (IoVec*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_vectors));
+        var control = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_control!));
+        var messages = 0;
+        var i = 0;
+        while (i < count)
+        {
+            var start = i;
+            var size = vectors[i].Length;
+            var total = size;
+            i++;
+            while (size > 0 && i < count && i - start < maxSegments && vectors[i].Length <= size && total + vectors[i].Length <= (nuint)maxBytes)
+            {
+                var shorter = vectors[i].Length < size;
+                total += vectors[i++].Length;
+                if (shorter)
+                    break; // only the last segment may be short
+            }
+            SetMessage(messages, start, i - start, (ushort)size, control + (messages * SegmentControlSpace));
+            messages++;
+        }
+        return messages;
+    }
+
+    /// <summary>One message per datagram from <paramref name="first"/> on (after a refused GSO send); returns how many.</summary>
+    public int Separate(int first, int count)
+    {
+        for (var k = 0; k < count; k++)
+            SetMessage(k, first + k, 1, 0, null);
+        return count;
+    }
+
+    public int FirstDatagramOf(int message) => _firstDatagram[message];
+
+    public int DatagramsOf(int message) => _datagrams[message];
+
+    private void SetMessage(int message, int first, int datagrams, ushort segmentSize, byte* control)
+    {
+        var vectors = (IoVec*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_vectors));
+        var addresses = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_addresses));
+        _firstDatagram[message] = first;
+        _datagrams[message] = datagrams;
+        var header = new MsgHdr
+        {
+            Name = addresses,
+            NameLength = SockAddrIn6.Size,
+            Iov = vectors + first,
+            IovLength = (nuint)datagrams,
+        };
+        if (datagrams > 1)
+        {
+            // struct cmsghdr { size_t cmsg_len; int cmsg_level; int cmsg_type; } then the uint16 segment size.
+            *(nuint*)control = SegmentControlLength;
+            *(int*)(control + 8) = SolUdp;
+            *(int*)(control + 12) = UdpSegment;
+            *(ushort*)(control + 16) = segmentSize;
+            header.Control = control;
+            header.ControlLength = SegmentControlSpace;
+        }
+        Messages[message] = new MMsgHdr { Header = header };
     }
 
     /// <summary>Releases the pins taken by <see cref="Set"/>; call once the system call has returned.</summary>

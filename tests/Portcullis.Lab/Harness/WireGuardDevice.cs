@@ -31,6 +31,7 @@ public sealed class WireGuardDevice : IAsyncDisposable
     {
         var interfaceName = host.Network.NewInterfaceName();
         var environment = new Dictionary<string, string> { ["WG_PROCESS_FOREGROUND"] = "1" };
+        implementation.AddEnvironment(environment);
         var process = host.Start(implementation.ForegroundCommand(interfaceName), environment);
         var device = new WireGuardDevice(host, implementation, interfaceName, process);
 

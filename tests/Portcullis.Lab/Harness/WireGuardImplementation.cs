@@ -8,6 +8,9 @@ public enum WireGuardImplementation
 
     /// <summary>Ours: <c>portcullis tunnel -f IFNAME</c> (DESIGN.md §6).</summary>
     Ours,
+
+    /// <summary>Ours with the TUN offloads forced off (<c>PORTCULLIS_TUN_OFFLOAD=off</c>): the plain packet path.</summary>
+    OursOffloadOff,
 }
 
 public static class WireGuardImplementationExtensions
@@ -17,16 +20,23 @@ public static class WireGuardImplementationExtensions
         implementation switch
         {
             WireGuardImplementation.WireGuardGo => ["wireguard-go", "-f", interfaceName],
-            WireGuardImplementation.Ours => [LabBinaries.Portcullis, "tunnel", "-f", interfaceName],
+            WireGuardImplementation.Ours or WireGuardImplementation.OursOffloadOff => [LabBinaries.Portcullis, "tunnel", "-f", interfaceName],
             _ => throw new ArgumentOutOfRangeException(nameof(implementation)),
         };
+
+    /// <summary>Environment the implementation's daemon starts with, beyond the foreground switch.</summary>
+    public static void AddEnvironment(this WireGuardImplementation implementation, IDictionary<string, string> environment)
+    {
+        if (implementation == WireGuardImplementation.OursOffloadOff)
+            environment["PORTCULLIS_TUN_OFFLOAD"] = "off";
+    }
 
     /// <summary>The single word wg-quick runs as <c>WG_QUICK_USERSPACE_IMPLEMENTATION</c>.</summary>
     public static string WgQuickImplementation(this WireGuardImplementation implementation) =>
         implementation switch
         {
             WireGuardImplementation.WireGuardGo => "wireguard-go",
-            WireGuardImplementation.Ours => "portcullis-tunnel",
+            WireGuardImplementation.Ours or WireGuardImplementation.OursOffloadOff => "portcullis-tunnel",
             _ => throw new ArgumentOutOfRangeException(nameof(implementation)),
         };
 }

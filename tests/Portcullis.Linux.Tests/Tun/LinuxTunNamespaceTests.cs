@@ -124,7 +124,8 @@ public sealed class LinuxTunNamespaceTests
     public void Read_PacketLargerThanItsBuffer_DroppedCountedAndReadSaysSoInsteadOfWaiting()
     {
         using var ns = new TestNamespace();
-        using var tun = ns.Run(() => LinuxTun.Create(Name, 9000));
+        // Without the vnet header the kernel cuts a packet to the buffer; with it nothing is cut (test below).
+        using var tun = ns.Run(() => LinuxTun.Create(Name, 9000, offload: false));
         Assert.Equal(0, ns.Ip("addr", "add", "10.202.0.1/24", "dev", Name).ExitCode);
         // Nothing but our pings in the TUN: no IPv6 router solicitation when the link comes up.
         Shell.Check("ip", "netns", "exec", ns.Name, "sysctl", "-q", "-w", $"net.ipv6.conf.{Name}.router_solicitations=0");
@@ -150,6 +151,34 @@ public sealed class LinuxTunNamespaceTests
         Assert.Equal(1, whole.Result);
         Assert.Equal(128, areas[0].Count);
         Assert.Equal(128, DeclaredLength(areas[0]));
+    }
+
+    [Fact]
+    public void Read_WithOffloads_PacketLargerThanItsBuffer_KeptForTheNextReadWithLargerBuffers()
+    {
+        using var ns = new TestNamespace();
+        using var tun = ns.Run(() => LinuxTun.Create(Name, 9000));
+        Assert.True(tun.Offloads.VnetHeader);
+        Assert.Equal(0, ns.Ip("addr", "add", "10.202.0.1/24", "dev", Name).ExitCode);
+        Shell.Check("ip", "netns", "exec", ns.Name, "sysctl", "-q", "-w", $"net.ipv6.conf.{Name}.router_solicitations=0");
+        Assert.Equal(0, ns.Ip("link", "set", Name, "up").ExitCode);
+
+        Shell.Run("ip", "netns", "exec", ns.Name, "ping", "-c", "1", "-s", "5000", "-W", "1", "10.202.0.2");
+        var small = new BlockingCall<int>(() => tun.Read(Buffers(4, 1500)));
+        var finished = small.Finished(Patience);
+        if (!finished)
+            tun.Dispose();
+        Assert.True(finished, "Read kept waiting with buffers too small for what came");
+        Assert.Equal(IoResult.NothingFitted, small.Result);
+        Assert.True(tun.Mtu >= 5028, $"MTU {tun.Mtu}");
+
+        var areas = Buffers(4, tun.Mtu);
+        var whole = new BlockingCall<int>(() => tun.Read(areas));
+        Assert.True(whole.Finished(Patience), "the kept echo request was not read");
+        Assert.Equal(1, whole.Result);
+        Assert.Equal(5028, areas[0].Count);
+        Assert.Equal(5028, DeclaredLength(areas[0]));
+        Assert.Equal(0, tun.Truncated);
     }
 
     private static int DeclaredLength(ReadOnlySpan<byte> packet) => packet[0] >> 4 == 4
