@@ -67,13 +67,15 @@ internal sealed class SoakInvariants(SoakLab lab, Action<string> log)
         log($"{where}: ok ({kernel.Count} mappings in the kernel)");
     }
 
-    /// <summary>The mappings map joined with the lease set (owner = the lease's comment), from nft's JSON.</summary>
+    /// <summary>
+    /// The mappings map joined with the lease set (owner = the lease's comment), from one listing of the table: nft
+    /// builds it from one ruleset generation, so a session ending meanwhile cannot show a mapping without its lease.
+    /// </summary>
     public async Task<IReadOnlyList<KernelMapping>> KernelAsync()
     {
-        var map = await lab.Gateway.RunCheckedAsync("nft", "-j", "list", "map", "ip", "portcullis", "mappings");
-        var leases = await lab.Gateway.RunCheckedAsync("nft", "-j", "list", "set", "ip", "portcullis", "leases");
+        var table = await lab.Gateway.RunCheckedAsync("nft", "-j", "list", "table", "ip", "portcullis");
         var owners = new Dictionary<(string, int), string>();
-        foreach (var element in Elements(leases, "set"))
+        foreach (var element in Elements(table, "set", "leases"))
         {
             if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("elem", out var elem)
                 && elem.TryGetProperty("comment", out var comment))
@@ -83,7 +85,7 @@ internal sealed class SoakInvariants(SoakLab lab, Action<string> log)
             }
         }
         var result = new List<KernelMapping>();
-        foreach (var element in Elements(map, "map"))
+        foreach (var element in Elements(table, "map", "mappings"))
         {
             var key = element[0].GetProperty("concat");
             var target = element[1].GetProperty("concat");
@@ -94,13 +96,14 @@ internal sealed class SoakInvariants(SoakLab lab, Action<string> log)
         return result;
     }
 
-    private static List<JsonElement> Elements(string json, string kind)
+    private static List<JsonElement> Elements(string json, string kind, string name)
     {
         using var document = JsonDocument.Parse(json);
         var list = new List<JsonElement>();
         foreach (var item in document.RootElement.GetProperty("nftables").EnumerateArray())
         {
-            if (item.TryGetProperty(kind, out var body) && body.TryGetProperty("elem", out var elements))
+            if (item.TryGetProperty(kind, out var body) && body.GetProperty("name").GetString() == name
+                && body.TryGetProperty("elem", out var elements))
             {
                 foreach (var element in elements.EnumerateArray())
                     list.Add(element.Clone());
