@@ -203,7 +203,16 @@ def natpmp_result(peer, data):
     return struct.unpack_from("!H", packet, 28 + 2)[0]  # NAT-PMP answer: version, opcode, result code
 
 
+def cpu_seconds(pid):
+    """User + system CPU of a process from /proc (the gateway's, to say who is the bottleneck of a phase)."""
+    if not pid:
+        return 0.0
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run(args):
+    gateway_pid = args.get("gateway-pid")
     keys = [line.split() for line in open(args["keys"])][: int(args["count"])]
     responder = Responder(args["gateway-key"])
     host, _, port = args["target"].rpartition(":")
@@ -255,6 +264,7 @@ def run(args):
             pending[peer.index] = (peer, 0.0)  # resend at once, now with MAC2
 
     start = time.monotonic()
+    gateway_cpu, client_cpu = cpu_seconds(gateway_pid), time.process_time()
     while done < len(peers):
         now = time.monotonic()
         for key, (peer, sent_at) in list(pending.items()):
@@ -274,6 +284,8 @@ def run(args):
     figures["handshakes"] = done
     figures["handshake_seconds"] = round(elapsed, 2)
     figures["handshakes_per_second"] = round(done / elapsed, 1)
+    figures["gateway_cpu_seconds"] = round(cpu_seconds(gateway_pid) - gateway_cpu, 2)
+    figures["client_cpu_seconds"] = round(time.process_time() - client_cpu, 2)
     print(json.dumps({"phase": "handshakes", **figures}), flush=True)
 
     # 2. NAT-PMP: `maps` requests per peer (internal ports 10000.., TCP and UDP alternately), `window` outstanding.
@@ -294,6 +306,7 @@ def run(args):
     outstanding = lambda: sum(p.asked - p.mapped for p in peers)  # noqa: E731
     todo = [(p, n) for n in range(maps) for p in peers]
     start = time.monotonic()
+    gateway_cpu, client_cpu = cpu_seconds(gateway_pid), time.process_time()
     sent = 0
     while sent < len(todo) or outstanding() > 0:
         while sent < len(todo) and outstanding() < window:
@@ -309,7 +322,9 @@ def run(args):
             break
     elapsed = time.monotonic() - start
     print(json.dumps({"phase": "mappings", "requests": sent, "answers": results, "seconds": round(elapsed, 2),
-                      "requests_per_second": round(sent / elapsed, 1)}), flush=True)
+                      "requests_per_second": round(sent / elapsed, 1),
+                      "gateway_cpu_seconds": round(cpu_seconds(gateway_pid) - gateway_cpu, 2),
+                      "client_cpu_seconds": round(time.process_time() - client_cpu, 2)}), flush=True)
 
 
 def main():
