@@ -41,6 +41,12 @@ internal sealed class GatewayOperationsDouble : IGatewayOperations
             return Task.FromResult<IReadOnlyList<PeerView>>([.. _peers]);
     }
 
+    public Task<(IReadOnlyList<PeerView> Page, int Total)> ListPeersPageAsync(int offset, int limit, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+            return Task.FromResult<(IReadOnlyList<PeerView>, int)>(([.. _peers.Skip(offset).Take(limit)], _peers.Count));
+    }
+
     public Task<PeerView?> GetPeerAsync(string idOrName, CancellationToken cancellationToken = default)
     {
         lock (_gate)

@@ -13,13 +13,19 @@ internal static class AdminPage
     public const int MaxLimit = 10_000;
     public const string TotalCountHeader = "X-Total-Count";
 
-    /// <summary>The range of <paramref name="count"/> entries a request asks for; 400 for a bad offset or limit.</summary>
-    public static (int Start, int Length) Range(int count, int? offset, int? limit, HttpResponse response)
+    /// <summary>400 for an offset below 0 or a limit outside 1–<see cref="MaxLimit"/>.</summary>
+    public static void Check(int? offset, int? limit)
     {
         if (offset is < 0)
             throw new AdminRequestException("offset must be 0 or more.");
         if (limit is < 1 or > MaxLimit)
             throw new AdminRequestException($"limit must be 1–{MaxLimit}.");
+    }
+
+    /// <summary>The range of <paramref name="count"/> entries a request asks for; 400 for a bad offset or limit.</summary>
+    public static (int Start, int Length) Range(int count, int? offset, int? limit, HttpResponse response)
+    {
+        Check(offset, limit);
         response.Headers[TotalCountHeader] = count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var start = Math.Min(offset ?? 0, count);
         return (start, Math.Min(limit ?? count, count - start));

@@ -23,11 +23,22 @@ internal static class PeerEndpoints
     private static async Task<Ok<PeerModel[]>> ListAsync(
         int? offset, int? limit, HttpResponse response, IGatewayOperations operations, CancellationToken cancellationToken)
     {
-        var peers = await operations.ListPeersAsync(cancellationToken).ConfigureAwait(false);
-        var (start, length) = AdminPage.Range(peers.Count, offset, limit, response);
-        var models = new PeerModel[length];
+        IReadOnlyList<PeerView> peers;
+        if (offset is null && limit is null)
+        {
+            peers = await operations.ListPeersAsync(cancellationToken).ConfigureAwait(false);
+            AdminPage.Range(peers.Count, null, null, response);
+        }
+        else
+        {
+            AdminPage.Check(offset, limit); // before the store is asked
+            var (page, total) = await operations.ListPeersPageAsync(offset ?? 0, limit ?? AdminPage.MaxLimit, cancellationToken).ConfigureAwait(false);
+            AdminPage.Range(total, offset, limit, response);
+            peers = page;
+        }
+        var models = new PeerModel[peers.Count];
         for (var i = 0; i < models.Length; i++)
-            models[i] = PeerModel.From(peers[start + i]);
+            models[i] = PeerModel.From(peers[i]);
         return TypedResults.Ok(models);
     }
 
