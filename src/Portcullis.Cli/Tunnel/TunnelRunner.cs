@@ -30,21 +30,21 @@ internal static partial class TunnelRunner
             return 1;
         }
         using var device = new WireGuardDevice(tun, new LinuxBindFactory(), loggers.CreateLogger("portcullis.device"));
+        using var stop = new ManualResetEventSlim();
+        // `ip link del IFNAME` (as wg-quick down does), or deleting the namespace it lives in, detaches the TUN
+        // descriptor: then we are done too. Moving the interface to another namespace (wireguard.com/netns) does
+        // not, so the name vanishing from our namespace is no reason to stop.
+        device.TunClosed += () =>
+        {
+            log.InterfaceRemoved(name);
+            stop.Set();
+        };
         device.Up();
         using var uapi = UapiServer.Start(name, device, loggers.CreateLogger("portcullis.uapi"), SocketDirectory);
 
-        using var stop = new ManualResetEventSlim();
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
-        // `ip link del IFNAME` (as wg-quick down does) removes the interface under us: then we are done too.
-        while (!stop.Wait(TimeSpan.FromSeconds(1)))
-        {
-            if (!Directory.Exists($"/sys/class/net/{name}"))
-            {
-                log.InterfaceRemoved(name);
-                break;
-            }
-        }
+        stop.Wait();
         return 0;
     }
 

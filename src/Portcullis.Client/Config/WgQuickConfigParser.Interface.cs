@@ -39,7 +39,7 @@ public static partial class WgQuickConfigParser
                         else if (IsDomain(item))
                             _search.Add(item);
                         else
-                            throw Error(line, "DNS", $"'{item}' is neither an IP address nor a search domain");
+                            throw Error(line, "DNS", $"'{Shown(item)}' is neither an IP address nor a search domain");
                     }
                     break;
                 case "mtu":

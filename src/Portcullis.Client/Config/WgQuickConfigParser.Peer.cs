@@ -75,7 +75,7 @@ public static partial class WgQuickConfigParser
                 host = value[1..close];
                 port = value[(close + 2)..];
                 if (!IPAddress.TryParse(host, out var v6) || v6.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
-                    throw Error(line, "Endpoint", $"'{host}' is not an IPv6 address");
+                    throw Error(line, "Endpoint", $"'{Shown(host)}' is not an IPv6 address");
             }
             else
             {
@@ -85,7 +85,7 @@ public static partial class WgQuickConfigParser
                 host = value[..colon];
                 port = value[(colon + 1)..];
                 if (!IPAddress.TryParse(host, out _) && Uri.CheckHostName(host) != UriHostNameType.Dns)
-                    throw Error(line, "Endpoint", $"'{host}' is not a host name or address");
+                    throw Error(line, "Endpoint", $"'{Shown(host)}' is not a host name or address");
             }
             var number = Port(line, "Endpoint", port);
             return number == 0 ? throw Error(line, "Endpoint", "port 0 cannot be reached") : new PeerEndpoint(host, number);

@@ -23,7 +23,7 @@ public static partial class WgQuickConfigParser
             _setOn[key] = line;
         }
 
-        protected WgQuickConfigException Error(int line, string? key, string reason) => new(Path, line, key, reason);
+        protected WgQuickConfigException Error(int line, string? key, string reason) => new(Path, line, key is null ? null : Shown(key), reason);
 
         protected byte[] Key(int line, string key, string value)
         {
@@ -47,11 +47,11 @@ public static partial class WgQuickConfigParser
             var slash = item.IndexOf('/', StringComparison.Ordinal);
             var addressText = slash < 0 ? item : item[..slash];
             if (!IPAddress.TryParse(addressText, out var address) || addressText.Contains('%', StringComparison.Ordinal))
-                throw Error(line, key, $"'{item}' is not an IP address or prefix");
+                throw Error(line, key, $"'{Shown(item)}' is not an IP address or prefix");
             var max = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128;
             var length = max;
             if (slash >= 0 && (!int.TryParse(item[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out length) || length > max))
-                throw Error(line, key, $"'{item}' has an invalid prefix length (0-{max})");
+                throw Error(line, key, $"'{Shown(item)}' has an invalid prefix length (0-{max})");
             return (address, length);
         }
     }

@@ -13,6 +13,12 @@ public static partial class WgQuickConfigParser
         "PreUp", "PostUp", "PreDown", "PostDown",
     };
 
+    /// <summary>
+    /// Text from the file as an error may show it: short texts (names, addresses) as they are; anything longer, which
+    /// could be a key pasted on the wrong line (44 characters), only by its length.
+    /// </summary>
+    internal static string Shown(string text) => text.Length <= 32 ? text : $"({text.Length} characters, not shown)";
+
     /// <summary>Reads and parses <paramref name="path"/>; <paramref name="warnings"/> gets a note if others can read it.</summary>
     public static WgQuickConfig Load(string path, out IReadOnlyList<string> warnings)
     {
@@ -85,7 +91,7 @@ public static partial class WgQuickConfigParser
                 }
                 else
                 {
-                    throw Error(number, null, $"unknown section [{name}] (expected [Interface] or [Peer])");
+                    throw Error(number, null, $"unknown section [{Shown(name)}] (expected [Interface] or [Peer])");
                 }
                 return;
             }
@@ -122,6 +128,6 @@ public static partial class WgQuickConfigParser
             return new WgQuickConfig { Path = path, Interface = _interface.Build(), Peers = peers };
         }
 
-        private WgQuickConfigException Error(int line, string? key, string reason) => new(path, line, key, reason);
+        private WgQuickConfigException Error(int line, string? key, string reason) => new(path, line, key is null ? null : Shown(key), reason);
     }
 }

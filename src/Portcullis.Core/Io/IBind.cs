@@ -14,7 +14,12 @@ public interface IBind : IDisposable
     /// <c>packets.Length</c> (sources.Length must be &gt;= packets.Length). On entry each element of
     /// <paramref name="packets"/> is a buffer area (array, offset, capacity); on return the first n are
     /// replaced by (array, offset, datagram length) and sources[i] holds each sender.
-    /// Returns n &gt;= 1, or 0 once the bind is closed. Never allocates.
+    /// A datagram that does not fit its area, or whose sender cannot be read, is dropped and counted, and the kept
+    /// ones move up: the areas may come back in another order (every one passed in is still somewhere in
+    /// <paramref name="packets"/>), so the caller finds datagram i in packets[i] and nowhere else.
+    /// Returns n &gt;= 1; or <see cref="IoResult.NothingFitted"/> when every datagram taken was too large for its area
+    /// (so a caller whose MTU has grown can offer larger areas); or <see cref="IoResult.Closed"/> once the bind is
+    /// closed. Never allocates.
     /// </summary>
     int Receive(Span<ArraySegment<byte>> packets, Span<UdpEndpoint> sources);
 

@@ -9,15 +9,19 @@ public interface ITun : IDisposable
     /// <summary>The interface name, such as "pc0".</summary>
     string Name { get; }
 
-    /// <summary>The device MTU in bytes (the largest IP packet Read returns or Write accepts).</summary>
+    /// <summary>
+    /// The device MTU in bytes now (the largest IP packet Read returns). It may change at any time, as
+    /// `ip link set IF mtu N` changes it; readers size their next buffers by it.
+    /// </summary>
     int Mtu { get; }
 
     /// <summary>
     /// Blocks until at least one packet is available, then reads as many as are ready, up to
-    /// <c>packets.Length</c>. On entry each element is a buffer area (array, offset, capacity); capacity
-    /// must be at least <see cref="Mtu"/>. On return the first n elements are replaced by
-    /// (array, offset, packet length). Returns n &gt;= 1, or 0 once the device is closed.
-    /// Never allocates.
+    /// <c>packets.Length</c>. On entry each element is a buffer area (array, offset, capacity) that should hold
+    /// <see cref="Mtu"/> bytes. On return the first n elements are replaced by (array, offset, packet length).
+    /// Returns n &gt;= 1; or <see cref="IoResult.NothingFitted"/> when a packet larger than its area came first (it
+    /// is dropped and counted, and <see cref="Mtu"/> already covers it: size the areas again); or
+    /// <see cref="IoResult.Closed"/> once the device is closed or its interface was deleted. Never allocates.
     /// </summary>
     int Read(Span<ArraySegment<byte>> packets);
 

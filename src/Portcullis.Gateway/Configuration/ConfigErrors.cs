@@ -14,9 +14,15 @@ internal sealed class ConfigErrors(string file)
 
     public void Add(int line, string message) => _errors.Add($"{File}:{line}: {message}");
 
+    /// <summary>A problem no one line holds.</summary>
+    public void AddFileWide(string message) => _errors.Add($"{File}: {message}");
+
     public void ThrowIfAny()
     {
         if (_errors.Count > 0)
-            throw new GatewayConfigException([.. _errors]);
+            throw ToException();
     }
+
+    /// <summary>Everything found so far, for a caller that cannot read on.</summary>
+    public GatewayConfigException ToException() => new([.. _errors]);
 }

@@ -14,9 +14,11 @@ internal static class Errno
     public const int EEXIST = 17;
     public const int ENODEV = 19;
     public const int EINVAL = 22;
+    public const int EBADFD = 77;
     public const int EMSGSIZE = 90;
     public const int ENETDOWN = 100;
     public const int ENETUNREACH = 101;
+    public const int ENOBUFS = 105;
     public const int ECONNREFUSED = 111;
     public const int EHOSTDOWN = 112;
     public const int EHOSTUNREACH = 113;

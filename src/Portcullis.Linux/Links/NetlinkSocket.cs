@@ -105,7 +105,14 @@ internal static unsafe class NetlinkSocket
         // nlmsgerr = error + the request's header (+ its payload unless capped); the TLVs follow.
         var echoed = RtNetlink.HeaderSize;
         if ((flags & RtNetlink.FlagCapped) == 0 && message.Length >= RtNetlink.HeaderSize * 2 + 4)
-            echoed = (int)MemoryMarshal.Read<uint>(message[(RtNetlink.HeaderSize + 4)..]);
+        {
+            // The echoed request's own length: one that does not fit in this message is no request (and, read as an
+            // int, could move the offset before the message's start).
+            var length = MemoryMarshal.Read<uint>(message[(RtNetlink.HeaderSize + 4)..]);
+            if (length < RtNetlink.HeaderSize || length > (uint)(message.Length - RtNetlink.HeaderSize - 4))
+                return null;
+            echoed = (int)length;
+        }
         var offset = RtNetlink.HeaderSize + 4 + NetlinkRequest.Align(echoed);
         while (offset + 4 <= message.Length)
         {

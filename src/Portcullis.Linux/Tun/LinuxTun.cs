@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using Portcullis.Core.Io;
 using Portcullis.Linux.Interop;
@@ -9,6 +10,8 @@ namespace Portcullis.Linux.Tun;
 /// Read: read until EAGAIN or the batch is full; when nothing is ready, poll the device and the
 /// wake eventfd, so Dispose can end a blocked Read. Write: one write() per packet; refusals are counted.
 /// The interface lives exactly as long as the descriptor: Dispose closes it and the kernel removes the link.
+/// It may move to another network namespace meanwhile (wireguard.com/netns); the descriptor keeps working there,
+/// and <see cref="Mtu"/> follows `ip link set IF mtu N` wherever it is (<see cref="TunLinkWatcher"/>).
 /// </summary>
 public sealed unsafe class LinuxTun : ITun
 {
@@ -25,20 +28,39 @@ public sealed unsafe class LinuxTun : ITun
     private const int SockCloexec = 0x80000;
 
     private readonly WakeableFd _fd;
+    private TunLinkWatcher? _watcher;
+    private int _mtu;
     private int _closed;
+    private int _removed;
     private long _readErrors;
     private long _writeDrops;
+
+    private long _truncated;
 
     private LinuxTun(WakeableFd fd, string name, int mtu)
     {
         _fd = fd;
         Name = name;
-        Mtu = mtu;
+        _mtu = mtu;
     }
 
+    /// <summary>The name the interface was created with (it keeps it when moved to another namespace).</summary>
     public string Name { get; }
 
-    public int Mtu { get; }
+    /// <summary>The interface's MTU now: what it was created with, then whatever `ip link set IF mtu N` made it.</summary>
+    public int Mtu => Volatile.Read(ref _mtu);
+
+    /// <summary>
+    /// Packets larger than the buffer they were read into (the MTU grew before the reader's buffers did): dropped,
+    /// as the sender would see on a link of the smaller MTU. <see cref="Mtu"/> is raised to fit the next one.
+    /// </summary>
+    public long Truncated => Interlocked.Read(ref _truncated);
+
+    /// <summary>
+    /// True once the interface was deleted (by <c>ip link del</c>, or with the namespace it lived in); Read then
+    /// returns 0. Moving the interface to another namespace is not a deletion: the descriptor keeps working.
+    /// </summary>
+    public bool IsRemoved => Volatile.Read(ref _removed) != 0;
 
     /// <summary>Reads that failed with an error other than "nothing ready".</summary>
     public long ReadErrors => Interlocked.Read(ref _readErrors);
@@ -74,7 +96,9 @@ public sealed unsafe class LinuxTun : ITun
             }
             var actualName = InterfaceName.ReadFrom(ifreq);
             SetMtu(actualName, mtu);
-            return new LinuxTun(handle, actualName, mtu);
+            var tun = new LinuxTun(handle, actualName, mtu);
+            tun._watcher = new TunLinkWatcher(handle, actualName, tun.OnMtuChanged);
+            return tun;
         }
         catch
         {
@@ -94,16 +118,16 @@ public sealed unsafe class LinuxTun : ITun
             while (Volatile.Read(ref _closed) == 0)
             {
                 var n = ReadReady(packets);
-                if (n > 0)
+                if (n != NothingReady)
                     return n;
                 if (!_fd.WaitReadable())
-                    return 0;
+                    return IoResult.Closed;
             }
-            return 0;
+            return IoResult.Closed;
         }
         catch (ObjectDisposedException)
         {
-            return 0;
+            return IoResult.Closed;
         }
         finally
         {
@@ -112,19 +136,31 @@ public sealed unsafe class LinuxTun : ITun
         }
     }
 
+    private const int NothingReady = int.MinValue;
+
+    /// <summary>Reads what is ready: a count, <see cref="IoResult.NothingFitted"/>, <see cref="IoResult.Closed"/>, or <see cref="NothingReady"/>.</summary>
     private int ReadReady(Span<ArraySegment<byte>> packets)
     {
         var count = 0;
         while (count < packets.Length)
         {
             var area = packets[count];
-            if (area.Array is null || area.Count < Mtu)
-                throw new ArgumentException($"Buffer {count} holds less than the MTU ({Mtu} bytes).", nameof(packets));
+            if (area.Array is null || area.Count == 0)
+                throw new ArgumentException($"Buffer {count} is empty.", nameof(packets));
             nint n;
             fixed (byte* start = &area.Array[area.Offset])
                 n = Libc.Read(_fd.Fd, start, (nuint)area.Count);
             if (n > 0)
             {
+                // The kernel cuts a packet to the buffer silently; only the IP header still tells its real size.
+                var declared = n == area.Count ? DeclaredLength(area) : 0;
+                if (declared > n)
+                {
+                    Interlocked.Increment(ref _truncated);
+                    OnMtuChanged(Math.Max(Mtu, declared));
+                    // Hand back what we have: the caller sizes its areas by the MTU before the next read.
+                    return count > 0 ? count : IoResult.NothingFitted;
+                }
                 packets[count++] = new ArraySegment<byte>(area.Array, area.Offset, (int)n);
                 continue;
             }
@@ -132,7 +168,13 @@ public sealed unsafe class LinuxTun : ITun
             if (n < 0 && errno == Errno.EINTR)
                 continue;
             if (errno == Errno.EAGAIN)
-                return count;
+                return count > 0 ? count : NothingReady;
+            if (errno == Errno.EBADFD)
+            {
+                // The kernel detached us: the interface was deleted (a move to another namespace never does this).
+                Volatile.Write(ref _removed, 1);
+                return count > 0 ? count : IoResult.Closed;
+            }
             Interlocked.Increment(ref _readErrors);
             // With nothing read, a persistent error would spin the poll loop: report it instead.
             if (count == 0)
@@ -189,10 +231,21 @@ public sealed unsafe class LinuxTun : ITun
         }
     }
 
+    /// <summary>The length an IP packet's header declares, or 0 when it is not an IP packet.</summary>
+    private static int DeclaredLength(ReadOnlySpan<byte> packet) => (packet[0] >> 4) switch
+    {
+        4 when packet.Length >= 4 => BinaryPrimitives.ReadUInt16BigEndian(packet[2..]),
+        6 when packet.Length >= 6 => 40 + BinaryPrimitives.ReadUInt16BigEndian(packet[4..]),
+        _ => 0,
+    };
+
+    private void OnMtuChanged(int mtu) => Volatile.Write(ref _mtu, mtu);
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _closed, 1) != 0)
             return;
+        _watcher?.Dispose();
         _fd.Wake();
         // Closes now, or when a reader still inside Read lets go; closing removes the interface.
         _fd.Dispose();

@@ -6,7 +6,8 @@ namespace Portcullis.Linux.Udp;
 /// <summary>
 /// One dual-stack UDP socket (AF_INET6, IPV6_V6ONLY=0) with batched I/O.
 /// Receive: recvmmsg into the caller's buffers (one native batch, single receiver thread); on EAGAIN poll
-/// the socket and the wake eventfd, so Dispose ends a blocked Receive; ICMP-reported errors are skipped.
+/// the socket and the wake eventfd, so Dispose ends a blocked Receive; ICMP-reported errors are skipped; a batch of
+/// nothing but datagrams too large for their buffers goes back to the caller, who may have larger ones by now.
 /// Send: sendmmsg of the whole span to one destination, through a small pool of native batches with a
 /// lock each (see <see cref="SendBatchPool"/>); a datagram the kernel refuses is counted and skipped.
 /// </summary>
@@ -53,16 +54,16 @@ public sealed unsafe class LinuxBind : IBind
             while (Volatile.Read(ref _closed) == 0)
             {
                 var n = ReceiveBatch(batch, sources);
-                if (n > 0)
+                if (n >= 0)
                     return n;
-                if (n < 0 && !_fd.WaitReadable())
-                    return 0;
+                if (n == NothingReady && !_fd.WaitReadable())
+                    return IoResult.Closed;
             }
-            return 0;
+            return IoResult.Closed;
         }
         catch (ObjectDisposedException)
         {
-            return 0;
+            return IoResult.Closed;
         }
         finally
         {
@@ -71,7 +72,14 @@ public sealed unsafe class LinuxBind : IBind
         }
     }
 
-    /// <summary>One recvmmsg: the datagrams kept (0 if all were dropped or an ICMP error came), or -1 if none were ready.</summary>
+    private const int NothingReady = -2;
+    private const int NothingKept = -3;
+
+    /// <summary>
+    /// One recvmmsg: the datagrams kept; <see cref="IoResult.NothingFitted"/> if every one was too large;
+    /// <see cref="NothingKept"/> if none was kept for another reason (an ICMP error, an unreadable sender);
+    /// <see cref="NothingReady"/> if none were ready.
+    /// </summary>
     private int ReceiveBatch(Span<ArraySegment<byte>> packets, Span<UdpEndpoint> sources)
     {
         int received;
@@ -89,20 +97,23 @@ public sealed unsafe class LinuxBind : IBind
         {
             var errno = Errno.Last;
             if (errno == Errno.EAGAIN)
-                return -1;
+                return NothingReady;
             // EINTR, and errors queued by ICMP (ECONNREFUSED, unreachable): nothing lost, receive again.
             if (errno == Errno.EINTR || IsIcmpError(errno))
-                return 0;
+                return NothingKept;
             throw Errno.Failure("recvmmsg", errno);
         }
 
         // Keep good datagrams at the front; swap dropped ones back so every caller buffer stays in the span.
         var kept = 0;
+        var truncated = 0;
         for (var i = 0; i < received; i++)
         {
-            if ((_receive.FlagsOf(i) & MsgTrunc) != 0 || !SockAddrIn6.TryRead(_receive.AddressOf(i), out var source))
+            var tooLarge = (_receive.FlagsOf(i) & MsgTrunc) != 0;
+            if (tooLarge || !SockAddrIn6.TryRead(_receive.AddressOf(i), out var source))
             {
                 Interlocked.Increment(ref _receiveDrops);
+                truncated += tooLarge ? 1 : 0;
                 continue;
             }
             var area = packets[i];
@@ -112,7 +123,7 @@ public sealed unsafe class LinuxBind : IBind
             sources[kept] = source;
             kept++;
         }
-        return kept;
+        return kept > 0 ? kept : truncated > 0 ? IoResult.NothingFitted : NothingKept;
     }
 
     public int Send(ReadOnlySpan<ArraySegment<byte>> packets, UdpEndpoint destination)

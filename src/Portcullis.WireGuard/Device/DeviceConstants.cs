@@ -29,22 +29,42 @@ public static class ProtocolConstants
 /// <summary>Choices of this implementation, not of the protocol.</summary>
 internal static class DeviceLimits
 {
-    /// <summary>Packets per batch through the pipelines (as recvmmsg/sendmmsg in wireguard-go).</summary>
+    /// <summary>Packets per batch through the pipelines at most (as recvmmsg/sendmmsg in wireguard-go).</summary>
     public const int BatchSize = 128;
 
     /// <summary>Batches in flight per direction; the pool bounds memory and provides backpressure.</summary>
     public const int BatchesPerDirection = 16;
 
     /// <summary>
-    /// Bytes per packet buffer: header room + the largest MTU we accept + padding + tag. 4096 allows MTUs up to
-    /// about 4000; larger TUN packets are truncated by the kernel and dropped.
+    /// Bytes per packet buffer at the usual MTUs: header room + MTU + padding + tag fit for MTUs up to 4048. It is
+    /// also the largest datagram a peer may send us then, whatever our MTU, so peers with other MTUs up to that work.
     /// </summary>
-    public const int BufferSize = 4096;
+    public const int MinBufferSize = 4096;
+
+    /// <summary>
+    /// Buffer bytes per batch. A larger MTU means larger buffers and fewer of them per batch, so memory stays at
+    /// <see cref="BatchesPerDirection"/> × this per direction (8 MiB) at any MTU.
+    /// </summary>
+    public const int BatchBytes = BatchSize * MinBufferSize;
 
     /// <summary>Transport header room kept in front of every outbound plaintext so sealing happens in place.</summary>
     public const int HeaderRoom = Messages.MessageType.TransportHeaderSize;
 
-    public const int MaxMtu = BufferSize - HeaderRoom - ProtocolConstants.TagSize - ProtocolConstants.PaddingMultiple;
+    /// <summary>Room after an outbound plaintext: padding to a multiple of 16, then the tag.</summary>
+    public const int TrailerRoom = ProtocolConstants.PaddingMultiple + ProtocolConstants.TagSize;
+
+    /// <summary>The largest MTU an interface can have (an IP packet's length field).</summary>
+    public const int MaxMtu = 65535;
+
+    /// <summary>The buffer size for <paramref name="mtu"/>: room for the message, rounded up to whole pages.</summary>
+    public static int BufferSizeFor(int mtu)
+    {
+        var needed = HeaderRoom + Math.Clamp(mtu, 0, MaxMtu) + TrailerRoom;
+        return Math.Max(MinBufferSize, (needed + MinBufferSize - 1) / MinBufferSize * MinBufferSize);
+    }
+
+    /// <summary>How many buffers of <paramref name="bufferSize"/> bytes a batch holds.</summary>
+    public static int SlotsFor(int bufferSize) => Math.Clamp(BatchBytes / bufferSize, 1, BatchSize);
 
     public const int HandshakeQueueSize = 1024;
 

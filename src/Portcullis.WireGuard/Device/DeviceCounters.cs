@@ -22,6 +22,10 @@ public enum DropReason
     ExpiredKeypair,
     /// <summary>Not a drop: a cookie reply was sent instead of answering a handshake under load.</summary>
     CookieReplySent,
+    /// <summary>A packet staged for a handshake that no longer fits after the MTU was lowered.</summary>
+    TooBig,
+    /// <summary>A packet of a batch on which a crypto worker failed (the worker carries on with the next batch).</summary>
+    CryptoFailed,
 }
 
 /// <summary>
@@ -50,4 +54,6 @@ public sealed class DeviceCounters
     public long RateLimited => this[DropReason.RateLimited];
     public long ExpiredKeypair => this[DropReason.ExpiredKeypair];
     public long CookieRepliesSent => this[DropReason.CookieReplySent];
+    public long TooBig => this[DropReason.TooBig];
+    public long CryptoFailed => this[DropReason.CryptoFailed];
 }

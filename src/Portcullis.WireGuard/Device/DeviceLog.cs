@@ -44,5 +44,8 @@ internal static partial class DeviceLog
     [LoggerMessage(1011, LogLevel.Information, "{Device}: listen port changed to {Port}")]
     public static partial void ListenPortChanged(this ILogger logger, string device, ushort port);
 
+    [LoggerMessage(1040, LogLevel.Warning, "{Device}: crypto worker {Worker} failed on an {Direction} batch and dropped it ({Dropped} packets so far); it carries on")]
+    public static partial void CryptoWorkerFailed(this ILogger logger, string device, int worker, string direction, long dropped, Exception exception);
+
     public static string Short(byte[] publicKey) => Convert.ToBase64String(publicKey)[..8];
 }

@@ -17,36 +17,37 @@ public sealed partial class WireGuardDevice
 {
     private void ReceiveFromBind(IBind from)
     {
-        var segments = new ArraySegment<byte>[DeviceLimits.BatchSize];
-        var sources = new UdpEndpoint[DeviceLimits.BatchSize];
         while (up)
         {
             if (!inboundPool.Take(out var batch))
                 return;
-            for (var i = 0; i < segments.Length; i++)
-                segments[i] = new ArraySegment<byte>(batch.Buffers[i], 0, DeviceLimits.BufferSize);
+            // Datagrams as large as our own packets fit, and any up to MinBufferSize whatever our MTU.
+            batch.Fit(DeviceLimits.BufferSizeFor(Tun.Mtu));
+            batch.Open(0, 0);
             int n;
             try
             {
-                n = from.Receive(segments, sources);
+                // The bind fills the batch's own slots; it may reorder their buffers when it drops a datagram, so
+                // each datagram is found through batch.Packets from here on.
+                n = from.Receive(batch.Packets.AsSpan(0, batch.Capacity), batch.Endpoints.AsSpan(0, batch.Capacity));
             }
             catch (ObjectDisposedException)
             {
-                n = 0;
+                n = IoResult.Closed;
             }
-            if (n == 0)
+            if (n <= 0)
             {
                 inboundPool.Add(batch);
+                // Datagrams larger than these buffers: the next batch is sized by the MTU as it is now.
+                if (n == IoResult.NothingFitted)
+                    continue;
                 return;
             }
             var now = Now;
             var transport = 0;
             for (var i = 0; i < n; i++)
             {
-                var datagram = segments[i].AsSpan();
-                batch.Lengths[i] = datagram.Length;
-                batch.Endpoints[i] = sources[i];
-                if (Classify(datagram, sources[i], now, out var keypair, out var counter))
+                if (Classify(batch.Packets[i], batch.Endpoints[i], now, out var keypair, out var counter))
                 {
                     batch.Keypairs[i] = keypair;
                     batch.Nonces[i] = counter;
@@ -123,14 +124,14 @@ public sealed partial class WireGuardDevice
         var keypair = batch.Keypairs[i];
         if (keypair is null)
             return;
-        var body = batch.Buffers[i].AsSpan(MessageType.TransportHeaderSize, batch.Lengths[i] - MessageType.TransportHeaderSize);
-        if (keypair.IsRetired || !keypair.ReceiveCipher(worker).Open(batch.Nonces[i], body, body[..^ProtocolConstants.TagSize]))
+        var body = batch.Packets[i][MessageType.TransportHeaderSize..];
+        if (keypair.IsRetired || !keypair.ReceiveCipher(worker).Open(batch.Nonces[i], body, body.AsSpan(0, body.Count - ProtocolConstants.TagSize)))
         {
             Counters.Add(DropReason.AuthenticationFailed);
             batch.Keypairs[i] = null;
             return;
         }
-        batch.Lengths[i] = body.Length - ProtocolConstants.TagSize;
+        batch.Packets[i] = body[..^ProtocolConstants.TagSize];
     }
 
     private void WriteBatches()
@@ -172,12 +173,11 @@ public sealed partial class WireGuardDevice
                     ConfirmSession(peer, keypair, displaced);
                 }
                 runEndpoint = batch.Endpoints[i];
-                var length = batch.Lengths[i];
-                runBytes += length + MessageType.TransportMinimumSize;
-                if (length == 0)
+                var packet = batch.Packets[i];
+                runBytes += packet.Count + MessageType.TransportMinimumSize;
+                if (packet.Count == 0)
                     continue; // keepalive
                 runData = true;
-                var packet = batch.Buffers[i].AsSpan(MessageType.TransportHeaderSize, length);
                 var innerLength = InnerPacketLength(packet);
                 if (innerLength == 0)
                 {
@@ -190,7 +190,7 @@ public sealed partial class WireGuardDevice
                     Counters.Add(DropReason.DisallowedSource);
                     continue;
                 }
-                segments[n++] = new ArraySegment<byte>(batch.Buffers[i], MessageType.TransportHeaderSize, innerLength);
+                segments[n++] = packet[..innerLength];
             }
             if (runPeer is not null)
                 FinishReceiveRun(runPeer, runEndpoint, runBytes, runData);

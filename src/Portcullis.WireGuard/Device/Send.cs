@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Portcullis.Core.Io;
 using Portcullis.Core.Net;
 using Portcullis.WireGuard.Messages;
 
@@ -16,33 +17,34 @@ public sealed partial class WireGuardDevice
 
     private void ReadFromTun()
     {
-        var segments = new ArraySegment<byte>[DeviceLimits.BatchSize];
-        var capacity = DeviceLimits.BufferSize - DeviceLimits.HeaderRoom - ProtocolConstants.TagSize - ProtocolConstants.PaddingMultiple;
         while (up)
         {
             if (!outboundPool.Take(out var batch))
                 return;
-            for (var i = 0; i < segments.Length; i++)
-                segments[i] = new ArraySegment<byte>(batch.Buffers[i], DeviceLimits.HeaderRoom, capacity);
+            batch.Fit(DeviceLimits.BufferSizeFor(Tun.Mtu));
+            batch.Open(DeviceLimits.HeaderRoom, DeviceLimits.TrailerRoom);
             int n;
             try
             {
-                n = Tun.Read(segments);
+                n = Tun.Read(batch.Packets.AsSpan(0, batch.Capacity));
             }
             catch (ObjectDisposedException)
             {
-                n = 0;
+                n = IoResult.Closed;
             }
-            if (n == 0)
+            if (n <= 0)
             {
                 outboundPool.Add(batch);
+                // A packet larger than these buffers (the MTU grew): the next batch is sized for it.
+                if (n == IoResult.NothingFitted)
+                    continue;
+                // Not closed by us: the interface is gone (deleted, or with its namespace).
+                if (up)
+                    TunClosed?.Invoke();
                 return;
             }
             for (var i = 0; i < n; i++)
-            {
-                batch.Lengths[i] = segments[i].Count;
-                batch.Peers[i] = Route(segments[i]);
-            }
+                batch.Peers[i] = Route(batch.Packets[i]);
             batch.Count = n;
             SubmitOutbound(batch);
         }
@@ -92,7 +94,7 @@ public sealed partial class WireGuardDevice
                 }
                 if (keypair is null)
                 {
-                    peer.Stage(batch.Buffers[i].AsSpan(DeviceLimits.HeaderRoom, batch.Lengths[i]));
+                    peer.Stage(batch.Packets[i]);
                     needsHandshake = peer;
                     batch.Peers[i] = null;
                     continue;
@@ -132,18 +134,22 @@ public sealed partial class WireGuardDevice
             batch.Keypairs[i] = null;
             return;
         }
-        var buffer = batch.Buffers[i];
-        var length = batch.Lengths[i];
+        // The plaintext sits behind HeaderRoom bytes of its buffer, with TrailerRoom bytes free after it.
+        var plaintext = batch.Packets[i];
+        var buffer = plaintext.Array!;
+        var start = plaintext.Offset - DeviceLimits.HeaderRoom;
+        var length = plaintext.Count;
         var padded = PaddedLength(length, Tun.Mtu);
-        buffer.AsSpan(DeviceLimits.HeaderRoom + length, padded - length).Clear();
+        buffer.AsSpan(plaintext.Offset + length, padded - length).Clear();
         var nonce = batch.Nonces[i];
-        buffer[0] = MessageType.Transport;
-        buffer[1] = buffer[2] = buffer[3] = 0;
-        BinaryPrimitives.WriteUInt32LittleEndian(buffer.AsSpan(MessageType.TransportReceiverOffset), keypair.RemoteIndex);
-        BinaryPrimitives.WriteUInt64LittleEndian(buffer.AsSpan(MessageType.TransportCounterOffset), nonce);
-        var body = buffer.AsSpan(MessageType.TransportHeaderSize, padded + ProtocolConstants.TagSize);
+        var message = buffer.AsSpan(start, MessageType.TransportHeaderSize + padded + ProtocolConstants.TagSize);
+        message[0] = MessageType.Transport;
+        message[1] = message[2] = message[3] = 0;
+        BinaryPrimitives.WriteUInt32LittleEndian(message[MessageType.TransportReceiverOffset..], keypair.RemoteIndex);
+        BinaryPrimitives.WriteUInt64LittleEndian(message[MessageType.TransportCounterOffset..], nonce);
+        var body = message[MessageType.TransportHeaderSize..];
         keypair.SendCipher(worker).Seal(nonce, body[..padded], body);
-        batch.Lengths[i] = MessageType.TransportHeaderSize + padded + ProtocolConstants.TagSize;
+        batch.Set(i, start, message.Length);
     }
 
     internal static int PaddedLength(int length, int mtu)
@@ -181,9 +187,10 @@ public sealed partial class WireGuardDevice
                         continue;
                     if (!ReferenceEquals(k.Peer, peer))
                         break;
-                    segments[n++] = new ArraySegment<byte>(batch.Buffers[i], 0, batch.Lengths[i]);
-                    bytes += batch.Lengths[i];
-                    data |= batch.Lengths[i] > MessageType.TransportMinimumSize;
+                    var message = batch.Packets[i];
+                    segments[n++] = message;
+                    bytes += message.Count;
+                    data |= message.Count > MessageType.TransportMinimumSize;
                 }
                 SendRun(peer, segments.AsSpan(0, n), bytes, data);
             }
@@ -220,7 +227,7 @@ public sealed partial class WireGuardDevice
         // Keepalives are best effort: when every batch is busy the link is anything but idle.
         if (!outboundPool.TryTake(out var batch))
             return;
-        batch.Lengths[0] = 0;
+        batch.Set(0, DeviceLimits.HeaderRoom, 0);
         batch.Peers[0] = peer;
         batch.Count = 1;
         SubmitOutbound(batch);
@@ -237,13 +244,22 @@ public sealed partial class WireGuardDevice
         {
             if (!outboundPool.Take(out var batch))
                 return true;
+            batch.Fit(DeviceLimits.BufferSizeFor(Tun.Mtu));
+            var room = batch.BufferSize - DeviceLimits.HeaderRoom - DeviceLimits.TrailerRoom;
             var n = 0;
-            for (; index < packets.Count && n < DeviceLimits.BatchSize; index++, n++)
+            for (; index < packets.Count && n < batch.Capacity; index++)
             {
                 var packet = packets[index];
-                packet.CopyTo(batch.Buffers[n].AsSpan(DeviceLimits.HeaderRoom));
-                batch.Lengths[n] = packet.Length;
+                if (packet.Length > room)
+                {
+                    // Staged before the MTU was lowered: too large to send now.
+                    Counters.Add(DropReason.TooBig);
+                    continue;
+                }
+                batch.Set(n, DeviceLimits.HeaderRoom, packet.Length);
+                packet.CopyTo(batch.Packets[n].AsSpan());
                 batch.Peers[n] = peer;
+                n++;
             }
             batch.Count = n;
             SubmitOutbound(batch);

@@ -79,6 +79,12 @@ public sealed partial class WireGuardDevice : IDisposable
     /// </summary>
     public event Action<PeerSessionEvent>? SessionEnded;
 
+    /// <summary>
+    /// The TUN device ended without <see cref="Dispose"/>: its interface was deleted. Nothing more can pass; the owner
+    /// should dispose the device. Raised once, on the TUN reader thread.
+    /// </summary>
+    public event Action? TunClosed;
+
     internal ITun Tun { get; }
     internal ILogger Log { get; }
     internal TimeProvider Time { get; }

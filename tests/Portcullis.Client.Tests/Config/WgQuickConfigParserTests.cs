@@ -204,6 +204,24 @@ public sealed class WgQuickConfigParserTests
         Assert.Equal(8, e.Line);
     }
 
+    [Theory]
+    [InlineData("Address = {0}")]              // found by fuzz/run wg-quick-config: the item was quoted
+    [InlineData("AllowedIPs = 10.0.0.0/8, {0}")]
+    [InlineData("DNS = {0}")]
+    [InlineData("Endpoint = [{0}]:51820")]
+    [InlineData("Endpoint = {0}:51820")]
+    [InlineData("{0}")]                        // a key pasted alone: its 43 characters before '=' were the key name
+    [InlineData("[{0}]")]                      // as a section name
+    public void Parse_PrivateKeyOnTheWrongLine_ErrorNeverShowsIt(string line)
+    {
+        var text = $"[Interface]\nPrivateKey = {OtherKey}\n\n[Peer]\nPublicKey = {PublicKey}\n" + string.Format(System.Globalization.CultureInfo.InvariantCulture, line, PrivateKey) + "\n";
+
+        var e = Refused(text);
+
+        Assert.DoesNotContain(PrivateKey[..32], e.Message, StringComparison.Ordinal);
+        Assert.Equal(6, e.Line);
+    }
+
     [Fact]
     public void Parse_UnknownSection_Refused()
     {

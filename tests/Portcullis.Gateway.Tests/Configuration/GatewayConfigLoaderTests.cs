@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Runtime.Versioning;
 using Portcullis.Gateway.Configuration;
@@ -123,6 +124,29 @@ public sealed class GatewayConfigLoaderTests
         Assert.StartsWith($"{File}:9: ", error.Errors[0], StringComparison.Ordinal);
     }
 
+    // Tomlyn throws on these instead of reporting them (found by fuzzing); the loader still gives a clear error.
+    [Theory]
+    [InlineData("port_range = \"1\\")]
+    [InlineData("port_range = \"\"\"1\\")]
+    public void Parse_EscapeCutOffByTheEndOfTheFile_NamesTheLine(string last)
+    {
+        var text = Minimal(NewKey(), "[forwarding]\n").TrimEnd() + "\n" + last;
+
+        var error = Assert.Throws<GatewayConfigException>(() => GatewayConfigLoader.Parse(text, File));
+
+        Assert.Equal([$"{File}:9: a backslash escape is cut off by the end of the file"], error.Errors);
+    }
+
+    [Fact]
+    public void Parse_ArraysNestedBeyondTomlynsDepth_NamesTheLine()
+    {
+        var text = Minimal(NewKey(), "[forwarding]\nblocked_ports = [\n" + new string('[', 100) + new string(']', 101) + "\n");
+
+        var error = Assert.Throws<GatewayConfigException>(() => GatewayConfigLoader.Parse(text, File));
+
+        Assert.Equal([$"{File}:10: arrays or inline tables nested more than 64 deep"], error.Errors);
+    }
+
     [Fact]
     public void Parse_BadPrivateKey_ErrorNeverShowsTheValue()
     {
@@ -145,6 +169,35 @@ public sealed class GatewayConfigLoaderTests
         Assert.StartsWith($"{File}:4: ", error.Errors[0], StringComparison.Ordinal);
         Assert.DoesNotContain(key, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(key[..20], error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("private_key \"{0}\"")]       // found by fuzz/run gateway-toml: Tomlyn quotes the text after the key
+    [InlineData("private_key\n\"{0}\"")]
+    [InlineData("private_key = \"{0}\" x")]
+    public void Parse_MalformedPrivateKeyLine_SyntaxErrorNeverShowsTheValue(string line)
+    {
+        var key = NewKey();
+        var text = Minimal(key).Replace($"private_key = \"{key}\"", string.Format(CultureInfo.InvariantCulture, line, key), StringComparison.Ordinal);
+
+        var error = Assert.Throws<GatewayConfigException>(() => GatewayConfigLoader.Parse(text, File));
+
+        Assert.StartsWith($"{File}:", error.Errors[0], StringComparison.Ordinal);
+        Assert.DoesNotContain(key[..20], error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Expecting `=` after a key instead of \"{0}\"")]
+    [InlineData("Expecting `=` after a key instead of \"= \"{0}\"\"")] // a quote inside the quoted text
+    [InlineData("Duplicate key `{0}`")]
+    public void Scrub_QuotedKey_IsReplaced(string message)
+    {
+        var key = NewKey();
+
+        var scrubbed = SyntaxMessages.Scrub(string.Format(CultureInfo.InvariantCulture, message, key));
+
+        Assert.DoesNotContain(key[..20], scrubbed, StringComparison.Ordinal);
+        Assert.Equal("Duplicate key `listen_port` in \"tunnel\"", SyntaxMessages.Scrub("Duplicate key `listen_port` in \"tunnel\""));
     }
 
     [Theory]

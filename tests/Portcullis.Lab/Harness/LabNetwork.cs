@@ -78,6 +78,22 @@ public sealed class LabNetwork : IAsyncDisposable
     }
 
     /// <summary>
+    /// Adds a namespace of its own, on no segment: only loopback, up (as wireguard.com/netns's namespaces).
+    /// </summary>
+    public async Task<LabHost> AddIsolatedHostAsync(string name)
+    {
+        if (name.Length is 0 or > 12 || !name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c)))
+            throw new ArgumentException("host names are 1-12 lowercase letters or digits", nameof(name));
+        if (_hosts.Any(h => h.Name == name))
+            throw new ArgumentException($"host {name} already exists", nameof(name));
+        var host = new LabHost(this, name, $"pcl{Id}-{name}", segment: null, address: null, address6: null);
+        _hosts.Add(host);
+        await AddNamespaceAsync(host.Namespace);
+        await Ip("-n", host.Namespace, "link", "set", "lo", "up");
+        return host;
+    }
+
+    /// <summary>
     /// Adds a host that reaches everything through <paramref name="via"/>, as a container, a VM or a LAN routed through
     /// that host does: a veth pair, <paramref name="via"/>'s end named <c>r-NAME</c> with <paramref name="prefix"/>.1/24
     /// and <paramref name="prefix6"/>::1/64, the new host's <c>eth0</c> with .2 and ::2, its default routes via .1 and

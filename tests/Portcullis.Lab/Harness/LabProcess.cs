@@ -28,7 +28,7 @@ public sealed class LabProcess : IAsyncDisposable
 
     public string Name { get; }
 
-    /// <summary>The pid, also after disposal (diagnostics print every process a test started).</summary>
+    /// <summary>The process id (also its group's), still known after disposal.</summary>
     public int Id { get; }
 
     public bool HasExited => _exitCode is not null || _process.HasExited;

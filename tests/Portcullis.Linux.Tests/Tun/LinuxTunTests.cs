@@ -1,4 +1,5 @@
 using System.Net;
+using Portcullis.Core.Io;
 using Portcullis.Linux.Links;
 using Portcullis.Linux.Tests.Support;
 using Portcullis.Linux.Tun;
@@ -37,7 +38,7 @@ public sealed class LinuxTunTests
             {
                 var areas = buffers.ToArray();
                 var n = tun.Read(areas);
-                if (n == 0)
+                if (n == IoResult.Closed)
                     return null;
                 for (var i = 0; i < n; i++)
                 {
@@ -83,7 +84,7 @@ public sealed class LinuxTunTests
 
         Assert.NotEqual(0, ns.Ip("link", "show", Name).ExitCode);
         Assert.Throws<ObjectDisposedException>(() => tun.Write([new ArraySegment<byte>(new byte[20])]));
-        Assert.Equal(0, tun.Read(Buffers(1, tun.Mtu)));
+        Assert.Equal(IoResult.Closed, tun.Read(Buffers(1, tun.Mtu)));
     }
 
     [Fact]
@@ -97,7 +98,7 @@ public sealed class LinuxTunTests
         tun.Dispose();
 
         Assert.True(reader.Finished(Patience));
-        Assert.Equal(0, reader.Result);
+        Assert.Equal(IoResult.Closed, reader.Result);
         Assert.NotEqual(0, ns.Ip("link", "show", Name).ExitCode);
     }
 

@@ -96,8 +96,8 @@ public sealed class LinuxBindTests
         bind.Dispose();
 
         Assert.True(receiver.Finished(Patience));
-        Assert.Equal(0, receiver.Result);
-        Assert.Equal(0, bind.Receive(Buffers(1, 2048), new UdpEndpoint[1]));
+        Assert.Equal(IoResult.Closed, receiver.Result);
+        Assert.Equal(IoResult.Closed, bind.Receive(Buffers(1, 2048), new UdpEndpoint[1]));
         Assert.Equal(0, bind.Send(Datagrams(1, 1), UdpEndpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, 9))));
         bind.Dispose();
     }
@@ -119,6 +119,23 @@ public sealed class LinuxBindTests
         Assert.Equal(1, n);
         Assert.Equal(new byte[] { 9, 9, 9 }, packets[0].ToArray());
         Assert.Equal(1, b.ReceiveDrops);
+    }
+
+    [Fact]
+    public void Receive_OnlyDatagramsLargerThanBuffers_ReturnsNothingFittedInsteadOfWaiting()
+    {
+        using var ns = new TestNamespace();
+        var factory = new LinuxBindFactory();
+        using var a = ns.Run(() => factory.OpenBind(0, 0));
+        using var b = ns.Run(() => factory.OpenBind(0, 0));
+        var destination = UdpEndpoint.FromIPEndPoint(new IPEndPoint(IPAddress.Loopback, b.Port));
+        a.Send([new ArraySegment<byte>(new byte[500]), new ArraySegment<byte>(new byte[600])], destination);
+
+        var receiver = new BlockingCall<int>(() => b.Receive(Buffers(2, 100), new UdpEndpoint[2]));
+
+        Assert.True(receiver.Finished(Patience), "Receive kept waiting with buffers too small for what arrives");
+        Assert.Equal(IoResult.NothingFitted, receiver.Result);
+        Assert.Equal(2, b.ReceiveDrops);
     }
 
     [Fact]

@@ -1,10 +1,10 @@
 using System.Net;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Portcullis.Core.Io;
 using Portcullis.WireGuard.Crypto;
 using Portcullis.WireGuard.Device;
 using Portcullis.WireGuard.Tests.Doubles;
+using Portcullis.WireGuard.Tests.Uapi;
 using Portcullis.WireGuard.Uapi;
 
 namespace Portcullis.WireGuard.Tests.Device;
@@ -19,7 +19,8 @@ internal sealed class DevicePair : IDisposable
     public static readonly UdpEndpoint EndpointA = UdpEndpoint.FromIPv4([192, 0, 2, 1], 51820);
     public static readonly UdpEndpoint EndpointB = UdpEndpoint.FromIPv4([192, 0, 2, 2], 51821);
 
-    public DevicePair(FakeTimeProvider? time = null, bool withPresharedKey = false, DeviceOptions? options = null)
+    public DevicePair(FakeTimeProvider? time = null, bool withPresharedKey = false, DeviceOptions? options = null,
+        IWireGuardCrypto? cryptoA = null, IWireGuardCrypto? cryptoB = null)
     {
         Time = time;
         var crypto = new OpenSslCrypto();
@@ -35,8 +36,8 @@ internal sealed class DevicePair : IDisposable
         }
         TunA = new InMemoryTun("wga");
         TunB = new InMemoryTun("wgb");
-        A = new WireGuardDevice(TunA, Network.Factory([192, 0, 2, 1]), NullLogger.Instance, options, time, crypto);
-        B = new WireGuardDevice(TunB, Network.Factory([192, 0, 2, 2]), NullLogger.Instance, options, time, crypto);
+        A = new WireGuardDevice(TunA, Network.Factory([192, 0, 2, 1]), LogA, options, time, cryptoA ?? crypto);
+        B = new WireGuardDevice(TunB, Network.Factory([192, 0, 2, 2]), LogB, options, time, cryptoB ?? crypto);
         A.Apply(new UapiSetRequest
         {
             PrivateKey = PrivateA,
@@ -62,6 +63,8 @@ internal sealed class DevicePair : IDisposable
     }
 
     public InMemoryNetwork Network { get; } = new();
+    public ListLogger LogA { get; } = new();
+    public ListLogger LogB { get; } = new();
     public FakeTimeProvider? Time { get; }
     public byte[] PrivateA { get; } = new byte[32];
     public byte[] PrivateB { get; } = new byte[32];

@@ -20,13 +20,19 @@ internal sealed class InMemoryNetwork
     public IBindFactory Factory(byte[] address4) => new BindFactory(this, address4);
 
     /// <summary>Delivers a datagram as if <paramref name="from"/> had sent it.</summary>
-    public bool Deliver(UdpEndpoint from, UdpEndpoint to, byte[] data)
+    public bool Deliver(UdpEndpoint from, UdpEndpoint to, byte[] data) => DeliverTogether(to, [(from, data)]);
+
+    /// <summary>Delivers datagrams so that one receive call takes them all (one recvmmsg batch), in this order.</summary>
+    public bool DeliverTogether(UdpEndpoint to, IReadOnlyList<(UdpEndpoint From, byte[] Data)> datagrams)
     {
         if (!binds.TryGetValue(to, out var bind))
             return false;
-        bind.Enqueue(from, data);
+        bind.Enqueue([.. datagrams]);
         return true;
     }
+
+    /// <summary>The bind listening at <paramref name="local"/>, to read its counters.</summary>
+    public InMemoryBind BindAt(UdpEndpoint local) => binds[local];
 
     /// <summary>Datagrams waiting at <paramref name="to"/>'s bind (a socket's receive queue); 0 when nothing is bound there.</summary>
     public int Backlog(UdpEndpoint to) => binds.TryGetValue(to, out var bind) ? bind.Backlog : 0;
@@ -52,45 +58,82 @@ internal sealed class InMemoryNetwork
         }
     }
 
+    /// <summary>
+    /// Receives as the kernel-backed bind does, including what the contract allows it: a datagram larger than its
+    /// buffer area is dropped and counted, and the kept ones move up, swapping buffer areas within the span.
+    /// </summary>
     internal sealed class InMemoryBind(InMemoryNetwork network, UdpEndpoint local) : IBind
     {
-        private readonly BlockingCollection<(UdpEndpoint, byte[])> inbox = [];
+        private readonly BlockingCollection<(UdpEndpoint From, byte[] Data)[]> inbox = [];
         private readonly CancellationTokenSource closed = new();
+        private (UdpEndpoint From, byte[] Data)[] pending = [];
+        private int pendingNext;
+        private long receiveDrops;
 
         public UdpEndpoint Local { get; } = local;
         public ushort Port => Local.Port;
         public uint Mark { get; private set; }
         public int Backlog => inbox.Count;
 
-        public void Enqueue(UdpEndpoint from, byte[] data)
+        /// <summary>Datagrams dropped on receive because they did not fit their buffer.</summary>
+        public long ReceiveDrops => Interlocked.Read(ref receiveDrops);
+
+        public void Enqueue((UdpEndpoint From, byte[] Data)[] group)
         {
             if (!closed.IsCancellationRequested)
-                inbox.Add((from, data));
+                inbox.Add(group);
         }
 
         public int Receive(Span<ArraySegment<byte>> packets, Span<UdpEndpoint> sources)
         {
-            (UdpEndpoint From, byte[] Data) item;
-            try
+            var kept = 0;
+            var tooLarge = 0;
+            while (kept == 0 && tooLarge == 0)
             {
-                item = inbox.Take(closed.Token);
+                if (pendingNext == pending.Length)
+                {
+                    try
+                    {
+                        pending = inbox.Take(closed.Token);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return IoResult.Closed;
+                    }
+                    pendingNext = 0;
+                }
+                var received = 0;
+                while (received < packets.Length && (pendingNext < pending.Length || TryTakeGroup()))
+                {
+                    var (from, data) = pending[pendingNext++];
+                    var area = packets[received];
+                    if (data.Length > area.Count)
+                    {
+                        // As recvmmsg with MSG_TRUNC: the slot is used up, the datagram is not kept.
+                        Interlocked.Increment(ref receiveDrops);
+                        tooLarge++;
+                        received++;
+                        continue;
+                    }
+                    data.CopyTo(area.Array!, area.Offset);
+                    if (kept != received)
+                        packets[received] = packets[kept];
+                    packets[kept] = new ArraySegment<byte>(area.Array!, area.Offset, data.Length);
+                    sources[kept] = from;
+                    kept++;
+                    received++;
+                }
             }
-            catch (OperationCanceledException)
-            {
-                return 0;
-            }
-            var n = 0;
-            do
-            {
-                var segment = packets[n];
-                var length = Math.Min(item.Data.Length, segment.Count);
-                item.Data.AsSpan(0, length).CopyTo(segment.AsSpan());
-                packets[n] = new ArraySegment<byte>(segment.Array!, segment.Offset, length);
-                sources[n] = item.From;
-                n++;
-            }
-            while (n < packets.Length && inbox.TryTake(out item));
-            return n;
+            return kept;
+        }
+
+        private bool TryTakeGroup()
+        {
+            if (!inbox.TryTake(out var next))
+                return false;
+            pending = next;
+            pendingNext = 0;
+            return true;
         }
 
         public int Send(ReadOnlySpan<ArraySegment<byte>> packets, UdpEndpoint destination)

@@ -12,9 +12,22 @@ internal sealed class InMemoryTun(string name, int mtu = 1420) : ITun
     private readonly BlockingCollection<byte[]> toDevice = [];
     private readonly BlockingCollection<byte[]> fromDevice = [];
     private readonly CancellationTokenSource closed = new();
+    private volatile int currentMtu = mtu;
 
     public string Name { get; } = name;
-    public int Mtu { get; } = mtu;
+
+    /// <summary>As `ip link set IF mtu N`: the device sizes its next reads by it.</summary>
+    public int Mtu
+    {
+        get => currentMtu;
+        set => currentMtu = value;
+    }
+
+    /// <summary>Packets the device's buffers were too small for (a real TUN drops them the same way).</summary>
+    public int TooLarge { get; private set; }
+
+    /// <summary>As `ip link del IF`: reads end (return <see cref="IoResult.Closed"/>) without the device having been disposed.</summary>
+    public void Delete() => closed.Cancel();
 
     /// <summary>The "kernel" routes a packet into the tunnel.</summary>
     public void Inject(byte[] packet) => toDevice.Add(packet);
@@ -31,19 +44,24 @@ internal sealed class InMemoryTun(string name, int mtu = 1420) : ITun
         }
         catch (OperationCanceledException)
         {
-            return 0;
+            return IoResult.Closed;
         }
         var n = 0;
         var next = first;
         do
         {
             var segment = packets[n];
+            if (next.Length > segment.Count)
+            {
+                TooLarge++;
+                continue;
+            }
             next.CopyTo(segment.Array!, segment.Offset);
             packets[n] = new ArraySegment<byte>(segment.Array!, segment.Offset, next.Length);
             n++;
         }
         while (n < packets.Length && toDevice.TryTake(out next!));
-        return n;
+        return n > 0 ? n : IoResult.NothingFitted;
     }
 
     public int Write(ReadOnlySpan<ArraySegment<byte>> packets)

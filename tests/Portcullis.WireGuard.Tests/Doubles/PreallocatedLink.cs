@@ -35,7 +35,7 @@ internal sealed class ReplayingTun(string name, byte[] packet) : ITun
             while (toProduce == 0 && !closed)
                 Monitor.Wait(gate);
             if (closed)
-                return 0;
+                return IoResult.Closed;
             var n = (int)Math.Min(Math.Min(toProduce, packets.Length), 16);
             for (var i = 0; i < n; i++)
             {
@@ -93,7 +93,7 @@ internal sealed class RingBind : IBind, IBindFactory
             while (count == 0 && !closed)
                 Monitor.Wait(gate);
             if (closed)
-                return 0;
+                return IoResult.Closed;
             var n = Math.Min(count, packets.Length);
             for (var i = 0; i < n; i++)
             {

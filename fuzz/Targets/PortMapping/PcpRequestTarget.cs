@@ -1,0 +1,103 @@
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using Portcullis.PortMapping;
+using Portcullis.PortMapping.ClientSide;
+using Portcullis.PortMapping.Pcp;
+using Portcullis.PortMapping.Server;
+
+namespace Portcullis.Fuzz.Targets.PortMapping;
+
+/// <summary>
+/// A PCP datagram at the gateway: the RFC 6887 validation order, then the whole server minus its socket. Asserts:
+/// what parses is a version-2 request of the client's own address; a parsed MAP request re-parses the same when our
+/// client writes it; every answer is a PCP response (R bit, multiple of 4, at most 1100 bytes) with the parser's error
+/// code, and our client reads the answer to a MAP request as the answer to it (nonce, protocol, internal port).
+/// </summary>
+internal sealed class PcpRequestTarget : FuzzTarget
+{
+    private static readonly IPAddress Client = IPAddress.Parse("10.99.0.2");
+    private readonly ScriptedAuthority _authority = new();
+    private readonly PortMappingDispatcher _dispatcher;
+    private readonly byte[] _response = new byte[PortMappingDispatcher.MaxResponseSize];
+
+    public PcpRequestTarget()
+    {
+        var options = new PortMappingServerOptions { ListenAddress = IPAddress.Parse("10.99.0.1") };
+        _dispatcher = new PortMappingDispatcher(_authority, options, new PortMappingCounters(), NullLogger.Instance);
+    }
+
+    public override string Name => "pcp-request";
+
+
+    public override void Run(ReadOnlySpan<byte> input)
+    {
+        _authority.Forget();
+        var parsed = PcpRequestParser.Parse(input, Client);
+        if (parsed.Status == PcpParseStatus.Valid)
+        {
+            Accept();
+            CheckValid(input, parsed.Request!);
+        }
+
+        if (input.Length >= 1 && input[0] == 0)
+            return; // NAT-PMP's dispatch: the natpmp-request target
+        var length = _dispatcher.Handle(input, Client, _response);
+        var response = _response.AsSpan(0, length);
+        Check.That((length == 0) == (parsed.Status == PcpParseStatus.Dropped), "exactly the dropped requests go unanswered");
+        if (length == 0)
+            return;
+        Check.That(length >= PcpMessages.HeaderSize && length <= PcpMessages.MaxMessageSize && length % 4 == 0, "a response is 24 to 1100 bytes, a multiple of 4");
+        Check.That(response[0] == PcpMessages.Version && (response[1] & PcpMessages.ResponseFlag) != 0, "a response is version 2 with the R bit");
+        Check.That(response[1] == ((input[1] & 0x7f) | PcpMessages.ResponseFlag), "a response answers the request's opcode");
+        if (parsed.Status == PcpParseStatus.Error)
+        {
+            Check.That(response[3] == (byte)parsed.Error, "an error response carries the parser's code");
+            return;
+        }
+
+        var request = parsed.Request!;
+        if (request.Opcode == PcpOpcode.Announce)
+        {
+            Check.That(PcpClientCodec.TryReadAnnounce(response, out var epoch) && epoch == _authority.EpochSeconds, "the client reads the ANNOUNCE answer and its epoch");
+            return;
+        }
+        var map = request.Map!;
+        if (map.Protocol is not ((byte)MappingProtocol.Tcp or (byte)MappingProtocol.Udp))
+            return;
+        Check.That(PcpClientCodec.TryReadMapResponse(response, map.Nonce.Span, (MappingProtocol)map.Protocol, map.InternalPort, out var answer),
+            "the client reads the answer to its own MAP request");
+        Check.That(answer.Epoch == _authority.EpochSeconds, "the answer carries the epoch");
+        if (_authority.LastResult is { Status: MapStatus.Success } granted && request.RequestedLifetime != 0 && request.Filters.Count == 0)
+        {
+            Check.That(answer.Outcome == MappingOutcome.Granted && answer.ExternalPort == granted.ExternalPort
+                && ScriptedAuthority.PublicAddress.Equals(answer.ExternalAddress), "a grant carries the policy's port and address");
+        }
+        else if (_authority.LastResult is { Status: not MapStatus.Success })
+        {
+            Check.That(answer.Outcome == MappingOutcome.Refused, "a refusal reads as one");
+        }
+    }
+
+    private static void CheckValid(ReadOnlySpan<byte> input, PcpRequest request)
+    {
+        Check.That(input[0] == PcpMessages.Version && input.Length >= PcpMessages.HeaderSize && input.Length <= PcpMessages.MaxMessageSize
+            && input.Length % 4 == 0, "a valid request is version 2, 24 to 1100 bytes, a multiple of 4");
+        Check.That(Client.Equals(request.ClientAddress), "a valid request names its source as the client");
+        Check.That(request.Opcode is PcpOpcode.Announce or PcpOpcode.Map, "only ANNOUNCE and MAP are valid");
+        Check.That((request.Map is null) == (request.Opcode == PcpOpcode.Announce), "MAP, and only MAP, has MAP data");
+        if (request.Map is not { } map)
+            return;
+        Check.That(map.Nonce.Length == PcpMessages.NonceSize, "the nonce is 12 bytes");
+        Check.That(!request.PreferFailure || map.SuggestedExternalPort != 0, "PREFER_FAILURE comes with a suggested port");
+
+        var written = new byte[PcpMessages.MapResponseSize];
+        PcpClientCodec.WriteMapRequest(written, map.Nonce.Span, (MappingProtocol)map.Protocol, map.InternalPort, map.SuggestedExternalPort,
+            request.RequestedLifetime, Client);
+        var again = PcpRequestParser.Parse(written, Client);
+        Check.That(again.Status == PcpParseStatus.Valid, "what the client writes for a valid request is valid");
+        var other = again.Request!.Map!;
+        Check.That(other.Nonce.Span.SequenceEqual(map.Nonce.Span) && other.Protocol == map.Protocol && other.InternalPort == map.InternalPort
+            && other.SuggestedExternalPort == map.SuggestedExternalPort && again.Request.RequestedLifetime == request.RequestedLifetime,
+            "and re-parses to the same MAP fields");
+    }
+}
