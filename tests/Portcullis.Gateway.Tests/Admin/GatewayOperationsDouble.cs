@@ -25,6 +25,9 @@ internal sealed class GatewayOperationsDouble : IGatewayOperations
 
     public int Changes { get; private set; }
 
+    /// <summary>Thrown by the next AddForwardAsync, as the real operations throw what the kernel or the store refused.</summary>
+    public Exception? ForwardFailure { get; set; }
+
     public PeerRequest? LastPeerRequest { get; private set; }
 
     public ForwardRequest? LastForwardRequest { get; private set; }
@@ -124,6 +127,8 @@ internal sealed class GatewayOperationsDouble : IGatewayOperations
         {
             Changes++;
             LastForwardRequest = request;
+            if (ForwardFailure is { } failure)
+                throw failure;
             var peer = Find(request.Peer);
             if (peer is null)
                 return Task.FromResult<IReadOnlyList<ForwardView>?>(null);
