@@ -71,6 +71,16 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
         return views;
     }
 
+    public async Task<(IReadOnlyList<PeerView> Page, int Total)> ListPeersPageAsync(int offset, int limit, CancellationToken cancellationToken = default)
+    {
+        var (peers, total) = await _store.ListPeersPageAsync(offset, limit, cancellationToken).ConfigureAwait(false);
+        var dedicated = await DedicatedByPeerAsync(cancellationToken).ConfigureAwait(false);
+        var views = new List<PeerView>(peers.Count);
+        foreach (var peer in peers)
+            views.Add(View(peer, dedicated.GetValueOrDefault(peer.Id)));
+        return (views, total);
+    }
+
     public async Task<PeerView?> GetPeerAsync(string idOrName, CancellationToken cancellationToken = default)
     {
         if (LastKnownOnly is not null)

@@ -17,6 +17,9 @@ public interface IGatewayOperations
 {
     Task<IReadOnlyList<PeerView>> ListPeersAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>One page of <see cref="ListPeersAsync"/>'s list and the whole count: a page costs its own size.</summary>
+    Task<(IReadOnlyList<PeerView> Page, int Total)> ListPeersPageAsync(int offset, int limit, CancellationToken cancellationToken = default);
+
     /// <summary>The peer with this id or name, or null.</summary>
     Task<PeerView?> GetPeerAsync(string idOrName, CancellationToken cancellationToken = default);
 

@@ -25,6 +25,12 @@ public interface IGatewayStore : IAsyncDisposable
 
     Task<IReadOnlyList<StoredPeer>> ListPeersAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Peers <paramref name="offset"/> to <paramref name="offset"/> + <paramref name="limit"/> − 1 in
+    /// <see cref="ListPeersAsync"/>'s order, and how many there are, read together (one snapshot).
+    /// </summary>
+    Task<(IReadOnlyList<StoredPeer> Page, int Total)> ListPeersPageAsync(int offset, int limit, CancellationToken cancellationToken = default);
+
     Task<StoredPeer?> GetPeerAsync(string id, CancellationToken cancellationToken = default);
 
     /// <summary>The peer with this public key (base64, as <c>wg</c> prints it), or null.</summary>

@@ -19,7 +19,8 @@ public sealed partial class WireGuardDevice : IUapiDevice
 
     private static string KeyOf(ReadOnlySpan<byte> publicKey) => Convert.ToHexString(publicKey);
 
-    internal Peer? FindPeer(ReadOnlySpan<byte> publicKey)
+    /// <summary>The peer with this public key, or null: one dictionary lookup (the admin API asks per listed peer).</summary>
+    public Peer? FindPeer(ReadOnlySpan<byte> publicKey)
     {
         lock (configGate)
             return peers.GetValueOrDefault(KeyOf(publicKey));

@@ -15,9 +15,18 @@ namespace Portcullis.WireGuard.Uapi;
 /// </summary>
 internal sealed class UapiConnection(Socket socket, UapiServer.DeviceGate device, UapiServerOptions options, ILogger logger)
 {
+    private UapiLineReader? _reader;
+
+    /// <summary>
+    /// When this connection began waiting for its client's next bytes (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>); 0 while
+    /// it serves a request or before it first reads.
+    /// </summary>
+    public long WaitingSince => Volatile.Read(ref _reader)?.WaitingSince ?? 0;
+
     public async Task RunAsync(CancellationToken cancellationToken)
     {
         using var reader = new UapiLineReader(socket, options.MaxLineLength, options.IdleTimeout);
+        Volatile.Write(ref _reader, reader);
         try
         {
             while (await ServeOneAsync(reader, cancellationToken).ConfigureAwait(false))

@@ -30,6 +30,7 @@ internal sealed class UapiLineReader : IDisposable
     private int _start;
     private int _end;
     private int _lineLength;
+    private long _waitingSince;
 
     public UapiLineReader(Socket socket, int maxLineLength, TimeSpan idleTimeout)
     {
@@ -39,6 +40,12 @@ internal sealed class UapiLineReader : IDisposable
         _bytes = ArrayPool<byte>.Shared.Rent(maxLineLength + 1 + ReceiveSize);
         _chars = ArrayPool<char>.Shared.Rent(maxLineLength);
     }
+
+    /// <summary>
+    /// <see cref="System.Diagnostics.Stopwatch.GetTimestamp"/> when the reader began waiting for bytes from the client, 0 while it is not
+    /// waiting (a request is being served). The server closes the connection waiting longest when it is full.
+    /// </summary>
+    public long WaitingSince => Volatile.Read(ref _waitingSince);
 
     /// <summary>The last line read (newline excluded), valid until the next read.</summary>
     public ReadOnlySpan<char> Line => _chars.AsSpan(0, _lineLength);
@@ -71,6 +78,7 @@ internal sealed class UapiLineReader : IDisposable
             using (var idle = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 idle.CancelAfter(_idleTimeout);
+                Volatile.Write(ref _waitingSince, System.Diagnostics.Stopwatch.GetTimestamp());
                 try
                 {
                     received = await _socket.ReceiveAsync(_bytes.AsMemory(_end), SocketFlags.None, idle.Token).ConfigureAwait(false);
@@ -78,6 +86,10 @@ internal sealed class UapiLineReader : IDisposable
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
                     return UapiReadStatus.Closed;
+                }
+                finally
+                {
+                    Volatile.Write(ref _waitingSince, 0);
                 }
             }
             if (received == 0)

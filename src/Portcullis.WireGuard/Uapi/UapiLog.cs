@@ -27,8 +27,11 @@ internal static partial class UapiLog
     [LoggerMessage(306, LogLevel.Warning, "UAPI closed a connection: {Reason}")]
     public static partial void ConnectionRefused(this ILogger logger, string reason);
 
-    [LoggerMessage(307, LogLevel.Warning, "UAPI at its limit of {MaxConnections} connections; closed a new one")]
+    [LoggerMessage(307, LogLevel.Warning, "UAPI at its limit of {MaxConnections} connections, each busy with a request; closed a new one")]
     public static partial void ConnectionLimit(this ILogger logger, int maxConnections);
+
+    [LoggerMessage(311, LogLevel.Warning, "UAPI at its limit of {MaxConnections} connections; closed the one waiting longest for its client ({Evicted} so far)")]
+    public static partial void ConnectionEvicted(this ILogger logger, int maxConnections, long evicted);
 
     [LoggerMessage(308, LogLevel.Warning, "UAPI accept failed")]
     public static partial void AcceptFailed(this ILogger logger, Exception exception);

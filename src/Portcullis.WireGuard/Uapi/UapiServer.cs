@@ -26,6 +26,7 @@ public sealed class UapiServer : IDisposable
     private readonly ConcurrentDictionary<UapiConnection, byte> _connections = new();
     private readonly Task _acceptLoop;
     private int _disposed;
+    private long _evicted;
 
     private UapiServer(string socketPath, Socket listener, IUapiDevice device, UapiServerOptions options, ILogger logger)
     {
@@ -166,7 +167,7 @@ public sealed class UapiServer : IDisposable
                 continue;
             }
 
-            if (_connections.Count >= _options.MaxConnections)
+            if (_connections.Count >= _options.MaxConnections && !EvictLongestWaiting())
             {
                 _logger.ConnectionLimit(_options.MaxConnections);
                 client.Dispose();
@@ -176,6 +177,34 @@ public sealed class UapiServer : IDisposable
             _connections.TryAdd(connection, 0);
             _ = ServeAsync(connection, stopping);
         }
+    }
+
+    /// <summary>
+    /// Full: the connection that has waited longest for its client's bytes makes room. A stock <c>wg</c> sends its whole
+    /// request as soon as it connects and is served at once, so connections held open without a request (a flood, a stuck
+    /// client) are the ones that go, and the operator's <c>wg</c> is still heard. False when every connection is busy
+    /// with a request (those are never cut).
+    /// </summary>
+    private bool EvictLongestWaiting()
+    {
+        UapiConnection? oldest = null;
+        var oldestSince = long.MaxValue;
+        foreach (var connection in _connections.Keys)
+        {
+            var since = connection.WaitingSince;
+            if (since != 0 && since < oldestSince)
+            {
+                oldest = connection;
+                oldestSince = since;
+            }
+        }
+        if (oldest is null || !_connections.TryRemove(oldest, out _))
+            return false;
+        oldest.Abort();
+        // A flood would otherwise write a line per connection: the first, then every 1024th.
+        if (++_evicted % 1024 == 1)
+            _logger.ConnectionEvicted(_options.MaxConnections, _evicted);
+        return true;
     }
 
     private async Task ServeAsync(UapiConnection connection, CancellationToken stopping)

@@ -20,7 +20,10 @@ public sealed record UapiServerOptions
     /// </summary>
     public int MaxRequestBytes { get; init; } = 16 << 20;
 
-    /// <summary>Connections served at once; more are closed on accept. Defaults to 64.</summary>
+    /// <summary>
+    /// Connections held at once. Defaults to 64. A new one past it takes the place of the connection that has waited
+    /// longest for its client's bytes; when every connection is busy with a request, the new one is closed.
+    /// </summary>
     public int MaxConnections { get; init; } = 64;
 
     /// <summary>A connection idle this long in the middle of reading is closed. Defaults to 30 s.</summary>

@@ -47,6 +47,25 @@ public sealed class AdminForwardEndpointTests
         Assert.Equal(changes, api.Operations.Changes);
     }
 
+    [Theory]
+    [InlineData("kernel", "Kernel refused the change")]
+    [InlineData("store", "Store unavailable")]
+    public async Task AddForward_KernelOrStoreRefuses_Returns503WithTheReason(string what, string title)
+    {
+        await using var api = await AdminApi.StartAsync();
+        await api.PostJsonAsync("/api/v1/peers", """{"name":"alice"}""");
+        const string Reason = "could not update the forwarding map: Error: Could not process rule: Device or resource busy";
+        api.Operations.ForwardFailure = what == "kernel"
+            ? new Portcullis.Gateway.Kernel.ForwardingTableException(Reason)
+            : new Portcullis.Gateway.Store.StoreException(Reason);
+
+        var response = await api.PostJsonAsync("/api/v1/forwards", """{"peer":"alice","protocol":"tcp","external_port":30000}""");
+
+        Assert.Equal(Reason, await AdminApi.ProblemAsync(response, HttpStatusCode.ServiceUnavailable));
+        var problem = await AdminApi.JsonAsync(response, "application/problem+json");
+        Assert.Equal(title, problem.GetProperty("title").GetString());
+    }
+
     [Fact]
     public async Task AddForward_UnknownPeer_Returns404()
     {

@@ -25,6 +25,9 @@ internal sealed class GatewayOperationsDouble : IGatewayOperations
 
     public int Changes { get; private set; }
 
+    /// <summary>Thrown by the next AddForwardAsync, as the real operations throw what the kernel or the store refused.</summary>
+    public Exception? ForwardFailure { get; set; }
+
     public PeerRequest? LastPeerRequest { get; private set; }
 
     public ForwardRequest? LastForwardRequest { get; private set; }
@@ -39,6 +42,12 @@ internal sealed class GatewayOperationsDouble : IGatewayOperations
     {
         lock (_gate)
             return Task.FromResult<IReadOnlyList<PeerView>>([.. _peers]);
+    }
+
+    public Task<(IReadOnlyList<PeerView> Page, int Total)> ListPeersPageAsync(int offset, int limit, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+            return Task.FromResult<(IReadOnlyList<PeerView>, int)>(([.. _peers.Skip(offset).Take(limit)], _peers.Count));
     }
 
     public Task<PeerView?> GetPeerAsync(string idOrName, CancellationToken cancellationToken = default)
@@ -118,6 +127,8 @@ internal sealed class GatewayOperationsDouble : IGatewayOperations
         {
             Changes++;
             LastForwardRequest = request;
+            if (ForwardFailure is { } failure)
+                throw failure;
             var peer = Find(request.Peer);
             if (peer is null)
                 return Task.FromResult<IReadOnlyList<ForwardView>?>(null);

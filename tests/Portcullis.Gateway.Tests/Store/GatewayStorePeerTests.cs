@@ -42,6 +42,28 @@ public abstract class GatewayStorePeerTests : IDisposable
     }
 
     [Fact]
+    public async Task ListPeersPageAsync_PagesInListOrder_WithTheTotal()
+    {
+        await using var store = await _fixture.OpenAsync();
+        for (var i = 0; i < 5; i++)
+        {
+            await store.AddPeerAsync(new NewPeer { Name = $"p{i}", PublicKey = StoreFixture.NewKey() }, StoreFixture.Pool);
+            _fixture.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+        var all = await store.ListPeersAsync();
+
+        var first = await store.ListPeersPageAsync(0, 2);
+        var second = await store.ListPeersPageAsync(2, 2);
+        var last = await store.ListPeersPageAsync(4, 2);
+        var past = await store.ListPeersPageAsync(9, 2);
+
+        Assert.Equal(all, [.. first.Page, .. second.Page, .. last.Page]);
+        Assert.Single(last.Page);
+        Assert.Empty(past.Page);
+        Assert.All(new[] { first.Total, second.Total, last.Total, past.Total }, total => Assert.Equal(5, total));
+    }
+
+    [Fact]
     public async Task AddPeerAsync_SeveralAndPinned_SkipsTakenAddresses()
     {
         await using var store = await _fixture.OpenAsync();

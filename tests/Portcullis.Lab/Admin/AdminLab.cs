@@ -20,8 +20,11 @@ internal sealed class AdminLab : ConnectLab
 
     public string TokenFile => Path.Combine(Directory, "admin.token");
 
-    /// <summary>Starts the gateway; <paramref name="tunnelKeys"/> are more [tunnel] lines (e.g. <c>dns = [...]</c>).</summary>
-    public static async Task<AdminLab> StartAsync(string tunnelKeys = "")
+    /// <summary>
+    /// Starts the gateway; <paramref name="tunnelKeys"/> are more [tunnel] lines (e.g. <c>dns = [...]</c>);
+    /// <paramref name="storeDirectory"/> holds the store instead of the lab directory's <c>store</c> (a tiny file system).
+    /// </summary>
+    public static async Task<AdminLab> StartAsync(string tunnelKeys = "", string? storeDirectory = null)
     {
         var network = await LabNetwork.CreateAsync();
         try
@@ -42,7 +45,7 @@ internal sealed class AdminLab : ConnectLab
                 public_addresses = ["{PublicAddress}"]
 
                 [store]
-                path = "{lab.Directory}/store/portcullis.db"
+                path = "{storeDirectory ?? lab.Directory + "/store"}/portcullis.db"
 
                 [admin]
                 listen     = "127.0.0.1:8351"

@@ -7,7 +7,8 @@ using Portcullis.Gateway.Store;
 namespace Portcullis.Gateway.Admin.Http;
 
 // Every request passes, in order:
-//  1. errors: whatever the rest throws becomes RFC 7807 problem+json with a reason (400, 409, 503, 500)
+//  1. errors: whatever the rest throws becomes RFC 7807 problem+json with a reason (400, 409, 503 for a store or
+//     kernel that refused, 500)
 //  2. authentication: the bearer token, or the web console's session cookie (plus its CSRF token for changes:
 //     WebConsole/ConsoleGuard.cs); none for what holds no data: the OpenAPI document, /healthz, /readyz, the
 //     console's login form and its script and style files
@@ -106,6 +107,8 @@ internal sealed class AdminMiddleware(AdminToken token, WebConsole.ConsoleSessio
             bad.InnerException is JsonException json ? $"{bad.Message} {json.Message}" : bad.Message),
         JsonException => (400, "Bad request", e.Message),
         StoreException => (503, "Store unavailable", e.Message),
+        // nft's own words: what the kernel refused and why. The transaction did not happen; the previous state holds.
+        Kernel.ForwardingTableException => (503, "Kernel refused the change", e.Message),
         _ => (500, "Internal error", "The gateway could not carry out the request; its log says why."),
     };
 }

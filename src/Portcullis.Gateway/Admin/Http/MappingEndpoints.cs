@@ -6,21 +6,26 @@ using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Admin.Http;
 
-/// <summary>/api/v1/mappings: the live dynamic (PCP/NAT-PMP) mappings — list, revoke by ADDRESS/PROTOCOL/PORT.</summary>
+/// <summary>/api/v1/mappings: the live dynamic (PCP/NAT-PMP) mappings — list (paged: <see cref="AdminPage"/>), revoke by ADDRESS/PROTOCOL/PORT.</summary>
 internal static class MappingEndpoints
 {
     public static void Map(IEndpointRouteBuilder api)
     {
         var mappings = api.MapGroup("/mappings").WithTags("mappings");
-        mappings.MapGet("", ListAsync).WithName("ListMappings");
+        mappings.MapGet("", ListAsync).WithName("ListMappings").ProducesProblem(StatusCodes.Status400BadRequest);
         mappings.MapDelete("/{address}/{protocol}/{port}", Revoke).WithName("RevokeMapping")
             .ProducesProblem(StatusCodes.Status400BadRequest);
     }
 
-    private static async Task<Ok<MappingModel[]>> ListAsync(IGatewayOperations operations, CancellationToken cancellationToken)
+    private static async Task<Ok<MappingModel[]>> ListAsync(
+        int? offset, int? limit, HttpResponse response, IGatewayOperations operations, CancellationToken cancellationToken)
     {
-        var mappings = operations.ListMappings();
-        var models = new MappingModel[mappings.Count];
+        // A stable order, so pages follow one another (the service holds them unordered).
+        var mappings = operations.ListMappings()
+            .OrderBy(m => m.PublicAddress.ToString(), StringComparer.Ordinal).ThenBy(m => m.Protocol).ThenBy(m => m.PublicPort)
+            .ToArray();
+        var (start, length) = AdminPage.Range(mappings.Length, offset, limit, response);
+        var models = new MappingModel[length];
         if (models.Length == 0)
             return TypedResults.Ok(models);
 
@@ -30,7 +35,7 @@ internal static class MappingEndpoints
         foreach (var peer in peers)
             names[peer.Id] = peer.Name;
         for (var i = 0; i < models.Length; i++)
-            models[i] = MappingModel.From(mappings[i], names.GetValueOrDefault(mappings[i].PeerId));
+            models[i] = MappingModel.From(mappings[start + i], names.GetValueOrDefault(mappings[start + i].PeerId));
         return TypedResults.Ok(models);
     }
 

@@ -5,13 +5,13 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Portcullis.Gateway.Admin.Http;
 
-/// <summary>/api/v1/peers: list, add (201 with the client config), show, remove, enable, disable.</summary>
+/// <summary>/api/v1/peers: list (paged: <see cref="AdminPage"/>), add (201 with the client config), show, remove, enable, disable.</summary>
 internal static class PeerEndpoints
 {
     public static void Map(IEndpointRouteBuilder api)
     {
         var peers = api.MapGroup("/peers").WithTags("peers");
-        peers.MapGet("", ListAsync).WithName("ListPeers");
+        peers.MapGet("", ListAsync).WithName("ListPeers").ProducesProblem(StatusCodes.Status400BadRequest);
         peers.MapPost("", AddAsync).WithName("AddPeer")
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
         peers.MapGet("/{idOrName}", GetAsync).WithName("GetPeer");
@@ -20,9 +20,22 @@ internal static class PeerEndpoints
         peers.MapPost("/{idOrName}/disable", DisableAsync).WithName("DisablePeer");
     }
 
-    private static async Task<Ok<PeerModel[]>> ListAsync(IGatewayOperations operations, HttpResponse response, CancellationToken cancellationToken)
+    private static async Task<Ok<PeerModel[]>> ListAsync(
+        int? offset, int? limit, HttpResponse response, IGatewayOperations operations, CancellationToken cancellationToken)
     {
-        var peers = await operations.ListPeersAsync(cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<PeerView> peers;
+        if (offset is null && limit is null)
+        {
+            peers = await operations.ListPeersAsync(cancellationToken).ConfigureAwait(false);
+            AdminPage.Range(peers.Count, null, null, response);
+        }
+        else
+        {
+            AdminPage.Check(offset, limit); // before the store is asked
+            var (page, total) = await operations.ListPeersPageAsync(offset ?? 0, limit ?? AdminPage.MaxLimit, cancellationToken).ConfigureAwait(false);
+            AdminPage.Range(total, offset, limit, response);
+            peers = page;
+        }
         AdminHeaders.MarkLastKnown(response, operations);
         var models = new PeerModel[peers.Count];
         for (var i = 0; i < models.Length; i++)

@@ -10,6 +10,22 @@ public sealed partial class SqliteGatewayStore
         RunAsync<IReadOnlyList<StoredPeer>>(
             c => Query(c, null, Peer, $"SELECT {PeerColumns} FROM peers ORDER BY created_utc_ms, id"), cancellationToken);
 
+    // LIMIT/OFFSET: a page reads its own rows (and skips the offset's in the index), not the whole table.
+    public Task<(IReadOnlyList<StoredPeer> Page, int Total)> ListPeersPageAsync(int offset, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return RunAsync<(IReadOnlyList<StoredPeer>, int)>(c =>
+        {
+            using var transaction = c.BeginTransaction(deferred: true);
+            var page = Query(c, transaction, Peer,
+                $"SELECT {PeerColumns} FROM peers ORDER BY created_utc_ms, id LIMIT $limit OFFSET $offset", ("$limit", limit), ("$offset", offset));
+            var total = Query(c, transaction, row => row.GetInt32(0), "SELECT COUNT(*) FROM peers")[0];
+            transaction.Commit();
+            return (page, total);
+        }, cancellationToken);
+    }
+
     public Task<StoredPeer?> GetPeerAsync(string id, CancellationToken cancellationToken = default) =>
         RunAsync(c => OnePeer(c, null, "id", id), cancellationToken);
 
