@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using Portcullis.Client.PortForwarding;
 using Portcullis.PortMapping.ClientSide;
 using Portcullis.PortMapping.Server;
@@ -17,14 +16,14 @@ internal sealed class KeeperRig : IAsyncDisposable
     public static readonly IPAddress GatewayAddress = IPAddress.Parse("127.0.0.41");
     public static readonly IPAddress ClientAddress = IPAddress.Parse("127.0.0.1");
 
-    private KeeperRig(FakeTimeProvider time, GatewayAuthorityDouble authority, int announcePort)
+    private KeeperRig(ParkingClock time, GatewayAuthorityDouble authority, int announcePort)
     {
         Time = time;
         Authority = authority;
         AnnouncePort = announcePort;
     }
 
-    public FakeTimeProvider Time { get; }
+    public ParkingClock Time { get; }
     public GatewayAuthorityDouble Authority { get; }
     public int AnnouncePort { get; }
     public PortMappingServer Server { get; private set; } = null!;
@@ -34,7 +33,7 @@ internal sealed class KeeperRig : IAsyncDisposable
     public static async Task<KeeperRig> StartAsync(string forward, Func<PortKeeperOptions, PortKeeperOptions>? configure = null,
         Action<GatewayAuthorityDouble>? gateway = null)
     {
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
+        var time = new ParkingClock(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
         var rig = new KeeperRig(time, new GatewayAuthorityDouble(time), FreeUdpPort());
         gateway?.Invoke(rig.Authority);
         await rig.StartServerAsync(0);

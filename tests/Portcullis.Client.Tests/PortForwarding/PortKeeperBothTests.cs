@@ -44,7 +44,7 @@ public sealed class PortKeeperBothTests
         await KeeperRig.Eventually(() => rig.Keeper.Leases.Count == 2, "tcp and udp mapped");
         rig.Authority.Taken.Clear();
 
-        rig.Time.Advance(TimeSpan.FromSeconds(300));
+        await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(300));
         await KeeperRig.Eventually(() => rig.Authority.Calls.Count == 4, "both refreshed");
 
         Assert.Equal(40001, rig.Keeper.Leases[1].ExternalPort);
@@ -59,7 +59,7 @@ public sealed class PortKeeperBothTests
         await KeeperRig.Eventually(() => recorder.Ports.Contains((ushort)40000), "publisher told 40000");
 
         rig.Authority.LoseState();
-        rig.Time.Advance(TimeSpan.FromSeconds(300));
+        await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(300));
         await KeeperRig.Eventually(() => recorder.Ports.Contains((ushort)41000), "publisher told the new port");
         Assert.Equal([40000, 41000], recorder.Ports.Select(p => (int)p));
     }

@@ -31,11 +31,11 @@ public sealed class PortKeeperTests
         await using var rig = await KeeperRig.StartAsync("tcp:8080");
         await KeeperRig.Eventually(() => rig.Keeper.Current is not null, "first mapping");
 
-        rig.Time.Advance(TimeSpan.FromSeconds(299));
+        await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(299));
         await KeeperRig.Quiet();
         Assert.Single(rig.Authority.Calls);
 
-        rig.Time.Advance(TimeSpan.FromSeconds(1));
+        await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(1));
         await KeeperRig.Eventually(() => rig.Authority.Calls.Count == 2, "refresh at 300 s");
         await KeeperRig.Eventually(() => rig.ChangeCount == 2, "lease expiry moved");
         var calls = rig.Authority.Calls;
@@ -50,10 +50,10 @@ public sealed class PortKeeperTests
         await using var rig = await KeeperRig.StartAsync("tcp:8080", o => o with { RefreshFraction = 0.75 });
         await KeeperRig.Eventually(() => rig.Keeper.Current is not null, "first mapping");
 
-        rig.Time.Advance(TimeSpan.FromSeconds(449));
+        await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(449));
         await KeeperRig.Quiet();
         Assert.Single(rig.Authority.Calls);
-        rig.Time.Advance(TimeSpan.FromSeconds(1));
+        await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(1));
         await KeeperRig.Eventually(() => rig.Authority.Calls.Count == 2, "refresh at 450 s");
     }
 
@@ -66,7 +66,7 @@ public sealed class PortKeeperTests
         await KeeperRig.Eventually(() => rig.Authority.Calls.Count == 2, "tcp and udp mapped");
 
         rig.Authority.ResetEpochOnly();
-        rig.Time.Advance(TimeSpan.FromSeconds(300));
+        await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(300));
 
         await KeeperRig.Eventually(() => rig.Authority.Calls.Count == 4, "tcp refresh, then udp mapped again");
         var calls = rig.Authority.Calls;
@@ -81,7 +81,7 @@ public sealed class PortKeeperTests
         rig.Authority.UdpLifetime = TimeSpan.FromSeconds(3600);
         await KeeperRig.Eventually(() => rig.Authority.Calls.Count == 2, "tcp and udp mapped");
 
-        rig.Time.Advance(TimeSpan.FromSeconds(300));
+        await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(300));
 
         await KeeperRig.Eventually(() => rig.Authority.Calls.Count == 3, "tcp refresh");
         await KeeperRig.Quiet();
@@ -95,7 +95,7 @@ public sealed class PortKeeperTests
         await KeeperRig.Eventually(() => rig.Keeper.Current is not null, "first mapping");
 
         rig.Authority.LoseState();
-        rig.Time.Advance(TimeSpan.FromSeconds(300));
+        await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(300));
 
         await KeeperRig.Eventually(() => rig.Keeper.Current?.ExternalPort == 41000, "the new port");
         Assert.Equal(41000, rig.Changes[^1].ExternalPort);
@@ -108,10 +108,10 @@ public sealed class PortKeeperTests
         await KeeperRig.Eventually(() => rig.Keeper.Current is not null, "first mapping");
 
         rig.Authority.RefuseNext = 1;
-        rig.Time.Advance(TimeSpan.FromSeconds(300));
+        await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(300));
         await KeeperRig.Eventually(() => rig.Keeper.Current is null, "lease dropped after the refusal");
 
-        rig.Time.Advance(TimeSpan.FromSeconds(1));
+        await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(1));
         await KeeperRig.Eventually(() => rig.Keeper.Current is not null, "mapped again");
         Assert.Equal(40000, rig.Keeper.Current!.ExternalPort);
         Assert.Equal(3, rig.Authority.Calls.Count);
@@ -136,11 +136,11 @@ public sealed class PortKeeperTests
         await KeeperRig.Eventually(() => rig.Keeper.Current is not null, "first mapping");
 
         rig.Authority.LoseState(); // no announcement reaches the client, and the refresh is 300 s away
-        rig.Time.Advance(TimeSpan.FromSeconds(14));
+        await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(14));
         await KeeperRig.Quiet();
         Assert.Equal((ushort)40000, rig.Keeper.Current?.ExternalPort);
 
-        rig.Time.Advance(TimeSpan.FromSeconds(1));
+        await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(1));
         await KeeperRig.Eventually(() => rig.Keeper.Current?.ExternalPort == 41000, "mapped again after the 15 s probe");
     }
 
@@ -151,7 +151,7 @@ public sealed class PortKeeperTests
         await KeeperRig.Eventually(() => rig.Keeper.Current is not null, "first mapping");
 
         rig.Authority.LoseState();
-        rig.Time.Advance(TimeSpan.FromSeconds(15));
+        await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(15));
         await KeeperRig.Quiet();
         Assert.Equal((ushort)40000, rig.Keeper.Current?.ExternalPort);
         Assert.Single(rig.Authority.Calls);
@@ -166,10 +166,10 @@ public sealed class PortKeeperTests
         await rig.Server.DisposeAsync();
 
         rig.Authority.LoseState();
-        rig.Time.Advance(TimeSpan.FromSeconds(300));
+        await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(300));
         await Task.Delay(500); // the refresh goes unanswered (or, if slower, meets the returned gateway: the same outcome)
         await rig.StartServerAsync(port);
-        rig.Time.Advance(TimeSpan.FromSeconds(1));
+        await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(1));
 
         await KeeperRig.Eventually(() => rig.Keeper.Current?.ExternalPort == 41000, "mapped again at the returned gateway");
     }
@@ -212,10 +212,10 @@ public sealed class PortKeeperTests
             Assert.Equal("40000\n", File.ReadAllText(file));
             Assert.Equal("40000 40000\n", File.ReadAllText(hookOut));
 
-            rig.Time.Advance(TimeSpan.FromSeconds(300)); // same port: no second run
+            await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(300)); // same port: no second run
             await KeeperRig.Eventually(() => rig.ChangeCount == 2, "refreshed");
             rig.Authority.LoseState();
-            rig.Time.Advance(TimeSpan.FromSeconds(300));
+            await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(300));
             await KeeperRig.Eventually(() => File.ReadAllText(hookOut).Contains("41000", StringComparison.Ordinal), "hook saw the new port");
 
             Assert.Equal("41000\n", File.ReadAllText(file));

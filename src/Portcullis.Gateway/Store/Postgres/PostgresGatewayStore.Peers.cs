@@ -23,6 +23,20 @@ public sealed partial class PostgresGatewayStore
             await QueryAsync(c, t, Peer, $"SELECT {PeerColumns} FROM peers ORDER BY created_utc_ms, id", cancellationToken).ConfigureAwait(false),
             cancellationToken);
 
+    // LIMIT/OFFSET in one read transaction with the count, so the page and the total agree.
+    public Task<(IReadOnlyList<StoredPeer> Page, int Total)> ListPeersPageAsync(int offset, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return ReadAsync<(IReadOnlyList<StoredPeer>, int)>(async (c, t) =>
+        {
+            var page = await QueryAsync(c, t, Peer, $"SELECT {PeerColumns} FROM peers ORDER BY created_utc_ms, id LIMIT $1 OFFSET $2",
+                cancellationToken, limit, offset).ConfigureAwait(false);
+            var total = await QueryAsync(c, t, row => (int)row.GetInt64(0), "SELECT COUNT(*) FROM peers", cancellationToken).ConfigureAwait(false);
+            return (page, total[0]);
+        }, cancellationToken);
+    }
+
     public Task<StoredPeer?> GetPeerAsync(string id, CancellationToken cancellationToken = default) =>
         ReadAsync((c, t) => OnePeerAsync(c, t, "id", id, cancellationToken), cancellationToken);
 
