@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging;
 using Portcullis.Gateway.Admin;
 using Portcullis.Gateway.Admin.Http;
+using Portcullis.Gateway.Audit;
 using Portcullis.Gateway.Configuration;
 using Portcullis.Gateway.Fleet;
 using Portcullis.Gateway.Forwarding;
@@ -65,6 +66,8 @@ public sealed class GatewayHost : IAsyncDisposable
     private WireGuardDevice? _device;
     private UapiServer? _uapi;
     private NftForwardingTable? _table;
+    private NftInboundLimits? _inboundLimits;
+    private AuditRecorder? _audit;
     private ForwardingService? _service;
     private SessionEvents? _sessions;
     private PeerMemory? _memory;
@@ -137,7 +140,10 @@ public sealed class GatewayHost : IAsyncDisposable
         EnableIpForwarding();
 
         _table = new NftForwardingTable(_loggers.CreateLogger<NftForwardingTable>());
-        var table = new MeteredForwardingTable(_table, Metrics);
+        IForwardingTable table = new MeteredForwardingTable(_table, Metrics);
+        var auditTrail = await StartAuditAsync(cancellationToken).ConfigureAwait(false);
+        if (_audit is not null)
+            table = new AuditingForwardingTable(table, _audit, TimeProvider.System);
         table.Install(new GatewayNetwork
         {
             TunnelInterface = tunnel.Interface,
@@ -148,7 +154,9 @@ public sealed class GatewayHost : IAsyncDisposable
             AllowPeerToPeer = tunnel.AllowPeerToPeer,
             AllowDns = tunnel.AllowDns,
             AllowedDestinations = Config.Nat.AllowDestinations,
+            InboundLimits = state.Policy.InboundLimits,
         });
+        var inboundLimits = _inboundLimits = new NftInboundLimits();
         _service = new ForwardingService(table, Config.Nat.PublicAddresses, state.Policy, TimeProvider.System,
             _loggers.CreateLogger<ForwardingService>());
         _service.ReserveOwnPort(MappingProtocol.Udp, _device.ListenPort);
@@ -180,7 +188,10 @@ public sealed class GatewayHost : IAsyncDisposable
         _peerFlows = new ConntrackPeerFlows(_loggers.CreateLogger("portcullis.conntrack"));
         var store = _meteredStore!;
         _operations = new GatewayOperations(store, Identity(publicKey, _device.ListenPort), Config.Forwarding, new DevicePeers(_device),
-            _service, _peers, _peerFlows, _loggers.CreateLogger("portcullis.admin"), _scope);
+            _service, _peers, _peerFlows, _loggers.CreateLogger("portcullis.admin"), _scope)
+        {
+            AuditTrail = auditTrail,
+        };
         if (_fleet is not null)
         {
             var fleet = _fleet;
@@ -197,6 +208,7 @@ public sealed class GatewayHost : IAsyncDisposable
             PortRequests = _portMapping.Counters,
             Sessions = _sessionCounters,
             FlowsDeleted = () => nftTable.FlowsDeleted + peerFlows.Deleted,
+            InboundDrops = inboundLimits.ReadDrops,
         });
         var checker = new ReachabilityChecker(_service, _peers, Metrics, TimeProvider.System);
         _reachability = await ReachabilityServer.StartAsync(tunnel.Address, checker, _loggers, cancellationToken).ConfigureAwait(false);
@@ -212,6 +224,18 @@ public sealed class GatewayHost : IAsyncDisposable
         // answers. Scripts, tests and systemd's READY=1 (the runner) order on it.
         GatewayHostLog.Started(_logger, tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength, _device.ListenPort,
             _peers.Count, Config.Nat.PublicInterface);
+    }
+
+    // The opt-in audit trail ([forwarding] audit_log): recorded from the kernel commits, pruned to audit_retention.
+    private async Task<IAuditStore?> StartAuditAsync(CancellationToken cancellationToken)
+    {
+        if (!Config.Forwarding.AuditLog || _store is not IAuditStore trail)
+            return null;
+        var peers = _peers;
+        _audit = new AuditRecorder(trail, id => peers.FindById(id)?.Name, Config.Forwarding.AuditRetention, TimeProvider.System,
+            _loggers.CreateLogger("portcullis.audit"));
+        await _audit.StartAsync(cancellationToken).ConfigureAwait(false);
+        return trail;
     }
 
     private sealed record StoreState(
@@ -350,7 +374,17 @@ public sealed class GatewayHost : IAsyncDisposable
                 return Task.CompletedTask;
             }).ConfigureAwait(false);
         }
+        if (_audit is not null)
+        {
+            // The table is gone: every record still open ends now (a crash leaves them to the next start instead).
+            await Step("audit trail", async () =>
+            {
+                await _audit.DisposeAsync().ConfigureAwait(false);
+                await ((IAuditStore)_store!).CloseOpenAuditAsync(TimeProvider.System.GetUtcNow()).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        }
         _operations?.Dispose();
+        _inboundLimits?.Dispose();
         _readiness?.Dispose();
         if (_store is not null && _fleet is null)
             await Step("store", () => _store.DisposeAsync().AsTask()).ConfigureAwait(false);

@@ -59,6 +59,9 @@ public sealed record GatewayNetwork
     /// carrier-grade NAT (<see cref="NftTunnelGuardScript.NonPublicDestinations"/>, dropped by default). IPv4, masked.
     /// </summary>
     public IReadOnlyList<IPNetwork> AllowedDestinations { get; init; } = [];
+
+    /// <summary>Per-forward limits on new inbound connections. Defaults to <see cref="InboundLimits.None"/>.</summary>
+    public InboundLimits InboundLimits { get; init; } = InboundLimits.None;
 }
 
 /// <summary>

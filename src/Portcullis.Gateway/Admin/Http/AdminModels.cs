@@ -66,6 +66,27 @@ public sealed record MappingModel(
     }
 }
 
+/// <summary>One audit record: a peer held this public address, protocol and port from <c>StartedUtc</c> to <c>EndedUtc</c> (null: still).</summary>
+public sealed record AuditRecordModel(
+    string PeerId,
+    string? PeerName,
+    string Gateway,
+    string Protocol,
+    string PublicAddress,
+    int PublicPort,
+    string TunnelAddress,
+    int InternalPort,
+    DateTimeOffset StartedUtc,
+    DateTimeOffset? EndedUtc)
+{
+    public static AuditRecordModel From(Store.AuditRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return new(record.PeerId, record.PeerName, record.Gateway, AdminText.Protocol(record.Protocol), record.PublicAddress.ToString(),
+            record.PublicPort, record.TunnelAddress.ToString(), record.InternalPort, record.StartedUtc, record.EndedUtc);
+    }
+}
+
 public sealed record PortRangeModel(int First, int Last);
 
 /// <summary>The forwarding policy in force.</summary>
