@@ -53,9 +53,10 @@ internal static class NftInboundLimitScript
         return s.ToString();
     }
 
-    public static string ListCounters() => $"list counter {T} {RateCounter}; list counter {T} {ConnectionCounter}";
+    // One listing (one JSON document) of the table's named counters; two "list counter" commands would print two.
+    public static string ListCounters() => $"list counters table {T}";
 
-    /// <summary>The two counters' packet counts from <c>nft -j list counter</c> output (missing ones read 0).</summary>
+    /// <summary>The two counters' packet counts from <c>nft -j list counters</c> output (missing ones read 0).</summary>
     public static InboundDropCounts ParseCounters(string json)
     {
         long rate = 0, connections = 0;

@@ -48,8 +48,9 @@ public sealed class NftInboundLimits : IDisposable
             {
                 return NftInboundLimitScript.ParseCounters(_nft.RunJson(NftInboundLimitScript.ListCounters()));
             }
-            catch (NftException)
+            catch (Exception e) when (e is NftException or System.Text.Json.JsonException or InvalidOperationException or KeyNotFoundException)
             {
+                // No table yet (or an nft whose listing this build cannot read): nothing to count.
                 return default;
             }
         }
