@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Portcullis.Lab.Harness;
-using Portcullis.Lab.Tunnel;
 using Portcullis.Lab.Operations;
+using Portcullis.Lab.Tunnel;
 using static Portcullis.Lab.Gateway.GatewayLab;
 using static Portcullis.Lab.Operations.Exposition;
 
