@@ -108,7 +108,8 @@ internal static class PostgresMigrations
             );
             """, CompatibleFrom: 1),
         // The opt-in audit trail (IAuditStore): no foreign key to peers, a record outlives its peer; each gateway
-        // closes and prunes its own rows. No NOTIFY: nothing serves from it. Only adds, so schema 2 builds keep running.
+        // closes and prunes its own rows. No NOTIFY: nothing serves from it. Only adds a table no older build reads, so
+        // builds of schema 1 and 2 keep running beside it.
         new(3, "audit trail of mappings", """
             CREATE TABLE audit_mappings (
                 id             bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -125,6 +126,6 @@ internal static class PostgresMigrations
             );
             CREATE INDEX audit_mappings_by_port ON audit_mappings (public_address, public_port, started_utc_ms);
             CREATE INDEX audit_mappings_by_end ON audit_mappings (gateway, ended_utc_ms);
-            """, CompatibleFrom: 2),
+            """, CompatibleFrom: 1),
     ];
 }
