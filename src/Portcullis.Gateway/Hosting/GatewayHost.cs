@@ -191,6 +191,7 @@ public sealed class GatewayHost : IAsyncDisposable
             _service, _peers, _peerFlows, _loggers.CreateLogger("portcullis.admin"), _scope)
         {
             AuditTrail = auditTrail,
+            ApplyInboundLimits = inboundLimits.Set,
         };
         if (_fleet is not null)
         {

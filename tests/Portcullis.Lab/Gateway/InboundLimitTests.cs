@@ -73,6 +73,25 @@ public sealed partial class InboundLimitTests
     }
 
     [Fact]
+    public async Task PolicySet_RateAtRunTime_InForceAtOnceAndGoneWhenSetBackToDefault()
+    {
+        await using var lab = await GatewayLab.StartAsync(Options(""));
+        await using var listener = await Probes.ListenAsync(lab.ClientA, "tcp", 8080);
+        var port = await NatPmpClient.MapCheckedAsync(lab.ClientA, "tcp", 8080);
+
+        var set = await PolicyAsync(lab, "set", "--inbound-new-per-second", "2");
+        Assert.True(set.Succeeded, set.ToString());
+        Assert.Contains("inbound new/s:       2  (set over the API)", set.Stdout, StringComparison.Ordinal);
+        Assert.Equal(2, await SynAcksAsync(lab, port, 5));
+        Assert.Equal(3, Value(await MetricsLab.ScrapeAsync(lab), "portcullis_inbound_dropped_total", "reason=rate"));
+
+        var back = await PolicyAsync(lab, "set", "--inbound-new-per-second", "default");
+        Assert.True(back.Succeeded, back.ToString());
+        Assert.Equal(5, await SynAcksAsync(lab, port, 5));
+        Assert.Equal(3, Value(await MetricsLab.ScrapeAsync(lab), "portcullis_inbound_dropped_total", "reason=rate"));
+    }
+
+    [Fact]
     public async Task InboundConnections_CapHeldOpen_OneMoreDroppedAndCounted()
     {
         const int Cap = 2;
@@ -112,6 +131,20 @@ public sealed partial class InboundLimitTests
             foreach (var nc in held)
                 await nc.DisposeAsync();
         }
+    }
+
+    private static Task<CommandResult> PolicyAsync(GatewayLab lab, params string[] arguments) =>
+        lab.Gateway.RunAsync([LabBinaries.Portcullis, "policy", .. arguments, "--config", lab.ConfigPath],
+            RunOptions.Default with { Timeout = TimeSpan.FromSeconds(30) });
+
+    // SYNs 2 ms apart from the remote host, each a new connection; the number of SYN-ACKs that came back.
+    private static async Task<int> SynAcksAsync(GatewayLab lab, int port, int count)
+    {
+        var hping = await lab.Remote.RunAsync(
+            ["hping3", "-S", "-p", port.ToString(CultureInfo.InvariantCulture), "-c", count.ToString(CultureInfo.InvariantCulture),
+             "-i", "u2000", PublicAddress],
+            RunOptions.Default with { Timeout = TimeSpan.FromSeconds(30) });
+        return SynAck().Count(hping.Stdout);
     }
 
     [GeneratedRegex(@"flags=SA\b")]

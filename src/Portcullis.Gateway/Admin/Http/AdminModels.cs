@@ -103,7 +103,9 @@ public sealed record EffectivePolicyModel(
     long QuarantineSeconds,
     long ReconnectGraceSeconds,
     bool AllowSuggestedPort,
-    bool ForwardAllDedicatedPorts)
+    bool ForwardAllDedicatedPorts,
+    int InboundNewPerSecond,
+    int InboundMaxConnections)
 {
     public static EffectivePolicyModel From(ForwardingPolicy policy)
     {
@@ -112,7 +114,7 @@ public sealed record EffectivePolicyModel(
             (long)policy.MinLifetime.TotalSeconds, (long)policy.MaxLifetime.TotalSeconds,
             Sorted(policy.BlockedExternalPorts), Sorted(policy.BlockedInternalPorts), policy.RequestsPerSecond,
             policy.Burst, (long)policy.Quarantine.TotalSeconds, (long)policy.ReconnectGrace.TotalSeconds,
-            policy.AllowSuggestedPort, policy.ForwardAllDedicatedPorts);
+            policy.AllowSuggestedPort, policy.ForwardAllDedicatedPorts, policy.InboundNewPerSecond, policy.InboundMaxConnections);
     }
 
     private static int[] Sorted(IReadOnlySet<ushort> ports)
@@ -136,6 +138,10 @@ public sealed record PolicyOverridesModel
     public int? MaxPerPeer { get; init; }
 
     public bool? ForwardAllDedicatedPorts { get; init; }
+
+    public int? InboundNewPerSecond { get; init; }
+
+    public int? InboundMaxConnections { get; init; }
 }
 
 /// <summary>

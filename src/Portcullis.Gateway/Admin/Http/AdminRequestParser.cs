@@ -61,8 +61,14 @@ internal static class AdminRequestParser
             PortRange = range,
             MaxPerPeer = body.MaxPerPeer,
             ForwardAllDedicatedPorts = body.ForwardAllDedicatedPorts,
+            InboundNewPerSecond = Limit(body.InboundNewPerSecond, "inbound_new_per_second"),
+            InboundMaxConnections = Limit(body.InboundMaxConnections, "inbound_max_connections"),
         };
     }
+
+    private static int? Limit(int? value, string field) => value is null or (>= 0 and <= Kernel.InboundLimits.Max)
+        ? value
+        : throw new AdminRequestException($"{field}: {value} is out of range; expected 0 (no limit) to {Kernel.InboundLimits.Max}.");
 
     /// <summary>A forward's or mapping's key from the route: ADDRESS / tcp|udp / PORT.</summary>
     public static (IPAddress Address, MappingProtocol Protocol, ushort Port) Key(string address, string protocol, string port)
