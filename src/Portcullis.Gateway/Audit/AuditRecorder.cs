@@ -51,13 +51,17 @@ public sealed class AuditRecorder : IAsyncDisposable
     /// <summary>Raised after every prune with the number of records deleted (tests wait on it).</summary>
     public event Action<int>? Pruned;
 
-    /// <summary>Closes what a previous run left open, then starts writing and pruning.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Closes what a previous run left open, then starts writing and pruning. <paramref name="recording"/> false: auditing
+    /// is off, nothing will be posted, and only the records of earlier runs are pruned.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken, bool recording = true)
     {
         var closed = await _store.CloseOpenAuditAsync(_time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (closed > 0)
             AuditLog.ClosedOpen(_logger, closed);
-        AuditLog.TrailOn(_logger, (long)_retention.TotalSeconds, (long)PrunePeriod.TotalSeconds);
+        if (recording)
+            AuditLog.TrailOn(_logger, (long)_retention.TotalSeconds, (long)PrunePeriod.TotalSeconds);
         _writer = Task.Run(WriteLoopAsync, CancellationToken.None);
         _pruner = Task.Run(PruneLoopAsync, CancellationToken.None);
     }

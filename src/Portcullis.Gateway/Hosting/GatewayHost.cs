@@ -142,8 +142,8 @@ public sealed class GatewayHost : IAsyncDisposable
         _table = new NftForwardingTable(_loggers.CreateLogger<NftForwardingTable>());
         IForwardingTable table = new MeteredForwardingTable(_table, Metrics);
         var auditTrail = await StartAuditAsync(cancellationToken).ConfigureAwait(false);
-        if (_audit is not null)
-            table = new AuditingForwardingTable(table, _audit, TimeProvider.System);
+        if (auditTrail is not null)
+            table = new AuditingForwardingTable(table, _audit!, TimeProvider.System);
         table.Install(new GatewayNetwork
         {
             TunnelInterface = tunnel.Interface,
@@ -227,16 +227,18 @@ public sealed class GatewayHost : IAsyncDisposable
             _peers.Count, Config.Nat.PublicInterface);
     }
 
-    // The opt-in audit trail ([forwarding] audit_log): recorded from the kernel commits, pruned to audit_retention.
+    // The opt-in audit trail ([forwarding] audit_log): recorded from the kernel commits, pruned to audit_retention. With
+    // auditing off nothing is recorded, but what an earlier run recorded is still pruned to the retention, so turning
+    // auditing off does not keep old records forever.
     private async Task<IAuditStore?> StartAuditAsync(CancellationToken cancellationToken)
     {
-        if (!Config.Forwarding.AuditLog || _store is not IAuditStore trail)
+        if (_store is not IAuditStore trail)
             return null;
         var peers = _peers;
         _audit = new AuditRecorder(trail, id => peers.FindById(id)?.Name, Config.Forwarding.AuditRetention, TimeProvider.System,
             _loggers.CreateLogger("portcullis.audit"));
-        await _audit.StartAsync(cancellationToken).ConfigureAwait(false);
-        return trail;
+        await _audit.StartAsync(cancellationToken, recording: Config.Forwarding.AuditLog).ConfigureAwait(false);
+        return Config.Forwarding.AuditLog ? trail : null;
     }
 
     private sealed record StoreState(
