@@ -31,7 +31,8 @@ namespace Portcullis.Gateway.Hosting;
 //     fleet: only what is this gateway's, see Fleet/GatewayScope)
 //  2. TUN + WireGuard device: private key, listen port, one peer per enabled stored peer, allowed-ips = its /32;
 //     the config's copy of the private key is zeroed once the device holds its own (DeviceSetup)
-//  3. the TUN gets the gateway's address and goes up; IPv4 forwarding on (/proc/sys/net/ipv4/ip_forward)
+//  3. the TUN gets the gateway's address (and its IPv6 twin with [tunnel] address6/routed_prefix6) and goes up; IPv4
+//     forwarding on (/proc/sys/net/ipv4/ip_forward), and IPv6 forwarding with IPv6
 //  4. the nftables table is installed, then the forwarding service starts with the stored static forwards and
 //     dedicated addresses (their egress routes replace the previous run's):
 //     reconciliation removes every element nobody owns before any session exists (dynamic leases of a previous
@@ -54,6 +55,7 @@ namespace Portcullis.Gateway.Hosting;
 public sealed class GatewayHost : IAsyncDisposable
 {
     private const string IpForwardPath = "/proc/sys/net/ipv4/ip_forward";
+    private const string Ipv6ForwardPath = "/proc/sys/net/ipv6/conf/all/forwarding";
 
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggers;
@@ -133,8 +135,12 @@ public sealed class GatewayHost : IAsyncDisposable
             File.Delete(EndpointFile.PathFor(tunnel.Interface));
 
         Link.AddAddress(tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength);
+        if (tunnel.Ipv6 is { } ipv6)
+            Link.AddAddress(tunnel.Interface, tunnel.Address6!, ipv6.Prefix.PrefixLength);
         Link.SetUp(tunnel.Interface);
-        EnableIpForwarding();
+        EnableForwarding(IpForwardPath, "net.ipv4.ip_forward");
+        if (tunnel.Ipv6 is not null)
+            EnableForwarding(Ipv6ForwardPath, "net.ipv6.conf.all.forwarding");
 
         _table = new NftForwardingTable(_loggers.CreateLogger<NftForwardingTable>());
         var table = new MeteredForwardingTable(_table, Metrics);
@@ -147,7 +153,8 @@ public sealed class GatewayHost : IAsyncDisposable
             PublicAddresses = Config.Nat.PublicAddresses,
             AllowPeerToPeer = tunnel.AllowPeerToPeer,
             AllowDns = tunnel.AllowDns,
-            AllowedDestinations = Config.Nat.AllowDestinations,
+            AllowedDestinations = [.. Config.Nat.AllowDestinations.Where(p => p.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)],
+            Ipv6 = Network6(),
         });
         _service = new ForwardingService(table, Config.Nat.PublicAddresses, state.Policy, TimeProvider.System,
             _loggers.CreateLogger<ForwardingService>());
@@ -179,7 +186,7 @@ public sealed class GatewayHost : IAsyncDisposable
 
         _peerFlows = new ConntrackPeerFlows(_loggers.CreateLogger("portcullis.conntrack"));
         var store = _meteredStore!;
-        _operations = new GatewayOperations(store, Identity(publicKey, _device.ListenPort), Config.Forwarding, new DevicePeers(_device),
+        _operations = new GatewayOperations(store, Identity(publicKey, _device.ListenPort), Config.Forwarding, new DevicePeers(_device, tunnel.Ipv6),
             _service, _peers, _peerFlows, _loggers.CreateLogger("portcullis.admin"), _scope);
         if (_fleet is not null)
         {
@@ -282,19 +289,33 @@ public sealed class GatewayHost : IAsyncDisposable
 
     // Written only when off, so a host that sets it at boot (sysctl.d) can run the gateway with /proc/sys read-only
     // (systemd's ProtectKernelTunables=).
-    private static void EnableIpForwarding()
+    private static void EnableForwarding(string path, string name)
     {
-        if (File.ReadAllText(IpForwardPath).Trim() == "1")
-            return;
         try
         {
-            File.WriteAllText(IpForwardPath, "1\n");
+            if (File.ReadAllText(path).Trim() == "1")
+                return;
+            File.WriteAllText(path, "1\n");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new InvalidOperationException(
-                $"net.ipv4.ip_forward is off and cannot be turned on ({e.Message}): set it at boot, e.g. with dist/99-portcullis-gateway.conf in /etc/sysctl.d.", e);
+                $"{name} is off and cannot be turned on ({e.Message}): set it at boot, e.g. with dist/99-portcullis-gateway.conf in /etc/sysctl.d.", e);
         }
+    }
+
+    private GatewayNetwork6? Network6()
+    {
+        var tunnel = Config.Tunnel;
+        if (tunnel.Ipv6 is not { } ipv6)
+            return null;
+        return new GatewayNetwork6
+        {
+            TunnelPrefix = ipv6.Prefix,
+            GatewayTunnelAddress = tunnel.Address6!,
+            PublicAddresses = ipv6.Routed ? [] : Config.Nat.PublicAddresses6,
+            AllowedDestinations = [.. Config.Nat.AllowDestinations.Where(p => p.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)],
+        };
     }
 
     private GatewayIdentity Identity(string publicKey, ushort listenPort)
@@ -306,6 +327,7 @@ public sealed class GatewayHost : IAsyncDisposable
             ListenPort = listenPort,
             TunnelAddress = Config.Tunnel.Address,
             TunnelPrefix = Config.Tunnel.Prefix,
+            Ipv6 = Config.Tunnel.Ipv6,
             PublicAddresses = Config.Nat.PublicAddresses,
             Dns = Config.Tunnel.Dns,
             StartedUtc = DateTimeOffset.UtcNow,
