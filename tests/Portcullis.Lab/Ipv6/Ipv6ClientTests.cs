@@ -51,6 +51,8 @@ public sealed class Ipv6ClientTests
         Assert.Contains("Address = 10.99.0.2/16, 2001:db8:99::2/128\n", added.Stdout, StringComparison.Ordinal);
         Assert.Contains("AllowedIPs = 0.0.0.0/0, ::/0\n", added.Stdout, StringComparison.Ordinal);
         await WgTools.WritePrivateFileAsync(lab.ClientConfig, added.Stdout);
+        var laptop = Assert.Single((await lab.CliJsonAsync("peer", "list")).EnumerateArray());
+        Assert.Equal("2001:db8:99::2", laptop.GetProperty("tunnel_address6").GetString());
         var remote6 = lab.Remote.Address6!;
         await using var listener = lab.Remote.Start("python3", "-c", Listener, Port.ToString(CultureInfo.InvariantCulture));
         await Wait.ForStartAsync(listener, "the remote IPv6 listener", () => Task.FromResult(listener.Output.Contains("listening", StringComparison.Ordinal)),
