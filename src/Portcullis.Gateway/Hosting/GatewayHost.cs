@@ -136,7 +136,10 @@ public sealed class GatewayHost : IAsyncDisposable
 
         Link.AddAddress(tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength);
         if (tunnel.Ipv6 is { } ipv6)
+        {
+            EnableIpv6On(tunnel.Interface);
             Link.AddAddress(tunnel.Interface, tunnel.Address6!, ipv6.Prefix.PrefixLength);
+        }
         Link.SetUp(tunnel.Interface);
         EnableForwarding(IpForwardPath, "net.ipv4.ip_forward");
         if (tunnel.Ipv6 is not null)
@@ -301,6 +304,24 @@ public sealed class GatewayHost : IAsyncDisposable
         {
             throw new InvalidOperationException(
                 $"{name} is off and cannot be turned on ({e.Message}): set it at boot, e.g. with dist/99-portcullis-gateway.conf in /etc/sysctl.d.", e);
+        }
+    }
+
+    // A host that keeps IPv6 off on new interfaces (net.ipv6.conf.default.disable_ipv6 = 1, as hardened images do) gives
+    // the TUN none; the interface is the gateway's own, so IPv6 is turned on there and nowhere else.
+    private static void EnableIpv6On(string interfaceName)
+    {
+        var path = $"/proc/sys/net/ipv6/conf/{interfaceName}/disable_ipv6";
+        try
+        {
+            if (File.ReadAllText(path).Trim() == "0")
+                return;
+            File.WriteAllText(path, "0\n");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidOperationException(
+                $"[tunnel] asks for IPv6 but {interfaceName} cannot have it ({e.Message}): the kernel runs without IPv6 (ipv6.disable=1), or IPv6 is off by default and /proc/sys is read-only.", e);
         }
     }
 

@@ -107,6 +107,9 @@ internal sealed class Ipv6Lab : IAsyncDisposable
             """);
         if (Routed)
             await Network.Router.RunCheckedAsync("ip", "-6", "route", "add", RoutedPrefix, "via", PublicAddress6);
+        else
+            // A host that keeps IPv6 off on new interfaces (hardened images do): the gateway turns it on for its TUN.
+            await Gateway.RunCheckedAsync("sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=1");
         await GatewayDaemon.StartAsync(Gateway, configPath);
         await StartClientAsync(ClientA, keysA, gatewayKeys.PublicKey, AddressA, AddressA6);
         await StartClientAsync(ClientB, keysB, gatewayKeys.PublicKey, AddressB, AddressB6);
