@@ -32,7 +32,7 @@ namespace Portcullis.Gateway.Hosting;
 //  2. TUN + WireGuard device: private key, listen port, one peer per enabled stored peer, allowed-ips = its /32;
 //     the config's copy of the private key is zeroed once the device holds its own (DeviceSetup)
 //  3. the TUN gets the gateway's address (and its IPv6 twin with [tunnel] address6/routed_prefix6) and goes up; IPv4
-//     forwarding on (/proc/sys/net/ipv4/ip_forward), and IPv6 forwarding with IPv6
+//     forwarding on (/proc/sys/net/ipv4/ip_forward), and IPv6 forwarding with IPv6 (TunnelInterfaceSetup)
 //  4. the nftables table is installed, then the forwarding service starts with the stored static forwards and
 //     dedicated addresses (their egress routes replace the previous run's):
 //     reconciliation removes every element nobody owns before any session exists (dynamic leases of a previous
@@ -54,9 +54,6 @@ namespace Portcullis.Gateway.Hosting;
 [SupportedOSPlatform("linux")]
 public sealed class GatewayHost : IAsyncDisposable
 {
-    private const string IpForwardPath = "/proc/sys/net/ipv4/ip_forward";
-    private const string Ipv6ForwardPath = "/proc/sys/net/ipv6/conf/all/forwarding";
-
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggers;
     private readonly PeerDirectory _peers = new();
@@ -134,31 +131,11 @@ public sealed class GatewayHost : IAsyncDisposable
         if (!tunnel.RememberEndpoints)
             File.Delete(EndpointFile.PathFor(tunnel.Interface));
 
-        Link.AddAddress(tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength);
-        if (tunnel.Ipv6 is { } ipv6)
-        {
-            EnableIpv6On(tunnel.Interface);
-            Link.AddAddress(tunnel.Interface, tunnel.Address6!, ipv6.Prefix.PrefixLength);
-        }
-        Link.SetUp(tunnel.Interface);
-        EnableForwarding(IpForwardPath, "net.ipv4.ip_forward");
-        if (tunnel.Ipv6 is not null)
-            EnableForwarding(Ipv6ForwardPath, "net.ipv6.conf.all.forwarding");
+        TunnelInterfaceSetup.Configure(tunnel);
 
         _table = new NftForwardingTable(_loggers.CreateLogger<NftForwardingTable>());
         var table = new MeteredForwardingTable(_table, Metrics);
-        table.Install(new GatewayNetwork
-        {
-            TunnelInterface = tunnel.Interface,
-            TunnelPrefix = tunnel.Prefix,
-            GatewayTunnelAddress = tunnel.Address,
-            PublicInterface = Config.Nat.PublicInterface,
-            PublicAddresses = Config.Nat.PublicAddresses,
-            AllowPeerToPeer = tunnel.AllowPeerToPeer,
-            AllowDns = tunnel.AllowDns,
-            AllowedDestinations = [.. Config.Nat.AllowDestinations.Where(p => p.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)],
-            Ipv6 = Network6(),
-        });
+        table.Install(TunnelInterfaceSetup.Network(Config));
         _service = new ForwardingService(table, Config.Nat.PublicAddresses, state.Policy, TimeProvider.System,
             _loggers.CreateLogger<ForwardingService>());
         _service.ReserveOwnPort(MappingProtocol.Udp, _device.ListenPort);
@@ -289,55 +266,6 @@ public sealed class GatewayHost : IAsyncDisposable
         Store.Postgres.PostgresGatewayStore postgres => postgres.Display,
         _ => "?",
     };
-
-    // Written only when off, so a host that sets it at boot (sysctl.d) can run the gateway with /proc/sys read-only
-    // (systemd's ProtectKernelTunables=).
-    private static void EnableForwarding(string path, string name)
-    {
-        try
-        {
-            if (File.ReadAllText(path).Trim() == "1")
-                return;
-            File.WriteAllText(path, "1\n");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidOperationException(
-                $"{name} is off and cannot be turned on ({e.Message}): set it at boot, e.g. with dist/99-portcullis-gateway.conf in /etc/sysctl.d.", e);
-        }
-    }
-
-    // A host that keeps IPv6 off on new interfaces (net.ipv6.conf.default.disable_ipv6 = 1, as hardened images do) gives
-    // the TUN none; the interface is the gateway's own, so IPv6 is turned on there and nowhere else.
-    private static void EnableIpv6On(string interfaceName)
-    {
-        var path = $"/proc/sys/net/ipv6/conf/{interfaceName}/disable_ipv6";
-        try
-        {
-            if (File.ReadAllText(path).Trim() == "0")
-                return;
-            File.WriteAllText(path, "0\n");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidOperationException(
-                $"[tunnel] asks for IPv6 but {interfaceName} cannot have it ({e.Message}): the kernel runs without IPv6 (ipv6.disable=1), or IPv6 is off by default and /proc/sys is read-only.", e);
-        }
-    }
-
-    private GatewayNetwork6? Network6()
-    {
-        var tunnel = Config.Tunnel;
-        if (tunnel.Ipv6 is not { } ipv6)
-            return null;
-        return new GatewayNetwork6
-        {
-            TunnelPrefix = ipv6.Prefix,
-            GatewayTunnelAddress = tunnel.Address6!,
-            PublicAddresses = ipv6.Routed ? [] : Config.Nat.PublicAddresses6,
-            AllowedDestinations = [.. Config.Nat.AllowDestinations.Where(p => p.BaseAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)],
-        };
-    }
 
     private GatewayIdentity Identity(string publicKey, ushort listenPort)
     {
