@@ -190,7 +190,7 @@ public sealed class GatewayHost : IAsyncDisposable
         if (Config.Admin.Listen is not null)
         {
             _readiness = new GatewayReadiness(tunnel.Interface, new NftContext(), NftForwardingTable.TableName, store,
-                storeOutageDegrades: _fleet is not null);
+                storeOutageDegrades: _fleet is not null, ipv6: tunnel.Ipv6 is not null);
             _admin = await AdminServer.StartAsync(Config.Admin, _operations, _loggers, cancellationToken,
                 new AdminFeatures { Readiness = _readiness, Metrics = Metrics, Reachability = checker }).ConfigureAwait(false);
             GatewayHostLog.AdminListening(_logger, _admin.Endpoint);
