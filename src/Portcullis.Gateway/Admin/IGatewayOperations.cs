@@ -116,6 +116,9 @@ public sealed record PeerView
     public required string Name { get; init; }
     public required string PublicKey { get; init; }
     public required IPAddress TunnelAddress { get; init; }
+
+    /// <summary>The peer's IPv6 tunnel address (its tunnel address's twin) when this gateway carries IPv6; else null.</summary>
+    public IPAddress? TunnelAddress6 { get; init; }
     public IPAddress? DedicatedAddress { get; init; }
     public required bool Enabled { get; init; }
     public required DateTimeOffset CreatedUtc { get; init; }

@@ -32,7 +32,8 @@ namespace Portcullis.Gateway.Hosting;
 //     fleet: only what is this gateway's, see Fleet/GatewayScope)
 //  2. TUN + WireGuard device: private key, listen port, one peer per enabled stored peer, allowed-ips = its /32;
 //     the config's copy of the private key is zeroed once the device holds its own (DeviceSetup)
-//  3. the TUN gets the gateway's address and goes up; IPv4 forwarding on (/proc/sys/net/ipv4/ip_forward)
+//  3. the TUN gets the gateway's address (and its IPv6 twin with [tunnel] address6/routed_prefix6) and goes up; IPv4
+//     forwarding on (/proc/sys/net/ipv4/ip_forward), and IPv6 forwarding with IPv6 (TunnelInterfaceSetup)
 //  4. the nftables table is installed, then the forwarding service starts with the stored static forwards and
 //     dedicated addresses (their egress routes replace the previous run's):
 //     reconciliation removes every element nobody owns before any session exists (dynamic leases of a previous
@@ -54,8 +55,6 @@ namespace Portcullis.Gateway.Hosting;
 [SupportedOSPlatform("linux")]
 public sealed class GatewayHost : IAsyncDisposable
 {
-    private const string IpForwardPath = "/proc/sys/net/ipv4/ip_forward";
-
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggers;
     private readonly PeerDirectory _peers = new();
@@ -135,27 +134,14 @@ public sealed class GatewayHost : IAsyncDisposable
         if (!tunnel.RememberEndpoints)
             File.Delete(EndpointFile.PathFor(tunnel.Interface));
 
-        Link.AddAddress(tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength);
-        Link.SetUp(tunnel.Interface);
-        EnableIpForwarding();
+        TunnelInterfaceSetup.Configure(tunnel);
 
         _table = new NftForwardingTable(_loggers.CreateLogger<NftForwardingTable>());
         IForwardingTable table = new MeteredForwardingTable(_table, Metrics);
         var auditTrail = await StartAuditAsync(cancellationToken).ConfigureAwait(false);
         if (auditTrail is not null)
             table = new AuditingForwardingTable(table, _audit!, TimeProvider.System);
-        table.Install(new GatewayNetwork
-        {
-            TunnelInterface = tunnel.Interface,
-            TunnelPrefix = tunnel.Prefix,
-            GatewayTunnelAddress = tunnel.Address,
-            PublicInterface = Config.Nat.PublicInterface,
-            PublicAddresses = Config.Nat.PublicAddresses,
-            AllowPeerToPeer = tunnel.AllowPeerToPeer,
-            AllowDns = tunnel.AllowDns,
-            AllowedDestinations = Config.Nat.AllowDestinations,
-            InboundLimits = state.Policy.InboundLimits,
-        });
+        table.Install(TunnelInterfaceSetup.Network(Config) with { InboundLimits = state.Policy.InboundLimits });
         var inboundLimits = _inboundLimits = new NftInboundLimits();
         _service = new ForwardingService(table, Config.Nat.PublicAddresses, state.Policy, TimeProvider.System,
             _loggers.CreateLogger<ForwardingService>());
@@ -187,7 +173,7 @@ public sealed class GatewayHost : IAsyncDisposable
 
         _peerFlows = new ConntrackPeerFlows(_loggers.CreateLogger("portcullis.conntrack"));
         var store = _meteredStore!;
-        _operations = new GatewayOperations(store, Identity(publicKey, _device.ListenPort), Config.Forwarding, new DevicePeers(_device),
+        _operations = new GatewayOperations(store, Identity(publicKey, _device.ListenPort), Config.Forwarding, new DevicePeers(_device, tunnel.Ipv6),
             _service, _peers, _peerFlows, _loggers.CreateLogger("portcullis.admin"), _scope)
         {
             AuditTrail = auditTrail,
@@ -216,7 +202,7 @@ public sealed class GatewayHost : IAsyncDisposable
         if (Config.Admin.Listen is not null)
         {
             _readiness = new GatewayReadiness(tunnel.Interface, new NftContext(), NftForwardingTable.TableName, store,
-                storeOutageDegrades: _fleet is not null);
+                storeOutageDegrades: _fleet is not null, ipv6: tunnel.Ipv6 is not null);
             _admin = await AdminServer.StartAsync(Config.Admin, _operations, _loggers, cancellationToken,
                 new AdminFeatures { Readiness = _readiness, Metrics = Metrics, Reachability = checker }).ConfigureAwait(false);
             GatewayHostLog.AdminListening(_logger, _admin.Endpoint);
@@ -307,23 +293,6 @@ public sealed class GatewayHost : IAsyncDisposable
         _ => "?",
     };
 
-    // Written only when off, so a host that sets it at boot (sysctl.d) can run the gateway with /proc/sys read-only
-    // (systemd's ProtectKernelTunables=).
-    private static void EnableIpForwarding()
-    {
-        if (File.ReadAllText(IpForwardPath).Trim() == "1")
-            return;
-        try
-        {
-            File.WriteAllText(IpForwardPath, "1\n");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidOperationException(
-                $"net.ipv4.ip_forward is off and cannot be turned on ({e.Message}): set it at boot, e.g. with dist/99-portcullis-gateway.conf in /etc/sysctl.d.", e);
-        }
-    }
-
     private GatewayIdentity Identity(string publicKey, ushort listenPort)
     {
         return new GatewayIdentity
@@ -333,6 +302,7 @@ public sealed class GatewayHost : IAsyncDisposable
             ListenPort = listenPort,
             TunnelAddress = Config.Tunnel.Address,
             TunnelPrefix = Config.Tunnel.Prefix,
+            Ipv6 = Config.Tunnel.Ipv6,
             PublicAddresses = Config.Nat.PublicAddresses,
             Dns = Config.Tunnel.Dns,
             StartedUtc = DateTimeOffset.UtcNow,

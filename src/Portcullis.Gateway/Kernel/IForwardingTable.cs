@@ -62,6 +62,25 @@ public sealed record GatewayNetwork
 
     /// <summary>Per-forward limits on new inbound connections. Defaults to <see cref="InboundLimits.None"/>.</summary>
     public InboundLimits InboundLimits { get; init; } = InboundLimits.None;
+
+    /// <summary>The tunnel's IPv6 side (a table of its own, <see cref="NftIpv6Script"/>); null: IPv4 only.</summary>
+    public GatewayNetwork6? Ipv6 { get; init; }
+}
+
+/// <summary>The IPv6 addresses the gateway's <c>ip6</c> table is built from.</summary>
+public sealed record GatewayNetwork6
+{
+    /// <summary>The peers' IPv6 prefix, e.g. fd99::/64.</summary>
+    public required IPNetwork TunnelPrefix { get; init; }
+
+    /// <summary>The gateway's own IPv6 tunnel address, e.g. fd99::1.</summary>
+    public required IPAddress GatewayTunnelAddress { get; init; }
+
+    /// <summary>NAT66: the first is the source of peers' IPv6 egress. Empty: a routed prefix, peers egress unchanged.</summary>
+    public IReadOnlyList<IPAddress> PublicAddresses { get; init; } = [];
+
+    /// <summary>Non-public IPv6 destinations (ULA, link-local, …) peers may reach anyway. Masked.</summary>
+    public IReadOnlyList<IPNetwork> AllowedDestinations { get; init; } = [];
 }
 
 /// <summary>

@@ -50,7 +50,8 @@ public sealed class NftForwardingTable : IForwardingTable
     public void Install(GatewayNetwork network)
     {
         ForwardingValidation.Check(network);
-        Run(NftScript.Install(network), "install the forwarding table");
+        // Both families in one transaction: the IPv6 table (or its removal, without IPv6) never lags the IPv4 one.
+        Run(NftScript.Install(network) + NftIpv6Script.Install(network), "install the forwarding table");
         _network = network;
         NftForwardingTableLog.Installed(_logger, network.TunnelInterface, network.PublicInterface);
     }
@@ -127,7 +128,7 @@ public sealed class NftForwardingTable : IForwardingTable
     {
         var held = List();
         var dedicated = ListDedicated();
-        Run(NftScript.Uninstall(), "remove the forwarding table");
+        Run(NftScript.Uninstall() + NftIpv6Script.Uninstall(), "remove the forwarding table");
         NftForwardingTableLog.Uninstalled(_logger);
         EndFlows(held, []);
         EndAllPortFlows(dedicated, []);

@@ -19,13 +19,15 @@ public sealed record PeerModel(
     DateTimeOffset? LastHandshakeUtc,
     long ReceivedBytes = 0,
     long SentBytes = 0,
-    string? Gateway = null)
+    string? Gateway = null,
+    string? TunnelAddress6 = null)
 {
     public static PeerModel From(PeerView peer)
     {
         ArgumentNullException.ThrowIfNull(peer);
         return new(peer.Id, peer.Name, peer.PublicKey, peer.TunnelAddress.ToString(), peer.DedicatedAddress?.ToString(),
-            peer.Enabled, peer.CreatedUtc, peer.Connected, peer.LastHandshakeUtc, peer.ReceivedBytes, peer.SentBytes, peer.Gateway);
+            peer.Enabled, peer.CreatedUtc, peer.Connected, peer.LastHandshakeUtc, peer.ReceivedBytes, peer.SentBytes, peer.Gateway,
+            peer.TunnelAddress6?.ToString());
     }
 }
 
