@@ -115,6 +115,7 @@ public sealed class ForwardingTrafficTests
         Assert.Equal("before", await flow.Deliver("before"));
 
         lab.Table.Update([mapping], []);
+        Assert.True(lab.Table.WaitForFlowCleanup(TimeSpan.FromSeconds(30)));
 
         // The flow's conntrack entry is gone, so its next packet is no longer DNATed to the client.
         Assert.Null(await flow.Deliver("after"));
