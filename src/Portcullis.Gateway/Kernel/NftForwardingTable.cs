@@ -181,7 +181,8 @@ public sealed class NftForwardingTable : IForwardingTable
             {
                 continue;
             }
-            ended.Add(new OriginalDestination(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort));
+            if (entry.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) // the reaper tracks IPv4
+                ended.Add(new OriginalDestination(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort));
         }
         if (ended.Count > 0)
             _reaper.End(ended);
@@ -210,7 +211,7 @@ public sealed class NftForwardingTable : IForwardingTable
         try
         {
             var mapped = Keys(List()).ToHashSet();
-            foreach (var route in gone)
+            foreach (var route in gone.Where(r => r.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork))
                 _reaper.EndAllPorts(route.PublicAddress, mapped);
         }
         catch (ForwardingTableException e)
@@ -221,7 +222,8 @@ public sealed class NftForwardingTable : IForwardingTable
     }
 
     private static IEnumerable<FlowKey> Keys(IEnumerable<ForwardingEntry> entries) =>
-        entries.Select(entry => ConntrackReaper.KeyOf(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort));
+        entries.Where(entry => entry.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            .Select(entry => ConntrackReaper.KeyOf(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort));
 
     private static void CheckEntries(IReadOnlyCollection<ForwardingEntry> entries, Action<ForwardingEntry> check, string name)
     {

@@ -150,8 +150,9 @@ public sealed unsafe partial class ConntrackReaper
             Interlocked.Add(ref _deleted, deleted);
             _log.Ended(destinations, deleted, byDump: false);
         }
-        catch (LinuxCallException e)
+        catch (Exception e) when (e is LinuxCallException or ObjectDisposedException)
         {
+            // The map is committed whatever happens here; these flows end when conntrack times them out.
             _doomed.Clear();
             _log.Failed(e.Message);
         }
