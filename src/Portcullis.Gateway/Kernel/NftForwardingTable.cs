@@ -89,8 +89,8 @@ public sealed class NftForwardingTable : IForwardingTable
         var script = NftScript.Update(remove, add);
         if (script.Length == 0)
             return;
-        if (add.Count > 0 && _reaper.Guarding)
-            _reaper.Reopen(Keys(add)); // before the commit: the new mapping's first flows are not a removed one's
+        if (add.Count > 0 && _reaper.Busy)
+            _reaper.Reopen(Ended(add)); // before the commit: the same mapping back keeps its flows
         Run(script, "update the forwarding map");
         NftForwardingTableLog.Updated(_logger, remove.Count, add.Count);
         EndFlows(remove, add);
@@ -172,7 +172,7 @@ public sealed class NftForwardingTable : IForwardingTable
         var kept = new Dictionary<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort), ForwardingEntry>();
         foreach (var entry in add)
             kept[entry.Key] = entry;
-        var ended = new List<OriginalDestination>(remove.Count);
+        var ended = new List<ForwardingEntry>(remove.Count);
         foreach (var entry in remove)
         {
             if (kept.TryGetValue(entry.Key, out var again)
@@ -181,11 +181,10 @@ public sealed class NftForwardingTable : IForwardingTable
             {
                 continue;
             }
-            if (entry.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) // the reaper tracks IPv4
-                ended.Add(new OriginalDestination(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort));
+            ended.Add(entry);
         }
         if (ended.Count > 0)
-            _reaper.End(ended);
+            _reaper.End(Ended(ended));
     }
 
     /// <summary>
@@ -220,6 +219,14 @@ public sealed class NftForwardingTable : IForwardingTable
             NftForwardingTableLog.ConntrackFailed(_logger, e.Message);
         }
     }
+
+    // The reaper tracks IPv4 flows; an IPv6 mapping's flows end when conntrack times them out.
+    private static List<EndedMapping> Ended(IEnumerable<ForwardingEntry> entries) =>
+        entries.Where(entry => entry.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+                && entry.TunnelAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            .Select(entry => new EndedMapping(new OriginalDestination(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort),
+                entry.TunnelAddress, entry.InternalPort))
+            .ToList();
 
     private static IEnumerable<FlowKey> Keys(IEnumerable<ForwardingEntry> entries) =>
         entries.Where(entry => entry.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)

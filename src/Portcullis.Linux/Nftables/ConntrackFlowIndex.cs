@@ -54,15 +54,37 @@ public sealed class ConntrackFlowIndex
     }
 
     /// <summary>Moves every flow addressed to <paramref name="key"/> into <paramref name="into"/>; returns how many.</summary>
-    public int Take(FlowKey key, List<TrackedFlow> into)
+    public int Take(FlowKey key, List<TrackedFlow> into) => Take(new MappingTarget(key, 0, 0), into);
+
+    /// <summary>
+    /// Moves the flows <paramref name="mapping"/> carried (its destination and, if named, its target) into
+    /// <paramref name="into"/>; returns how many. Flows a newer mapping on the same destination sends elsewhere stay.
+    /// </summary>
+    public int Take(MappingTarget mapping, List<TrackedFlow> into)
     {
         ArgumentNullException.ThrowIfNull(into);
-        if (!_byKey.TryGetValue(key, out var flows))
+        if (!_byKey.TryGetValue(mapping.Key, out var flows))
             return 0;
-        var taken = flows.Count;
-        into.AddRange(flows);
+        var before = into.Count;
+        if (mapping.Target == 0)
+            into.AddRange(flows);
+        else
+        {
+            foreach (var flow in flows)
+            {
+                if (mapping.Carried(flow))
+                    into.Add(flow);
+            }
+        }
+        var taken = into.Count - before;
+        if (taken == flows.Count)
+            Release(mapping.Key, flows);
+        else
+        {
+            for (var i = before; i < into.Count; i++)
+                flows.Remove(into[i]);
+        }
         _count -= taken;
-        Release(key, flows);
         return taken;
     }
 

@@ -36,6 +36,14 @@ public sealed unsafe partial class ConntrackReaper
             lock (_gate)
             {
                 _done = upTo;
+                if (_reopened.Count > 0)
+                {
+                    foreach (var (target, at) in _reopened)
+                    {
+                        if (at <= upTo)
+                            _reopened.Remove(target);
+                    }
+                }
                 Monitor.PulseAll(_gate);
             }
             if (stopping)
@@ -65,7 +73,7 @@ public sealed unsafe partial class ConntrackReaper
             {
                 ref readonly var happened = ref _eventBuffer[i];
                 _index.Apply(happened);
-                if (happened.Kind == ConntrackEventKind.New && happened.Flow.IsDestinationNatted && IsGuarded(happened.Flow.Key))
+                if (happened.Kind == ConntrackEventKind.New && happened.Flow.IsDestinationNatted && IsGuarded(happened.Flow))
                     _doomed.Add(happened.Flow);
             }
             if (read.Overrun)
@@ -103,6 +111,15 @@ public sealed unsafe partial class ConntrackReaper
 
     private void Reap(List<Work> work)
     {
+        lock (_gate)
+        {
+            // A mapping that came back after its cleanup was queued keeps its flows (Reopen).
+            if (_reopened.Count > 0)
+            {
+                foreach (var item in work)
+                    item.Targets?.RemoveAll(t => _reopened.TryGetValue(t, out var at) && at >= item.Sequence);
+            }
+        }
         var byDump = _events is null || !_indexValid;
         var destinations = 0;
         try
@@ -112,7 +129,7 @@ public sealed unsafe partial class ConntrackReaper
                 var flows = 0;
                 foreach (var item in work)
                 {
-                    var all = item.Destinations ?? AllPorts(item.Address, item.Keep!);
+                    var all = item.Destinations is null ? AllPorts(item.Address, item.Keep!) : Remaining(item);
                     destinations += all.Count;
                     flows += _conntrack.Delete(all);
                 }
@@ -127,17 +144,17 @@ public sealed unsafe partial class ConntrackReaper
             {
                 foreach (var item in work)
                 {
-                    foreach (var key in item.Keys ?? [])
-                        _guarded[key] = deadline;
+                    foreach (var target in item.Targets ?? [])
+                        _guarded[target.Key] = (target, deadline);
                 }
             }
             foreach (var item in work)
             {
-                if (item.Keys is { } keys)
+                if (item.Targets is { } targets)
                 {
-                    destinations += keys.Length;
-                    foreach (var key in keys)
-                        _index.Take(key, _doomed);
+                    destinations += targets.Count;
+                    foreach (var target in targets)
+                        _index.Take(target, _doomed);
                 }
                 else
                 {
@@ -174,17 +191,32 @@ public sealed unsafe partial class ConntrackReaper
         _doomed.Clear();
     }
 
-    private bool IsGuarded(FlowKey key)
+    private bool IsGuarded(in TrackedFlow flow)
     {
         lock (_gate)
         {
-            if (!_guarded.TryGetValue(key, out var deadline))
+            if (!_guarded.TryGetValue(flow.Key, out var guard))
                 return false;
-            if (_time.GetTimestamp() < deadline)
-                return true;
-            _guarded.Remove(key);
-            return false;
+            if (_time.GetTimestamp() >= guard.Deadline)
+            {
+                _guarded.Remove(flow.Key);
+                return false;
+            }
+            return guard.Mapping.Carried(flow);
         }
+    }
+
+    // The destinations of a mappings cleanup whose targets Reopen has not taken back.
+    private static List<OriginalDestination> Remaining(Work item)
+    {
+        var left = new List<OriginalDestination>(item.Destinations!.Count);
+        foreach (var destination in item.Destinations)
+        {
+            var key = KeyOf(destination.Protocol, destination.Address, destination.Port);
+            if (item.Targets!.Exists(t => t.Key == key))
+                left.Add(destination);
+        }
+        return left;
     }
 
     private static List<OriginalDestination> AllPorts(uint address, IReadOnlySet<FlowKey> keep)

@@ -38,7 +38,8 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
     private readonly Thread _thread;
     private readonly object _gate = new();                      // guards the fields below it
     private List<Work> _pending = [];
-    private readonly Dictionary<FlowKey, long> _guarded = [];   // destination → guard deadline (timestamp)
+    private readonly Dictionary<FlowKey, (MappingTarget Mapping, long Deadline)> _guarded = []; // deadline: a timestamp
+    private readonly Dictionary<MappingTarget, long> _reopened = [];  // target → cleanups posted when it came back
     private long _posted;
     private long _done;
     private bool _stopping;
@@ -89,13 +90,27 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
     public void End(IReadOnlyCollection<OriginalDestination> destinations)
     {
         ArgumentNullException.ThrowIfNull(destinations);
-        if (destinations.Count == 0)
+        End(destinations.Select(d => new EndedMapping(d, null, 0)).ToList());
+    }
+
+    /// <summary>
+    /// Queues the end of the flows that removed mappings carried — to their destination and, where
+    /// <see cref="EndedMapping.Target"/> is named, DNATed to that target only — and returns at once. Call after the
+    /// map no longer holds them.
+    /// </summary>
+    public void End(IReadOnlyCollection<EndedMapping> mappings)
+    {
+        ArgumentNullException.ThrowIfNull(mappings);
+        if (mappings.Count == 0)
             return;
-        var keys = new FlowKey[destinations.Count];
-        var i = 0;
-        foreach (var destination in destinations)
-            keys[i++] = KeyOf(destination.Protocol, destination.Address, destination.Port);
-        Post(new Work(keys, destinations, 0, null));
+        var targets = new List<MappingTarget>(mappings.Count);
+        var destinations = new List<OriginalDestination>(mappings.Count);
+        foreach (var mapping in mappings)
+        {
+            targets.Add(TargetOf(mapping));
+            destinations.Add(mapping.Destination);
+        }
+        Post(new Work(targets, destinations, 0, null));
     }
 
     /// <summary>
@@ -109,25 +124,35 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
     }
 
     /// <summary>
-    /// Call before committing new mappings for <paramref name="destinations"/>: their new flows must not be taken for
-    /// late flows of a mapping removed there moments ago.
+    /// Call before committing new mappings: a cleanup still queued, or a guard still on, for the same destination and
+    /// target is dropped — the same mapping came back, and its flows (old and new) are its own again. A cleanup for
+    /// another target still ends only that target's flows.
     /// </summary>
-    public void Reopen(IEnumerable<FlowKey> destinations)
+    public void Reopen(IReadOnlyCollection<EndedMapping> mappings)
     {
-        ArgumentNullException.ThrowIfNull(destinations);
+        ArgumentNullException.ThrowIfNull(mappings);
         lock (_gate)
         {
-            if (_guarded.Count == 0)
+            if (_guarded.Count == 0 && _posted == _done)
                 return;
-            foreach (var key in destinations)
-                _guarded.Remove(key);
+            foreach (var mapping in mappings)
+            {
+                var target = TargetOf(mapping);
+                if (_guarded.TryGetValue(target.Key, out var guard) && guard.Mapping == target)
+                    _guarded.Remove(target.Key);
+                foreach (var work in _pending)
+                    work.Targets?.RemoveAll(t => t == target);
+                // A cleanup the thread has taken but not done yet skips this target too (see Reap).
+                if (_posted > _done)
+                    _reopened[target] = _posted;
+            }
         }
     }
 
-    /// <summary>Whether a destination is guarded now (cheap check before building keys for <see cref="Reopen"/>).</summary>
-    public bool Guarding
+    /// <summary>Whether a cleanup is queued or a guard on (a cheap check before building the list for <see cref="Reopen"/>).</summary>
+    public bool Busy
     {
-        get { lock (_gate) return _guarded.Count > 0; }
+        get { lock (_gate) return _guarded.Count > 0 || _posted > _done; }
     }
 
     /// <summary>Waits until every cleanup queued before this call is done; false on timeout.</summary>
@@ -185,8 +210,8 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_stopping, this);
-            _pending.Add(work);
             _posted++;
+            _pending.Add(work with { Sequence = _posted });
         }
         Wake();
     }
@@ -197,6 +222,16 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
         _ = Libc.Write(_wakeFd, (byte*)&one, sizeof(ulong));
     }
 
-    // One unit of cleanup: destinations (with their originals for the dump fallback), or all ports of an address.
-    private sealed record Work(FlowKey[]? Keys, IReadOnlyCollection<OriginalDestination>? Destinations, uint Address, IReadOnlySet<FlowKey>? Keep);
+    private static MappingTarget TargetOf(EndedMapping mapping)
+    {
+        var key = KeyOf(mapping.Destination.Protocol, mapping.Destination.Address, mapping.Destination.Port);
+        return mapping.Target is null ? new MappingTarget(key, 0, 0) : new MappingTarget(key, KeyOf("tcp", mapping.Target, 0).Address, mapping.TargetPort);
+    }
+
+    // One unit of cleanup: mappings (with their destinations for the dump fallback), or all ports of an address.
+    private sealed record Work(List<MappingTarget>? Targets, List<OriginalDestination>? Destinations, uint Address, IReadOnlySet<FlowKey>? Keep)
+    {
+        /// <summary>Its place in the order of cleanups posted (1, 2, …).</summary>
+        public long Sequence { get; init; }
+    }
 }

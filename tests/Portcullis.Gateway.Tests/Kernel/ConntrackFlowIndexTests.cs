@@ -58,6 +58,22 @@ public sealed class ConntrackFlowIndexTests
     }
 
     [Fact]
+    public void Take_MappingWithTarget_OnlyFlowsSentThereMovedOut()
+    {
+        var index = new ConntrackFlowIndex();
+        index.Add(Flow(Public, 30000, 6000, 1));
+        index.Add(Flow(Public, 30000, 6001, 2) with { ReplySource = 0x0A630003 }); // a newer mapping's, to 10.99.0.3
+        var taken = new List<TrackedFlow>();
+
+        Assert.Equal(1, index.Take(new MappingTarget(new FlowKey(Public, 6, 30000), Client, 8080), taken));
+
+        Assert.Equal(1u, taken[0].Id);
+        Assert.Equal(1, index.Count);
+        Assert.Equal(1, index.Take(new FlowKey(Public, 6, 30000), taken));
+        Assert.Equal(0, index.Destinations);
+    }
+
+    [Fact]
     public void TakeAddress_AllPortsButKept_MovedOut()
     {
         var index = new ConntrackFlowIndex();

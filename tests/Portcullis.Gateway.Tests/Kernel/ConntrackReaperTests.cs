@@ -133,7 +133,7 @@ public sealed class ConntrackReaperTests
         Assert.NotNull(ReadUntil(watcher, e => e.Kind == ConntrackEventKind.Destroy && e.Flow.SourcePort == 7000));
 
         // Mapped again: new flows are the new mapping's and stay.
-        reaper.Reopen([ConntrackReaper.KeyOf("tcp", Entries.Public, 30000)]);
+        reaper.Reopen([new EndedMapping(Web, null, 0)]);
         Track(ns, Insert("tcp", 30000, 7001));
         reaper.End([new OriginalDestination("udp", Entries.Public, 1)]); // a pass through the thread after that event
         Assert.True(reaper.WaitIdle(Generous));
@@ -157,6 +157,51 @@ public sealed class ConntrackReaperTests
         Assert.True(reaper.WaitIdle(Generous));
 
         Assert.True(Has(Flows(ns), "tcp", 30000, 7000));
+        Assert.Equal(0, reaper.Deleted);
+    }
+
+    [Fact]
+    public void End_MappingWithItsTarget_FlowsSentElsewhereStay()
+    {
+        using var ns = new KernelNamespace("ctr");
+        var log = new RecordingLog();
+        using var reaper = ns.Run(() => new ConntrackReaper(log));
+        // The old mapping sent 30000 to 10.99.0.2; a newer one on the same port sends it to 10.99.0.3.
+        Track(ns, Insert("tcp", 30000, 6000), Insert("tcp", 30000, 6001, target: "10.99.0.3"));
+
+        reaper.End([new EndedMapping(Web, Entries.Client1, 30000)]);
+
+        Assert.True(reaper.WaitIdle(Generous));
+        var flows = Flows(ns);
+        Assert.False(Has(flows, "tcp", 30000, 6000));
+        Assert.True(Has(flows, "tcp", 30000, 6001));
+        Assert.Equal(1, reaper.Deleted);
+    }
+
+    [Fact]
+    public void Reopen_SameMappingBackBeforeItsCleanupRan_ItsFlowsStayAndNoGuard()
+    {
+        using var ns = new KernelNamespace("ctr");
+        var log = new RecordingLog { HoldEnded = new ManualResetEventSlim() };
+        using var reaper = ns.Run(() => new ConntrackReaper(log, new FakeTimeProvider()));
+        Track(ns, Insert("tcp", 30000, 6000));
+        // Hold the thread in a cleanup, so the next one waits in the queue.
+        reaper.End([new OriginalDestination("tcp", Entries.Public, 1)]);
+        Assert.True(SpinWait.SpinUntil(() => { lock (log.Cleanups) return log.Cleanups.Count == 1; }, Generous));
+        var mapping = new EndedMapping(Web, Entries.Client1, 30000);
+        reaper.End([mapping]);
+
+        Assert.True(reaper.Busy);
+        reaper.Reopen([mapping]);
+        log.HoldEnded.Set();
+        Assert.True(reaper.WaitIdle(Generous));
+        Track(ns, Insert("tcp", 30000, 6001));
+        reaper.End([new OriginalDestination("udp", Entries.Public, 1)]); // a pass through the thread after that event
+        Assert.True(reaper.WaitIdle(Generous));
+
+        var flows = Flows(ns);
+        Assert.True(Has(flows, "tcp", 30000, 6000));
+        Assert.True(Has(flows, "tcp", 30000, 6001));
         Assert.Equal(0, reaper.Deleted);
     }
 

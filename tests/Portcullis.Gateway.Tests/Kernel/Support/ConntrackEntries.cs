@@ -7,12 +7,13 @@ namespace Portcullis.Gateway.Tests.Kernel.Support;
 /// <summary>Conntrack entries made with `conntrack -I` (shaped like a mapping's DNATed flow or not) and events read back.</summary>
 internal static class ConntrackEntries
 {
-    /// <summary>A flow 192.0.2.100:<paramref name="sourcePort"/> → 198.51.100.10:<paramref name="port"/>, DNATed to 10.99.0.2 on the same port unless told otherwise (reply tuples must be unique too).</summary>
-    public static string Insert(string protocol, int port, int sourcePort, bool natted = true, string destination = "198.51.100.10")
+    /// <summary>A flow 192.0.2.100:<paramref name="sourcePort"/> → 198.51.100.10:<paramref name="port"/>, DNATed to <paramref name="target"/> on the same port unless told otherwise (reply tuples must be unique too).</summary>
+    public static string Insert(string protocol, int port, int sourcePort, bool natted = true, string destination = "198.51.100.10",
+        string target = "10.99.0.2")
     {
         var state = protocol == "tcp" ? " --state ESTABLISHED -u SEEN_REPLY" : "";
         var reply = natted
-            ? string.Create(CultureInfo.InvariantCulture, $"-r 10.99.0.2 -q 192.0.2.100 --reply-port-src {port} --reply-port-dst {sourcePort}")
+            ? string.Create(CultureInfo.InvariantCulture, $"-r {target} -q 192.0.2.100 --reply-port-src {port} --reply-port-dst {sourcePort}")
             : string.Create(CultureInfo.InvariantCulture, $"-r {destination} -q 192.0.2.100 --reply-port-src {port} --reply-port-dst {sourcePort}");
         return string.Create(CultureInfo.InvariantCulture,
             $"conntrack -I -p {protocol} -s 192.0.2.100 -d {destination} --sport {sourcePort} --dport {port} {reply} -t 300{state} >/dev/null 2>&1");
