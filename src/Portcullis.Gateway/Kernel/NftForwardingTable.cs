@@ -89,9 +89,17 @@ public sealed class NftForwardingTable : IForwardingTable
         var script = NftScript.Update(remove, add);
         if (script.Length == 0)
             return;
-        if (add.Count > 0 && _reaper.Busy)
-            _reaper.Reopen(Ended(add)); // before the commit: the same mapping back keeps its flows
-        Run(script, "update the forwarding map");
+        // Before the commit: the same mapping back keeps its flows, its first new ones included.
+        var reopened = add.Count > 0 && _reaper.Busy ? _reaper.Reopen(Ended(add)) : [];
+        try
+        {
+            Run(script, "update the forwarding map");
+        }
+        catch (ForwardingTableException) when (reopened.Count > 0)
+        {
+            _reaper.End(reopened); // it did not come back after all: its old flows still go
+            throw;
+        }
         NftForwardingTableLog.Updated(_logger, remove.Count, add.Count);
         EndFlows(remove, add);
     }

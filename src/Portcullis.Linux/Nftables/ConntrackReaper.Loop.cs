@@ -20,6 +20,7 @@ public sealed unsafe partial class ConntrackReaper
             lock (_gate)
             {
                 (work, _pending) = (_pending, work);
+                _inFlight = work;
                 upTo = _posted;
                 stopping = _stopping;
             }
@@ -28,13 +29,12 @@ public sealed unsafe partial class ConntrackReaper
             if (_events is not null)
                 CatchUp();
             if (work.Count > 0)
-            {
                 Reap(work);
-                work.Clear();
-            }
             EndLateFlows();
             lock (_gate)
             {
+                work.Clear();
+                _inFlight = null;
                 _done = upTo;
                 if (_reopened.Count > 0)
                 {

@@ -40,6 +40,7 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
     private List<Work> _pending = [];
     private readonly Dictionary<FlowKey, (MappingTarget Mapping, long Deadline)> _guarded = []; // deadline: a timestamp
     private readonly Dictionary<MappingTarget, long> _reopened = [];  // target → cleanups posted when it came back
+    private List<Work>? _inFlight;                                    // taken by the thread, not done yet
     private long _posted;
     private long _done;
     private bool _stopping;
@@ -126,27 +127,36 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
     /// <summary>
     /// Call before committing new mappings: a cleanup still queued, or a guard still on, for the same destination and
     /// target is dropped — the same mapping came back, and its flows (old and new) are its own again. A cleanup for
-    /// another target still ends only that target's flows.
+    /// another target still ends only that target's flows. Returns the mappings whose cleanup was dropped: if the
+    /// commit then fails, hand them to <see cref="End(IReadOnlyCollection{EndedMapping})"/> again.
     /// </summary>
-    public void Reopen(IReadOnlyCollection<EndedMapping> mappings)
+    public IReadOnlyCollection<EndedMapping> Reopen(IReadOnlyCollection<EndedMapping> mappings)
     {
         ArgumentNullException.ThrowIfNull(mappings);
+        List<EndedMapping>? dropped = null;
         lock (_gate)
         {
             if (_guarded.Count == 0 && _posted == _done)
-                return;
+                return [];
             foreach (var mapping in mappings)
             {
                 var target = TargetOf(mapping);
+                var found = false;
                 if (_guarded.TryGetValue(target.Key, out var guard) && guard.Mapping == target)
-                    _guarded.Remove(target.Key);
+                    found = _guarded.Remove(target.Key);
                 foreach (var work in _pending)
-                    work.Targets?.RemoveAll(t => t == target);
+                    found |= work.Targets?.RemoveAll(t => t == target) > 0;
                 // A cleanup the thread has taken but not done yet skips this target too (see Reap).
-                if (_posted > _done)
+                if (_inFlight is not null && _inFlight.Exists(work => work.Targets?.Contains(target) == true))
+                {
                     _reopened[target] = _posted;
+                    found = true;
+                }
+                if (found)
+                    (dropped ??= []).Add(mapping);
             }
         }
+        return dropped ?? (IReadOnlyCollection<EndedMapping>)[];
     }
 
     /// <summary>Whether a cleanup is queued or a guard on (a cheap check before building the list for <see cref="Reopen"/>).</summary>

@@ -133,7 +133,7 @@ public sealed class ConntrackReaperTests
         Assert.NotNull(ReadUntil(watcher, e => e.Kind == ConntrackEventKind.Destroy && e.Flow.SourcePort == 7000));
 
         // Mapped again: new flows are the new mapping's and stay.
-        reaper.Reopen([new EndedMapping(Web, null, 0)]);
+        Assert.Single(reaper.Reopen([new EndedMapping(Web, null, 0)]));
         Track(ns, Insert("tcp", 30000, 7001));
         reaper.End([new OriginalDestination("udp", Entries.Public, 1)]); // a pass through the thread after that event
         Assert.True(reaper.WaitIdle(Generous));
@@ -192,7 +192,8 @@ public sealed class ConntrackReaperTests
         reaper.End([mapping]);
 
         Assert.True(reaper.Busy);
-        reaper.Reopen([mapping]);
+        Assert.Equal([mapping], reaper.Reopen([mapping]));
+        Assert.Empty(reaper.Reopen([new EndedMapping(Web, Entries.Client2, 30000)])); // nothing pending for that target
         log.HoldEnded.Set();
         Assert.True(reaper.WaitIdle(Generous));
         Track(ns, Insert("tcp", 30000, 6001));
