@@ -10,6 +10,18 @@ public sealed unsafe partial class ConntrackReaper
 
     private void Run()
     {
+        try
+        {
+            Loop();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Dispose gave up waiting (a kernel call hung for seconds) and closed the sockets under us: nothing to do.
+        }
+    }
+
+    private void Loop()
+    {
         if (_events is not null)
             Rebuild(overrun: false);
         var work = new List<Work>();
