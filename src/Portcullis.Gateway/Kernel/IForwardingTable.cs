@@ -102,9 +102,10 @@ public interface IForwardingTable : IDisposable
 
     /// <summary>
     /// In one transaction removes <paramref name="remove"/> and adds <paramref name="add"/> (an entry in both is
-    /// refreshed: its timeout restarts). After commit, deletes the conntrack entries of every removed mapping, so
-    /// established flows stop reaching the old owner. Throws <see cref="ForwardingTableException"/> with nft's
-    /// message on failure.
+    /// refreshed: its timeout restarts). When it returns the map holds the change, so no new flow reaches a removed
+    /// mapping's old owner; the established flows of removed mappings are ended right after, off the caller's thread
+    /// (within milliseconds), not before the return. Throws <see cref="ForwardingTableException"/> with nft's message
+    /// on failure.
     /// </summary>
     void Update(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add);
 
