@@ -68,11 +68,6 @@ internal sealed class Keypairs
         }
     }
 
-    public bool HasNext
-    {
-        get { lock (gate) return next is not null; }
-    }
-
     /// <summary>Removes every keypair (peer removed, key material zeroed, private key changed).</summary>
     public void Clear(List<Keypair> displaced)
     {

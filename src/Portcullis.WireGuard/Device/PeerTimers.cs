@@ -178,16 +178,6 @@ internal sealed class PeerTimers : IDisposable
             persistentKeepalive.Mod(TimeSpan.Zero);
     }
 
-    public void StopAll()
-    {
-        retransmitHandshake.Del();
-        sendKeepalive.Del();
-        newHandshake.Del();
-        zeroKeyMaterial.Del();
-        persistentKeepalive.Del();
-        sessionIdle.Del();
-    }
-
     public void Dispose()
     {
         stopped = true;
