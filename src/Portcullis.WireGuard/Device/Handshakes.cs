@@ -27,7 +27,7 @@ public sealed partial class WireGuardDevice
     private readonly byte[] cookieReply = new byte[MessageType.CookieReplySize];
     private readonly byte[] response = new byte[MessageType.ResponseSize];
     private TimeSpan underLoadUntil;
-    private TimeSpan underLoadLogged = TimeSpan.MinValue;
+    private bool underLoadSaid;
 
     private void EnqueueHandshake(ReadOnlySpan<byte> message, UdpEndpoint source, TimeSpan now)
     {
@@ -78,6 +78,7 @@ public sealed partial class WireGuardDevice
             return;
         }
         var underLoad = IsUnderLoad(now);
+        SayLoadChanged(underLoad);
         // Under load the cheapest check goes first: a source past its rate costs one lookup, not a MAC.
         if (underLoad && !HandshakeLimiter.Allow(source, now))
         {
@@ -91,7 +92,6 @@ public sealed partial class WireGuardDevice
         }
         if (underLoad)
         {
-            LogUnderLoad(now);
             if (!CookieChecker.CheckMac2(message, source, now))
             {
                 SendCookieReply(message, source, now);
@@ -104,13 +104,19 @@ public sealed partial class WireGuardDevice
             ProcessResponse(message, source, now, displaced);
     }
 
-    /// <summary>Says so when load starts, at most once a minute (a flood goes on for a while).</summary>
-    private void LogUnderLoad(TimeSpan now)
+    /// <summary>
+    /// One line when the device enters under-load mode and one when it leaves, never one per packet. Both are noticed
+    /// by the handshake thread, so leaving is said with the first handshake processed after the load has passed.
+    /// </summary>
+    private void SayLoadChanged(bool underLoad)
     {
-        if (underLoadLogged != TimeSpan.MinValue && now - underLoadLogged < DeviceLimits.UnderLoadLogInterval)
+        if (underLoad == underLoadSaid)
             return;
-        underLoadLogged = now;
-        Log.UnderLoad(Name, Counters.HandshakeQueueFull, Counters.RateLimited, Counters.CookieRepliesSent);
+        underLoadSaid = underLoad;
+        if (underLoad)
+            Log.UnderLoad(Name, Counters.HandshakeQueueFull, Counters.RateLimited, Counters.CookieRepliesSent);
+        else
+            Log.LoadPassed(Name, Counters.HandshakeQueueFull, Counters.RateLimited, Counters.CookieRepliesSent);
     }
 
     private void ProcessInitiation(ReadOnlySpan<byte> message, UdpEndpoint source, TimeSpan now, List<Keypair> displaced)
