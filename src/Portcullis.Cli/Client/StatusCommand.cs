@@ -4,6 +4,7 @@ using Portcullis.Client.Connect;
 using Portcullis.Client.KillSwitch;
 using Portcullis.Client.Status;
 using Portcullis.Gateway.Admin.Http;
+using Portcullis.Linux.Links;
 
 namespace Portcullis.Cli.Client;
 
@@ -92,6 +93,6 @@ internal static class StatusCommand
 
     private static ClientFacts Facts(ClientState state) => new(
         Disconnector.IsAlive(state.Pid),
-        Directory.Exists($"/sys/class/net/{state.Interface}"),
+        Link.Exists(state.Interface),
         UapiQuery.TryGetPeers(state.Interface, TimeSpan.FromSeconds(2)));
 }

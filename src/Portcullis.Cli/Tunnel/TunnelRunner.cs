@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Portcullis.Cli.Hosting;
+using Portcullis.Linux.Links;
 using Portcullis.Linux.Tun;
 using Portcullis.Linux.Udp;
 using Portcullis.WireGuard.Device;
@@ -80,7 +81,7 @@ internal static partial class TunnelRunner
         {
             while (DateTime.UtcNow < deadline)
             {
-                if (File.Exists(socket) && Directory.Exists($"/sys/class/net/{name}"))
+                if (File.Exists(socket) && Link.Exists(name))
                     return 0;
                 if (File.Exists(errors) && new FileInfo(errors).Length > 0 && !File.Exists(socket))
                 {

@@ -9,6 +9,7 @@ using Portcullis.Client.KillSwitch;
 using Portcullis.Client.PortForwarding;
 using Portcullis.Client.Routing;
 using Portcullis.Client.Status;
+using Portcullis.Linux.Links;
 using Portcullis.Linux.Tun;
 using Portcullis.Linux.Udp;
 using Portcullis.WireGuard.Device;
@@ -56,7 +57,7 @@ public sealed partial class ClientConnection : IDisposable
     public RoutePlan Plan { get; private set; } = null!;
 
     /// <summary>False once the interface is gone (deleted from outside, e.g. `ip link del`).</summary>
-    public bool InterfaceExists => Directory.Exists($"/sys/class/net/{Interface}");
+    public bool InterfaceExists => Link.Exists(Interface);
 
     public static ClientConnection Start(ConnectOptions options, ILoggerFactory loggers, IPortKeeperFactory? portKeepers = null)
     {

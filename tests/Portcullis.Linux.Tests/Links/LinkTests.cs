@@ -23,6 +23,20 @@ public sealed class LinkTests
     }
 
     [Fact]
+    public void Delete_ExistingLink_GoneFromThisNamespaceOnly()
+    {
+        using var ns = WithLink();
+        Assert.True(ns.Run(() => Link.Exists(Device)));
+        Assert.False(Link.Exists(Device));
+
+        ns.Run(() => Link.Delete(Device));
+        Assert.False(ns.Run(() => Link.Exists(Device)));
+        Assert.NotEqual(0, ns.Ip("link", "show", Device).ExitCode);
+        var error = Assert.Throws<LinuxCallException>(() => ns.Run(() => Link.Delete(Device)));
+        Assert.Contains("delete link pcveth0", error.Message);
+    }
+
+    [Fact]
     public void SetMtuAndSetUp_DummyLink_VisibleInIpLink()
     {
         using var ns = WithLink();
