@@ -21,39 +21,39 @@ public sealed partial class WireGuardDevice
 {
     private const int HandshakeBatch = 32;
 
-    private readonly HandshakeQueue handshakeQueue = new(DeviceLimits.HandshakeQueueSize, HandshakeBatch);
+    private readonly HandshakeQueue _handshakeQueue = new(DeviceLimits.HandshakeQueueSize, HandshakeBatch);
 
     // Written by the handshake thread only (one reply at a time, sent before the next is made).
-    private readonly byte[] cookieReply = new byte[MessageType.CookieReplySize];
-    private readonly byte[] response = new byte[MessageType.ResponseSize];
-    private TimeSpan underLoadUntil;
-    private bool underLoadSaid;
+    private readonly byte[] _cookieReply = new byte[MessageType.CookieReplySize];
+    private readonly byte[] _response = new byte[MessageType.ResponseSize];
+    private TimeSpan _underLoadUntil;
+    private bool _underLoadSaid;
 
     private void EnqueueHandshake(ReadOnlySpan<byte> message, UdpEndpoint source, TimeSpan now)
     {
-        var admission = handshakeQueue.TryAdd(message, source, out var queued);
+        var admission = _handshakeQueue.TryAdd(message, source, out var queued);
         if (admission != HandshakeAdmission.Added)
             Counters.Add(DropReason.HandshakeQueueFull);
         if (admission != HandshakeAdmission.Added || queued >= DeviceLimits.UnderLoadThreshold)
-            underLoadUntil = now + DeviceLimits.UnderLoadHoldTime;
+            _underLoadUntil = now + DeviceLimits.UnderLoadHoldTime;
     }
 
     /// <summary>True while the handshake queue is (or within the last second was) at least 1/8 full or overflowing.</summary>
     internal bool IsUnderLoad(TimeSpan now) =>
-        now < underLoadUntil || handshakeQueue.Count >= DeviceLimits.UnderLoadThreshold;
+        now < _underLoadUntil || _handshakeQueue.Count >= DeviceLimits.UnderLoadThreshold;
 
     /// <summary>Handshake messages waiting for the handshake thread.</summary>
-    internal int QueuedHandshakes => handshakeQueue.Count;
+    internal int QueuedHandshakes => _handshakeQueue.Count;
 
     /// <summary>Forces the under-load state for a while (tests of the cookie path use it).</summary>
-    internal void AssumeUnderLoad(TimeSpan duration) => underLoadUntil = Now + duration;
+    internal void AssumeUnderLoad(TimeSpan duration) => _underLoadUntil = Now + duration;
 
     private void ProcessHandshakes()
     {
         var displaced = new List<Keypair>();
         var batch = new HandshakeWork[HandshakeBatch];
         int n;
-        while ((n = handshakeQueue.TakeBatch(batch)) > 0)
+        while ((n = _handshakeQueue.TakeBatch(batch)) > 0)
         {
             try
             {
@@ -62,7 +62,7 @@ public sealed partial class WireGuardDevice
             }
             finally
             {
-                handshakeQueue.Return(batch.AsSpan(0, n));
+                _handshakeQueue.Return(batch.AsSpan(0, n));
             }
         }
     }
@@ -110,9 +110,9 @@ public sealed partial class WireGuardDevice
     /// </summary>
     private void SayLoadChanged(bool underLoad)
     {
-        if (underLoad == underLoadSaid)
+        if (underLoad == _underLoadSaid)
             return;
-        underLoadSaid = underLoad;
+        _underLoadSaid = underLoad;
         if (underLoad)
             Log.UnderLoad(Name, Counters.HandshakeQueueFull, Counters.RateLimited, Counters.CookieRepliesSent);
         else
@@ -134,17 +134,17 @@ public sealed partial class WireGuardDevice
         peer.Timers.AnyAuthenticatedPacketReceived();
 
         ReplaceHandshakeIndex(peer, handshake, out var index);
-        if (!Noise.CreateResponse(handshake, index, response))
+        if (!Noise.CreateResponse(handshake, index, _response))
         {
             Indices.Delete(index);
             return;
         }
         if (!DeriveKeypair(peer, handshake, displaced))
             return;
-        peer.Cookies.AddMacs(response, now);
+        peer.Cookies.AddMacs(_response, now);
         peer.Timers.AnyAuthenticatedPacketTraversal();
         peer.Timers.AnyAuthenticatedPacketSent();
-        SendHandshakeMessage(peer, response);
+        SendHandshakeMessage(peer, _response);
     }
 
     private void ProcessResponse(ReadOnlySpan<byte> message, UdpEndpoint source, TimeSpan now, List<Keypair> displaced)
@@ -219,7 +219,7 @@ public sealed partial class WireGuardDevice
                 return;
             peer.LastSentHandshake = now;
         }
-        if (!up || peer.Removed || !Noise.HasPrivateKey)
+        if (!_up || peer.Removed || !Noise.HasPrivateKey)
             return;
         var message = new byte[MessageType.InitiationSize];
         Span<byte> timestamp = stackalloc byte[12];
@@ -241,7 +241,7 @@ public sealed partial class WireGuardDevice
 
     private void SendHandshakeMessage(Peer peer, byte[] message)
     {
-        var current = bind;
+        var current = _bind;
         if (current is null || !peer.TryGetEndpoint(out var endpoint))
         {
             Counters.Add(DropReason.NoEndpoint);
@@ -254,9 +254,9 @@ public sealed partial class WireGuardDevice
 
     private void SendCookieReply(ReadOnlySpan<byte> message, UdpEndpoint source, TimeSpan now)
     {
-        CookieChecker.CreateReply(message, source, now, cookieReply);
-        ReadOnlySpan<ArraySegment<byte>> one = [new ArraySegment<byte>(cookieReply)];
-        bind?.Send(one, source);
+        CookieChecker.CreateReply(message, source, now, _cookieReply);
+        ReadOnlySpan<ArraySegment<byte>> one = [new ArraySegment<byte>(_cookieReply)];
+        _bind?.Send(one, source);
         Counters.Add(DropReason.CookieReplySent);
     }
 
