@@ -109,6 +109,7 @@ internal static partial class TunnelRunner
     private static bool OffloadWanted() =>
         !string.Equals(Environment.GetEnvironmentVariable(OffloadVariable), "off", StringComparison.OrdinalIgnoreCase);
 
+    // The tunnel command's event ids: 2000–2019.
     [LoggerMessage(2001, LogLevel.Information, "Interface {Interface} offloads: {Offloads}")]
     private static partial void OffloadsLimited(this ILogger logger, string @interface, string offloads);
 

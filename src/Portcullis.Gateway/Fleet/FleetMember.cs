@@ -227,6 +227,7 @@ internal sealed class FleetMember : IAsyncDisposable
         ?? typeof(FleetMember).Assembly.GetName().Version?.ToString() ?? "unknown";
 }
 
+/// <summary>What fleet membership logs, event ids 7200–7219.</summary>
 internal static partial class FleetLog
 {
     [LoggerMessage(7200, LogLevel.Information, "Fleet: gateway {Name} joined through {Display} (presence {Presence})")]
