@@ -5,6 +5,7 @@ using Portcullis.Client.KillSwitch;
 using Portcullis.Client.Status;
 using Portcullis.Gateway.Admin.Http;
 using Portcullis.Linux.Links;
+using Portcullis.WireGuard.Uapi;
 
 namespace Portcullis.Cli.Client;
 
@@ -94,5 +95,5 @@ internal static class StatusCommand
     private static ClientFacts Facts(ClientState state) => new(
         Disconnector.IsAlive(state.Pid),
         Link.Exists(state.Interface),
-        UapiQuery.TryGetPeers(state.Interface, TimeSpan.FromSeconds(2)));
+        UapiClient.TryGet(state.Interface, TimeSpan.FromSeconds(2)) is { } device ? PeerStatus.From(device) : null);
 }

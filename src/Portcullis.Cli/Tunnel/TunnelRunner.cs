@@ -13,7 +13,6 @@ namespace Portcullis.Cli.Tunnel;
 /// <summary>Runs one userspace WireGuard interface: TUN + device + UAPI socket, until a signal or the interface goes.</summary>
 internal static partial class TunnelRunner
 {
-    private const string SocketDirectory = "/var/run/wireguard";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
 
     public static int RunForeground(string name)
@@ -47,7 +46,7 @@ internal static partial class TunnelRunner
             stop.Set();
         };
         device.Up();
-        using var uapi = UapiServer.Start(name, device, loggers.CreateLogger("portcullis.uapi"), SocketDirectory);
+        using var uapi = UapiServer.Start(name, device, loggers.CreateLogger("portcullis.uapi"));
 
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
@@ -62,7 +61,7 @@ internal static partial class TunnelRunner
     public static int RunInBackground(string name)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find our own executable");
-        var socket = Path.Combine(SocketDirectory, name + ".sock");
+        var socket = UapiSocket.PathFor(name);
         var errors = Path.Combine(Path.GetTempPath(), $"portcullis-tunnel-{name}-{Environment.ProcessId}.log");
         var start = new ProcessStartInfo("/bin/sh")
         {

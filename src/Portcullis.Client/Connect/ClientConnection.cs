@@ -237,7 +237,7 @@ public sealed partial class ClientConnection : IDisposable
             foreach (var peer in request.Peers)
                 CryptographicOperations.ZeroMemory(peer.PresharedKey);
         }
-        _uapi = UapiServer.Start(name, _device, loggers.CreateLogger("portcullis.uapi"), UapiQuery.SocketDirectory);
+        _uapi = UapiServer.Start(name, _device, loggers.CreateLogger("portcullis.uapi"));
         _routes = AppliedRoutes.Apply(plan);
         _log.TunnelUp(name, string.Join(", ", plan.Addresses), plan.Routes.Count == 0 ? "no routes" : string.Join(", ", plan.Routes));
     }

@@ -6,6 +6,7 @@ using Portcullis.Client.Status;
 using Portcullis.Linux;
 using Portcullis.Linux.Interop;
 using Portcullis.Linux.Links;
+using Portcullis.WireGuard.Uapi;
 
 namespace Portcullis.Client.Connect;
 
@@ -56,7 +57,7 @@ public static class Disconnector
         }
         if (Link.Exists(state.Interface) && DeleteLink(state.Interface))
             done.Add($"{state.Interface}: stale interface deleted");
-        var socket = Path.Combine(UapiQuery.SocketDirectory, state.Interface + ".sock");
+        var socket = UapiSocket.PathFor(state.Interface);
         if (File.Exists(socket))
             File.Delete(socket);
         store.Delete(state.Interface);

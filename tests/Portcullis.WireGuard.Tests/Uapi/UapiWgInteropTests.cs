@@ -164,7 +164,7 @@ public sealed class UapiWgInteropTests
         var (exitCode, _, _) = await WgTool.RunAsync("show", name);
 
         Assert.NotEqual(0, exitCode);
-        Assert.False(File.Exists(Path.Combine(UapiServerOptions.DefaultSocketDirectory, name + ".sock")));
+        Assert.False(File.Exists(UapiSocket.PathFor(name)));
     }
 
     /// <summary>Our server on /var/run/wireguard/pctXXXXXXXX.sock, where `wg` looks.</summary>
