@@ -57,6 +57,7 @@ public sealed class GatewayHost : IAsyncDisposable
 
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggers;
+    private readonly TimeProvider _time;
     private readonly PeerDirectory _peers = new();
     private IGatewayStore? _store;
     private IGatewayStore? _meteredStore;
@@ -77,8 +78,9 @@ public sealed class GatewayHost : IAsyncDisposable
     private ReachabilityServer? _reachability;
     private int _disposed;
 
-    private GatewayHost(GatewayConfig config, ILoggerFactory loggers)
+    private GatewayHost(GatewayConfig config, ILoggerFactory loggers, TimeProvider time)
     {
+        _time = time;
         Config = config;
         Metrics = new GatewayMetrics(GatewayMetricsOptions.From(config));
         _loggers = loggers;
@@ -100,11 +102,20 @@ public sealed class GatewayHost : IAsyncDisposable
     /// file) when the store cannot be opened or the config's peers cannot be applied to it, and whatever the OS says
     /// when an interface, socket or table cannot be made; everything already made is undone before it throws.
     /// </summary>
-    public static async Task<GatewayHost> StartAsync(GatewayConfig config, ILoggerFactory loggers, CancellationToken cancellationToken = default)
+    public static Task<GatewayHost> StartAsync(GatewayConfig config, ILoggerFactory loggers, CancellationToken cancellationToken = default) =>
+        StartAsync(config, loggers, TimeProvider.System, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="StartAsync(GatewayConfig, ILoggerFactory, CancellationToken)"/>, with every clock of the gateway on
+    /// <paramref name="time"/> (the device's timers, leases, stored timestamps, peer memory, reachability checks, the
+    /// fleet's heartbeat, console sessions): tests run the assembled gateway on virtual time.
+    /// </summary>
+    public static async Task<GatewayHost> StartAsync(GatewayConfig config, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(loggers);
-        var host = new GatewayHost(config, loggers);
+        ArgumentNullException.ThrowIfNull(time);
+        var host = new GatewayHost(config, loggers, time);
         try
         {
             await host.StartCoreAsync(cancellationToken).ConfigureAwait(false);
@@ -124,10 +135,10 @@ public sealed class GatewayHost : IAsyncDisposable
 
         var tun = LinuxTun.Create(tunnel.Interface);
         _device = new WireGuardDevice(tun, new LinuxBindFactory(), _loggers.CreateLogger("portcullis.device"),
-            new DeviceOptions { SessionTimeout = tunnel.SessionTimeout });
+            new DeviceOptions { SessionTimeout = tunnel.SessionTimeout }, _time);
         var publicKey = DeviceSetup.Configure(_device, tunnel, state.Peers);
         _memory = new PeerMemory(_device, _store is IReplayFloorStore floors ? MeteredStore.WrapFloors(floors, Metrics) : null, tunnel.RememberEndpoints ? EndpointFile.PathFor(tunnel.Interface) : null,
-            TimeProvider.System, _loggers.CreateLogger("portcullis.memory"));
+            _time, _loggers.CreateLogger("portcullis.memory"));
         await _memory.RestoreFloorsAsync(cancellationToken).ConfigureAwait(false);
         if (!tunnel.RememberEndpoints)
             File.Delete(EndpointFile.PathFor(tunnel.Interface));
@@ -149,7 +160,7 @@ public sealed class GatewayHost : IAsyncDisposable
             AllowDns = tunnel.AllowDns,
             AllowedDestinations = Config.Nat.AllowDestinations,
         });
-        _service = new ForwardingService(table, Config.Nat.PublicAddresses, state.Policy, TimeProvider.System,
+        _service = new ForwardingService(table, Config.Nat.PublicAddresses, state.Policy, _time,
             _loggers.CreateLogger<ForwardingService>());
         _service.ReserveOwnPort(MappingProtocol.Udp, _device.ListenPort);
         _service.SetStaticForwards(state.StaticForwards);
@@ -198,14 +209,14 @@ public sealed class GatewayHost : IAsyncDisposable
             Sessions = _sessionCounters,
             FlowsDeleted = () => nftTable.FlowsDeleted + peerFlows.Deleted,
         });
-        var checker = new ReachabilityChecker(_service, _peers, Metrics, TimeProvider.System);
+        var checker = new ReachabilityChecker(_service, _peers, Metrics, _time);
         _reachability = await ReachabilityServer.StartAsync(tunnel.Address, checker, _loggers, cancellationToken).ConfigureAwait(false);
         if (Config.Admin.Listen is not null)
         {
             _readiness = new GatewayReadiness(tunnel.Interface, new NftContext(), NftForwardingTable.TableName, store,
                 storeOutageDegrades: _fleet is not null);
             _admin = await AdminServer.StartAsync(Config.Admin, _operations, _loggers, cancellationToken,
-                new AdminFeatures { Readiness = _readiness, Metrics = Metrics, Reachability = checker }).ConfigureAwait(false);
+                new AdminFeatures { Readiness = _readiness, Metrics = Metrics, Reachability = checker, Time = _time }).ConfigureAwait(false);
             GatewayHostLog.AdminListening(_logger, _admin.Endpoint);
         }
         // Last: "up" is a promise that every listener (WireGuard, UAPI, port requests, admin API and its token file)
@@ -223,12 +234,12 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         if (Config.Store.Url is not null)
         {
-            _fleet = await FleetMember.OpenAsync(Config, _loggers, cancellationToken).ConfigureAwait(false);
+            _fleet = await FleetMember.OpenAsync(Config, _loggers, _time, cancellationToken).ConfigureAwait(false);
             _store = _fleet.Store;
         }
         else
         {
-            _store = await SqliteGatewayStore.OpenAsync(Config.Store.Path, _loggers.CreateLogger("portcullis.store"), cancellationToken)
+            _store = await SqliteGatewayStore.OpenAsync(Config.Store.Path, _time, _loggers.CreateLogger("portcullis.store"), cancellationToken)
                 .ConfigureAwait(false);
         }
         _meteredStore = MeteredStore.Wrap(_store, Metrics);
@@ -308,7 +319,7 @@ public sealed class GatewayHost : IAsyncDisposable
             TunnelPrefix = Config.Tunnel.Prefix,
             PublicAddresses = Config.Nat.PublicAddresses,
             Dns = Config.Tunnel.Dns,
-            StartedUtc = DateTimeOffset.UtcNow,
+            StartedUtc = _time.GetUtcNow(),
         };
     }
 
