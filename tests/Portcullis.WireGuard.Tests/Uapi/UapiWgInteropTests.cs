@@ -174,7 +174,7 @@ public sealed class UapiWgInteropTests
         {
             Name = "pct" + Random.Shared.Next(0x10000000, int.MaxValue).ToString("x8");
             Device = device ?? new InMemoryUapiDevice();
-            Server = UapiServer.Start(Name, Device, new ListLogger());
+            Server = UapiServer.Start(Name, Device, new CapturingLogger());
         }
 
         public string Name { get; }
