@@ -11,9 +11,9 @@ namespace Portcullis.Benchmarks.Mapping;
 /// </summary>
 internal sealed class NatPmpProbe(IPAddress local, IPEndPoint server) : IDisposable
 {
-    private readonly Socket socket = Bind(local);
-    private readonly byte[] request = new byte[12];
-    private readonly byte[] answer = new byte[64];
+    private readonly Socket _socket = Bind(local);
+    private readonly byte[] _request = new byte[12];
+    private readonly byte[] _answer = new byte[64];
 
     private static Socket Bind(IPAddress local)
     {
@@ -25,18 +25,18 @@ internal sealed class NatPmpProbe(IPAddress local, IPEndPoint server) : IDisposa
     /// <summary>Maps (or with lifetime 0 deletes) TCP internalPort; returns the latency, or null on error/timeout.</summary>
     public TimeSpan? Map(ushort internalPort, uint lifetime)
     {
-        request[0] = 0;
-        request[1] = 2; // map TCP
-        BinaryPrimitives.WriteUInt16BigEndian(request.AsSpan(4), internalPort);
-        BinaryPrimitives.WriteUInt16BigEndian(request.AsSpan(6), 0);
-        BinaryPrimitives.WriteUInt32BigEndian(request.AsSpan(8), lifetime);
+        _request[0] = 0;
+        _request[1] = 2; // map TCP
+        BinaryPrimitives.WriteUInt16BigEndian(_request.AsSpan(4), internalPort);
+        BinaryPrimitives.WriteUInt16BigEndian(_request.AsSpan(6), 0);
+        BinaryPrimitives.WriteUInt32BigEndian(_request.AsSpan(8), lifetime);
         var start = Stopwatch.GetTimestamp();
-        socket.SendTo(request, server);
+        _socket.SendTo(_request, server);
         try
         {
-            var n = socket.Receive(answer);
+            var n = _socket.Receive(_answer);
             var elapsed = Stopwatch.GetElapsedTime(start);
-            var ok = n == 16 && answer[1] == 130 && BinaryPrimitives.ReadUInt16BigEndian(answer.AsSpan(2)) == 0;
+            var ok = n == 16 && _answer[1] == 130 && BinaryPrimitives.ReadUInt16BigEndian(_answer.AsSpan(2)) == 0;
             return ok ? elapsed : null;
         }
         catch (SocketException)
@@ -45,5 +45,5 @@ internal sealed class NatPmpProbe(IPAddress local, IPEndPoint server) : IDisposa
         }
     }
 
-    public void Dispose() => socket.Dispose();
+    public void Dispose() => _socket.Dispose();
 }

@@ -4,6 +4,8 @@ using Portcullis.Client.Connect;
 using Portcullis.Client.KillSwitch;
 using Portcullis.Client.Status;
 using Portcullis.Gateway.Admin.Http;
+using Portcullis.Linux.Links;
+using Portcullis.WireGuard.Uapi;
 
 namespace Portcullis.Cli.Client;
 
@@ -92,6 +94,6 @@ internal static class StatusCommand
 
     private static ClientFacts Facts(ClientState state) => new(
         Disconnector.IsAlive(state.Pid),
-        Directory.Exists($"/sys/class/net/{state.Interface}"),
-        UapiQuery.TryGetPeers(state.Interface, TimeSpan.FromSeconds(2)));
+        Link.Exists(state.Interface),
+        UapiClient.TryGet(state.Interface, TimeSpan.FromSeconds(2)) is { } device ? PeerStatus.From(device) : null);
 }

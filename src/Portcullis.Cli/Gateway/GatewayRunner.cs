@@ -88,6 +88,7 @@ internal static partial class GatewayRunner
         return 0;
     }
 
+    // The gateway command's event ids: 6010–6019 (beside the host's 6000–6009).
     [LoggerMessage(6010, LogLevel.Error, "Gateway failed to start")]
     private static partial void StartFailed(ILogger logger, Exception exception);
 }

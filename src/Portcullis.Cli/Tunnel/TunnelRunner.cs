@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Portcullis.Cli.Hosting;
+using Portcullis.Linux.Links;
 using Portcullis.Linux.Tun;
 using Portcullis.Linux.Udp;
 using Portcullis.WireGuard.Device;
@@ -12,7 +13,6 @@ namespace Portcullis.Cli.Tunnel;
 /// <summary>Runs one userspace WireGuard interface: TUN + device + UAPI socket, until a signal or the interface goes.</summary>
 internal static partial class TunnelRunner
 {
-    private const string SocketDirectory = "/var/run/wireguard";
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(15);
 
     public static int RunForeground(string name)
@@ -46,7 +46,7 @@ internal static partial class TunnelRunner
             stop.Set();
         };
         device.Up();
-        using var uapi = UapiServer.Start(name, device, loggers.CreateLogger("portcullis.uapi"), SocketDirectory);
+        using var uapi = UapiServer.Start(name, device, loggers.CreateLogger("portcullis.uapi"));
 
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
@@ -61,7 +61,7 @@ internal static partial class TunnelRunner
     public static int RunInBackground(string name)
     {
         var self = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find our own executable");
-        var socket = Path.Combine(SocketDirectory, name + ".sock");
+        var socket = UapiSocket.PathFor(name);
         var errors = Path.Combine(Path.GetTempPath(), $"portcullis-tunnel-{name}-{Environment.ProcessId}.log");
         var start = new ProcessStartInfo("/bin/sh")
         {
@@ -80,7 +80,7 @@ internal static partial class TunnelRunner
         {
             while (DateTime.UtcNow < deadline)
             {
-                if (File.Exists(socket) && Directory.Exists($"/sys/class/net/{name}"))
+                if (File.Exists(socket) && Link.Exists(name))
                     return 0;
                 if (File.Exists(errors) && new FileInfo(errors).Length > 0 && !File.Exists(socket))
                 {
@@ -108,6 +108,7 @@ internal static partial class TunnelRunner
     private static bool OffloadWanted() =>
         !string.Equals(Environment.GetEnvironmentVariable(OffloadVariable), "off", StringComparison.OrdinalIgnoreCase);
 
+    // The tunnel command's event ids: 2000–2019.
     [LoggerMessage(2001, LogLevel.Information, "Interface {Interface} offloads: {Offloads}")]
     private static partial void OffloadsLimited(this ILogger logger, string @interface, string offloads);
 

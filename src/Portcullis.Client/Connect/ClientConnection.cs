@@ -9,6 +9,7 @@ using Portcullis.Client.KillSwitch;
 using Portcullis.Client.PortForwarding;
 using Portcullis.Client.Routing;
 using Portcullis.Client.Status;
+using Portcullis.Linux.Links;
 using Portcullis.Linux.Tun;
 using Portcullis.Linux.Udp;
 using Portcullis.WireGuard.Device;
@@ -56,7 +57,7 @@ public sealed partial class ClientConnection : IDisposable
     public RoutePlan Plan { get; private set; } = null!;
 
     /// <summary>False once the interface is gone (deleted from outside, e.g. `ip link del`).</summary>
-    public bool InterfaceExists => Directory.Exists($"/sys/class/net/{Interface}");
+    public bool InterfaceExists => Link.Exists(Interface);
 
     public static ClientConnection Start(ConnectOptions options, ILoggerFactory loggers, IPortKeeperFactory? portKeepers = null)
     {
@@ -236,7 +237,7 @@ public sealed partial class ClientConnection : IDisposable
             foreach (var peer in request.Peers)
                 CryptographicOperations.ZeroMemory(peer.PresharedKey);
         }
-        _uapi = UapiServer.Start(name, _device, loggers.CreateLogger("portcullis.uapi"), UapiQuery.SocketDirectory);
+        _uapi = UapiServer.Start(name, _device, loggers.CreateLogger("portcullis.uapi"));
         _routes = AppliedRoutes.Apply(plan);
         _log.TunnelUp(name, string.Join(", ", plan.Addresses), plan.Routes.Count == 0 ? "no routes" : string.Join(", ", plan.Routes));
     }

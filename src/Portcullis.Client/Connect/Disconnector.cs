@@ -1,10 +1,12 @@
-using System.Diagnostics;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using Portcullis.Client.Dns;
 using Portcullis.Client.KillSwitch;
 using Portcullis.Client.Routing;
 using Portcullis.Client.Status;
+using Portcullis.Linux;
+using Portcullis.Linux.Interop;
+using Portcullis.Linux.Links;
+using Portcullis.WireGuard.Uapi;
 
 namespace Portcullis.Client.Connect;
 
@@ -13,9 +15,8 @@ namespace Portcullis.Client.Connect;
 /// killed one left behind — policy rules, a changed resolv.conf, a stale interface, the state file — is undone from
 /// its state file; then the kill switch goes, persistent or not. Returns what it did, one line per step.
 /// </summary>
-public static partial class Disconnector
+public static class Disconnector
 {
-    private const int SigTerm = 15;
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(10);
 
     public static IReadOnlyList<string> Run(string stateDirectory, string? interfaceName, string resolvConfPath = ResolverConfiguration.DefaultPath)
@@ -44,7 +45,7 @@ public static partial class Disconnector
             done.Add($"{state.Interface}: resolver configuration restored");
         if (state.Table is int table)
         {
-            var rules = new List<Linux.Links.RoutingRule>();
+            var rules = new List<RoutingRule>();
             if (state.FullTunnel4)
                 rules.AddRange(RoutePlanner.FullTunnelRules(AddressFamily.InterNetwork, table, state.FwMark));
             if (state.FullTunnel6)
@@ -54,9 +55,9 @@ public static partial class Disconnector
             if (rules.Count > 0)
                 AppliedRoutes.RemoveGuard(state.Interface);
         }
-        if (Directory.Exists($"/sys/class/net/{state.Interface}") && DeleteLink(state.Interface))
+        if (Link.Exists(state.Interface) && DeleteLink(state.Interface))
             done.Add($"{state.Interface}: stale interface deleted");
-        var socket = Path.Combine(UapiQuery.SocketDirectory, state.Interface + ".sock");
+        var socket = UapiSocket.PathFor(state.Interface);
         if (File.Exists(socket))
             File.Delete(socket);
         store.Delete(state.Interface);
@@ -64,7 +65,7 @@ public static partial class Disconnector
 
     private static bool Stop(int pid)
     {
-        if (Kill(pid, SigTerm) != 0)
+        if (!ProcessSignals.Send(pid, ProcessSignals.SigTerm))
             return false;
         var deadline = DateTime.UtcNow + StopTimeout;
         while (IsAlive(pid) && DateTime.UtcNow < deadline)
@@ -74,11 +75,16 @@ public static partial class Disconnector
 
     private static bool DeleteLink(string name)
     {
-        using var ip = Process.Start(new ProcessStartInfo("ip") { ArgumentList = { "link", "del", name }, RedirectStandardError = true });
-        if (ip is null)
+        try
+        {
+            Link.Delete(name);
+            return true;
+        }
+        catch (LinuxCallException)
+        {
+            // Gone in between, or not ours to delete: the step reports nothing.
             return false;
-        ip.WaitForExit();
-        return ip.ExitCode == 0;
+        }
     }
 
     /// <summary>A zombie (exited, not yet reaped) counts as gone.</summary>
@@ -95,7 +101,4 @@ public static partial class Disconnector
             return false;
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static partial int Kill(int pid, int signal);
 }

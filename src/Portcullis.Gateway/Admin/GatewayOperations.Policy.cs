@@ -11,8 +11,8 @@ public sealed partial class GatewayOperations
 {
     public Task<PolicyView> GetPolicyAsync(CancellationToken cancellationToken = default) => GetPolicyAsync(null, cancellationToken);
 
-    public Task<PolicyView> SetPolicyAsync(ServerPolicy overrides, CancellationToken cancellationToken = default) =>
-        SetPolicyAsync(overrides, null, cancellationToken);
+    public Task<PolicyView> SetPolicyAsync(ServerPolicy policyOverrides, CancellationToken cancellationToken = default) =>
+        SetPolicyAsync(policyOverrides, null, cancellationToken);
 
     /// <summary>
     /// The policy set for <paramref name="gateway"/> (null: the fleet's, or one box's): its overrides, and the policy in
@@ -20,15 +20,15 @@ public sealed partial class GatewayOperations
     /// </summary>
     public async Task<PolicyView> GetPolicyAsync(string? gateway, CancellationToken cancellationToken = default)
     {
-        var overrides = gateway is null
+        var policyOverrides = gateway is null
             ? await _store.GetPolicyAsync(cancellationToken).ConfigureAwait(false)
             : await _store.GetGatewayPolicyAsync(CheckGateway(gateway), cancellationToken).ConfigureAwait(false);
-        return new PolicyView(gateway is null || gateway == GatewayName ? _service.Policy : null, overrides, gateway);
+        return new PolicyView(gateway is null || gateway == GatewayName ? _service.Policy : null, policyOverrides, gateway);
     }
 
-    public async Task<PolicyView> SetPolicyAsync(ServerPolicy overrides, string? gateway, CancellationToken cancellationToken = default)
+    public async Task<PolicyView> SetPolicyAsync(ServerPolicy policyOverrides, string? gateway, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(overrides);
+        ArgumentNullException.ThrowIfNull(policyOverrides);
         if (gateway is not null)
             CheckGateway(gateway);
         ThrowIfStoreAway();
@@ -36,11 +36,11 @@ public sealed partial class GatewayOperations
         try
         {
             // Checked against this gateway's file, with the layer not being set as it stands.
-            var fleet = gateway is null ? overrides : await _store.GetPolicyAsync(cancellationToken).ConfigureAwait(false);
+            var fleet = gateway is null ? policyOverrides : await _store.GetPolicyAsync(cancellationToken).ConfigureAwait(false);
             var own = GatewayName is { } name && gateway != name
                 ? await _store.GetGatewayPolicyAsync(name, cancellationToken).ConfigureAwait(false)
                 : new ServerPolicy();
-            var layered = gateway is null ? own.Over(overrides) : overrides.Over(fleet);
+            var layered = gateway is null ? own.Over(policyOverrides) : policyOverrides.Over(fleet);
             var effective = Effective(layered, _configuredPolicy);
 
             var mine = gateway is null || gateway == GatewayName;
@@ -52,9 +52,9 @@ public sealed partial class GatewayOperations
             try
             {
                 if (gateway is null)
-                    await _store.SetPolicyAsync(overrides, cancellationToken).ConfigureAwait(false);
+                    await _store.SetPolicyAsync(policyOverrides, cancellationToken).ConfigureAwait(false);
                 else
-                    await _store.SetGatewayPolicyAsync(gateway, overrides, cancellationToken).ConfigureAwait(false);
+                    await _store.SetGatewayPolicyAsync(gateway, policyOverrides, cancellationToken).ConfigureAwait(false);
             }
             catch when (mine && effective.InboundLimits != limitsBefore)
             {
@@ -66,7 +66,7 @@ public sealed partial class GatewayOperations
                 _service.UpdatePolicy(effective);
                 GatewayOperationsLog.PolicySet(_logger);
             }
-            return new PolicyView(mine ? _service.Policy : null, overrides, gateway);
+            return new PolicyView(mine ? _service.Policy : null, policyOverrides, gateway);
         }
         finally
         {

@@ -67,7 +67,7 @@ public interface IGatewayOperations
     Task<PolicyView> GetPolicyAsync(CancellationToken cancellationToken = default);
 
     /// <summary>Stores the overrides (null values fall back to the config file) and puts the result in force.</summary>
-    Task<PolicyView> SetPolicyAsync(ServerPolicy overrides, CancellationToken cancellationToken = default);
+    Task<PolicyView> SetPolicyAsync(ServerPolicy policyOverrides, CancellationToken cancellationToken = default);
 
     /// <summary>One layer's overrides: <paramref name="gateway"/> null for the fleet's (one box: the only layer), else that gateway's.</summary>
     Task<PolicyView> GetPolicyAsync(string? gateway, CancellationToken cancellationToken = default);
@@ -76,7 +76,7 @@ public interface IGatewayOperations
     /// Stores one layer's overrides; in force at once here when they are this gateway's or the fleet's, on another
     /// gateway when it hears of them. 400 for a gateway name on a one-box gateway.
     /// </summary>
-    Task<PolicyView> SetPolicyAsync(ServerPolicy overrides, string? gateway, CancellationToken cancellationToken = default);
+    Task<PolicyView> SetPolicyAsync(ServerPolicy policyOverrides, string? gateway, CancellationToken cancellationToken = default);
 
     /// <summary>This gateway's name in its fleet; null for one box.</summary>
     string? GatewayName { get; }

@@ -28,6 +28,7 @@ internal sealed class FleetMember : IAsyncDisposable
     private readonly PostgresChangeFeed _feed;
     private readonly GatewaySection _config;
     private readonly ILogger _logger;
+    private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stop = new();
     private readonly Channel<(string PeerId, bool Connected)> _sessions =
         Channel.CreateUnbounded<(string, bool)>(new UnboundedChannelOptions { SingleReader = true });
@@ -37,8 +38,9 @@ internal sealed class FleetMember : IAsyncDisposable
     private Task? _presence;
     private volatile bool _presenceOwed;
 
-    private FleetMember(PostgresGatewayStore store, PostgresChangeFeed feed, GatewaySection config, ILogger logger)
+    private FleetMember(PostgresGatewayStore store, PostgresChangeFeed feed, GatewaySection config, ILogger logger, TimeProvider time)
     {
+        _time = time;
         Store = store;
         _feed = feed;
         _config = config;
@@ -55,19 +57,22 @@ internal sealed class FleetMember : IAsyncDisposable
     }
 
     /// <summary>Steps 1: throws <see cref="StoreException"/> (naming the database) when it cannot be reached or refuses.</summary>
-    public static Task<FleetMember> OpenAsync(GatewayConfig config, ILoggerFactory loggers, CancellationToken cancellationToken)
+    public static Task<FleetMember> OpenAsync(GatewayConfig config, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(config);
         var url = PostgresUrl.Parse(config.Store.Url!).WithPasswordFile(config.Store.PasswordFile);
-        return OpenAsync(url, config.Gateway, config.Nat.PublicAddresses[0], loggers, cancellationToken);
+        return OpenAsync(url, config.Gateway, config.Nat.PublicAddresses[0], loggers, cancellationToken, time);
     }
 
     internal static async Task<FleetMember> OpenAsync(
-        PostgresUrl url, GatewaySection gateway, System.Net.IPAddress defaultAddress, ILoggerFactory loggers, CancellationToken cancellationToken)
+        PostgresUrl url, GatewaySection gateway, System.Net.IPAddress defaultAddress, ILoggerFactory loggers, CancellationToken cancellationToken,
+        TimeProvider? time = null)
     {
         var logger = loggers.CreateLogger("portcullis.fleet");
         var name = gateway.Name ?? throw new ArgumentException("A fleet gateway needs [gateway] name.", nameof(gateway));
-        var store = await PostgresGatewayStore.OpenAsync(url, name, loggers.CreateLogger("portcullis.store"), cancellationToken).ConfigureAwait(false);
+        time ??= TimeProvider.System;
+        var store = await PostgresGatewayStore.OpenAsync(url, name, PostgresMigrations.All, time, loggers.CreateLogger("portcullis.store"), cancellationToken)
+            .ConfigureAwait(false);
         var feed = new PostgresChangeFeed(store, logger);
         try
         {
@@ -83,7 +88,7 @@ internal sealed class FleetMember : IAsyncDisposable
             throw;
         }
         FleetLog.Joined(logger, name, store.Display, gateway.Presence);
-        return new FleetMember(store, feed, gateway, logger);
+        return new FleetMember(store, feed, gateway, logger, time);
     }
 
     /// <summary>Step 2: the operations take the fleet's changes from now on (those held since open first).</summary>
@@ -152,7 +157,7 @@ internal sealed class FleetMember : IAsyncDisposable
 
     private async Task HeartbeatAsync(CancellationToken stop)
     {
-        using var timer = new PeriodicTimer(Heartbeat);
+        using var timer = new PeriodicTimer(Heartbeat, _time);
         while (await timer.WaitForNextTickAsync(stop).ConfigureAwait(false))
         {
             if (_feed.Lost is not null)
@@ -227,6 +232,7 @@ internal sealed class FleetMember : IAsyncDisposable
         ?? typeof(FleetMember).Assembly.GetName().Version?.ToString() ?? "unknown";
 }
 
+/// <summary>What fleet membership logs, event ids 7200–7219.</summary>
 internal static partial class FleetLog
 {
     [LoggerMessage(7200, LogLevel.Information, "Fleet: gateway {Name} joined through {Display} (presence {Presence})")]

@@ -35,6 +35,7 @@ internal sealed partial class ConntrackPeerFlows(ILogger logger) : IPeerFlows
         }
     }
 
+    // Event ids 6020–6029.
     [LoggerMessage(6020, LogLevel.Warning, "Removing a peer's tracked flows failed ({Reason}); they stay until they time out")]
     private static partial void FlowCutFailed(ILogger logger, string reason);
 }

@@ -57,6 +57,7 @@ public sealed class GatewayHost : IAsyncDisposable
 {
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggers;
+    private readonly TimeProvider _time;
     private readonly PeerDirectory _peers = new();
     private IGatewayStore? _store;
     private IGatewayStore? _meteredStore;
@@ -79,8 +80,9 @@ public sealed class GatewayHost : IAsyncDisposable
     private ReachabilityServer? _reachability;
     private int _disposed;
 
-    private GatewayHost(GatewayConfig config, ILoggerFactory loggers)
+    private GatewayHost(GatewayConfig config, ILoggerFactory loggers, TimeProvider time)
     {
+        _time = time;
         Config = config;
         Metrics = new GatewayMetrics(GatewayMetricsOptions.From(config));
         _loggers = loggers;
@@ -102,11 +104,20 @@ public sealed class GatewayHost : IAsyncDisposable
     /// file) when the store cannot be opened or the config's peers cannot be applied to it, and whatever the OS says
     /// when an interface, socket or table cannot be made; everything already made is undone before it throws.
     /// </summary>
-    public static async Task<GatewayHost> StartAsync(GatewayConfig config, ILoggerFactory loggers, CancellationToken cancellationToken = default)
+    public static Task<GatewayHost> StartAsync(GatewayConfig config, ILoggerFactory loggers, CancellationToken cancellationToken = default) =>
+        StartAsync(config, loggers, TimeProvider.System, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="StartAsync(GatewayConfig, ILoggerFactory, CancellationToken)"/>, with every clock of the gateway on
+    /// <paramref name="time"/> (the device's timers, leases, stored timestamps, peer memory, reachability checks, the
+    /// fleet's heartbeat, console sessions): tests run the assembled gateway on virtual time.
+    /// </summary>
+    public static async Task<GatewayHost> StartAsync(GatewayConfig config, ILoggerFactory loggers, TimeProvider time, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(loggers);
-        var host = new GatewayHost(config, loggers);
+        ArgumentNullException.ThrowIfNull(time);
+        var host = new GatewayHost(config, loggers, time);
         try
         {
             await host.StartCoreAsync(cancellationToken).ConfigureAwait(false);
@@ -126,10 +137,10 @@ public sealed class GatewayHost : IAsyncDisposable
 
         var tun = LinuxTun.Create(tunnel.Interface);
         _device = new WireGuardDevice(tun, new LinuxBindFactory(), _loggers.CreateLogger("portcullis.device"),
-            new DeviceOptions { SessionTimeout = tunnel.SessionTimeout });
+            new DeviceOptions { SessionTimeout = tunnel.SessionTimeout }, _time);
         var publicKey = DeviceSetup.Configure(_device, tunnel, state.Peers);
         _memory = new PeerMemory(_device, _store is IReplayFloorStore floors ? MeteredStore.WrapFloors(floors, Metrics) : null, tunnel.RememberEndpoints ? EndpointFile.PathFor(tunnel.Interface) : null,
-            TimeProvider.System, _loggers.CreateLogger("portcullis.memory"));
+            _time, _loggers.CreateLogger("portcullis.memory"));
         await _memory.RestoreFloorsAsync(cancellationToken).ConfigureAwait(false);
         if (!tunnel.RememberEndpoints)
             File.Delete(EndpointFile.PathFor(tunnel.Interface));
@@ -140,10 +151,10 @@ public sealed class GatewayHost : IAsyncDisposable
         IForwardingTable table = new MeteredForwardingTable(_table, Metrics);
         var auditTrail = await StartAuditAsync(cancellationToken).ConfigureAwait(false);
         if (auditTrail is not null)
-            table = new AuditingForwardingTable(table, _audit!, TimeProvider.System);
+            table = new AuditingForwardingTable(table, _audit!, _time);
         table.Install(TunnelInterfaceSetup.Network(Config) with { InboundLimits = state.Policy.InboundLimits });
         var inboundLimits = _inboundLimits = new NftInboundLimits();
-        _service = new ForwardingService(table, Config.Nat.PublicAddresses, state.Policy, TimeProvider.System,
+        _service = new ForwardingService(table, Config.Nat.PublicAddresses, state.Policy, _time,
             _loggers.CreateLogger<ForwardingService>());
         _service.ReserveOwnPort(MappingProtocol.Udp, _device.ListenPort);
         _service.SetStaticForwards(state.StaticForwards);
@@ -197,14 +208,14 @@ public sealed class GatewayHost : IAsyncDisposable
             FlowsDeleted = () => nftTable.FlowsDeleted + peerFlows.Deleted,
             InboundDrops = inboundLimits.ReadDrops,
         });
-        var checker = new ReachabilityChecker(_service, _peers, Metrics, TimeProvider.System);
+        var checker = new ReachabilityChecker(_service, _peers, Metrics, _time);
         _reachability = await ReachabilityServer.StartAsync(tunnel.Address, checker, _loggers, cancellationToken).ConfigureAwait(false);
         if (Config.Admin.Listen is not null)
         {
             _readiness = new GatewayReadiness(tunnel.Interface, new NftContext(), NftForwardingTable.TableName, store,
                 storeOutageDegrades: _fleet is not null, ipv6: tunnel.Ipv6 is not null);
             _admin = await AdminServer.StartAsync(Config.Admin, _operations, _loggers, cancellationToken,
-                new AdminFeatures { Readiness = _readiness, Metrics = Metrics, Reachability = checker }).ConfigureAwait(false);
+                new AdminFeatures { Readiness = _readiness, Metrics = Metrics, Reachability = checker, Time = _time }).ConfigureAwait(false);
             GatewayHostLog.AdminListening(_logger, _admin.Endpoint);
         }
         // Last: "up" is a promise that every listener (WireGuard, UAPI, port requests, admin API and its token file)
@@ -221,7 +232,7 @@ public sealed class GatewayHost : IAsyncDisposable
         if (_store is not IAuditStore trail)
             return null;
         var peers = _peers;
-        _audit = new AuditRecorder(trail, id => peers.FindById(id)?.Name, Config.Forwarding.AuditRetention, TimeProvider.System,
+        _audit = new AuditRecorder(trail, id => peers.FindById(id)?.Name, Config.Forwarding.AuditRetention, _time,
             _loggers.CreateLogger("portcullis.audit"));
         await _audit.StartAsync(cancellationToken, recording: Config.Forwarding.AuditLog).ConfigureAwait(false);
         return Config.Forwarding.AuditLog ? trail : null;
@@ -236,12 +247,12 @@ public sealed class GatewayHost : IAsyncDisposable
     {
         if (Config.Store.Url is not null)
         {
-            _fleet = await FleetMember.OpenAsync(Config, _loggers, cancellationToken).ConfigureAwait(false);
+            _fleet = await FleetMember.OpenAsync(Config, _loggers, _time, cancellationToken).ConfigureAwait(false);
             _store = _fleet.Store;
         }
         else
         {
-            _store = await SqliteGatewayStore.OpenAsync(Config.Store.Path, _loggers.CreateLogger("portcullis.store"), cancellationToken)
+            _store = await SqliteGatewayStore.OpenAsync(Config.Store.Path, _time, _loggers.CreateLogger("portcullis.store"), cancellationToken)
                 .ConfigureAwait(false);
         }
         _meteredStore = MeteredStore.Wrap(_store, Metrics);
@@ -305,7 +316,7 @@ public sealed class GatewayHost : IAsyncDisposable
             Ipv6 = Config.Tunnel.Ipv6,
             PublicAddresses = Config.Nat.PublicAddresses,
             Dns = Config.Tunnel.Dns,
-            StartedUtc = DateTimeOffset.UtcNow,
+            StartedUtc = _time.GetUtcNow(),
         };
     }
 
@@ -353,7 +364,7 @@ public sealed class GatewayHost : IAsyncDisposable
             await Step("audit trail", async () =>
             {
                 await _audit.DisposeAsync().ConfigureAwait(false);
-                await ((IAuditStore)_store!).CloseOpenAuditAsync(TimeProvider.System.GetUtcNow()).ConfigureAwait(false);
+                await ((IAuditStore)_store!).CloseOpenAuditAsync(_time.GetUtcNow()).ConfigureAwait(false);
             }).ConfigureAwait(false);
         }
         _operations?.Dispose();

@@ -4,7 +4,8 @@ using Microsoft.Extensions.Logging;
 namespace Portcullis.Gateway.Hosting;
 
 /// <summary>
-/// What the host logs. Peers appear by name with their tunnel address (operators need that); no line names a
+/// What the host logs, event ids 6000–6009 (the gateway command's own failure is 6010, conntrack 6020–6029, peer
+/// memory 6030–6039). Peers appear by name with their tunnel address (operators need that); no line names a
 /// public port or a remote address (DESIGN invariant 8) — audit logging of mappings belongs to the forwarding
 /// service and is off by default.
 /// </summary>

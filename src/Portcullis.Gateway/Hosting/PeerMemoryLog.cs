@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Portcullis.Gateway.Hosting;
 
-/// <summary>What <see cref="PeerMemory"/> logs: counts and failures, never a key, an endpoint or a timestamp.</summary>
+/// <summary>What <see cref="PeerMemory"/> logs, event ids 6030–6039: counts and failures, never a key, an endpoint or a timestamp.</summary>
 internal static partial class PeerMemoryLog
 {
     [LoggerMessage(6030, LogLevel.Information, "Replay floors of {Count} keys restored from the store")]

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Portcullis.Gateway.Kernel;
 
 /// <summary>
-/// Log events of <see cref="NftForwardingTable"/>. Privacy (DESIGN §3 inv. 8): no line names a peer, a public port or
+/// Log events of <see cref="NftForwardingTable"/>, event ids 3100–3199. Privacy (DESIGN §3 inv. 8): no line names a peer, a public port or
 /// a remote address; counts only.
 /// </summary>
 internal static partial class NftForwardingTableLog

@@ -31,17 +31,17 @@ public enum ReachabilityRefusal
 /// <summary>Runs reachability checks of live mappings. Thread-safe.</summary>
 public sealed class ReachabilityChecker
 {
-    private readonly ForwardingService forwarding;
-    private readonly PeerDirectory peers;
-    private readonly GatewayMetrics metrics;
-    private readonly TimeProvider time;
+    private readonly ForwardingService _forwarding;
+    private readonly PeerDirectory _peers;
+    private readonly GatewayMetrics _metrics;
+    private readonly TimeProvider _time;
 
     internal ReachabilityChecker(ForwardingService forwarding, PeerDirectory peers, GatewayMetrics metrics, TimeProvider time)
     {
-        this.forwarding = forwarding;
-        this.peers = peers;
-        this.metrics = metrics;
-        this.time = time;
+        _forwarding = forwarding;
+        _peers = peers;
+        _metrics = metrics;
+        _time = time;
         _origin = time.GetTimestamp();
     }
 
@@ -69,13 +69,13 @@ public sealed class ReachabilityChecker
         var target = Find(peerAddress, publicAddress, protocol, publicPort);
         if (target is null)
             return (null, ReachabilityRefusal.NoSuchMapping);
-        var now = time.GetElapsedTime(_origin);
+        var now = _time.GetElapsedTime(_origin);
         var bucket = _buckets.GetOrAdd(peerAddress ?? Operator, _ => new TokenBucket(RatePerSecond, Burst, now));
         if (!bucket.TryTake(now))
             return (null, ReachabilityRefusal.RateLimited);
         var (address, internalPort) = target.Value;
         var outcome = await MappingProbe.ProbeAsync(address, protocol, publicPort, cancellationToken).ConfigureAwait(false);
-        metrics.CountReachability(protocol == MappingProtocol.Tcp ? "tcp" : "udp", Name(outcome));
+        _metrics.CountReachability(protocol == MappingProtocol.Tcp ? "tcp" : "udp", Name(outcome));
         return (new ReachabilityReport(outcome, address, protocol, publicPort, internalPort), null);
     }
 
@@ -88,20 +88,20 @@ public sealed class ReachabilityChecker
 
     private (IPAddress PublicAddress, ushort InternalPort)? Find(IPAddress? peerAddress, IPAddress? publicAddress, MappingProtocol protocol, ushort publicPort)
     {
-        foreach (var mapping in forwarding.Mappings)
+        foreach (var mapping in _forwarding.Mappings)
         {
             if (mapping.Protocol == protocol && mapping.PublicPort == publicPort
                 && (publicAddress is null || mapping.PublicAddress.Equals(publicAddress))
                 && (peerAddress is null || mapping.TunnelAddress.Equals(peerAddress)))
                 return (mapping.PublicAddress, mapping.InternalPort);
         }
-        foreach (var state in forwarding.StaticForwards)
+        foreach (var state in _forwarding.StaticForwards)
         {
             var rule = state.Rule;
             if (!state.Live || rule.Protocol != protocol || rule.ExternalPort != publicPort
                 || (publicAddress is not null && !rule.PublicAddress.Equals(publicAddress)))
                 continue;
-            if (peerAddress is null || peers.FindById(rule.PeerId)?.TunnelAddress.Equals(peerAddress) == true)
+            if (peerAddress is null || _peers.FindById(rule.PeerId)?.TunnelAddress.Equals(peerAddress) == true)
                 return (rule.PublicAddress, rule.InternalPort);
         }
         return null;

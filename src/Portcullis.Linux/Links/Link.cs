@@ -18,6 +18,27 @@ public static partial class Link
     /// <summary>The interface index of <paramref name="name"/>.</summary>
     public static int GetIndex(string name) => IndexOf(name, $"find interface {name}");
 
+    /// <summary>
+    /// Whether an interface named <paramref name="name"/> exists in the calling thread's network namespace (unlike
+    /// /sys/class/net, which shows the namespace sysfs was mounted in).
+    /// </summary>
+    public static bool Exists(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return Libc.IfNameToIndex(name) != 0;
+    }
+
+    /// <summary>Deletes the interface <paramref name="name"/> (RTM_DELLINK, as `ip link del`).</summary>
+    public static void Delete(string name)
+    {
+        var operation = $"delete link {name}";
+        var index = IndexOf(name, operation);
+        var request = new NetlinkRequest(RtNetlink.DeleteLink, 0);
+        var info = request.Append(IfInfoMsgSize);
+        MemoryMarshal.Write(info[4..], in index);
+        NetlinkSocket.Execute(request, operation);
+    }
+
     public static void SetUp(string name) => ChangeLink(name, RtNetlink.IffUp, RtNetlink.IffUp, mtu: null, $"set link {name} up");
 
     public static void SetDown(string name) => ChangeLink(name, 0, RtNetlink.IffUp, mtu: null, $"set link {name} down");

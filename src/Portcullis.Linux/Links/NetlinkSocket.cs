@@ -14,7 +14,7 @@ internal static unsafe class NetlinkSocket
 {
     private const int SockRaw = 3;
     private const int SockCloexec = 0x80000;
-    private static int s_sequence = Environment.TickCount;
+    private static int _sequence = Environment.TickCount;
 
     public static void Execute(NetlinkRequest request, string operation)
     {
@@ -28,7 +28,7 @@ internal static unsafe class NetlinkSocket
             _ = Libc.SetSockOpt(fd, RtNetlink.SolNetlink, RtNetlink.NetlinkCapAck, &one, sizeof(int));
             _ = Libc.SetSockOpt(fd, RtNetlink.SolNetlink, RtNetlink.NetlinkExtAck, &one, sizeof(int));
 
-            var sequence = (uint)Interlocked.Increment(ref s_sequence);
+            var sequence = (uint)Interlocked.Increment(ref _sequence);
             var message = request.Complete(sequence);
             fixed (byte* m = message)
             {

@@ -23,6 +23,7 @@ internal static class RtNetlink
     public const ushort ErrorAttributeMessage = 1;
 
     public const ushort NewLink = 16;
+    public const ushort DeleteLink = 17;
     public const ushort NewAddress = 20;
     public const ushort DeleteAddress = 21;
     public const ushort NewRoute = 24;

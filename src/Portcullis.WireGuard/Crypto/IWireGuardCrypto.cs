@@ -67,22 +67,22 @@ public interface IDhKey : IDisposable
 /// <summary>The default <see cref="IDhKey"/>: a pinned copy of the private key, handed to the span methods each time.</summary>
 internal sealed class BytesDhKey : IDhKey
 {
-    private readonly IWireGuardCrypto crypto;
-    private readonly byte[] privateKey = GC.AllocateArray<byte>(32, pinned: true);
+    private readonly IWireGuardCrypto _crypto;
+    private readonly byte[] _privateKey = GC.AllocateArray<byte>(32, pinned: true);
 
     public BytesDhKey(IWireGuardCrypto crypto, ReadOnlySpan<byte> privateKey32)
     {
         if (privateKey32.Length != 32)
             throw new ArgumentException("An X25519 key is 32 bytes.", nameof(privateKey32));
-        this.crypto = crypto;
-        privateKey32.CopyTo(privateKey);
+        _crypto = crypto;
+        privateKey32.CopyTo(_privateKey);
     }
 
-    public void WritePublicKey(Span<byte> publicKey32) => crypto.DerivePublicKey(privateKey, publicKey32);
+    public void WritePublicKey(Span<byte> publicKey32) => _crypto.DerivePublicKey(_privateKey, publicKey32);
 
-    public bool SharedSecret(ReadOnlySpan<byte> publicKey32, Span<byte> shared32) => crypto.SharedSecret(privateKey, publicKey32, shared32);
+    public bool SharedSecret(ReadOnlySpan<byte> publicKey32, Span<byte> shared32) => _crypto.SharedSecret(_privateKey, publicKey32, shared32);
 
-    public void Dispose() => System.Security.Cryptography.CryptographicOperations.ZeroMemory(privateKey);
+    public void Dispose() => System.Security.Cryptography.CryptographicOperations.ZeroMemory(_privateKey);
 }
 
 /// <summary>ChaCha20-Poly1305 with a fixed key. One thread at a time; Dispose zeroes the key.</summary>

@@ -11,29 +11,29 @@ namespace Portcullis.WireGuard.Device;
 /// </summary>
 public sealed partial class WireGuardDevice : IUapiDevice
 {
-    private readonly Lock configGate = new();
-    private readonly Dictionary<string, Peer> peers = [];
-    private readonly TimestampMemory removedTimestamps = new();
-    private ushort configuredPort;
-    private uint fwmark;
+    private readonly Lock _configGate = new();
+    private readonly Dictionary<string, Peer> _peers = [];
+    private readonly TimestampMemory _removedTimestamps = new();
+    private ushort _configuredPort;
+    private uint _fwmark;
 
     private static string KeyOf(ReadOnlySpan<byte> publicKey) => Convert.ToHexString(publicKey);
 
     /// <summary>The peer with this public key, or null: one dictionary lookup (the admin API asks per listed peer).</summary>
     public Peer? FindPeer(ReadOnlySpan<byte> publicKey)
     {
-        lock (configGate)
-            return peers.GetValueOrDefault(KeyOf(publicKey));
+        lock (_configGate)
+            return _peers.GetValueOrDefault(KeyOf(publicKey));
     }
 
     public IReadOnlyList<Peer> Peers
     {
-        get { lock (configGate) return [.. peers.Values]; }
+        get { lock (_configGate) return [.. _peers.Values]; }
     }
 
     public UapiDeviceState GetState()
     {
-        lock (configGate)
+        lock (_configGate)
         {
             byte[]? privateKey = null;
             if (Noise.HasPrivateKey)
@@ -41,29 +41,29 @@ public sealed partial class WireGuardDevice : IUapiDevice
                 privateKey = new byte[32];
                 Noise.CopyPrivateKey(privateKey);
             }
-            var states = new List<UapiPeerState>(peers.Count);
-            foreach (var peer in peers.Values)
+            var states = new List<UapiPeerState>(_peers.Count);
+            foreach (var peer in _peers.Values)
             {
                 states.Add(new UapiPeerState(peer.PublicKeyBytes, peer.PresharedKey, peer.Endpoint, peer.LastHandshake,
                     peer.TxBytes, peer.RxBytes, peer.PersistentKeepaliveInterval, AllowedIps.EntriesFor(peer)));
             }
-            return new UapiDeviceState(privateKey, ListenPort, fwmark, states);
+            return new UapiDeviceState(privateKey, ListenPort, _fwmark, states);
         }
     }
 
     public void Apply(UapiSetRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        lock (configGate)
+        lock (_configGate)
         {
             // Everything that can refuse the request is checked before anything changes.
-            var added = request.Peers.Count(p => !p.Remove && !p.UpdateOnly && !peers.ContainsKey(KeyOf(p.PublicKey)));
-            if ((request.ReplacePeers ? 0 : peers.Count) + added > DeviceLimits.MaxPeers)
+            var added = request.Peers.Count(p => !p.Remove && !p.UpdateOnly && !_peers.ContainsKey(KeyOf(p.PublicKey)));
+            if ((request.ReplacePeers ? 0 : _peers.Count) + added > DeviceLimits.MaxPeers)
                 throw new UapiException(-28, "too many peers"); // ENOSPC
             // The one step that can fail for reasons outside the request goes first, so failure changes nothing.
             if (request.ListenPort is { } port && port != ListenPort)
             {
-                if (up)
+                if (_up)
                 {
                     try
                     {
@@ -75,18 +75,18 @@ public sealed partial class WireGuardDevice : IUapiDevice
                     }
                     Log.ListenPortChanged(Name, ListenPort);
                 }
-                configuredPort = port;
+                _configuredPort = port;
             }
             if (request.Fwmark is { } mark)
             {
-                fwmark = mark;
-                bind?.SetMark(mark);
+                _fwmark = mark;
+                _bind?.SetMark(mark);
             }
             if (request.PrivateKey is { } key)
                 SetPrivateKey(key);
             if (request.ReplacePeers)
             {
-                foreach (var peer in peers.Values.ToList())
+                foreach (var peer in _peers.Values.ToList())
                     RemovePeer(peer);
             }
             foreach (var change in request.Peers)
@@ -100,7 +100,7 @@ public sealed partial class WireGuardDevice : IUapiDevice
         CookieChecker.Init(Noise.PublicKey);
         // A peer with our own public key would be talking to itself; old sessions were made with the old key.
         var displaced = new List<Keypair>();
-        foreach (var peer in peers.Values.ToList())
+        foreach (var peer in _peers.Values.ToList())
         {
             if (Noise.HasPrivateKey && peer.PublicKeyBytes.AsSpan().SequenceEqual(Noise.PublicKey))
             {
@@ -116,7 +116,7 @@ public sealed partial class WireGuardDevice : IUapiDevice
     private void ApplyPeer(UapiPeerChange change)
     {
         var key = KeyOf(change.PublicKey);
-        peers.TryGetValue(key, out var peer);
+        _peers.TryGetValue(key, out var peer);
         if (change.Remove)
         {
             if (peer is not null)
@@ -160,9 +160,9 @@ public sealed partial class WireGuardDevice : IUapiDevice
         cookies.Init(publicKey);
         var peer = new Peer(this, (byte[])publicKey.Clone(), handshake, cookies);
         handshake.Owner = peer;
-        if (removedTimestamps.Find(KeyOf(publicKey)) is { } floor)
+        if (_removedTimestamps.Find(KeyOf(publicKey)) is { } floor)
             handshake.RaiseTimestampFloor(floor);
-        peers[KeyOf(publicKey)] = peer;
+        _peers[KeyOf(publicKey)] = peer;
         Log.PeerAdded(Name, DeviceLog.Short(peer.PublicKeyBytes));
         return peer;
     }
@@ -170,7 +170,7 @@ public sealed partial class WireGuardDevice : IUapiDevice
     private void RemovePeer(Peer peer)
     {
         peer.Removed = true;
-        peers.Remove(KeyOf(peer.PublicKeyBytes));
+        _peers.Remove(KeyOf(peer.PublicKeyBytes));
         peer.Timers.Dispose();
         AllowedIps.RemoveByValue(peer);
         var displaced = new List<Keypair>();
@@ -181,7 +181,7 @@ public sealed partial class WireGuardDevice : IUapiDevice
             Indices.Delete(index);
         Span<byte> timestamp = stackalloc byte[Portcullis.WireGuard.Noise.NoiseConstants.TimestampSize];
         peer.Handshake.CopyLastTimestamp(timestamp);
-        removedTimestamps.Remember(KeyOf(peer.PublicKeyBytes), timestamp);
+        _removedTimestamps.Remember(KeyOf(peer.PublicKeyBytes), timestamp);
         // Destroy, not Clear: the preshared key and the precomputed static-static secret go too.
         peer.Handshake.Destroy();
         peer.ClearStaged();
@@ -192,16 +192,16 @@ public sealed partial class WireGuardDevice : IUapiDevice
 
 public sealed partial class Peer
 {
-    private byte[]? presharedKey;
+    private byte[]? _presharedKey;
 
     /// <summary>The preshared key when one is set (for UAPI get), else null.</summary>
-    internal byte[]? PresharedKey => presharedKey is null ? null : (byte[])presharedKey.Clone();
+    internal byte[]? PresharedKey => _presharedKey is null ? null : (byte[])_presharedKey.Clone();
 
     internal void SetPresharedKey(byte[] key)
     {
         Handshake.SetPresharedKey(key);
-        if (presharedKey is not null)
-            CryptographicOperations.ZeroMemory(presharedKey);
-        presharedKey = key.AsSpan().IndexOfAnyExcept((byte)0) < 0 ? null : (byte[])key.Clone();
+        if (_presharedKey is not null)
+            CryptographicOperations.ZeroMemory(_presharedKey);
+        _presharedKey = key.AsSpan().IndexOfAnyExcept((byte)0) < 0 ? null : (byte[])key.Clone();
     }
 }

@@ -9,11 +9,11 @@ namespace Portcullis.WireGuard.Device;
 public sealed partial class WireGuardDevice
 {
     private const long WorkerFailureLogInterval = 10_000; // milliseconds
-    private long lastWorkerFailureLog = long.MinValue / 2;
+    private long _lastWorkerFailureLog = long.MinValue / 2;
 
     private void RunCryptoWorker(int worker)
     {
-        while (cryptoQueue.Take(out var batch))
+        while (_cryptoQueue.Take(out var batch))
         {
             try
             {
@@ -53,8 +53,8 @@ public sealed partial class WireGuardDevice
         }
         Counters.Add(DropReason.CryptoFailed, dropped);
         var now = Environment.TickCount64;
-        var last = Interlocked.Read(ref lastWorkerFailureLog);
-        if (now - last >= WorkerFailureLogInterval && Interlocked.CompareExchange(ref lastWorkerFailureLog, now, last) == last)
+        var last = Interlocked.Read(ref _lastWorkerFailureLog);
+        if (now - last >= WorkerFailureLogInterval && Interlocked.CompareExchange(ref _lastWorkerFailureLog, now, last) == last)
             Log.CryptoWorkerFailed(Name, worker, batch.Outbound ? "outbound" : "inbound", Counters.CryptoFailed, failure);
     }
 }

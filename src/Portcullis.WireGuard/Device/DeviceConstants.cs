@@ -76,8 +76,5 @@ internal static class DeviceLimits
 
     public static readonly TimeSpan UnderLoadHoldTime = TimeSpan.FromSeconds(1);
 
-    /// <summary>The "under load" warning is repeated at most this often while a flood goes on.</summary>
-    public static readonly TimeSpan UnderLoadLogInterval = TimeSpan.FromMinutes(1);
-
     public const int MaxPeers = 1 << 20;
 }

@@ -34,32 +34,32 @@ public sealed partial class DeviceCounters
 {
     private static readonly int HandshakeResults = Enum.GetValues<HandshakeResult>().Length;
 
-    private readonly long[] handshakes = new long[2 * HandshakeResults];
-    private long receivedBytes;
-    private long receivedPackets;
-    private long sentBytes;
-    private long sentPackets;
+    private readonly long[] _handshakes = new long[2 * HandshakeResults];
+    private long _receivedBytes;
+    private long _receivedPackets;
+    private long _sentBytes;
+    private long _sentPackets;
 
-    public long ReceivedBytes => Interlocked.Read(ref receivedBytes);
-    public long ReceivedPackets => Interlocked.Read(ref receivedPackets);
-    public long SentBytes => Interlocked.Read(ref sentBytes);
-    public long SentPackets => Interlocked.Read(ref sentPackets);
+    public long ReceivedBytes => Interlocked.Read(ref _receivedBytes);
+    public long ReceivedPackets => Interlocked.Read(ref _receivedPackets);
+    public long SentBytes => Interlocked.Read(ref _sentBytes);
+    public long SentPackets => Interlocked.Read(ref _sentPackets);
 
     public long Handshakes(HandshakeRole role, HandshakeResult result) =>
-        Interlocked.Read(ref handshakes[((int)role * HandshakeResults) + (int)result]);
+        Interlocked.Read(ref _handshakes[((int)role * HandshakeResults) + (int)result]);
 
     internal void AddReceived(long bytes, int packets)
     {
-        Interlocked.Add(ref receivedBytes, bytes);
-        Interlocked.Add(ref receivedPackets, packets);
+        Interlocked.Add(ref _receivedBytes, bytes);
+        Interlocked.Add(ref _receivedPackets, packets);
     }
 
     internal void AddSent(long bytes, int packets)
     {
-        Interlocked.Add(ref sentBytes, bytes);
-        Interlocked.Add(ref sentPackets, packets);
+        Interlocked.Add(ref _sentBytes, bytes);
+        Interlocked.Add(ref _sentPackets, packets);
     }
 
     internal void AddHandshake(HandshakeRole role, HandshakeResult result) =>
-        Interlocked.Increment(ref handshakes[((int)role * HandshakeResults) + (int)result]);
+        Interlocked.Increment(ref _handshakes[((int)role * HandshakeResults) + (int)result]);
 }

@@ -34,11 +34,11 @@ public enum DropReason
 /// </summary>
 public sealed partial class DeviceCounters
 {
-    private readonly long[] counts = new long[Enum.GetValues<DropReason>().Length];
+    private readonly long[] _counts = new long[Enum.GetValues<DropReason>().Length];
 
-    internal void Add(DropReason reason, long n = 1) => Interlocked.Add(ref counts[(int)reason], n);
+    internal void Add(DropReason reason, long n = 1) => Interlocked.Add(ref _counts[(int)reason], n);
 
-    public long this[DropReason reason] => Volatile.Read(ref counts[(int)reason]);
+    public long this[DropReason reason] => Volatile.Read(ref _counts[(int)reason]);
 
     public long NoRoute => this[DropReason.NoRoute];
     public long NoEndpoint => this[DropReason.NoEndpoint];

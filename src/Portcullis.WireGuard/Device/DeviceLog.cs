@@ -44,6 +44,9 @@ internal static partial class DeviceLog
     [LoggerMessage(1011, LogLevel.Information, "{Device}: listen port changed to {Port}")]
     public static partial void ListenPortChanged(this ILogger logger, string device, ushort port);
 
+    [LoggerMessage(1012, LogLevel.Information, "{Device}: no longer under load, handshakes need only MAC1 again (so far: {Refused} refused by the full queue, {Limited} over their source's rate, {Cookies} cookie replies)")]
+    public static partial void LoadPassed(this ILogger logger, string device, long refused, long limited, long cookies);
+
     [LoggerMessage(1040, LogLevel.Warning, "{Device}: crypto worker {Worker} failed on an {Direction} batch and dropped it ({Dropped} packets so far); it carries on")]
     public static partial void CryptoWorkerFailed(this ILogger logger, string device, int worker, string direction, long dropped, Exception exception);
 

@@ -44,67 +44,67 @@ internal sealed class HandshakeQueue
 
     private static readonly UInt128 IPv6Slash64 = UInt128.MaxValue << 64;
 
-    private readonly object gate = new();
-    private readonly HandshakeWork[] ring;
-    private readonly Stack<HandshakeWork> free;
-    private readonly Dictionary<UInt128, int> queuedBySource;
-    private int head;
-    private int count;
-    private bool consumerWaiting;
-    private bool closed;
+    private readonly object _gate = new();
+    private readonly HandshakeWork[] _ring;
+    private readonly Stack<HandshakeWork> _free;
+    private readonly Dictionary<UInt128, int> _queuedBySource;
+    private int _head;
+    private int _count;
+    private bool _consumerWaiting;
+    private bool _closed;
 
     /// <param name="capacity">Messages held at most.</param>
     /// <param name="maxBatch">The largest batch the consumer takes at once (it holds those while processing).</param>
     public HandshakeQueue(int capacity, int maxBatch)
     {
-        ring = new HandshakeWork[capacity];
-        free = new Stack<HandshakeWork>(capacity + maxBatch);
+        _ring = new HandshakeWork[capacity];
+        _free = new Stack<HandshakeWork>(capacity + maxBatch);
         for (var i = 0; i < capacity + maxBatch; i++)
-            free.Push(new HandshakeWork());
+            _free.Push(new HandshakeWork());
         // Sized for one source per queued message, so it never grows.
-        queuedBySource = new Dictionary<UInt128, int>(capacity);
+        _queuedBySource = new Dictionary<UInt128, int>(capacity);
         MaxBatch = maxBatch;
     }
 
-    public int Capacity => ring.Length;
+    public int Capacity => _ring.Length;
 
     public int MaxBatch { get; }
 
     public int Count
     {
-        get { lock (gate) return count; }
+        get { lock (_gate) return _count; }
     }
 
     /// <summary>Copies <paramref name="message"/> in; <paramref name="queued"/> is the count afterwards.</summary>
     public HandshakeAdmission TryAdd(ReadOnlySpan<byte> message, UdpEndpoint source, out int queued)
     {
         var key = source.IsIPv4 ? source.Address : source.Address & IPv6Slash64;
-        lock (gate)
+        lock (_gate)
         {
-            queued = count;
-            if (closed)
+            queued = _count;
+            if (_closed)
                 return HandshakeAdmission.Refused;
-            if (count < ring.Length)
+            if (_count < _ring.Length)
             {
-                var work = free.Pop();
+                var work = _free.Pop();
                 Fill(work, message, source, key);
-                ring[(head + count) % ring.Length] = work;
-                count++;
-                queued = count;
+                _ring[(_head + _count) % _ring.Length] = work;
+                _count++;
+                queued = _count;
                 CountSource(key, +1);
-                if (consumerWaiting)
-                    Monitor.Pulse(gate);
+                if (_consumerWaiting)
+                    Monitor.Pulse(_gate);
                 return HandshakeAdmission.Added;
             }
 
-            queuedBySource.TryGetValue(key, out var mine);
-            var scan = Math.Min(count, EvictionScan);
+            _queuedBySource.TryGetValue(key, out var mine);
+            var scan = Math.Min(_count, EvictionScan);
             for (var i = 0; i < scan; i++)
             {
-                var victim = ring[(head + i) % ring.Length];
+                var victim = _ring[(_head + i) % _ring.Length];
                 // Strictly more than one message beyond ours: a source's only message is never displaced, and sources
                 // a message apart (a flood's own) do not churn.
-                if (victim.SourceKey == key || queuedBySource[victim.SourceKey] <= mine + 1)
+                if (victim.SourceKey == key || _queuedBySource[victim.SourceKey] <= mine + 1)
                     continue;
                 CountSource(victim.SourceKey, -1);
                 Fill(victim, message, source, key);
@@ -121,44 +121,44 @@ internal sealed class HandshakeQueue
     /// </summary>
     public int TakeBatch(Span<HandshakeWork> batch)
     {
-        lock (gate)
+        lock (_gate)
         {
-            while (count == 0 && !closed)
+            while (_count == 0 && !_closed)
             {
-                consumerWaiting = true;
-                Monitor.Wait(gate);
-                consumerWaiting = false;
+                _consumerWaiting = true;
+                Monitor.Wait(_gate);
+                _consumerWaiting = false;
             }
-            var n = Math.Min(Math.Min(count, batch.Length), MaxBatch);
+            var n = Math.Min(Math.Min(_count, batch.Length), MaxBatch);
             for (var i = 0; i < n; i++)
             {
-                var work = ring[head];
-                ring[head] = null!;
-                head = (head + 1) % ring.Length;
+                var work = _ring[_head];
+                _ring[_head] = null!;
+                _head = (_head + 1) % _ring.Length;
                 CountSource(work.SourceKey, -1);
                 batch[i] = work;
             }
-            count -= n;
+            _count -= n;
             return n;
         }
     }
 
     public void Return(ReadOnlySpan<HandshakeWork> batch)
     {
-        lock (gate)
+        lock (_gate)
         {
             foreach (var work in batch)
-                free.Push(work);
+                _free.Push(work);
         }
     }
 
     /// <summary>Refuses further messages and wakes the consumer, which drains what is left.</summary>
     public void Close()
     {
-        lock (gate)
+        lock (_gate)
         {
-            closed = true;
-            Monitor.PulseAll(gate);
+            _closed = true;
+            Monitor.PulseAll(_gate);
         }
     }
 
@@ -172,9 +172,9 @@ internal sealed class HandshakeQueue
 
     private void CountSource(UInt128 key, int delta)
     {
-        ref var queued = ref CollectionsMarshal.GetValueRefOrAddDefault(queuedBySource, key, out _);
+        ref var queued = ref CollectionsMarshal.GetValueRefOrAddDefault(_queuedBySource, key, out _);
         queued += delta;
         if (queued == 0)
-            queuedBySource.Remove(key);
+            _queuedBySource.Remove(key);
     }
 }

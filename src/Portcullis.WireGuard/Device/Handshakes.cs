@@ -21,39 +21,39 @@ public sealed partial class WireGuardDevice
 {
     private const int HandshakeBatch = 32;
 
-    private readonly HandshakeQueue handshakeQueue = new(DeviceLimits.HandshakeQueueSize, HandshakeBatch);
+    private readonly HandshakeQueue _handshakeQueue = new(DeviceLimits.HandshakeQueueSize, HandshakeBatch);
 
     // Written by the handshake thread only (one reply at a time, sent before the next is made).
-    private readonly byte[] cookieReply = new byte[MessageType.CookieReplySize];
-    private readonly byte[] response = new byte[MessageType.ResponseSize];
-    private TimeSpan underLoadUntil;
-    private TimeSpan underLoadLogged = TimeSpan.MinValue;
+    private readonly byte[] _cookieReply = new byte[MessageType.CookieReplySize];
+    private readonly byte[] _response = new byte[MessageType.ResponseSize];
+    private TimeSpan _underLoadUntil;
+    private bool _underLoadSaid;
 
     private void EnqueueHandshake(ReadOnlySpan<byte> message, UdpEndpoint source, TimeSpan now)
     {
-        var admission = handshakeQueue.TryAdd(message, source, out var queued);
+        var admission = _handshakeQueue.TryAdd(message, source, out var queued);
         if (admission != HandshakeAdmission.Added)
             Counters.Add(DropReason.HandshakeQueueFull);
         if (admission != HandshakeAdmission.Added || queued >= DeviceLimits.UnderLoadThreshold)
-            underLoadUntil = now + DeviceLimits.UnderLoadHoldTime;
+            _underLoadUntil = now + DeviceLimits.UnderLoadHoldTime;
     }
 
     /// <summary>True while the handshake queue is (or within the last second was) at least 1/8 full or overflowing.</summary>
     internal bool IsUnderLoad(TimeSpan now) =>
-        now < underLoadUntil || handshakeQueue.Count >= DeviceLimits.UnderLoadThreshold;
+        now < _underLoadUntil || _handshakeQueue.Count >= DeviceLimits.UnderLoadThreshold;
 
     /// <summary>Handshake messages waiting for the handshake thread.</summary>
-    internal int QueuedHandshakes => handshakeQueue.Count;
+    internal int QueuedHandshakes => _handshakeQueue.Count;
 
     /// <summary>Forces the under-load state for a while (tests of the cookie path use it).</summary>
-    internal void AssumeUnderLoad(TimeSpan duration) => underLoadUntil = Now + duration;
+    internal void AssumeUnderLoad(TimeSpan duration) => _underLoadUntil = Now + duration;
 
     private void ProcessHandshakes()
     {
         var displaced = new List<Keypair>();
         var batch = new HandshakeWork[HandshakeBatch];
         int n;
-        while ((n = handshakeQueue.TakeBatch(batch)) > 0)
+        while ((n = _handshakeQueue.TakeBatch(batch)) > 0)
         {
             try
             {
@@ -62,7 +62,7 @@ public sealed partial class WireGuardDevice
             }
             finally
             {
-                handshakeQueue.Return(batch.AsSpan(0, n));
+                _handshakeQueue.Return(batch.AsSpan(0, n));
             }
         }
     }
@@ -78,6 +78,7 @@ public sealed partial class WireGuardDevice
             return;
         }
         var underLoad = IsUnderLoad(now);
+        SayLoadChanged(underLoad);
         // Under load the cheapest check goes first: a source past its rate costs one lookup, not a MAC.
         if (underLoad && !HandshakeLimiter.Allow(source, now))
         {
@@ -91,7 +92,6 @@ public sealed partial class WireGuardDevice
         }
         if (underLoad)
         {
-            LogUnderLoad(now);
             if (!CookieChecker.CheckMac2(message, source, now))
             {
                 SendCookieReply(message, source, now);
@@ -104,13 +104,19 @@ public sealed partial class WireGuardDevice
             ProcessResponse(message, source, now, displaced);
     }
 
-    /// <summary>Says so when load starts, at most once a minute (a flood goes on for a while).</summary>
-    private void LogUnderLoad(TimeSpan now)
+    /// <summary>
+    /// One line when the device enters under-load mode and one when it leaves, never one per packet. Both are noticed
+    /// by the handshake thread, so leaving is said with the first handshake processed after the load has passed.
+    /// </summary>
+    private void SayLoadChanged(bool underLoad)
     {
-        if (underLoadLogged != TimeSpan.MinValue && now - underLoadLogged < DeviceLimits.UnderLoadLogInterval)
+        if (underLoad == _underLoadSaid)
             return;
-        underLoadLogged = now;
-        Log.UnderLoad(Name, Counters.HandshakeQueueFull, Counters.RateLimited, Counters.CookieRepliesSent);
+        _underLoadSaid = underLoad;
+        if (underLoad)
+            Log.UnderLoad(Name, Counters.HandshakeQueueFull, Counters.RateLimited, Counters.CookieRepliesSent);
+        else
+            Log.LoadPassed(Name, Counters.HandshakeQueueFull, Counters.RateLimited, Counters.CookieRepliesSent);
     }
 
     private void ProcessInitiation(ReadOnlySpan<byte> message, UdpEndpoint source, TimeSpan now, List<Keypair> displaced)
@@ -128,17 +134,17 @@ public sealed partial class WireGuardDevice
         peer.Timers.AnyAuthenticatedPacketReceived();
 
         ReplaceHandshakeIndex(peer, handshake, out var index);
-        if (!Noise.CreateResponse(handshake, index, response))
+        if (!Noise.CreateResponse(handshake, index, _response))
         {
             Indices.Delete(index);
             return;
         }
         if (!DeriveKeypair(peer, handshake, displaced))
             return;
-        peer.Cookies.AddMacs(response, now);
+        peer.Cookies.AddMacs(_response, now);
         peer.Timers.AnyAuthenticatedPacketTraversal();
         peer.Timers.AnyAuthenticatedPacketSent();
-        SendHandshakeMessage(peer, response);
+        SendHandshakeMessage(peer, _response);
     }
 
     private void ProcessResponse(ReadOnlySpan<byte> message, UdpEndpoint source, TimeSpan now, List<Keypair> displaced)
@@ -213,7 +219,7 @@ public sealed partial class WireGuardDevice
                 return;
             peer.LastSentHandshake = now;
         }
-        if (!up || peer.Removed || !Noise.HasPrivateKey)
+        if (!_up || peer.Removed || !Noise.HasPrivateKey)
             return;
         var message = new byte[MessageType.InitiationSize];
         Span<byte> timestamp = stackalloc byte[12];
@@ -235,7 +241,7 @@ public sealed partial class WireGuardDevice
 
     private void SendHandshakeMessage(Peer peer, byte[] message)
     {
-        var current = bind;
+        var current = _bind;
         if (current is null || !peer.TryGetEndpoint(out var endpoint))
         {
             Counters.Add(DropReason.NoEndpoint);
@@ -248,9 +254,9 @@ public sealed partial class WireGuardDevice
 
     private void SendCookieReply(ReadOnlySpan<byte> message, UdpEndpoint source, TimeSpan now)
     {
-        CookieChecker.CreateReply(message, source, now, cookieReply);
-        ReadOnlySpan<ArraySegment<byte>> one = [new ArraySegment<byte>(cookieReply)];
-        bind?.Send(one, source);
+        CookieChecker.CreateReply(message, source, now, _cookieReply);
+        ReadOnlySpan<ArraySegment<byte>> one = [new ArraySegment<byte>(_cookieReply)];
+        _bind?.Send(one, source);
         Counters.Add(DropReason.CookieReplySent);
     }
 

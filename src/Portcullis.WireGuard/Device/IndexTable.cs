@@ -12,9 +12,9 @@ internal sealed class IndexTable(IWireGuardCrypto crypto)
 {
     internal readonly record struct Entry(Peer Peer, Handshake? Handshake, Keypair? Keypair);
 
-    private readonly ConcurrentDictionary<uint, Entry> entries = new();
+    private readonly ConcurrentDictionary<uint, Entry> _entries = new();
 
-    public int Count => entries.Count;
+    public int Count => _entries.Count;
 
     /// <summary>Registers a new random index for a peer's handshake and returns it.</summary>
     public uint NewIndexForHandshake(Peer peer, Handshake handshake)
@@ -24,22 +24,22 @@ internal sealed class IndexTable(IWireGuardCrypto crypto)
         {
             crypto.RandomBytes(random);
             var index = BitConverter.ToUInt32(random);
-            if (index != 0 && entries.TryAdd(index, new Entry(peer, handshake, null)))
+            if (index != 0 && _entries.TryAdd(index, new Entry(peer, handshake, null)))
                 return index;
         }
     }
 
     /// <summary>Points an index that named a handshake at its keypair (same index, as the protocol requires).</summary>
     public void SwapToKeypair(uint index, Keypair keypair) =>
-        entries[index] = new Entry(keypair.Peer, null, keypair);
+        _entries[index] = new Entry(keypair.Peer, null, keypair);
 
-    public void Delete(uint index) => entries.TryRemove(index, out _);
+    public void Delete(uint index) => _entries.TryRemove(index, out _);
 
-    public bool TryLookup(uint index, out Entry entry) => entries.TryGetValue(index, out entry);
+    public bool TryLookup(uint index, out Entry entry) => _entries.TryGetValue(index, out entry);
 
     public Keypair? LookupKeypair(uint index) =>
-        entries.TryGetValue(index, out var entry) ? entry.Keypair : null;
+        _entries.TryGetValue(index, out var entry) ? entry.Keypair : null;
 
     public Handshake? LookupHandshake(uint index) =>
-        entries.TryGetValue(index, out var entry) ? entry.Handshake : null;
+        _entries.TryGetValue(index, out var entry) ? entry.Handshake : null;
 }

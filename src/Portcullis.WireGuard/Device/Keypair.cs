@@ -9,10 +9,10 @@ namespace Portcullis.WireGuard.Device;
 /// </summary>
 internal sealed class Keypair
 {
-    private readonly ITransportCipher[] sendCiphers;
-    private readonly ITransportCipher[] receiveCiphers;
-    private long sendNonce = -1;
-    private int retired;
+    private readonly ITransportCipher[] _sendCiphers;
+    private readonly ITransportCipher[] _receiveCiphers;
+    private long _sendNonce = -1;
+    private int _retired;
 
     public Keypair(Peer peer, IWireGuardCrypto crypto, int workers, ReadOnlySpan<byte> sendKey, ReadOnlySpan<byte> receiveKey,
         uint localIndex, uint remoteIndex, bool isInitiator, TimeSpan created)
@@ -22,12 +22,12 @@ internal sealed class Keypair
         RemoteIndex = remoteIndex;
         IsInitiator = isInitiator;
         Created = created;
-        sendCiphers = new ITransportCipher[workers];
-        receiveCiphers = new ITransportCipher[workers];
+        _sendCiphers = new ITransportCipher[workers];
+        _receiveCiphers = new ITransportCipher[workers];
         for (var i = 0; i < workers; i++)
         {
-            sendCiphers[i] = crypto.CreateTransportCipher(sendKey);
-            receiveCiphers[i] = crypto.CreateTransportCipher(receiveKey);
+            _sendCiphers[i] = crypto.CreateTransportCipher(sendKey);
+            _receiveCiphers[i] = crypto.CreateTransportCipher(receiveKey);
         }
     }
 
@@ -40,22 +40,22 @@ internal sealed class Keypair
     /// <summary>Written only by the inbound writer thread (after authentication); read for the pre-check.</summary>
     public ReplayWindow Replay { get; } = new();
 
-    public bool IsRetired => Volatile.Read(ref retired) != 0;
+    public bool IsRetired => Volatile.Read(ref _retired) != 0;
 
     /// <summary>Takes the next send counter; it may exceed REJECT_AFTER_MESSAGES, which the caller checks.</summary>
-    public ulong NextNonce() => (ulong)Interlocked.Increment(ref sendNonce);
+    public ulong NextNonce() => (ulong)Interlocked.Increment(ref _sendNonce);
 
-    public ulong NoncesUsed => (ulong)(Volatile.Read(ref sendNonce) + 1);
+    public ulong NoncesUsed => (ulong)(Volatile.Read(ref _sendNonce) + 1);
 
-    public ITransportCipher SendCipher(int worker) => sendCiphers[worker];
+    public ITransportCipher SendCipher(int worker) => _sendCiphers[worker];
 
-    public ITransportCipher ReceiveCipher(int worker) => receiveCiphers[worker];
+    public ITransportCipher ReceiveCipher(int worker) => _receiveCiphers[worker];
 
     public bool IsUsableForSending(TimeSpan now) =>
         !IsRetired && now - Created < ProtocolConstants.RejectAfterTime && NoncesUsed < ProtocolConstants.RejectAfterMessages;
 
     /// <summary>Marks the keypair dead: packets still in the pipelines that use it are dropped from now on.</summary>
-    public bool Retire() => Interlocked.Exchange(ref retired, 1) == 0;
+    public bool Retire() => Interlocked.Exchange(ref _retired, 1) == 0;
 
     /// <summary>
     /// Zeroes the keys. Called only after a grace period following <see cref="Retire"/>, so no worker is inside
@@ -63,9 +63,9 @@ internal sealed class Keypair
     /// </summary>
     public void DisposeCiphers()
     {
-        foreach (var c in sendCiphers)
+        foreach (var c in _sendCiphers)
             c.Dispose();
-        foreach (var c in receiveCiphers)
+        foreach (var c in _receiveCiphers)
             c.Dispose();
     }
 }

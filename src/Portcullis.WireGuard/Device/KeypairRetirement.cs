@@ -10,9 +10,9 @@ public sealed partial class WireGuardDevice
     private static readonly TimeSpan GraveyardPeriod = TimeSpan.FromSeconds(2);
     private const long GraceMilliseconds = 1000;
 
-    private readonly ITimer graveyardTimer;
-    private readonly Lock graveyardGate = new();
-    private readonly Queue<(Keypair Keypair, long RetiredAt)> graveyard = new();
+    private readonly ITimer _graveyardTimer;
+    private readonly Lock _graveyardGate = new();
+    private readonly Queue<(Keypair Keypair, long RetiredAt)> _graveyard = new();
 
     /// <summary>Retires every keypair in <paramref name="displaced"/> and empties the list.</summary>
     internal void RetireKeypairs(List<Keypair> displaced)
@@ -22,8 +22,8 @@ public sealed partial class WireGuardDevice
             if (!keypair.Retire())
                 continue;
             Indices.Delete(keypair.LocalIndex);
-            lock (graveyardGate)
-                graveyard.Enqueue((keypair, Environment.TickCount64));
+            lock (_graveyardGate)
+                _graveyard.Enqueue((keypair, Environment.TickCount64));
         }
         displaced.Clear();
     }
@@ -34,11 +34,11 @@ public sealed partial class WireGuardDevice
         while (true)
         {
             Keypair keypair;
-            lock (graveyardGate)
+            lock (_graveyardGate)
             {
-                if (graveyard.Count == 0 || (!all && now - graveyard.Peek().RetiredAt < GraceMilliseconds))
+                if (_graveyard.Count == 0 || (!all && now - _graveyard.Peek().RetiredAt < GraceMilliseconds))
                     return;
-                keypair = graveyard.Dequeue().Keypair;
+                keypair = _graveyard.Dequeue().Keypair;
             }
             keypair.DisposeCiphers();
         }
@@ -46,6 +46,6 @@ public sealed partial class WireGuardDevice
 
     internal int RetiredKeypairsAwaitingZeroing
     {
-        get { lock (graveyardGate) return graveyard.Count; }
+        get { lock (_graveyardGate) return _graveyard.Count; }
     }
 }

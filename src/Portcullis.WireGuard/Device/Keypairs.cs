@@ -6,45 +6,45 @@ namespace Portcullis.WireGuard.Device;
 /// </summary>
 internal sealed class Keypairs
 {
-    private readonly Lock gate = new();
-    private Keypair? previous;
-    private Keypair? current;
-    private Keypair? next;
+    private readonly Lock _gate = new();
+    private Keypair? _previous;
+    private Keypair? _current;
+    private Keypair? _next;
 
     public Keypair? Current
     {
-        get { lock (gate) return current; }
+        get { lock (_gate) return _current; }
     }
 
     /// <summary>Installs a freshly derived keypair; returns the keypairs it pushed out (to retire).</summary>
     public void Install(Keypair keypair, List<Keypair> displaced)
     {
-        lock (gate)
+        lock (_gate)
         {
             // As wireguard-go's BeginSymmetricSession: an unconfirmed "next" becomes "previous" (packets may still
             // arrive on it), everything older goes.
             if (keypair.IsInitiator)
             {
-                if (next is not null)
+                if (_next is not null)
                 {
-                    if (current is not null) displaced.Add(current);
-                    if (previous is not null) displaced.Add(previous);
-                    previous = next;
-                    next = null;
+                    if (_current is not null) displaced.Add(_current);
+                    if (_previous is not null) displaced.Add(_previous);
+                    _previous = _next;
+                    _next = null;
                 }
                 else
                 {
-                    if (previous is not null) displaced.Add(previous);
-                    previous = current;
+                    if (_previous is not null) displaced.Add(_previous);
+                    _previous = _current;
                 }
-                current = keypair;
+                _current = keypair;
             }
             else
             {
-                if (next is not null) displaced.Add(next);
-                if (previous is not null) displaced.Add(previous);
-                previous = null;
-                next = keypair;
+                if (_next is not null) displaced.Add(_next);
+                if (_previous is not null) displaced.Add(_previous);
+                _previous = null;
+                _next = keypair;
             }
         }
     }
@@ -55,33 +55,28 @@ internal sealed class Keypairs
     /// </summary>
     public bool ConfirmReceivedOn(Keypair keypair, List<Keypair> displaced)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (!ReferenceEquals(next, keypair))
+            if (!ReferenceEquals(_next, keypair))
                 return false;
-            if (previous is not null)
-                displaced.Add(previous);
-            previous = current;
-            current = next;
-            next = null;
+            if (_previous is not null)
+                displaced.Add(_previous);
+            _previous = _current;
+            _current = _next;
+            _next = null;
             return true;
         }
-    }
-
-    public bool HasNext
-    {
-        get { lock (gate) return next is not null; }
     }
 
     /// <summary>Removes every keypair (peer removed, key material zeroed, private key changed).</summary>
     public void Clear(List<Keypair> displaced)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (previous is not null) displaced.Add(previous);
-            if (current is not null) displaced.Add(current);
-            if (next is not null) displaced.Add(next);
-            previous = current = next = null;
+            if (_previous is not null) displaced.Add(_previous);
+            if (_current is not null) displaced.Add(_current);
+            if (_next is not null) displaced.Add(_next);
+            _previous = _current = _next = null;
         }
     }
 }

@@ -14,7 +14,7 @@ namespace Portcullis.WireGuard.Device;
 /// </summary>
 internal sealed class PacketBatch : IDisposable
 {
-    private readonly ManualResetEventSlim processed = new(false);
+    private readonly ManualResetEventSlim _processed = new(false);
 
     public PacketBatch(bool outbound, int bufferSize = DeviceLimits.MinBufferSize)
     {
@@ -68,9 +68,9 @@ internal sealed class PacketBatch : IDisposable
     /// <summary>Slot <paramref name="i"/>'s buffer from <paramref name="offset"/>, <paramref name="length"/> bytes long.</summary>
     public void Set(int i, int offset, int length) => Packets[i] = new ArraySegment<byte>(Packets[i].Array!, offset, length);
 
-    public void MarkProcessed() => processed.Set();
+    public void MarkProcessed() => _processed.Set();
 
-    public void WaitProcessed() => processed.Wait();
+    public void WaitProcessed() => _processed.Wait();
 
     /// <summary>Forgets references so retired keypairs and removed peers can be collected.</summary>
     public void Reset()
@@ -78,8 +78,8 @@ internal sealed class PacketBatch : IDisposable
         Array.Clear(Peers, 0, Count);
         Array.Clear(Keypairs, 0, Count);
         Count = 0;
-        processed.Reset();
+        _processed.Reset();
     }
 
-    public void Dispose() => processed.Dispose();
+    public void Dispose() => _processed.Dispose();
 }

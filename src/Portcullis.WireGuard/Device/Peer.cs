@@ -28,30 +28,30 @@ public sealed partial class Peer
     internal PeerTimers Timers { get; }
 
     // Guarded by endpointGate: the outer address, updated by roaming on every authenticated packet.
-    private readonly Lock endpointGate = new();
-    private UdpEndpoint endpoint;
-    private bool hasEndpoint;
+    private readonly Lock _endpointGate = new();
+    private UdpEndpoint _endpoint;
+    private bool _hasEndpoint;
 
     public UdpEndpoint? Endpoint
     {
-        get { lock (endpointGate) return hasEndpoint ? endpoint : null; }
+        get { lock (_endpointGate) return _hasEndpoint ? _endpoint : null; }
     }
 
     internal void SetEndpoint(UdpEndpoint value)
     {
-        lock (endpointGate)
+        lock (_endpointGate)
         {
-            endpoint = value;
-            hasEndpoint = true;
+            _endpoint = value;
+            _hasEndpoint = true;
         }
     }
 
     internal bool TryGetEndpoint(out UdpEndpoint value)
     {
-        lock (endpointGate)
+        lock (_endpointGate)
         {
-            value = endpoint;
-            return hasEndpoint;
+            value = _endpoint;
+            return _hasEndpoint;
         }
     }
 
@@ -82,46 +82,46 @@ public sealed partial class Peer
     internal bool SentLastMinuteHandshake;
 
     // Guarded by stagedGate: packets that wait for a session (copied: this is the slow path).
-    private readonly Lock stagedGate = new();
-    private readonly Queue<byte[]> staged = new();
+    private readonly Lock _stagedGate = new();
+    private readonly Queue<byte[]> _staged = new();
 
     internal void Stage(ReadOnlySpan<byte> packet)
     {
-        lock (stagedGate)
+        lock (_stagedGate)
         {
-            if (staged.Count >= DeviceLimits.StagedPacketsPerPeer)
-                staged.Dequeue();
-            staged.Enqueue(packet.ToArray());
+            if (_staged.Count >= DeviceLimits.StagedPacketsPerPeer)
+                _staged.Dequeue();
+            _staged.Enqueue(packet.ToArray());
         }
     }
 
     internal int DrainStaged(List<byte[]> into)
     {
-        lock (stagedGate)
+        lock (_stagedGate)
         {
-            var n = staged.Count;
-            while (staged.Count > 0)
-                into.Add(staged.Dequeue());
+            var n = _staged.Count;
+            while (_staged.Count > 0)
+                into.Add(_staged.Dequeue());
             return n;
         }
     }
 
     internal void ClearStaged()
     {
-        lock (stagedGate)
-            staged.Clear();
+        lock (_stagedGate)
+            _staged.Clear();
     }
 
     // Session events: a session is live from the first handshake after none until the peer goes quiet or is removed.
     // SessionGate makes the flip and the raising of its event one step (WireGuardDevice.RaiseSessionEstablished).
     internal readonly Lock SessionGate = new();
-    private int sessionLive;
+    private int _sessionLive;
 
-    internal bool MarkSessionLive() => Interlocked.Exchange(ref sessionLive, 1) == 0;
+    internal bool MarkSessionLive() => Interlocked.Exchange(ref _sessionLive, 1) == 0;
 
-    internal bool MarkSessionEnded() => Interlocked.Exchange(ref sessionLive, 0) == 1;
+    internal bool MarkSessionEnded() => Interlocked.Exchange(ref _sessionLive, 0) == 1;
 
-    public bool HasLiveSession => Volatile.Read(ref sessionLive) != 0;
+    public bool HasLiveSession => Volatile.Read(ref _sessionLive) != 0;
 
     internal volatile bool Removed;
 }

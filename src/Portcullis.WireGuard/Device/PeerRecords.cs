@@ -19,18 +19,18 @@ public sealed partial class WireGuardDevice
     /// <summary>Every peer, and every key no longer a peer whose replay floor the device still remembers (no endpoint).</summary>
     public IReadOnlyList<PeerRecord> SnapshotPeers()
     {
-        lock (configGate)
+        lock (_configGate)
         {
-            var records = new List<PeerRecord>(peers.Count);
-            foreach (var peer in peers.Values)
+            var records = new List<PeerRecord>(_peers.Count);
+            foreach (var peer in _peers.Values)
             {
                 var floor = new byte[NoiseConstants.TimestampSize];
                 peer.Handshake.CopyLastTimestamp(floor);
                 records.Add(new PeerRecord((byte[])peer.PublicKeyBytes.Clone(), peer.Endpoint, floor));
             }
-            foreach (var (key, floor) in removedTimestamps.Entries)
+            foreach (var (key, floor) in _removedTimestamps.Entries)
             {
-                if (!peers.ContainsKey(key))
+                if (!_peers.ContainsKey(key))
                     records.Add(new PeerRecord(Convert.FromHexString(key), null, (byte[])floor.Clone()));
             }
             return records;
@@ -47,13 +47,13 @@ public sealed partial class WireGuardDevice
             throw new ArgumentException("A public key is 32 bytes.", nameof(publicKey));
         if (timestamp12.Length != NoiseConstants.TimestampSize)
             throw new ArgumentException("A TAI64N timestamp is 12 bytes.", nameof(timestamp12));
-        lock (configGate)
+        lock (_configGate)
         {
             var key = KeyOf(publicKey);
-            if (peers.TryGetValue(key, out var peer))
+            if (_peers.TryGetValue(key, out var peer))
                 peer.Handshake.RaiseTimestampFloor(timestamp12);
             else
-                removedTimestamps.Remember(key, timestamp12);
+                _removedTimestamps.Remember(key, timestamp12);
         }
     }
 
@@ -64,7 +64,7 @@ public sealed partial class WireGuardDevice
     public bool InitiateHandshake(ReadOnlySpan<byte> publicKey)
     {
         var peer = FindPeer(publicKey);
-        if (!up || peer is null || peer.Endpoint is null)
+        if (!_up || peer is null || peer.Endpoint is null)
             return false;
         SendHandshakeInitiation(peer, isRetry: false);
         return true;

@@ -8,54 +8,54 @@ namespace Portcullis.WireGuard.Device;
 /// </summary>
 internal sealed class PeerTimer : IDisposable
 {
-    private readonly TimeProvider time;
-    private readonly Action expired;
-    private ITimer? timer;
-    private int pending;
-    private int disposed;
+    private readonly TimeProvider _time;
+    private readonly Action _expired;
+    private ITimer? _timer;
+    private int _pending;
+    private int _disposed;
 
     public PeerTimer(TimeProvider time, Action expired)
     {
-        this.time = time;
-        this.expired = expired;
+        _time = time;
+        _expired = expired;
     }
 
-    public bool IsPending => Volatile.Read(ref pending) != 0;
+    public bool IsPending => Volatile.Read(ref _pending) != 0;
 
     public void Mod(TimeSpan due)
     {
-        Volatile.Write(ref pending, 1);
-        (Volatile.Read(ref timer) ?? Create())?.Change(due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
+        Volatile.Write(ref _pending, 1);
+        (Volatile.Read(ref _timer) ?? Create())?.Change(due < TimeSpan.Zero ? TimeSpan.Zero : due, Timeout.InfiniteTimeSpan);
     }
 
     public void Del()
     {
-        Volatile.Write(ref pending, 0);
-        Volatile.Read(ref timer)?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        Volatile.Write(ref _pending, 0);
+        Volatile.Read(ref _timer)?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     private void Fire()
     {
-        if (Interlocked.Exchange(ref pending, 0) == 1)
-            expired();
+        if (Interlocked.Exchange(ref _pending, 0) == 1)
+            _expired();
     }
 
     // Mod may race with another Mod (packet threads) or with Dispose: one timer wins, a loser is disposed, and none
     // is made once the peer is gone (null: nothing to arm).
     private ITimer? Create()
     {
-        if (Volatile.Read(ref disposed) != 0)
+        if (Volatile.Read(ref _disposed) != 0)
             return null;
-        var made = time.CreateTimer(static s => ((PeerTimer)s!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        var existing = Interlocked.CompareExchange(ref timer, made, null);
+        var made = _time.CreateTimer(static s => ((PeerTimer)s!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        var existing = Interlocked.CompareExchange(ref _timer, made, null);
         if (existing is not null)
         {
             made.Dispose();
             return existing;
         }
-        if (Volatile.Read(ref disposed) != 0)
+        if (Volatile.Read(ref _disposed) != 0)
         {
-            Interlocked.CompareExchange(ref timer, null, made);
+            Interlocked.CompareExchange(ref _timer, null, made);
             made.Dispose();
             return null;
         }
@@ -64,8 +64,8 @@ internal sealed class PeerTimer : IDisposable
 
     public void Dispose()
     {
-        Volatile.Write(ref disposed, 1);
-        Volatile.Write(ref pending, 0);
-        Interlocked.Exchange(ref timer, null)?.Dispose();
+        Volatile.Write(ref _disposed, 1);
+        Volatile.Write(ref _pending, 0);
+        Interlocked.Exchange(ref _timer, null)?.Dispose();
     }
 }

@@ -12,32 +12,32 @@ namespace Portcullis.WireGuard.Device;
 /// </summary>
 internal sealed class PeerTimers : IDisposable
 {
-    private readonly Peer peer;
-    private readonly TimeProvider time;
-    private readonly PeerTimer retransmitHandshake;
-    private readonly PeerTimer sendKeepalive;
-    private readonly PeerTimer newHandshake;
-    private readonly PeerTimer zeroKeyMaterial;
-    private readonly PeerTimer persistentKeepalive;
-    private readonly PeerTimer sessionIdle;
-    private volatile bool needAnotherKeepalive;
-    private volatile bool stopped;
+    private readonly Peer _peer;
+    private readonly TimeProvider _time;
+    private readonly PeerTimer _retransmitHandshake;
+    private readonly PeerTimer _sendKeepalive;
+    private readonly PeerTimer _newHandshake;
+    private readonly PeerTimer _zeroKeyMaterial;
+    private readonly PeerTimer _persistentKeepalive;
+    private readonly PeerTimer _sessionIdle;
+    private volatile bool _needAnotherKeepalive;
+    private volatile bool _stopped;
 
     public PeerTimers(Peer peer, TimeProvider time)
     {
-        this.peer = peer;
-        this.time = time;
-        retransmitHandshake = new PeerTimer(time, OnRetransmitHandshake);
-        sendKeepalive = new PeerTimer(time, OnSendKeepalive);
-        newHandshake = new PeerTimer(time, OnNewHandshake);
-        zeroKeyMaterial = new PeerTimer(time, OnZeroKeyMaterial);
-        persistentKeepalive = new PeerTimer(time, OnPersistentKeepalive);
-        sessionIdle = new PeerTimer(time, OnSessionIdle);
+        _peer = peer;
+        _time = time;
+        _retransmitHandshake = new PeerTimer(time, OnRetransmitHandshake);
+        _sendKeepalive = new PeerTimer(time, OnSendKeepalive);
+        _newHandshake = new PeerTimer(time, OnNewHandshake);
+        _zeroKeyMaterial = new PeerTimer(time, OnZeroKeyMaterial);
+        _persistentKeepalive = new PeerTimer(time, OnPersistentKeepalive);
+        _sessionIdle = new PeerTimer(time, OnSessionIdle);
     }
 
-    private WireGuardDevice Device => peer.Device;
+    private WireGuardDevice Device => _peer.Device;
 
-    private bool Active => !stopped && !peer.Removed && Device.IsUp;
+    private bool Active => !_stopped && !_peer.Removed && Device.IsUp;
 
     private static TimeSpan Jitter() =>
         TimeSpan.FromMilliseconds(Random.Shared.Next(ProtocolConstants.RekeyTimeoutJitterMaxMilliseconds + 1));
@@ -49,32 +49,32 @@ internal sealed class PeerTimers : IDisposable
         if (!Active)
             return;
         int attempts;
-        lock (peer.HandshakeGate)
-            attempts = peer.HandshakeAttempts;
+        lock (_peer.HandshakeGate)
+            attempts = _peer.HandshakeAttempts;
         if (attempts > ProtocolConstants.MaxHandshakeAttempts)
         {
             Device.Log.HandshakeGaveUp(Device.Name, attempts);
             Device.Counters.AddHandshake(HandshakeRole.Initiator, HandshakeResult.TimedOut);
-            sendKeepalive.Del();
-            peer.ClearStaged();
-            if (!zeroKeyMaterial.IsPending)
-                zeroKeyMaterial.Mod(ProtocolConstants.ZeroKeyMaterialAfter);
+            _sendKeepalive.Del();
+            _peer.ClearStaged();
+            if (!_zeroKeyMaterial.IsPending)
+                _zeroKeyMaterial.Mod(ProtocolConstants.ZeroKeyMaterialAfter);
             return;
         }
-        lock (peer.HandshakeGate)
-            peer.HandshakeAttempts++;
-        Device.SendHandshakeInitiation(peer, isRetry: true);
+        lock (_peer.HandshakeGate)
+            _peer.HandshakeAttempts++;
+        Device.SendHandshakeInitiation(_peer, isRetry: true);
     }
 
     private void OnSendKeepalive()
     {
         if (!Active)
             return;
-        Device.SendKeepalive(peer);
-        if (needAnotherKeepalive)
+        Device.SendKeepalive(_peer);
+        if (_needAnotherKeepalive)
         {
-            needAnotherKeepalive = false;
-            sendKeepalive.Mod(ProtocolConstants.KeepaliveTimeout);
+            _needAnotherKeepalive = false;
+            _sendKeepalive.Mod(ProtocolConstants.KeepaliveTimeout);
         }
     }
 
@@ -82,26 +82,26 @@ internal sealed class PeerTimers : IDisposable
     {
         if (!Active)
             return;
-        Device.SendHandshakeInitiation(peer, isRetry: false);
+        Device.SendHandshakeInitiation(_peer, isRetry: false);
     }
 
     private void OnZeroKeyMaterial()
     {
-        if (stopped)
+        if (_stopped)
             return;
-        Device.ZeroKeyMaterial(peer);
+        Device.ZeroKeyMaterial(_peer);
     }
 
     private void OnPersistentKeepalive()
     {
-        if (Active && peer.PersistentKeepaliveInterval > 0)
-            Device.SendKeepalive(peer);
+        if (Active && _peer.PersistentKeepaliveInterval > 0)
+            Device.SendKeepalive(_peer);
     }
 
     private void OnSessionIdle()
     {
-        if (!stopped)
-            Device.EndSession(peer, SessionEndReason.Idle);
+        if (!_stopped)
+            Device.EndSession(_peer, SessionEndReason.Idle);
     }
 
     // Events.
@@ -109,8 +109,8 @@ internal sealed class PeerTimers : IDisposable
     /// <summary>An authenticated data packet was sent: expect a reply soon, or rehandshake.</summary>
     public void DataSent()
     {
-        if (Active && !newHandshake.IsPending)
-            newHandshake.Mod(ProtocolConstants.KeepaliveTimeout + ProtocolConstants.RekeyTimeout + Jitter());
+        if (Active && !_newHandshake.IsPending)
+            _newHandshake.Mod(ProtocolConstants.KeepaliveTimeout + ProtocolConstants.RekeyTimeout + Jitter());
     }
 
     /// <summary>An authenticated data packet was received: answer within KEEPALIVE_TIMEOUT, with a keepalive if nothing else.</summary>
@@ -118,17 +118,17 @@ internal sealed class PeerTimers : IDisposable
     {
         if (!Active)
             return;
-        if (!sendKeepalive.IsPending)
-            sendKeepalive.Mod(ProtocolConstants.KeepaliveTimeout);
+        if (!_sendKeepalive.IsPending)
+            _sendKeepalive.Mod(ProtocolConstants.KeepaliveTimeout);
         else
-            needAnotherKeepalive = true;
+            _needAnotherKeepalive = true;
     }
 
     /// <summary>Any authenticated packet (data, keepalive or handshake) was sent.</summary>
     public void AnyAuthenticatedPacketSent()
     {
         if (Active)
-            sendKeepalive.Del();
+            _sendKeepalive.Del();
     }
 
     /// <summary>Any authenticated packet was received.</summary>
@@ -136,66 +136,56 @@ internal sealed class PeerTimers : IDisposable
     {
         if (!Active)
             return;
-        newHandshake.Del();
-        sessionIdle.Mod(Device.Options.SessionTimeout);
+        _newHandshake.Del();
+        _sessionIdle.Mod(Device.Options.SessionTimeout);
     }
 
     public void HandshakeInitiated()
     {
         if (Active)
-            retransmitHandshake.Mod(ProtocolConstants.RekeyTimeout + Jitter());
+            _retransmitHandshake.Mod(ProtocolConstants.RekeyTimeout + Jitter());
     }
 
     public void HandshakeComplete()
     {
         if (Active)
-            retransmitHandshake.Del();
-        lock (peer.HandshakeGate)
-            peer.HandshakeAttempts = 0;
-        peer.SentLastMinuteHandshake = false;
-        var now = time.GetUtcNow();
-        Interlocked.Exchange(ref peer.lastHandshakeUnixNanoseconds, (now - DateTimeOffset.UnixEpoch).Ticks * 100);
+            _retransmitHandshake.Del();
+        lock (_peer.HandshakeGate)
+            _peer.HandshakeAttempts = 0;
+        _peer.SentLastMinuteHandshake = false;
+        var now = _time.GetUtcNow();
+        Interlocked.Exchange(ref _peer.lastHandshakeUnixNanoseconds, (now - DateTimeOffset.UnixEpoch).Ticks * 100);
     }
 
     public void SessionDerived()
     {
         if (Active)
-            zeroKeyMaterial.Mod(ProtocolConstants.ZeroKeyMaterialAfter);
+            _zeroKeyMaterial.Mod(ProtocolConstants.ZeroKeyMaterialAfter);
     }
 
     /// <summary>Any authenticated packet went either way: restart the persistent keepalive countdown.</summary>
     public void AnyAuthenticatedPacketTraversal()
     {
-        var interval = peer.PersistentKeepaliveInterval;
+        var interval = _peer.PersistentKeepaliveInterval;
         if (interval > 0 && Active)
-            persistentKeepalive.Mod(TimeSpan.FromSeconds(interval));
+            _persistentKeepalive.Mod(TimeSpan.FromSeconds(interval));
     }
 
     /// <summary>Called when persistent keepalive is switched on, so the first one goes out now (as wireguard-go).</summary>
     public void PersistentKeepaliveEnabled()
     {
         if (Active)
-            persistentKeepalive.Mod(TimeSpan.Zero);
-    }
-
-    public void StopAll()
-    {
-        retransmitHandshake.Del();
-        sendKeepalive.Del();
-        newHandshake.Del();
-        zeroKeyMaterial.Del();
-        persistentKeepalive.Del();
-        sessionIdle.Del();
+            _persistentKeepalive.Mod(TimeSpan.Zero);
     }
 
     public void Dispose()
     {
-        stopped = true;
-        retransmitHandshake.Dispose();
-        sendKeepalive.Dispose();
-        newHandshake.Dispose();
-        zeroKeyMaterial.Dispose();
-        persistentKeepalive.Dispose();
-        sessionIdle.Dispose();
+        _stopped = true;
+        _retransmitHandshake.Dispose();
+        _sendKeepalive.Dispose();
+        _newHandshake.Dispose();
+        _zeroKeyMaterial.Dispose();
+        _persistentKeepalive.Dispose();
+        _sessionIdle.Dispose();
     }
 }

@@ -17,9 +17,9 @@ public sealed partial class WireGuardDevice
 {
     private void ReceiveFromBind(IBind from)
     {
-        while (up)
+        while (_up)
         {
-            if (!inboundPool.Take(out var batch))
+            if (!_inboundPool.Take(out var batch))
                 return;
             // Datagrams as large as our own packets fit, and any up to MinBufferSize whatever our MTU.
             batch.Fit(DeviceLimits.BufferSizeFor(Tun.Mtu));
@@ -37,7 +37,7 @@ public sealed partial class WireGuardDevice
             }
             if (n <= 0)
             {
-                inboundPool.Add(batch);
+                _inboundPool.Add(batch);
                 // Datagrams larger than these buffers: the next batch is sized by the MTU as it is now.
                 if (n == IoResult.NothingFitted)
                     continue;
@@ -57,13 +57,13 @@ public sealed partial class WireGuardDevice
             batch.Count = n;
             if (transport > 0)
             {
-                cryptoQueue.Add(batch);
-                writeQueue.Add(batch);
+                _cryptoQueue.Add(batch);
+                _writeQueue.Add(batch);
             }
             else
             {
                 batch.Reset();
-                inboundPool.Add(batch);
+                _inboundPool.Add(batch);
             }
         }
     }
@@ -138,7 +138,7 @@ public sealed partial class WireGuardDevice
     {
         var segments = new ArraySegment<byte>[DeviceLimits.BatchSize];
         var displaced = new List<Keypair>();
-        while (writeQueue.Take(out var batch))
+        while (_writeQueue.Take(out var batch))
         {
             batch.WaitProcessed();
             var n = 0;
@@ -209,7 +209,7 @@ public sealed partial class WireGuardDevice
                 }
             }
             batch.Reset();
-            inboundPool.Add(batch);
+            _inboundPool.Add(batch);
         }
     }
 

@@ -13,13 +13,13 @@ namespace Portcullis.WireGuard.Device;
 // 4. The sender waits for each batch in order and sends each run of one peer's packets with one batched send.
 public sealed partial class WireGuardDevice
 {
-    private readonly Lock orderGate = new();
+    private readonly Lock _orderGate = new();
 
     private void ReadFromTun()
     {
-        while (up)
+        while (_up)
         {
-            if (!outboundPool.Take(out var batch))
+            if (!_outboundPool.Take(out var batch))
                 return;
             batch.Fit(DeviceLimits.BufferSizeFor(Tun.Mtu));
             batch.Open(DeviceLimits.HeaderRoom, DeviceLimits.TrailerRoom);
@@ -34,12 +34,12 @@ public sealed partial class WireGuardDevice
             }
             if (n <= 0)
             {
-                outboundPool.Add(batch);
+                _outboundPool.Add(batch);
                 // A packet larger than these buffers (the MTU grew): the next batch is sized for it.
                 if (n == IoResult.NothingFitted)
                     continue;
                 // Not closed by us: the interface is gone (deleted, or with its namespace).
-                if (up)
+                if (_up)
                     TunClosed?.Invoke();
                 return;
             }
@@ -70,7 +70,7 @@ public sealed partial class WireGuardDevice
         Keypair? keypair = null;
         Peer? needsHandshake = null;
         Peer? needsRekey = null;
-        lock (orderGate)
+        lock (_orderGate)
         {
             for (var i = 0; i < batch.Count; i++)
             {
@@ -108,14 +108,14 @@ public sealed partial class WireGuardDevice
             }
             if (sendable > 0)
             {
-                cryptoQueue.Add(batch);
-                sendQueue.Add(batch);
+                _cryptoQueue.Add(batch);
+                _sendQueue.Add(batch);
             }
         }
         if (sendable == 0)
         {
             batch.Reset();
-            outboundPool.Add(batch);
+            _outboundPool.Add(batch);
         }
         if (needsHandshake is not null)
             SendHandshakeInitiation(needsHandshake, isRetry: false);
@@ -163,7 +163,7 @@ public sealed partial class WireGuardDevice
     private void SendBatches()
     {
         var segments = new ArraySegment<byte>[DeviceLimits.BatchSize];
-        while (sendQueue.Take(out var batch))
+        while (_sendQueue.Take(out var batch))
         {
             batch.WaitProcessed();
             var i = 0;
@@ -195,13 +195,13 @@ public sealed partial class WireGuardDevice
                 SendRun(peer, segments.AsSpan(0, n), bytes, data);
             }
             batch.Reset();
-            outboundPool.Add(batch);
+            _outboundPool.Add(batch);
         }
     }
 
     private void SendRun(Peer peer, ReadOnlySpan<ArraySegment<byte>> packets, long bytes, bool data)
     {
-        var current = bind;
+        var current = _bind;
         if (current is null || !peer.TryGetEndpoint(out var endpoint))
         {
             Counters.Add(DropReason.NoEndpoint, packets.Length);
@@ -226,7 +226,7 @@ public sealed partial class WireGuardDevice
             return;
         }
         // Keepalives are best effort: when every batch is busy the link is anything but idle.
-        if (!outboundPool.TryTake(out var batch))
+        if (!_outboundPool.TryTake(out var batch))
             return;
         batch.Set(0, DeviceLimits.HeaderRoom, 0);
         batch.Peers[0] = peer;
@@ -243,7 +243,7 @@ public sealed partial class WireGuardDevice
         var index = 0;
         while (index < packets.Count)
         {
-            if (!outboundPool.Take(out var batch))
+            if (!_outboundPool.Take(out var batch))
                 return true;
             batch.Fit(DeviceLimits.BufferSizeFor(Tun.Mtu));
             var room = batch.BufferSize - DeviceLimits.HeaderRoom - DeviceLimits.TrailerRoom;

@@ -16,24 +16,24 @@ namespace Portcullis.WireGuard.Device;
 /// </summary>
 public sealed partial class WireGuardDevice : IDisposable
 {
-    private readonly IBindFactory bindFactory;
-    private readonly long startTimestamp;
-    private readonly List<Thread> threads = [];
-    private readonly WorkQueue<PacketBatch> cryptoQueue;
-    private readonly WorkQueue<PacketBatch> sendQueue;
-    private readonly WorkQueue<PacketBatch> writeQueue;
-    private readonly WorkQueue<PacketBatch> outboundPool;
-    private readonly WorkQueue<PacketBatch> inboundPool;
-    private volatile IBind? bind;
-    private volatile bool up;
-    private int disposed;
+    private readonly IBindFactory _bindFactory;
+    private readonly long _startTimestamp;
+    private readonly List<Thread> _threads = [];
+    private readonly WorkQueue<PacketBatch> _cryptoQueue;
+    private readonly WorkQueue<PacketBatch> _sendQueue;
+    private readonly WorkQueue<PacketBatch> _writeQueue;
+    private readonly WorkQueue<PacketBatch> _outboundPool;
+    private readonly WorkQueue<PacketBatch> _inboundPool;
+    private volatile IBind? _bind;
+    private volatile bool _up;
+    private int _disposed;
 
     public WireGuardDevice(ITun tun, IBindFactory bindFactory, ILogger logger, DeviceOptions? options = null,
         TimeProvider? time = null, IWireGuardCrypto? crypto = null)
     {
         ArgumentNullException.ThrowIfNull(tun);
         Tun = tun;
-        this.bindFactory = bindFactory;
+        _bindFactory = bindFactory;
         Log = logger;
         Options = options ?? new DeviceOptions();
         if (Options.Workers < 1)
@@ -42,23 +42,23 @@ public sealed partial class WireGuardDevice : IDisposable
             throw new ArgumentOutOfRangeException(nameof(tun), $"MTU {tun.Mtu} is above the largest supported, {DeviceLimits.MaxMtu}.");
         Time = time ?? TimeProvider.System;
         Crypto = crypto ?? new OpenSslCrypto();
-        startTimestamp = Time.GetTimestamp();
+        _startTimestamp = Time.GetTimestamp();
         Noise = new NoiseEngine(Crypto);
         CookieChecker = new CookieChecker(Crypto);
         Indices = new IndexTable(Crypto);
         HandshakeLimiter = new SourceRateLimiter();
 
-        cryptoQueue = new WorkQueue<PacketBatch>(DeviceLimits.BatchesPerDirection * 2);
-        sendQueue = new WorkQueue<PacketBatch>(DeviceLimits.BatchesPerDirection);
-        writeQueue = new WorkQueue<PacketBatch>(DeviceLimits.BatchesPerDirection);
-        outboundPool = new WorkQueue<PacketBatch>(DeviceLimits.BatchesPerDirection);
-        inboundPool = new WorkQueue<PacketBatch>(DeviceLimits.BatchesPerDirection);
+        _cryptoQueue = new WorkQueue<PacketBatch>(DeviceLimits.BatchesPerDirection * 2);
+        _sendQueue = new WorkQueue<PacketBatch>(DeviceLimits.BatchesPerDirection);
+        _writeQueue = new WorkQueue<PacketBatch>(DeviceLimits.BatchesPerDirection);
+        _outboundPool = new WorkQueue<PacketBatch>(DeviceLimits.BatchesPerDirection);
+        _inboundPool = new WorkQueue<PacketBatch>(DeviceLimits.BatchesPerDirection);
         for (var i = 0; i < DeviceLimits.BatchesPerDirection; i++)
         {
-            outboundPool.Add(new PacketBatch(outbound: true));
-            inboundPool.Add(new PacketBatch(outbound: false));
+            _outboundPool.Add(new PacketBatch(outbound: true));
+            _inboundPool.Add(new PacketBatch(outbound: false));
         }
-        graveyardTimer = Time.CreateTimer(static s => ((WireGuardDevice)s!).BuryRetiredKeypairs(false), this,
+        _graveyardTimer = Time.CreateTimer(static s => ((WireGuardDevice)s!).BuryRetiredKeypairs(false), this,
             GraveyardPeriod, GraveyardPeriod);
     }
 
@@ -94,23 +94,23 @@ public sealed partial class WireGuardDevice : IDisposable
     internal IndexTable Indices { get; }
     internal AllowedIps<Peer> AllowedIps { get; } = new();
     internal SourceRateLimiter HandshakeLimiter { get; }
-    internal bool IsUp => up;
+    internal bool IsUp => _up;
 
     /// <summary>Monotonic time since the device was created.</summary>
-    internal TimeSpan Now => Time.GetElapsedTime(startTimestamp);
+    internal TimeSpan Now => Time.GetElapsedTime(_startTimestamp);
 
-    public ushort ListenPort => bind?.Port ?? configuredPort;
+    public ushort ListenPort => _bind?.Port ?? _configuredPort;
 
     /// <summary>Opens the UDP bind and starts every pipeline thread.</summary>
     public void Up()
     {
-        ObjectDisposedException.ThrowIf(disposed != 0, this);
-        lock (configGate)
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        lock (_configGate)
         {
-            if (up)
+            if (_up)
                 return;
-            up = true;
-            OpenBind(configuredPort);
+            _up = true;
+            OpenBind(_configuredPort);
             Start(ReadFromTun, "tun-read");
             Start(SendBatches, "send");
             Start(WriteBatches, "tun-write");
@@ -139,17 +139,17 @@ public sealed partial class WireGuardDevice : IDisposable
             }
         })
         { IsBackground = true, Name = $"{Name}/{name}" };
-        lock (threads)
-            threads.Add(thread);
+        lock (_threads)
+            _threads.Add(thread);
         thread.Start();
     }
 
     /// <summary>Opens a bind on <paramref name="port"/> and starts its receiver; the previous bind is closed.</summary>
     private void OpenBind(ushort port)
     {
-        var fresh = bindFactory.Open(port, fwmark);
-        var old = bind;
-        bind = fresh;
+        var fresh = _bindFactory.Open(port, _fwmark);
+        var old = _bind;
+        _bind = fresh;
         old?.Dispose();
         Start(() => ReceiveFromBind(fresh), $"udp-recv-{fresh.Port}");
     }
@@ -181,40 +181,40 @@ public sealed partial class WireGuardDevice : IDisposable
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        var wasUp = up;
-        up = false;
-        graveyardTimer.Dispose();
-        lock (configGate)
+        var wasUp = _up;
+        _up = false;
+        _graveyardTimer.Dispose();
+        lock (_configGate)
         {
-            foreach (var peer in peers.Values)
+            foreach (var peer in _peers.Values)
             {
                 peer.Timers.Dispose();
                 EndSession(peer, SessionEndReason.DeviceClosed);
             }
         }
         // Closing the queues and the I/O wakes every thread; each drains and exits.
-        cryptoQueue.Close();
-        sendQueue.Close();
-        writeQueue.Close();
-        outboundPool.Close();
-        inboundPool.Close();
-        handshakeQueue.Close();
-        bind?.Dispose();
+        _cryptoQueue.Close();
+        _sendQueue.Close();
+        _writeQueue.Close();
+        _outboundPool.Close();
+        _inboundPool.Close();
+        _handshakeQueue.Close();
+        _bind?.Dispose();
         Tun.Dispose();
         Thread[] all;
-        lock (threads)
-            all = [.. threads];
+        lock (_threads)
+            all = [.. _threads];
         foreach (var t in all)
         {
             if (t != Thread.CurrentThread)
                 t.Join(TimeSpan.FromSeconds(5));
         }
-        lock (configGate)
+        lock (_configGate)
         {
             var displaced = new List<Keypair>();
-            foreach (var peer in peers.Values)
+            foreach (var peer in _peers.Values)
             {
                 peer.Keypairs.Clear(displaced);
                 peer.Handshake.Clear();
@@ -222,7 +222,7 @@ public sealed partial class WireGuardDevice : IDisposable
             RetireKeypairs(displaced);
         }
         BuryRetiredKeypairs(all: true);
-        while (outboundPool.TryTake(out var batch) || inboundPool.TryTake(out batch))
+        while (_outboundPool.TryTake(out var batch) || _inboundPool.TryTake(out batch))
             batch.Dispose();
         if (wasUp)
             Log.Down(Name);

@@ -6,29 +6,29 @@ namespace Portcullis.WireGuard.Device;
 /// </summary>
 internal sealed class WorkQueue<T>(int capacity) where T : class
 {
-    private readonly T?[] items = new T?[capacity];
-    private readonly object gate = new();
-    private int head;
-    private int count;
-    private bool closed;
+    private readonly T?[] _items = new T?[capacity];
+    private readonly object _gate = new();
+    private int _head;
+    private int _count;
+    private bool _closed;
 
     public int Count
     {
-        get { lock (gate) return count; }
+        get { lock (_gate) return _count; }
     }
 
     /// <summary>Blocks while full. False when the queue is closed.</summary>
     public bool Add(T item)
     {
-        lock (gate)
+        lock (_gate)
         {
-            while (count == items.Length && !closed)
-                Monitor.Wait(gate);
-            if (closed)
+            while (_count == _items.Length && !_closed)
+                Monitor.Wait(_gate);
+            if (_closed)
                 return false;
-            items[(head + count) % items.Length] = item;
-            count++;
-            Monitor.PulseAll(gate);
+            _items[(_head + _count) % _items.Length] = item;
+            _count++;
+            Monitor.PulseAll(_gate);
             return true;
         }
     }
@@ -36,13 +36,13 @@ internal sealed class WorkQueue<T>(int capacity) where T : class
     /// <summary>Never blocks. False when full or closed.</summary>
     public bool TryAdd(T item)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (closed || count == items.Length)
+            if (_closed || _count == _items.Length)
                 return false;
-            items[(head + count) % items.Length] = item;
-            count++;
-            Monitor.PulseAll(gate);
+            _items[(_head + _count) % _items.Length] = item;
+            _count++;
+            Monitor.PulseAll(_gate);
             return true;
         }
     }
@@ -50,20 +50,20 @@ internal sealed class WorkQueue<T>(int capacity) where T : class
     /// <summary>Blocks while empty. False once closed and drained.</summary>
     public bool Take(out T item)
     {
-        lock (gate)
+        lock (_gate)
         {
-            while (count == 0 && !closed)
-                Monitor.Wait(gate);
-            if (count == 0)
+            while (_count == 0 && !_closed)
+                Monitor.Wait(_gate);
+            if (_count == 0)
             {
                 item = null!;
                 return false;
             }
-            item = items[head]!;
-            items[head] = null;
-            head = (head + 1) % items.Length;
-            count--;
-            Monitor.PulseAll(gate);
+            item = _items[_head]!;
+            _items[_head] = null;
+            _head = (_head + 1) % _items.Length;
+            _count--;
+            Monitor.PulseAll(_gate);
             return true;
         }
     }
@@ -71,28 +71,28 @@ internal sealed class WorkQueue<T>(int capacity) where T : class
     /// <summary>Never blocks. False when empty.</summary>
     public bool TryTake(out T item)
     {
-        lock (gate)
+        lock (_gate)
         {
-            if (count == 0)
+            if (_count == 0)
             {
                 item = null!;
                 return false;
             }
-            item = items[head]!;
-            items[head] = null;
-            head = (head + 1) % items.Length;
-            count--;
-            Monitor.PulseAll(gate);
+            item = _items[_head]!;
+            _items[_head] = null;
+            _head = (_head + 1) % _items.Length;
+            _count--;
+            Monitor.PulseAll(_gate);
             return true;
         }
     }
 
     public void Close()
     {
-        lock (gate)
+        lock (_gate)
         {
-            closed = true;
-            Monitor.PulseAll(gate);
+            _closed = true;
+            Monitor.PulseAll(_gate);
         }
     }
 }

@@ -40,7 +40,7 @@ public sealed class UapiServer : IDisposable
 
     public string SocketPath { get; }
 
-    public static UapiServer Start(string interfaceName, IUapiDevice device, ILogger logger, string socketDirectory = UapiServerOptions.DefaultSocketDirectory) =>
+    public static UapiServer Start(string interfaceName, IUapiDevice device, ILogger logger, string socketDirectory = UapiSocket.DefaultDirectory) =>
         Start(interfaceName, device, logger, new UapiServerOptions { SocketDirectory = socketDirectory });
 
     public static UapiServer Start(string interfaceName, IUapiDevice device, ILogger logger, UapiServerOptions options)
@@ -55,7 +55,7 @@ public sealed class UapiServer : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxRequestBytes, options.MaxLineLength, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxConnections, 1, nameof(options));
 
-        var socketPath = Path.Combine(options.SocketDirectory, interfaceName + ".sock");
+        var socketPath = UapiSocket.PathFor(interfaceName, options.SocketDirectory);
         if (System.Text.Encoding.UTF8.GetByteCount(socketPath) > MaxSocketPathBytes)
             throw new ArgumentException($"Socket path {socketPath} is longer than a Unix socket address allows.", nameof(options));
 

@@ -3,10 +3,8 @@ namespace Portcullis.WireGuard.Uapi;
 /// <summary>Where the UAPI socket lives and how much an untrusted client may make the server hold.</summary>
 public sealed record UapiServerOptions
 {
-    public const string DefaultSocketDirectory = "/var/run/wireguard";
-
     /// <summary>Defaults to <c>/var/run/wireguard</c>, where stock <c>wg</c> looks (created 0755 if missing).</summary>
-    public string SocketDirectory { get; init; } = DefaultSocketDirectory;
+    public string SocketDirectory { get; init; } = UapiSocket.DefaultDirectory;
 
     /// <summary>
     /// Longest line in bytes, newline excluded. Defaults to 4096; the longest real line (an IPv6 endpoint)

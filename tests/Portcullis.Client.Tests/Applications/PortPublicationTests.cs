@@ -24,7 +24,7 @@ public sealed class PortPublicationTests
     public async Task Publish_ApplicationDownThenUp_RetriedUntilItHasTheLatestPort()
     {
         var port = AppListener.FreePort();
-        var log = new ListLogger();
+        var log = new CapturingLogger();
         using var updater = new TransmissionUpdater(new ApplicationEndpoint(ApplicationKind.Transmission, new Uri($"http://127.0.0.1:{port}/transmission/rpc")));
         await using var publication = Publication(updater, log);
 
@@ -35,7 +35,7 @@ public sealed class PortPublicationTests
 
         await Eventually(() => publication.Confirmed == 41001, "the latest port accepted");
         Assert.Equal(41001, app.PeerPort);
-        Assert.Contains(log.Lines, l => l.Contains("Transmission: could not set the listening port to 41000", StringComparison.Ordinal));
+        Assert.Contains(log.Messages, l => l.Contains("Transmission: could not set the listening port to 41000", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -43,7 +43,7 @@ public sealed class PortPublicationTests
     {
         using var app = new TransmissionDouble();
         using var updater = new TransmissionUpdater(new ApplicationEndpoint(ApplicationKind.Transmission, app.RpcUrl));
-        await using var publication = Publication(updater, new ListLogger());
+        await using var publication = Publication(updater, new CapturingLogger());
 
         publication.Publish(41000);
         await Eventually(() => publication.Confirmed == 41000, "accepted");
@@ -64,7 +64,7 @@ public sealed class PortPublicationTests
             var passwordFile = Path.Combine(directory, "pw");
             await File.WriteAllTextAsync(passwordFile, "hunter2-secret\n");
             using var updater = new QBittorrentUpdater(new ApplicationEndpoint(ApplicationKind.QBittorrent, app.BaseUrl) { User = "admin", PasswordFile = passwordFile });
-            var log = new ListLogger();
+            var log = new CapturingLogger();
             await using var publication = Publication(updater, log);
 
             publication.Publish(41000);
@@ -75,7 +75,7 @@ public sealed class PortPublicationTests
             publication.Publish(41001);
             await Eventually(() => app.Logins == 2, "a new port tries again");
             Assert.Null(publication.Confirmed);
-            Assert.DoesNotContain(log.Lines, l => l.Contains("hunter2", StringComparison.Ordinal));
+            Assert.DoesNotContain(log.Messages, l => l.Contains("hunter2", StringComparison.Ordinal));
         }
         finally
         {
@@ -87,14 +87,14 @@ public sealed class PortPublicationTests
     public async Task Publish_PublisherThrowsUnexpectedly_LoggedAndRetriedNeverThrown()
     {
         var publisher = new ThrowingPublisher(failures: 2);
-        var log = new ListLogger();
+        var log = new CapturingLogger();
         await using (var publication = Publication(publisher, log))
         {
             publication.Publish(42000);
             await Eventually(() => publication.Confirmed == 42000, "third attempt accepted");
         }
         Assert.Equal(3, publisher.Calls);
-        Assert.Contains(log.Lines, l => l.Contains("InvalidOperationException", StringComparison.Ordinal));
+        Assert.Contains(log.Messages, l => l.Contains("InvalidOperationException", StringComparison.Ordinal));
     }
 
     private sealed class ThrowingPublisher(int failures) : IPortPublisher
@@ -109,25 +109,5 @@ public sealed class PortPublicationTests
         public void Dispose()
         {
         }
-    }
-}
-
-/// <summary>Collects formatted log lines so a test can check what was said (and what was not).</summary>
-internal sealed class ListLogger : ILogger
-{
-    private readonly List<(LogLevel Level, string Line)> _lines = [];
-
-    public List<string> Lines { get { lock (_lines) return [.. _lines.Select(l => l.Line)]; } }
-
-    public int Count(LogLevel level) { lock (_lines) return _lines.Count(l => l.Level == level); }
-
-    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        lock (_lines)
-            _lines.Add((logLevel, formatter(state, exception)));
     }
 }

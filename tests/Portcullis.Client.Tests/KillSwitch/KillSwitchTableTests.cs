@@ -1,7 +1,6 @@
 using System.Net;
 using Portcullis.Client.KillSwitch;
 using Portcullis.Client.PortForwarding;
-using Portcullis.Client.Tests.Support;
 using Portcullis.Linux.Nftables;
 
 namespace Portcullis.Client.Tests.KillSwitch;
@@ -22,7 +21,7 @@ public sealed class KillSwitchTableTests
     [Fact]
     public void Install_InKernel_AcceptedAndReplacedAndRemoved()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pcct");
         ns.Run(() =>
         {
             Assert.False(KillSwitchTable.IsInstalled());
@@ -47,7 +46,7 @@ public sealed class KillSwitchTableTests
     [Fact]
     public void Install_FailingTransaction_PreviousKillSwitchHolds()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pcct");
         ns.Run(() => KillSwitchTable.Install(Spec("198.51.100.10:51820")));
         var before = ns.Exec("nft", "list", "table", "inet", "portcullis_killswitch");
 
@@ -65,7 +64,7 @@ public sealed class KillSwitchTableTests
     [Fact]
     public void UpdateForwardedPorts_InKernel_SetsReplacedRulesKept()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pcct");
         ns.Run(() => KillSwitchTable.Install(Spec("198.51.100.10:51820") with { AnnounceSource = IPAddress.Parse("10.99.0.1") }));
         var rulesBefore = Rules(ns.Exec("nft", "list", "table", "inet", "portcullis_killswitch"));
 
@@ -82,7 +81,7 @@ public sealed class KillSwitchTableTests
     [Fact]
     public void UpdateForwardedPorts_NoKillSwitch_ThrowsAndCreatesNothing()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pcct");
         Assert.Throws<NftException>(() => ns.Run(() => KillSwitchTable.UpdateForwardedPorts([new ForwardedPort(ForwardProtocol.Tcp, 40001)])));
         Assert.Equal(string.Empty, ns.Exec("nft", "list", "tables").Trim());
     }

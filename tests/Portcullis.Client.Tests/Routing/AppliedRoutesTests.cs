@@ -1,7 +1,6 @@
 using System.Net;
 using Portcullis.Client.Config;
 using Portcullis.Client.Routing;
-using Portcullis.Client.Tests.Support;
 
 namespace Portcullis.Client.Tests.Routing;
 
@@ -11,7 +10,7 @@ public sealed class AppliedRoutesTests
     [Fact]
     public void Apply_FullTunnelPlan_WgQuickRulesAndRoutesThenUndone()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pcct");
         // A veth stands in for the TUN: the plan only needs a link to hang addresses and routes on.
         ns.Exec("ip", "link", "add", "tun0", "type", "veth", "peer", "name", "tun0p");
         ns.Exec("ip", "link", "set", "tun0p", "up");
@@ -55,7 +54,7 @@ public sealed class AppliedRoutesTests
     [Fact]
     public void RemoveRules_AfterAKilledClient_DeletesOnlyWhatIsThere()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pcct");
         var rules = RoutePlanner.FullTunnelRules(System.Net.Sockets.AddressFamily.InterNetwork, 51820, 51820);
         ns.Exec("ip", "rule", "add", "not", "fwmark", "51820", "table", "51820");
         Assert.Equal(1, ns.Run(() => AppliedRoutes.RemoveRules(rules)));

@@ -1,4 +1,5 @@
 using Portcullis.Client.Status;
+using Portcullis.WireGuard.Uapi;
 
 namespace Portcullis.Client.Tests.Status;
 
@@ -27,9 +28,9 @@ public sealed class StatusTests
         """;
 
     [Fact]
-    public void ParsePeers_HandshakeEndpointCounters()
+    public void ParseGet_HandshakeEndpointCounters()
     {
-        var peers = UapiQuery.ParsePeers(Answer);
+        var peers = PeerStatus.From(UapiClient.ParseGet(Answer));
         Assert.Equal(2, peers.Count);
         Assert.Equal("198.51.100.10:51820", peers[0].Endpoint);
         Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1795000000).AddMilliseconds(500), peers[0].LastHandshake);
@@ -40,9 +41,9 @@ public sealed class StatusTests
     }
 
     [Fact]
-    public void ParsePeers_NeverKeepsThePrivateKey()
+    public void ParseGet_NeverKeepsThePrivateKey()
     {
-        var peers = UapiQuery.ParsePeers(Answer);
+        var peers = PeerStatus.From(UapiClient.ParseGet(Answer));
         Assert.DoesNotContain(peers, p => p.ToString().Contains("e84b5a6d", StringComparison.Ordinal));
     }
 
@@ -63,7 +64,7 @@ public sealed class StatusTests
             FullTunnel4 = true,
         };
         var now = DateTimeOffset.FromUnixTimeSeconds(1795000042);
-        var text = StatusReport.Build([state], _ => new ClientFacts(true, true, UapiQuery.ParsePeers(Answer)), true, now);
+        var text = StatusReport.Build([state], _ => new ClientFacts(true, true, PeerStatus.From(UapiClient.ParseGet(Answer))), true, now);
         Assert.Contains("tunnel: up", text, StringComparison.Ordinal);
         Assert.Contains("(41 s ago)", text, StringComparison.Ordinal);
         Assert.Contains("full tunnel (fwmark 51820, table 51820)", text, StringComparison.Ordinal);

@@ -84,7 +84,7 @@ public sealed class AdminTokenTests : IDisposable
     public void LoadOrCreate_OwnedByAnotherUser_Refused()
     {
         var path = Write("existing-token-abcdefgh\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        Assert.Equal(0, Tests.Kernel.Support.Shell.Run("chown", "65534", path).ExitCode);
+        Assert.Equal(0, Shell.Run("chown", "65534", path).ExitCode);
 
         var error = Assert.Throws<AdminTokenException>(() => AdminToken.LoadOrCreate(path));
 

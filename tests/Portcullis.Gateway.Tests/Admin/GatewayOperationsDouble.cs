@@ -191,12 +191,12 @@ internal sealed class GatewayOperationsDouble : IGatewayOperations
             return Task.FromResult(new PolicyView(_overrides.ApplyTo(new ForwardingPolicy()), _overrides));
     }
 
-    public Task<PolicyView> SetPolicyAsync(ServerPolicy overrides, CancellationToken cancellationToken = default)
+    public Task<PolicyView> SetPolicyAsync(ServerPolicy policyOverrides, CancellationToken cancellationToken = default)
     {
         lock (_gate)
         {
             Changes++;
-            _overrides = overrides;
+            _overrides = policyOverrides;
             return Task.FromResult(new PolicyView(_overrides.ApplyTo(new ForwardingPolicy()), _overrides));
         }
     }
@@ -209,8 +209,8 @@ internal sealed class GatewayOperationsDouble : IGatewayOperations
     public Task<PolicyView> GetPolicyAsync(string? gateway, CancellationToken cancellationToken = default) =>
         gateway is null ? GetPolicyAsync(cancellationToken) : throw new AdminRequestException("This gateway is not part of a fleet.");
 
-    public Task<PolicyView> SetPolicyAsync(ServerPolicy overrides, string? gateway, CancellationToken cancellationToken = default) =>
-        gateway is null ? SetPolicyAsync(overrides, cancellationToken) : throw new AdminRequestException("This gateway is not part of a fleet.");
+    public Task<PolicyView> SetPolicyAsync(ServerPolicy policyOverrides, string? gateway, CancellationToken cancellationToken = default) =>
+        gateway is null ? SetPolicyAsync(policyOverrides, cancellationToken) : throw new AdminRequestException("This gateway is not part of a fleet.");
 
     public Task<FleetView> GetFleetAsync(CancellationToken cancellationToken = default) => Task.FromResult(new FleetView([], []));
 

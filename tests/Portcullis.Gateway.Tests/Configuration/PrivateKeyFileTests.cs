@@ -55,7 +55,7 @@ public sealed class PrivateKeyFileTests : IDisposable
     public void Load_PrivateKeyFileOwnedByAnotherUser_IsRefused()
     {
         var keyPath = WriteFile(_directory, "gw.key", NewKey(), Private);
-        Assert.Equal(0, Kernel.Support.Shell.Run("chown", "65534", keyPath).ExitCode);
+        Assert.Equal(0, Shell.Run("chown", "65534", keyPath).ExitCode);
         var config = WriteFile(_directory, "gw.toml", WithKeyFile(keyPath), Private);
 
         var error = Assert.Throws<GatewayConfigException>(() => GatewayConfigLoader.Load(config));

@@ -20,7 +20,7 @@ public sealed class GatewayReadinessTests
     [Fact]
     public async Task Check_DeviceTableAndStore_ReportsTheFirstMissingThing()
     {
-        using var ns = new KernelNamespace("ready");
+        using var ns = new TestNamespace("pcgk-ready");
         using var fixture = new StoreFixture();
         await using var store = await fixture.OpenAsync();
         ns.Ip("link", "add", "pcr0", "type", "veth", "peer", "name", "pcr1");
@@ -31,12 +31,12 @@ public sealed class GatewayReadinessTests
         ns.Ip("link", "set", "pcr0", "up");
         Assert.Equal(HealthReport.Failing(HealthReasons.TableMissing), await ns.Run(() => readiness.CheckAsync(CancellationToken.None)));
 
-        ns.ExecChecked("nft", $"add table ip {Table}; add chain ip {Table} prerouting {{ type nat hook prerouting priority dstnat; }}");
+        ns.Exec("nft", $"add table ip {Table}; add chain ip {Table} prerouting {{ type nat hook prerouting priority dstnat; }}");
         Assert.Equal(HealthReport.Ok, await ns.Run(() => readiness.CheckAsync(CancellationToken.None)));
 
-        ns.ExecChecked("nft", "delete", "table", "ip", Table);
+        ns.Exec("nft", "delete", "table", "ip", Table);
         Assert.Equal(HealthReport.Failing(HealthReasons.TableMissing), await ns.Run(() => readiness.CheckAsync(CancellationToken.None)));
-        ns.ExecChecked("nft", $"add table ip {Table}; add chain ip {Table} prerouting {{ type nat hook prerouting priority dstnat; }}");
+        ns.Exec("nft", $"add table ip {Table}; add chain ip {Table} prerouting {{ type nat hook prerouting priority dstnat; }}");
         ns.Ip("link", "del", "pcr0");
         Assert.Equal(HealthReport.Failing(HealthReasons.DeviceDown), await ns.Run(() => readiness.CheckAsync(CancellationToken.None)));
     }
@@ -46,10 +46,10 @@ public sealed class GatewayReadinessTests
     [InlineData(true, HealthState.Degraded)]
     public async Task Check_StoreFails_FailingForItsOwnStoreDegradedForAFleets(bool storeOutageDegrades, HealthState expected)
     {
-        using var ns = new KernelNamespace("ready");
+        using var ns = new TestNamespace("pcgk-ready");
         ns.Ip("link", "add", "pcr0", "type", "veth", "peer", "name", "pcr1");
         ns.Ip("link", "set", "pcr0", "up");
-        ns.ExecChecked("nft", $"add table ip {Table}; add chain ip {Table} prerouting {{ type nat hook prerouting priority dstnat; }}");
+        ns.Exec("nft", $"add table ip {Table}; add chain ip {Table} prerouting {{ type nat hook prerouting priority dstnat; }}");
         using var readiness = ns.Run(() => new GatewayReadiness("pcr0", new NftContext(), Table, UnreachableStore.Create(), storeOutageDegrades));
 
         var report = await ns.Run(() => readiness.CheckAsync(CancellationToken.None));

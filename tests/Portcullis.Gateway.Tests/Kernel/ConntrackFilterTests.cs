@@ -25,11 +25,11 @@ public sealed class ConntrackFilterTests(ITestOutputHelper output)
             $"conntrack -I -p {protocol} -s {source} -d {destination} --sport {sourcePort} --dport {destinationPort} -t 300{state}");
     }
 
-    private static void Track(KernelNamespace ns, string protocol, string source, string destination, int sourcePort, int destinationPort) =>
-        ns.ExecChecked(["sh", "-c", Insert(protocol, source, destination, sourcePort, destinationPort) + " >/dev/null 2>&1"]);
+    private static void Track(TestNamespace ns, string protocol, string source, string destination, int sourcePort, int destinationPort) =>
+        ns.Exec(["sh", "-c", Insert(protocol, source, destination, sourcePort, destinationPort) + " >/dev/null 2>&1"]);
 
     // Unrelated flows: other ports on the public address, both protocols, and the matching port on another address.
-    private static void TrackUnrelated(KernelNamespace ns)
+    private static void TrackUnrelated(TestNamespace ns)
     {
         for (var start = 0; start < Unrelated; start += Chunk)
         {
@@ -41,12 +41,12 @@ public sealed class ConntrackFilterTests(ITestOutputHelper output)
                 var destinationPort = i % 5 == 0 ? 30000 : 1000 + i;
                 script.Append(Insert(protocol, "192.0.2.1", destination, 10000 + i, destinationPort)).Append(" >/dev/null 2>&1\n");
             }
-            ns.ExecChecked(["sh", "-c", script.ToString()]);
+            ns.Exec(["sh", "-c", script.ToString()]);
         }
     }
 
-    private static string[] Flows(KernelNamespace ns) =>
-        ns.ExecChecked(["conntrack", "-L"]).Split('\n')
+    private static string[] Flows(TestNamespace ns) =>
+        ns.Exec(["conntrack", "-L"]).Split('\n')
             .Where(l => l.StartsWith("tcp", StringComparison.Ordinal) || l.StartsWith("udp", StringComparison.Ordinal))
             .ToArray();
 
@@ -60,7 +60,7 @@ public sealed class ConntrackFilterTests(ITestOutputHelper output)
     [InlineData(false)]
     public void Delete_KernelFilterOrWholeTable_OnlyMatchingEntriesGo(bool kernelFilter)
     {
-        using var ns = new KernelNamespace("ctf");
+        using var ns = new TestNamespace("pcgk-ctf");
         Track(ns, "tcp", "192.0.2.100", Public, 40000, 30000);
         Track(ns, "tcp", "192.0.2.101", Public, 40001, 30000);
         Track(ns, "tcp", "192.0.2.100", Public, 40000, 30001);   // other port
@@ -92,7 +92,7 @@ public sealed class ConntrackFilterTests(ITestOutputHelper output)
     [InlineData(false)]
     public void Delete_SeveralPortsOfOneAddress_OnlyThosePortsGo(bool kernelFilter)
     {
-        using var ns = new KernelNamespace("ctp");
+        using var ns = new TestNamespace("pcgk-ctp");
         Track(ns, "tcp", "192.0.2.100", Public, 40000, 30000);
         Track(ns, "tcp", "192.0.2.100", Public, 40000, 30001);
         Track(ns, "tcp", "192.0.2.100", Public, 40000, 30002);      // other port
@@ -120,7 +120,7 @@ public sealed class ConntrackFilterTests(ITestOutputHelper output)
     [Fact]
     public void Delete_ThousandsOfUnrelatedEntries_SameDeletionsAndTimed()
     {
-        using var ns = new KernelNamespace("ctbig");
+        using var ns = new TestNamespace("pcgk-ctbig");
         var warnings = new List<string>();
         using var conntrack = ns.Run(() => new Conntrack(warnings.Add));
         var empty = Median(ns, conntrack, kernelFilter: true);
@@ -144,7 +144,7 @@ public sealed class ConntrackFilterTests(ITestOutputHelper output)
     private const int Rounds = 9;
 
     // Median time to delete two fresh matching flows; asserts both go each time.
-    private static double Median(KernelNamespace ns, Conntrack conntrack, bool kernelFilter)
+    private static double Median(TestNamespace ns, Conntrack conntrack, bool kernelFilter)
     {
         var times = new double[Rounds];
         conntrack.KernelFilter = kernelFilter;

@@ -6,19 +6,19 @@ namespace Portcullis.Gateway.Tests.Kernel;
 /// <summary>The conntrack cleanup on entries made with `conntrack -I`, each test in namespaces of its own.</summary>
 public sealed class ConntrackTests
 {
-    private static void Track(KernelNamespace ns, string protocol, ushort port)
+    private static void Track(TestNamespace ns, string protocol, ushort port)
     {
         string[] state = protocol == "tcp" ? ["--state", "ESTABLISHED", "-u", "SEEN_REPLY"] : [];
-        ns.ExecChecked(["conntrack", "-I", "-p", protocol, "-s", "192.0.2.100", "-d", "198.51.100.10",
+        ns.Exec(["conntrack", "-I", "-p", protocol, "-s", "192.0.2.100", "-d", "198.51.100.10",
             "--sport", "40000", "--dport", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-t", "300", .. state]);
     }
 
-    private static string Flows(KernelNamespace ns) => ns.Exec("conntrack", "-L").Output;
+    private static string Flows(TestNamespace ns) => ns.TryExec("conntrack", "-L").Output;
 
     [Fact]
     public void Delete_MatchingDestinations_OnlyThoseGo()
     {
-        using var ns = new KernelNamespace("ct");
+        using var ns = new TestNamespace("pcgk-ct");
         Track(ns, "tcp", 30000);
         Track(ns, "udp", 30000);
         Track(ns, "tcp", 30001);
@@ -39,13 +39,13 @@ public sealed class ConntrackTests
     [Fact]
     public void DeleteInvolving_FlowsTheAddressOpenedOrAnswers_OnlyThoseGo()
     {
-        using var ns = new KernelNamespace("ct");
+        using var ns = new TestNamespace("pcgk-ct");
         // Opened by 10.99.0.2 (masqueraded out), forwarded to 10.99.0.2 (DNAT: it answers), and a neighbour's flow.
-        ns.ExecChecked(["conntrack", "-I", "-p", "udp", "-s", "10.99.0.2", "-d", "192.0.2.100", "--sport", "5000", "--dport", "53",
+        ns.Exec(["conntrack", "-I", "-p", "udp", "-s", "10.99.0.2", "-d", "192.0.2.100", "--sport", "5000", "--dport", "53",
             "-r", "192.0.2.100", "-q", "198.51.100.10", "--reply-port-src", "53", "--reply-port-dst", "5000", "-t", "300"]);
-        ns.ExecChecked(["conntrack", "-I", "-p", "udp", "-s", "192.0.2.100", "-d", "198.51.100.10", "--sport", "6000", "--dport", "30000",
+        ns.Exec(["conntrack", "-I", "-p", "udp", "-s", "192.0.2.100", "-d", "198.51.100.10", "--sport", "6000", "--dport", "30000",
             "-r", "10.99.0.2", "-q", "192.0.2.100", "--reply-port-src", "8080", "--reply-port-dst", "6000", "-t", "300"]);
-        ns.ExecChecked(["conntrack", "-I", "-p", "udp", "-s", "10.99.0.3", "-d", "192.0.2.100", "--sport", "7000", "--dport", "53",
+        ns.Exec(["conntrack", "-I", "-p", "udp", "-s", "10.99.0.3", "-d", "192.0.2.100", "--sport", "7000", "--dport", "53",
             "-r", "192.0.2.100", "-q", "198.51.100.10", "--reply-port-src", "53", "--reply-port-dst", "7000", "-t", "300"]);
         using var conntrack = ns.Run(() => new Conntrack());
 
@@ -61,7 +61,7 @@ public sealed class ConntrackTests
     [Fact]
     public void Delete_NothingMatches_ReturnsZero()
     {
-        using var ns = new KernelNamespace("ct");
+        using var ns = new TestNamespace("pcgk-ct");
         using var conntrack = ns.Run(() => new Conntrack());
 
         Assert.Equal(0, conntrack.Delete(new OriginalDestination("tcp", Entries.Public, 30000)));
@@ -71,8 +71,8 @@ public sealed class ConntrackTests
     [Fact]
     public void Delete_CalledFromOtherNamespace_ActsInTheCreatingNamespace()
     {
-        using var home = new KernelNamespace("cthome");
-        using var away = new KernelNamespace("ctaway");
+        using var home = new TestNamespace("pcgk-cthome");
+        using var away = new TestNamespace("pcgk-ctaway");
         Track(home, "tcp", 30000);
         Track(away, "tcp", 30000);
         using var conntrack = home.Run(() => new Conntrack());
@@ -89,7 +89,7 @@ public sealed class ConntrackTests
     [InlineData("tcp; -F")]
     public void Delete_UnknownProtocol_Rejected(string protocol)
     {
-        using var ns = new KernelNamespace("ct");
+        using var ns = new TestNamespace("pcgk-ct");
         using var conntrack = ns.Run(() => new Conntrack());
 
         Assert.Throws<ArgumentException>(() => conntrack.Delete(new OriginalDestination(protocol, Entries.Public, 1)));
@@ -98,7 +98,7 @@ public sealed class ConntrackTests
     [Fact]
     public void Delete_IPv6Destination_Rejected()
     {
-        using var ns = new KernelNamespace("ct");
+        using var ns = new TestNamespace("pcgk-ct");
         using var conntrack = ns.Run(() => new Conntrack());
 
         Assert.Throws<ArgumentException>(() => conntrack.Delete(new OriginalDestination("tcp", System.Net.IPAddress.IPv6Loopback, 1)));

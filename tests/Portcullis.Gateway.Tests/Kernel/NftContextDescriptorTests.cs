@@ -13,7 +13,7 @@ public sealed class NftContextDescriptorTests
     [Fact]
     public void Constructor_DescriptorNumbersNearSelectLimit_ThrowsInsteadOfAborting()
     {
-        using var ns = new KernelNamespace("fd");
+        using var ns = new TestNamespace("pcgk-fd");
         var held = new List<FileStream>();
         try
         {

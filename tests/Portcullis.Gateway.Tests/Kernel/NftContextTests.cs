@@ -9,7 +9,7 @@ public sealed class NftContextTests
     [Fact]
     public void Run_ValidCommands_VisibleToNftTool()
     {
-        using var ns = new KernelNamespace("ctx");
+        using var ns = new TestNamespace("pcgk-ctx");
         using var nft = ns.Run(() => new NftContext());
 
         nft.Run("add table ip probe\nadd chain ip probe c { type filter hook input priority 0; policy accept; }");
@@ -22,7 +22,7 @@ public sealed class NftContextTests
     [Fact]
     public void Run_KernelRejectsOneCommand_ThrowsWithNftErrorAndRollsBackTheRest()
     {
-        using var ns = new KernelNamespace("ctx");
+        using var ns = new TestNamespace("pcgk-ctx");
         using var nft = ns.Run(() => new NftContext());
         nft.Run("add table ip probe\nadd map ip probe m { type inet_service : inet_service; }\nadd element ip probe m { 1 : 2 }");
 
@@ -39,7 +39,7 @@ public sealed class NftContextTests
     [Fact]
     public void Run_SyntaxError_ThrowsAndNextCommandStillWorks()
     {
-        using var ns = new KernelNamespace("ctx");
+        using var ns = new TestNamespace("pcgk-ctx");
         using var nft = ns.Run(() => new NftContext());
 
         var e = Assert.Throws<NftException>(() => nft.Run("add tabel ip probe"));
@@ -53,8 +53,8 @@ public sealed class NftContextTests
     [Fact]
     public void Run_ContextCreatedInOtherNamespace_ActsInTheCreatingNamespace()
     {
-        using var home = new KernelNamespace("home");
-        using var away = new KernelNamespace("away");
+        using var home = new TestNamespace("pcgk-home");
+        using var away = new TestNamespace("pcgk-away");
         using var nft = home.Run(() => new NftContext());
 
         // Run from a thread in another namespace: the socket opened at nft_ctx_new decides where commands go.
@@ -67,7 +67,7 @@ public sealed class NftContextTests
     [Fact]
     public void RunJson_ListTable_ReturnsJsonDocument()
     {
-        using var ns = new KernelNamespace("ctx");
+        using var ns = new TestNamespace("pcgk-ctx");
         using var nft = ns.Run(() => new NftContext());
         nft.Run("add table ip probe");
 
@@ -84,7 +84,7 @@ public sealed class NftContextTests
     [Fact]
     public void Run_AfterDispose_ThrowsObjectDisposed()
     {
-        using var ns = new KernelNamespace("ctx");
+        using var ns = new TestNamespace("pcgk-ctx");
         var nft = ns.Run(() => new NftContext());
         nft.Dispose();
         nft.Dispose();
@@ -95,7 +95,7 @@ public sealed class NftContextTests
     [Fact]
     public void Run_NulInCommands_Rejected()
     {
-        using var ns = new KernelNamespace("ctx");
+        using var ns = new TestNamespace("pcgk-ctx");
         using var nft = ns.Run(() => new NftContext());
 
         Assert.Throws<ArgumentException>(() => nft.Run("add table ip a\0add table ip b"));

@@ -11,7 +11,7 @@ public sealed class NftDedicatedTableTests
     private static readonly IPAddress Dedicated2 = IPAddress.Parse("198.51.100.12");
     private static readonly HashSet<ushort> Blocked = [25, 135, 136, 137, 138, 139, 445];
 
-    private static NftForwardingTable InstalledTable(KernelNamespace ns)
+    private static NftForwardingTable InstalledTable(TestNamespace ns)
     {
         var table = ns.Run(() => new NftForwardingTable());
         table.Install(Network());
@@ -21,7 +21,7 @@ public sealed class NftDedicatedTableTests
     [Fact]
     public void SetDedicated_Routes_RulesetShowsThemAndListReadsThemBack()
     {
-        using var ns = new KernelNamespace("ded");
+        using var ns = new TestNamespace("pcgk-ded");
         using var table = InstalledTable(ns);
         DedicatedRoute[] routes = [new(Dedicated, Client1, ForwardAllPorts: true), new(Dedicated2, Client2, ForwardAllPorts: false)];
 
@@ -41,7 +41,7 @@ public sealed class NftDedicatedTableTests
     [Fact]
     public void SetDedicated_Again_ReplacesTheWholeSet()
     {
-        using var ns = new KernelNamespace("ded");
+        using var ns = new TestNamespace("pcgk-ded");
         using var table = InstalledTable(ns);
         table.SetDedicated([new(Dedicated, Client1, true), new(Dedicated2, Client2, true)], Blocked);
 
@@ -56,7 +56,7 @@ public sealed class NftDedicatedTableTests
     [Fact]
     public void SetDedicated_Empty_ClearsRoutesAndKeepsMappings()
     {
-        using var ns = new KernelNamespace("ded");
+        using var ns = new TestNamespace("pcgk-ded");
         using var table = InstalledTable(ns);
         table.Update([], [Tcp(30000, Client1, 8080, "p1")]);
         table.SetDedicated([new(Dedicated, Client1, true)], Blocked);
@@ -73,7 +73,7 @@ public sealed class NftDedicatedTableTests
     [InlineData("198.51.100.11", "10.98.0.2")] // outside the tunnel prefix
     public void SetDedicated_InvalidRoute_ThrowsAndKeepsThePreviousRoutes(string publicAddress, string tunnelAddress)
     {
-        using var ns = new KernelNamespace("ded");
+        using var ns = new TestNamespace("pcgk-ded");
         using var table = InstalledTable(ns);
         table.SetDedicated([new(Dedicated2, Client2, true)], Blocked);
 
@@ -86,7 +86,7 @@ public sealed class NftDedicatedTableTests
     [Fact]
     public void SetDedicated_AddressTwice_Throws()
     {
-        using var ns = new KernelNamespace("ded");
+        using var ns = new TestNamespace("pcgk-ded");
         using var table = InstalledTable(ns);
 
         Assert.Throws<ArgumentException>(() => table.SetDedicated([new(Dedicated, Client1, false), new(Dedicated, Client2, false)], Blocked));
@@ -97,7 +97,7 @@ public sealed class NftDedicatedTableTests
     [Fact]
     public void Restart_NewInstanceAndInstallAgain_ReadsBackWhatThePreviousRunLeft()
     {
-        using var ns = new KernelNamespace("ded");
+        using var ns = new TestNamespace("pcgk-ded");
         DedicatedRoute[] routes = [new(Dedicated, Client1, ForwardAllPorts: true)];
         using (var first = InstalledTable(ns))
             first.SetDedicated(routes, Blocked);
@@ -110,7 +110,7 @@ public sealed class NftDedicatedTableTests
     [Fact]
     public void ListDedicated_NoTable_Empty()
     {
-        using var ns = new KernelNamespace("ded");
+        using var ns = new TestNamespace("pcgk-ded");
         using var table = ns.Run(() => new NftForwardingTable());
 
         Assert.Empty(table.ListDedicated());

@@ -18,7 +18,7 @@ public sealed class NftForwardingTableMeasurements(ITestOutputHelper output)
     [Fact]
     public void Update_OneElementTransactions_FastAndFlat()
     {
-        using var ns = new KernelNamespace("perf");
+        using var ns = new TestNamespace("pcgk-perf");
         using var table = ns.Run(() => new NftForwardingTable());
         table.Install(Entries.Network());
 
@@ -47,7 +47,7 @@ public sealed class NftForwardingTableMeasurements(ITestOutputHelper output)
     [Fact]
     public void Update_TwentyThousandElements_OneTransactionEach()
     {
-        using var ns = new KernelNamespace("perf");
+        using var ns = new TestNamespace("pcgk-perf");
         using var table = ns.Run(() => new NftForwardingTable());
         table.Install(Entries.Network());
         var entries = new List<ForwardingEntry>(Bulk);

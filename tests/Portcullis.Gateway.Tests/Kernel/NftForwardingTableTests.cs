@@ -6,7 +6,7 @@ namespace Portcullis.Gateway.Tests.Kernel;
 /// <summary>The table against the real kernel, each test in a namespace of its own, checked through the nft tool.</summary>
 public sealed class NftForwardingTableTests
 {
-    private static NftForwardingTable InstalledTable(KernelNamespace ns)
+    private static NftForwardingTable InstalledTable(TestNamespace ns)
     {
         var table = ns.Run(() => new NftForwardingTable());
         table.Install(Entries.Network());
@@ -16,7 +16,7 @@ public sealed class NftForwardingTableTests
     [Fact]
     public void Install_FreshNamespace_RulesetHasChainsAndElementsInContractForm()
     {
-        using var ns = new KernelNamespace("tbl");
+        using var ns = new TestNamespace("pcgk-tbl");
         using var table = InstalledTable(ns);
 
         table.Update([], [Entries.Tcp(30000, Entries.Client1, 8080, "peer-1", TimeSpan.FromHours(1))]);
@@ -35,7 +35,7 @@ public sealed class NftForwardingTableTests
     [Fact]
     public void Install_Again_KeepsElementsAndDoesNotDuplicateRules()
     {
-        using var ns = new KernelNamespace("tbl");
+        using var ns = new TestNamespace("pcgk-tbl");
         using var table = InstalledTable(ns);
         table.Update([], [Entries.Tcp(30000, Entries.Client1, 8080, "peer-1")]);
         var before = ns.Ruleset();
@@ -49,7 +49,7 @@ public sealed class NftForwardingTableTests
     [Fact]
     public void Install_ChangedNetwork_ReplacesRules()
     {
-        using var ns = new KernelNamespace("tbl");
+        using var ns = new TestNamespace("pcgk-tbl");
         using var table = InstalledTable(ns);
 
         table.Install(Entries.Network(allowPeerToPeer: true) with { PublicInterface = "uplink" });
@@ -63,7 +63,7 @@ public sealed class NftForwardingTableTests
     [Fact]
     public void List_ReturnsEntriesWithOwnersAndTimeouts()
     {
-        using var ns = new KernelNamespace("tbl");
+        using var ns = new TestNamespace("pcgk-tbl");
         using var table = InstalledTable(ns);
         var dynamic = Entries.Tcp(30000, Entries.Client1, 8080, "peer-1", TimeSpan.FromHours(1));
         var fixedForward = Entries.Udp(30001, Entries.Client2, 5000, "peer-2");
@@ -80,7 +80,7 @@ public sealed class NftForwardingTableTests
     [Fact]
     public void List_NotInstalled_Empty()
     {
-        using var ns = new KernelNamespace("tbl");
+        using var ns = new TestNamespace("pcgk-tbl");
         using var table = ns.Run(() => new NftForwardingTable());
 
         Assert.Empty(table.List());
@@ -89,7 +89,7 @@ public sealed class NftForwardingTableTests
     [Fact]
     public void Update_AddThenRemove_ElementsFollow()
     {
-        using var ns = new KernelNamespace("tbl");
+        using var ns = new TestNamespace("pcgk-tbl");
         using var table = InstalledTable(ns);
         var a = Entries.Tcp(30000, Entries.Client1, 8080, "peer-1");
         var b = Entries.Udp(30000, Entries.Client1, 8080, "peer-1");
@@ -105,7 +105,7 @@ public sealed class NftForwardingTableTests
     [Fact]
     public void Update_Refresh_RestartsTimeoutAndKeepsTarget()
     {
-        using var ns = new KernelNamespace("tbl");
+        using var ns = new TestNamespace("pcgk-tbl");
         using var table = InstalledTable(ns);
         var entry = Entries.Tcp(30000, Entries.Client1, 8080, "peer-1", TimeSpan.FromSeconds(100));
         table.Update([], [entry]);
@@ -123,7 +123,7 @@ public sealed class NftForwardingTableTests
     [Fact]
     public void Update_Reassign_SameKeyNewTargetInOneTransaction()
     {
-        using var ns = new KernelNamespace("tbl");
+        using var ns = new TestNamespace("pcgk-tbl");
         using var table = InstalledTable(ns);
         var old = Entries.Tcp(30000, Entries.Client1, 8080, "peer-1");
         var moved = Entries.Tcp(30000, Entries.Client2, 9090, "peer-2");
@@ -138,7 +138,7 @@ public sealed class NftForwardingTableTests
     [Fact]
     public void Update_ConflictingAdd_ThrowsAndKeepsPreviousElements()
     {
-        using var ns = new KernelNamespace("tbl");
+        using var ns = new TestNamespace("pcgk-tbl");
         using var table = InstalledTable(ns);
         var existing = Entries.Tcp(30000, Entries.Client1, 8080, "peer-1");
         var other = Entries.Tcp(30001, Entries.Client1, 8081, "peer-1");
@@ -158,7 +158,7 @@ public sealed class NftForwardingTableTests
     [Fact]
     public void Update_RemoveAbsentEntry_SucceedsWithoutChange()
     {
-        using var ns = new KernelNamespace("tbl");
+        using var ns = new TestNamespace("pcgk-tbl");
         using var table = InstalledTable(ns);
         var kept = Entries.Tcp(30000, Entries.Client1, 8080, "peer-1");
         table.Update([], [kept]);
@@ -171,7 +171,7 @@ public sealed class NftForwardingTableTests
     [Fact]
     public void Update_RemoveWithWrongTarget_ThrowsAndKeepsEntry()
     {
-        using var ns = new KernelNamespace("tbl");
+        using var ns = new TestNamespace("pcgk-tbl");
         using var table = InstalledTable(ns);
         var kept = Entries.Tcp(30000, Entries.Client1, 8080, "peer-1");
         table.Update([], [kept]);
@@ -185,7 +185,7 @@ public sealed class NftForwardingTableTests
     [Fact]
     public void Update_LeaseExpiredInKernel_ListedOwnerlessAndRemovable()
     {
-        using var ns = new KernelNamespace("tbl");
+        using var ns = new TestNamespace("pcgk-tbl");
         using var table = InstalledTable(ns);
         var entry = Entries.Tcp(30000, Entries.Client1, 8080, "peer-1", TimeSpan.FromSeconds(1));
         table.Update([], [entry]);
@@ -203,7 +203,7 @@ public sealed class NftForwardingTableTests
     [Fact]
     public void Update_ListedEntriesPassedBack_RemovesThemAll()
     {
-        using var ns = new KernelNamespace("tbl");
+        using var ns = new TestNamespace("pcgk-tbl");
         using var table = InstalledTable(ns);
         table.Update([], [
             Entries.Tcp(30000, Entries.Client1, 8080, "peer-1", TimeSpan.FromMinutes(5)),
@@ -219,7 +219,7 @@ public sealed class NftForwardingTableTests
     [Fact]
     public void Update_InvalidOwner_ThrowsBeforeTouchingKernel()
     {
-        using var ns = new KernelNamespace("tbl");
+        using var ns = new TestNamespace("pcgk-tbl");
         using var table = InstalledTable(ns);
         var before = ns.Ruleset();
 
@@ -234,7 +234,7 @@ public sealed class NftForwardingTableTests
     [Fact]
     public void Update_DuplicateKeyInOneList_Throws()
     {
-        using var ns = new KernelNamespace("tbl");
+        using var ns = new TestNamespace("pcgk-tbl");
         using var table = InstalledTable(ns);
 
         Assert.Throws<ArgumentException>(() => table.Update([], [
@@ -247,7 +247,7 @@ public sealed class NftForwardingTableTests
     [Fact]
     public void Uninstall_RemovesTableAndIsIdempotent()
     {
-        using var ns = new KernelNamespace("tbl");
+        using var ns = new TestNamespace("pcgk-tbl");
         using var table = InstalledTable(ns);
         table.Update([], [Entries.Tcp(30000, Entries.Client1, 8080, "peer-1")]);
 
@@ -260,8 +260,8 @@ public sealed class NftForwardingTableTests
     [Fact]
     public void Install_LeavesOtherTablesAlone()
     {
-        using var ns = new KernelNamespace("tbl");
-        ns.ExecChecked("nft", "add table inet other; add chain inet other c { type filter hook input priority 0; }");
+        using var ns = new TestNamespace("pcgk-tbl");
+        ns.Exec("nft", "add table inet other; add chain inet other c { type filter hook input priority 0; }");
         using var table = InstalledTable(ns);
 
         table.Uninstall();

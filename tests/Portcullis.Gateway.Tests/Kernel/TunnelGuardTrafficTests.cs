@@ -78,7 +78,7 @@ public sealed class TunnelGuardTrafficTests
         using var peer = ForwardingLab.UdpSocket(lab.Client1, 41000);
         await Net.SendTo(peer, "map", Entries.Gateway, PortMapping);
         Assert.Equal("map", (await Net.TryReceiveFrom(server))?.Text);
-        Assert.Equal(0, lab.Client1.Exec("ping", "-n", "-q", "-c", "1", "-W", "2", Entries.Gateway.ToString()).ExitCode);
+        Assert.Equal(0, lab.Client1.TryExec("ping", "-n", "-q", "-c", "1", "-W", "2", Entries.Gateway.ToString()).ExitCode);
     }
 
     [Fact]
@@ -148,7 +148,7 @@ public sealed class TunnelGuardTrafficTests
         return ForwardingLab.TcpListener(lab.Remote, 80);
     }
 
-    private static Socket Bound(KernelNamespace ns, SocketType type, IPAddress address, ushort port) => ns.Run(() =>
+    private static Socket Bound(TestNamespace ns, SocketType type, IPAddress address, ushort port) => ns.Run(() =>
     {
         var socket = new Socket(AddressFamily.InterNetwork, type, type == SocketType.Stream ? ProtocolType.Tcp : ProtocolType.Udp);
         socket.Bind(new IPEndPoint(address, port));

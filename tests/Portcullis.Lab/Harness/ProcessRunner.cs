@@ -40,8 +40,13 @@ internal static class ProcessRunner
     public static async Task<CommandResult> RunAsync(IReadOnlyList<string> command, RunOptions options, string? input = null)
     {
         using var process = StartGroupLeader(command, options.Environment, input);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        // Process.Dispose leaves redirected pipes to the finalizer; hundreds of commands would then push descriptor
+        // numbers past 1024, where libnftables' select() aborts the process. Close them on every path (the fix
+        // Portcullis.Testing's Shell has too).
+        using var output = process.StandardOutput;
+        using var error = process.StandardError;
+        var stdout = output.ReadToEndAsync();
+        var stderr = error.ReadToEndAsync();
         var timedOut = false;
         using (var cts = new CancellationTokenSource(options.Timeout))
         {
@@ -58,10 +63,6 @@ internal static class ProcessRunner
         }
 
         var result = new CommandResult(command, process.ExitCode, await stdout, await stderr, timedOut);
-        // Process.Dispose leaves redirected pipes to the finalizer; hundreds of commands would then push descriptor
-        // numbers past 1024, where libnftables' select() aborts the process. Close them now.
-        process.StandardOutput.Dispose();
-        process.StandardError.Dispose();
         return options.Check ? result.EnsureSuccess() : result;
     }
 

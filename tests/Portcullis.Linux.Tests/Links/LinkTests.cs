@@ -12,14 +12,28 @@ public sealed class LinkTests
     /// <summary>A namespace holding one interface (a veth end; this kernel has no dummy driver) to configure.</summary>
     private static TestNamespace WithLink()
     {
-        var ns = new TestNamespace();
-        var (exitCode, output) = ns.Ip("link", "add", Device, "type", "veth", "peer", "name", "pcveth1");
+        var ns = new TestNamespace("pclx");
+        var (exitCode, output) = ns.TryIp("link", "add", Device, "type", "veth", "peer", "name", "pcveth1");
         if (exitCode != 0)
         {
             ns.Dispose();
             throw new InvalidOperationException($"ip link add veth failed: {output}");
         }
         return ns;
+    }
+
+    [Fact]
+    public void Delete_ExistingLink_GoneFromThisNamespaceOnly()
+    {
+        using var ns = WithLink();
+        Assert.True(ns.Run(() => Link.Exists(Device)));
+        Assert.False(Link.Exists(Device));
+
+        ns.Run(() => Link.Delete(Device));
+        Assert.False(ns.Run(() => Link.Exists(Device)));
+        Assert.NotEqual(0, ns.TryIp("link", "show", Device).ExitCode);
+        var error = Assert.Throws<LinuxCallException>(() => ns.Run(() => Link.Delete(Device)));
+        Assert.Contains("delete link pcveth0", error.Message);
     }
 
     [Fact]
@@ -31,12 +45,12 @@ public sealed class LinkTests
             Link.SetMtu(Device, 1280);
             Link.SetUp(Device);
         });
-        var shown = ns.Ip("link", "show", Device).Output;
+        var shown = ns.TryIp("link", "show", Device).Output;
         Assert.Contains("mtu 1280", shown);
         Assert.Contains(",UP", shown);
 
         ns.Run(() => Link.SetDown(Device));
-        Assert.DoesNotContain(",UP", ns.Ip("link", "show", Device).Output);
+        Assert.DoesNotContain(",UP", ns.TryIp("link", "show", Device).Output);
     }
 
     [Fact]
@@ -44,7 +58,7 @@ public sealed class LinkTests
     {
         using var ns = WithLink();
         var index = ns.Run(() => Link.GetIndex(Device));
-        Assert.StartsWith($"{index}: {Device}", ns.Ip("link", "show", Device).Output);
+        Assert.StartsWith($"{index}: {Device}", ns.TryIp("link", "show", Device).Output);
         var error = Assert.Throws<LinuxCallException>(() => ns.Run(() => Link.GetIndex("pcmissing0")));
         Assert.Equal(19, error.Errno);
     }
@@ -60,13 +74,13 @@ public sealed class LinkTests
             Link.AddAddress(Device, IPAddress.Parse("fd00:77::1"), 64);
             Link.SetUp(Device);
         });
-        var shown = ns.Ip("addr", "show", Device).Output;
+        var shown = ns.TryIp("addr", "show", Device).Output;
         Assert.Contains("inet 10.77.0.1/24", shown);
         Assert.Contains("inet 10.78.0.9/32", shown);
         Assert.Contains("inet6 fd00:77::1/64", shown);
 
         ns.Run(() => Link.DeleteAddress(Device, IPAddress.Parse("10.77.0.1"), 24));
-        Assert.DoesNotContain("10.77.0.1", ns.Ip("addr", "show", Device).Output);
+        Assert.DoesNotContain("10.77.0.1", ns.TryIp("addr", "show", Device).Output);
     }
 
     [Fact]
@@ -93,20 +107,20 @@ public sealed class LinkTests
             Link.AddRoute(IPNetwork.Parse("0.0.0.0/0"), Device, table: 51820);
             Link.AddRoute(IPNetwork.Parse("fd00:88::/48"), Device);
         });
-        var main = ns.Ip("route").Output;
+        var main = ns.TryIp("route").Output;
         Assert.Contains("10.88.0.0/16 dev pcveth0", main);
         Assert.Contains("10.89.0.0/16 via 10.77.0.254 dev pcveth0", main);
-        Assert.Contains("default dev pcveth0", ns.Ip("route", "show", "table", "51820").Output);
-        Assert.Contains("fd00:88::/48 dev pcveth0", ns.Ip("-6", "route").Output);
+        Assert.Contains("default dev pcveth0", ns.TryIp("route", "show", "table", "51820").Output);
+        Assert.Contains("fd00:88::/48 dev pcveth0", ns.TryIp("-6", "route").Output);
 
         ns.Run(() => Link.DeleteRoute(IPNetwork.Parse("10.88.0.0/16"), Device));
-        Assert.DoesNotContain("10.88.0.0/16", ns.Ip("route").Output);
+        Assert.DoesNotContain("10.88.0.0/16", ns.TryIp("route").Output);
     }
 
     [Fact]
     public void AddRoute_MissingDevice_ThrowsNamingOperation()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         var error = Assert.Throws<LinuxCallException>(() => ns.Run(() => Link.AddRoute(IPNetwork.Parse("10.88.0.0/16"), "pcmissing0")));
         Assert.Contains("add route 10.88.0.0/16 dev pcmissing0", error.Message);
         Assert.Equal(19, error.Errno);
@@ -126,7 +140,7 @@ public sealed class LinkTests
     [Fact]
     public void AddRule_WgQuickPair_VisibleInIpRule()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         foreach (var family in new[] { AddressFamily.InterNetwork, AddressFamily.InterNetworkV6 })
         {
             ns.Run(() =>
@@ -138,14 +152,14 @@ public sealed class LinkTests
         }
         foreach (var flag in new[] { "-4", "-6" })
         {
-            var rules = ns.Ip(flag, "rule").Output;
+            var rules = ns.TryIp(flag, "rule").Output;
             Assert.Contains("not from all fwmark 0xca6c lookup 51820", rules);
             Assert.Contains("from all lookup main suppress_prefixlength 0", rules);
             Assert.Contains("123:\tfrom all fwmark 0x7/0xff lookup 100", rules);
         }
 
         ns.Run(() => Link.DeleteRule(new RoutingRule { Family = AddressFamily.InterNetwork, Not = true, FwMark = 51820, Table = 51820 }));
-        Assert.DoesNotContain("fwmark 0xca6c", ns.Ip("-4", "rule").Output);
-        Assert.Contains("fwmark 0xca6c", ns.Ip("-6", "rule").Output);
+        Assert.DoesNotContain("fwmark 0xca6c", ns.TryIp("-4", "rule").Output);
+        Assert.Contains("fwmark 0xca6c", ns.TryIp("-6", "rule").Output);
     }
 }

@@ -11,7 +11,7 @@ public sealed class NetworkNamespaceTests
     [Fact]
     public void RunIn_Namespace_ActionSeesThatNamespaceAndCallerDoesNot()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         var expected = new FileInfo($"{NetworkNamespace.Directory}/{ns.Name}");
         var outside = ThreadNetNs();
 
@@ -27,7 +27,7 @@ public sealed class NetworkNamespaceTests
     [Fact]
     public void RunIn_ActionThrows_ExceptionReachesCaller()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         var error = Assert.Throws<InvalidOperationException>(() => NetworkNamespace.RunIn(ns.Name, () => throw new InvalidOperationException("boom")));
         Assert.Equal("boom", error.Message);
     }

@@ -20,18 +20,18 @@ public sealed class LinuxTunNamespaceTests
         Enumerable.Range(0, count).Select(_ => new ArraySegment<byte>(GC.AllocateArray<byte>(size, pinned: true))).ToArray();
 
     private static void Move(TestNamespace from, TestNamespace to) =>
-        Assert.Equal(0, from.Ip("link", "set", Name, "netns", to.Name).ExitCode);
+        Assert.Equal(0, from.TryIp("link", "set", Name, "netns", to.Name).ExitCode);
 
     [Fact]
     public void MovedToAnotherNamespace_EchoRequestWrittenThere_ReplyIsRead()
     {
-        using var home = new TestNamespace();
-        using var away = new TestNamespace();
+        using var home = new TestNamespace("pclx");
+        using var away = new TestNamespace("pclx");
         using var tun = home.Run(() => LinuxTun.Create(Name));
         Move(home, away);
-        Assert.NotEqual(0, home.Ip("link", "show", Name).ExitCode);
-        Assert.Equal(0, away.Ip("addr", "add", "10.201.0.1/24", "dev", Name).ExitCode);
-        Assert.Equal(0, away.Ip("link", "set", Name, "up").ExitCode);
+        Assert.NotEqual(0, home.TryIp("link", "show", Name).ExitCode);
+        Assert.Equal(0, away.TryIp("addr", "add", "10.201.0.1/24", "dev", Name).ExitCode);
+        Assert.Equal(0, away.TryIp("link", "set", Name, "up").ExitCode);
         const ushort identifier = 0x0e7e;
         var request = IcmpPackets.Echo(IPAddress.Parse("10.201.0.2"), IPAddress.Parse("10.201.0.1"), identifier, 1, "moved"u8);
 
@@ -64,21 +64,21 @@ public sealed class LinuxTunNamespaceTests
     [Fact]
     public void Mtu_ChangedHomeThenAfterMoves_IsFollowed()
     {
-        using var home = new TestNamespace();
-        using var away = new TestNamespace();
-        using var further = new TestNamespace();
+        using var home = new TestNamespace("pclx");
+        using var away = new TestNamespace("pclx");
+        using var further = new TestNamespace("pclx");
         using var tun = home.Run(() => LinuxTun.Create(Name, 1420));
         Assert.Equal(1420, tun.Mtu);
 
-        Assert.Equal(0, home.Ip("link", "set", Name, "mtu", "1500").ExitCode);
+        Assert.Equal(0, home.TryIp("link", "set", Name, "mtu", "1500").ExitCode);
         Assert.True(Eventually(() => tun.Mtu == 1500), $"MTU {tun.Mtu} after 1500 at home");
 
         Move(home, away);
-        Assert.Equal(0, away.Ip("link", "set", Name, "mtu", "34736").ExitCode);
+        Assert.Equal(0, away.TryIp("link", "set", Name, "mtu", "34736").ExitCode);
         Assert.True(Eventually(() => tun.Mtu == 34736), $"MTU {tun.Mtu} after 34736 away");
 
         Move(away, further);
-        Assert.Equal(0, further.Ip("link", "set", Name, "mtu", "1280").ExitCode);
+        Assert.Equal(0, further.TryIp("link", "set", Name, "mtu", "1280").ExitCode);
         Assert.True(Eventually(() => tun.Mtu == 1280), $"MTU {tun.Mtu} after 1280 further away");
         Assert.False(tun.IsRemoved);
     }
@@ -86,14 +86,14 @@ public sealed class LinuxTunNamespaceTests
     [Fact]
     public void DeletedAfterMove_BlockedReadReturnsZeroAndIsRemoved()
     {
-        using var home = new TestNamespace();
-        using var away = new TestNamespace();
+        using var home = new TestNamespace("pclx");
+        using var away = new TestNamespace("pclx");
         using var tun = home.Run(() => LinuxTun.Create(Name));
         Move(home, away);
         var reader = new BlockingCall<int>(() => tun.Read(Buffers(4, 2048)));
         Assert.False(tun.IsRemoved);
 
-        Assert.Equal(0, away.Ip("link", "del", Name).ExitCode);
+        Assert.Equal(0, away.TryIp("link", "del", Name).ExitCode);
 
         Assert.True(reader.Finished(Patience), "the read still blocks after the deletion");
         Assert.Equal(IoResult.Closed, reader.Result);
@@ -104,12 +104,12 @@ public sealed class LinuxTunNamespaceTests
     [Fact]
     public void NamespaceItMovedToDeleted_BlockedReadReturnsZeroAndIsRemoved()
     {
-        using var home = new TestNamespace();
-        var away = new TestNamespace();
+        using var home = new TestNamespace("pclx");
+        var away = new TestNamespace("pclx");
         using var tun = home.Run(() => LinuxTun.Create(Name));
         Move(home, away);
         // Once the MTU set there is seen, the watcher has looked into that namespace: it must not keep it alive.
-        Assert.Equal(0, away.Ip("link", "set", Name, "mtu", "1300").ExitCode);
+        Assert.Equal(0, away.TryIp("link", "set", Name, "mtu", "1300").ExitCode);
         Assert.True(Eventually(() => tun.Mtu == 1300), $"MTU {tun.Mtu}");
         var reader = new BlockingCall<int>(() => tun.Read(Buffers(4, 2048)));
 
@@ -123,13 +123,13 @@ public sealed class LinuxTunNamespaceTests
     [Fact]
     public void Read_PacketLargerThanItsBuffer_DroppedCountedAndReadSaysSoInsteadOfWaiting()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         // Without the vnet header the kernel cuts a packet to the buffer; with it nothing is cut (test below).
         using var tun = ns.Run(() => LinuxTun.Create(Name, 9000, offload: false));
-        Assert.Equal(0, ns.Ip("addr", "add", "10.202.0.1/24", "dev", Name).ExitCode);
+        Assert.Equal(0, ns.TryIp("addr", "add", "10.202.0.1/24", "dev", Name).ExitCode);
         // Nothing but our pings in the TUN: no IPv6 router solicitation when the link comes up.
         Shell.Check("ip", "netns", "exec", ns.Name, "sysctl", "-q", "-w", $"net.ipv6.conf.{Name}.router_solicitations=0");
-        Assert.Equal(0, ns.Ip("link", "set", Name, "up").ExitCode);
+        Assert.Equal(0, ns.TryIp("link", "set", Name, "up").ExitCode);
         var buffers = Buffers(4, 1500);
 
         // A 5028-byte echo request routed into the TUN (no one answers it).
@@ -156,12 +156,12 @@ public sealed class LinuxTunNamespaceTests
     [Fact]
     public void Read_WithOffloads_PacketLargerThanItsBuffer_KeptForTheNextReadWithLargerBuffers()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         using var tun = ns.Run(() => LinuxTun.Create(Name, 9000));
         Assert.True(tun.Offloads.VnetHeader);
-        Assert.Equal(0, ns.Ip("addr", "add", "10.202.0.1/24", "dev", Name).ExitCode);
+        Assert.Equal(0, ns.TryIp("addr", "add", "10.202.0.1/24", "dev", Name).ExitCode);
         Shell.Check("ip", "netns", "exec", ns.Name, "sysctl", "-q", "-w", $"net.ipv6.conf.{Name}.router_solicitations=0");
-        Assert.Equal(0, ns.Ip("link", "set", Name, "up").ExitCode);
+        Assert.Equal(0, ns.TryIp("link", "set", Name, "up").ExitCode);
 
         Shell.Run("ip", "netns", "exec", ns.Name, "ping", "-c", "1", "-s", "5000", "-W", "1", "10.202.0.2");
         var small = new BlockingCall<int>(() => tun.Read(Buffers(4, 1500)));

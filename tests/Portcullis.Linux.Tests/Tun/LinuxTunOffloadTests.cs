@@ -75,8 +75,8 @@ public sealed class LinuxTunOffloadTests
     [InlineData(false)]
     public async Task TcpTransfer_ThroughForwardedTuns_IntactAndOffloadsUsedOnlyWhenOn(bool offload)
     {
-        using var a = new TestNamespace();
-        using var b = new TestNamespace();
+        using var a = new TestNamespace("pclx");
+        using var b = new TestNamespace("pclx");
         using var tunA = CreateUp(a, "10.201.0.1", offload);
         using var tunB = CreateUp(b, "10.201.0.2", offload);
         Assert.Equal(offload, tunA.Offloads.VnetHeader);

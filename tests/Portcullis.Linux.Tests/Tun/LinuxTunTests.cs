@@ -25,7 +25,7 @@ public sealed class LinuxTunTests
     [Fact]
     public void Write_IcmpEchoRequest_KernelEchoReplyIsRead()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         using var tun = CreateUp(ns);
         const ushort identifier = 0xbeef;
         var request = IcmpPackets.Echo(IPAddress.Parse("10.200.0.2"), IPAddress.Parse("10.200.0.1"), identifier, 1, "portcullis-tun-test"u8);
@@ -63,11 +63,11 @@ public sealed class LinuxTunTests
     [Fact]
     public void Create_WithMtu_InterfaceExistsWithThatMtu()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         using var tun = ns.Run(() => LinuxTun.Create(Name, 1380));
         Assert.Equal(Name, tun.Name);
         Assert.Equal(1380, tun.Mtu);
-        var (exitCode, output) = ns.Ip("link", "show", Name);
+        var (exitCode, output) = ns.TryIp("link", "show", Name);
         Assert.Equal(0, exitCode);
         Assert.Contains("mtu 1380", output);
     }
@@ -75,14 +75,14 @@ public sealed class LinuxTunTests
     [Fact]
     public void Dispose_Tun_RemovesInterface()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         var tun = ns.Run(() => LinuxTun.Create(Name));
-        Assert.Equal(0, ns.Ip("link", "show", Name).ExitCode);
+        Assert.Equal(0, ns.TryIp("link", "show", Name).ExitCode);
 
         tun.Dispose();
         tun.Dispose();
 
-        Assert.NotEqual(0, ns.Ip("link", "show", Name).ExitCode);
+        Assert.NotEqual(0, ns.TryIp("link", "show", Name).ExitCode);
         Assert.Throws<ObjectDisposedException>(() => tun.Write([new ArraySegment<byte>(new byte[20])]));
         Assert.Equal(IoResult.Closed, tun.Read(Buffers(1, tun.Mtu)));
     }
@@ -90,7 +90,7 @@ public sealed class LinuxTunTests
     [Fact]
     public void Dispose_WhileReadBlocks_ReadReturnsZeroAndInterfaceGoes()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         var tun = ns.Run(() => LinuxTun.Create(Name));
         var reader = new BlockingCall<int>(() => tun.Read(Buffers(4, tun.Mtu)));
         Assert.False(reader.Finished(TimeSpan.FromMilliseconds(300)));
@@ -99,13 +99,13 @@ public sealed class LinuxTunTests
 
         Assert.True(reader.Finished(Patience));
         Assert.Equal(IoResult.Closed, reader.Result);
-        Assert.NotEqual(0, ns.Ip("link", "show", Name).ExitCode);
+        Assert.NotEqual(0, ns.TryIp("link", "show", Name).ExitCode);
     }
 
     [Fact]
     public void Write_NotAnIpPacket_DroppedAndCounted()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         using var tun = CreateUp(ns);
         var written = tun.Write([new ArraySegment<byte>(new byte[40])]);
         Assert.Equal(0, written);

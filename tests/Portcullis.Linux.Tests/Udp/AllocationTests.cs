@@ -13,7 +13,7 @@ public sealed class AllocationTests
     [Fact]
     public void SendAndReceive_SteadyState_AllocateNothing()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         var factory = new LinuxBindFactory();
         using var a = ns.Run(() => factory.Open(0, 0));
         using var b = ns.Run(() => factory.Open(0, 0));
@@ -77,7 +77,7 @@ public sealed class AllocationTests
     [Fact]
     public void TunWriteAndRead_SteadyState_AllocateNothing()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         using var tun = ns.Run(() =>
         {
             var created = LinuxTun.Create("pctest0");

@@ -40,7 +40,7 @@ public sealed class LinuxBindSegmentationTests
     [InlineData("::1")]
     public void Send_RunsOfEqualSizes_GoAsGsoMessagesAndArriveInOrder(string loopback)
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         var factory = new LinuxBindFactory();
         using var a = ns.Run(() => factory.OpenBind(0, 0));
         using var b = ns.Run(() => factory.OpenBind(0, 0));
@@ -61,7 +61,7 @@ public sealed class LinuxBindSegmentationTests
     [Fact]
     public void Receive_JoinedDatagramsWithSomeTooLargeForTheirAreas_ThoseDroppedTheRestInOrderAreasNotReordered()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         var factory = new LinuxBindFactory();
         using var a = ns.Run(() => factory.OpenBind(0, 0));
         using var b = ns.Run(() => factory.OpenBind(0, 0));
@@ -92,7 +92,7 @@ public sealed class LinuxBindSegmentationTests
     [Fact]
     public void Send_KernelRefusesGso_SameDatagramsGoOneByOne()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         var factory = new LinuxBindFactory();
         using var a = ns.Run(() => factory.OpenBind(0, 0));
         using var b = ns.Run(() => factory.OpenBind(0, 0));
@@ -111,7 +111,7 @@ public sealed class LinuxBindSegmentationTests
     [Fact]
     public void Send_OffloadOff_NoGso()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         var factory = new LinuxBindFactory { Offload = false };
         using var a = ns.Run(() => factory.OpenBind(0, 0));
         using var b = ns.Run(() => factory.OpenBind(0, 0));

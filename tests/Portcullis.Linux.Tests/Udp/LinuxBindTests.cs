@@ -36,7 +36,7 @@ public sealed class LinuxBindTests
     [InlineData("::1")]
     public void SendReceive_BatchOnLoopback_ArrivesWithDecodedSource(string loopback)
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         var factory = new LinuxBindFactory();
         using var a = ns.Run(() => factory.Open(0, 0));
         using var b = ns.Run(() => factory.Open(0, 0));
@@ -60,7 +60,7 @@ public sealed class LinuxBindTests
     [Fact]
     public void Send_MoreThanOneNativeBatch_AllArrive()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         var factory = new LinuxBindFactory { BatchSize = 8 };
         using var a = ns.Run(() => factory.Open(0, 0));
         using var b = ns.Run(() => factory.Open(0, 0));
@@ -73,7 +73,7 @@ public sealed class LinuxBindTests
     [Fact]
     public void Receive_NothingReady_BlocksUntilADatagramArrives()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         var factory = new LinuxBindFactory();
         using var a = ns.Run(() => factory.Open(0, 0));
         using var b = ns.Run(() => factory.Open(0, 0));
@@ -88,7 +88,7 @@ public sealed class LinuxBindTests
     [Fact]
     public void Dispose_WhileReceiveBlocks_ReceiveReturnsZero()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         var bind = ns.Run(() => new LinuxBindFactory().Open(0, 0));
         var receiver = new BlockingCall<int>(() => bind.Receive(Buffers(4, 2048), new UdpEndpoint[4]));
         Assert.False(receiver.Finished(TimeSpan.FromMilliseconds(300)));
@@ -105,7 +105,7 @@ public sealed class LinuxBindTests
     [Fact]
     public void Receive_DatagramLargerThanBuffer_DroppedAndCounted()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         var factory = new LinuxBindFactory();
         using var a = ns.Run(() => factory.OpenBind(0, 0));
         using var b = ns.Run(() => factory.OpenBind(0, 0));
@@ -124,7 +124,7 @@ public sealed class LinuxBindTests
     [Fact]
     public void Receive_OnlyDatagramsLargerThanBuffers_ReturnsNothingFittedInsteadOfWaiting()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         var factory = new LinuxBindFactory();
         using var a = ns.Run(() => factory.OpenBind(0, 0));
         using var b = ns.Run(() => factory.OpenBind(0, 0));
@@ -141,7 +141,7 @@ public sealed class LinuxBindTests
     [Fact]
     public void SetMark_Value_SetsSoMark()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         using var bind = ns.Run(() => new LinuxBindFactory().OpenBind(0, 51820));
         Assert.Equal(51820u, bind.GetMark());
         bind.SetMark(1234);
@@ -153,7 +153,7 @@ public sealed class LinuxBindTests
     [Fact]
     public void Open_PortZero_GetsAPortAndAFixedPortIsKept()
     {
-        using var ns = new TestNamespace();
+        using var ns = new TestNamespace("pclx");
         using var any = ns.Run(() => new LinuxBindFactory().Open(0, 0));
         Assert.NotEqual(0, any.Port);
         using var fixedPort = ns.Run(() => new LinuxBindFactory().Open(51999, 0));

@@ -15,7 +15,7 @@ public sealed class PortMappingDispatcherTests
 
     private readonly FakeAuthority _authority = new();
     private readonly PortMappingCounters _counters = new();
-    private readonly ListLogger _log = new();
+    private readonly CapturingLogger _log = new();
     private readonly byte[] _response = new byte[PortMappingDispatcher.MaxResponseSize];
 
     private PortMappingDispatcher Dispatcher(bool enablePcp = true, bool audit = false) =>
@@ -146,7 +146,7 @@ public sealed class PortMappingDispatcherTests
 
         Assert.StartsWith("00820003", Handle("00 02 0000 1F90 0000 00000E10"), StringComparison.Ordinal);
         Assert.Equal(1, _counters.AuthorityFailures);
-        Assert.DoesNotContain(_log.Lines, l => l.Contains("secret", StringComparison.Ordinal));
+        Assert.DoesNotContain(_log.Text, l => l.Contains("secret", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -330,7 +330,7 @@ public sealed class PortMappingDispatcherTests
         Handle("0003");
         Handle("00");
 
-        Assert.DoesNotContain(_log.Lines, l => l.Contains("10.99.0.2", StringComparison.Ordinal) || l.Contains("40000", StringComparison.Ordinal));
+        Assert.DoesNotContain(_log.Text, l => l.Contains("10.99.0.2", StringComparison.Ordinal) || l.Contains("40000", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -338,7 +338,7 @@ public sealed class PortMappingDispatcherTests
     {
         Handle("00 02 0000 1F90 0000 00000E10", audit: true);
 
-        Assert.Contains(_log.Lines, l => l.Contains("10.99.0.2", StringComparison.Ordinal) && l.Contains("40000", StringComparison.Ordinal));
+        Assert.Contains(_log.Text, l => l.Contains("10.99.0.2", StringComparison.Ordinal) && l.Contains("40000", StringComparison.Ordinal));
     }
 
     [Fact]

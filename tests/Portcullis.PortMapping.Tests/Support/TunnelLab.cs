@@ -12,22 +12,28 @@ internal sealed class TunnelLab : IDisposable
     public const string GatewayAddress = "10.99.0.1";
     public const string ClientAddress = "10.99.0.2";
 
+    private readonly TestNamespace _gateway;
+    private readonly TestNamespace _client;
+
     public TunnelLab()
     {
-        var id = $"{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
-        Gateway = $"pcpm-gw-{id}";
-        Client = $"pcpm-cl-{id}";
+        _gateway = new TestNamespace("pcpm-gw");
         try
         {
-            Shell.Check("ip", "netns", "add", Gateway);
-            Shell.Check("ip", "netns", "add", Client);
-            Shell.Check("ip", "-n", Gateway, "link", "set", "lo", "up");
-            Shell.Check("ip", "-n", Client, "link", "set", "lo", "up");
-            Shell.Check("ip", "-n", Gateway, "link", "add", "pmg0", "type", "veth", "peer", "name", "pmc0", "netns", Client);
-            Shell.Check("ip", "-n", Gateway, "addr", "add", $"{GatewayAddress}/16", "dev", "pmg0");
-            Shell.Check("ip", "-n", Client, "addr", "add", $"{ClientAddress}/16", "dev", "pmc0");
-            Shell.Check("ip", "-n", Gateway, "link", "set", "pmg0", "up");
-            Shell.Check("ip", "-n", Client, "link", "set", "pmc0", "up");
+            _client = new TestNamespace("pcpm-cl");
+        }
+        catch
+        {
+            _gateway.Dispose();
+            throw;
+        }
+        try
+        {
+            _gateway.Ip("link", "add", "pmg0", "type", "veth", "peer", "name", "pmc0", "netns", Client);
+            _gateway.Ip("addr", "add", $"{GatewayAddress}/16", "dev", "pmg0");
+            _client.Ip("addr", "add", $"{ClientAddress}/16", "dev", "pmc0");
+            _gateway.Ip("link", "set", "pmg0", "up");
+            _client.Ip("link", "set", "pmc0", "up");
         }
         catch
         {
@@ -36,8 +42,8 @@ internal sealed class TunnelLab : IDisposable
         }
     }
 
-    public string Gateway { get; }
-    public string Client { get; }
+    public string Gateway => _gateway.Name;
+    public string Client => _client.Name;
 
     /// <summary>Runs <paramref name="action"/> on a thread inside the gateway namespace (sockets made there stay there).</summary>
     public void InGateway(Action action) => NetworkNamespace.RunIn(Gateway, action);
@@ -56,7 +62,7 @@ internal sealed class TunnelLab : IDisposable
 
     public void Dispose()
     {
-        Shell.Run(TimeSpan.FromSeconds(30), "ip", "netns", "del", Client);
-        Shell.Run(TimeSpan.FromSeconds(30), "ip", "netns", "del", Gateway);
+        _client.Dispose();
+        _gateway.Dispose();
     }
 }

@@ -63,8 +63,8 @@ internal sealed class DevicePair : IDisposable
     }
 
     public InMemoryNetwork Network { get; } = new();
-    public ListLogger LogA { get; } = new();
-    public ListLogger LogB { get; } = new();
+    public CapturingLogger LogA { get; } = new();
+    public CapturingLogger LogB { get; } = new();
     public FakeTimeProvider? Time { get; }
     public byte[] PrivateA { get; } = new byte[32];
     public byte[] PrivateB { get; } = new byte[32];

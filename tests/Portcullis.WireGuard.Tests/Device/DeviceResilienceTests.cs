@@ -76,7 +76,7 @@ public sealed class DeviceResilienceTests
         var next = pair.SendAToB("after the failure");
         Assert.NotNull(next);
         Assert.Equal("after the failure", Encoding.ASCII.GetString(next.AsSpan(28)));
-        Assert.Contains(pair.LogA.Lines, line => line.StartsWith("1040 ", StringComparison.Ordinal) && line.Contains("seal failed on purpose", StringComparison.Ordinal));
+        Assert.Contains(pair.LogA.Text, line => line.StartsWith("1040 ", StringComparison.Ordinal) && line.Contains("seal failed on purpose", StringComparison.Ordinal));
     }
 
     [Fact]

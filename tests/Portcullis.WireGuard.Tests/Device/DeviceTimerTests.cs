@@ -103,4 +103,22 @@ public sealed class DeviceTimerTests
         Assert.NotNull(pair.TunB.Receive(DevicePair.Wait));
         Assert.Equal(1, pair.B.Counters.CookieRepliesSent);
     }
+
+    [Fact]
+    public void UnderLoad_EnteredAndLeft_LogsOncePerTransition()
+    {
+        var time = new FakeTimeProvider();
+        using var pair = new DevicePair(time);
+        pair.B.AssumeUnderLoad(TimeSpan.FromSeconds(1));
+        pair.TunA.Inject(Doubles.TestPackets.Ipv4Udp("10.0.0.1", "10.0.0.2", "under load"u8));
+        Assert.True(DevicePair.Eventually(() => pair.B.Counters.CookieRepliesSent == 1));
+        Assert.Single(pair.LogB.Text, l => l.StartsWith("1008 ", StringComparison.Ordinal));
+        Assert.DoesNotContain(pair.LogB.Text, l => l.StartsWith("1012 ", StringComparison.Ordinal));
+
+        // The retransmission comes after the load has passed: answered on MAC1 alone, and the end of load is said once.
+        time.Advance(TimeSpan.FromMilliseconds(5400));
+        Assert.True(DevicePair.Eventually(() => pair.CountSent(DevicePair.EndpointB, MessageType.Response) == 1));
+        Assert.Single(pair.LogB.Text, l => l.StartsWith("1012 ", StringComparison.Ordinal));
+        Assert.Single(pair.LogB.Text, l => l.StartsWith("1008 ", StringComparison.Ordinal));
+    }
 }

@@ -9,7 +9,7 @@ namespace Portcullis.WireGuard.Tests.Doubles;
 /// </summary>
 internal sealed class InMemoryNetwork
 {
-    private readonly ConcurrentDictionary<UdpEndpoint, InMemoryBind> binds = new();
+    private readonly ConcurrentDictionary<UdpEndpoint, InMemoryBind> _binds = new();
 
     /// <summary>Every datagram sent, as (from, to, bytes).</summary>
     public ConcurrentQueue<(UdpEndpoint From, UdpEndpoint To, byte[] Data)> Sent { get; } = new();
@@ -25,32 +25,32 @@ internal sealed class InMemoryNetwork
     /// <summary>Delivers datagrams so that one receive call takes them all (one recvmmsg batch), in this order.</summary>
     public bool DeliverTogether(UdpEndpoint to, IReadOnlyList<(UdpEndpoint From, byte[] Data)> datagrams)
     {
-        if (!binds.TryGetValue(to, out var bind))
+        if (!_binds.TryGetValue(to, out var bind))
             return false;
         bind.Enqueue([.. datagrams]);
         return true;
     }
 
     /// <summary>The bind listening at <paramref name="local"/>, to read its counters.</summary>
-    public InMemoryBind BindAt(UdpEndpoint local) => binds[local];
+    public InMemoryBind BindAt(UdpEndpoint local) => _binds[local];
 
     /// <summary>Datagrams waiting at <paramref name="to"/>'s bind (a socket's receive queue); 0 when nothing is bound there.</summary>
-    public int Backlog(UdpEndpoint to) => binds.TryGetValue(to, out var bind) ? bind.Backlog : 0;
+    public int Backlog(UdpEndpoint to) => _binds.TryGetValue(to, out var bind) ? bind.Backlog : 0;
 
-    private void Register(InMemoryBind bind) => binds[bind.Local] = bind;
+    private void Register(InMemoryBind bind) => _binds[bind.Local] = bind;
 
-    private void Unregister(InMemoryBind bind) => binds.TryRemove(new KeyValuePair<UdpEndpoint, InMemoryBind>(bind.Local, bind));
+    private void Unregister(InMemoryBind bind) => _binds.TryRemove(new KeyValuePair<UdpEndpoint, InMemoryBind>(bind.Local, bind));
 
     private sealed class BindFactory(InMemoryNetwork network, byte[] address4) : IBindFactory
     {
-        private static int nextPort = 40000;
+        private static int _nextPort = 40000;
 
         public IBind Open(ushort port, uint mark)
         {
             if (port == 0)
-                port = (ushort)Interlocked.Increment(ref nextPort);
+                port = (ushort)Interlocked.Increment(ref _nextPort);
             var local = UdpEndpoint.FromIPv4(address4, port);
-            if (network.binds.ContainsKey(local))
+            if (network._binds.ContainsKey(local))
                 throw new IOException($"port {port} in use");
             var bind = new InMemoryBind(network, local);
             network.Register(bind);
@@ -64,24 +64,24 @@ internal sealed class InMemoryNetwork
     /// </summary>
     internal sealed class InMemoryBind(InMemoryNetwork network, UdpEndpoint local) : IBind
     {
-        private readonly BlockingCollection<(UdpEndpoint From, byte[] Data)[]> inbox = [];
-        private readonly CancellationTokenSource closed = new();
-        private (UdpEndpoint From, byte[] Data)[] pending = [];
-        private int pendingNext;
-        private long receiveDrops;
+        private readonly BlockingCollection<(UdpEndpoint From, byte[] Data)[]> _inbox = [];
+        private readonly CancellationTokenSource _closed = new();
+        private (UdpEndpoint From, byte[] Data)[] _pending = [];
+        private int _pendingNext;
+        private long _receiveDrops;
 
         public UdpEndpoint Local { get; } = local;
         public ushort Port => Local.Port;
         public uint Mark { get; private set; }
-        public int Backlog => inbox.Count;
+        public int Backlog => _inbox.Count;
 
         /// <summary>Datagrams dropped on receive because they did not fit their buffer.</summary>
-        public long ReceiveDrops => Interlocked.Read(ref receiveDrops);
+        public long ReceiveDrops => Interlocked.Read(ref _receiveDrops);
 
         public void Enqueue((UdpEndpoint From, byte[] Data)[] group)
         {
-            if (!closed.IsCancellationRequested)
-                inbox.Add(group);
+            if (!_closed.IsCancellationRequested)
+                _inbox.Add(group);
         }
 
         public int Receive(Span<ArraySegment<byte>> packets, Span<UdpEndpoint> sources)
@@ -90,27 +90,27 @@ internal sealed class InMemoryNetwork
             var tooLarge = 0;
             while (kept == 0 && tooLarge == 0)
             {
-                if (pendingNext == pending.Length)
+                if (_pendingNext == _pending.Length)
                 {
                     try
                     {
-                        pending = inbox.Take(closed.Token);
+                        _pending = _inbox.Take(_closed.Token);
                     }
                     catch (OperationCanceledException)
                     {
                         return IoResult.Closed;
                     }
-                    pendingNext = 0;
+                    _pendingNext = 0;
                 }
                 var received = 0;
-                while (received < packets.Length && (pendingNext < pending.Length || TryTakeGroup()))
+                while (received < packets.Length && (_pendingNext < _pending.Length || TryTakeGroup()))
                 {
-                    var (from, data) = pending[pendingNext++];
+                    var (from, data) = _pending[_pendingNext++];
                     var area = packets[received];
                     if (data.Length > area.Count)
                     {
                         // As recvmmsg with MSG_TRUNC: the slot is used up, the datagram is not kept.
-                        Interlocked.Increment(ref receiveDrops);
+                        Interlocked.Increment(ref _receiveDrops);
                         tooLarge++;
                         received++;
                         continue;
@@ -129,10 +129,10 @@ internal sealed class InMemoryNetwork
 
         private bool TryTakeGroup()
         {
-            if (!inbox.TryTake(out var next))
+            if (!_inbox.TryTake(out var next))
                 return false;
-            pending = next;
-            pendingNext = 0;
+            _pending = next;
+            _pendingNext = 0;
             return true;
         }
 
@@ -153,7 +153,7 @@ internal sealed class InMemoryNetwork
 
         public void Dispose()
         {
-            closed.Cancel();
+            _closed.Cancel();
             network.Unregister(this);
         }
     }

@@ -9,38 +9,38 @@ namespace Portcullis.WireGuard.Tests.Doubles;
 /// </summary>
 internal sealed class InMemoryTun(string name, int mtu = 1420) : ITun
 {
-    private readonly BlockingCollection<byte[]> toDevice = [];
-    private readonly BlockingCollection<byte[]> fromDevice = [];
-    private readonly CancellationTokenSource closed = new();
-    private volatile int currentMtu = mtu;
+    private readonly BlockingCollection<byte[]> _toDevice = [];
+    private readonly BlockingCollection<byte[]> _fromDevice = [];
+    private readonly CancellationTokenSource _closed = new();
+    private volatile int _currentMtu = mtu;
 
     public string Name { get; } = name;
 
     /// <summary>As `ip link set IF mtu N`: the device sizes its next reads by it.</summary>
     public int Mtu
     {
-        get => currentMtu;
-        set => currentMtu = value;
+        get => _currentMtu;
+        set => _currentMtu = value;
     }
 
     /// <summary>Packets the device's buffers were too small for (a real TUN drops them the same way).</summary>
     public int TooLarge { get; private set; }
 
     /// <summary>As `ip link del IF`: reads end (return <see cref="IoResult.Closed"/>) without the device having been disposed.</summary>
-    public void Delete() => closed.Cancel();
+    public void Delete() => _closed.Cancel();
 
     /// <summary>The "kernel" routes a packet into the tunnel.</summary>
-    public void Inject(byte[] packet) => toDevice.Add(packet);
+    public void Inject(byte[] packet) => _toDevice.Add(packet);
 
     /// <summary>A packet the device delivered to the "kernel", or null after the timeout.</summary>
-    public byte[]? Receive(TimeSpan timeout) => fromDevice.TryTake(out var p, timeout) ? p : null;
+    public byte[]? Receive(TimeSpan timeout) => _fromDevice.TryTake(out var p, timeout) ? p : null;
 
     public int Read(Span<ArraySegment<byte>> packets)
     {
         byte[] first;
         try
         {
-            first = toDevice.Take(closed.Token);
+            first = _toDevice.Take(_closed.Token);
         }
         catch (OperationCanceledException)
         {
@@ -60,17 +60,17 @@ internal sealed class InMemoryTun(string name, int mtu = 1420) : ITun
             packets[n] = new ArraySegment<byte>(segment.Array!, segment.Offset, next.Length);
             n++;
         }
-        while (n < packets.Length && toDevice.TryTake(out next!));
+        while (n < packets.Length && _toDevice.TryTake(out next!));
         return n > 0 ? n : IoResult.NothingFitted;
     }
 
     public int Write(ReadOnlySpan<ArraySegment<byte>> packets)
     {
-        ObjectDisposedException.ThrowIf(closed.IsCancellationRequested, this);
+        ObjectDisposedException.ThrowIf(_closed.IsCancellationRequested, this);
         foreach (var p in packets)
-            fromDevice.Add(p.AsSpan().ToArray());
+            _fromDevice.Add(p.AsSpan().ToArray());
         return packets.Length;
     }
 
-    public void Dispose() => closed.Cancel();
+    public void Dispose() => _closed.Cancel();
 }

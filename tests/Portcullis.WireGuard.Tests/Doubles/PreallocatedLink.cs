@@ -10,55 +10,55 @@ namespace Portcullis.WireGuard.Tests.Doubles;
 /// </summary>
 internal sealed class ReplayingTun(string name, byte[] packet) : ITun
 {
-    private readonly object gate = new();
-    private long toProduce;
-    private long written;
-    private bool closed;
+    private readonly object _gate = new();
+    private long _toProduce;
+    private long _written;
+    private bool _closed;
 
     public string Name { get; } = name;
     public int Mtu => 1420;
-    public long Written => Interlocked.Read(ref written);
+    public long Written => Interlocked.Read(ref _written);
 
     public void Produce(long count)
     {
-        lock (gate)
+        lock (_gate)
         {
-            toProduce += count;
-            Monitor.PulseAll(gate);
+            _toProduce += count;
+            Monitor.PulseAll(_gate);
         }
     }
 
     public int Read(Span<ArraySegment<byte>> packets)
     {
-        lock (gate)
+        lock (_gate)
         {
-            while (toProduce == 0 && !closed)
-                Monitor.Wait(gate);
-            if (closed)
+            while (_toProduce == 0 && !_closed)
+                Monitor.Wait(_gate);
+            if (_closed)
                 return IoResult.Closed;
-            var n = (int)Math.Min(Math.Min(toProduce, packets.Length), 16);
+            var n = (int)Math.Min(Math.Min(_toProduce, packets.Length), 16);
             for (var i = 0; i < n; i++)
             {
                 packet.CopyTo(packets[i].Array!, packets[i].Offset);
                 packets[i] = new ArraySegment<byte>(packets[i].Array!, packets[i].Offset, packet.Length);
             }
-            toProduce -= n;
+            _toProduce -= n;
             return n;
         }
     }
 
     public int Write(ReadOnlySpan<ArraySegment<byte>> packets)
     {
-        Interlocked.Add(ref written, packets.Length);
+        Interlocked.Add(ref _written, packets.Length);
         return packets.Length;
     }
 
     public void Dispose()
     {
-        lock (gate)
+        lock (_gate)
         {
-            closed = true;
-            Monitor.PulseAll(gate);
+            _closed = true;
+            Monitor.PulseAll(_gate);
         }
     }
 }
@@ -66,18 +66,18 @@ internal sealed class ReplayingTun(string name, byte[] packet) : ITun
 internal sealed class RingBind : IBind, IBindFactory
 {
     private const int Slots = 4096;
-    private readonly byte[][] buffers = new byte[Slots][];
-    private readonly int[] lengths = new int[Slots];
-    private readonly object gate = new();
-    private int head;
-    private int count;
-    private bool closed;
+    private readonly byte[][] _buffers = new byte[Slots][];
+    private readonly int[] _lengths = new int[Slots];
+    private readonly object _gate = new();
+    private int _head;
+    private int _count;
+    private bool _closed;
 
     public RingBind(UdpEndpoint local)
     {
         Local = local;
         for (var i = 0; i < Slots; i++)
-            buffers[i] = new byte[2048];
+            _buffers[i] = new byte[2048];
     }
 
     public UdpEndpoint Local { get; }
@@ -88,23 +88,23 @@ internal sealed class RingBind : IBind, IBindFactory
 
     public int Receive(Span<ArraySegment<byte>> packets, Span<UdpEndpoint> sources)
     {
-        lock (gate)
+        lock (_gate)
         {
-            while (count == 0 && !closed)
-                Monitor.Wait(gate);
-            if (closed)
+            while (_count == 0 && !_closed)
+                Monitor.Wait(_gate);
+            if (_closed)
                 return IoResult.Closed;
-            var n = Math.Min(count, packets.Length);
+            var n = Math.Min(_count, packets.Length);
             for (var i = 0; i < n; i++)
             {
-                var slot = (head + i) % Slots;
-                buffers[slot].AsSpan(0, lengths[slot]).CopyTo(packets[i].AsSpan());
-                packets[i] = new ArraySegment<byte>(packets[i].Array!, packets[i].Offset, lengths[slot]);
+                var slot = (_head + i) % Slots;
+                _buffers[slot].AsSpan(0, _lengths[slot]).CopyTo(packets[i].AsSpan());
+                packets[i] = new ArraySegment<byte>(packets[i].Array!, packets[i].Offset, _lengths[slot]);
                 sources[i] = Peer!.Local;
             }
-            head = (head + n) % Slots;
-            count -= n;
-            Monitor.PulseAll(gate);
+            _head = (_head + n) % Slots;
+            _count -= n;
+            Monitor.PulseAll(_gate);
             return n;
         }
     }
@@ -112,20 +112,20 @@ internal sealed class RingBind : IBind, IBindFactory
     public int Send(ReadOnlySpan<ArraySegment<byte>> packets, UdpEndpoint destination)
     {
         var to = Peer!;
-        lock (to.gate)
+        lock (to._gate)
         {
             foreach (var p in packets)
             {
-                while (to.count == Slots && !to.closed)
-                    Monitor.Wait(to.gate);
-                if (to.closed)
+                while (to._count == Slots && !to._closed)
+                    Monitor.Wait(to._gate);
+                if (to._closed)
                     return 0;
-                var slot = (to.head + to.count) % Slots;
-                p.AsSpan().CopyTo(to.buffers[slot]);
-                to.lengths[slot] = p.Count;
-                to.count++;
+                var slot = (to._head + to._count) % Slots;
+                p.AsSpan().CopyTo(to._buffers[slot]);
+                to._lengths[slot] = p.Count;
+                to._count++;
             }
-            Monitor.PulseAll(to.gate);
+            Monitor.PulseAll(to._gate);
         }
         return packets.Length;
     }
@@ -136,10 +136,10 @@ internal sealed class RingBind : IBind, IBindFactory
 
     public void Dispose()
     {
-        lock (gate)
+        lock (_gate)
         {
-            closed = true;
-            Monitor.PulseAll(gate);
+            _closed = true;
+            Monitor.PulseAll(_gate);
         }
     }
 }

@@ -34,7 +34,7 @@ public sealed class UapiServerTests
         try
         {
             var directory = Path.Combine(parent.FullName, "wireguard");
-            using var server = UapiServer.Start("pct0", new InMemoryUapiDevice(), new ListLogger(), directory);
+            using var server = UapiServer.Start("pct0", new InMemoryUapiDevice(), new CapturingLogger(), directory);
 
             Assert.Equal(
                 UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead
@@ -63,7 +63,7 @@ public sealed class UapiServerTests
             }
             Assert.True(File.Exists(path));
 
-            using var server = UapiServer.Start("pct1", new InMemoryUapiDevice(), new ListLogger(), directory.FullName);
+            using var server = UapiServer.Start("pct1", new InMemoryUapiDevice(), new CapturingLogger(), directory.FullName);
             using var client = await RawUapiClient.ConnectAsync(path);
 
             Assert.Equal(0, await client.RequestErrnoAsync("get=1\n\n"));
@@ -79,7 +79,7 @@ public sealed class UapiServerTests
     {
         using var harness = new UapiServerHarness();
 
-        Assert.Throws<IOException>(() => UapiServer.Start(harness.InterfaceName, new InMemoryUapiDevice(), new ListLogger(), harness.Directory));
+        Assert.Throws<IOException>(() => UapiServer.Start(harness.InterfaceName, new InMemoryUapiDevice(), new CapturingLogger(), harness.Directory));
 
         using var client = await harness.ConnectAsync();
         Assert.Equal(0, await client.RequestErrnoAsync("get=1\n\n"));
@@ -95,7 +95,7 @@ public sealed class UapiServerTests
     [InlineData("sixteen-chars-xx")]
     public void Start_InvalidInterfaceName_Throws(string name)
     {
-        Assert.Throws<ArgumentException>(() => UapiServer.Start(name, new InMemoryUapiDevice(), new ListLogger(), Path.GetTempPath()));
+        Assert.Throws<ArgumentException>(() => UapiServer.Start(name, new InMemoryUapiDevice(), new CapturingLogger(), Path.GetTempPath()));
     }
 
     [Fact]
@@ -150,8 +150,8 @@ public sealed class UapiServerTests
         using var client = await harness.ConnectAsync();
 
         Assert.Equal(UapiErrno.IO, await client.RequestErrnoAsync("set=1\nlisten_port=1\n\n"));
-        Assert.DoesNotContain(harness.Logger.Lines, line => line.Contains(AlicePrivateHex, StringComparison.Ordinal));
-        Assert.Contains(harness.Logger.Lines, line => line.Contains(nameof(InvalidOperationException), StringComparison.Ordinal));
+        Assert.DoesNotContain(harness.Logger.Text, line => line.Contains(AlicePrivateHex, StringComparison.Ordinal));
+        Assert.Contains(harness.Logger.Text, line => line.Contains(nameof(InvalidOperationException), StringComparison.Ordinal));
     }
 
     [Fact]
@@ -196,9 +196,9 @@ public sealed class UapiServerTests
             await client.RequestErrnoAsync($"{BobPrivateHex}\n");
         }
 
-        Assert.NotEmpty(harness.Logger.Lines);
+        Assert.NotEmpty(harness.Logger.Text);
         foreach (var secret in new[] { AlicePrivateHex, BobPrivateHex, PresharedHex[..40] })
-            Assert.DoesNotContain(harness.Logger.Lines, line => line.Contains(secret, StringComparison.OrdinalIgnoreCase));
+            Assert.DoesNotContain(harness.Logger.Text, line => line.Contains(secret, StringComparison.OrdinalIgnoreCase));
     }
 
     [Theory]
@@ -385,7 +385,7 @@ public sealed class UapiServerTests
 
         Assert.EndsWith("errno=0\n\n", reply, StringComparison.Ordinal);
         Assert.True(await first.ClosedByServerAsync());
-        Assert.Contains(harness.Logger.Lines, l => l.Contains("waiting longest", StringComparison.Ordinal));
+        Assert.Contains(harness.Logger.Text, l => l.Contains("waiting longest", StringComparison.Ordinal));
     }
 
     [Fact]

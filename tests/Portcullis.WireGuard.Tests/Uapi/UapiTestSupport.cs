@@ -31,7 +31,7 @@ internal sealed class UapiServerHarness : IDisposable
 
     public InMemoryUapiDevice Device { get; }
 
-    public ListLogger Logger { get; } = new();
+    public CapturingLogger Logger { get; } = new();
 
     public UapiServerOptions Options { get; }
 
@@ -148,30 +148,4 @@ internal sealed class RawUapiClient : IDisposable
     }
 
     public void Dispose() => _socket.Dispose();
-}
-
-/// <summary>Keeps every formatted log line so tests can check that no key ever reaches a log.</summary>
-internal sealed class ListLogger : ILogger
-{
-    private readonly List<string> _lines = [];
-
-    public IReadOnlyList<string> Lines
-    {
-        get
-        {
-            lock (_lines)
-                return _lines.ToArray();
-        }
-    }
-
-    public IDisposable? BeginScope<TState>(TState state)
-        where TState : notnull => null;
-
-    public bool IsEnabled(LogLevel logLevel) => true;
-
-    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-    {
-        lock (_lines)
-            _lines.Add($"{eventId.Id} {formatter(state, exception)} {exception}");
-    }
 }

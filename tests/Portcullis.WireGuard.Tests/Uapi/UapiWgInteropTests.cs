@@ -164,7 +164,7 @@ public sealed class UapiWgInteropTests
         var (exitCode, _, _) = await WgTool.RunAsync("show", name);
 
         Assert.NotEqual(0, exitCode);
-        Assert.False(File.Exists(Path.Combine(UapiServerOptions.DefaultSocketDirectory, name + ".sock")));
+        Assert.False(File.Exists(UapiSocket.PathFor(name)));
     }
 
     /// <summary>Our server on /var/run/wireguard/pctXXXXXXXX.sock, where `wg` looks.</summary>
@@ -174,7 +174,7 @@ public sealed class UapiWgInteropTests
         {
             Name = "pct" + Random.Shared.Next(0x10000000, int.MaxValue).ToString("x8");
             Device = device ?? new InMemoryUapiDevice();
-            Server = UapiServer.Start(Name, Device, new ListLogger());
+            Server = UapiServer.Start(Name, Device, new CapturingLogger());
         }
 
         public string Name { get; }

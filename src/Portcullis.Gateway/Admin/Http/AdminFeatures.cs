@@ -16,4 +16,7 @@ public sealed record AdminFeatures
 
     /// <summary>Runs POST /api/v1/mappings/…/check; null: no such endpoint.</summary>
     public Reachability.ReachabilityChecker? Reachability { get; init; }
+
+    /// <summary>The clock of web console sessions. Defaults to the system clock.</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
 }

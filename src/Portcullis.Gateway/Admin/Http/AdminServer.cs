@@ -116,7 +116,7 @@ public sealed class AdminServer : IAsyncDisposable
         builder.Services.AddSingleton(operations);
 
         var app = builder.Build();
-        var sessions = new WebConsole.ConsoleSessions(TimeProvider.System);
+        var sessions = new WebConsole.ConsoleSessions(features.Time);
         var middleware = new AdminMiddleware(token, sessions, logger);
         app.Use(middleware.TranslateErrorsAsync);
         app.Use(middleware.AuthenticateAsync);

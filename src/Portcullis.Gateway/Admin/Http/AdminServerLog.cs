@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Portcullis.Gateway.Admin.Http;
 
-/// <summary>What the admin API logs. Never a token, never a key; failed logins by remote address so they can be seen.</summary>
+/// <summary>What the admin API logs, event ids 7500–7519. Never a token, never a key; failed logins by remote address so they can be seen.</summary>
 internal static partial class AdminServerLog
 {
     [LoggerMessage(7500, LogLevel.Information, "Admin API token file {TokenFile}")]

@@ -40,6 +40,10 @@ public sealed partial class SqliteGatewayStore : IGatewayStore, IReplayFloorStor
     public static Task<SqliteGatewayStore> OpenAsync(string path, ILogger? logger = null, CancellationToken cancellationToken = default) =>
         OpenAsync(path, SqliteMigrations.All, DefaultBusyTimeout, TimeProvider.System, logger, cancellationToken);
 
+    /// <summary>As <see cref="OpenAsync(string, ILogger?, CancellationToken)"/>, its timestamps read from <paramref name="time"/>.</summary>
+    public static Task<SqliteGatewayStore> OpenAsync(string path, TimeProvider time, ILogger? logger, CancellationToken cancellationToken) =>
+        OpenAsync(path, SqliteMigrations.All, DefaultBusyTimeout, time, logger, cancellationToken);
+
     /// <summary>Tests inject the schema steps (a v1 database, a failing step), the lock wait and the clock.</summary>
     internal static Task<SqliteGatewayStore> OpenAsync(
         string path,

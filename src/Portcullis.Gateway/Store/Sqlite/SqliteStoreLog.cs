@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Portcullis.Gateway.Store.Sqlite;
 
+/// <summary>What the SQLite store logs, event ids 7000–7099 (the fleet's PostgreSQL store has 7100–7129).</summary>
 internal static partial class SqliteStoreLog
 {
     [LoggerMessage(7000, LogLevel.Information, "Store {Path}: schema version {Version}")]

@@ -13,7 +13,7 @@ internal sealed class Flow(Socket client, Socket accepted) : IDisposable
     public IPAddress Source => Net.RemoteAddress(Accepted);
 
     /// <summary>Connects a new TCP socket in <paramref name="from"/> and accepts on <paramref name="listener"/>; both must succeed.</summary>
-    public static async Task<Flow> Open(KernelNamespace from, Socket listener, IPAddress address, ushort port)
+    public static async Task<Flow> Open(TestNamespace from, Socket listener, IPAddress address, ushort port)
     {
         var client = ForwardingLab.TcpClient(from);
         Assert.True(await Net.TryConnect(client, address, port));
@@ -23,7 +23,7 @@ internal sealed class Flow(Socket client, Socket accepted) : IDisposable
     }
 
     /// <summary>Whether a new TCP socket in <paramref name="from"/> can connect; the socket is closed again.</summary>
-    public static async Task<bool> CanConnect(KernelNamespace from, IPAddress address, ushort port)
+    public static async Task<bool> CanConnect(TestNamespace from, IPAddress address, ushort port)
     {
         using var client = ForwardingLab.TcpClient(from);
         return await Net.TryConnect(client, address, port);

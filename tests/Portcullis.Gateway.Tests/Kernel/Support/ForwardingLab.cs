@@ -22,7 +22,7 @@ internal sealed class ForwardingLab : IDisposable
     public static readonly IPAddress ManagementGateway = IPAddress.Parse("172.31.0.1");
     public static readonly IPAddress ManagementHost = IPAddress.Parse("172.31.0.50");
 
-    private readonly List<KernelNamespace> _namespaces = [];
+    private readonly List<TestNamespace> _namespaces = [];
 
     public ForwardingLab(bool allowPeerToPeer = false) : this(Entries.Network(allowPeerToPeer))
     {
@@ -55,16 +55,16 @@ internal sealed class ForwardingLab : IDisposable
     /// <summary>A public port and the client's internal port it leads to.</summary>
     public readonly record struct Mapping(ushort Public, ushort Internal);
 
-    public KernelNamespace Remote { get; }
-    public KernelNamespace Gateway { get; }
-    public KernelNamespace Client1 { get; }
-    public KernelNamespace Client2 { get; }
+    public TestNamespace Remote { get; }
+    public TestNamespace Gateway { get; }
+    public TestNamespace Client1 { get; }
+    public TestNamespace Client2 { get; }
 
     /// <summary>The management LAN host; null unless asked for.</summary>
-    public KernelNamespace? Management { get; }
+    public TestNamespace? Management { get; }
     public NftForwardingTable Table { get; }
 
-    public static Socket TcpListener(KernelNamespace ns, ushort port) => ns.Run(() =>
+    public static Socket TcpListener(TestNamespace ns, ushort port) => ns.Run(() =>
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         socket.Bind(new IPEndPoint(IPAddress.Any, port));
@@ -72,7 +72,7 @@ internal sealed class ForwardingLab : IDisposable
         return socket;
     });
 
-    public static Socket UdpSocket(KernelNamespace ns, ushort port) => ns.Run(() =>
+    public static Socket UdpSocket(TestNamespace ns, ushort port) => ns.Run(() =>
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         socket.Bind(new IPEndPoint(IPAddress.Any, port));
@@ -80,7 +80,7 @@ internal sealed class ForwardingLab : IDisposable
     });
 
     /// <summary>A TCP socket created in <paramref name="ns"/>; it connects from there whichever thread uses it.</summary>
-    public static Socket TcpClient(KernelNamespace ns) =>
+    public static Socket TcpClient(TestNamespace ns) =>
         ns.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
 
     public void Dispose()
@@ -90,9 +90,9 @@ internal sealed class ForwardingLab : IDisposable
             ns.Dispose();
     }
 
-    private KernelNamespace Add(string role)
+    private TestNamespace Add(string role)
     {
-        var ns = new KernelNamespace(role);
+        var ns = new TestNamespace(role);
         _namespaces.Add(ns);
         return ns;
     }
@@ -115,24 +115,24 @@ internal sealed class ForwardingLab : IDisposable
 
         // Forwarding on in the gateway only; no redirects, or a client would learn to bypass the gateway.
         // Reverse-path filtering off: the table must hold whatever the host's rp_filter says.
-        Gateway.ExecChecked("sysctl", "-q", "-w", "net.ipv4.ip_forward=1",
+        Gateway.Exec("sysctl", "-q", "-w", "net.ipv4.ip_forward=1",
             "net.ipv4.conf.all.send_redirects=0", "net.ipv4.conf.pc0.send_redirects=0",
             "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0",
             "net.ipv4.conf.eth0.rp_filter=0", "net.ipv4.conf.pc0.rp_filter=0");
     }
 
-    private void BuildManagement(KernelNamespace management)
+    private void BuildManagement(TestNamespace management)
     {
         Gateway.Ip("link", "add", "mgmt0", "type", "veth", "peer", "name", "m0", "netns", management.Name);
         Gateway.Ip("addr", "add", $"{ManagementGateway}/24", "dev", "mgmt0");
         Gateway.Ip("link", "set", "mgmt0", "up");
-        Gateway.ExecChecked("sysctl", "-q", "-w", "net.ipv4.conf.mgmt0.rp_filter=0");
+        Gateway.Exec("sysctl", "-q", "-w", "net.ipv4.conf.mgmt0.rp_filter=0");
         management.Ip("addr", "add", $"{ManagementHost}/24", "dev", "m0");
         management.Ip("link", "set", "m0", "up");
         management.Ip("route", "add", "10.99.0.0/16", "via", ManagementGateway.ToString());
     }
 
-    private void AttachClient(KernelNamespace client, string port, string address)
+    private void AttachClient(TestNamespace client, string port, string address)
     {
         Gateway.Ip("link", "add", port, "type", "veth", "peer", "name", "c0", "netns", client.Name);
         Gateway.Ip("link", "set", port, "master", "pc0");
@@ -141,6 +141,6 @@ internal sealed class ForwardingLab : IDisposable
         client.Ip("link", "set", "c0", "up");
         client.Ip("route", "add", "10.99.0.1/32", "dev", "c0");
         client.Ip("route", "add", "default", "via", "10.99.0.1", "dev", "c0");
-        client.ExecChecked("sysctl", "-q", "-w", "net.ipv4.conf.all.accept_redirects=0", "net.ipv4.conf.c0.accept_redirects=0");
+        client.Exec("sysctl", "-q", "-w", "net.ipv4.conf.all.accept_redirects=0", "net.ipv4.conf.c0.accept_redirects=0");
     }
 }

@@ -100,7 +100,7 @@ public sealed class PostgresCluster : IDisposable
         if (!_server.HasExited)
         {
             // SIGINT: fast shutdown (SIGTERM would wait for every client to leave).
-            _ = Kill(_server.Id, 2);
+            _ = Portcullis.Linux.Interop.ProcessSignals.Send(_server.Id, Portcullis.Linux.Interop.ProcessSignals.SigInt);
             if (!_server.WaitForExit(TimeSpan.FromSeconds(20)))
                 _server.Kill(entireProcessTree: true);
         }
@@ -146,9 +146,6 @@ public sealed class PostgresCluster : IDisposable
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
-    private static extern int Kill(int pid, int signal);
 }
 
 /// <summary>Tests that use the run's one cluster; they run one class at a time.</summary>
