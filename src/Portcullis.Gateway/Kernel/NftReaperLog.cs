@@ -10,12 +10,12 @@ internal sealed class NftReaperLog(ILogger logger) : IConntrackReaperLog
 
     public void EventsOverrun(int flows) => NftForwardingTableLog.ConntrackEventsOverrun(logger, flows);
 
-    public void RebuildFailed(string error) => NftForwardingTableLog.ConntrackRebuildFailed(logger, error);
+    public void RebuildFailed(string message) => NftForwardingTableLog.ConntrackRebuildFailed(logger, message);
 
     public void Ended(int destinations, int flows, bool byDump) =>
         NftForwardingTableLog.FlowsEnded(logger, destinations, flows, byDump ? "by table dump" : "in the event index");
 
     public void DumpNotice(string message) => NftForwardingTableLog.ConntrackFallback(logger, message);
 
-    public void Failed(string error) => NftForwardingTableLog.ConntrackFailed(logger, error);
+    public void Failed(string message) => NftForwardingTableLog.ConntrackFailed(logger, message);
 }

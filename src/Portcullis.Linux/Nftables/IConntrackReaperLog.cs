@@ -10,7 +10,7 @@ public interface IConntrackReaperLog
     void EventsOverrun(int flows);
 
     /// <summary>Rebuilding the index from a dump failed; cleanups use dumps until a rebuild succeeds.</summary>
-    void RebuildFailed(string error);
+    void RebuildFailed(string message);
 
     /// <summary>Flows of <paramref name="destinations"/> removed destinations ended: from the index, or by a table dump.</summary>
     void Ended(int destinations, int flows, bool byDump);
@@ -19,5 +19,5 @@ public interface IConntrackReaperLog
     void DumpNotice(string message);
 
     /// <summary>A cleanup failed; those flows end when conntrack times them out.</summary>
-    void Failed(string error);
+    void Failed(string message);
 }

@@ -10,12 +10,12 @@ public sealed class ConntrackEventsTests
     [Fact]
     public void Read_DnatedEntryInsertedThenDeleted_NewThenDestroyWithTheExactTuple()
     {
-        using var ns = new KernelNamespace("cte");
+        using var ns = new TestNamespace("pcgk-cte");
         using var events = ns.Run(() => new ConntrackEvents());
 
         Track(ns, Insert("tcp", 30000, 6000));
         var created = ReadUntil(events, e => e.Flow.DestinationPort == 30000);
-        ns.ExecChecked("conntrack", "-D", "-p", "tcp", "--orig-port-dst", "30000");
+        ns.Exec("conntrack", "-D", "-p", "tcp", "--orig-port-dst", "30000");
         var destroyed = ReadUntil(events, e => e.Kind == ConntrackEventKind.Destroy);
 
         Assert.NotNull(created);
@@ -33,10 +33,10 @@ public sealed class ConntrackEventsTests
     [Fact]
     public void Read_UdpAndUnnattedAndIcmp_UdpReadUnnattedMarkedIcmpSkipped()
     {
-        using var ns = new KernelNamespace("cte");
+        using var ns = new TestNamespace("pcgk-cte");
         using var events = ns.Run(() => new ConntrackEvents());
 
-        ns.ExecChecked("conntrack", "-I", "-p", "icmp", "-s", "192.0.2.100", "-d", "198.51.100.10", "--icmp-type", "8",
+        ns.Exec("conntrack", "-I", "-p", "icmp", "-s", "192.0.2.100", "-d", "198.51.100.10", "--icmp-type", "8",
             "--icmp-code", "0", "--icmp-id", "7", "-t", "300");
         Track(ns, Insert("udp", 30001, 6001, natted: false), Insert("udp", 30002, 6002));
         var seen = new List<ConntrackEvent>();
@@ -51,7 +51,7 @@ public sealed class ConntrackEventsTests
     [Fact]
     public void Read_MoreEventsThanTheBufferHolds_ReportsOverrun()
     {
-        using var ns = new KernelNamespace("cte");
+        using var ns = new TestNamespace("pcgk-cte");
         // The kernel's floor for a receive buffer is a few KiB: a few dozen events.
         using var events = ns.Run(() => new ConntrackEvents(receiveBuffer: 4096));
 

@@ -22,9 +22,9 @@ public sealed class ConntrackReaperTests
 
         public void EventsUnavailable(string reason) => Notices.Add("unavailable: " + reason);
         public void EventsOverrun(int flows) => Notices.Add($"overrun: {flows}");
-        public void RebuildFailed(string error) => Notices.Add("rebuild failed: " + error);
+        public void RebuildFailed(string message) => Notices.Add("rebuild failed: " + message);
         public void DumpNotice(string message) => Notices.Add(message);
-        public void Failed(string error) => Notices.Add("failed: " + error);
+        public void Failed(string message) => Notices.Add("failed: " + message);
 
         public void Ended(int destinations, int flows, bool byDump)
         {
@@ -35,7 +35,7 @@ public sealed class ConntrackReaperTests
     }
 
     // Before the reaper starts (found by its first dump), after (found by events), and neighbours that must stay.
-    private static void Populate(KernelNamespace ns, Action between)
+    private static void Populate(TestNamespace ns, Action between)
     {
         Track(ns, Insert("tcp", 30000, 6000));
         between();
@@ -46,7 +46,7 @@ public sealed class ConntrackReaperTests
             Insert("tcp", 30000, 6002, natted: false)); // to the gateway itself on the same number: not the mapping's
     }
 
-    private static void AssertOnlyTheMappingsFlowsWent(KernelNamespace ns)
+    private static void AssertOnlyTheMappingsFlowsWent(TestNamespace ns)
     {
         var flows = Flows(ns);
         Assert.False(Has(flows, "tcp", 30000, 6000));
@@ -59,7 +59,7 @@ public sealed class ConntrackReaperTests
     [Fact]
     public void End_FlowsFromBeforeAndAfterStart_OnlyTheDestinationsDnatedFlowsGo()
     {
-        using var ns = new KernelNamespace("ctr");
+        using var ns = new TestNamespace("pcgk-ctr");
         var log = new RecordingLog();
         ConntrackReaper? started = null;
         Populate(ns, () => started = ns.Run(() => new ConntrackReaper(log)));
@@ -78,7 +78,7 @@ public sealed class ConntrackReaperTests
     [Fact]
     public void End_WithoutEvents_SameFlowsGoByDump()
     {
-        using var ns = new KernelNamespace("ctr");
+        using var ns = new TestNamespace("pcgk-ctr");
         var log = new RecordingLog();
         ConntrackReaper? started = null;
         Populate(ns, () => started = ns.Run(() => new ConntrackReaper(log, useEvents: false)));
@@ -99,7 +99,7 @@ public sealed class ConntrackReaperTests
     [Fact]
     public void End_AfterEventsWereLost_IndexRebuiltFromDumpAndFlowsStillGo()
     {
-        using var ns = new KernelNamespace("ctr");
+        using var ns = new TestNamespace("pcgk-ctr");
         var log = new RecordingLog { HoldEnded = new ManualResetEventSlim() };
         using var reaper = ns.Run(() => new ConntrackReaper(log, receiveBuffer: 4096));
         // Hold the reaper's thread inside a cleanup while far more events arrive than its socket holds.
@@ -120,7 +120,7 @@ public sealed class ConntrackReaperTests
     [Fact]
     public void LateFlow_WithinGuard_EndedOnSight_UnlessReopened()
     {
-        using var ns = new KernelNamespace("ctr");
+        using var ns = new TestNamespace("pcgk-ctr");
         var time = new FakeTimeProvider();
         var log = new RecordingLog();
         using var watcher = ns.Run(() => new ConntrackEvents());
@@ -144,7 +144,7 @@ public sealed class ConntrackReaperTests
     [Fact]
     public void LateFlow_AfterGuard_Stays()
     {
-        using var ns = new KernelNamespace("ctr");
+        using var ns = new TestNamespace("pcgk-ctr");
         var time = new FakeTimeProvider();
         var log = new RecordingLog();
         using var reaper = ns.Run(() => new ConntrackReaper(log, time));
@@ -163,7 +163,7 @@ public sealed class ConntrackReaperTests
     [Fact]
     public void End_MappingWithItsTarget_FlowsSentElsewhereStay()
     {
-        using var ns = new KernelNamespace("ctr");
+        using var ns = new TestNamespace("pcgk-ctr");
         var log = new RecordingLog();
         using var reaper = ns.Run(() => new ConntrackReaper(log));
         // The old mapping sent 30000 to 10.99.0.2; a newer one on the same port sends it to 10.99.0.3.
@@ -181,7 +181,7 @@ public sealed class ConntrackReaperTests
     [Fact]
     public void Reopen_SameMappingBackBeforeItsCleanupRan_ItsFlowsStayAndNoGuard()
     {
-        using var ns = new KernelNamespace("ctr");
+        using var ns = new TestNamespace("pcgk-ctr");
         var log = new RecordingLog { HoldEnded = new ManualResetEventSlim() };
         using var reaper = ns.Run(() => new ConntrackReaper(log, new FakeTimeProvider()));
         Track(ns, Insert("tcp", 30000, 6000));
@@ -209,7 +209,7 @@ public sealed class ConntrackReaperTests
     [Fact]
     public void EndAllPorts_EveryPortButTheKeptGoes()
     {
-        using var ns = new KernelNamespace("ctr");
+        using var ns = new TestNamespace("pcgk-ctr");
         var log = new RecordingLog();
         using var reaper = ns.Run(() => new ConntrackReaper(log));
         Track(ns,
@@ -230,7 +230,7 @@ public sealed class ConntrackReaperTests
     [Fact]
     public void End_BadDestination_RejectedOnTheCallersThread()
     {
-        using var ns = new KernelNamespace("ctr");
+        using var ns = new TestNamespace("pcgk-ctr");
         using var reaper = ns.Run(() => new ConntrackReaper(new RecordingLog()));
 
         Assert.Throws<ArgumentException>(() => reaper.End([new OriginalDestination("icmp", Entries.Public, 1)]));

@@ -65,7 +65,7 @@ public sealed class FlowSurvivalTests(ITestOutputHelper output)
         && line.Contains("src=198.51.100.100 dst=198.51.100.10 ", StringComparison.Ordinal)
         && line.Contains(" dport=30000 ", StringComparison.Ordinal);
 
-    private static Process StartClient(KernelNamespace ns, string address, ushort port)
+    private static Process StartClient(TestNamespace ns, string address, ushort port)
     {
         var start = new ProcessStartInfo("ip")
         {

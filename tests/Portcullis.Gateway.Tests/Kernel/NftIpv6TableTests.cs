@@ -62,7 +62,7 @@ public sealed class NftIpv6TableTests
     [Fact]
     public void Install_Kernel_BothFamiliesThenIpv4OnlyRemovesTheIpv6Table()
     {
-        using var ns = new KernelNamespace("ip6");
+        using var ns = new TestNamespace("pcgk-ip6");
         using var table = ns.Run(() => new NftForwardingTable());
 
         table.Install(Entries.Network() with { Ipv6 = Nat66 });
@@ -80,7 +80,7 @@ public sealed class NftIpv6TableTests
     [Fact]
     public void Uninstall_Kernel_RemovesBothTables()
     {
-        using var ns = new KernelNamespace("ip6");
+        using var ns = new TestNamespace("pcgk-ip6");
         using var table = ns.Run(() => new NftForwardingTable());
         table.Install(Entries.Network() with { Ipv6 = Routed });
 

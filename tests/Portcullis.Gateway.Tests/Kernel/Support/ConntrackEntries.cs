@@ -19,12 +19,12 @@ internal static class ConntrackEntries
             $"conntrack -I -p {protocol} -s 192.0.2.100 -d {destination} --sport {sourcePort} --dport {port} {reply} -t 300{state} >/dev/null 2>&1");
     }
 
-    public static void Track(KernelNamespace ns, params string[] inserts) =>
-        ns.ExecChecked(["sh", "-c", "set -e\n" + string.Join('\n', inserts)]);
+    public static void Track(TestNamespace ns, params string[] inserts) =>
+        ns.Exec(["sh", "-c", "set -e\n" + string.Join('\n', inserts)]);
 
     /// <summary>Lines of `conntrack -L` for TCP and UDP.</summary>
-    public static string[] Flows(KernelNamespace ns) =>
-        ns.ExecChecked(["conntrack", "-L"]).Split('\n')
+    public static string[] Flows(TestNamespace ns) =>
+        ns.Exec(["conntrack", "-L"]).Split('\n')
             .Where(l => l.StartsWith("tcp", StringComparison.Ordinal) || l.StartsWith("udp", StringComparison.Ordinal))
             .ToArray();
 

@@ -27,7 +27,7 @@ internal sealed class ConntrackWatch : IDisposable
         _process.BeginOutputReadLine();
     }
 
-    public static ConntrackWatch Start(KernelNamespace ns)
+    public static ConntrackWatch Start(TestNamespace ns)
     {
         var start = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in (string[])["netns", "exec", ns.Name, "conntrack", "-E", "-e", "NEW,DESTROY", "-o", "timestamp"])
@@ -39,7 +39,7 @@ internal sealed class ConntrackWatch : IDisposable
             for (var marker = 1; ; marker++)
             {
                 var port = marker.ToString(CultureInfo.InvariantCulture);
-                ns.ExecChecked("conntrack", "-I", "-p", "udp", "-s", "192.0.2.1", "-d", "192.0.2.2", "--sport", port, "--dport", "9", "-t", "5");
+                ns.Exec("conntrack", "-I", "-p", "udp", "-s", "192.0.2.1", "-d", "192.0.2.2", "--sport", port, "--dport", "9", "-t", "5");
                 if (watch.TryWaitFor(l => l.Contains("[NEW]", StringComparison.Ordinal) && l.Contains($"sport={port} dport=9 ", StringComparison.Ordinal),
                         TimeSpan.FromSeconds(2)) is not null)
                 {
