@@ -17,6 +17,7 @@ public sealed class EventIdRangeTests
         ("Portcullis.Cli.Tunnel.TunnelRunner", 2000, 2019),
         ("Portcullis.Gateway.Kernel.NftForwardingTableLog", 3100, 3199),
         ("Portcullis.Gateway.Forwarding.ForwardingLog", 4000, 4049),
+        ("Portcullis.Gateway.Audit.AuditLog", 4050, 4059),
         ("Portcullis.Client.Connect.ClientLog", 5000, 5099),
         ("Portcullis.Client.PortForwarding.PortKeeperLog", 5100, 5149),
         ("Portcullis.Client.Applications.ApplicationLog", 5150, 5169),
