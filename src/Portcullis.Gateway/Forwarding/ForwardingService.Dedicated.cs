@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
-using Portcullis.Gateway.Kernel;
 
 namespace Portcullis.Gateway.Forwarding;
 

@@ -1,4 +1,3 @@
-using Portcullis.Gateway.Kernel;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Forwarding;

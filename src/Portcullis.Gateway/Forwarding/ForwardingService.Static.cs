@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Portcullis.Gateway.Kernel;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Forwarding;
@@ -261,7 +260,7 @@ public sealed partial class ForwardingService
             throw new ArgumentException("A static forward's protocol is TCP or UDP.", nameof(rule));
         if (rule.ExternalPort == 0 || rule.InternalPort == 0)
             throw new ArgumentException("A static forward's ports must not be 0.", nameof(rule));
-        if (!ForwardingValidation.IsValidOwner(rule.PeerId))
+        if (!ForwardingEntry.IsValidOwner(rule.PeerId))
             throw new ArgumentException("A static forward's peer id is not a valid owner id.", nameof(rule));
         return address.Equals(rule.PublicAddress) ? rule : rule with { PublicAddress = address };
     }

@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Portcullis.Core.RateLimiting;
-using Portcullis.Gateway.Kernel;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Forwarding;

@@ -1,5 +1,6 @@
 using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Hosting;
+using Portcullis.Gateway.Peers;
 using Portcullis.PortMapping.Server;
 using Portcullis.WireGuard.Device;
 

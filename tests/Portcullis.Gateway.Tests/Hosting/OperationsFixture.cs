@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.Gateway.Admin;
 using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Hosting;
+using Portcullis.Gateway.Peers;
 using Portcullis.Gateway.Store;
 using Portcullis.Gateway.Store.Sqlite;
 using Portcullis.Gateway.Tests.Forwarding;
