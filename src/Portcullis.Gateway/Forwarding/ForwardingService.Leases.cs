@@ -41,15 +41,6 @@ public sealed partial class ForwardingService
         CommitReleaseLocked(mappings, reason);
     }
 
-    /// <summary>All or nothing; false (reported, state unchanged) when the kernel refused.</summary>
-    private bool TryReleaseLocked(List<Mapping> mappings, ReleaseReason reason, string operation)
-    {
-        if (!TryUpdateTable(EntriesOf(mappings), [], operation))
-            return false;
-        CommitReleaseLocked(mappings, reason);
-        return true;
-    }
-
     private void ReleaseBestEffortLocked(List<Mapping> mappings, ReleaseReason reason)
     {
         try

@@ -197,9 +197,10 @@ public sealed partial class ForwardingService
         return OwnerOfLocked(new PortKey(peer.PublicAddress, protocol, port)) is { } own && !string.Equals(own, peer.PeerId, StringComparison.Ordinal);
     }
 
-    /// <summary>Who holds the key: a live mapping's peer, one pending removal, or a static forward's (live or dark); null when free.</summary>
+    /// <summary>Who holds the key: a live mapping's peer, a create in the running batch, one pending removal, or a static forward's (live or dark); null when free.</summary>
     private string? OwnerOfLocked(PortKey key) =>
         _byPort.TryGetValue(key, out var mapping) ? mapping.Owner.PeerId
+        : _reserved.TryGetValue(key, out var reservedFor) ? reservedFor
         : _pendingRemovals.TryGetValue(key, out var pending) ? pending.Entry.Owner
         : _staticRules.TryGetValue(key, out var rule) ? rule.PeerId
         : null;

@@ -45,6 +45,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
     private readonly Random? _random;
     private readonly long _origin;
     private readonly ITimer _timer;
+    private readonly GroupCommitter<PeerRequest, MapResult> _committer;
 
     private readonly Dictionary<string, PeerSession> _sessionsByPeer = new(StringComparer.Ordinal);
     private readonly Dictionary<IPAddress, PeerSession> _sessionsByAddress = [];
@@ -88,6 +89,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
         _origin = timeProvider.GetTimestamp();
         _timer = timeProvider.CreateTimer(static state => ((ForwardingService)state!).OnTimer(), this,
             Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _committer = NewCommitter();
     }
 
     /// <summary>Seconds since <see cref="Start"/> (0 before it): the state began empty then.</summary>

@@ -23,6 +23,12 @@ internal sealed class InMemoryForwardingTable : IForwardingTable
 
     public int FailedUpdates { get; private set; }
 
+    /// <summary>Called at the start of every Update (e.g. to hold it while other requests queue up).</summary>
+    public Action? BeforeUpdate { get; set; }
+
+    /// <summary>An added entry this refuses fails its whole transaction, as a bad element fails nft's.</summary>
+    public Func<ForwardingEntry, bool>? Refuses { get; set; }
+
     public int ListCalls { get; private set; }
 
     public IReadOnlyCollection<ForwardingEntry> Entries => _entries.Values;
@@ -55,6 +61,12 @@ internal sealed class InMemoryForwardingTable : IForwardingTable
 
     public void Update(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add)
     {
+        BeforeUpdate?.Invoke();
+        if (Refuses is { } refuses && add.Any(refuses))
+        {
+            FailedUpdates++;
+            throw new ForwardingTableException("Error: Could not process rule: Invalid argument (test double)");
+        }
         if (Failing || FailNext > 0)
         {
             if (FailNext > 0)
