@@ -17,9 +17,6 @@ public sealed partial class ForwardingService
 
     private readonly PriorityQueue<Mapping, TimeSpan> _expiries = new();
     private readonly Dictionary<PortKey, PendingRemoval> _pendingRemovals = [];
-    // Per port, not per protocol: a released port is closed to other peers for TCP and UDP alike (the pair is one).
-    private readonly ExpiringMemory<ushort, string> _quarantine = new();
-    private readonly ExpiringMemory<LeaseKey, PortKey> _remembered = new();
     private TimeSpan _timerDue = TimeSpan.MaxValue;
     private TimeSpan _nextRemovalRetry;
 
@@ -69,10 +66,7 @@ public sealed partial class ForwardingService
             mapping.IsLive = false;
             mapping.Owner.Mappings.Remove(mapping);
             _byPort.Remove(mapping.PortKey);
-            if (policy.Quarantine > TimeSpan.Zero)
-                _quarantine.Set(mapping.PublicPort, mapping.Owner.PeerId, now + policy.Quarantine);
-            if (remember && policy.ReconnectGrace > TimeSpan.Zero)
-                _remembered.Set(mapping.LeaseKey, mapping.PortKey, now + policy.ReconnectGrace);
+            _ports.Released(mapping, remember, policy, now);
             if (policy.AuditLog)
             {
                 ForwardingLog.AuditRemoved(_logger, reason.ToString(), mapping.Owner.PeerId, mapping.Protocol,
@@ -172,11 +166,7 @@ public sealed partial class ForwardingService
         _nextRemovalRetry = now + RemovalRetryInterval;
     }
 
-    private void SweepMemoriesLocked(TimeSpan now)
-    {
-        _quarantine.Sweep(now);
-        _remembered.Sweep(now);
-    }
+    private void SweepMemoriesLocked(TimeSpan now) => _ports.Sweep(now);
 
     private static ForwardingEntry[] EntriesOf(List<Mapping> mappings)
     {

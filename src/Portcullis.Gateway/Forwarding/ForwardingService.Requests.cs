@@ -61,7 +61,7 @@ public sealed partial class ForwardingService
 
         if (peer.Mappings.Count >= policy.MaxPerPeer)
             return Refused(MapStatus.QuotaExceeded);
-        status = ChoosePortLocked(peer, request, out var port);
+        status = _ports.Choose(peer, request, policy, Now, out var port);
         return status == MapStatus.Success
             ? DecideCreateLocked(peer, request, port, Clamp(request.Lifetime, policy))
             : Refused(status);
@@ -154,7 +154,7 @@ public sealed partial class ForwardingService
             peer.Mappings.Add(mapping);
             _byPort.Add(mapping.PortKey, mapping);
             mapping.IsLive = true;
-            _remembered.Remove(mapping.LeaseKey);
+            _ports.Granted(mapping.LeaseKey);
             ScheduleExpiryLocked(mapping);
             if (_policy.AuditLog)
             {

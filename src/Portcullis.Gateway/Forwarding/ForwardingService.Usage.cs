@@ -27,9 +27,7 @@ public sealed partial class ForwardingService
                     if (range.Contains(key.Port))
                         held.Add(key.Port);
                 }
-                var now = Now;
-                _quarantine.Sweep(now);
-                return new PortPoolUsage(range.Count, held.Count, _quarantine.Count);
+                return new PortPoolUsage(range.Count, held.Count, _ports.QuarantinedCount(Now));
             }
         }
     }

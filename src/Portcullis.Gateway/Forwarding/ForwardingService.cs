@@ -42,7 +42,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
     private readonly IReadOnlyList<IPAddress> _publicAddresses;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Random? _random;
+    private readonly PortAllocator _ports;
     private readonly long _origin;
     private readonly ITimer _timer;
     private readonly GroupCommitter<PeerRequest, MapResult> _committer;
@@ -85,7 +85,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
         _policy = policy;
         _time = timeProvider;
         _logger = logger;
-        _random = random;
+        _ports = new PortAllocator(_publicAddresses, OwnerOfLocked, random, logger);
         _origin = timeProvider.GetTimestamp();
         _timer = timeProvider.CreateTimer(static state => ((ForwardingService)state!).OnTimer(), this,
             Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
