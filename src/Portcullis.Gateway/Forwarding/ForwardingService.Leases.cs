@@ -15,8 +15,6 @@ public sealed partial class ForwardingService
     // would re-enter the service in the middle of an update.
     private static readonly TimeSpan MinimumTimerDelay = TimeSpan.FromMilliseconds(1);
 
-    private readonly PriorityQueue<Mapping, TimeSpan> _expiries = new();
-    private readonly Dictionary<PortKey, PendingRemoval> _pendingRemovals = [];
     private TimeSpan _timerDue = TimeSpan.MaxValue;
     private TimeSpan _nextRemovalRetry;
 
@@ -28,8 +26,6 @@ public sealed partial class ForwardingService
         Revoked,
         PolicyChanged,
     }
-
-    private readonly record struct PendingRemoval(ForwardingEntry Entry, TimeSpan KernelExpiresAt);
 
     /// <summary>All or nothing; throws <see cref="ForwardingTableException"/> with the state unchanged.</summary>
     private void ReleaseLocked(List<Mapping> mappings, ReleaseReason reason)
@@ -48,7 +44,7 @@ public sealed partial class ForwardingService
         {
             ReportTableFailure("removing", e);
             foreach (var mapping in mappings)
-                _pendingRemovals[mapping.PortKey] = new PendingRemoval(mapping.Entry, mapping.KernelExpiresAt);
+                _leases.Defer(mapping.Entry, mapping.KernelExpiresAt);
             ForwardingLog.RemovalDeferred(_logger, mappings.Count);
             _nextRemovalRetry = Now + RemovalRetryInterval;
             ArmTimerLocked(_nextRemovalRetry);
@@ -63,9 +59,7 @@ public sealed partial class ForwardingService
         var remember = reason is ReleaseReason.Expired or ReleaseReason.SessionEnded;
         foreach (var mapping in mappings)
         {
-            mapping.IsLive = false;
-            mapping.Owner.Mappings.Remove(mapping);
-            _byPort.Remove(mapping.PortKey);
+            _leases.Remove(mapping);
             _ports.Released(mapping, remember, policy, now);
             if (policy.AuditLog)
             {
@@ -73,13 +67,6 @@ public sealed partial class ForwardingService
                     mapping.PublicAddress, mapping.PublicPort, mapping.Owner.TunnelAddress, mapping.InternalPort);
             }
         }
-    }
-
-    private void ScheduleExpiryLocked(Mapping mapping)
-    {
-        // A refreshed lease leaves its predecessor queued; it pops at its old time and is skipped (not live).
-        _expiries.Enqueue(mapping, mapping.ExpiresAt);
-        ArmTimerLocked(mapping.ExpiresAt);
     }
 
     private void ArmTimerLocked(TimeSpan due)
@@ -102,47 +89,31 @@ public sealed partial class ForwardingService
             ExpireDueLocked(now);
             RetryRemovalsLocked(now);
             SweepMemoriesLocked(now);
-            if (_expiries.TryPeek(out _, out var next))
+            if (_leases.TryPeekNextExpiry(out var next))
                 ArmTimerLocked(next);
-            if (_pendingRemovals.Count > 0)
+            if (_leases.PendingCount > 0)
                 ArmTimerLocked(_nextRemovalRetry);
         }
     }
 
     private void ExpireDueLocked(TimeSpan now)
     {
-        List<Mapping>? due = null;
-        while (_expiries.TryPeek(out var mapping, out var expiresAt) && expiresAt <= now)
-        {
-            _expiries.Dequeue();
-            if (mapping.IsLive)
-                (due ??= []).Add(mapping);
-        }
-        if (due is not null)
+        if (_leases.TakeDue(now) is { } due)
             ReleaseBestEffortLocked(due, ReleaseReason.Expired);
     }
 
     private void RetryRemovalsLocked(TimeSpan now)
     {
-        if (_pendingRemovals.Count == 0 || now < _nextRemovalRetry)
+        if (_leases.PendingCount == 0 || now < _nextRemovalRetry)
             return;
-        var before = _pendingRemovals.Count;
-        // Past its kernel timeout an element has removed itself.
-        foreach (var (key, pending) in _pendingRemovals)
-        {
-            if (pending.KernelExpiresAt <= now)
-                _pendingRemovals.Remove(key);
-        }
-
-        var entries = new List<ForwardingEntry>(_pendingRemovals.Count);
-        foreach (var pending in _pendingRemovals.Values)
-            entries.Add(pending.Entry);
+        var before = _leases.PendingCount;
+        var entries = _leases.PendingToRetry(now);
         if (entries.Count > 0)
         {
             try
             {
                 _table.Update(entries, []);
-                _pendingRemovals.Clear();
+                _leases.ClearPending();
             }
             catch (ForwardingTableException)
             {
@@ -153,7 +124,7 @@ public sealed partial class ForwardingService
                     try
                     {
                         _table.Update([entry], []);
-                        _pendingRemovals.Remove(PortKey.Of(entry));
+                        _leases.RemovePending(PortKey.Of(entry));
                     }
                     catch (ForwardingTableException)
                     {
@@ -161,8 +132,8 @@ public sealed partial class ForwardingService
                 }
             }
         }
-        if (_pendingRemovals.Count != before)
-            ForwardingLog.DeferredRemovalsRetried(_logger, before - _pendingRemovals.Count, _pendingRemovals.Count);
+        if (_leases.PendingCount != before)
+            ForwardingLog.DeferredRemovalsRetried(_logger, before - _leases.PendingCount, _leases.PendingCount);
         _nextRemovalRetry = now + RemovalRetryInterval;
     }
 

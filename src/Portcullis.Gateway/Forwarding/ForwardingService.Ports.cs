@@ -34,9 +34,8 @@ public sealed partial class ForwardingService
     /// forward's (live or dark); null when free.
     /// </summary>
     private string? OwnerOfLocked(PortKey key) =>
-        _byPort.TryGetValue(key, out var mapping) ? mapping.Owner.PeerId
-        : _reserved.TryGetValue(key, out var reservedFor) ? reservedFor
-        : _pendingRemovals.TryGetValue(key, out var pending) ? pending.Entry.Owner
+        _leases.OwnerOf(key)
+        ?? (_reserved.TryGetValue(key, out var reservedFor) ? reservedFor
         : _staticRules.TryGetValue(key, out var rule) ? rule.PeerId
-        : null;
+        : null);
 }

@@ -129,12 +129,8 @@ public sealed partial class ForwardingService
         // Delete + add in one transaction restarts the kernel timeout (nft cannot re-add an existing key).
         return new MapChange([existing.Entry], [renewed.Entry], "refreshing", () =>
         {
-            existing.IsLive = false;
-            var list = existing.Owner.Mappings;
-            list[list.IndexOf(existing)] = renewed;
-            _byPort[renewed.PortKey] = renewed;
-            renewed.IsLive = true;
-            ScheduleExpiryLocked(renewed);
+            _leases.Replace(existing, renewed);
+            ArmTimerLocked(renewed.ExpiresAt);
             return Granted(renewed);
         });
     }
@@ -151,11 +147,9 @@ public sealed partial class ForwardingService
         _reserved[mapping.PortKey] = peer.PeerId;
         return new MapChange([], [mapping.Entry], "creating", () =>
         {
-            peer.Mappings.Add(mapping);
-            _byPort.Add(mapping.PortKey, mapping);
-            mapping.IsLive = true;
+            _leases.Add(mapping);
             _ports.Granted(mapping.LeaseKey);
-            ScheduleExpiryLocked(mapping);
+            ArmTimerLocked(mapping.ExpiresAt);
             if (_policy.AuditLog)
             {
                 ForwardingLog.AuditCreated(_logger, peer.PeerId, mapping.Protocol, mapping.PublicAddress, mapping.PublicPort,

@@ -150,15 +150,15 @@ public sealed partial class ForwardingService
             foreach (var rule in addedRules)
             {
                 var key = KeyOf(rule);
-                if (_byPort.TryGetValue(key, out var mapping))
+                if (_leases.TryGet(key, out var mapping))
                 {
                     evicted.Add(mapping);
                     remove.Add(mapping.Entry);
                 }
-                else if (_pendingRemovals.TryGetValue(key, out var pending))
+                else if (_leases.TryGetPending(key, out var pending))
                 {
                     clearedPending.Add(key);
-                    remove.Add(pending.Entry);
+                    remove.Add(pending);
                 }
                 if (_sessionsByPeer.TryGetValue(rule.PeerId, out var session))
                     addedLive[key] = EntryOf(rule, session.TunnelAddress);
@@ -171,7 +171,7 @@ public sealed partial class ForwardingService
         if (evicted.Count > 0)
             CommitReleaseLocked(evicted, ReleaseReason.Revoked);
         foreach (var key in clearedPending)
-            _pendingRemovals.Remove(key);
+            _leases.RemovePending(key);
         foreach (var key in removedKeys)
         {
             _staticRules.Remove(key);
@@ -196,9 +196,9 @@ public sealed partial class ForwardingService
             if (rule.PeerId != session.PeerId || _static.ContainsKey(key))
                 continue;
             (add ??= []).Add(EntryOf(rule, session.TunnelAddress));
-            if (_pendingRemovals.TryGetValue(key, out var pending))
+            if (_leases.TryGetPending(key, out var pending))
             {
-                (remove ??= []).Add(pending.Entry);
+                (remove ??= []).Add(pending);
                 (clearedPending ??= []).Add(key);
             }
         }
@@ -209,7 +209,7 @@ public sealed partial class ForwardingService
         if (clearedPending is not null)
         {
             foreach (var key in clearedPending)
-                _pendingRemovals.Remove(key);
+                _leases.RemovePending(key);
         }
         foreach (var entry in add)
             _static[PortKey.Of(entry)] = entry;
@@ -237,7 +237,7 @@ public sealed partial class ForwardingService
         {
             ReportTableFailure("removing static forwards", e);
             foreach (var entry in remove)
-                _pendingRemovals[PortKey.Of(entry)] = new PendingRemoval(entry, TimeSpan.MaxValue);
+                _leases.Defer(entry, TimeSpan.MaxValue);
             ForwardingLog.RemovalDeferred(_logger, remove.Count);
             _nextRemovalRetry = Now + RemovalRetryInterval;
             ArmTimerLocked(_nextRemovalRetry);

@@ -17,7 +17,7 @@ public sealed partial class ForwardingService
             {
                 var range = _policy.PortRange;
                 var held = new HashSet<ushort>();
-                foreach (var key in _byPort.Keys)
+                foreach (var key in _leases.Keys)
                 {
                     if (range.Contains(key.Port))
                         held.Add(key.Port);

@@ -49,7 +49,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
 
     private readonly Dictionary<string, PeerSession> _sessionsByPeer = new(StringComparer.Ordinal);
     private readonly Dictionary<IPAddress, PeerSession> _sessionsByAddress = [];
-    private readonly Dictionary<PortKey, Mapping> _byPort = [];
+    private readonly LeaseBook _leases = new();
 
     // The live static forwards (ForwardingService.Static.cs): entries of rules whose peer has a session now.
     // Reconciliation keeps them in the kernel.
@@ -163,7 +163,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
             _sessionsByAddress.Add(address, session);
             ActivateStaticLocked(session);
             SyncDedicatedLocked();
-            _logger.Counts(_sessionsByPeer.Count, _byPort.Count);
+            _logger.Counts(_sessionsByPeer.Count, _leases.Count);
         }
     }
 
@@ -180,7 +180,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
                 return;
             EndSessionLocked(session);
             SyncDedicatedLocked();
-            _logger.Counts(_sessionsByPeer.Count, _byPort.Count);
+            _logger.Counts(_sessionsByPeer.Count, _leases.Count);
         }
     }
 
@@ -213,8 +213,8 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
     private void ReconcileLocked()
     {
         var desired = new Dictionary<PortKey, ForwardingEntry>(_static);
-        foreach (var (key, mapping) in _byPort)
-            desired[key] = mapping.Entry;
+        foreach (var mapping in _leases.Mappings)
+            desired[mapping.PortKey] = mapping.Entry;
 
         var remove = new List<ForwardingEntry>();
         var add = new List<ForwardingEntry>();
@@ -235,7 +235,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
         if (remove.Count > 0 || add.Count > 0)
             _table.Update(remove, add);
         // The kernel now holds exactly the desired set: nothing deferred is left to remove.
-        _pendingRemovals.Clear();
+        _leases.ClearPending();
         _logger.Reconciled(remove.Count, add.Count);
     }
 
