@@ -161,15 +161,27 @@ internal static class MappingOpenLoop
                 return;
             }
             var now = Stopwatch.GetTimestamp();
-            (long Scheduled, Kind Kind, ushort Port) head;
+            if (n != 16)
+            {
+                Interlocked.Increment(ref failed);
+                continue;
+            }
+            var answeredPort = BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(8));
+            (long Scheduled, Kind Kind, ushort Port) head = default;
+            var found = false;
             lock (client)
             {
-                if (!client.InFlight.TryDequeue(out head))
-                    continue;
+                // Requests ahead of the answered one were dropped (a full backlog): they stay unanswered (lost).
+                while (client.InFlight.TryDequeue(out head))
+                {
+                    if (head.Port == answeredPort)
+                    {
+                        found = true;
+                        break;
+                    }
+                }
             }
-            var ok = n == 16 && BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(2)) == 0
-                && BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(8)) == head.Port;
-            if (!ok)
+            if (!found || BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(2)) != 0)
             {
                 Interlocked.Increment(ref failed);
                 continue;

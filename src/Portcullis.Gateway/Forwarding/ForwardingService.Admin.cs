@@ -59,7 +59,7 @@ public sealed partial class ForwardingService
         lock (_lock)
         {
             ThrowIfNotRunning();
-            if (!_sessionsByPeer.TryGetValue(peerId, out var session) || session.Mappings.Count == 0)
+            if (!_sessions.TryGetByPeer(peerId, out var session) || session.Mappings.Count == 0)
                 return 0;
             var doomed = new List<Mapping>(session.Mappings);
             ReleaseLocked(doomed, ReleaseReason.Revoked);
@@ -96,7 +96,7 @@ public sealed partial class ForwardingService
             _policy = policy;
             if (old.RequestsPerSecond != policy.RequestsPerSecond || old.Burst != policy.Burst)
             {
-                foreach (var session in _sessionsByPeer.Values)
+                foreach (var session in _sessions.All)
                     session.Requests = NewRequestBucket(policy);
             }
             SyncDedicatedLocked();

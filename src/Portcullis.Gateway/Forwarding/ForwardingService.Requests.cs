@@ -97,7 +97,7 @@ public sealed partial class ForwardingService
             return MapStatus.NetworkFailure;
         if (!_policy.Enabled)
             return MapStatus.NotAuthorized;
-        if (!_sessionsByAddress.TryGetValue(Normalize(client), out var session))
+        if (!_sessions.TryGetByAddress(Normalize(client), out var session))
             return MapStatus.UnknownClient;
         var now = Now;
         SweepMemoriesLocked(now);

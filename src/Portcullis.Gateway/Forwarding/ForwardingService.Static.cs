@@ -160,7 +160,7 @@ public sealed partial class ForwardingService
                     clearedPending.Add(key);
                     remove.Add(pending);
                 }
-                if (_sessionsByPeer.TryGetValue(rule.PeerId, out var session))
+                if (_sessions.TryGetByPeer(rule.PeerId, out var session))
                     addedLive[key] = EntryOf(rule, session.TunnelAddress);
             }
             add.AddRange(addedLive.Values);

@@ -47,8 +47,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
     private readonly ITimer _timer;
     private readonly GroupCommitter<PeerRequest, MapResult> _committer;
 
-    private readonly Dictionary<string, PeerSession> _sessionsByPeer = new(StringComparer.Ordinal);
-    private readonly Dictionary<IPAddress, PeerSession> _sessionsByAddress = [];
+    private readonly SessionTable _sessions = new();
     private readonly LeaseBook _leases = new();
 
     // The live static forwards (ForwardingService.Static.cs): entries of rules whose peer has a session now.
@@ -149,21 +148,20 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
         lock (_lock)
         {
             ThrowIfNotRunning();
-            if (_sessionsByPeer.TryGetValue(peerId, out var current))
+            if (_sessions.TryGetByPeer(peerId, out var current))
             {
                 if (current.TunnelAddress.Equals(address))
                     return;
                 EndSessionLocked(current);
             }
-            if (_sessionsByAddress.TryGetValue(address, out var previousHolder))
+            if (_sessions.TryGetByAddress(address, out var previousHolder))
                 EndSessionLocked(previousHolder);
 
             var session = new PeerSession(peerId, address, PublicAddressFor(peerId), NewRequestBucket(_policy));
-            _sessionsByPeer.Add(peerId, session);
-            _sessionsByAddress.Add(address, session);
+            _sessions.Add(session);
             ActivateStaticLocked(session);
             SyncDedicatedLocked();
-            _logger.Counts(_sessionsByPeer.Count, _leases.Count);
+            _logger.Counts(_sessions.Count, _leases.Count);
         }
     }
 
@@ -176,11 +174,11 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
         ArgumentNullException.ThrowIfNull(peerId);
         lock (_lock)
         {
-            if (_disposed || !_sessionsByPeer.TryGetValue(peerId, out var session))
+            if (_disposed || !_sessions.TryGetByPeer(peerId, out var session))
                 return;
             EndSessionLocked(session);
             SyncDedicatedLocked();
-            _logger.Counts(_sessionsByPeer.Count, _leases.Count);
+            _logger.Counts(_sessions.Count, _leases.Count);
         }
     }
 
@@ -201,8 +199,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
 
     private void EndSessionLocked(PeerSession session)
     {
-        _sessionsByPeer.Remove(session.PeerId);
-        _sessionsByAddress.Remove(session.TunnelAddress);
+        _sessions.Remove(session);
         DeactivateStaticLocked(session.PeerId);
         if (session.Mappings.Count > 0)
             ReleaseBestEffortLocked([.. session.Mappings], ReleaseReason.SessionEnded);
