@@ -16,7 +16,7 @@ namespace Portcullis.Benchmarks.Mapping;
 /// from the moment the schedule said to send it (so a late send counts against us: no coordinated omission) to its
 /// answer, which the server sends only once the change is in the kernel. Reports achieved changes/s and
 /// p50/p99/p99.9 per kind at each count of mappings already present. Runs in the namespace bench/mapping-latency
-/// prepares. Usage: mapping-open-loop [present,...] [rate] [seconds] [clients]
+/// prepares. Usage: mapping-open-loop [present,...] [rate] [seconds] [clients] [workers (server's ConcurrentRequests)]
 /// </summary>
 internal static class MappingOpenLoop
 {
@@ -37,12 +37,13 @@ internal static class MappingOpenLoop
         var rate = args.Length > 1 ? int.Parse(args[1]) : 10_000;
         var seconds = args.Length > 2 ? double.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 3;
         var clients = args.Length > 3 ? int.Parse(args[3]) : 64;
-        Console.WriteLine($"open loop: {clients} clients, offered {rate} changes/s for {seconds} s; latencies in µs from the scheduled send");
+        var workers = args.Length > 4 ? int.Parse(args[4]) : new PortMappingServerOptions { ListenAddress = Gateway }.ConcurrentRequests;
+        Console.WriteLine($"open loop: {clients} clients, {workers} server workers, offered {rate} changes/s for {seconds} s; latencies in µs from the scheduled send");
         Console.WriteLine($"{"present",8} {"offered",8} {"achieved",9} {"lost",6} {"failed",6} {"batch",6} "
             + $"{"cr p50",7} {"cr p99",7} {"cr p999",7} {"rf p50",7} {"rf p99",7} {"rf p999",7} {"de p50",7} {"de p99",7} {"de p999",7}");
         foreach (var n in present)
         {
-            var r = Measure(n, rate, seconds, clients);
+            var r = Measure(n, rate, seconds, clients, workers);
             Console.WriteLine($"{n,8} {rate,8} {r.Achieved,9:F0} {r.Lost,6} {r.Failed,6} {r.MeanBatch,6:F1} "
                 + string.Join(' ', r.Percentiles.Select(p => $"{p,7:F0}")));
         }
@@ -58,7 +59,7 @@ internal static class MappingOpenLoop
         public int Step { get; set; }
     }
 
-    private static Result Measure(int present, int rate, double seconds, int clientCount)
+    private static Result Measure(int present, int rate, double seconds, int clientCount, int workers)
     {
         using var table = new TimedTable(new NftForwardingTable());
         table.Install(MappingStack.Network(Gateway, Public));
@@ -69,7 +70,7 @@ internal static class MappingOpenLoop
         for (var i = 0; i < clientCount; i++)
             service.PeerSessionStarted($"c{i}", clientAddresses[i]);
 
-        var server = new PortMappingServer(service, new PortMappingServerOptions { ListenAddress = Gateway });
+        var server = new PortMappingServer(service, new PortMappingServerOptions { ListenAddress = Gateway, ConcurrentRequests = workers });
         server.StartAsync().GetAwaiter().GetResult();
         var clients = clientAddresses.Select(a =>
         {
