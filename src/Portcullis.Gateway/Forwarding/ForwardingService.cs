@@ -11,10 +11,13 @@ namespace Portcullis.Gateway.Forwarding;
 //  3. quota, then a port: an allowed suggestion, else the peer's remembered port, else random in the range —
 //     never blocked, never in use on any public address, never quarantined for another peer
 //  4. the kernel table is updated inside the call and state is committed only after it succeeded, so a
-//     throwing table leaves state as it was (NetworkFailure) and Success means the mapping is live
+//     throwing table leaves state as it was (NetworkFailure) and Success means the mapping is live; requests from
+//     different peers that arrive together share one table update (group commit, ForwardingService.Commit.cs)
 //  5. the lease joins the expiry queue; one TimeProvider timer removes due leases in one table update
 // Session end removes a peer's mappings, and with them their flows (the table flushes conntrack).
 // One lock serializes everything, table calls included: the table is not thread-safe.
+// The parts that own state: SessionTable (sessions), LeaseBook (leases, expiries, pending removals), PortAllocator
+// (own ports, quarantine, remembered ports, randomness); static forwards and dedicated routes are still fields here.
 
 /// <summary>
 /// Decides who may have which port and keeps the kernel's mappings equal to that decision. Leases are bound to
