@@ -36,6 +36,5 @@ public sealed partial class ForwardingService
     private string? OwnerOfLocked(PortKey key) =>
         _leases.OwnerOf(key)
         ?? (_reserved.TryGetValue(key, out var reservedFor) ? reservedFor
-        : _staticRules.TryGetValue(key, out var rule) ? rule.PeerId
-        : null);
+        : _statics.OwnerOf(key));
 }

@@ -22,7 +22,7 @@ public sealed partial class ForwardingService
                     if (range.Contains(key.Port))
                         held.Add(key.Port);
                 }
-                foreach (var key in _static.Keys)
+                foreach (var key in _statics.Live.Keys)
                 {
                     if (range.Contains(key.Port))
                         held.Add(key.Port);

@@ -17,7 +17,8 @@ namespace Portcullis.Gateway.Forwarding;
 // Session end removes a peer's mappings, and with them their flows (the table flushes conntrack).
 // One lock serializes everything, table calls included: the table is not thread-safe.
 // The parts that own state: SessionTable (sessions), LeaseBook (leases, expiries, pending removals), PortAllocator
-// (own ports, quarantine, remembered ports, randomness); static forwards and dedicated routes are still fields here.
+// (own ports, quarantine, remembered ports, randomness), StaticForwardSet (rules, live entries); dedicated routes are
+// still fields here.
 
 /// <summary>
 /// Decides who may have which port and keeps the kernel's mappings equal to that decision. Leases are bound to
@@ -53,9 +54,6 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
     private readonly SessionTable _sessions = new();
     private readonly LeaseBook _leases = new();
 
-    // The live static forwards (ForwardingService.Static.cs): entries of rules whose peer has a session now.
-    // Reconciliation keeps them in the kernel.
-    private readonly Dictionary<PortKey, ForwardingEntry> _static = [];
 
     private ForwardingPolicy _policy;
     private TimeSpan _epochStart;
@@ -212,7 +210,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
 
     private void ReconcileLocked()
     {
-        var desired = new Dictionary<PortKey, ForwardingEntry>(_static);
+        var desired = new Dictionary<PortKey, ForwardingEntry>(_statics.Live);
         foreach (var mapping in _leases.Mappings)
             desired[mapping.PortKey] = mapping.Entry;
 
