@@ -12,6 +12,8 @@ internal static class Program
             return MappingLatency.Run(args[1..]);
         if (args.Length > 0 && args[0] == "mapping-open-loop")
             return MappingOpenLoop.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "flow-survival")
+            return FlowSurvival.Run(args[1..]);
         if (args.Length > 0 && args[0] == "fleet")
             return Fleet.FleetBench.Run(args[1..]);
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -7,7 +7,8 @@ namespace Portcullis.Cli.Admin;
 
 /// <summary>
 /// `portcullis policy [get]` and `portcullis policy set [--forwarding on|off|default] [--port-range FIRST-LAST|default]
-/// [--max-per-peer N|default] [--forward-all-dedicated-ports on|off|default]`: the server policy the admin API
+/// [--max-per-peer N|default] [--forward-all-dedicated-ports on|off|default] [--inbound-new-per-second N|default]
+/// [--inbound-max-connections N|default]`: the server policy the admin API
 /// overrides on top of the config file. "default" drops an override, so the file's value applies again. In a fleet,
 /// without `--gateway` they are the fleet's overrides; `--gateway NAME` reads or sets that gateway's own, on top.
 /// </summary>
@@ -42,7 +43,12 @@ internal static class PolicyCommands
         var range = new Option<string?>("--port-range") { Description = "Where external ports are chosen: FIRST-LAST or default." };
         var maxPerPeer = new Option<string?>("--max-per-peer") { Description = "Dynamic mappings per peer: N or default." };
         var allDedicated = new Option<string?>("--forward-all-dedicated-ports") { Description = "Every port of a dedicated address to its peer: on, off or default." };
-        var command = new Command("set", "Change overrides; options left out keep theirs.") { forwarding, range, maxPerPeer, allDedicated };
+        var newPerSecond = new Option<string?>("--inbound-new-per-second") { Description = "New inbound connections per second per forward: N (0 = no limit) or default." };
+        var maxConnections = new Option<string?>("--inbound-max-connections") { Description = "Inbound connections a forward may hold: N (0 = no limit) or default." };
+        var command = new Command("set", "Change overrides; options left out keep theirs.")
+        {
+            forwarding, range, maxPerPeer, allDedicated, newPerSecond, maxConnections,
+        };
         AdminAction.Set(command, "policy set", api, async (result, client, cancellationToken) =>
         {
             var path = PolicyPath(result, gateway);
@@ -52,7 +58,9 @@ internal static class PolicyCommands
             {
                 ForwardingEnabled = result.GetValue(forwarding) is { } f ? Switch(f, "--forwarding") : o.ForwardingEnabled,
                 PortRange = result.GetValue(range) is { } r ? Range(r) : o.PortRange,
-                MaxPerPeer = result.GetValue(maxPerPeer) is { } m ? Count(m) : o.MaxPerPeer,
+                MaxPerPeer = result.GetValue(maxPerPeer) is { } m ? Count(m, "--max-per-peer") : o.MaxPerPeer,
+                InboundNewPerSecond = result.GetValue(newPerSecond) is { } n ? Count(n, "--inbound-new-per-second") : o.InboundNewPerSecond,
+                InboundMaxConnections = result.GetValue(maxConnections) is { } c ? Count(c, "--inbound-max-connections") : o.InboundMaxConnections,
                 ForwardAllDedicatedPorts = result.GetValue(allDedicated) is { } a ? Switch(a, "--forward-all-dedicated-ports") : o.ForwardAllDedicatedPorts,
             };
             var updated = await client.SendAsync<PolicyModel>(HttpMethod.Put, path, changed, cancellationToken).ConfigureAwait(false);
@@ -81,12 +89,16 @@ internal static class PolicyCommands
             Line(text, "port range", o.PortRange is { } r ? $"{r.First}-{r.Last}" : "-", o.PortRange is not null);
             Line(text, "max per peer", o.MaxPerPeer?.ToString(CultureInfo.InvariantCulture) ?? "-", o.MaxPerPeer is not null);
             Line(text, "all dedicated ports", o.ForwardAllDedicatedPorts is { } a ? (a ? "on" : "off") : "-", o.ForwardAllDedicatedPorts is not null);
+            Line(text, "inbound new/s", o.InboundNewPerSecond?.ToString(CultureInfo.InvariantCulture) ?? "-", o.InboundNewPerSecond is not null);
+            Line(text, "inbound max conns", o.InboundMaxConnections?.ToString(CultureInfo.InvariantCulture) ?? "-", o.InboundMaxConnections is not null);
             return text.ToString();
         }
         Line(text, "forwarding", e.Enabled ? "on" : "off", o.ForwardingEnabled is not null);
         Line(text, "port range", $"{e.PortRange.First}-{e.PortRange.Last}", o.PortRange is not null);
         Line(text, "max per peer", e.MaxPerPeer.ToString(CultureInfo.InvariantCulture), o.MaxPerPeer is not null);
         Line(text, "all dedicated ports", e.ForwardAllDedicatedPorts ? "on" : "off", o.ForwardAllDedicatedPorts is not null);
+        Line(text, "inbound new/s", Limit(e.InboundNewPerSecond), o.InboundNewPerSecond is not null);
+        Line(text, "inbound max conns", Limit(e.InboundMaxConnections), o.InboundMaxConnections is not null);
         Line(text, "lifetime", $"{e.MinLifetimeSeconds}-{e.MaxLifetimeSeconds} s", overridden: false);
         Line(text, "rate", $"{e.RequestsPerSecond}/s, burst {e.Burst}", overridden: false);
         Line(text, "blocked ports", string.Join(',', e.BlockedExternalPorts), overridden: false);
@@ -116,7 +128,9 @@ internal static class PolicyCommands
         return first <= last ? new PortRangeModel(first, last) : throw new UsageException($"--port-range '{text}': FIRST must not be above LAST");
     }
 
-    private static int? Count(string text) => text == Default ? null
+    private static int? Count(string text, string option) => text == Default ? null
         : int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
-        : throw new UsageException($"--max-per-peer '{text}': expected a count (0 or more) or default");
+        : throw new UsageException($"{option} '{text}': expected a count (0 or more) or default");
+
+    private static string Limit(int value) => value == 0 ? "no limit" : value.ToString(CultureInfo.InvariantCulture);
 }

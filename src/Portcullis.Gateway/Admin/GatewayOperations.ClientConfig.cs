@@ -9,8 +9,9 @@ namespace Portcullis.Gateway.Admin;
 // default --gateway (the first address of that prefix) finds the port-mapping server; the endpoint is the peer's
 // dedicated address when it has one (it egresses and is reached there), else the default shared address.
 // Nothing may leave a stock client outside the tunnel: DNS names the [tunnel] dns resolvers (else the LAN's resolver
-// gets every lookup), and AllowedIPs takes IPv6 too (else wg-quick leaves IPv6 on the physical link). The tunnel
-// carries IPv4 only: the gateway's device drops a client's IPv6 (no allowed-ips of the peer match its source), so
+// gets every lookup), and AllowedIPs takes IPv6 too (else wg-quick leaves IPv6 on the physical link). With [tunnel]
+// address6 or routed_prefix6 the peer's IPv6 address (its IPv4 address's twin) is a /128 beside it and the tunnel
+// carries IPv6; without, the gateway's device drops a client's IPv6 (no allowed-ips of the peer match its source), so
 // IPv6 fails inside the tunnel instead of leaking beside it.
 public sealed partial class GatewayOperations
 {
@@ -24,7 +25,10 @@ public sealed partial class GatewayOperations
             text.Append("PrivateKey = ").Append(Convert.ToBase64String(privateKey)).Append('\n');
         else
             text.Append("# PrivateKey = <the private key belonging to ").Append(peer.PublicKey).Append(": put it here>\n");
-        text.Append(CultureInfo.InvariantCulture, $"Address = {peer.TunnelAddress}/{_identity.TunnelPrefix.PrefixLength}\n");
+        text.Append(CultureInfo.InvariantCulture, $"Address = {peer.TunnelAddress}/{_identity.TunnelPrefix.PrefixLength}");
+        if (_identity.Ipv6 is { } ipv6)
+            text.Append(CultureInfo.InvariantCulture, $", {ipv6.Twin(peer.TunnelAddress)}/128");
+        text.Append('\n');
         text.Append("DNS = ").AppendJoin(", ", _identity.Dns).Append('\n');
         text.Append('\n');
         text.Append("[Peer]\n");

@@ -199,6 +199,15 @@ public sealed partial class GatewayOperations
         }
         if (effective != _service.Policy)
         {
+            try
+            {
+                SetInboundLimits(effective.InboundLimits, _service.Policy.InboundLimits);
+            }
+            catch (Forwarding.ForwardingTableException e)
+            {
+                // The rest of the policy still applies; the limits stay as they were until the next change.
+                GatewayOperationsLog.InboundLimitsRefused(_logger, e.Message);
+            }
             _service.UpdatePolicy(effective);
             GatewayOperationsLog.PolicySet(_logger);
         }

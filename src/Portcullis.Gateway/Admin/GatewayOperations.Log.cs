@@ -29,4 +29,7 @@ internal static partial class GatewayOperationsLog
 
     [LoggerMessage(6105, LogLevel.Warning, "The stored policy overrides are not valid here and were not applied: {Reason}")]
     public static partial void StoredPolicyInvalid(ILogger logger, string reason);
+
+    [LoggerMessage(6106, LogLevel.Warning, "The kernel refused the stored policy's inbound limits; the previous ones stay in force: {Reason}")]
+    public static partial void InboundLimitsRefused(ILogger logger, string reason);
 }

@@ -43,11 +43,24 @@ public sealed partial class GatewayOperations
             var layered = gateway is null ? own.Over(overrides) : overrides.Over(fleet);
             var effective = Effective(layered, _configuredPolicy);
 
-            if (gateway is null)
-                await _store.SetPolicyAsync(overrides, cancellationToken).ConfigureAwait(false);
-            else
-                await _store.SetGatewayPolicyAsync(gateway, overrides, cancellationToken).ConfigureAwait(false);
             var mine = gateway is null || gateway == GatewayName;
+            // The kernel first: limits it refuses are a 503 with nothing stored; a store that then refuses puts the
+            // previous limits back.
+            var limitsBefore = _service.Policy.InboundLimits;
+            if (mine)
+                SetInboundLimits(effective.InboundLimits, limitsBefore);
+            try
+            {
+                if (gateway is null)
+                    await _store.SetPolicyAsync(overrides, cancellationToken).ConfigureAwait(false);
+                else
+                    await _store.SetGatewayPolicyAsync(gateway, overrides, cancellationToken).ConfigureAwait(false);
+            }
+            catch when (mine && effective.InboundLimits != limitsBefore)
+            {
+                SetInboundLimits(limitsBefore, effective.InboundLimits);
+                throw;
+            }
             if (mine)
             {
                 _service.UpdatePolicy(effective);
@@ -61,11 +74,25 @@ public sealed partial class GatewayOperations
         }
     }
 
+    /// <summary>
+    /// Puts per-forward inbound limits in force in the kernel (set by the host: NftInboundLimits.Set); null where no kernel
+    /// is attached (tests of the API alone).
+    /// </summary>
+    internal Action<InboundLimits>? ApplyInboundLimits { get; init; }
+
+    private void SetInboundLimits(InboundLimits limits, InboundLimits current)
+    {
+        if (limits != current)
+            ApplyInboundLimits?.Invoke(limits);
+    }
+
     /// <summary>The configured policy with <paramref name="overrides"/> on top, validated; 400 when it is not valid.</summary>
     internal static ForwardingPolicy Effective(ServerPolicy overrides, ForwardingPolicy configured)
     {
         if (overrides.MaxPerPeer is < 0)
             throw new AdminRequestException("max_per_peer must be at least 0.");
+        if (overrides.InboundNewPerSecond is < 0 || overrides.InboundMaxConnections is < 0)
+            throw new AdminRequestException("inbound_new_per_second and inbound_max_connections must be at least 0.");
         var effective = overrides.ApplyTo(configured);
         try
         {

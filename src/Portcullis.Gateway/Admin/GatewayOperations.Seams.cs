@@ -46,6 +46,9 @@ public sealed record GatewayIdentity
 
     public required IPNetwork TunnelPrefix { get; init; }
 
+    /// <summary>The tunnel's IPv6 side; null: IPv4 only. Generated client configs carry the peer's twin address.</summary>
+    public Configuration.TunnelIpv6? Ipv6 { get; init; }
+
     /// <summary>Shared public addresses, the first the default.</summary>
     public required IReadOnlyList<IPAddress> PublicAddresses { get; init; }
 

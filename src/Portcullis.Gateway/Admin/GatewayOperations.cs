@@ -210,6 +210,7 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
             Name = peer.Name,
             PublicKey = peer.PublicKey,
             TunnelAddress = peer.TunnelAddress,
+            TunnelAddress6 = _identity.Ipv6 is { } ipv6 && ipv6.Ipv4Prefix.Contains(peer.TunnelAddress) ? ipv6.Twin(peer.TunnelAddress) : null,
             DedicatedAddress = dedicated,
             Enabled = peer.Enabled,
             CreatedUtc = peer.CreatedUtc,

@@ -55,6 +55,14 @@ public interface IGatewayOperations
     /// <summary>Ends a dynamic mapping and its flows; false when there is none.</summary>
     bool RevokeMapping(IPAddress publicAddress, MappingProtocol protocol, ushort publicPort);
 
+    /// <summary>
+    /// Who held <paramref name="publicAddress"/>:<paramref name="publicPort"/> (either protocol) at <paramref name="at"/>,
+    /// from the audit trail only (oldest first; empty when nobody did). Throws <see cref="AuditUnavailableException"/>
+    /// when auditing is off: the gateway then keeps no record that could answer.
+    /// </summary>
+    Task<IReadOnlyList<Store.AuditRecord>> FindHoldersAsync(
+        IPAddress publicAddress, ushort publicPort, DateTimeOffset at, CancellationToken cancellationToken = default);
+
     /// <summary>The policy in force and the stored overrides it came from.</summary>
     Task<PolicyView> GetPolicyAsync(CancellationToken cancellationToken = default);
 
@@ -93,6 +101,14 @@ public sealed class AdminRequestException : Exception
     public AdminRequestException(string message, Exception inner) : base(message, inner) { }
 }
 
+/// <summary>The audit trail cannot answer because auditing is off: HTTP 409, the reason in the message.</summary>
+public sealed class AuditUnavailableException : Exception
+{
+    public AuditUnavailableException() { }
+    public AuditUnavailableException(string message) : base(message) { }
+    public AuditUnavailableException(string message, Exception inner) : base(message, inner) { }
+}
+
 /// <summary>A peer as the operator sees it.</summary>
 public sealed record PeerView
 {
@@ -100,6 +116,9 @@ public sealed record PeerView
     public required string Name { get; init; }
     public required string PublicKey { get; init; }
     public required IPAddress TunnelAddress { get; init; }
+
+    /// <summary>The peer's IPv6 tunnel address (its tunnel address's twin) when this gateway carries IPv6; else null.</summary>
+    public IPAddress? TunnelAddress6 { get; init; }
     public IPAddress? DedicatedAddress { get; init; }
     public required bool Enabled { get; init; }
     public required DateTimeOffset CreatedUtc { get; init; }

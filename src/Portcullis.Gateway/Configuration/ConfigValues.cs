@@ -91,6 +91,20 @@ internal static class ConfigValues
         return TryParseInterfaceAddress(text, out var address, out prefix) && address.Equals(prefix.BaseAddress);
     }
 
+    /// <summary>"ADDRESS/LEN" of IPv6 without host bits, or a bare IPv6 address (a /128); no zone.</summary>
+    public static bool TryParseIpv6Prefix(string text, out IPNetwork prefix)
+    {
+        prefix = default;
+        if (!text.Contains(':', StringComparison.Ordinal) || !Core.Net.IpPrefix.TryParse(text, out var parsed)
+            || parsed.BaseAddress.AddressFamily != AddressFamily.InterNetworkV6)
+            return false;
+        var slash = text.IndexOf('/', StringComparison.Ordinal);
+        if (!IPAddress.Parse(slash < 0 ? text : text[..slash]).Equals(parsed.BaseAddress))
+            return false;
+        prefix = parsed;
+        return true;
+    }
+
     /// <summary>The last address of an IPv4 prefix (its broadcast address).</summary>
     public static IPAddress Broadcast(IPNetwork prefix)
     {

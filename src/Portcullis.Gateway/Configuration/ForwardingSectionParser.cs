@@ -7,11 +7,15 @@ namespace Portcullis.Gateway.Configuration;
 /// [forwarding] → <see cref="ForwardingPolicy"/>. DESIGN §6's three keys (enabled, port_range, max_per_peer) and the
 /// policy's optional ones: min_lifetime, max_lifetime, quarantine, reconnect_grace (seconds), blocked_ports,
 /// blocked_internal_ports (ports and "LOW-HIGH" ranges; a list replaces the default list), requests_per_second,
-/// burst, allow_suggested_port, audit_log, forward_all_dedicated_ports. Keys left out keep the policy's defaults.
+/// burst, allow_suggested_port, audit_log, audit_retention (seconds), forward_all_dedicated_ports,
+/// inbound_new_per_second, inbound_max_connections (0 = no limit). Keys left out keep the policy's defaults.
 /// </summary>
 internal static class ForwardingSectionParser
 {
     private const long MaxSeconds = 7 * 24 * 3600;
+
+    // Ten years: anything longer is no retention at all.
+    private const long MaxRetentionSeconds = 3650L * 24 * 3600;
 
     public static ForwardingPolicy Parse(TomlSection section)
     {
@@ -41,6 +45,11 @@ internal static class ForwardingSectionParser
             Burst = (int)(section.Integer("burst", 1, 10_000) ?? defaults.Burst),
             AllowSuggestedPort = section.Boolean("allow_suggested_port") ?? defaults.AllowSuggestedPort,
             AuditLog = section.Boolean("audit_log") ?? defaults.AuditLog,
+            AuditRetention = section.Integer("audit_retention", 1, MaxRetentionSeconds) is { } retention
+                ? TimeSpan.FromSeconds(retention)
+                : defaults.AuditRetention,
+            InboundNewPerSecond = (int)(section.Integer("inbound_new_per_second", 0, InboundLimits.Max) ?? defaults.InboundNewPerSecond),
+            InboundMaxConnections = (int)(section.Integer("inbound_max_connections", 0, InboundLimits.Max) ?? defaults.InboundMaxConnections),
             ForwardAllDedicatedPorts = section.Boolean("forward_all_dedicated_ports") ?? defaults.ForwardAllDedicatedPorts,
         };
         if (policy.MinLifetime > policy.MaxLifetime)

@@ -79,6 +79,15 @@ public sealed record TunnelSection
     /// </summary>
     public bool RememberEndpoints { get; init; } = true;
 
+    /// <summary>
+    /// The tunnel's IPv6 side (<c>address6</c>: NAT66, or <c>routed_prefix6</c>: routed, no NAT). Defaults to null: the
+    /// tunnel carries IPv4 only.
+    /// </summary>
+    public TunnelIpv6? Ipv6 { get; init; }
+
+    /// <summary>The gateway's own IPv6 tunnel address (its <see cref="Address"/>'s twin), or null without IPv6.</summary>
+    public IPAddress? Address6 => Ipv6?.Twin(Address);
+
     // The key stays out of ToString (records print every property).
     private bool PrintMembers(System.Text.StringBuilder builder)
     {
@@ -94,6 +103,12 @@ public sealed record NatSection
 
     /// <summary>Shared public addresses; the first is the default.</summary>
     public required IReadOnlyList<IPAddress> PublicAddresses { get; init; }
+
+    /// <summary>
+    /// Public IPv6 addresses peers' IPv6 traffic is masqueraded to (NAT66, <c>[tunnel] address6</c>); the first is
+    /// used. Defaults to none; required with address6, unused with routed_prefix6.
+    /// </summary>
+    public IReadOnlyList<IPAddress> PublicAddresses6 { get; init; } = [];
 
     /// <summary>
     /// Link-local, private or carrier-grade NAT destinations behind the public interface that peers may reach anyway

@@ -29,6 +29,7 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
         GatewaySection? gateway = null;
         AdminSection? admin = null;
         var peers = new List<(PeerConfig Peer, TomlSection Section)>();
+        TomlSection? tunnelSection = null;
 
         foreach (var table in document.Tables)
         {
@@ -40,6 +41,7 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
             {
                 case ("tunnel", false):
                     tunnel = ParseTunnel(section);
+                    tunnelSection = section;
                     break;
                 case ("nat", false):
                     nat = ParseNat(section);
@@ -82,6 +84,9 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
             errors.Add(1, "[nat]: required section is missing");
         if (tunnel is not null)
             PeerSectionParser.CheckAcrossPeers(peers, tunnel);
+        // NAT66 needs an address to masquerade to; a routed prefix needs none (peers egress from their own).
+        if (tunnel?.Ipv6 is { Routed: false } && nat is { PublicAddresses6.Count: 0 })
+            errors.Add(Ipv6SectionParser.LineOf(tunnelSection!), "[tunnel]", "address6", "NAT66 needs [nat] public_addresses6, the public IPv6 address(es) peers egress from");
         FleetSectionParser.Check(store ?? new StoreSection(), gateway ?? new GatewaySection(), storeLine, errors);
         if (tunnel is null || nat is null)
             return null;
@@ -123,6 +128,7 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
         var dns = TunnelDns.Parse(section, addressText is null ? null : prefix);
         var allowDns = section.Boolean("allow_dns");
         var remember = section.Boolean("remember_endpoints");
+        var ipv6 = Ipv6SectionParser.ParseTunnel(section, addressText is null ? null : prefix, addressText is null ? null : address);
         // The tunnel reaches port 53 on the gateway only with allow_dns (the guard chain): a generated config naming
         // the gateway as its resolver would give every stock client a DNS that never answers.
         if (addressText is not null && dns.Contains(address) && allowDns != true)
@@ -139,6 +145,7 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
             Dns = dns,
             AllowDns = allowDns ?? false,
             RememberEndpoints = remember ?? true,
+            Ipv6 = ipv6,
         };
     }
 
@@ -198,6 +205,7 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
         {
             PublicInterface = name ?? "",
             PublicAddresses = addresses,
+            PublicAddresses6 = Ipv6SectionParser.ParsePublicAddresses(section),
             AllowDestinations = ParseDestinations(section, "allow_destinations"),
         };
     }
@@ -210,9 +218,10 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
             return prefixes;
         foreach (var value in values)
         {
-            if (value is not StringValueSyntax { Value: { } text } || !ConfigValues.TryParseIpv4Prefix(text, out var prefix))
+            if (value is not StringValueSyntax { Value: { } text }
+                || !(ConfigValues.TryParseIpv4Prefix(text, out var prefix) || ConfigValues.TryParseIpv6Prefix(text, out prefix)))
             {
-                section.Error(key, "expected an array of IPv4 addresses or prefixes, e.g. [\"10.20.0.0/16\", \"169.254.169.123\"]");
+                section.Error(key, "expected an array of IPv4 or IPv6 addresses or prefixes, e.g. [\"10.20.0.0/16\", \"169.254.169.123\", \"fd00:20::/48\"]");
                 break;
             }
             prefixes.Add(prefix);

@@ -115,6 +115,28 @@ public sealed record ForwardingPolicy
     /// </summary>
     public bool AuditLog { get; init; }
 
+    /// <summary>
+    /// How long the audit trail (<see cref="AuditLog"/>) keeps a record after its mapping ended; the gateway deletes
+    /// older ones itself. Defaults to 7 days: long enough to answer an abuse report, which usually arrives within days,
+    /// short enough that the trail is not a history of who used which port.
+    /// </summary>
+    public TimeSpan AuditRetention { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>
+    /// New inbound connections per second each forward accepts (burst as many); the next within the second is dropped
+    /// and counted. Defaults to 0, no limit. A few hundred leaves any honest service alone and stops a flood that
+    /// would otherwise fill the peer's link or its conntrack share.
+    /// </summary>
+    public int InboundNewPerSecond { get; init; }
+
+    /// <summary>
+    /// Inbound connections each forward may hold at once; one more is dropped and counted. Defaults to 0, no limit.
+    /// </summary>
+    public int InboundMaxConnections { get; init; }
+
+    /// <summary>The kernel's form of <see cref="InboundNewPerSecond"/> and <see cref="InboundMaxConnections"/>.</summary>
+    public InboundLimits InboundLimits => new(InboundNewPerSecond, InboundMaxConnections);
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that makes no sense.</summary>
     public void Validate()
     {
@@ -130,6 +152,9 @@ public sealed record ForwardingPolicy
             throw new ArgumentException("RequestsPerSecond and Burst must be at least 1.", nameof(RequestsPerSecond));
         if (Quarantine < TimeSpan.Zero || ReconnectGrace < TimeSpan.Zero)
             throw new ArgumentException("Quarantine and ReconnectGrace must not be negative.", nameof(Quarantine));
+        if (AuditRetention <= TimeSpan.Zero)
+            throw new ArgumentException("AuditRetention must be positive.", nameof(AuditRetention));
+        InboundLimits.Validate();
         ArgumentNullException.ThrowIfNull(BlockedExternalPorts);
         ArgumentNullException.ThrowIfNull(BlockedInternalPorts);
     }

@@ -78,6 +78,28 @@ public sealed record GatewayNetwork
     /// carrier-grade NAT (the tunnel guard's non-public destinations, dropped by default). IPv4, masked.
     /// </summary>
     public IReadOnlyList<IPNetwork> AllowedDestinations { get; init; } = [];
+
+    /// <summary>Per-forward limits on new inbound connections. Defaults to <see cref="InboundLimits.None"/>.</summary>
+    public InboundLimits InboundLimits { get; init; } = InboundLimits.None;
+
+    /// <summary>The tunnel's IPv6 side (a table of its own, built by the kernel backend); null: IPv4 only.</summary>
+    public GatewayNetwork6? Ipv6 { get; init; }
+}
+
+/// <summary>The IPv6 addresses the gateway's <c>ip6</c> table is built from.</summary>
+public sealed record GatewayNetwork6
+{
+    /// <summary>The peers' IPv6 prefix, e.g. fd99::/64.</summary>
+    public required IPNetwork TunnelPrefix { get; init; }
+
+    /// <summary>The gateway's own IPv6 tunnel address, e.g. fd99::1.</summary>
+    public required IPAddress GatewayTunnelAddress { get; init; }
+
+    /// <summary>NAT66: the first is the source of peers' IPv6 egress. Empty: a routed prefix, peers egress unchanged.</summary>
+    public IReadOnlyList<IPAddress> PublicAddresses { get; init; } = [];
+
+    /// <summary>Non-public IPv6 destinations (ULA, link-local, …) peers may reach anyway. Masked.</summary>
+    public IReadOnlyList<IPNetwork> AllowedDestinations { get; init; } = [];
 }
 
 /// <summary>
@@ -99,9 +121,10 @@ public interface IForwardingTable : IDisposable
 
     /// <summary>
     /// In one transaction removes <paramref name="remove"/> and adds <paramref name="add"/> (an entry in both is
-    /// refreshed: its timeout restarts). After commit, deletes the conntrack entries of every removed mapping, so
-    /// established flows stop reaching the old owner. Throws <see cref="ForwardingTableException"/> with nft's
-    /// message on failure.
+    /// refreshed: its timeout restarts). When it returns the map holds the change, so no new flow reaches a removed
+    /// mapping's old owner; the established flows of removed mappings are ended right after, off the caller's thread
+    /// (within milliseconds), not before the return. Throws <see cref="ForwardingTableException"/> with nft's message
+    /// on failure.
     /// </summary>
     void Update(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add);
 

@@ -7,7 +7,8 @@ namespace Portcullis.Gateway.Health;
 
 // Readiness, checked on every /readyz (probes come every few seconds; each check is cheap):
 //  1. device: the WireGuard interface exists in our namespace and is administratively up (SIOCGIFFLAGS)
-//  2. kernel: our table's prerouting chain lists (not the map: listing 100 000 elements is not cheap)
+//  2. kernel: our table's prerouting chain lists (not the map: listing 100 000 elements is not cheap); with IPv6 in the
+//     tunnel, the ip6 table's forward chain too (without it, nothing would hold IPv6 inbound back)
 //  3. store: one small read (the policy overrides) within StoreTimeout. Its failure is "failing" for a gateway's own
 //     store; for a store shared by a fleet (StoreOutageDegrades) the gateway keeps serving what it holds, so
 //     "degraded".
@@ -15,7 +16,8 @@ namespace Portcullis.Gateway.Health;
 
 /// <summary><see cref="IGatewayReadiness"/> for a running gateway host.</summary>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-internal sealed class GatewayReadiness(string tunnelInterface, NftContext nft, string table, IGatewayStore store, bool storeOutageDegrades)
+internal sealed class GatewayReadiness(string tunnelInterface, NftContext nft, string table, IGatewayStore store, bool storeOutageDegrades,
+    bool ipv6 = false)
     : IGatewayReadiness, IDisposable
 {
     internal static readonly TimeSpan StoreTimeout = TimeSpan.FromSeconds(2);
@@ -53,6 +55,8 @@ internal sealed class GatewayReadiness(string tunnelInterface, NftContext nft, s
         try
         {
             nft.Run($"list chain ip {table} prerouting");
+            if (ipv6)
+                nft.Run($"list chain ip6 {table} forward");
             return true;
         }
         catch (NftException)

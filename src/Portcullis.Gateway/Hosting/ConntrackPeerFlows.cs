@@ -11,6 +11,8 @@ namespace Portcullis.Gateway.Hosting;
 /// source = the address, masqueraded on the way out) and those forwarded to it (reply source = the address), in
 /// process over ctnetlink in the gateway's network namespace. The device has already cut the data path (no peer owns
 /// the address); this ends what conntrack would otherwise keep until it times out.
+/// One whole-table dump, not the forwarding table's flow index: that index holds only DNATed flows, and the flows the
+/// peer opened itself (masqueraded) are the larger part here. Removing a peer is a rare admin act, not a port request.
 /// </summary>
 internal sealed partial class ConntrackPeerFlows(ILogger logger) : IPeerFlows
 {

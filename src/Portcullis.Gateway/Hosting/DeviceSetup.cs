@@ -15,7 +15,7 @@ namespace Portcullis.Gateway.Hosting;
 internal static class DeviceSetup
 {
     /// <summary>
-    /// Applies the private key, listen port and every enabled peer of <paramref name="peers"/> (allowed-ips its /32) in
+    /// Applies the private key, listen port and every enabled peer of <paramref name="peers"/> (allowed-ips its /32, and its IPv6 twin's /128) in
     /// one request, zeroes <paramref name="tunnel"/>'s private key and returns the public key, base64.
     /// </summary>
     public static string Configure(IUapiDevice device, TunnelSection tunnel, IReadOnlyList<StoredPeer> peers)
@@ -31,7 +31,7 @@ internal static class DeviceSetup
             foreach (var peer in peers)
             {
                 if (peer.Enabled)
-                    changes.Add(DevicePeers.Change(peer));
+                    changes.Add(DevicePeers.Change(peer, tunnel.Ipv6));
             }
             device.Apply(new UapiSetRequest
             {

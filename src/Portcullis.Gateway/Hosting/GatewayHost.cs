@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 using Microsoft.Extensions.Logging;
 using Portcullis.Gateway.Admin;
 using Portcullis.Gateway.Admin.Http;
+using Portcullis.Gateway.Audit;
 using Portcullis.Gateway.Configuration;
 using Portcullis.Gateway.Fleet;
 using Portcullis.Gateway.Forwarding;
@@ -32,7 +33,8 @@ namespace Portcullis.Gateway.Hosting;
 //     fleet: only what is this gateway's, see Fleet/GatewayScope)
 //  2. TUN + WireGuard device: private key, listen port, one peer per enabled stored peer, allowed-ips = its /32;
 //     the config's copy of the private key is zeroed once the device holds its own (DeviceSetup)
-//  3. the TUN gets the gateway's address and goes up; IPv4 forwarding on (/proc/sys/net/ipv4/ip_forward)
+//  3. the TUN gets the gateway's address (and its IPv6 twin with [tunnel] address6/routed_prefix6) and goes up; IPv4
+//     forwarding on (/proc/sys/net/ipv4/ip_forward), and IPv6 forwarding with IPv6 (TunnelInterfaceSetup)
 //  4. the nftables table is installed, then the forwarding service starts with the stored static forwards and
 //     dedicated addresses (their egress routes replace the previous run's):
 //     reconciliation removes every element nobody owns before any session exists (dynamic leases of a previous
@@ -54,8 +56,6 @@ namespace Portcullis.Gateway.Hosting;
 [SupportedOSPlatform("linux")]
 public sealed class GatewayHost : IAsyncDisposable
 {
-    private const string IpForwardPath = "/proc/sys/net/ipv4/ip_forward";
-
     private readonly ILogger _logger;
     private readonly ILoggerFactory _loggers;
     private readonly PeerDirectory _peers = new();
@@ -66,6 +66,8 @@ public sealed class GatewayHost : IAsyncDisposable
     private WireGuardDevice? _device;
     private UapiServer? _uapi;
     private NftForwardingTable? _table;
+    private NftInboundLimits? _inboundLimits;
+    private AuditRecorder? _audit;
     private ForwardingService? _service;
     private SessionEvents? _sessions;
     private PeerMemory? _memory;
@@ -133,23 +135,15 @@ public sealed class GatewayHost : IAsyncDisposable
         if (!tunnel.RememberEndpoints)
             File.Delete(EndpointFile.PathFor(tunnel.Interface));
 
-        Link.AddAddress(tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength);
-        Link.SetUp(tunnel.Interface);
-        EnableIpForwarding();
+        TunnelInterfaceSetup.Configure(tunnel);
 
         _table = new NftForwardingTable(_loggers.CreateLogger<NftForwardingTable>());
-        var table = new MeteredForwardingTable(_table, Metrics);
-        table.Install(new GatewayNetwork
-        {
-            TunnelInterface = tunnel.Interface,
-            TunnelPrefix = tunnel.Prefix,
-            GatewayTunnelAddress = tunnel.Address,
-            PublicInterface = Config.Nat.PublicInterface,
-            PublicAddresses = Config.Nat.PublicAddresses,
-            AllowPeerToPeer = tunnel.AllowPeerToPeer,
-            AllowDns = tunnel.AllowDns,
-            AllowedDestinations = Config.Nat.AllowDestinations,
-        });
+        IForwardingTable table = new MeteredForwardingTable(_table, Metrics);
+        var auditTrail = await StartAuditAsync(cancellationToken).ConfigureAwait(false);
+        if (auditTrail is not null)
+            table = new AuditingForwardingTable(table, _audit!, TimeProvider.System);
+        table.Install(TunnelInterfaceSetup.Network(Config) with { InboundLimits = state.Policy.InboundLimits });
+        var inboundLimits = _inboundLimits = new NftInboundLimits();
         _service = new ForwardingService(table, Config.Nat.PublicAddresses, state.Policy, TimeProvider.System,
             _loggers.CreateLogger<ForwardingService>());
         _service.ReserveOwnPort(MappingProtocol.Udp, _device.ListenPort);
@@ -180,8 +174,12 @@ public sealed class GatewayHost : IAsyncDisposable
 
         _peerFlows = new ConntrackPeerFlows(_loggers.CreateLogger("portcullis.conntrack"));
         var store = _meteredStore!;
-        _operations = new GatewayOperations(store, Identity(publicKey, _device.ListenPort), Config.Forwarding, new DevicePeers(_device),
-            _service, _peers, _peerFlows, _loggers.CreateLogger("portcullis.admin"), _scope);
+        _operations = new GatewayOperations(store, Identity(publicKey, _device.ListenPort), Config.Forwarding, new DevicePeers(_device, tunnel.Ipv6),
+            _service, _peers, _peerFlows, _loggers.CreateLogger("portcullis.admin"), _scope)
+        {
+            AuditTrail = auditTrail,
+            ApplyInboundLimits = inboundLimits.Set,
+        };
         if (_fleet is not null)
         {
             var fleet = _fleet;
@@ -198,13 +196,14 @@ public sealed class GatewayHost : IAsyncDisposable
             PortRequests = _portMapping.Counters,
             Sessions = _sessionCounters,
             FlowsDeleted = () => nftTable.FlowsDeleted + peerFlows.Deleted,
+            InboundDrops = inboundLimits.ReadDrops,
         });
         var checker = new ReachabilityChecker(_service, _peers, Metrics, TimeProvider.System);
         _reachability = await ReachabilityServer.StartAsync(tunnel.Address, checker, _loggers, cancellationToken).ConfigureAwait(false);
         if (Config.Admin.Listen is not null)
         {
             _readiness = new GatewayReadiness(tunnel.Interface, new NftContext(), NftForwardingTable.TableName, store,
-                storeOutageDegrades: _fleet is not null);
+                storeOutageDegrades: _fleet is not null, ipv6: tunnel.Ipv6 is not null);
             _admin = await AdminServer.StartAsync(Config.Admin, _operations, _loggers, cancellationToken,
                 new AdminFeatures { Readiness = _readiness, Metrics = Metrics, Reachability = checker }).ConfigureAwait(false);
             GatewayHostLog.AdminListening(_logger, _admin.Endpoint);
@@ -213,6 +212,20 @@ public sealed class GatewayHost : IAsyncDisposable
         // answers. Scripts, tests and systemd's READY=1 (the runner) order on it.
         GatewayHostLog.Started(_logger, tunnel.Interface, tunnel.Address, tunnel.Prefix.PrefixLength, _device.ListenPort,
             _peers.Count, Config.Nat.PublicInterface);
+    }
+
+    // The opt-in audit trail ([forwarding] audit_log): recorded from the kernel commits, pruned to audit_retention. With
+    // auditing off nothing is recorded, but what an earlier run recorded is still pruned to the retention, so turning
+    // auditing off does not keep old records forever.
+    private async Task<IAuditStore?> StartAuditAsync(CancellationToken cancellationToken)
+    {
+        if (_store is not IAuditStore trail)
+            return null;
+        var peers = _peers;
+        _audit = new AuditRecorder(trail, id => peers.FindById(id)?.Name, Config.Forwarding.AuditRetention, TimeProvider.System,
+            _loggers.CreateLogger("portcullis.audit"));
+        await _audit.StartAsync(cancellationToken, recording: Config.Forwarding.AuditLog).ConfigureAwait(false);
+        return Config.Forwarding.AuditLog ? trail : null;
     }
 
     private sealed record StoreState(
@@ -281,23 +294,6 @@ public sealed class GatewayHost : IAsyncDisposable
         _ => "?",
     };
 
-    // Written only when off, so a host that sets it at boot (sysctl.d) can run the gateway with /proc/sys read-only
-    // (systemd's ProtectKernelTunables=).
-    private static void EnableIpForwarding()
-    {
-        if (File.ReadAllText(IpForwardPath).Trim() == "1")
-            return;
-        try
-        {
-            File.WriteAllText(IpForwardPath, "1\n");
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidOperationException(
-                $"net.ipv4.ip_forward is off and cannot be turned on ({e.Message}): set it at boot, e.g. with dist/99-portcullis-gateway.conf in /etc/sysctl.d.", e);
-        }
-    }
-
     private GatewayIdentity Identity(string publicKey, ushort listenPort)
     {
         return new GatewayIdentity
@@ -307,6 +303,7 @@ public sealed class GatewayHost : IAsyncDisposable
             ListenPort = listenPort,
             TunnelAddress = Config.Tunnel.Address,
             TunnelPrefix = Config.Tunnel.Prefix,
+            Ipv6 = Config.Tunnel.Ipv6,
             PublicAddresses = Config.Nat.PublicAddresses,
             Dns = Config.Tunnel.Dns,
             StartedUtc = DateTimeOffset.UtcNow,
@@ -351,7 +348,17 @@ public sealed class GatewayHost : IAsyncDisposable
                 return Task.CompletedTask;
             }).ConfigureAwait(false);
         }
+        if (_audit is not null)
+        {
+            // The table is gone: every record still open ends now (a crash leaves them to the next start instead).
+            await Step("audit trail", async () =>
+            {
+                await _audit.DisposeAsync().ConfigureAwait(false);
+                await ((IAuditStore)_store!).CloseOpenAuditAsync(TimeProvider.System.GetUtcNow()).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        }
         _operations?.Dispose();
+        _inboundLimits?.Dispose();
         _readiness?.Dispose();
         if (_store is not null && _fleet is null)
             await Step("store", () => _store.DisposeAsync().AsTask()).ConfigureAwait(false);

@@ -42,6 +42,8 @@ internal static class ForwardingValidation
             throw new ArgumentException($"public interface name '{network.PublicInterface}' is not valid", nameof(network));
         if (network.TunnelInterface == network.PublicInterface)
             throw new ArgumentException("the tunnel and public interfaces must differ", nameof(network));
+        ArgumentNullException.ThrowIfNull(network.InboundLimits);
+        network.InboundLimits.Validate();
         if (network.TunnelPrefix.BaseAddress.AddressFamily != AddressFamily.InterNetwork)
             throw new ArgumentException("the tunnel prefix must be IPv4", nameof(network));
         CheckIPv4(network.GatewayTunnelAddress, "gateway tunnel address");

@@ -10,8 +10,9 @@ namespace Portcullis.Gateway.Kernel;
 /// entirely by us (layout in <see cref="NftScript"/>).
 /// <list type="number">
 /// <item>Install: one transaction creating the table, map and lease set if absent and refilling the chains.</item>
-/// <item>Update: one transaction of element deletes and adds; after commit, conntrack entries of removed mappings
-/// (those not re-added with the same target) are deleted so established flows stop.</item>
+/// <item>Update: one transaction of element deletes and adds; after commit, the removed mappings (those not re-added
+/// with the same target) are handed to a <see cref="ConntrackReaper"/>, which ends their established flows by exact
+/// tuple on its own thread within milliseconds — the caller does not wait for it.</item>
 /// <item>List: JSON listings of the map and the lease set, joined; owners come from the lease comments.</item>
 /// </list>
 /// Namespace: both netlink sockets (nftables, ctnetlink) belong to the network namespace of the thread that constructed
@@ -20,11 +21,10 @@ namespace Portcullis.Gateway.Kernel;
 public sealed class NftForwardingTable : IForwardingTable
 {
     private readonly NftContext _nft;
-    private readonly Conntrack _conntrack;
+    private readonly ConntrackReaper _reaper;
     private readonly ILogger _logger;
     private GatewayNetwork? _network;
     private bool _disposed;
-    private long _flowsDeleted;
 
     public NftForwardingTable(ILogger<NftForwardingTable>? logger = null)
     {
@@ -32,8 +32,7 @@ public sealed class NftForwardingTable : IForwardingTable
         _nft = new NftContext();
         try
         {
-            // The kernel may lack filtered conntrack dumps (before 5.8): Conntrack falls back and says so once.
-            _conntrack = new Conntrack(message => NftForwardingTableLog.ConntrackFallback(_logger, message));
+            _reaper = new ConntrackReaper(new NftReaperLog(_logger));
         }
         catch
         {
@@ -43,7 +42,13 @@ public sealed class NftForwardingTable : IForwardingTable
     }
 
     /// <summary>Tracked flows deleted since start because their mapping or "every port" route went away (metrics).</summary>
-    public long FlowsDeleted => Interlocked.Read(ref _flowsDeleted);
+    public long FlowsDeleted => _reaper.Deleted;
+
+    /// <summary>
+    /// Waits until the flows of every mapping removed before this call have been ended (tests and benchmarks; the
+    /// forwarding service never waits). False on timeout.
+    /// </summary>
+    public bool WaitForFlowCleanup(TimeSpan timeout) => _reaper.WaitIdle(timeout);
 
     /// <summary>The table's name in family <c>ip</c>.</summary>
     public static string TableName => NftScript.Table;
@@ -51,7 +56,8 @@ public sealed class NftForwardingTable : IForwardingTable
     public void Install(GatewayNetwork network)
     {
         ForwardingValidation.Check(network);
-        Run(NftScript.Install(network), "install the forwarding table");
+        // Both families in one transaction: the IPv6 table (or its removal, without IPv6) never lags the IPv4 one.
+        Run(NftScript.Install(network) + NftIpv6Script.Install(network), "install the forwarding table");
         _network = network;
         NftForwardingTableLog.Installed(_logger, network.TunnelInterface, network.PublicInterface);
     }
@@ -85,7 +91,17 @@ public sealed class NftForwardingTable : IForwardingTable
         var script = NftScript.Update(remove, add);
         if (script.Length == 0)
             return;
-        Run(script, "update the forwarding map");
+        // Before the commit: the same mapping back keeps its flows, its first new ones included.
+        var reopened = add.Count > 0 && _reaper.Busy ? _reaper.Reopen(Ended(add)) : [];
+        try
+        {
+            Run(script, "update the forwarding map");
+        }
+        catch (ForwardingTableException) when (reopened.Count > 0)
+        {
+            _reaper.End(reopened); // it did not come back after all: its old flows still go
+            throw;
+        }
         NftForwardingTableLog.Updated(_logger, remove.Count, add.Count);
         EndFlows(remove, add);
     }
@@ -128,10 +144,12 @@ public sealed class NftForwardingTable : IForwardingTable
     {
         var held = List();
         var dedicated = ListDedicated();
-        Run(NftScript.Uninstall(), "remove the forwarding table");
+        Run(NftScript.Uninstall() + NftIpv6Script.Uninstall(), "remove the forwarding table");
         NftForwardingTableLog.Uninstalled(_logger);
         EndFlows(held, []);
         EndAllPortFlows(dedicated, []);
+        // Shutting down: nothing waits on an answer, and the process may exit next.
+        _reaper.WaitIdle(TimeSpan.FromSeconds(10));
     }
 
     public void Dispose()
@@ -139,8 +157,8 @@ public sealed class NftForwardingTable : IForwardingTable
         if (_disposed)
             return;
         _disposed = true;
+        _reaper.Dispose();
         _nft.Dispose();
-        _conntrack.Dispose();
     }
 
     private void Run(string script, string what)
@@ -164,7 +182,7 @@ public sealed class NftForwardingTable : IForwardingTable
         var kept = new Dictionary<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort), ForwardingEntry>();
         foreach (var entry in add)
             kept[entry.Key] = entry;
-        var ended = new List<OriginalDestination>(remove.Count);
+        var ended = new List<ForwardingEntry>(remove.Count);
         foreach (var entry in remove)
         {
             if (kept.TryGetValue(entry.Key, out var again)
@@ -173,26 +191,15 @@ public sealed class NftForwardingTable : IForwardingTable
             {
                 continue;
             }
-            ended.Add(new OriginalDestination(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort));
+            ended.Add(entry);
         }
-        try
-        {
-            var flows = _conntrack.Delete(ended);
-            Interlocked.Add(ref _flowsDeleted, flows);
-            NftForwardingTableLog.FlowsEnded(_logger, ended.Count, flows);
-        }
-        catch (IOException e)
-        {
-            // The map is already committed; failing now would misreport the kernel's state. The flows end at the
-            // latest when conntrack times them out.
-            NftForwardingTableLog.ConntrackFailed(_logger, e.Message);
-        }
+        if (ended.Count > 0)
+            _reaper.End(Ended(ended));
     }
 
     /// <summary>
-    /// An "every port" route that went away (or now leads elsewhere) ends its inbound flows (DESIGN §3 inv. 5). Conntrack
-    /// filters by original destination only, so every port of the address is named — one kernel dump per protocol —
-    /// except the ports the mappings map still sends to the same tunnel address: those flows are a live mapping's.
+    /// An "every port" route that went away (or now leads elsewhere) ends its inbound flows (DESIGN §3 inv. 5): every
+    /// port of the address except those the mappings map still holds — those flows are a live mapping's.
     /// </summary>
     private void EndAllPortFlows(IReadOnlyList<DedicatedRoute> before, IReadOnlyCollection<DedicatedRoute> after)
     {
@@ -212,31 +219,28 @@ public sealed class NftForwardingTable : IForwardingTable
             return;
         try
         {
-            var mapped = new HashSet<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort)>();
-            foreach (var entry in List())
-                mapped.Add(entry.Key);
-            var ended = new List<OriginalDestination>();
-            foreach (var route in gone)
-            {
-                foreach (var protocol in (ReadOnlySpan<PortMapping.MappingProtocol>)[PortMapping.MappingProtocol.Tcp, PortMapping.MappingProtocol.Udp])
-                {
-                    for (var port = 1; port <= ushort.MaxValue; port++)
-                    {
-                        if (!mapped.Contains((route.PublicAddress, protocol, (ushort)port)))
-                            ended.Add(new OriginalDestination(NftScript.ProtocolName(protocol), route.PublicAddress, (ushort)port));
-                    }
-                }
-            }
-            var flows = _conntrack.Delete(ended);
-            Interlocked.Add(ref _flowsDeleted, flows);
-            NftForwardingTableLog.FlowsEnded(_logger, gone.Count, flows);
+            var mapped = Keys(List()).ToHashSet();
+            foreach (var route in gone.Where(r => r.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork))
+                _reaper.EndAllPorts(route.PublicAddress, mapped);
         }
-        catch (Exception e) when (e is IOException or ForwardingTableException)
+        catch (ForwardingTableException e)
         {
             // Committed already: as in EndFlows, the flows end at the latest when conntrack times them out.
             NftForwardingTableLog.ConntrackFailed(_logger, e.Message);
         }
     }
+
+    // The reaper tracks IPv4 flows; an IPv6 mapping's flows end when conntrack times them out.
+    private static List<EndedMapping> Ended(IEnumerable<ForwardingEntry> entries) =>
+        entries.Where(entry => entry.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
+                && entry.TunnelAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            .Select(entry => new EndedMapping(new OriginalDestination(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort),
+                entry.TunnelAddress, entry.InternalPort))
+            .ToList();
+
+    private static IEnumerable<FlowKey> Keys(IEnumerable<ForwardingEntry> entries) =>
+        entries.Where(entry => entry.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+            .Select(entry => ConntrackReaper.KeyOf(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort));
 
     private static void CheckEntries(IReadOnlyCollection<ForwardingEntry> entries, Action<ForwardingEntry> check, string name)
     {

@@ -54,6 +54,7 @@ internal static class NftScript
         s.AppendLine(CultureInfo.InvariantCulture, $"flush chain {t} postrouting");
         s.AppendLine(CultureInfo.InvariantCulture, $"flush chain {t} forward");
         NftTunnelGuardScript.AppendDeclarations(s);
+        NftInboundLimitScript.AppendDeclarations(s, network.InboundLimits);
         NftTunnelGuardScript.AppendGuard(s, network, tun);
 
         // A port the gateway itself listens on (its WireGuard port — which clients of a dedicated peer reach on that
@@ -86,6 +87,8 @@ internal static class NftScript
         s.AppendLine(NftDedicatedScript.GuardRule());
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} forward ct state established,related accept");
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} forward ct state invalid drop");
+        // New inbound connections pass the per-forward limits first (NftInboundLimitScript).
+        s.AppendLine(NftInboundLimitScript.JumpRule(tun));
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} forward oifname {tun} ct status dnat accept");
         var peerToPeer = network.AllowPeerToPeer ? "accept" : "drop";
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {t} forward iifname {tun} oifname {tun} {peerToPeer}");

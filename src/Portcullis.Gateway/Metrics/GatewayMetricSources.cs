@@ -17,6 +17,9 @@ internal sealed record GatewayMetricSources
 
     /// <summary>Flows deleted so far by the forwarding table and by peer removals together.</summary>
     public required Func<long> FlowsDeleted { get; init; }
+
+    /// <summary>New inbound connections the per-forward limits dropped, by reason (none when nothing reads the kernel).</summary>
+    public Func<InboundDropCounts> InboundDrops { get; init; } = static () => default;
 }
 
 /// <summary>

@@ -36,6 +36,7 @@ public sealed partial class GatewayMetrics
         private readonly Gauge _poolUsed;
         private readonly Counter _pairSplits;
         private readonly Counter _conntrackDeletions;
+        private readonly Counter _inboundDropped;
         private readonly Counter? _peerReceived;
         private readonly Counter? _peerSent;
         private HashSet<string> _peerNames = new(StringComparer.Ordinal);
@@ -74,6 +75,9 @@ public sealed partial class GatewayMetrics
                 "Mappings that got another public port than the peer's mapping of the other protocol (an operator's static forward held it).");
             _conntrackDeletions = factory.CreateCounter("portcullis_conntrack_deletions_total",
                 "Tracked flows deleted because their mapping, route or peer went away.");
+            _inboundDropped = factory.CreateCounter("portcullis_inbound_dropped_total",
+                "New inbound connections to a forward dropped by the per-forward limits, by reason (rate: over [forwarding] inbound_new_per_second; connections: over inbound_max_connections).",
+                ["reason"]);
             if (perPeer)
             {
                 _peerReceived = factory.CreateCounter("portcullis_peer_received_bytes_total",
@@ -94,6 +98,9 @@ public sealed partial class GatewayMetrics
             UpdatePortRequests(sources.PortRequests);
             UpdateForwarding(sources);
             _conntrackDeletions.IncTo(sources.FlowsDeleted());
+            var inbound = sources.InboundDrops();
+            _inboundDropped.WithLabels("rate").IncTo(inbound.Rate);
+            _inboundDropped.WithLabels("connections").IncTo(inbound.Connections);
         }
 
         private void UpdatePeers(GatewayMetricSources sources)

@@ -15,6 +15,8 @@ internal static class PolicySettings
     public const string PortRangeKey = "forwarding.port_range";
     public const string MaxPerPeerKey = "forwarding.max_per_peer";
     public const string AllDedicatedPortsKey = "dedicated.forward_all_ports";
+    public const string InboundNewPerSecondKey = "forwarding.inbound_new_per_second";
+    public const string InboundMaxConnectionsKey = "forwarding.inbound_max_connections";
 
     /// <summary>"" for the fleet, <c>gateway/NAME/</c> for one gateway.</summary>
     public static string Prefix(string? gateway) => string.IsNullOrEmpty(gateway) ? "" : $"gateway/{gateway}/";
@@ -25,10 +27,14 @@ internal static class PolicySettings
         ArgumentNullException.ThrowIfNull(policy);
         if (policy.MaxPerPeer < 0)
             throw new ArgumentException("MaxPerPeer is at least 0.", nameof(policy));
+        if (policy.InboundNewPerSecond is < 0 || policy.InboundMaxConnections is < 0)
+            throw new ArgumentException("Inbound limits are at least 0.", nameof(policy));
         yield return (prefix + EnabledKey, Switch(policy.ForwardingEnabled));
         yield return (prefix + PortRangeKey, policy.PortRange?.ToString());
         yield return (prefix + MaxPerPeerKey, policy.MaxPerPeer?.ToString(CultureInfo.InvariantCulture));
         yield return (prefix + AllDedicatedPortsKey, Switch(policy.ForwardAllDedicatedPorts));
+        yield return (prefix + InboundNewPerSecondKey, policy.InboundNewPerSecond?.ToString(CultureInfo.InvariantCulture));
+        yield return (prefix + InboundMaxConnectionsKey, policy.InboundMaxConnections?.ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>The policy the rows under <paramref name="prefix"/> hold; <paramref name="unreadable"/> explains a value this build cannot read.</summary>
@@ -49,8 +55,13 @@ internal static class PolicySettings
             MaxPerPeer = Parse(MaxPerPeerKey,
                 text => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : (int?)null),
             ForwardAllDedicatedPorts = Parse(AllDedicatedPortsKey, text => bool.TryParse(text, out var b) ? b : (bool?)null),
+            InboundNewPerSecond = Parse(InboundNewPerSecondKey, Count),
+            InboundMaxConnections = Parse(InboundMaxConnectionsKey, Count),
         };
     }
+
+    private static int? Count(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= InboundLimits.Max ? n : null;
 
     private static string? Switch(bool? value) => value is { } on ? (on ? "true" : "false") : null;
 }

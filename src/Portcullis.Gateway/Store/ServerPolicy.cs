@@ -22,6 +22,12 @@ public sealed record ServerPolicy
     /// <summary>Overrides <see cref="ForwardingPolicy.ForwardAllDedicatedPorts"/>: every port of a dedicated address goes to its peer (minus blocked ports).</summary>
     public bool? ForwardAllDedicatedPorts { get; init; }
 
+    /// <summary>Overrides <see cref="ForwardingPolicy.InboundNewPerSecond"/>; 0 = no limit.</summary>
+    public int? InboundNewPerSecond { get; init; }
+
+    /// <summary>Overrides <see cref="ForwardingPolicy.InboundMaxConnections"/>; 0 = no limit.</summary>
+    public int? InboundMaxConnections { get; init; }
+
     /// <summary>These overrides on top of <paramref name="lower"/>'s (a gateway's over the fleet's): each value set here wins.</summary>
     public ServerPolicy Over(ServerPolicy lower)
     {
@@ -32,6 +38,8 @@ public sealed record ServerPolicy
             PortRange = PortRange ?? lower.PortRange,
             MaxPerPeer = MaxPerPeer ?? lower.MaxPerPeer,
             ForwardAllDedicatedPorts = ForwardAllDedicatedPorts ?? lower.ForwardAllDedicatedPorts,
+            InboundNewPerSecond = InboundNewPerSecond ?? lower.InboundNewPerSecond,
+            InboundMaxConnections = InboundMaxConnections ?? lower.InboundMaxConnections,
         };
     }
 
@@ -45,6 +53,8 @@ public sealed record ServerPolicy
             PortRange = PortRange ?? configured.PortRange,
             MaxPerPeer = MaxPerPeer ?? configured.MaxPerPeer,
             ForwardAllDedicatedPorts = ForwardAllDedicatedPorts ?? configured.ForwardAllDedicatedPorts,
+            InboundNewPerSecond = InboundNewPerSecond ?? configured.InboundNewPerSecond,
+            InboundMaxConnections = InboundMaxConnections ?? configured.InboundMaxConnections,
         };
     }
 }

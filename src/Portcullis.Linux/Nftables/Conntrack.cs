@@ -25,7 +25,7 @@ public readonly record struct OriginalDestination(string Protocol, IPAddress Add
 /// Namespace: the netlink socket is opened in the constructor, so it acts on the network namespace of the thread that
 /// created this object — the same rule as <see cref="NftContext"/>. Calls are serialised by a lock.
 /// </summary>
-public sealed unsafe class Conntrack : IDisposable
+public sealed unsafe partial class Conntrack : IDisposable
 {
     private const int SockRaw = 3;
     private const int SockCloexec = 0x80000;

@@ -169,7 +169,7 @@ internal static class CtNetlinkMessages
     public static int ErrorOf(ReadOnlySpan<byte> message) =>
         message.Length >= HeaderLength + 4 ? -BinaryPrimitives.ReadInt32LittleEndian(message[HeaderLength..]) : 0;
 
-    private static void WriteHeader(Span<byte> message, ushort type, ushort flags, uint sequence)
+    internal static void WriteHeader(Span<byte> message, ushort type, ushort flags, uint sequence)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(message, (uint)message.Length);
         BinaryPrimitives.WriteUInt16LittleEndian(message[4..], type);
@@ -179,7 +179,7 @@ internal static class CtNetlinkMessages
     }
 
     // Starts a nested attribute at at; returns where its header is, for Close to write the final length.
-    private static int Open(Span<byte> span, ref int at, ushort type)
+    internal static int Open(Span<byte> span, ref int at, ushort type)
     {
         var start = at;
         BinaryPrimitives.WriteUInt16LittleEndian(span[(start + 2)..], (ushort)(type | Nested));
@@ -187,11 +187,11 @@ internal static class CtNetlinkMessages
         return start;
     }
 
-    private static void Close(Span<byte> span, int start, int at) =>
+    internal static void Close(Span<byte> span, int start, int at) =>
         BinaryPrimitives.WriteUInt16LittleEndian(span[start..], (ushort)(at - start));
 
     // Writes an attribute header for a payload of length bytes (padded to 4) and returns the payload to fill.
-    private static Span<byte> Put(Span<byte> span, ref int at, ushort type, int length)
+    internal static Span<byte> Put(Span<byte> span, ref int at, ushort type, int length)
     {
         BinaryPrimitives.WriteUInt16LittleEndian(span[at..], (ushort)(4 + length));
         BinaryPrimitives.WriteUInt16LittleEndian(span[(at + 2)..], type);
@@ -201,7 +201,7 @@ internal static class CtNetlinkMessages
     }
 
     // An attribute whole (header + payload), or empty when absent or malformed.
-    private static ReadOnlySpan<byte> FindRaw(ReadOnlySpan<byte> attributes, ushort type)
+    internal static ReadOnlySpan<byte> FindRaw(ReadOnlySpan<byte> attributes, ushort type)
     {
         var offset = 0;
         while (attributes.Length - offset >= 4)
@@ -216,7 +216,7 @@ internal static class CtNetlinkMessages
         return default;
     }
 
-    private static ReadOnlySpan<byte> Payload(ReadOnlySpan<byte> attribute) => attribute.Length < 4 ? default : attribute[4..];
+    internal static ReadOnlySpan<byte> Payload(ReadOnlySpan<byte> attribute) => attribute.Length < 4 ? default : attribute[4..];
 
-    private static int Align(int length) => (length + 3) & ~3;
+    internal static int Align(int length) => (length + 3) & ~3;
 }

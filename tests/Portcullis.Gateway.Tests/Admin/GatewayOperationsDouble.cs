@@ -163,6 +163,19 @@ internal sealed class GatewayOperationsDouble : IGatewayOperations
             return [.. _mappings];
     }
 
+    /// <summary>The audit trail's records; null = auditing off (the refusal the real operations give).</summary>
+    public List<AuditRecord>? Audit { get; set; }
+
+    public Task<IReadOnlyList<AuditRecord>> FindHoldersAsync(
+        IPAddress publicAddress, ushort publicPort, DateTimeOffset at, CancellationToken cancellationToken = default)
+    {
+        if (Audit is null)
+            throw new AuditUnavailableException("Auditing is off on this gateway.");
+        return Task.FromResult<IReadOnlyList<AuditRecord>>(Audit
+            .Where(r => r.PublicAddress.Equals(publicAddress) && r.PublicPort == publicPort && r.StartedUtc <= at && (r.EndedUtc is null || r.EndedUtc > at))
+            .ToList());
+    }
+
     public bool RevokeMapping(IPAddress publicAddress, MappingProtocol protocol, ushort publicPort)
     {
         lock (_gate)

@@ -316,7 +316,7 @@ public sealed class GatewayConfigLoaderTests
 
     [Theory]
     [InlineData("[\"10.20.0.5/16\"]")]
-    [InlineData("[\"fd00::/8\"]")]
+    [InlineData("[\"fd00::1/8\"]")]
     [InlineData("[\"10.20.0.0/33\"]")]
     [InlineData("[16]")]
     [InlineData("\"10.0.0.0/8\"")]

@@ -22,7 +22,7 @@ internal sealed class OperationsFixture : IAsyncDisposable
     public static readonly IPAddress SecondShared = IPAddress.Parse("198.51.100.12");
     public const string GatewayKey = "uDkX0V4aJmVqZz7DpZb0L0sA4f1u0ZlGk1s3nQm2cRk=";
 
-    private OperationsFixture(StoreFixture files, SqliteGatewayStore store, ForwardingPolicy policy)
+    private OperationsFixture(StoreFixture files, SqliteGatewayStore store, ForwardingPolicy policy, Action<Portcullis.Gateway.Forwarding.InboundLimits>? applyInboundLimits)
     {
         Files = files;
         Store = store;
@@ -38,15 +38,18 @@ internal sealed class OperationsFixture : IAsyncDisposable
             PublicAddresses = [Shared, SecondShared],
             Dns = [IPAddress.Parse("10.99.0.1"), IPAddress.Parse("9.9.9.9")],
             StartedUtc = new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero),
-        }, policy, Device, Service, Peers, Flows, NullLogger.Instance);
+        }, policy, Device, Service, Peers, Flows, NullLogger.Instance)
+        {
+            ApplyInboundLimits = applyInboundLimits,
+        };
         Device.Sessions = this;
     }
 
-    public static async Task<OperationsFixture> CreateAsync(ForwardingPolicy? policy = null)
+    public static async Task<OperationsFixture> CreateAsync(ForwardingPolicy? policy = null, Action<Portcullis.Gateway.Forwarding.InboundLimits>? applyInboundLimits = null)
     {
         var files = new StoreFixture();
         var store = await files.OpenAsync();
-        return new OperationsFixture(files, store, policy ?? new ForwardingPolicy());
+        return new OperationsFixture(files, store, policy ?? new ForwardingPolicy(), applyInboundLimits);
     }
 
     public StoreFixture Files { get; }

@@ -91,6 +91,7 @@ public sealed class DedicatedTrafficTests
 
         // The peer's session ended: every-port forwarding goes, its egress route stays.
         Dedicate(lab, Client1, everyPort: false);
+        Assert.True(lab.Table.WaitForFlowCleanup(TimeSpan.FromSeconds(30)));
 
         Assert.Null(await flow.Deliver("after"));
         Assert.False(await Flow.CanConnect(lab.Remote, Dedicated, 4711));

@@ -115,6 +115,8 @@ public sealed class ForwardingTrafficTests
         Assert.Equal("before", await flow.Deliver("before"));
 
         lab.Table.Update([mapping], []);
+        Assert.True(lab.Table.WaitForFlowCleanup(TimeSpan.FromSeconds(30)));
+        Assert.Equal(1, lab.Table.FlowsDeleted); // what portcullis_conntrack_deletions_total reports
 
         // The flow's conntrack entry is gone, so its next packet is no longer DNATed to the client.
         Assert.Null(await flow.Deliver("after"));

@@ -17,7 +17,9 @@ public sealed class NftScriptTests
         Assert.Contains("oifname \"pc0\" ip saddr 10.99.0.0/16 ct status dnat masquerade", script, StringComparison.Ordinal);
         Assert.Contains("iifname \"pc0\" oifname \"pc0\" drop", script, StringComparison.Ordinal);
         Assert.DoesNotContain("flush map", script, StringComparison.Ordinal);
-        Assert.DoesNotContain("flush set", script, StringComparison.Ordinal);
+        // The mappings' set keeps its elements; only the inbound limits' per-key state starts afresh (NftInboundLimitScript).
+        Assert.DoesNotContain("flush set ip portcullis leases", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("flush set ip portcullis dedicated_excluded", script, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -13,6 +13,8 @@ public sealed class SqliteStoreConfigApplyTests() : GatewayStoreConfigApplyTests
 
 public sealed class SqliteStoreReplayFloorTests() : GatewayStoreReplayFloorTests(new SqliteTarget());
 
+public sealed class SqliteStoreAuditTests() : GatewayStoreAuditTests(new SqliteTarget());
+
 [Collection(PostgresCollection.Name)]
 [SupportedOSPlatform("linux")]
 public sealed class PostgresStorePeerTests(PostgresCluster cluster) : GatewayStorePeerTests(new PostgresTarget(cluster));
@@ -28,3 +30,7 @@ public sealed class PostgresStoreConfigApplyTests(PostgresCluster cluster) : Gat
 [Collection(PostgresCollection.Name)]
 [SupportedOSPlatform("linux")]
 public sealed class PostgresStoreReplayFloorTests(PostgresCluster cluster) : GatewayStoreReplayFloorTests(new PostgresTarget(cluster));
+
+[Collection(PostgresCollection.Name)]
+[SupportedOSPlatform("linux")]
+public sealed class PostgresStoreAuditTests(PostgresCluster cluster) : GatewayStoreAuditTests(new PostgresTarget(cluster));

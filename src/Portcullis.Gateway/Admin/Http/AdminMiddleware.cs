@@ -104,6 +104,7 @@ internal sealed class AdminMiddleware(AdminToken token, WebConsole.ConsoleSessio
     {
         AdminRequestException => (400, "Bad request", e.Message),
         StoreConflictException => (409, "Conflict", e.Message),
+        AuditUnavailableException => (409, "Auditing is off", e.Message),
         BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == 400 ? "Bad request" : "Request refused",
             bad.InnerException is JsonException json ? $"{bad.Message} {json.Message}" : bad.Message),
         JsonException => (400, "Bad request", e.Message),

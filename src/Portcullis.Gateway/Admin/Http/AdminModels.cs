@@ -19,13 +19,15 @@ public sealed record PeerModel(
     DateTimeOffset? LastHandshakeUtc,
     long ReceivedBytes = 0,
     long SentBytes = 0,
-    string? Gateway = null)
+    string? Gateway = null,
+    string? TunnelAddress6 = null)
 {
     public static PeerModel From(PeerView peer)
     {
         ArgumentNullException.ThrowIfNull(peer);
         return new(peer.Id, peer.Name, peer.PublicKey, peer.TunnelAddress.ToString(), peer.DedicatedAddress?.ToString(),
-            peer.Enabled, peer.CreatedUtc, peer.Connected, peer.LastHandshakeUtc, peer.ReceivedBytes, peer.SentBytes, peer.Gateway);
+            peer.Enabled, peer.CreatedUtc, peer.Connected, peer.LastHandshakeUtc, peer.ReceivedBytes, peer.SentBytes, peer.Gateway,
+            peer.TunnelAddress6?.ToString());
     }
 }
 
@@ -66,6 +68,27 @@ public sealed record MappingModel(
     }
 }
 
+/// <summary>One audit record: a peer held this public address, protocol and port from <c>StartedUtc</c> to <c>EndedUtc</c> (null: still).</summary>
+public sealed record AuditRecordModel(
+    string PeerId,
+    string? PeerName,
+    string Gateway,
+    string Protocol,
+    string PublicAddress,
+    int PublicPort,
+    string TunnelAddress,
+    int InternalPort,
+    DateTimeOffset StartedUtc,
+    DateTimeOffset? EndedUtc)
+{
+    public static AuditRecordModel From(Store.AuditRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        return new(record.PeerId, record.PeerName, record.Gateway, AdminText.Protocol(record.Protocol), record.PublicAddress.ToString(),
+            record.PublicPort, record.TunnelAddress.ToString(), record.InternalPort, record.StartedUtc, record.EndedUtc);
+    }
+}
+
 public sealed record PortRangeModel(int First, int Last);
 
 /// <summary>The forwarding policy in force.</summary>
@@ -82,7 +105,9 @@ public sealed record EffectivePolicyModel(
     long QuarantineSeconds,
     long ReconnectGraceSeconds,
     bool AllowSuggestedPort,
-    bool ForwardAllDedicatedPorts)
+    bool ForwardAllDedicatedPorts,
+    int InboundNewPerSecond,
+    int InboundMaxConnections)
 {
     public static EffectivePolicyModel From(ForwardingPolicy policy)
     {
@@ -91,7 +116,7 @@ public sealed record EffectivePolicyModel(
             (long)policy.MinLifetime.TotalSeconds, (long)policy.MaxLifetime.TotalSeconds,
             Sorted(policy.BlockedExternalPorts), Sorted(policy.BlockedInternalPorts), policy.RequestsPerSecond,
             policy.Burst, (long)policy.Quarantine.TotalSeconds, (long)policy.ReconnectGrace.TotalSeconds,
-            policy.AllowSuggestedPort, policy.ForwardAllDedicatedPorts);
+            policy.AllowSuggestedPort, policy.ForwardAllDedicatedPorts, policy.InboundNewPerSecond, policy.InboundMaxConnections);
     }
 
     private static int[] Sorted(IReadOnlySet<ushort> ports)
@@ -115,6 +140,10 @@ public sealed record PolicyOverridesModel
     public int? MaxPerPeer { get; init; }
 
     public bool? ForwardAllDedicatedPorts { get; init; }
+
+    public int? InboundNewPerSecond { get; init; }
+
+    public int? InboundMaxConnections { get; init; }
 }
 
 /// <summary>

@@ -61,8 +61,14 @@ internal static class AdminRequestParser
             PortRange = range,
             MaxPerPeer = body.MaxPerPeer,
             ForwardAllDedicatedPorts = body.ForwardAllDedicatedPorts,
+            InboundNewPerSecond = Limit(body.InboundNewPerSecond, "inbound_new_per_second"),
+            InboundMaxConnections = Limit(body.InboundMaxConnections, "inbound_max_connections"),
         };
     }
+
+    private static int? Limit(int? value, string field) => value is null or (>= 0 and <= InboundLimits.Max)
+        ? value
+        : throw new AdminRequestException($"{field}: {value} is out of range; expected 0 (no limit) to {InboundLimits.Max}.");
 
     /// <summary>A forward's or mapping's key from the route: ADDRESS / tcp|udp / PORT.</summary>
     public static (IPAddress Address, MappingProtocol Protocol, ushort Port) Key(string address, string protocol, string port)
@@ -72,6 +78,34 @@ internal static class AdminRequestParser
         if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
             throw new AdminRequestException($"port: \"{Shorten(port)}\" is not a number; expected 1-65535.");
         return (Address(address, "address"), parsedProtocol, Port(number, "port"));
+    }
+
+    /// <summary>"ADDRESS:PORT" (an IPv6 address in brackets) from the <c>public</c> query parameter.</summary>
+    public static (IPAddress Address, ushort Port) PublicEndpoint(string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+            throw new AdminRequestException("public: missing; expected ADDRESS:PORT, e.g. 198.51.100.10:31337.");
+        var colon = text.LastIndexOf(':');
+        if (colon <= 0)
+            throw new AdminRequestException($"public: \"{Shorten(text)}\" is not ADDRESS:PORT; expected e.g. 198.51.100.10:31337.");
+        var host = text[..colon];
+        if (host.StartsWith('[') && host.EndsWith(']'))
+            host = host[1..^1];
+        var portText = text[(colon + 1)..];
+        if (!int.TryParse(portText, NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+            throw new AdminRequestException($"public: port \"{Shorten(portText)}\" is not a number; expected 1-65535.");
+        return (Address(host, "public"), Port(port, "public"));
+    }
+
+    /// <summary>An RFC 3339 / ISO 8601 time; without an offset it is UTC.</summary>
+    public static DateTimeOffset Time(string? text, string field)
+    {
+        if (string.IsNullOrEmpty(text))
+            throw new AdminRequestException($"{field}: missing; expected an RFC 3339 time, e.g. 2026-12-07T14:00:00Z.");
+        if (!DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var time)
+            || text.Length < 10 || !char.IsAsciiDigit(text[0]))
+            throw new AdminRequestException($"{field}: \"{Shorten(text)}\" is not a time; expected RFC 3339, e.g. 2026-12-07T14:00:00Z.");
+        return time;
     }
 
     public static IPAddress Address(string text, string field)

@@ -6,7 +6,10 @@ using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Admin.Http;
 
-/// <summary>/api/v1/mappings: the live dynamic (PCP/NAT-PMP) mappings — list (paged: <see cref="AdminPage"/>), revoke by ADDRESS/PROTOCOL/PORT.</summary>
+/// <summary>
+/// /api/v1/mappings: the live dynamic (PCP/NAT-PMP) mappings — list (paged: <see cref="AdminPage"/>), revoke by
+/// ADDRESS/PROTOCOL/PORT — and <c>who?public=ADDRESS:PORT&amp;at=TIME</c>, who held a public port then, from the audit trail.
+/// </summary>
 internal static class MappingEndpoints
 {
     public static void Map(IEndpointRouteBuilder api)
@@ -15,6 +18,18 @@ internal static class MappingEndpoints
         mappings.MapGet("", ListAsync).WithName("ListMappings").ProducesProblem(StatusCodes.Status400BadRequest);
         mappings.MapDelete("/{address}/{protocol}/{port}", Revoke).WithName("RevokeMapping")
             .ProducesProblem(StatusCodes.Status400BadRequest);
+        mappings.MapGet("/who", WhoAsync).WithName("WhoHeldPort")
+            .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status409Conflict);
+    }
+
+    private static async Task<Ok<AuditRecordModel[]>> WhoAsync(
+        [Microsoft.AspNetCore.Mvc.FromQuery(Name = "public")] string? publicEndpoint, string? at, IGatewayOperations operations,
+        CancellationToken cancellationToken)
+    {
+        var (address, port) = AdminRequestParser.PublicEndpoint(publicEndpoint);
+        var when = AdminRequestParser.Time(at, "at");
+        var records = await operations.FindHoldersAsync(address, port, when, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(records.Select(AuditRecordModel.From).ToArray());
     }
 
     private static async Task<Ok<MappingModel[]>> ListAsync(

@@ -39,5 +39,7 @@ internal static class PolicyEndpoints
         PortRange = policy.PortRange is { } r ? new PortRangeModel(r.First, r.Last) : null,
         MaxPerPeer = policy.MaxPerPeer,
         ForwardAllDedicatedPorts = policy.ForwardAllDedicatedPorts,
+        InboundNewPerSecond = policy.InboundNewPerSecond,
+        InboundMaxConnections = policy.InboundMaxConnections,
     };
 }

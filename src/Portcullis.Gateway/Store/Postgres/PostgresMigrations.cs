@@ -107,5 +107,25 @@ internal static class PostgresMigrations
                 tai64n     bytea NOT NULL CHECK (octet_length(tai64n) = 12)
             );
             """, CompatibleFrom: 1),
+        // The opt-in audit trail (IAuditStore): no foreign key to peers, a record outlives its peer; each gateway
+        // closes and prunes its own rows. No NOTIFY: nothing serves from it. Only adds a table no older build reads, so
+        // builds of schema 1 and 2 keep running beside it.
+        new(3, "audit trail of mappings", """
+            CREATE TABLE audit_mappings (
+                id             bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                gateway        text    NOT NULL,
+                public_address text    NOT NULL,
+                protocol       text    NOT NULL CHECK (protocol IN ('tcp', 'udp')),
+                public_port    integer NOT NULL CHECK (public_port BETWEEN 1 AND 65535),
+                tunnel_address text    NOT NULL,
+                internal_port  integer NOT NULL CHECK (internal_port BETWEEN 1 AND 65535),
+                peer_id        text    NOT NULL,
+                peer_name      text,
+                started_utc_ms bigint  NOT NULL,
+                ended_utc_ms   bigint
+            );
+            CREATE INDEX audit_mappings_by_port ON audit_mappings (public_address, public_port, started_utc_ms);
+            CREATE INDEX audit_mappings_by_end ON audit_mappings (gateway, ended_utc_ms);
+            """, CompatibleFrom: 1),
     ];
 }

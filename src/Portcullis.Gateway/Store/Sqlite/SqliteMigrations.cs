@@ -49,5 +49,24 @@ internal static class SqliteMigrations
                 tai64n     BLOB NOT NULL CHECK (length(tai64n) = 12)
             );
             """),
+        // No foreign key to peers: a record outlives its peer (an abuse report arrives after the user left); the
+        // gateway's retention is what deletes it (IAuditStore).
+        new(4, "audit trail of mappings", """
+            CREATE TABLE audit_mappings (
+                id             INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+                gateway        TEXT    NOT NULL,
+                public_address TEXT    NOT NULL,
+                protocol       TEXT    NOT NULL CHECK (protocol IN ('tcp', 'udp')),
+                public_port    INTEGER NOT NULL CHECK (public_port BETWEEN 1 AND 65535),
+                tunnel_address TEXT    NOT NULL,
+                internal_port  INTEGER NOT NULL CHECK (internal_port BETWEEN 1 AND 65535),
+                peer_id        TEXT    NOT NULL,
+                peer_name      TEXT,
+                started_utc_ms INTEGER NOT NULL,
+                ended_utc_ms   INTEGER
+            );
+            CREATE INDEX audit_mappings_by_port ON audit_mappings (public_address, public_port, started_utc_ms);
+            CREATE INDEX audit_mappings_by_end ON audit_mappings (gateway, ended_utc_ms);
+            """),
     ];
 }

@@ -101,8 +101,8 @@ public sealed class PostgresStoreTests(PostgresCluster cluster) : IDisposable
         await upgraded.RaiseReplayFloorsAsync([new(key, [0x40, 0, 0, 0, 0x69, 0, 0, 0, 0, 0, 0, 1])]);
         var peer = await old.AddPeerAsync(new NewPeer { Name = "alice", PublicKey = key }, StoreFixture.Pool);
 
-        Assert.Equal(2, upgraded.SchemaVersion);
-        Assert.Equal(2, old.SchemaVersion);
+        Assert.Equal(PostgresMigrations.All[^1].Version, upgraded.SchemaVersion);
+        Assert.Equal(PostgresMigrations.All[^1].Version, old.SchemaVersion);
         Assert.Equal([peer], await upgraded.ListPeersAsync());
         Assert.Single(await upgraded.ListReplayFloorsAsync());
     }

@@ -1,0 +1,264 @@
+using Portcullis.Linux.Interop;
+
+namespace Portcullis.Linux.Nftables;
+
+// The reaper's thread: take the queue, catch up with the events, end the queued destinations' flows, sleep.
+public sealed unsafe partial class ConntrackReaper
+{
+    private readonly ConntrackEvent[] _eventBuffer = new ConntrackEvent[1024];
+    private readonly List<TrackedFlow> _doomed = [];
+
+    private void Run()
+    {
+        try
+        {
+            Loop();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Dispose gave up waiting (a kernel call hung for seconds) and closed the sockets under us: nothing to do.
+        }
+    }
+
+    private void Loop()
+    {
+        if (_events is not null)
+            Rebuild(overrun: false);
+        var work = new List<Work>();
+        while (true)
+        {
+            long upTo;
+            bool stopping;
+            lock (_gate)
+            {
+                (work, _pending) = (_pending, work);
+                _inFlight = work;
+                upTo = _posted;
+                stopping = _stopping;
+            }
+            // After taking the queue: each queued cleanup was posted after its commit, so these reads see every flow
+            // the old mapping let in.
+            if (_events is not null)
+                CatchUp();
+            if (work.Count > 0)
+                Reap(work);
+            EndLateFlows();
+            lock (_gate)
+            {
+                work.Clear();
+                _inFlight = null;
+                _done = upTo;
+                if (_reopened.Count > 0)
+                {
+                    foreach (var (target, at) in _reopened)
+                    {
+                        if (at <= upTo)
+                            _reopened.Remove(target);
+                    }
+                }
+                Monitor.PulseAll(_gate);
+            }
+            if (stopping)
+                return;
+            Sleep();
+        }
+    }
+
+    // Reads every event waiting; rebuilds the index once from a dump if some were lost.
+    private void CatchUp()
+    {
+        var rebuilt = false;
+        while (true)
+        {
+            ConntrackEventsRead read;
+            try
+            {
+                read = _events!.Read(_eventBuffer);
+            }
+            catch (LinuxCallException e)
+            {
+                _indexValid = false;
+                _log.RebuildFailed(e.Message);
+                return;
+            }
+            for (var i = 0; i < read.Count; i++)
+            {
+                ref readonly var happened = ref _eventBuffer[i];
+                _index.Apply(happened);
+                if (happened.Kind == ConntrackEventKind.New && happened.Flow.IsDestinationNatted && IsGuarded(happened.Flow))
+                    _doomed.Add(happened.Flow);
+            }
+            if (read.Overrun)
+            {
+                if (rebuilt)
+                {
+                    _indexValid = false; // overran again while rebuilding: this round's cleanups go by dump
+                    return;
+                }
+                Rebuild(overrun: true);
+                rebuilt = true;
+                continue;
+            }
+            if (read.Count == 0)
+                return;
+        }
+    }
+
+    private void Rebuild(bool overrun)
+    {
+        _index.Clear();
+        try
+        {
+            _conntrack.DumpInto(_index);
+            _indexValid = true;
+            if (overrun)
+                _log.EventsOverrun(_index.Count);
+        }
+        catch (LinuxCallException e)
+        {
+            _indexValid = false;
+            _log.RebuildFailed(e.Message);
+        }
+    }
+
+    private void Reap(List<Work> work)
+    {
+        lock (_gate)
+        {
+            // A mapping that came back after its cleanup was queued keeps its flows (Reopen).
+            if (_reopened.Count > 0)
+            {
+                foreach (var item in work)
+                    item.Targets?.RemoveAll(t => _reopened.TryGetValue(t, out var at) && at >= item.Sequence);
+            }
+        }
+        var byDump = _events is null || !_indexValid;
+        var destinations = 0;
+        try
+        {
+            if (byDump)
+            {
+                var flows = 0;
+                foreach (var item in work)
+                {
+                    var all = item.Destinations is null ? AllPorts(item.Address, item.Keep!) : Remaining(item);
+                    destinations += all.Count;
+                    flows += _conntrack.Delete(all);
+                }
+                Interlocked.Add(ref _deleted, flows);
+                _log.Ended(destinations, flows, byDump: true);
+                if (_events is not null)
+                    Rebuild(overrun: false); // try to get back onto the index for the next cleanup
+                return;
+            }
+            var deadline = _time.GetTimestamp() + (long)(Guard.TotalSeconds * _time.TimestampFrequency);
+            lock (_gate)
+            {
+                foreach (var item in work)
+                {
+                    foreach (var target in item.Targets ?? [])
+                        _guarded[target.Key] = (target, deadline);
+                }
+            }
+            foreach (var item in work)
+            {
+                if (item.Targets is { } targets)
+                {
+                    destinations += targets.Count;
+                    foreach (var target in targets)
+                        _index.Take(target, _doomed);
+                }
+                else
+                {
+                    destinations++;
+                    _index.TakeAddress(item.Address, item.Keep!.Contains, _doomed);
+                }
+            }
+            var deleted = _doomed.Count == 0 ? 0 : _conntrack.DeleteExact(_doomed);
+            _doomed.Clear();
+            Interlocked.Add(ref _deleted, deleted);
+            _log.Ended(destinations, deleted, byDump: false);
+        }
+        catch (Exception e) when (e is LinuxCallException or ObjectDisposedException)
+        {
+            // The map is committed whatever happens here; these flows end when conntrack times them out.
+            _doomed.Clear();
+            _log.Failed(e.Message);
+        }
+    }
+
+    // Flows confirmed for a destination just cleaned (met the old map in flight): ended as they show up.
+    private void EndLateFlows()
+    {
+        if (_doomed.Count == 0)
+            return;
+        try
+        {
+            Interlocked.Add(ref _deleted, _conntrack.DeleteExact(_doomed));
+        }
+        catch (LinuxCallException e)
+        {
+            _log.Failed(e.Message);
+        }
+        _doomed.Clear();
+    }
+
+    private bool IsGuarded(in TrackedFlow flow)
+    {
+        lock (_gate)
+        {
+            if (!_guarded.TryGetValue(flow.Key, out var guard))
+                return false;
+            if (_time.GetTimestamp() >= guard.Deadline)
+            {
+                _guarded.Remove(flow.Key);
+                return false;
+            }
+            return guard.Mapping.Carried(flow);
+        }
+    }
+
+    // The destinations of a mappings cleanup whose targets Reopen has not taken back.
+    private static List<OriginalDestination> Remaining(Work item)
+    {
+        var left = new List<OriginalDestination>(item.Destinations!.Count);
+        foreach (var destination in item.Destinations)
+        {
+            var key = KeyOf(destination.Protocol, destination.Address, destination.Port);
+            if (item.Targets!.Exists(t => t.Key == key))
+                left.Add(destination);
+        }
+        return left;
+    }
+
+    private static List<OriginalDestination> AllPorts(uint address, IReadOnlySet<FlowKey> keep)
+    {
+        var ip = new System.Net.IPAddress(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(address));
+        var all = new List<OriginalDestination>();
+        foreach (var (protocol, number) in (ReadOnlySpan<(string, byte)>)[("tcp", 6), ("udp", 17)])
+        {
+            for (var port = 1; port <= ushort.MaxValue; port++)
+            {
+                if (!keep.Contains(new FlowKey(address, number, (ushort)port)))
+                    all.Add(new OriginalDestination(protocol, ip, (ushort)port));
+            }
+        }
+        return all;
+    }
+
+    // Until an event or a wake-up arrives.
+    private void Sleep()
+    {
+        var fds = stackalloc PollFd[2];
+        fds[0] = new PollFd { Fd = _wakeFd, Events = PollIn };
+        fds[1] = new PollFd { Fd = _events?.Fd ?? -1, Events = PollIn }; // a negative fd is ignored by poll
+        while (Libc.Poll(fds, 2, -1) < 0 && Errno.Last == Errno.EINTR)
+        {
+        }
+        if (fds[0].ReturnedEvents != 0)
+        {
+            ulong value;
+            _ = Libc.Read(_wakeFd, (byte*)&value, sizeof(ulong));
+        }
+    }
+}

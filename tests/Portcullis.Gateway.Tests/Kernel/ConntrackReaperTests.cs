@@ -1,0 +1,239 @@
+using Microsoft.Extensions.Time.Testing;
+using Portcullis.Gateway.Tests.Kernel.Support;
+using Portcullis.Linux.Nftables;
+using static Portcullis.Gateway.Tests.Kernel.Support.ConntrackEntries;
+
+namespace Portcullis.Gateway.Tests.Kernel;
+
+/// <summary>
+/// The reaper against the real kernel: flows made with `conntrack -I` (DNATed like a mapping's, or not), ended by
+/// destination from the event index, after lost events, and without events. Each test in a namespace of its own.
+/// </summary>
+public sealed class ConntrackReaperTests
+{
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(30);
+    private static readonly OriginalDestination Web = new("tcp", Entries.Public, 30000);
+
+    private sealed class RecordingLog : IConntrackReaperLog
+    {
+        public ManualResetEventSlim? HoldEnded { get; set; }
+        public List<(int Destinations, int Flows, bool ByDump)> Cleanups { get; } = [];
+        public List<string> Notices { get; } = [];
+
+        public void EventsUnavailable(string reason) => Notices.Add("unavailable: " + reason);
+        public void EventsOverrun(int flows) => Notices.Add($"overrun: {flows}");
+        public void RebuildFailed(string error) => Notices.Add("rebuild failed: " + error);
+        public void DumpNotice(string message) => Notices.Add(message);
+        public void Failed(string error) => Notices.Add("failed: " + error);
+
+        public void Ended(int destinations, int flows, bool byDump)
+        {
+            lock (Cleanups)
+                Cleanups.Add((destinations, flows, byDump));
+            HoldEnded?.Wait(Generous);
+        }
+    }
+
+    // Before the reaper starts (found by its first dump), after (found by events), and neighbours that must stay.
+    private static void Populate(KernelNamespace ns, Action between)
+    {
+        Track(ns, Insert("tcp", 30000, 6000));
+        between();
+        Track(ns,
+            Insert("tcp", 30000, 6001),
+            Insert("tcp", 30001, 6000),
+            Insert("udp", 30000, 6000),
+            Insert("tcp", 30000, 6002, natted: false)); // to the gateway itself on the same number: not the mapping's
+    }
+
+    private static void AssertOnlyTheMappingsFlowsWent(KernelNamespace ns)
+    {
+        var flows = Flows(ns);
+        Assert.False(Has(flows, "tcp", 30000, 6000));
+        Assert.False(Has(flows, "tcp", 30000, 6001));
+        Assert.True(Has(flows, "tcp", 30001, 6000));
+        Assert.True(Has(flows, "udp", 30000, 6000));
+        Assert.True(Has(flows, "tcp", 30000, 6002));
+    }
+
+    [Fact]
+    public void End_FlowsFromBeforeAndAfterStart_OnlyTheDestinationsDnatedFlowsGo()
+    {
+        using var ns = new KernelNamespace("ctr");
+        var log = new RecordingLog();
+        ConntrackReaper? started = null;
+        Populate(ns, () => started = ns.Run(() => new ConntrackReaper(log)));
+        using var reaper = started!;
+
+        reaper.End([Web]);
+
+        Assert.True(reaper.WaitIdle(Generous));
+        AssertOnlyTheMappingsFlowsWent(ns);
+        Assert.True(reaper.UsesEvents);
+        Assert.Equal(2, reaper.Deleted);
+        Assert.Equal([(1, 2, false)], log.Cleanups);
+        Assert.Empty(log.Notices);
+    }
+
+    [Fact]
+    public void End_WithoutEvents_SameFlowsGoByDump()
+    {
+        using var ns = new KernelNamespace("ctr");
+        var log = new RecordingLog();
+        ConntrackReaper? started = null;
+        Populate(ns, () => started = ns.Run(() => new ConntrackReaper(log, useEvents: false)));
+        using var reaper = started!;
+
+        reaper.End([Web]);
+
+        Assert.True(reaper.WaitIdle(Generous));
+        Assert.False(reaper.UsesEvents);
+        // The dump path matches by destination only, so the gateway's own flow on that number goes too (as before).
+        var flows = Flows(ns);
+        Assert.False(Has(flows, "tcp", 30000, 6000));
+        Assert.False(Has(flows, "tcp", 30000, 6001));
+        Assert.True(Has(flows, "tcp", 30001, 6000));
+        Assert.Equal([(1, 3, true)], log.Cleanups);
+    }
+
+    [Fact]
+    public void End_AfterEventsWereLost_IndexRebuiltFromDumpAndFlowsStillGo()
+    {
+        using var ns = new KernelNamespace("ctr");
+        var log = new RecordingLog { HoldEnded = new ManualResetEventSlim() };
+        using var reaper = ns.Run(() => new ConntrackReaper(log, receiveBuffer: 4096));
+        // Hold the reaper's thread inside a cleanup while far more events arrive than its socket holds.
+        reaper.End([new OriginalDestination("tcp", Entries.Public, 1)]);
+        Assert.True(SpinWait.SpinUntil(() => { lock (log.Cleanups) return log.Cleanups.Count == 1; }, Generous));
+        Track(ns, Enumerable.Range(0, 300).Select(i => Insert("tcp", 30000, 10000 + i)).ToArray());
+        log.HoldEnded.Set();
+
+        reaper.End([Web]);
+
+        Assert.True(reaper.WaitIdle(Generous));
+        Assert.Contains("overrun: 300", log.Notices);
+        Assert.Equal(300, reaper.Deleted);
+        Assert.DoesNotContain(Flows(ns), l => l.Contains("dport=30000 ", StringComparison.Ordinal));
+        Assert.Equal((1, 300, false), log.Cleanups[^1]);
+    }
+
+    [Fact]
+    public void LateFlow_WithinGuard_EndedOnSight_UnlessReopened()
+    {
+        using var ns = new KernelNamespace("ctr");
+        var time = new FakeTimeProvider();
+        var log = new RecordingLog();
+        using var watcher = ns.Run(() => new ConntrackEvents());
+        using var reaper = ns.Run(() => new ConntrackReaper(log, time));
+        reaper.End([Web]);
+        Assert.True(reaper.WaitIdle(Generous));
+
+        // A flow that met the old map just before the commit shows up after the cleanup: the guard ends it.
+        Track(ns, Insert("tcp", 30000, 7000));
+        Assert.NotNull(ReadUntil(watcher, e => e.Kind == ConntrackEventKind.Destroy && e.Flow.SourcePort == 7000));
+
+        // Mapped again: new flows are the new mapping's and stay.
+        Assert.Single(reaper.Reopen([new EndedMapping(Web, null, 0)]));
+        Track(ns, Insert("tcp", 30000, 7001));
+        reaper.End([new OriginalDestination("udp", Entries.Public, 1)]); // a pass through the thread after that event
+        Assert.True(reaper.WaitIdle(Generous));
+        Assert.True(Has(Flows(ns), "tcp", 30000, 7001));
+        Assert.Equal(1, reaper.Deleted);
+    }
+
+    [Fact]
+    public void LateFlow_AfterGuard_Stays()
+    {
+        using var ns = new KernelNamespace("ctr");
+        var time = new FakeTimeProvider();
+        var log = new RecordingLog();
+        using var reaper = ns.Run(() => new ConntrackReaper(log, time));
+        reaper.End([Web]);
+        Assert.True(reaper.WaitIdle(Generous));
+
+        time.Advance(ConntrackReaper.Guard);
+        Track(ns, Insert("tcp", 30000, 7000));
+        reaper.End([new OriginalDestination("udp", Entries.Public, 1)]);
+        Assert.True(reaper.WaitIdle(Generous));
+
+        Assert.True(Has(Flows(ns), "tcp", 30000, 7000));
+        Assert.Equal(0, reaper.Deleted);
+    }
+
+    [Fact]
+    public void End_MappingWithItsTarget_FlowsSentElsewhereStay()
+    {
+        using var ns = new KernelNamespace("ctr");
+        var log = new RecordingLog();
+        using var reaper = ns.Run(() => new ConntrackReaper(log));
+        // The old mapping sent 30000 to 10.99.0.2; a newer one on the same port sends it to 10.99.0.3.
+        Track(ns, Insert("tcp", 30000, 6000), Insert("tcp", 30000, 6001, target: "10.99.0.3"));
+
+        reaper.End([new EndedMapping(Web, Entries.Client1, 30000)]);
+
+        Assert.True(reaper.WaitIdle(Generous));
+        var flows = Flows(ns);
+        Assert.False(Has(flows, "tcp", 30000, 6000));
+        Assert.True(Has(flows, "tcp", 30000, 6001));
+        Assert.Equal(1, reaper.Deleted);
+    }
+
+    [Fact]
+    public void Reopen_SameMappingBackBeforeItsCleanupRan_ItsFlowsStayAndNoGuard()
+    {
+        using var ns = new KernelNamespace("ctr");
+        var log = new RecordingLog { HoldEnded = new ManualResetEventSlim() };
+        using var reaper = ns.Run(() => new ConntrackReaper(log, new FakeTimeProvider()));
+        Track(ns, Insert("tcp", 30000, 6000));
+        // Hold the thread in a cleanup, so the next one waits in the queue.
+        reaper.End([new OriginalDestination("tcp", Entries.Public, 1)]);
+        Assert.True(SpinWait.SpinUntil(() => { lock (log.Cleanups) return log.Cleanups.Count == 1; }, Generous));
+        var mapping = new EndedMapping(Web, Entries.Client1, 30000);
+        reaper.End([mapping]);
+
+        Assert.True(reaper.Busy);
+        Assert.Equal([mapping], reaper.Reopen([mapping]));
+        Assert.Empty(reaper.Reopen([new EndedMapping(Web, Entries.Client2, 30000)])); // nothing pending for that target
+        log.HoldEnded.Set();
+        Assert.True(reaper.WaitIdle(Generous));
+        Track(ns, Insert("tcp", 30000, 6001));
+        reaper.End([new OriginalDestination("udp", Entries.Public, 1)]); // a pass through the thread after that event
+        Assert.True(reaper.WaitIdle(Generous));
+
+        var flows = Flows(ns);
+        Assert.True(Has(flows, "tcp", 30000, 6000));
+        Assert.True(Has(flows, "tcp", 30000, 6001));
+        Assert.Equal(0, reaper.Deleted);
+    }
+
+    [Fact]
+    public void EndAllPorts_EveryPortButTheKeptGoes()
+    {
+        using var ns = new KernelNamespace("ctr");
+        var log = new RecordingLog();
+        using var reaper = ns.Run(() => new ConntrackReaper(log));
+        Track(ns,
+            Insert("tcp", 4711, 6000, destination: "198.51.100.11"),
+            Insert("udp", 4712, 6000, destination: "198.51.100.11"),
+            Insert("tcp", 30000, 6000, destination: "198.51.100.11"),
+            Insert("tcp", 4711, 6001));
+
+        reaper.EndAllPorts(Entries.Dedicated, new HashSet<FlowKey> { ConntrackReaper.KeyOf("tcp", Entries.Dedicated, 30000) });
+
+        Assert.True(reaper.WaitIdle(Generous));
+        var flows = Flows(ns);
+        Assert.Equal(2, flows.Length);
+        Assert.Contains(flows, l => l.Contains("dst=198.51.100.11 sport=6000 dport=30000 ", StringComparison.Ordinal));
+        Assert.Contains(flows, l => l.Contains("dst=198.51.100.10 sport=6001 dport=4711 ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void End_BadDestination_RejectedOnTheCallersThread()
+    {
+        using var ns = new KernelNamespace("ctr");
+        using var reaper = ns.Run(() => new ConntrackReaper(new RecordingLog()));
+
+        Assert.Throws<ArgumentException>(() => reaper.End([new OriginalDestination("icmp", Entries.Public, 1)]));
+        Assert.Throws<ArgumentException>(() => reaper.End([new OriginalDestination("tcp", System.Net.IPAddress.IPv6Loopback, 1)]));
+    }
+}
