@@ -10,6 +10,8 @@ internal static class Program
         // End-to-end measurements that need a network namespace run outside BenchmarkDotNet (see bench/mapping-latency).
         if (args.Length > 0 && args[0] == "mapping-latency")
             return MappingLatency.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "mapping-open-loop")
+            return MappingOpenLoop.Run(args[1..]);
         if (args.Length > 0 && args[0] == "flow-survival")
             return FlowSurvival.Run(args[1..]);
         if (args.Length > 0 && args[0] == "fleet")

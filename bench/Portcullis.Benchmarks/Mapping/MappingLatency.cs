@@ -19,7 +19,6 @@ internal static class MappingLatency
     private static readonly IPAddress Gateway = IPAddress.Parse("10.99.0.1");
     private static readonly IPAddress Prober = IPAddress.Parse("10.99.0.2");
     private static readonly IPAddress Public = IPAddress.Parse("198.51.100.10");
-    private const int MappingsPerBulkPeer = 60_000;
 
     public static int Run(string[] args)
     {
@@ -39,26 +38,11 @@ internal static class MappingLatency
     private static Result Measure(int present, int requests)
     {
         using var table = new NftForwardingTable();
-        table.Install(new GatewayNetwork
-        {
-            TunnelInterface = "pc0",
-            TunnelPrefix = IPNetwork.Parse("10.99.0.0/16"),
-            GatewayTunnelAddress = Gateway,
-            PublicInterface = "eth0",
-            PublicAddresses = [Public],
-        });
-        var policy = new ForwardingPolicy
-        {
-            PortRange = new PortRange(1024, 65535),
-            MaxPerPeer = MappingsPerBulkPeer,
-            BlockedExternalPorts = new HashSet<ushort>(),
-            BlockedInternalPorts = new HashSet<ushort>(),
-            RequestsPerSecond = 1_000_000,
-            Burst = 1_000_000,
-        };
+        table.Install(MappingStack.Network(Gateway, Public));
+        var policy = MappingStack.Policy();
         using var service = new ForwardingService(table, [Public], policy, TimeProvider.System, NullLogger<ForwardingService>.Instance);
         service.Start();
-        Prepopulate(service, present);
+        MappingStack.Prepopulate(service, present);
         service.PeerSessionStarted("prober", Prober);
 
         var server = new PortMappingServer(service, new PortMappingServerOptions { ListenAddress = Gateway });
@@ -99,25 +83,4 @@ internal static class MappingLatency
 
     private static double Percentile(List<double> sorted, double p) =>
         sorted.Count == 0 ? double.NaN : sorted[Math.Min(sorted.Count - 1, (int)(p * sorted.Count))];
-
-    /// <summary>Fills the table through the service (the only way in: it reconciles anything else away).</summary>
-    private static void Prepopulate(ForwardingService service, int count)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            var peer = i / MappingsPerBulkPeer;
-            var j = i % MappingsPerBulkPeer;
-            if (j == 0)
-                service.PeerSessionStarted($"bulk{peer}", IPAddress.Parse($"10.99.1.{peer + 1}"));
-            var result = service.Map(new MapRequest
-            {
-                Client = IPAddress.Parse($"10.99.1.{peer + 1}"),
-                Protocol = j % 2 == 0 ? MappingProtocol.Tcp : MappingProtocol.Udp,
-                InternalPort = (ushort)(1 + j / 2),
-                Lifetime = TimeSpan.FromHours(1),
-            });
-            if (result.Status != MapStatus.Success)
-                throw new InvalidOperationException($"prepopulation failed at {i}: {result.Status}");
-        }
-    }
 }

@@ -203,7 +203,7 @@ public sealed partial class GatewayOperations
             {
                 SetInboundLimits(effective.InboundLimits, _service.Policy.InboundLimits);
             }
-            catch (Kernel.ForwardingTableException e)
+            catch (Forwarding.ForwardingTableException e)
             {
                 // The rest of the policy still applies; the limits stay as they were until the next change.
                 GatewayOperationsLog.InboundLimitsRefused(_logger, e.Message);

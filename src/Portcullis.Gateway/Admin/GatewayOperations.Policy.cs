@@ -78,9 +78,9 @@ public sealed partial class GatewayOperations
     /// Puts per-forward inbound limits in force in the kernel (set by the host: NftInboundLimits.Set); null where no kernel
     /// is attached (tests of the API alone).
     /// </summary>
-    internal Action<Kernel.InboundLimits>? ApplyInboundLimits { get; init; }
+    internal Action<InboundLimits>? ApplyInboundLimits { get; init; }
 
-    private void SetInboundLimits(Kernel.InboundLimits limits, Kernel.InboundLimits current)
+    private void SetInboundLimits(InboundLimits limits, InboundLimits current)
     {
         if (limits != current)
             ApplyInboundLimits?.Invoke(limits);

@@ -3,7 +3,7 @@ using System.Reflection;
 using Microsoft.Extensions.Logging;
 using Portcullis.Gateway.Fleet;
 using Portcullis.Gateway.Forwarding;
-using Portcullis.Gateway.Hosting;
+using Portcullis.Gateway.Peers;
 using Portcullis.Gateway.Store;
 using Portcullis.PortMapping;
 
@@ -21,7 +21,7 @@ namespace Portcullis.Gateway.Admin;
 
 /// <summary>
 /// <see cref="IGatewayOperations"/> over the store, the WireGuard device, the session directory and the forwarding
-/// service of one running gateway. Built by the host (<see cref="GatewayHost.Operations"/>).
+/// service of one running gateway. Built by the host (GatewayHost.Operations).
 /// </summary>
 public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
 {

@@ -48,8 +48,8 @@ internal static class ForwardingSectionParser
             AuditRetention = section.Integer("audit_retention", 1, MaxRetentionSeconds) is { } retention
                 ? TimeSpan.FromSeconds(retention)
                 : defaults.AuditRetention,
-            InboundNewPerSecond = (int)(section.Integer("inbound_new_per_second", 0, Kernel.InboundLimits.Max) ?? defaults.InboundNewPerSecond),
-            InboundMaxConnections = (int)(section.Integer("inbound_max_connections", 0, Kernel.InboundLimits.Max) ?? defaults.InboundMaxConnections),
+            InboundNewPerSecond = (int)(section.Integer("inbound_new_per_second", 0, InboundLimits.Max) ?? defaults.InboundNewPerSecond),
+            InboundMaxConnections = (int)(section.Integer("inbound_max_connections", 0, InboundLimits.Max) ?? defaults.InboundMaxConnections),
             ForwardAllDedicatedPorts = section.Boolean("forward_all_dedicated_ports") ?? defaults.ForwardAllDedicatedPorts,
         };
         if (policy.MinLifetime > policy.MaxLifetime)

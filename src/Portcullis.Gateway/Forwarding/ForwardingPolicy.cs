@@ -135,7 +135,7 @@ public sealed record ForwardingPolicy
     public int InboundMaxConnections { get; init; }
 
     /// <summary>The kernel's form of <see cref="InboundNewPerSecond"/> and <see cref="InboundMaxConnections"/>.</summary>
-    public Kernel.InboundLimits InboundLimits => new(InboundNewPerSecond, InboundMaxConnections);
+    public InboundLimits InboundLimits => new(InboundNewPerSecond, InboundMaxConnections);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that makes no sense.</summary>
     public void Validate()

@@ -1,5 +1,4 @@
 using System.Net;
-using Portcullis.Gateway.Kernel;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Forwarding;
@@ -27,8 +26,8 @@ public sealed partial class ForwardingService
             {
                 var now = Now;
                 var wallNow = _time.GetUtcNow();
-                var list = new List<ActiveMapping>(_byPort.Count);
-                foreach (var mapping in _byPort.Values)
+                var list = new List<ActiveMapping>(_leases.Count);
+                foreach (var mapping in _leases.Mappings)
                 {
                     list.Add(new ActiveMapping(mapping.Owner.PeerId, mapping.Owner.TunnelAddress, mapping.Protocol,
                         mapping.InternalPort, mapping.PublicAddress, mapping.PublicPort, mapping.Lifetime,
@@ -46,7 +45,7 @@ public sealed partial class ForwardingService
         lock (_lock)
         {
             ThrowIfNotRunning();
-            if (!_byPort.TryGetValue(new PortKey(Normalize(publicAddress), protocol, publicPort), out var mapping))
+            if (!_leases.TryGet(new PortKey(Normalize(publicAddress), protocol, publicPort), out var mapping))
                 return false;
             ReleaseLocked([mapping], ReleaseReason.Revoked);
             return true;
@@ -60,7 +59,7 @@ public sealed partial class ForwardingService
         lock (_lock)
         {
             ThrowIfNotRunning();
-            if (!_sessionsByPeer.TryGetValue(peerId, out var session) || session.Mappings.Count == 0)
+            if (!_sessions.TryGetByPeer(peerId, out var session) || session.Mappings.Count == 0)
                 return 0;
             var doomed = new List<Mapping>(session.Mappings);
             ReleaseLocked(doomed, ReleaseReason.Revoked);
@@ -83,7 +82,7 @@ public sealed partial class ForwardingService
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var doomed = new List<Mapping>();
-            foreach (var mapping in _byPort.Values)
+            foreach (var mapping in _leases.Mappings)
             {
                 if (!policy.Enabled || !policy.PortRange.Contains(mapping.PublicPort)
                     || policy.BlockedExternalPorts.Contains(mapping.PublicPort)
@@ -97,7 +96,7 @@ public sealed partial class ForwardingService
             _policy = policy;
             if (old.RequestsPerSecond != policy.RequestsPerSecond || old.Burst != policy.Burst)
             {
-                foreach (var session in _sessionsByPeer.Values)
+                foreach (var session in _sessions.All)
                     session.Requests = NewRequestBucket(policy);
             }
             SyncDedicatedLocked();

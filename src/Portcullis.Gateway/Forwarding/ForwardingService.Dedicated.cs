@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
-using Portcullis.Gateway.Kernel;
 
 namespace Portcullis.Gateway.Forwarding;
 
@@ -61,7 +60,7 @@ public sealed partial class ForwardingService
 
             // Sessions carry their public address from their start: restart those whose address moved.
             List<PeerSession>? moved = null;
-            foreach (var session in _sessionsByPeer.Values)
+            foreach (var session in _sessions.All)
             {
                 if (!PublicAddressFor(session.PeerId).Equals(session.PublicAddress))
                     (moved ??= []).Add(session);
@@ -131,7 +130,7 @@ public sealed partial class ForwardingService
         foreach (var assignment in assignments.Values)
         {
             var all = policy.Enabled && policy.ForwardAllDedicatedPorts
-                && _sessionsByPeer.TryGetValue(assignment.PeerId, out var session)
+                && _sessions.TryGetByPeer(assignment.PeerId, out var session)
                 && session.TunnelAddress.Equals(assignment.TunnelAddress);
             routes[i++] = new DedicatedRoute(assignment.PublicAddress, assignment.TunnelAddress, all);
         }

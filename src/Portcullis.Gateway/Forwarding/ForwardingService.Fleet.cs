@@ -16,17 +16,17 @@ public sealed partial class ForwardingService
         var wanted = new Dictionary<PortKey, StaticForwardRule>(rules.Count);
         foreach (var rule in rules)
         {
-            var normalized = CheckRule(rule);
+            var normalized = StaticForwardSet.Check(rule);
             if (normalized.PeerId != peerId)
                 throw new ArgumentException($"A rule of peer {normalized.PeerId} was given as one of {peerId}'s.", nameof(rules));
-            if (!wanted.TryAdd(KeyOf(normalized), normalized))
+            if (!wanted.TryAdd(StaticForwardSet.KeyOf(normalized), normalized))
                 throw new ArgumentException($"Static forward {rule.PublicAddress} {rule.Protocol} {rule.ExternalPort} is given twice.", nameof(rules));
         }
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var removed = new List<PortKey>();
-            foreach (var (key, rule) in _staticRules)
+            foreach (var (key, rule) in _statics.Rules)
             {
                 if (rule.PeerId == peerId && (!wanted.TryGetValue(key, out var next) || next != rule))
                     removed.Add(key);
@@ -34,7 +34,7 @@ public sealed partial class ForwardingService
             var added = new List<StaticForwardRule>();
             foreach (var (key, rule) in wanted)
             {
-                if (_staticRules.TryGetValue(key, out var current) && current == rule)
+                if (_statics.Rules.TryGetValue(key, out var current) && current == rule)
                     continue;
                 if (current is not null && current.PeerId != peerId)
                     removed.Add(key);

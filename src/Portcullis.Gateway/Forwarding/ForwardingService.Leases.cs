@@ -1,4 +1,3 @@
-using Portcullis.Gateway.Kernel;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Forwarding;
@@ -16,11 +15,6 @@ public sealed partial class ForwardingService
     // would re-enter the service in the middle of an update.
     private static readonly TimeSpan MinimumTimerDelay = TimeSpan.FromMilliseconds(1);
 
-    private readonly PriorityQueue<Mapping, TimeSpan> _expiries = new();
-    private readonly Dictionary<PortKey, PendingRemoval> _pendingRemovals = [];
-    // Per port, not per protocol: a released port is closed to other peers for TCP and UDP alike (the pair is one).
-    private readonly ExpiringMemory<ushort, string> _quarantine = new();
-    private readonly ExpiringMemory<LeaseKey, PortKey> _remembered = new();
     private TimeSpan _timerDue = TimeSpan.MaxValue;
     private TimeSpan _nextRemovalRetry;
 
@@ -33,22 +27,11 @@ public sealed partial class ForwardingService
         PolicyChanged,
     }
 
-    private readonly record struct PendingRemoval(ForwardingEntry Entry, TimeSpan KernelExpiresAt);
-
     /// <summary>All or nothing; throws <see cref="ForwardingTableException"/> with the state unchanged.</summary>
     private void ReleaseLocked(List<Mapping> mappings, ReleaseReason reason)
     {
         _table.Update(EntriesOf(mappings), []);
         CommitReleaseLocked(mappings, reason);
-    }
-
-    /// <summary>All or nothing; false (reported, state unchanged) when the kernel refused.</summary>
-    private bool TryReleaseLocked(List<Mapping> mappings, ReleaseReason reason, string operation)
-    {
-        if (!TryUpdateTable(EntriesOf(mappings), [], operation))
-            return false;
-        CommitReleaseLocked(mappings, reason);
-        return true;
     }
 
     private void ReleaseBestEffortLocked(List<Mapping> mappings, ReleaseReason reason)
@@ -61,7 +44,7 @@ public sealed partial class ForwardingService
         {
             ReportTableFailure("removing", e);
             foreach (var mapping in mappings)
-                _pendingRemovals[mapping.PortKey] = new PendingRemoval(mapping.Entry, mapping.KernelExpiresAt);
+                _leases.Defer(mapping.Entry, mapping.KernelExpiresAt);
             ForwardingLog.RemovalDeferred(_logger, mappings.Count);
             _nextRemovalRetry = Now + RemovalRetryInterval;
             ArmTimerLocked(_nextRemovalRetry);
@@ -76,26 +59,14 @@ public sealed partial class ForwardingService
         var remember = reason is ReleaseReason.Expired or ReleaseReason.SessionEnded;
         foreach (var mapping in mappings)
         {
-            mapping.IsLive = false;
-            mapping.Owner.Mappings.Remove(mapping);
-            _byPort.Remove(mapping.PortKey);
-            if (policy.Quarantine > TimeSpan.Zero)
-                _quarantine.Set(mapping.PublicPort, mapping.Owner.PeerId, now + policy.Quarantine);
-            if (remember && policy.ReconnectGrace > TimeSpan.Zero)
-                _remembered.Set(mapping.LeaseKey, mapping.PortKey, now + policy.ReconnectGrace);
+            _leases.Remove(mapping);
+            _ports.Released(mapping, remember, policy, now);
             if (policy.AuditLog)
             {
                 ForwardingLog.AuditRemoved(_logger, reason.ToString(), mapping.Owner.PeerId, mapping.Protocol,
                     mapping.PublicAddress, mapping.PublicPort, mapping.Owner.TunnelAddress, mapping.InternalPort);
             }
         }
-    }
-
-    private void ScheduleExpiryLocked(Mapping mapping)
-    {
-        // A refreshed lease leaves its predecessor queued; it pops at its old time and is skipped (not live).
-        _expiries.Enqueue(mapping, mapping.ExpiresAt);
-        ArmTimerLocked(mapping.ExpiresAt);
     }
 
     private void ArmTimerLocked(TimeSpan due)
@@ -118,47 +89,31 @@ public sealed partial class ForwardingService
             ExpireDueLocked(now);
             RetryRemovalsLocked(now);
             SweepMemoriesLocked(now);
-            if (_expiries.TryPeek(out _, out var next))
+            if (_leases.TryPeekNextExpiry(out var next))
                 ArmTimerLocked(next);
-            if (_pendingRemovals.Count > 0)
+            if (_leases.PendingCount > 0)
                 ArmTimerLocked(_nextRemovalRetry);
         }
     }
 
     private void ExpireDueLocked(TimeSpan now)
     {
-        List<Mapping>? due = null;
-        while (_expiries.TryPeek(out var mapping, out var expiresAt) && expiresAt <= now)
-        {
-            _expiries.Dequeue();
-            if (mapping.IsLive)
-                (due ??= []).Add(mapping);
-        }
-        if (due is not null)
+        if (_leases.TakeDue(now) is { } due)
             ReleaseBestEffortLocked(due, ReleaseReason.Expired);
     }
 
     private void RetryRemovalsLocked(TimeSpan now)
     {
-        if (_pendingRemovals.Count == 0 || now < _nextRemovalRetry)
+        if (_leases.PendingCount == 0 || now < _nextRemovalRetry)
             return;
-        var before = _pendingRemovals.Count;
-        // Past its kernel timeout an element has removed itself.
-        foreach (var (key, pending) in _pendingRemovals)
-        {
-            if (pending.KernelExpiresAt <= now)
-                _pendingRemovals.Remove(key);
-        }
-
-        var entries = new List<ForwardingEntry>(_pendingRemovals.Count);
-        foreach (var pending in _pendingRemovals.Values)
-            entries.Add(pending.Entry);
+        var before = _leases.PendingCount;
+        var entries = _leases.PendingToRetry(now);
         if (entries.Count > 0)
         {
             try
             {
                 _table.Update(entries, []);
-                _pendingRemovals.Clear();
+                _leases.ClearPending();
             }
             catch (ForwardingTableException)
             {
@@ -169,7 +124,7 @@ public sealed partial class ForwardingService
                     try
                     {
                         _table.Update([entry], []);
-                        _pendingRemovals.Remove(PortKey.Of(entry));
+                        _leases.RemovePending(PortKey.Of(entry));
                     }
                     catch (ForwardingTableException)
                     {
@@ -177,16 +132,12 @@ public sealed partial class ForwardingService
                 }
             }
         }
-        if (_pendingRemovals.Count != before)
-            ForwardingLog.DeferredRemovalsRetried(_logger, before - _pendingRemovals.Count, _pendingRemovals.Count);
+        if (_leases.PendingCount != before)
+            ForwardingLog.DeferredRemovalsRetried(_logger, before - _leases.PendingCount, _leases.PendingCount);
         _nextRemovalRetry = now + RemovalRetryInterval;
     }
 
-    private void SweepMemoriesLocked(TimeSpan now)
-    {
-        _quarantine.Sweep(now);
-        _remembered.Sweep(now);
-    }
+    private void SweepMemoriesLocked(TimeSpan now) => _ports.Sweep(now);
 
     private static ForwardingEntry[] EntriesOf(List<Mapping> mappings)
     {

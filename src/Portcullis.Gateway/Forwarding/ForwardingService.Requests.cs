@@ -1,5 +1,4 @@
 using System.Net;
-using Portcullis.Gateway.Kernel;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Forwarding;
@@ -20,36 +19,8 @@ public sealed partial class ForwardingService
     public MapResult Map(MapRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        lock (_lock)
-        {
-            var status = AdmitLocked(request.Client, countRequest: true, out var peer);
-            if (peer is null)
-                return Refused(status);
-            if (request.Lifetime <= TimeSpan.Zero)
-                return DeleteLocked(peer, request);
-
-            var policy = _policy;
-            // Internal port 0 asks for "the same port as the public one" (DESIGN §6: `natpmpc -a 0 0 tcp 60`; PCP's
-            // "all ports" meaning is refused by its front end). A blocked internal port is a service that must not face
-            // the internet.
-            if (policy.BlockedInternalPorts.Contains(request.InternalPort))
-                return Refused(MapStatus.NotAuthorized);
-
-            var existing = peer.Find(request.Protocol, request.InternalPort);
-            if (existing is not null)
-            {
-                return existing.AnswersTo(request.Nonce)
-                    ? RefreshLocked(existing, Clamp(request.Lifetime, policy))
-                    : Refused(MapStatus.NotAuthorized);
-            }
-
-            if (peer.Mappings.Count >= policy.MaxPerPeer)
-                return Refused(MapStatus.QuotaExceeded);
-            status = ChoosePortLocked(peer, request, out var port);
-            return status == MapStatus.Success
-                ? CreateLocked(peer, request, port, Clamp(request.Lifetime, policy))
-                : Refused(status);
-        }
+        ArgumentNullException.ThrowIfNull(request.Client);
+        return _committer.Submit(new PeerRequest(request, request.Client, request.Protocol), Normalize(request.Client));
     }
 
     /// <remarks>
@@ -59,22 +30,62 @@ public sealed partial class ForwardingService
     public MapResult DeleteAll(IPAddress client, MappingProtocol protocol)
     {
         ArgumentNullException.ThrowIfNull(client);
-        lock (_lock)
-        {
-            var status = AdmitLocked(client, countRequest: true, out var peer);
-            if (peer is null)
-                return Refused(status);
+        return _committer.Submit(new PeerRequest(null, client, protocol), Normalize(client));
+    }
 
-            var doomed = new List<Mapping>();
-            foreach (var mapping in peer.Mappings)
-            {
-                if (mapping.Protocol == protocol && mapping.Nonce is null)
-                    doomed.Add(mapping);
-            }
-            if (doomed.Count > 0 && !TryReleaseLocked(doomed, ReleaseReason.Deleted, "deleting"))
-                return Refused(MapStatus.NetworkFailure);
-            return new MapResult(MapStatus.Success, peer.PublicAddress, 0, 0, TimeSpan.Zero);
+    /// <summary>A MAP request's decision: a result without the kernel (a refusal, a no-op), or a change to apply.</summary>
+    private Decision DecideLocked(PeerRequest peerRequest)
+    {
+        if (peerRequest.Map is not { } request)
+            return DecideDeleteAllLocked(peerRequest.Client, peerRequest.Protocol);
+        var status = AdmitLocked(request.Client, countRequest: true, out var peer);
+        if (peer is null)
+            return Refused(status);
+        if (request.Lifetime <= TimeSpan.Zero)
+            return DecideDeleteLocked(peer, request);
+
+        var policy = _policy;
+        // Internal port 0 asks for "the same port as the public one" (DESIGN §6: `natpmpc -a 0 0 tcp 60`; PCP's
+        // "all ports" meaning is refused by its front end). A blocked internal port is a service that must not face
+        // the internet.
+        if (policy.BlockedInternalPorts.Contains(request.InternalPort))
+            return Refused(MapStatus.NotAuthorized);
+
+        var existing = peer.Find(request.Protocol, request.InternalPort);
+        if (existing is not null)
+        {
+            return existing.AnswersTo(request.Nonce)
+                ? DecideRefresh(existing, Clamp(request.Lifetime, policy))
+                : Refused(MapStatus.NotAuthorized);
         }
+
+        if (peer.Mappings.Count >= policy.MaxPerPeer)
+            return Refused(MapStatus.QuotaExceeded);
+        status = _ports.Choose(peer, request, policy, Now, out var port);
+        return status == MapStatus.Success
+            ? DecideCreateLocked(peer, request, port, Clamp(request.Lifetime, policy))
+            : Refused(status);
+    }
+
+    private Decision DecideDeleteAllLocked(IPAddress client, MappingProtocol protocol)
+    {
+        var status = AdmitLocked(client, countRequest: true, out var peer);
+        if (peer is null)
+            return Refused(status);
+        var done = new MapResult(MapStatus.Success, peer.PublicAddress, 0, 0, TimeSpan.Zero);
+        var doomed = new List<Mapping>();
+        foreach (var mapping in peer.Mappings)
+        {
+            if (mapping.Protocol == protocol && mapping.Nonce is null)
+                doomed.Add(mapping);
+        }
+        if (doomed.Count == 0)
+            return done;
+        return new MapChange(EntriesOf(doomed), [], "deleting", () =>
+        {
+            CommitReleaseLocked(doomed, ReleaseReason.Deleted);
+            return done;
+        });
     }
 
     /// <summary>The gates every request passes: service running and enabled, a live session, the rate limit.</summary>
@@ -86,7 +97,7 @@ public sealed partial class ForwardingService
             return MapStatus.NetworkFailure;
         if (!_policy.Enabled)
             return MapStatus.NotAuthorized;
-        if (!_sessionsByAddress.TryGetValue(Normalize(client), out var session))
+        if (!_sessions.TryGetByAddress(Normalize(client), out var session))
             return MapStatus.UnknownClient;
         var now = Now;
         SweepMemoriesLocked(now);
@@ -96,7 +107,7 @@ public sealed partial class ForwardingService
         return MapStatus.Success;
     }
 
-    private MapResult DeleteLocked(PeerSession peer, MapRequest request)
+    private Decision DecideDeleteLocked(PeerSession peer, MapRequest request)
     {
         var existing = peer.Find(request.Protocol, request.InternalPort);
         // Deleting what does not exist succeeds (RFC 6886 §3.4); the answer carries external port 0 and lifetime 0.
@@ -105,26 +116,26 @@ public sealed partial class ForwardingService
             return deleted;
         if (!existing.AnswersTo(request.Nonce))
             return Refused(MapStatus.NotAuthorized);
-        return TryReleaseLocked([existing], ReleaseReason.Deleted, "deleting") ? deleted : Refused(MapStatus.NetworkFailure);
+        return new MapChange([existing.Entry], [], "deleting", () =>
+        {
+            CommitReleaseLocked([existing], ReleaseReason.Deleted);
+            return deleted;
+        });
     }
 
-    private MapResult RefreshLocked(Mapping existing, TimeSpan lifetime)
+    private MapChange DecideRefresh(Mapping existing, TimeSpan lifetime)
     {
         var renewed = existing.Renewed(lifetime, Now + lifetime);
         // Delete + add in one transaction restarts the kernel timeout (nft cannot re-add an existing key).
-        if (!TryUpdateTable([existing.Entry], [renewed.Entry], "refreshing"))
-            return Refused(MapStatus.NetworkFailure);
-
-        existing.IsLive = false;
-        var list = existing.Owner.Mappings;
-        list[list.IndexOf(existing)] = renewed;
-        _byPort[renewed.PortKey] = renewed;
-        renewed.IsLive = true;
-        ScheduleExpiryLocked(renewed);
-        return Granted(renewed);
+        return new MapChange([existing.Entry], [renewed.Entry], "refreshing", () =>
+        {
+            _leases.Replace(existing, renewed);
+            ArmTimerLocked(renewed.ExpiresAt);
+            return Granted(renewed);
+        });
     }
 
-    private MapResult CreateLocked(PeerSession peer, MapRequest request, ushort port, TimeSpan lifetime)
+    private Decision DecideCreateLocked(PeerSession peer, MapRequest request, ushort port, TimeSpan lifetime)
     {
         var nonce = Mapping.CopyNonce(request.Nonce);
         var internalPort = request.InternalPort == 0 ? port : request.InternalPort;
@@ -132,20 +143,20 @@ public sealed partial class ForwardingService
             return Refused(MapStatus.NoResources);
         var mapping = new Mapping(peer, request.Protocol, internalPort, port, nonce, lifetime, Now + lifetime, KernelExpirySlack,
             request.InternalPort);
-        if (!TryUpdateTable([], [mapping.Entry], "creating"))
-            return Refused(MapStatus.NetworkFailure);
-
-        peer.Mappings.Add(mapping);
-        _byPort.Add(mapping.PortKey, mapping);
-        mapping.IsLive = true;
-        _remembered.Remove(mapping.LeaseKey);
-        ScheduleExpiryLocked(mapping);
-        if (_policy.AuditLog)
+        // Other requests decided in the same batch must not be given this port before it is committed.
+        _reserved[mapping.PortKey] = peer.PeerId;
+        return new MapChange([], [mapping.Entry], "creating", () =>
         {
-            ForwardingLog.AuditCreated(_logger, peer.PeerId, mapping.Protocol, mapping.PublicAddress, mapping.PublicPort,
-                peer.TunnelAddress, mapping.InternalPort, (long)lifetime.TotalSeconds);
-        }
-        return Granted(mapping);
+            _leases.Add(mapping);
+            _ports.Granted(mapping.LeaseKey);
+            ArmTimerLocked(mapping.ExpiresAt);
+            if (_policy.AuditLog)
+            {
+                ForwardingLog.AuditCreated(_logger, peer.PeerId, mapping.Protocol, mapping.PublicAddress, mapping.PublicPort,
+                    peer.TunnelAddress, mapping.InternalPort, (long)lifetime.TotalSeconds);
+            }
+            return Granted(mapping);
+        });
     }
 
     /// <summary>Runs one table transaction; false (state untouched by the caller) when the kernel refused it.</summary>
@@ -183,4 +194,7 @@ public sealed partial class ForwardingService
         ForwardingLog.Refused(_logger, status);
         return MapResult.Failure(status);
     }
+
+    /// <summary>What one request asks of the front (<see cref="Map"/> or, with no map request, <see cref="DeleteAll"/>).</summary>
+    private sealed record PeerRequest(MapRequest? Map, IPAddress Client, MappingProtocol Protocol);
 }

@@ -1,21 +1,20 @@
 using System.Net;
 using System.Net.Sockets;
-using Portcullis.Gateway.Kernel;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Forwarding;
 
 // Static forwards: persistent (the store holds them), in the kernel exactly while their peer has a live session.
-//  1. the rules (_staticRules) are known whether or not their peer is connected: their ports are never handed
+//  1. the rules (StaticForwardSet.Rules) are known whether or not their peer is connected: their ports are never handed
 //     to dynamic allocation, on their public address and protocol, even while dark
 //  2. session start → the peer's rules enter the kernel (owner = peer id, no timeout) at its tunnel address
 //  3. session end → they leave it with their flows (the table flushes conntrack), like the peer's dynamic ones
 //  4. a rule added over a port a dynamic mapping holds takes the port: that mapping is revoked in the same
 //     transaction (the operator's word beats a lease)
-// Reconciliation keeps the live entries (_static) and removes everything else unjustified.
+// Reconciliation keeps the live entries (StaticForwardSet.Live) and removes everything else unjustified.
 public sealed partial class ForwardingService
 {
-    private readonly Dictionary<PortKey, StaticForwardRule> _staticRules = [];
+    private readonly StaticForwardSet _statics = new();
 
     /// <summary>Every static forward the service knows, with whether it is in the kernel now.</summary>
     public IReadOnlyList<StaticForwardState> StaticForwards
@@ -24,9 +23,9 @@ public sealed partial class ForwardingService
         {
             lock (_lock)
             {
-                var list = new List<StaticForwardState>(_staticRules.Count);
-                foreach (var (key, rule) in _staticRules)
-                    list.Add(new StaticForwardState(rule, _static.ContainsKey(key)));
+                var list = new List<StaticForwardState>(_statics.Rules.Count);
+                foreach (var (key, rule) in _statics.Rules)
+                    list.Add(new StaticForwardState(rule, _statics.Live.ContainsKey(key)));
                 return list;
             }
         }
@@ -38,7 +37,7 @@ public sealed partial class ForwardingService
         get
         {
             lock (_lock)
-                return _static.Count;
+                return _statics.Live.Count;
         }
     }
 
@@ -54,15 +53,15 @@ public sealed partial class ForwardingService
         var wanted = new Dictionary<PortKey, StaticForwardRule>(rules.Count);
         foreach (var rule in rules)
         {
-            var normalized = CheckRule(rule);
-            if (!wanted.TryAdd(KeyOf(normalized), normalized))
+            var normalized = StaticForwardSet.Check(rule);
+            if (!wanted.TryAdd(StaticForwardSet.KeyOf(normalized), normalized))
                 throw new ArgumentException($"Static forward {rule.PublicAddress} {rule.Protocol} {rule.ExternalPort} is given twice.", nameof(rules));
         }
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var removed = new List<PortKey>();
-            foreach (var (key, rule) in _staticRules)
+            foreach (var (key, rule) in _statics.Rules)
             {
                 if (!wanted.TryGetValue(key, out var next) || next != rule)
                     removed.Add(key);
@@ -70,7 +69,7 @@ public sealed partial class ForwardingService
             var added = new List<StaticForwardRule>();
             foreach (var (key, rule) in wanted)
             {
-                if (!_staticRules.TryGetValue(key, out var current) || current != rule)
+                if (!_statics.Rules.TryGetValue(key, out var current) || current != rule)
                     added.Add(rule);
             }
             ApplyStaticChangesLocked(removed, added);
@@ -83,12 +82,12 @@ public sealed partial class ForwardingService
     /// </summary>
     public void AddStaticForward(StaticForwardRule rule)
     {
-        var normalized = CheckRule(rule);
+        var normalized = StaticForwardSet.Check(rule);
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var key = KeyOf(normalized);
-            if (_staticRules.TryGetValue(key, out var current) && current == normalized)
+            var key = StaticForwardSet.KeyOf(normalized);
+            if (_statics.Rules.TryGetValue(key, out var current) && current == normalized)
                 return;
             ApplyStaticChangesLocked(current is null ? [] : [key], [normalized]);
         }
@@ -102,7 +101,7 @@ public sealed partial class ForwardingService
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (!_staticRules.ContainsKey(key))
+            if (!_statics.Rules.ContainsKey(key))
                 return false;
             ApplyStaticChangesLocked([key], []);
             return true;
@@ -117,7 +116,7 @@ public sealed partial class ForwardingService
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             var removed = new List<PortKey>();
-            foreach (var (key, rule) in _staticRules)
+            foreach (var (key, rule) in _statics.Rules)
             {
                 if (rule.PeerId == peerId)
                     removed.Add(key);
@@ -142,7 +141,7 @@ public sealed partial class ForwardingService
         {
             foreach (var key in removedKeys)
             {
-                if (_static.TryGetValue(key, out var live))
+                if (_statics.Live.TryGetValue(key, out var live))
                 {
                     remove.Add(live);
                     removedLive.Add(key);
@@ -150,19 +149,19 @@ public sealed partial class ForwardingService
             }
             foreach (var rule in addedRules)
             {
-                var key = KeyOf(rule);
-                if (_byPort.TryGetValue(key, out var mapping))
+                var key = StaticForwardSet.KeyOf(rule);
+                if (_leases.TryGet(key, out var mapping))
                 {
                     evicted.Add(mapping);
                     remove.Add(mapping.Entry);
                 }
-                else if (_pendingRemovals.TryGetValue(key, out var pending))
+                else if (_leases.TryGetPending(key, out var pending))
                 {
                     clearedPending.Add(key);
-                    remove.Add(pending.Entry);
+                    remove.Add(pending);
                 }
-                if (_sessionsByPeer.TryGetValue(rule.PeerId, out var session))
-                    addedLive[key] = EntryOf(rule, session.TunnelAddress);
+                if (_sessions.TryGetByPeer(rule.PeerId, out var session))
+                    addedLive[key] = StaticForwardSet.EntryOf(rule, session.TunnelAddress);
             }
             add.AddRange(addedLive.Values);
             if (remove.Count > 0 || add.Count > 0)
@@ -172,18 +171,18 @@ public sealed partial class ForwardingService
         if (evicted.Count > 0)
             CommitReleaseLocked(evicted, ReleaseReason.Revoked);
         foreach (var key in clearedPending)
-            _pendingRemovals.Remove(key);
+            _leases.RemovePending(key);
         foreach (var key in removedKeys)
         {
-            _staticRules.Remove(key);
+            _statics.RemoveRule(key);
             if (removedLive.Contains(key))
-                _static.Remove(key);
+                _statics.RemoveLive(key);
         }
         foreach (var rule in addedRules)
-            _staticRules[KeyOf(rule)] = rule;
-        foreach (var (key, entry) in addedLive)
-            _static[key] = entry;
-        ForwardingLog.StaticForwardsChanged(_logger, removedKeys.Count, addedRules.Count, _static.Count);
+            _statics.SetRule(rule);
+        foreach (var entry in addedLive.Values)
+            _statics.SetLive(entry);
+        ForwardingLog.StaticForwardsChanged(_logger, removedKeys.Count, addedRules.Count, _statics.Live.Count);
     }
 
     // Session start: the peer's rules enter the kernel. A refusal leaves them dark (logged); the session stands.
@@ -192,14 +191,14 @@ public sealed partial class ForwardingService
         List<ForwardingEntry>? add = null;
         List<ForwardingEntry>? remove = null;
         List<PortKey>? clearedPending = null;
-        foreach (var (key, rule) in _staticRules)
+        foreach (var (key, rule) in _statics.Rules)
         {
-            if (rule.PeerId != session.PeerId || _static.ContainsKey(key))
+            if (rule.PeerId != session.PeerId || _statics.Live.ContainsKey(key))
                 continue;
-            (add ??= []).Add(EntryOf(rule, session.TunnelAddress));
-            if (_pendingRemovals.TryGetValue(key, out var pending))
+            (add ??= []).Add(StaticForwardSet.EntryOf(rule, session.TunnelAddress));
+            if (_leases.TryGetPending(key, out var pending))
             {
-                (remove ??= []).Add(pending.Entry);
+                (remove ??= []).Add(pending);
                 (clearedPending ??= []).Add(key);
             }
         }
@@ -210,26 +209,21 @@ public sealed partial class ForwardingService
         if (clearedPending is not null)
         {
             foreach (var key in clearedPending)
-                _pendingRemovals.Remove(key);
+                _leases.RemovePending(key);
         }
         foreach (var entry in add)
-            _static[PortKey.Of(entry)] = entry;
+            _statics.SetLive(entry);
     }
 
     // Session end: the peer's live rules leave the kernel. This must happen: a refusal defers the removal (retried
     // by the timer; static entries have no kernel timeout to fall back on).
     private void DeactivateStaticLocked(string peerId)
     {
-        List<ForwardingEntry>? remove = null;
-        foreach (var entry in _static.Values)
-        {
-            if (entry.Owner == peerId)
-                (remove ??= []).Add(entry);
-        }
+        var remove = _statics.LiveOf(peerId);
         if (remove is null)
             return;
         foreach (var entry in remove)
-            _static.Remove(PortKey.Of(entry));
+            _statics.RemoveLive(PortKey.Of(entry));
         try
         {
             _table.Update(remove, []);
@@ -238,31 +232,10 @@ public sealed partial class ForwardingService
         {
             ReportTableFailure("removing static forwards", e);
             foreach (var entry in remove)
-                _pendingRemovals[PortKey.Of(entry)] = new PendingRemoval(entry, TimeSpan.MaxValue);
+                _leases.Defer(entry, TimeSpan.MaxValue);
             ForwardingLog.RemovalDeferred(_logger, remove.Count);
             _nextRemovalRetry = Now + RemovalRetryInterval;
             ArmTimerLocked(_nextRemovalRetry);
         }
-    }
-
-    private static ForwardingEntry EntryOf(StaticForwardRule rule, IPAddress tunnelAddress) =>
-        new(rule.PublicAddress, rule.Protocol, rule.ExternalPort, tunnelAddress, rule.InternalPort, rule.PeerId, null);
-
-    private static PortKey KeyOf(StaticForwardRule rule) => new(rule.PublicAddress, rule.Protocol, rule.ExternalPort);
-
-    private static StaticForwardRule CheckRule(StaticForwardRule rule)
-    {
-        ArgumentNullException.ThrowIfNull(rule);
-        ArgumentNullException.ThrowIfNull(rule.PublicAddress);
-        var address = Normalize(rule.PublicAddress);
-        if (address.AddressFamily != AddressFamily.InterNetwork)
-            throw new ArgumentException($"Static forward public address {rule.PublicAddress} is not IPv4.", nameof(rule));
-        if (rule.Protocol is not (MappingProtocol.Tcp or MappingProtocol.Udp))
-            throw new ArgumentException("A static forward's protocol is TCP or UDP.", nameof(rule));
-        if (rule.ExternalPort == 0 || rule.InternalPort == 0)
-            throw new ArgumentException("A static forward's ports must not be 0.", nameof(rule));
-        if (!ForwardingValidation.IsValidOwner(rule.PeerId))
-            throw new ArgumentException("A static forward's peer id is not a valid owner id.", nameof(rule));
-        return address.Equals(rule.PublicAddress) ? rule : rule with { PublicAddress = address };
     }
 }

@@ -17,19 +17,17 @@ public sealed partial class ForwardingService
             {
                 var range = _policy.PortRange;
                 var held = new HashSet<ushort>();
-                foreach (var key in _byPort.Keys)
+                foreach (var key in _leases.Keys)
                 {
                     if (range.Contains(key.Port))
                         held.Add(key.Port);
                 }
-                foreach (var key in _static.Keys)
+                foreach (var key in _statics.Live.Keys)
                 {
                     if (range.Contains(key.Port))
                         held.Add(key.Port);
                 }
-                var now = Now;
-                _quarantine.Sweep(now);
-                return new PortPoolUsage(range.Count, held.Count, _quarantine.Count);
+                return new PortPoolUsage(range.Count, held.Count, _ports.QuarantinedCount(Now));
             }
         }
     }

@@ -1,7 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Portcullis.Core.RateLimiting;
-using Portcullis.Gateway.Kernel;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Forwarding;
@@ -12,10 +11,14 @@ namespace Portcullis.Gateway.Forwarding;
 //  3. quota, then a port: an allowed suggestion, else the peer's remembered port, else random in the range —
 //     never blocked, never in use on any public address, never quarantined for another peer
 //  4. the kernel table is updated inside the call and state is committed only after it succeeded, so a
-//     throwing table leaves state as it was (NetworkFailure) and Success means the mapping is live
+//     throwing table leaves state as it was (NetworkFailure) and Success means the mapping is live; requests from
+//     different peers that arrive together share one table update (group commit, ForwardingService.Commit.cs)
 //  5. the lease joins the expiry queue; one TimeProvider timer removes due leases in one table update
 // Session end removes a peer's mappings, and with them their flows (the table flushes conntrack).
 // One lock serializes everything, table calls included: the table is not thread-safe.
+// The parts that own state: SessionTable (sessions), LeaseBook (leases, expiries, pending removals), PortAllocator
+// (own ports, quarantine, remembered ports, randomness), StaticForwardSet (rules, live entries); dedicated routes are
+// still fields here.
 
 /// <summary>
 /// Decides who may have which port and keeps the kernel's mappings equal to that decision. Leases are bound to
@@ -43,17 +46,14 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
     private readonly IReadOnlyList<IPAddress> _publicAddresses;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Random? _random;
+    private readonly PortAllocator _ports;
     private readonly long _origin;
     private readonly ITimer _timer;
+    private readonly GroupCommitter<PeerRequest, MapResult> _committer;
 
-    private readonly Dictionary<string, PeerSession> _sessionsByPeer = new(StringComparer.Ordinal);
-    private readonly Dictionary<IPAddress, PeerSession> _sessionsByAddress = [];
-    private readonly Dictionary<PortKey, Mapping> _byPort = [];
+    private readonly SessionTable _sessions = new();
+    private readonly LeaseBook _leases = new();
 
-    // The live static forwards (ForwardingService.Static.cs): entries of rules whose peer has a session now.
-    // Reconciliation keeps them in the kernel.
-    private readonly Dictionary<PortKey, ForwardingEntry> _static = [];
 
     private ForwardingPolicy _policy;
     private TimeSpan _epochStart;
@@ -85,10 +85,11 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
         _policy = policy;
         _time = timeProvider;
         _logger = logger;
-        _random = random;
+        _ports = new PortAllocator(_publicAddresses, OwnerOfLocked, random, logger);
         _origin = timeProvider.GetTimestamp();
         _timer = timeProvider.CreateTimer(static state => ((ForwardingService)state!).OnTimer(), this,
             Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _committer = NewCommitter();
     }
 
     /// <summary>Seconds since <see cref="Start"/> (0 before it): the state began empty then.</summary>
@@ -148,21 +149,20 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
         lock (_lock)
         {
             ThrowIfNotRunning();
-            if (_sessionsByPeer.TryGetValue(peerId, out var current))
+            if (_sessions.TryGetByPeer(peerId, out var current))
             {
                 if (current.TunnelAddress.Equals(address))
                     return;
                 EndSessionLocked(current);
             }
-            if (_sessionsByAddress.TryGetValue(address, out var previousHolder))
+            if (_sessions.TryGetByAddress(address, out var previousHolder))
                 EndSessionLocked(previousHolder);
 
             var session = new PeerSession(peerId, address, PublicAddressFor(peerId), NewRequestBucket(_policy));
-            _sessionsByPeer.Add(peerId, session);
-            _sessionsByAddress.Add(address, session);
+            _sessions.Add(session);
             ActivateStaticLocked(session);
             SyncDedicatedLocked();
-            _logger.Counts(_sessionsByPeer.Count, _byPort.Count);
+            _logger.Counts(_sessions.Count, _leases.Count);
         }
     }
 
@@ -175,11 +175,11 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
         ArgumentNullException.ThrowIfNull(peerId);
         lock (_lock)
         {
-            if (_disposed || !_sessionsByPeer.TryGetValue(peerId, out var session))
+            if (_disposed || !_sessions.TryGetByPeer(peerId, out var session))
                 return;
             EndSessionLocked(session);
             SyncDedicatedLocked();
-            _logger.Counts(_sessionsByPeer.Count, _byPort.Count);
+            _logger.Counts(_sessions.Count, _leases.Count);
         }
     }
 
@@ -200,8 +200,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
 
     private void EndSessionLocked(PeerSession session)
     {
-        _sessionsByPeer.Remove(session.PeerId);
-        _sessionsByAddress.Remove(session.TunnelAddress);
+        _sessions.Remove(session);
         DeactivateStaticLocked(session.PeerId);
         if (session.Mappings.Count > 0)
             ReleaseBestEffortLocked([.. session.Mappings], ReleaseReason.SessionEnded);
@@ -211,9 +210,9 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
 
     private void ReconcileLocked()
     {
-        var desired = new Dictionary<PortKey, ForwardingEntry>(_static);
-        foreach (var (key, mapping) in _byPort)
-            desired[key] = mapping.Entry;
+        var desired = new Dictionary<PortKey, ForwardingEntry>(_statics.Live);
+        foreach (var mapping in _leases.Mappings)
+            desired[mapping.PortKey] = mapping.Entry;
 
         var remove = new List<ForwardingEntry>();
         var add = new List<ForwardingEntry>();
@@ -234,7 +233,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
         if (remove.Count > 0 || add.Count > 0)
             _table.Update(remove, add);
         // The kernel now holds exactly the desired set: nothing deferred is left to remove.
-        _pendingRemovals.Clear();
+        _leases.ClearPending();
         _logger.Reconciled(remove.Count, add.Count);
     }
 

@@ -10,6 +10,7 @@ using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Health;
 using Portcullis.Gateway.Kernel;
 using Portcullis.Gateway.Metrics;
+using Portcullis.Gateway.Peers;
 using Portcullis.Gateway.Reachability;
 using Portcullis.Gateway.Store;
 using Portcullis.Gateway.Store.Sqlite;

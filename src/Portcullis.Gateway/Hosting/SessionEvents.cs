@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Portcullis.Gateway.Forwarding;
+using Portcullis.Gateway.Peers;
 using Portcullis.WireGuard.Device;
 
 namespace Portcullis.Gateway.Hosting;

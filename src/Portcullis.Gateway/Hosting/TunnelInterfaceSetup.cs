@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Portcullis.Gateway.Configuration;
+using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Kernel;
 using Portcullis.Linux.Links;
 

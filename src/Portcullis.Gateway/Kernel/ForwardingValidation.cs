@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Portcullis.Gateway.Forwarding;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Kernel;
@@ -11,23 +12,13 @@ namespace Portcullis.Gateway.Kernel;
 internal static class ForwardingValidation
 {
     /// <summary>Longest owner id accepted (nft caps comments at 128 bytes).</summary>
-    public const int MaxOwnerLength = 64;
+    public const int MaxOwnerLength = ForwardingEntry.MaxOwnerLength;
 
     /// <summary>The kernel's lease timer is in milliseconds; a year is far beyond any lease we give.</summary>
     public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(365);
 
-    /// <summary>Owners are opaque ids: letters, digits and <c>. _ : - + / = @</c>; nothing that can end a quoted nft string.</summary>
-    public static bool IsValidOwner(string? owner)
-    {
-        if (string.IsNullOrEmpty(owner) || owner.Length > MaxOwnerLength)
-            return false;
-        foreach (var c in owner)
-        {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '-' or '+' or '/' or '=' or '@'))
-                return false;
-        }
-        return true;
-    }
+    /// <summary>The owner contract of <see cref="ForwardingEntry.IsValidOwner"/>, checked again before formatting.</summary>
+    public static bool IsValidOwner(string? owner) => ForwardingEntry.IsValidOwner(owner);
 
     /// <summary>Linux interface names: 1–15 characters (IFNAMSIZ), here letters, digits and <c>. _ -</c>.</summary>
     public static bool IsValidInterfaceName(string? name)

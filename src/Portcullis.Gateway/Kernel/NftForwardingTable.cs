@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Portcullis.Gateway.Forwarding;
 using Portcullis.Linux.Nftables;
 
 namespace Portcullis.Gateway.Kernel;

@@ -1,3 +1,4 @@
+using Portcullis.Gateway.Forwarding;
 using Portcullis.Linux.Nftables;
 
 namespace Portcullis.Gateway.Kernel;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using Portcullis.Gateway.Forwarding;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Kernel;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Portcullis.Gateway.Forwarding;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Kernel;

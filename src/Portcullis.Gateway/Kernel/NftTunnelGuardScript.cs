@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
+using Portcullis.Gateway.Forwarding;
 
 namespace Portcullis.Gateway.Kernel;
 

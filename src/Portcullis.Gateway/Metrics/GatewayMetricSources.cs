@@ -1,5 +1,6 @@
 using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Hosting;
+using Portcullis.Gateway.Peers;
 using Portcullis.PortMapping.Server;
 using Portcullis.WireGuard.Device;
 
@@ -18,7 +19,7 @@ internal sealed record GatewayMetricSources
     public required Func<long> FlowsDeleted { get; init; }
 
     /// <summary>New inbound connections the per-forward limits dropped, by reason (none when nothing reads the kernel).</summary>
-    public Func<Kernel.InboundDropCounts> InboundDrops { get; init; } = static () => default;
+    public Func<InboundDropCounts> InboundDrops { get; init; } = static () => default;
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Kernel;
 
 namespace Portcullis.Gateway.Metrics;

@@ -4,6 +4,7 @@ using Portcullis.Core.RateLimiting;
 using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Hosting;
 using Portcullis.Gateway.Metrics;
+using Portcullis.Gateway.Peers;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Reachability;

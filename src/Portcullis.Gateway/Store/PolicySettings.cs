@@ -61,7 +61,7 @@ internal static class PolicySettings
     }
 
     private static int? Count(string text) =>
-        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= Kernel.InboundLimits.Max ? n : null;
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= InboundLimits.Max ? n : null;
 
     private static string? Switch(bool? value) => value is { } on ? (on ? "true" : "false") : null;
 }

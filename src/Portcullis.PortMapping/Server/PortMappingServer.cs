@@ -11,8 +11,9 @@ namespace Portcullis.PortMapping.Server;
 /// The NAT-PMP/PCP server on the gateway's tunnel address, UDP 5351.
 ///   1. StartAsync binds one UDP socket to the tunnel address (so answers leave from the address asked)
 ///   2. the receive loop reads a datagram (dropping one that did not arrive on the tunnel, when told which that is) and
-///      hands it to the dispatcher (parse → validate → policy → response)
-///   3. a response, if any, goes back to the datagram's source; bad input is counted, never fatal to the loop
+///      posts it to the workers (<see cref="RequestWorkers"/>: clients concurrently, a client's requests in order)
+///   3. a worker hands it to the dispatcher (parse → validate → policy → response) and sends the response, if any,
+///      back to the datagram's source; bad input is counted, never fatal to the loop
 /// Control plane: System.Net.Sockets and an allocation or two per request are fine here.
 /// </summary>
 public sealed class PortMappingServer : IAsyncDisposable
@@ -26,6 +27,7 @@ public sealed class PortMappingServer : IAsyncDisposable
     private readonly Lock _gate = new();
     private Socket? _socket;
     private Task? _loop;
+    private RequestWorkers? _workers;
     private bool _disposed;
 
     public PortMappingServer(IPortMappingAuthority authority, PortMappingServerOptions options, ILogger<PortMappingServer>? logger = null)
@@ -37,6 +39,7 @@ public sealed class PortMappingServer : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.Port, IPEndPoint.MaxPort);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.AnnouncePort);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(options.AnnouncePort, IPEndPoint.MaxPort);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(options.ConcurrentRequests);
         _options = options;
         _logger = logger ?? (ILogger)NullLogger.Instance;
         _dispatcher = new PortMappingDispatcher(authority, options, Counters, _logger);
@@ -73,8 +76,11 @@ public sealed class PortMappingServer : IAsyncDisposable
                 throw;
             }
             _socket = socket;
+            var workers = new RequestWorkers(_options.ConcurrentRequests, PortMappingDispatcher.MaxResponseSize,
+                (work, response) => Handle(socket, work, response));
+            _workers = workers;
             _logger.Listening((IPEndPoint)socket.LocalEndPoint!, _options.EnablePcp);
-            _loop = Task.Run(() => ReceiveLoopAsync(socket, _stopping.Token), CancellationToken.None);
+            _loop = Task.Run(() => ReceiveLoopAsync(socket, workers, _stopping.Token), CancellationToken.None);
         }
         return Task.CompletedTask;
     }
@@ -126,15 +132,15 @@ public sealed class PortMappingServer : IAsyncDisposable
         _socket?.Dispose();
         if (loop is not null)
             await loop.ConfigureAwait(false);
+        _workers?.Dispose();
         _stopping.Dispose();
         if (_socket is not null)
             _logger.Stopped();
     }
 
-    private async Task ReceiveLoopAsync(Socket socket, CancellationToken stopping)
+    private async Task ReceiveLoopAsync(Socket socket, RequestWorkers workers, CancellationToken stopping)
     {
         var buffer = new byte[ReceiveBufferSize];
-        var response = new byte[PortMappingDispatcher.MaxResponseSize];
         EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         while (!stopping.IsCancellationRequested)
         {
@@ -169,18 +175,29 @@ public sealed class PortMappingServer : IAsyncDisposable
                 continue;
             }
 
-            try
+            var source = (IPEndPoint)remote;
+            var client = source.Address.IsIPv4MappedToIPv6 ? source.Address.MapToIPv4() : source.Address;
+            if (!workers.TryPost(client, source, buffer.AsSpan(0, receivedBytes)))
             {
-                var source = (IPEndPoint)remote;
-                var length = _dispatcher.Handle(buffer.AsSpan(0, receivedBytes), source.Address, response);
-                if (length > 0 && TrySend(socket, response.AsSpan(0, length), source))
-                    Counters.OnAnswered();
+                // A client with a full backlog is flooding; the others are served on.
+                Counters.OnReceived();
+                Counters.OnDropped();
             }
-            catch (Exception e)
-            {
-                // A bug in handling one datagram must not stop the server for everyone else.
-                _logger.LoopFailed(e.GetType().Name);
-            }
+        }
+    }
+
+    private void Handle(Socket socket, RequestWorkers.Work work, byte[] response)
+    {
+        try
+        {
+            var length = _dispatcher.Handle(work.Datagram, work.Source.Address, response);
+            if (length > 0 && TrySend(socket, response.AsSpan(0, length), work.Source))
+                Counters.OnAnswered();
+        }
+        catch (Exception e)
+        {
+            // A bug in handling one datagram must not stop the server for everyone else.
+            _logger.LoopFailed(e.GetType().Name);
         }
     }
 

@@ -37,4 +37,11 @@ public sealed record PortMappingServerOptions
 
     /// <summary>The client port unsolicited announcements go to. Defaults to 5350 (RFC 6886 §3.2.1, RFC 6887 §14.1.3).</summary>
     public int AnnouncePort { get; init; } = NatPmpMessages.ClientPort;
+
+    /// <summary>
+    /// Requests handled at once, from different clients (a client's own are always handled one at a time, in order).
+    /// Defaults to 32. The policy layer answers only once a change is in the kernel and batches concurrent requests
+    /// into one kernel transaction, so this bounds how many clients share one. Each is a thread, mostly waiting.
+    /// </summary>
+    public int ConcurrentRequests { get; init; } = 32;
 }

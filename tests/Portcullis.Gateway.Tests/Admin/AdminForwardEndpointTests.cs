@@ -56,7 +56,7 @@ public sealed class AdminForwardEndpointTests
         await api.PostJsonAsync("/api/v1/peers", """{"name":"alice"}""");
         const string Reason = "could not update the forwarding map: Error: Could not process rule: Device or resource busy";
         api.Operations.ForwardFailure = what == "kernel"
-            ? new Portcullis.Gateway.Kernel.ForwardingTableException(Reason)
+            ? new Portcullis.Gateway.Forwarding.ForwardingTableException(Reason)
             : new Portcullis.Gateway.Store.StoreException(Reason);
 
         var response = await api.PostJsonAsync("/api/v1/forwards", """{"peer":"alice","protocol":"tcp","external_port":30000}""");

@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using Portcullis.Gateway.Configuration;
+using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Kernel;
 using static Portcullis.Gateway.Tests.Configuration.ConfigText;
 

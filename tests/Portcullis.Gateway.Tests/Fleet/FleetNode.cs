@@ -5,6 +5,7 @@ using Portcullis.Gateway.Configuration;
 using Portcullis.Gateway.Fleet;
 using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Hosting;
+using Portcullis.Gateway.Peers;
 using Portcullis.Gateway.Store.Postgres;
 using Portcullis.Gateway.Tests.Forwarding;
 using Portcullis.Gateway.Tests.Hosting;

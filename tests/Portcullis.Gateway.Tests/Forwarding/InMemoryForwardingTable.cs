@@ -1,3 +1,4 @@
+using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Kernel;
 using Portcullis.PortMapping;
 
@@ -21,6 +22,12 @@ internal sealed class InMemoryForwardingTable : IForwardingTable
     public int FailNext { get; set; }
 
     public int FailedUpdates { get; private set; }
+
+    /// <summary>Called at the start of every Update (e.g. to hold it while other requests queue up).</summary>
+    public Action? BeforeUpdate { get; set; }
+
+    /// <summary>An added entry this refuses fails its whole transaction, as a bad element fails nft's.</summary>
+    public Func<ForwardingEntry, bool>? Refuses { get; set; }
 
     public int ListCalls { get; private set; }
 
@@ -54,6 +61,12 @@ internal sealed class InMemoryForwardingTable : IForwardingTable
 
     public void Update(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add)
     {
+        BeforeUpdate?.Invoke();
+        if (Refuses is { } refuses && add.Any(refuses))
+        {
+            FailedUpdates++;
+            throw new ForwardingTableException("Error: Could not process rule: Invalid argument (test double)");
+        }
         if (Failing || FailNext > 0)
         {
             if (FailNext > 0)

@@ -240,7 +240,7 @@ public sealed class GatewayOperationsTests
         f.Connect(alice);
         f.Table.Failing = true;
 
-        await Assert.ThrowsAsync<Portcullis.Gateway.Kernel.ForwardingTableException>(
+        await Assert.ThrowsAsync<Portcullis.Gateway.Forwarding.ForwardingTableException>(
             () => f.Operations.AddForwardAsync(new ForwardRequest { Peer = "alice", ExternalPort = 30000 }));
 
         Assert.Empty(await f.Store.ListForwardsAsync());

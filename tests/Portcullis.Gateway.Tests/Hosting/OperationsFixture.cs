@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.Gateway.Admin;
 using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Hosting;
+using Portcullis.Gateway.Peers;
 using Portcullis.Gateway.Store;
 using Portcullis.Gateway.Store.Sqlite;
 using Portcullis.Gateway.Tests.Forwarding;
@@ -21,7 +22,7 @@ internal sealed class OperationsFixture : IAsyncDisposable
     public static readonly IPAddress SecondShared = IPAddress.Parse("198.51.100.12");
     public const string GatewayKey = "uDkX0V4aJmVqZz7DpZb0L0sA4f1u0ZlGk1s3nQm2cRk=";
 
-    private OperationsFixture(StoreFixture files, SqliteGatewayStore store, ForwardingPolicy policy, Action<Portcullis.Gateway.Kernel.InboundLimits>? applyInboundLimits)
+    private OperationsFixture(StoreFixture files, SqliteGatewayStore store, ForwardingPolicy policy, Action<Portcullis.Gateway.Forwarding.InboundLimits>? applyInboundLimits)
     {
         Files = files;
         Store = store;
@@ -44,7 +45,7 @@ internal sealed class OperationsFixture : IAsyncDisposable
         Device.Sessions = this;
     }
 
-    public static async Task<OperationsFixture> CreateAsync(ForwardingPolicy? policy = null, Action<Portcullis.Gateway.Kernel.InboundLimits>? applyInboundLimits = null)
+    public static async Task<OperationsFixture> CreateAsync(ForwardingPolicy? policy = null, Action<Portcullis.Gateway.Forwarding.InboundLimits>? applyInboundLimits = null)
     {
         var files = new StoreFixture();
         var store = await files.OpenAsync();

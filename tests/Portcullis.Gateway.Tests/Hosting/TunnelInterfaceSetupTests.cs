@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.Versioning;
 using Portcullis.Gateway.Configuration;
+using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Hosting;
 using static Portcullis.Gateway.Tests.Configuration.ConfigText;
 
@@ -24,7 +25,7 @@ public sealed class TunnelInterfaceSetupTests
         var network = TunnelInterfaceSetup.Network(config);
 
         Assert.Equal([IPNetwork.Parse("10.20.0.0/16")], network.AllowedDestinations);
-        var v6 = Assert.IsType<Portcullis.Gateway.Kernel.GatewayNetwork6>(network.Ipv6);
+        var v6 = Assert.IsType<Portcullis.Gateway.Forwarding.GatewayNetwork6>(network.Ipv6);
         Assert.Equal(IPNetwork.Parse("fd99::/64"), v6.TunnelPrefix);
         Assert.Equal(IPAddress.Parse("fd99::1"), v6.GatewayTunnelAddress);
         Assert.Equal([IPAddress.Parse("2001:db8:1::a")], v6.PublicAddresses);

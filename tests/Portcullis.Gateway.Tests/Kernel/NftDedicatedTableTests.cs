@@ -1,4 +1,5 @@
 using System.Net;
+using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Kernel;
 using Portcullis.Gateway.Tests.Kernel.Support;
 using static Portcullis.Gateway.Tests.Kernel.Support.Entries;

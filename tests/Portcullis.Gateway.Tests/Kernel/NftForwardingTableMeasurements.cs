@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Kernel;
 using Portcullis.Gateway.Tests.Kernel.Support;
 using Xunit.Abstractions;

@@ -1,4 +1,5 @@
 using System.Text;
+using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Kernel;
 
 namespace Portcullis.Gateway.Tests.Kernel;

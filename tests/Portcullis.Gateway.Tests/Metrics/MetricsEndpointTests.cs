@@ -1,6 +1,7 @@
 using System.Net;
 using System.Runtime.Versioning;
 using Portcullis.Gateway.Admin.Http;
+using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Metrics;
 using Portcullis.Gateway.Tests.Admin;
 using Portcullis.Gateway.Tests.Forwarding;
@@ -32,7 +33,7 @@ public sealed class MetricsEndpointTests
         await Assert.ThrowsAsync<Portcullis.Gateway.Store.StoreException>(() => failing.GetPolicyAsync());
         var inner = new InMemoryForwardingTable { FailNext = 1 };
         var table = new MeteredForwardingTable(inner, metrics);
-        Assert.Throws<Portcullis.Gateway.Kernel.ForwardingTableException>(() => table.Update([], []));
+        Assert.Throws<Portcullis.Gateway.Forwarding.ForwardingTableException>(() => table.Update([], []));
         table.Update([], []);
         metrics.CountReachability("tcp", "reachable");
         await using var api = await AdminApi.StartAsync(new AdminFeatures { Metrics = metrics });

@@ -22,6 +22,9 @@ internal sealed class FakeAuthority : IPortMappingAuthority
     public bool Throws { get; set; }
     public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromHours(2);
     public List<MapRequest> MapCalls { get; } = [];
+
+    /// <summary>Runs at the start of every Map, outside the fake's lock (to hold one request while others arrive).</summary>
+    public Action<MapRequest>? BeforeMap { get; set; }
     public List<(IPAddress Client, MappingProtocol Protocol)> DeleteAllCalls { get; } = [];
     public int Count { get { lock (_gate) return _mappings.Count; } }
 
@@ -34,6 +37,7 @@ internal sealed class FakeAuthority : IPortMappingAuthority
 
     public MapResult Map(MapRequest request)
     {
+        BeforeMap?.Invoke(request);
         lock (_gate)
         {
             MapCalls.Add(request);

@@ -2,6 +2,7 @@ using System.Runtime.Versioning;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Store;
 
 namespace Portcullis.Gateway.Admin.Http;
@@ -109,7 +110,7 @@ internal sealed class AdminMiddleware(AdminToken token, WebConsole.ConsoleSessio
         JsonException => (400, "Bad request", e.Message),
         StoreException => (503, "Store unavailable", e.Message),
         // nft's own words: what the kernel refused and why. The transaction did not happen; the previous state holds.
-        Kernel.ForwardingTableException => (503, "Kernel refused the change", e.Message),
+        ForwardingTableException => (503, "Kernel refused the change", e.Message),
         _ => (500, "Internal error", "The gateway could not carry out the request; its log says why."),
     };
 }

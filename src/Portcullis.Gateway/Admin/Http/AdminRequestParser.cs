@@ -66,9 +66,9 @@ internal static class AdminRequestParser
         };
     }
 
-    private static int? Limit(int? value, string field) => value is null or (>= 0 and <= Kernel.InboundLimits.Max)
+    private static int? Limit(int? value, string field) => value is null or (>= 0 and <= InboundLimits.Max)
         ? value
-        : throw new AdminRequestException($"{field}: {value} is out of range; expected 0 (no limit) to {Kernel.InboundLimits.Max}.");
+        : throw new AdminRequestException($"{field}: {value} is out of range; expected 0 (no limit) to {InboundLimits.Max}.");
 
     /// <summary>A forward's or mapping's key from the route: ADDRESS / tcp|udp / PORT.</summary>
     public static (IPAddress Address, MappingProtocol Protocol, ushort Port) Key(string address, string protocol, string port)

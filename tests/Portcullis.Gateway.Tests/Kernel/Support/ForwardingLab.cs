@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Kernel;
 
 namespace Portcullis.Gateway.Tests.Kernel.Support;

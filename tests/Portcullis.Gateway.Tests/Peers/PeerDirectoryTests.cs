@@ -1,8 +1,8 @@
 using System.Net;
-using Portcullis.Gateway.Hosting;
+using Portcullis.Gateway.Peers;
 using Portcullis.Gateway.Store;
 
-namespace Portcullis.Gateway.Tests.Hosting;
+namespace Portcullis.Gateway.Tests.Peers;
 
 public sealed class PeerDirectoryTests
 {

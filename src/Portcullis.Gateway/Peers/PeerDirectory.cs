@@ -1,6 +1,6 @@
 using Portcullis.Gateway.Store;
 
-namespace Portcullis.Gateway.Hosting;
+namespace Portcullis.Gateway.Peers;
 
 /// <summary>
 /// The store's peers in memory, for the paths that must not wait on the database: a session event names a public

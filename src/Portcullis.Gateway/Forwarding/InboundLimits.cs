@@ -1,4 +1,4 @@
-namespace Portcullis.Gateway.Kernel;
+namespace Portcullis.Gateway.Forwarding;
 
 /// <summary>
 /// Limits on new inbound connections through each forward, applied by the kernel: per forward destination (tunnel

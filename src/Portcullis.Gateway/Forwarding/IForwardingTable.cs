@@ -1,7 +1,7 @@
 using System.Net;
 using Portcullis.PortMapping;
 
-namespace Portcullis.Gateway.Kernel;
+namespace Portcullis.Gateway.Forwarding;
 
 /// <summary>One port forward as the kernel holds it: public address:port → tunnel address:port.</summary>
 /// <param name="Owner">Who justifies the entry (an opaque peer id, never a name or key); stored as the element comment so state can be rebuilt after a restart.</param>
@@ -15,8 +15,27 @@ public sealed record ForwardingEntry(
     string Owner,
     TimeSpan? Timeout)
 {
+    /// <summary>Longest owner id accepted (nft caps comments at 128 bytes).</summary>
+    public const int MaxOwnerLength = 64;
+
     /// <summary>The map key: at most one entry per (public address, protocol, public port).</summary>
     public (IPAddress, MappingProtocol, ushort) Key => (PublicAddress, Protocol, PublicPort);
+
+    /// <summary>
+    /// Owners are opaque ids: letters, digits and <c>. _ : - + / = @</c>, at most <see cref="MaxOwnerLength"/>;
+    /// nothing that can end a quoted string in a backend's command.
+    /// </summary>
+    public static bool IsValidOwner(string? owner)
+    {
+        if (string.IsNullOrEmpty(owner) || owner.Length > MaxOwnerLength)
+            return false;
+        foreach (var c in owner)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or ':' or '-' or '+' or '/' or '=' or '@'))
+                return false;
+        }
+        return true;
+    }
 }
 
 /// <summary>
@@ -56,14 +75,14 @@ public sealed record GatewayNetwork
 
     /// <summary>
     /// Destinations behind the public interface that peers may reach although they are link-local, private or
-    /// carrier-grade NAT (<see cref="NftTunnelGuardScript.NonPublicDestinations"/>, dropped by default). IPv4, masked.
+    /// carrier-grade NAT (the tunnel guard's non-public destinations, dropped by default). IPv4, masked.
     /// </summary>
     public IReadOnlyList<IPNetwork> AllowedDestinations { get; init; } = [];
 
     /// <summary>Per-forward limits on new inbound connections. Defaults to <see cref="InboundLimits.None"/>.</summary>
     public InboundLimits InboundLimits { get; init; } = InboundLimits.None;
 
-    /// <summary>The tunnel's IPv6 side (a table of its own, <see cref="NftIpv6Script"/>); null: IPv4 only.</summary>
+    /// <summary>The tunnel's IPv6 side (a table of its own, built by the kernel backend); null: IPv4 only.</summary>
     public GatewayNetwork6? Ipv6 { get; init; }
 }
 

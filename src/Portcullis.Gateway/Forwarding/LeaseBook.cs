@@ -1,0 +1,103 @@
+namespace Portcullis.Gateway.Forwarding;
+
+/// <summary>
+/// The lease book: every live dynamic mapping by its public key (and in its peer's list), the queue of their
+/// expiries, and the removals the kernel has not taken yet (pending: their ports stay reserved until the kernel drops
+/// them or their kernel timeout has). What it holds is what the kernel holds: the service changes it only after a
+/// table update succeeded. Not thread-safe: the service's lock guards it.
+/// </summary>
+internal sealed class LeaseBook
+{
+    private readonly Dictionary<PortKey, Mapping> _byPort = [];
+    private readonly PriorityQueue<Mapping, TimeSpan> _expiries = new();
+    private readonly Dictionary<PortKey, PendingRemoval> _pending = [];
+
+    /// <summary>A removal the kernel refused, and when the kernel drops the element by itself (MaxValue: never).</summary>
+    public readonly record struct PendingRemoval(ForwardingEntry Entry, TimeSpan KernelExpiresAt);
+
+    public int Count => _byPort.Count;
+
+    public int PendingCount => _pending.Count;
+
+    public Dictionary<PortKey, Mapping>.ValueCollection Mappings => _byPort.Values;
+
+    public Dictionary<PortKey, Mapping>.KeyCollection Keys => _byPort.Keys;
+
+    public bool TryGet(PortKey key, out Mapping mapping) => _byPort.TryGetValue(key, out mapping!);
+
+    /// <summary>Who holds the key in the book: a live mapping's peer or a pending removal's owner; null when neither.</summary>
+    public string? OwnerOf(PortKey key) =>
+        _byPort.TryGetValue(key, out var mapping) ? mapping.Owner.PeerId
+        : _pending.TryGetValue(key, out var pending) ? pending.Entry.Owner
+        : null;
+
+    /// <summary>A new lease is live: in the book, in its peer's list, in the expiry queue.</summary>
+    public void Add(Mapping mapping)
+    {
+        mapping.Owner.Mappings.Add(mapping);
+        _byPort.Add(mapping.PortKey, mapping);
+        mapping.IsLive = true;
+        _expiries.Enqueue(mapping, mapping.ExpiresAt);
+    }
+
+    /// <summary>A refreshed lease takes its predecessor's place; the predecessor's queue entry pops later, not live.</summary>
+    public void Replace(Mapping existing, Mapping renewed)
+    {
+        existing.IsLive = false;
+        var list = existing.Owner.Mappings;
+        list[list.IndexOf(existing)] = renewed;
+        _byPort[renewed.PortKey] = renewed;
+        renewed.IsLive = true;
+        _expiries.Enqueue(renewed, renewed.ExpiresAt);
+    }
+
+    public void Remove(Mapping mapping)
+    {
+        mapping.IsLive = false;
+        mapping.Owner.Mappings.Remove(mapping);
+        _byPort.Remove(mapping.PortKey);
+    }
+
+    /// <summary>The live leases due by <paramref name="now"/>, taken off the queue (still in the book); null when none.</summary>
+    public List<Mapping>? TakeDue(TimeSpan now)
+    {
+        List<Mapping>? due = null;
+        while (_expiries.TryPeek(out var mapping, out var expiresAt) && expiresAt <= now)
+        {
+            _expiries.Dequeue();
+            if (mapping.IsLive)
+                (due ??= []).Add(mapping);
+        }
+        return due;
+    }
+
+    public bool TryPeekNextExpiry(out TimeSpan at) => _expiries.TryPeek(out _, out at);
+
+    public void Defer(ForwardingEntry entry, TimeSpan kernelExpiresAt) =>
+        _pending[PortKey.Of(entry)] = new PendingRemoval(entry, kernelExpiresAt);
+
+    public bool TryGetPending(PortKey key, out ForwardingEntry entry)
+    {
+        var found = _pending.TryGetValue(key, out var pending);
+        entry = pending.Entry;
+        return found;
+    }
+
+    public void RemovePending(PortKey key) => _pending.Remove(key);
+
+    public void ClearPending() => _pending.Clear();
+
+    /// <summary>The pending removals still worth sending: those past their kernel timeout have removed themselves.</summary>
+    public List<ForwardingEntry> PendingToRetry(TimeSpan now)
+    {
+        foreach (var (key, pending) in _pending)
+        {
+            if (pending.KernelExpiresAt <= now)
+                _pending.Remove(key);
+        }
+        var entries = new List<ForwardingEntry>(_pending.Count);
+        foreach (var pending in _pending.Values)
+            entries.Add(pending.Entry);
+        return entries;
+    }
+}

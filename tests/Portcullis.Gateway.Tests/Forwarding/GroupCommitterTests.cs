@@ -1,0 +1,102 @@
+using Portcullis.Gateway.Forwarding;
+
+namespace Portcullis.Gateway.Tests.Forwarding;
+
+// The committer alone, no table: batching, per-key order, errors.
+public sealed class GroupCommitterTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public void Submit_Alone_RunsAtOnceOnTheCallersThread()
+    {
+        var threads = new List<int>();
+        var committer = new GroupCommitter<int, string>(batch =>
+        {
+            threads.Add(Environment.CurrentManagedThreadId);
+            foreach (var slot in batch)
+                slot.Result = $"r{slot.Request}";
+        }, maxBatch: 8, maxWait: TimeSpan.Zero);
+
+        Assert.Equal("r1", committer.Submit(1, "a"));
+        Assert.Equal("r2", committer.Submit(2, "a"));
+
+        Assert.Equal([Environment.CurrentManagedThreadId, Environment.CurrentManagedThreadId], threads);
+        Assert.Equal((2L, 2L), committer.Totals);
+    }
+
+    [Fact]
+    public async Task Submit_QueuedBehindARun_BatchedUpToTheBoundOneKeyPerBatchInOrder()
+    {
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var batches = new List<int[]>();
+        GroupCommitter<int, string>? committer = null;
+        committer = new GroupCommitter<int, string>(batch =>
+        {
+            lock (batches)
+                batches.Add([.. batch.Select(s => s.Request)]);
+            if (batch[0].Request == 0)
+            {
+                entered.Set();
+                Assert.True(release.Wait(Patience));
+            }
+            foreach (var slot in batch)
+                slot.Result = $"r{slot.Request}";
+        }, maxBatch: 3, maxWait: TimeSpan.Zero);
+
+        var first = Task.Run(() => committer.Submit(0, "k0"));
+        Assert.True(entered.Wait(Patience));
+        // Keys: a, b, a, c, d — submitted one after another so the queue order is known.
+        var keys = new[] { "a", "b", "a", "c", "d" };
+        var tasks = new List<Task<string>>();
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var request = i + 1;
+            var key = keys[i];
+            tasks.Add(Task.Run(() => committer.Submit(request, key)));
+            Assert.True(SpinWait.SpinUntil(() => committer.Queued == request, Patience));
+        }
+        release.Set();
+        await first;
+        var results = await Task.WhenAll(tasks);
+
+        Assert.Equal(["r1", "r2", "r3", "r4", "r5"], results);
+        // Bound 3, and "a"'s second request waits for the batch after its first: [1 2 4], then [3 5].
+        Assert.Equal([[0], [1, 2, 4], [3, 5]], batches);
+    }
+
+    [Fact]
+    public async Task Submit_RunThrows_ItsCallersGetTheErrorAndTheQueueMovesOn()
+    {
+        var calls = 0;
+        var committer = new GroupCommitter<int, string>(batch =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+                throw new InvalidOperationException("boom");
+            foreach (var slot in batch)
+                slot.Result = "ok";
+        }, maxBatch: 8, maxWait: TimeSpan.Zero);
+
+        Assert.Throws<InvalidOperationException>(() => committer.Submit(1, "a"));
+        Assert.Equal("ok", await Task.Run(() => committer.Submit(2, "a")));
+    }
+
+    [Fact]
+    public void Submit_RunSetsAnError_OnlyThatCallerThrows()
+    {
+        var committer = new GroupCommitter<int, string>(batch =>
+        {
+            foreach (var slot in batch)
+            {
+                if (slot.Request < 0)
+                    slot.Error = new ArgumentException("bad request");
+                else
+                    slot.Result = "ok";
+            }
+        }, maxBatch: 8, maxWait: TimeSpan.Zero);
+
+        Assert.Throws<ArgumentException>(() => committer.Submit(-1, "a"));
+        Assert.Equal("ok", committer.Submit(1, "a"));
+    }
+}

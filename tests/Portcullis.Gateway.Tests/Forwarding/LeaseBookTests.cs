@@ -1,0 +1,82 @@
+using System.Net;
+using Portcullis.Core.RateLimiting;
+using Portcullis.Gateway.Forwarding;
+using Portcullis.PortMapping;
+
+namespace Portcullis.Gateway.Tests.Forwarding;
+
+// The lease book alone: what it holds, what falls due, what waits for removal.
+public sealed class LeaseBookTests
+{
+    private static readonly IPAddress Public = IPAddress.Parse("198.51.100.10");
+    private readonly LeaseBook _book = new();
+    private readonly PeerSession _peer = new("p2", IPAddress.Parse("10.99.0.2"), Public, new TokenBucket(10, 10, TimeSpan.Zero));
+
+    private Mapping Lease(ushort internalPort, ushort publicPort, int expiresAtSeconds) =>
+        new(_peer, MappingProtocol.Tcp, internalPort, publicPort, null, TimeSpan.FromSeconds(expiresAtSeconds),
+            TimeSpan.FromSeconds(expiresAtSeconds), TimeSpan.FromSeconds(5), internalPort);
+
+    [Fact]
+    public void Add_ThenTakeDue_OnlyLeasesDueByThenAndInOrder()
+    {
+        var late = Lease(1000, 30000, 300);
+        var early = Lease(1001, 30001, 100);
+        _book.Add(late);
+        _book.Add(early);
+
+        Assert.Null(_book.TakeDue(TimeSpan.FromSeconds(99)));
+        Assert.Equal([early], _book.TakeDue(TimeSpan.FromSeconds(100)));
+        Assert.True(_book.TryPeekNextExpiry(out var next));
+        Assert.Equal(TimeSpan.FromSeconds(300), next);
+        // Taken off the queue, still in the book until the service removes it.
+        Assert.Equal(2, _book.Count);
+        Assert.Equal("p2", _book.OwnerOf(early.PortKey));
+    }
+
+    [Fact]
+    public void Replace_PredecessorsExpiryPopsNotLive_SuccessorsWhenDue()
+    {
+        var lease = Lease(1000, 30000, 100);
+        _book.Add(lease);
+        var renewed = lease.Renewed(TimeSpan.FromSeconds(400), TimeSpan.FromSeconds(400));
+
+        _book.Replace(lease, renewed);
+
+        Assert.Null(_book.TakeDue(TimeSpan.FromSeconds(200)));
+        Assert.Same(renewed, Assert.Single(_peer.Mappings));
+        Assert.True(_book.TryGet(lease.PortKey, out var held));
+        Assert.Same(renewed, held);
+        Assert.Equal([renewed], _book.TakeDue(TimeSpan.FromSeconds(400)));
+    }
+
+    [Fact]
+    public void Remove_GoneFromBookAndPeer_NotDueLater()
+    {
+        var lease = Lease(1000, 30000, 100);
+        _book.Add(lease);
+
+        _book.Remove(lease);
+
+        Assert.Equal(0, _book.Count);
+        Assert.Empty(_peer.Mappings);
+        Assert.Null(_book.OwnerOf(lease.PortKey));
+        Assert.Null(_book.TakeDue(TimeSpan.FromSeconds(100)));
+    }
+
+    [Fact]
+    public void Defer_HoldsThePortUntilRetriedOrLapsedInTheKernel()
+    {
+        var lease = Lease(1000, 30000, 100);
+        var forever = Lease(1001, 30001, 100).Entry with { Timeout = null };
+        _book.Defer(lease.Entry, lease.KernelExpiresAt);
+        _book.Defer(forever, TimeSpan.MaxValue);
+
+        Assert.Equal("p2", _book.OwnerOf(lease.PortKey));
+        Assert.Equal(2, _book.PendingToRetry(TimeSpan.FromSeconds(104)).Count);
+        // Past its kernel timeout the element has removed itself; the one without a timeout still waits.
+        Assert.Equal([forever], _book.PendingToRetry(TimeSpan.FromSeconds(105)));
+        Assert.Null(_book.OwnerOf(lease.PortKey));
+        _book.RemovePending(PortKey.Of(forever));
+        Assert.Equal(0, _book.PendingCount);
+    }
+}
