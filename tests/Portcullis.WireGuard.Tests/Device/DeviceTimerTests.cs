@@ -70,9 +70,20 @@ public sealed class DeviceTimerTests
         pair.Network.Filter = (from, to, data) => false; // the network eats everything
         pair.TunA.Inject(Doubles.TestPackets.Ipv4Udp("10.0.0.1", "10.0.0.2", "lost"u8));
         Assert.True(DevicePair.Eventually(() => pair.CountSent(DevicePair.EndpointA, MessageType.Initiation) == 1));
-        for (var i = 0; i < 3; i++)
-            time.Advance(TimeSpan.FromMilliseconds(5400));
-        Assert.True(DevicePair.Eventually(() => pair.CountSent(DevicePair.EndpointA, MessageType.Initiation) == 4));
+        // Virtual time moves in small steps until the next retransmission is out, never in one jump: the retransmit
+        // timer is armed by the send, on the device's own thread, and a jump made before it was armed would be lost.
+        for (var sent = 2; sent <= 4; sent++)
+        {
+            var expected = sent;
+            Assert.True(DevicePair.Eventually(() =>
+            {
+                if (pair.CountSent(DevicePair.EndpointA, MessageType.Initiation) >= expected)
+                    return true;
+                time.Advance(TimeSpan.FromMilliseconds(250));
+                return false;
+            }), $"retransmission {expected - 1} not sent");
+        }
+        Assert.Equal(4, pair.CountSent(DevicePair.EndpointA, MessageType.Initiation));
     }
 
     [Fact]
