@@ -30,8 +30,12 @@ public interface IPortMappingAuthority
     /// </summary>
     MapResult Map(MapRequest request);
 
-    /// <summary>Deletes every mapping of this client for one protocol (NAT-PMP internal port 0, lifetime 0).</summary>
-    MapResult DeleteAll(IPAddress client, MappingProtocol protocol);
+    /// <summary>
+    /// Deletes every mapping of this client for one protocol that answers to <paramref name="nonce"/>: with none, the
+    /// mappings made without a nonce (NAT-PMP internal port 0, lifetime 0); with a PCP nonce, only the mappings that
+    /// nonce made (RFC 6887 §15: a delete names its mappings by nonce, so one application never ends another's).
+    /// </summary>
+    MapResult DeleteAll(IPAddress client, MappingProtocol protocol, ReadOnlyMemory<byte>? nonce = null);
 }
 
 /// <summary>A MAP request as the policy layer sees it.</summary>

@@ -33,7 +33,7 @@ internal sealed class ScriptedAuthority : IPortMappingAuthority
         return LastResult;
     }
 
-    public MapResult DeleteAll(IPAddress client, MappingProtocol protocol) => new(MapStatus.Success, null, 0, 0, TimeSpan.Zero);
+    public MapResult DeleteAll(IPAddress client, MappingProtocol protocol, ReadOnlyMemory<byte>? nonce = null) => new(MapStatus.Success, null, 0, 0, TimeSpan.Zero);
 
     private static MapResult Decide(MapRequest request)
     {

@@ -20,24 +20,24 @@ public sealed partial class ForwardingService
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(request.Client);
-        return _committer.Submit(new PeerRequest(request, request.Client, request.Protocol), Normalize(request.Client));
+        return _committer.Submit(new PeerRequest(request, request.Client, request.Protocol, request.Nonce), Normalize(request.Client));
     }
 
     /// <remarks>
-    /// Deletes only mappings made without a nonce (over NAT-PMP, which is the only protocol with this request): a
-    /// PCP mapping answers only to its nonce, and a delete-all carries none.
+    /// A mapping answers only to the nonce that made it: without a nonce (NAT-PMP) the delete takes the mappings made
+    /// without one, with a PCP nonce only that nonce's mappings — never another application's on the same peer.
     /// </remarks>
-    public MapResult DeleteAll(IPAddress client, MappingProtocol protocol)
+    public MapResult DeleteAll(IPAddress client, MappingProtocol protocol, ReadOnlyMemory<byte>? nonce = null)
     {
         ArgumentNullException.ThrowIfNull(client);
-        return _committer.Submit(new PeerRequest(null, client, protocol), Normalize(client));
+        return _committer.Submit(new PeerRequest(null, client, protocol, nonce), Normalize(client));
     }
 
     /// <summary>A MAP request's decision: a result without the kernel (a refusal, a no-op), or a change to apply.</summary>
     private Decision DecideLocked(PeerRequest peerRequest)
     {
         if (peerRequest.Map is not { } request)
-            return DecideDeleteAllLocked(peerRequest.Client, peerRequest.Protocol);
+            return DecideDeleteAllLocked(peerRequest.Client, peerRequest.Protocol, peerRequest.Nonce);
         var status = AdmitLocked(request.Client, countRequest: true, out var peer);
         if (peer is null)
             return Refused(status);
@@ -67,7 +67,7 @@ public sealed partial class ForwardingService
             : Refused(status);
     }
 
-    private Decision DecideDeleteAllLocked(IPAddress client, MappingProtocol protocol)
+    private Decision DecideDeleteAllLocked(IPAddress client, MappingProtocol protocol, ReadOnlyMemory<byte>? nonce)
     {
         var status = AdmitLocked(client, countRequest: true, out var peer);
         if (peer is null)
@@ -76,7 +76,7 @@ public sealed partial class ForwardingService
         var doomed = new List<Mapping>();
         foreach (var mapping in peer.Mappings)
         {
-            if (mapping.Protocol == protocol && mapping.Nonce is null)
+            if (mapping.Protocol == protocol && MadeBy(mapping, nonce))
                 doomed.Add(mapping);
         }
         if (doomed.Count == 0)
@@ -196,5 +196,9 @@ public sealed partial class ForwardingService
     }
 
     /// <summary>What one request asks of the front (<see cref="Map"/> or, with no map request, <see cref="DeleteAll"/>).</summary>
-    private sealed record PeerRequest(MapRequest? Map, IPAddress Client, MappingProtocol Protocol);
+    private sealed record PeerRequest(MapRequest? Map, IPAddress Client, MappingProtocol Protocol, ReadOnlyMemory<byte>? Nonce);
+
+    /// <summary>Whether <paramref name="mapping"/> was made with <paramref name="nonce"/> (none, or empty, is "without one").</summary>
+    private static bool MadeBy(Mapping mapping, ReadOnlyMemory<byte>? nonce) =>
+        nonce is not { IsEmpty: false } given ? mapping.Nonce is null : mapping.Nonce is { } own && given.Span.SequenceEqual(own);
 }

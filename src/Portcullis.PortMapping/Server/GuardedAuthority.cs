@@ -53,11 +53,11 @@ internal sealed class GuardedAuthority(IPortMappingAuthority inner, PortMappingC
         }
     }
 
-    public MapResult DeleteAll(IPAddress client, MappingProtocol protocol)
+    public MapResult DeleteAll(IPAddress client, MappingProtocol protocol, ReadOnlyMemory<byte>? nonce = null)
     {
         try
         {
-            return inner.DeleteAll(client, protocol) ?? Failed;
+            return inner.DeleteAll(client, protocol, nonce) ?? Failed;
         }
         catch (Exception e)
         {

@@ -66,8 +66,8 @@ internal sealed class PcpFrontEnd(GuardedAuthority authority, PortMappingServerO
         {
             if (!isDelete)
                 return (PcpResultCode.UnsupportedProtocol, null);
-            var tcp = authority.DeleteAll(client, MappingProtocol.Tcp);
-            var udp = authority.DeleteAll(client, MappingProtocol.Udp);
+            var tcp = authority.DeleteAll(client, MappingProtocol.Tcp, map.Nonce);
+            var udp = authority.DeleteAll(client, MappingProtocol.Udp, map.Nonce);
             var failed = tcp.Status != MapStatus.Success ? tcp : udp;
             if (failed.Status == MapStatus.Success && options.AuditLog)
             {
@@ -84,7 +84,7 @@ internal sealed class PcpFrontEnd(GuardedAuthority authority, PortMappingServerO
         {
             if (!isDelete)
                 return (PcpResultCode.NotAuthorized, null); // "all ports" is no mapping a shared gateway gives one client
-            var all = authority.DeleteAll(client, protocol);
+            var all = authority.DeleteAll(client, protocol, map.Nonce);
             if (all.Status == MapStatus.Success && options.AuditLog)
                 logger.AuditDeleted(Via, protocol, client, 0);
             return (MapStatusCodes.ToPcp(all.Status), null);

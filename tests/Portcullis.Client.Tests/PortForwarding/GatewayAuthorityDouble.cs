@@ -120,7 +120,7 @@ internal sealed class GatewayAuthorityDouble(TimeProvider time) : IPortMappingAu
         return _nextPort++;
     }
 
-    public MapResult DeleteAll(IPAddress client, MappingProtocol protocol)
+    public MapResult DeleteAll(IPAddress client, MappingProtocol protocol, ReadOnlyMemory<byte>? nonce = null)
     {
         lock (_gate)
         {

@@ -169,6 +169,25 @@ public sealed class RefreshAndDeleteTests
     }
 
     [Fact]
+    public void DeleteAll_WithANonce_RemovesThatNoncesMappingsOnly()
+    {
+        using var h = new ForwardingHarness();
+        var client = h.Connect(2);
+        h.Map(client, MappingProtocol.Tcp, 8080, nonce: Nonce(1)); // four: the default quota per peer
+        var otherApplication = h.Map(client, MappingProtocol.Tcp, 8082, nonce: Nonce(2));
+        var natPmp = h.Map(client, MappingProtocol.Tcp, 8083);
+        var udp = h.Map(client, MappingProtocol.Udp, 8080, nonce: Nonce(1));
+
+        var result = h.Service.DeleteAll(client, MappingProtocol.Tcp, Nonce(1));
+
+        Assert.Equal(MapStatus.Success, result.Status);
+        Assert.Equal(
+            [(MappingProtocol.Tcp, otherApplication.ExternalPort), (MappingProtocol.Tcp, natPmp.ExternalPort), (MappingProtocol.Udp, udp.ExternalPort)],
+            h.Table.Entries.Select(e => (e.Protocol, e.PublicPort)).Order());
+        Assert.Single(h.Table.Updates[^1].Remove);
+    }
+
+    [Fact]
     public void Map_EmptyNonce_CountsAsNone()
     {
         using var h = new ForwardingHarness();

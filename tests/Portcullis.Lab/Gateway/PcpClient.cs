@@ -20,7 +20,8 @@ internal static class PcpClient
         gateway, client_ip, proto, internal, lifetime = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
         mapped = ipaddress.IPv4Address(client_ip).packed
         header = struct.pack('!BBHI', 2, 1, 0, lifetime) + b'\0' * 10 + b'\xff\xff' + mapped
-        body = os.urandom(12) + struct.pack('!B3xHH', proto, internal, 0) + b'\0' * 16
+        nonce = bytes.fromhex(sys.argv[6]) if len(sys.argv) > 6 else os.urandom(12)
+        body = nonce + struct.pack('!B3xHH', proto, internal, 0) + b'\0' * 16
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(1)
         for attempt in range(4):
@@ -39,10 +40,15 @@ internal static class PcpClient
         print(source[0], len(data), result, life, port, address)
         """;
 
-    public static async Task<PcpAnswer> MapAsync(LabHost client, string claimedClientAddress, int protocol, int internalPort, int lifetime)
+    /// <param name="nonce">The mapping nonce as 24 hex digits; null: a random one.</param>
+    public static async Task<PcpAnswer> MapAsync(LabHost client, string claimedClientAddress, int protocol, int internalPort, int lifetime,
+        string? nonce = null)
     {
+        string[] command = ["python3", "-c", Script, GatewayLab.GatewayTunnelAddress, claimedClientAddress, Invariant(protocol), Invariant(internalPort), Invariant(lifetime)];
+        if (nonce is not null)
+            command = [.. command, nonce];
         var result = await client.RunAsync(
-            ["python3", "-c", Script, GatewayLab.GatewayTunnelAddress, claimedClientAddress, Invariant(protocol), Invariant(internalPort), Invariant(lifetime)],
+            command,
             RunOptions.Default with { Timeout = TimeSpan.FromSeconds(10), Check = true });
         var f = result.Stdout.Trim().Split(' ');
         return new PcpAnswer(f[0], Parse(f[1]), Parse(f[2]), Parse(f[3]), Parse(f[4]), f[5]);

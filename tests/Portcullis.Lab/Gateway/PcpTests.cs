@@ -25,6 +25,24 @@ public sealed class PcpTests
     }
 
     [Fact]
+    public async Task PcpDeleteAll_WithANonce_EndsThatNoncesMappingsOnly()
+    {
+        const string first = "0102030405060708090a0b0c", second = "f1f2f3f4f5f6f7f8f9fafbfc";
+        await using var lab = await GatewayLab.StartAsync();
+        var mine = await PcpClient.MapAsync(lab.ClientA, AddressA, Tcp, 8080, 600, first);
+        var another = await PcpClient.MapAsync(lab.ClientA, AddressA, Tcp, 8081, 600, second);
+        Assert.Equal((PcpClient.Success, PcpClient.Success), (mine.Result, another.Result));
+
+        // RFC 6887 §15: internal port 0 with lifetime 0 deletes this protocol's mappings — those of the asking nonce.
+        var deleted = await PcpClient.MapAsync(lab.ClientA, AddressA, Tcp, 0, 0, first);
+
+        Assert.Equal(PcpClient.Success, deleted.Result);
+        var ruleset = await lab.RulesetAsync();
+        Assert.DoesNotContain(Element(mine.ExternalPort, AddressA, 8080), ruleset, StringComparison.Ordinal);
+        Assert.Contains(Element(another.ExternalPort, AddressA, 8081), ruleset, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task PcpMap_ClaimingAnotherClientsAddress_AddressMismatchAndNothingMapped()
     {
         await using var lab = await GatewayLab.StartAsync();

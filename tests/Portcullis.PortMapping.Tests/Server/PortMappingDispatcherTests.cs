@@ -232,9 +232,11 @@ public sealed class PortMappingDispatcherTests
     [Fact]
     public void Pcp_InternalPortZeroDelete_DeletesAllOfThatProtocol()
     {
-        Handle(Map(lifetime: "00000000", protocol: Udp, internalPort: "0000"));
+        Handle(Map(lifetime: "00000000", protocol: Udp, internalPort: "0000", nonce: "0102030405060708090A0B0C"));
 
         Assert.Equal((Client, MappingProtocol.Udp), Assert.Single(_authority.DeleteAllCalls));
+        // Only the mappings this nonce made go (RFC 6887 §15): the authority is told which nonce asked.
+        Assert.Equal("0102030405060708090A0B0C", Assert.Single(_authority.DeleteAllNonces));
     }
 
     [Theory]

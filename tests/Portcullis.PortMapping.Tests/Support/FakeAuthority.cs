@@ -26,6 +26,9 @@ internal sealed class FakeAuthority : IPortMappingAuthority
     /// <summary>Runs at the start of every Map, outside the fake's lock (to hold one request while others arrive).</summary>
     public Action<MapRequest>? BeforeMap { get; set; }
     public List<(IPAddress Client, MappingProtocol Protocol)> DeleteAllCalls { get; } = [];
+
+    /// <summary>The nonce each DeleteAll call carried (hex; null: none), in call order.</summary>
+    public List<string?> DeleteAllNonces { get; } = [];
     public int Count { get { lock (_gate) return _mappings.Count; } }
 
     public MapResult GetPublicAddress(IPAddress client)
@@ -71,11 +74,12 @@ internal sealed class FakeAuthority : IPortMappingAuthority
         }
     }
 
-    public MapResult DeleteAll(IPAddress client, MappingProtocol protocol)
+    public MapResult DeleteAll(IPAddress client, MappingProtocol protocol, ReadOnlyMemory<byte>? nonce = null)
     {
         lock (_gate)
         {
             DeleteAllCalls.Add((client, protocol));
+            DeleteAllNonces.Add(nonce is { } given ? Convert.ToHexString(given.Span) : null);
             if (!Enabled)
                 return MapResult.Failure(MapStatus.NotAuthorized);
             foreach (var key in _mappings.Keys.Where(k => k.Item1.Equals(client) && k.Item2 == protocol).ToList())
