@@ -156,6 +156,9 @@ internal sealed class SoakDriver(SoakLab lab, SoakOptions options, Action<string
         if (!outcome.Result.Succeeded)
             throw new Xunit.Sdk.XunitException($"{peer} could not delete {key.Protocol} {port}: {outcome} (seed {options.Seed})");
         peer.Mappings.Remove(key);
+        // A port the client gave back is not remembered for it (only a session's end keeps it for the grace).
+        if (_remembered.TryGetValue(peer, out var before))
+            before.Held.Remove(key);
         return $"delete {peer} {key.Protocol} {port}";
     }
 
