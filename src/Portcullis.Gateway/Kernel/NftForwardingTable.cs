@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.Gateway.Forwarding;
+using Portcullis.Linux;
 using Portcullis.Linux.Nftables;
 
 namespace Portcullis.Gateway.Kernel;
@@ -10,17 +11,23 @@ namespace Portcullis.Gateway.Kernel;
 /// entirely by us (layout in <see cref="NftScript"/>).
 /// <list type="number">
 /// <item>Install: one transaction creating the table, map and lease set if absent and refilling the chains.</item>
-/// <item>Update: one transaction of element deletes and adds; after commit, the removed mappings (those not re-added
+/// <item>Update: one transaction of element deletes and adds, written as netlink messages (<see cref="NftMappingElements"/>
+/// through <see cref="NftSetElementWriter"/>: no text to format or parse on the requests' path); after commit, the removed mappings (those not re-added
 /// with the same target) are handed to a <see cref="ConntrackReaper"/>, which ends their established flows by exact
 /// tuple on its own thread within milliseconds — the caller does not wait for it.</item>
 /// <item>List: JSON listings of the map and the lease set, joined; owners come from the lease comments.</item>
 /// </list>
-/// Namespace: both netlink sockets (nftables, ctnetlink) belong to the network namespace of the thread that constructed
+/// Install, List and the dedicated addresses stay nft text through libnftables: rare, and their rules are far easier to
+/// read and review as nft syntax than as netlink expressions.
+/// Namespace: every netlink socket (libnftables', the element writer's, ctnetlink) belongs to the network namespace of the thread that constructed
 /// this object, whichever thread calls it later.
 /// </summary>
 public sealed class NftForwardingTable : IForwardingTable
 {
     private readonly NftContext _nft;
+    private readonly NftSetElementWriter _elements;
+    private readonly HashSet<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort)> _removedKeys = [];
+    private readonly Lock _updateLock = new();
     private readonly ConntrackReaper _reaper;
     private readonly ILogger _logger;
     private GatewayNetwork? _network;
@@ -32,10 +39,12 @@ public sealed class NftForwardingTable : IForwardingTable
         _nft = new NftContext();
         try
         {
+            _elements = new NftSetElementWriter();
             _reaper = new ConntrackReaper(new NftReaperLog(_logger));
         }
         catch
         {
+            _elements?.Dispose();
             _nft.Dispose();
             throw;
         }
@@ -88,14 +97,13 @@ public sealed class NftForwardingTable : IForwardingTable
         ArgumentNullException.ThrowIfNull(add);
         CheckEntries(remove, ForwardingValidation.CheckKeyAndTarget, nameof(remove));
         CheckEntries(add, ForwardingValidation.Check, nameof(add));
-        var script = NftScript.Update(remove, add);
-        if (script.Length == 0)
+        if (remove.Count == 0 && add.Count == 0)
             return;
         // Before the commit: the same mapping back keeps its flows, its first new ones included.
         var reopened = add.Count > 0 && _reaper.Busy ? _reaper.Reopen(Ended(add)) : [];
         try
         {
-            Run(script, "update the forwarding map");
+            Write(remove, add);
         }
         catch (ForwardingTableException) when (reopened.Count > 0)
         {
@@ -158,7 +166,32 @@ public sealed class NftForwardingTable : IForwardingTable
             return;
         _disposed = true;
         _reaper.Dispose();
+        _elements.Dispose();
         _nft.Dispose();
+    }
+
+    private void Write(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        lock (_updateLock)
+        {
+            try
+            {
+                _elements.Begin();
+                NftMappingElements.Append(_elements, remove, add, _removedKeys);
+                _elements.Commit();
+            }
+            catch (NftBatchException e)
+            {
+                var entry = NftMappingElements.EntryOf(e.Tag, remove, add);
+                var which = entry is null ? "" : $" ({NftScript.ProtocolName(entry.Protocol)} {entry.PublicAddress}:{entry.PublicPort})";
+                throw new ForwardingTableException($"could not update the forwarding map{which}: {e.Message}", e);
+            }
+            catch (LinuxCallException e)
+            {
+                throw new ForwardingTableException($"could not update the forwarding map: {e.Message}", e);
+            }
+        }
     }
 
     private void Run(string script, string what)

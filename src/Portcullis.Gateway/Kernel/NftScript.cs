@@ -6,7 +6,8 @@ using Portcullis.PortMapping;
 namespace Portcullis.Gateway.Kernel;
 
 /// <summary>
-/// Formats the nft transactions of <see cref="NftForwardingTable"/>. Pure text; every value was validated by
+/// Formats the nft transactions of <see cref="NftForwardingTable"/> but its element updates (those are netlink:
+/// <see cref="NftMappingElements"/>). Pure text; every value was validated by
 /// <see cref="ForwardingValidation"/> first.
 /// <para>
 /// Layout of table <c>ip portcullis</c>: the map <c>mappings</c> holds key → target only, so
@@ -103,39 +104,6 @@ internal static class NftScript
         return s.ToString();
     }
 
-    /// <summary>
-    /// One transaction removing <paramref name="remove"/> and adding <paramref name="add"/>. Deletes are made
-    /// idempotent by adding the element first (a no-op when it exists with that value; a conflict, and so a failed
-    /// transaction, when the kernel maps the key elsewhere). Every added key's lease is deleted and added again, which
-    /// restarts its timeout and replaces its owner (PROTOCOLS.md: refresh = delete + add in one transaction).
-    /// Returns an empty string when there is nothing to do.
-    /// </summary>
-    public static string Update(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add)
-    {
-        var t = $"{Family} {Table}";
-        var s = new StringBuilder();
-        var leaseKeys = new HashSet<(System.Net.IPAddress, MappingProtocol, ushort)>();
-        var purge = new List<ForwardingEntry>(remove.Count + add.Count);
-        foreach (var entry in remove)
-        {
-            if (leaseKeys.Add(entry.Key))
-                purge.Add(entry);
-        }
-        foreach (var entry in add)
-        {
-            if (leaseKeys.Add(entry.Key))
-                purge.Add(entry);
-        }
-
-        AppendElements(s, "add", t, MapName, remove, AppendMapping);
-        AppendElements(s, "add", t, LeaseSetName, purge, AppendKey);
-        AppendElements(s, "delete", t, MapName, remove, AppendKey);
-        AppendElements(s, "delete", t, LeaseSetName, purge, AppendKey);
-        AppendElements(s, "add", t, MapName, add, AppendMapping);
-        AppendElements(s, "add", t, LeaseSetName, add, AppendLease);
-        return s.ToString();
-    }
-
     /// <summary>Deletes the table; adding it first makes the transaction succeed when it is already gone.</summary>
     public static string Uninstall() => $"add table {Family} {Table}\ndelete table {Family} {Table}\n";
 
@@ -144,41 +112,6 @@ internal static class NftScript
     public static string ListLeases() => $"list set {Family} {Table} {LeaseSetName}";
 
     public static string ProtocolName(MappingProtocol protocol) => protocol == MappingProtocol.Tcp ? "tcp" : "udp";
-
-    private static void AppendElements(
-        StringBuilder s, string verb, string table, string set, IReadOnlyCollection<ForwardingEntry> entries,
-        Action<StringBuilder, ForwardingEntry> element)
-    {
-        if (entries.Count == 0)
-            return;
-        s.Append(CultureInfo.InvariantCulture, $"{verb} element {table} {set} {{ ");
-        var first = true;
-        foreach (var entry in entries)
-        {
-            if (!first)
-                s.Append(", ");
-            first = false;
-            element(s, entry);
-        }
-        s.Append(" }\n");
-    }
-
-    private static void AppendKey(StringBuilder s, ForwardingEntry e) =>
-        s.Append(CultureInfo.InvariantCulture, $"{e.PublicAddress} . {ProtocolName(e.Protocol)} . {e.PublicPort}");
-
-    private static void AppendMapping(StringBuilder s, ForwardingEntry e)
-    {
-        AppendKey(s, e);
-        s.Append(CultureInfo.InvariantCulture, $" : {e.TunnelAddress} . {e.InternalPort}");
-    }
-
-    private static void AppendLease(StringBuilder s, ForwardingEntry e)
-    {
-        AppendKey(s, e);
-        if (e.Timeout is { } timeout)
-            s.Append(CultureInfo.InvariantCulture, $" timeout {(long)Math.Ceiling(timeout.TotalMilliseconds)}ms");
-        s.Append(CultureInfo.InvariantCulture, $" comment {Quote(e.Owner)}");
-    }
 
     // Callers validated the text against a charset without quotes or backslashes.
     private static string Quote(string text) => $"\"{text}\"";

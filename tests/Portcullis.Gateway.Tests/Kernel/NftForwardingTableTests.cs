@@ -152,6 +152,7 @@ public sealed class NftForwardingTableTests
             [Entries.Tcp(30002, Entries.Client2, 22, "peer-2"), Entries.Tcp(30000, Entries.Client2, 8080, "peer-2")]));
 
         Assert.Contains("File exists", e.Message, StringComparison.Ordinal);
+        Assert.Contains("(tcp 198.51.100.10:30000)", e.Message, StringComparison.Ordinal); // the kernel named the element
         Assert.Equal(before, ns.Ruleset());
         Assert.Equal([existing, other], table.List().OrderBy(x => x.PublicPort).ToList());
     }
