@@ -55,7 +55,7 @@ internal static class MappingOpenLoop
     private sealed class Client(Socket socket)
     {
         public Socket Socket { get; } = socket;
-        public Queue<(long Scheduled, Kind Kind, ushort Port)> InFlight { get; } = new();
+        public Queue<(long Scheduled, long Sent, Kind Kind, ushort Port)> InFlight { get; } = new();
         public int Step { get; set; }
     }
 
@@ -79,7 +79,10 @@ internal static class MappingOpenLoop
             s.Connect(new IPEndPoint(Gateway, 5351));
             return new Client(s);
         }).ToArray();
-        var latencies = new[] { new List<double>(), new List<double>(), new List<double>() };
+        // Per kind from the scheduled send; then, all kinds together, from the actual send (the server's and the
+        // receivers' share) and the sender's own lateness (the load generator's share).
+        var latencies = new[] { new List<double>(), new List<double>(), new List<double>(), new List<double>() };
+        var lateness = new List<double>((int)(rate * seconds));
         var failed = 0;
         var answered = 0;
         long lastAnswer = 0;
@@ -111,8 +114,10 @@ internal static class MappingOpenLoop
                     request[1] = 2; // map TCP
                     BinaryPrimitives.WriteUInt16BigEndian(request.AsSpan(4), port);
                     BinaryPrimitives.WriteUInt32BigEndian(request.AsSpan(8), kind == Kind.Delete ? 0u : kind == Kind.Create ? 3600u : 3000u);
+                    var sentAt = Stopwatch.GetTimestamp();
+                    lateness.Add((sentAt - scheduled) * 1e6 / Stopwatch.Frequency);
                     lock (client)
-                        client.InFlight.Enqueue((scheduled, kind, port));
+                        client.InFlight.Enqueue((scheduled, sentAt, kind, port));
                     client.Socket.Send(request);
                     sent++;
                 }
@@ -128,7 +133,12 @@ internal static class MappingOpenLoop
             var (batches, requests) = service.BatchTotals;
             var elapsed = (Interlocked.Read(ref lastAnswer) - start) / (double)Stopwatch.Frequency;
             var percentiles = new List<double>();
-            foreach (var list in latencies)
+            foreach (var list in latencies.Append(lateness))
+                list.Sort();
+            Console.Error.WriteLine($"  present {present}: µs from the actual send p50 / p99 / p99.9 {Percentile(latencies[3], 0.5):F0} / "
+                + $"{Percentile(latencies[3], 0.99):F0} / {Percentile(latencies[3], 0.999):F0}; sender late p50 / p99 / p99.9 "
+                + $"{Percentile(lateness, 0.5):F0} / {Percentile(lateness, 0.99):F0} / {Percentile(lateness, 0.999):F0}");
+            foreach (var list in latencies[..3])
             {
                 list.Sort();
                 percentiles.Add(Percentile(list, 0.50));
@@ -168,7 +178,7 @@ internal static class MappingOpenLoop
                 continue;
             }
             var answeredPort = BinaryPrimitives.ReadUInt16BigEndian(buffer.AsSpan(8));
-            (long Scheduled, Kind Kind, ushort Port) head = default;
+            (long Scheduled, long Sent, Kind Kind, ushort Port) head = default;
             var found = false;
             lock (client)
             {
@@ -190,6 +200,8 @@ internal static class MappingOpenLoop
             var list = latencies[(int)head.Kind];
             lock (list)
                 list.Add((now - head.Scheduled) * 1e6 / Stopwatch.Frequency);
+            lock (latencies[3])
+                latencies[3].Add((now - head.Sent) * 1e6 / Stopwatch.Frequency);
             Interlocked.Increment(ref answered);
             InterlockedMax(ref lastAnswer, now);
         }
