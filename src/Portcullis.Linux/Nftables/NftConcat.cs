@@ -49,24 +49,6 @@ public struct NftConcat
         return copy;
     }
 
-    /// <summary>A 32-bit field in network order (mark, ct mark and the like are host order in nft: use <see cref="HostUInt32"/>).</summary>
-    public readonly NftConcat UInt32BigEndian(uint value)
-    {
-        var copy = this;
-        Span<byte> all = copy._bytes;
-        BinaryPrimitives.WriteUInt32BigEndian(all[copy.Field(4)..], value);
-        return copy;
-    }
-
-    /// <summary>A 32-bit field in host order (meta mark, ct mark).</summary>
-    public readonly NftConcat HostUInt32(uint value)
-    {
-        var copy = this;
-        Span<byte> all = copy._bytes;
-        BitConverter.TryWriteBytes(all[copy.Field(4)..], value);
-        return copy;
-    }
-
     internal readonly void CopyTo(Span<byte> destination)
     {
         ReadOnlySpan<byte> all = _bytes;

@@ -29,6 +29,16 @@ public sealed class NftSetElementWriterTests
 
     private static NftConcat Target(ushort port) => NftConcat.Empty.Ipv4(Client).Service(port);
 
+    // One batch of adds to map "ours" (a port and its target port each), committed.
+    private static void AddMappings(NftSetElementWriter writer, params (ushort Port, ushort Target)[] elements)
+    {
+        writer.Begin();
+        writer.Open(NftElementVerb.Add, NftFamily.Ip, "t", "ours");
+        foreach (var (port, target) in elements)
+            writer.Element(Key(port), Target(target), null, null, tag: port);
+        writer.Commit();
+    }
+
     private static TestNamespace Prepared(out NftSetElementWriter writer)
     {
         var ns = new TestNamespace("pcgk-nlw");
@@ -108,11 +118,7 @@ public sealed class NftSetElementWriterTests
     {
         using var ns = Prepared(out var writer);
         using var owned = writer;
-        writer.Begin();
-        writer.Open(NftElementVerb.Add, NftFamily.Ip, "t", "ours");
-        writer.Element(Key(30000), Target(8080), null, null, tag: 0);
-        writer.Element(Key(30001), Target(8081), null, null, tag: 1);
-        writer.Commit();
+        AddMappings(writer, (30000, 8080), (30001, 8081));
         var before = Elements(ns, "map ip t ours");
 
         // An add, a good delete, then a delete of an element that is not there: all or nothing.
@@ -136,10 +142,7 @@ public sealed class NftSetElementWriterTests
     {
         using var ns = Prepared(out var writer);
         using var owned = writer;
-        writer.Begin();
-        writer.Open(NftElementVerb.Add, NftFamily.Ip, "t", "ours");
-        writer.Element(Key(30000), Target(8080), null, null, tag: 0);
-        writer.Commit();
+        AddMappings(writer, (30000, 8080));
         var before = Elements(ns, "map ip t ours");
 
         writer.Begin();
@@ -154,10 +157,7 @@ public sealed class NftSetElementWriterTests
         Assert.Equal(before, Elements(ns, "map ip t ours"));
 
         // The socket holds no stale answer: the next batch reads its own.
-        writer.Begin();
-        writer.Open(NftElementVerb.Add, NftFamily.Ip, "t", "ours");
-        writer.Element(Key(30001), Target(8081), null, null, tag: 4);
-        writer.Commit();
+        AddMappings(writer, (30001, 8081));
         Assert.Contains("30001", Elements(ns, "map ip t ours"), StringComparison.Ordinal);
     }
 
