@@ -192,4 +192,31 @@ public sealed class NftSetElementWriterTests
         var set = listed.RootElement.GetProperty("nftables").EnumerateArray().Single(item => item.TryGetProperty("set", out _));
         Assert.Equal(count, set.GetProperty("set").GetProperty("elem").GetArrayLength());
     }
+
+    [Fact]
+    public void Element_SteadyState_AllocatesNothing()
+    {
+        using var ns = Prepared(out var writer);
+        using var owned = writer;
+        const string owner = "peer-1";
+        void Batch()
+        {
+            writer.Begin();
+            writer.Open(NftElementVerb.Add, NftFamily.Ip, "t", "lours");
+            for (var i = 0; i < 256; i++)
+                writer.Element(Key((ushort)(20000 + i)), NftConcat.Empty, TimeSpan.FromHours(1), owner, i);
+            writer.Open(NftElementVerb.Delete, NftFamily.Ip, "t", "lours");
+            for (var i = 0; i < 256; i++)
+                writer.Element(Key((ushort)(20000 + i)), NftConcat.Empty, null, null, i);
+        }
+        Batch(); // the first batch sizes the reused buffers
+        writer.Commit();
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Batch();
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        writer.Commit();
+
+        Assert.Equal(0, allocated);
+    }
 }
