@@ -42,32 +42,21 @@ public sealed partial class NftSetElementWriter
         public int End;
     }
 
-    // Every element of the batch, in buffer order: its bytes [Start, End), the caller's tag and its message.
+    // Every element of the batch, in buffer order: its bytes [Start, End) and the caller's tag.
     private struct Elements(int capacity)
     {
-        private (int Start, int End, int Tag, int Message)[] _items = new (int, int, int, int)[capacity];
+        private (int Start, int End, int Tag)[] _items = new (int, int, int)[capacity];
 
         public int Count { get; set; }
 
-        public void Add(int start, int end, int tag, int message)
+        public void Add(int start, int end, int tag)
         {
             if (Count == _items.Length)
                 Array.Resize(ref _items, _items.Length * 2);
-            _items[Count++] = (start, end, tag, message);
+            _items[Count++] = (start, end, tag);
         }
 
         public readonly int Tag(int index) => _items[index].Tag;
-
-        /// <summary>The first element of message <paramref name="message"/>.</summary>
-        public readonly int FirstOf(int message)
-        {
-            for (var i = 0; i < Count; i++)
-            {
-                if (_items[i].Message == message)
-                    return i;
-            }
-            return -1;
-        }
 
         /// <summary>The element whose bytes hold <paramref name="offset"/> (an offset in the batch), or -1.</summary>
         public readonly int Containing(int offset)

@@ -197,7 +197,7 @@ public sealed unsafe partial class NftSetElementWriter : IDisposable
             user[^1] = 0;
         }
         CtNetlinkMessages.Close(_buffer, element, _length);
-        _written.Add(start, _length, tag, _messages.Count - 1);
+        _written.Add(start, _length, tag);
     }
 
     /// <summary>
@@ -370,10 +370,7 @@ public sealed unsafe partial class NftSetElementWriter : IDisposable
             what.Append($" ({verb} element {Family(m.Family)} {m.Table} {m.Set}");
             var element = attributeOffset >= 0 ? _written.Containing(m.Start + attributeOffset) : -1;
             if (element >= 0)
-            {
                 tag = _written.Tag(element);
-                what.Append($", element {element - _written.FirstOf(index)} of that run");
-            }
             what.Append(')');
         }
         what.Append($": {Errno.Describe(error)} (errno {error})");
