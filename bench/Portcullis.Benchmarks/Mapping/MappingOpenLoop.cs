@@ -95,6 +95,7 @@ internal static class MappingOpenLoop
             foreach (var thread in receivers)
                 thread.Start();
             var total = (int)(rate * seconds);
+            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
             var start = Stopwatch.GetTimestamp();
             var request = new byte[12];
             var sent = 0;
@@ -132,6 +133,10 @@ internal static class MappingOpenLoop
                 thread.Join();
             var (batches, requests) = service.BatchTotals;
             var elapsed = (Interlocked.Read(ref lastAnswer) - start) / (double)Stopwatch.Frequency;
+            // Server and clients together, over the run and its drain: what the load costs the 2 cores.
+            var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds;
+            var wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            Console.Error.WriteLine($"  present {present}: this process used {cpu / wall:F2} cores ({cpu * 1e6 / Math.Max(1, answered):F0} µs of CPU per answered request, clients included)");
             var percentiles = new List<double>();
             foreach (var list in latencies.Append(lateness))
                 list.Sort();
