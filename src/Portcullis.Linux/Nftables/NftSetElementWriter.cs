@@ -63,6 +63,7 @@ public sealed unsafe partial class NftSetElementWriter : IDisposable
     private const ushort ElementData = 2;                       // NFTA_SET_ELEM_DATA
     private const ushort ElementTimeout = 4;                    // NFTA_SET_ELEM_TIMEOUT (be64, ms)
     private const ushort ElementUserData = 6;                   // NFTA_SET_ELEM_USERDATA
+    private const ushort ElementKeyEnd = 10;                    // NFTA_SET_ELEM_KEY_END (a range's last key)
     private const ushort DataValue = 1;                         // NFTA_DATA_VALUE
     private const byte UserDataComment = 0;                     // NFTNL_UDATA_SET_ELEM_COMMENT (libnftnl udata.h)
     private const ushort FlagRequest = 0x1;
@@ -75,7 +76,7 @@ public sealed unsafe partial class NftSetElementWriter : IDisposable
 
     // An element list is one attribute (16-bit length): a message is closed and a new one opened before it can overflow.
     private const int MaxElementsPerMessage = ushort.MaxValue - 1024;
-    private const int MaxElementSize = 4 + (8 + NftConcat.MaxLength) * 2 + 12 + 8 + MaxCommentBytes + 8;
+    private const int MaxElementSize = 4 + (8 + NftConcat.MaxLength) * 3 + 12 + 8 + MaxCommentBytes + 8;
 
     private byte[] _buffer = new byte[64 * 1024];
     private readonly byte[] _receive = new byte[64 * 1024];
@@ -151,7 +152,23 @@ public sealed unsafe partial class NftSetElementWriter : IDisposable
     /// default), <paramref name="comment"/> its comment (null: none). <paramref name="tag"/> comes back in the
     /// <see cref="NftBatchException"/> when the kernel names this element as the failing one.
     /// </summary>
-    public void Element(in NftConcat key, in NftConcat data, TimeSpan? timeout, string? comment, int tag)
+    public void Element(in NftConcat key, in NftConcat data, TimeSpan? timeout, string? comment, int tag) =>
+        Write(key, NftConcat.Empty, data, timeout, comment, tag);
+
+    /// <summary>
+    /// Adds a range element to the open run, for a set with <c>flags interval</c> over a concatenation: every key from
+    /// <paramref name="first"/> to <paramref name="last"/> field by field (a prefix is its first and last address, a
+    /// single value is the same in both), as nft writes <c>10.0.0.0/8 . 0-65535</c>. The rest as
+    /// <see cref="Element"/>.
+    /// </summary>
+    public void Range(in NftConcat first, in NftConcat last, TimeSpan? timeout, string? comment, int tag)
+    {
+        if (last.Length != first.Length)
+            throw new ArgumentException("a range's first and last key have the same fields", nameof(last));
+        Write(first, last, NftConcat.Empty, timeout, comment, tag);
+    }
+
+    private void Write(in NftConcat key, in NftConcat keyEnd, in NftConcat data, TimeSpan? timeout, string? comment, int tag)
     {
         if (_message < 0)
             throw new InvalidOperationException("Open a run of elements first");
@@ -176,6 +193,12 @@ public sealed unsafe partial class NftSetElementWriter : IDisposable
         var keyNest = CtNetlinkMessages.Open(_buffer, ref _length, ElementKey);
         key.CopyTo(CtNetlinkMessages.Put(_buffer, ref _length, DataValue, key.Length));
         CtNetlinkMessages.Close(_buffer, keyNest, _length);
+        if (keyEnd.Length > 0)
+        {
+            var endNest = CtNetlinkMessages.Open(_buffer, ref _length, ElementKeyEnd);
+            keyEnd.CopyTo(CtNetlinkMessages.Put(_buffer, ref _length, DataValue, keyEnd.Length));
+            CtNetlinkMessages.Close(_buffer, endNest, _length);
+        }
         if (data.Length > 0)
         {
             var dataNest = CtNetlinkMessages.Open(_buffer, ref _length, ElementData);

@@ -20,6 +20,8 @@ public sealed class NftSetElementWriterTests
         add table ip6 t6
         add map ip6 t6 ours { type ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service; }
         add map ip6 t6 nfts { type ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service; }
+        add set ip t rours { type ipv4_addr . inet_service . ipv4_addr . inet_service; flags interval, timeout; }
+        add set ip t rnfts { type ipv4_addr . inet_service . ipv4_addr . inet_service; flags interval, timeout; }
         """;
 
     private static readonly IPAddress Public = IPAddress.Parse("198.51.100.10");
@@ -111,6 +113,37 @@ public sealed class NftSetElementWriterTests
         ns.Exec("nft", "add element ip6 t6 nfts { 2001:db8::10 . tcp . 443 : fd00:99::2 . 8443 }");
 
         Assert.Equal(Elements(ns, "map ip6 t6 nfts"), Elements(ns, "map ip6 t6 ours"));
+    }
+
+    [Fact]
+    public void Commit_RangesOfAConcatenation_ReadBackByNftAsItsOwn_AndDeleteByTheirBounds()
+    {
+        using var ns = Prepared(out var writer);
+        using var owned = writer;
+        var at = IPAddress.Parse("198.51.100.10");
+        NftConcat Bound(string remote, ushort port) =>
+            NftConcat.Empty.Ipv4(at).Service(30000).Ipv4(IPAddress.Parse(remote)).Service(port);
+
+        writer.Begin();
+        writer.Open(NftElementVerb.Add, NftFamily.Ip, "t", "rours");
+        writer.Range(Bound("203.0.113.0", 0), Bound("203.0.113.255", 65535), TimeSpan.FromMinutes(2), "peer-1", tag: 0);
+        writer.Range(Bound("192.0.2.7", 443), Bound("192.0.2.7", 443), null, null, tag: 1);
+        writer.Commit();
+        ns.Exec("nft", """
+            add element ip t rnfts { 198.51.100.10 . 30000 . 203.0.113.0/24 . 0-65535 timeout 2m comment "peer-1", 198.51.100.10 . 30000 . 192.0.2.7 . 443 }
+            """);
+
+        var ranges = Elements(ns, "set ip t rours");
+        Assert.Equal(Elements(ns, "set ip t rnfts"), ranges);
+        Assert.Contains("""{"prefix":{"addr":"203.0.113.0","len":24}},{"range":[0,65535]}""", ranges, StringComparison.Ordinal);
+
+        writer.Begin();
+        writer.Open(NftElementVerb.Delete, NftFamily.Ip, "t", "rours");
+        writer.Range(Bound("203.0.113.0", 0), Bound("203.0.113.255", 65535), null, null, tag: 0);
+        writer.Commit();
+        var left = Elements(ns, "set ip t rours");
+        Assert.DoesNotContain("203.0.113.0", left, StringComparison.Ordinal);
+        Assert.Contains("192.0.2.7", left, StringComparison.Ordinal);
     }
 
     [Fact]
