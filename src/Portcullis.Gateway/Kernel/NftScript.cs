@@ -24,7 +24,7 @@ internal static class NftScript
     public const string Table = "portcullis";
     public const string MapName = "mappings";
     public const string LeaseSetName = "leases";
-    private const string Key = "ip daddr . meta l4proto . th dport";
+    private static readonly string Key = KeyOf(Family);
 
     /// <summary>
     /// One transaction: create what is missing, empty and refill the chains; the map and set are created if absent and
@@ -38,10 +38,7 @@ internal static class NftScript
         var t = $"{Family} {Table}";
         var s = new StringBuilder();
         s.AppendLine(CultureInfo.InvariantCulture, $"add table {t}");
-        s.AppendLine(CultureInfo.InvariantCulture,
-            $"add map {t} {MapName} {{ type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }}");
-        s.AppendLine(CultureInfo.InvariantCulture,
-            $"add set {t} {LeaseSetName} {{ type ipv4_addr . inet_proto . inet_service; flags timeout; }}");
+        AppendMappingDeclarations(s, Family);
         NftDedicatedScript.AppendDeclarations(s);
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} prerouting {{ type nat hook prerouting priority dstnat; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}");
@@ -63,8 +60,7 @@ internal static class NftScript
             $"add rule {t} prerouting iifname {{ {pub}, {tun} }} meta l4proto {{ tcp, udp }} fib daddr type local socket transparent 0 accept");
 
         // Inbound from the internet, and hairpin from the tunnel: a leased key is DNATed to its target.
-        s.AppendLine(CultureInfo.InvariantCulture,
-            $"add rule {t} prerouting iifname {{ {pub}, {tun} }} meta l4proto {{ tcp, udp }} {Key} @{LeaseSetName} dnat ip to {Key} map @{MapName}");
+        s.AppendLine(DnatRule(Family, $"iifname {{ {pub}, {tun} }}"));
         // The gateway's own reachability probes (marked sockets, Reachability/MappingProbe.cs) take the same element.
         s.AppendLine(CultureInfo.InvariantCulture,
             $"add rule {t} output meta mark {Reachability.MappingProbe.Mark} meta l4proto {{ tcp, udp }} {Key} @{LeaseSetName} dnat ip to {Key} map @{MapName}");
@@ -112,8 +108,42 @@ internal static class NftScript
     /// </summary>
     public static string Update(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add)
     {
-        var t = $"{Family} {Table}";
         var s = new StringBuilder();
+        // Each family's entries go to its own table (validated: an entry's two addresses share a family).
+        AppendUpdate(s, Family, [.. remove.Where(IsIpv4)], [.. add.Where(IsIpv4)]);
+        AppendUpdate(s, NftIpv6Script.Family, [.. remove.Where(e => !IsIpv4(e))], [.. add.Where(e => !IsIpv4(e))]);
+        return s.ToString();
+    }
+
+    /// <summary>
+    /// The map of mappings and the set of leases of <paramref name="family"/>'s table, created if absent (their
+    /// elements are reconciliation's to decide about).
+    /// </summary>
+    public static void AppendMappingDeclarations(StringBuilder s, string family)
+    {
+        var address = family == Family ? "ipv4_addr" : "ipv6_addr";
+        s.AppendLine(CultureInfo.InvariantCulture,
+            $"add map {family} {Table} {MapName} {{ type {address} . inet_proto . inet_service : {address} . inet_service; }}");
+        s.AppendLine(CultureInfo.InvariantCulture,
+            $"add set {family} {Table} {LeaseSetName} {{ type {address} . inet_proto . inet_service; flags timeout; }}");
+    }
+
+    /// <summary>A leased key arriving on <paramref name="from"/> is DNATed to its target (inbound, and hairpin).</summary>
+    public static string DnatRule(string family, string from)
+    {
+        var key = KeyOf(family);
+        return $"add rule {family} {Table} prerouting {from} meta l4proto {{ tcp, udp }} {key} @{LeaseSetName} dnat {family} to {key} map @{MapName}";
+    }
+
+    /// <summary>A packet's mapping key in <paramref name="family"/>: destination . protocol . destination port.</summary>
+    public static string KeyOf(string family) => $"{family} daddr . meta l4proto . th dport";
+
+    private static bool IsIpv4(ForwardingEntry entry) =>
+        entry.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork;
+
+    private static void AppendUpdate(StringBuilder s, string family, List<ForwardingEntry> remove, List<ForwardingEntry> add)
+    {
+        var t = $"{family} {Table}";
         var leaseKeys = new HashSet<(System.Net.IPAddress, MappingProtocol, ushort)>();
         var purge = new List<ForwardingEntry>(remove.Count + add.Count);
         foreach (var entry in remove)
@@ -133,20 +163,19 @@ internal static class NftScript
         AppendElements(s, "delete", t, LeaseSetName, purge, AppendKey);
         AppendElements(s, "add", t, MapName, add, AppendMapping);
         AppendElements(s, "add", t, LeaseSetName, add, AppendLease);
-        return s.ToString();
     }
 
     /// <summary>Deletes the table; adding it first makes the transaction succeed when it is already gone.</summary>
     public static string Uninstall() => $"add table {Family} {Table}\ndelete table {Family} {Table}\n";
 
-    public static string ListMap() => $"list map {Family} {Table} {MapName}";
+    public static string ListMap(string family = Family) => $"list map {family} {Table} {MapName}";
 
-    public static string ListLeases() => $"list set {Family} {Table} {LeaseSetName}";
+    public static string ListLeases(string family = Family) => $"list set {family} {Table} {LeaseSetName}";
 
     public static string ProtocolName(MappingProtocol protocol) => protocol == MappingProtocol.Tcp ? "tcp" : "udp";
 
     private static void AppendElements(
-        StringBuilder s, string verb, string table, string set, IReadOnlyCollection<ForwardingEntry> entries,
+        StringBuilder s, string verb, string table, string set, List<ForwardingEntry> entries,
         Action<StringBuilder, ForwardingEntry> element)
     {
         if (entries.Count == 0)
