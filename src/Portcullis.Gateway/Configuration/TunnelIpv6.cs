@@ -32,27 +32,6 @@ public sealed record TunnelIpv6(IPNetwork Prefix, IPNetwork Ipv4Prefix, bool Rou
         return new IPAddress(bytes);
     }
 
-    /// <summary>The IPv4 tunnel address whose twin <paramref name="ipv6"/> is; null when it is no address's twin.</summary>
-    public IPAddress? Ipv4Of(IPAddress ipv6)
-    {
-        ArgumentNullException.ThrowIfNull(ipv6);
-        if (ipv6.AddressFamily != AddressFamily.InterNetworkV6 || ipv6.ScopeId != 0 || !Prefix.Contains(ipv6))
-            return null;
-        Span<byte> address = stackalloc byte[16];
-        Span<byte> prefix = stackalloc byte[16];
-        ipv6.TryWriteBytes(address, out _);
-        Prefix.BaseAddress.TryWriteBytes(prefix, out _);
-        // Twin sets only the low 32 bits: anything above them that differs from the prefix is no twin.
-        if (!address[..12].SequenceEqual(prefix[..12]))
-            return null;
-        var host = (uint)(address[12] << 24 | address[13] << 16 | address[14] << 8 | address[15])
-            ^ (uint)(prefix[12] << 24 | prefix[13] << 16 | prefix[14] << 8 | prefix[15]);
-        var hostBits = 32 - Ipv4Prefix.PrefixLength;
-        if (hostBits < 32 && host >> hostBits != 0)
-            return null;
-        return ConfigValues.FromUInt32(ConfigValues.ToUInt32(Ipv4Prefix.BaseAddress) + host);
-    }
-
     /// <summary>Whether every host number of <paramref name="ipv4Prefix"/> has a twin in <paramref name="prefix"/>.</summary>
     public static bool FitsHostNumbers(IPNetwork prefix, IPNetwork ipv4Prefix) =>
         128 - prefix.PrefixLength >= 32 - ipv4Prefix.PrefixLength;
