@@ -19,16 +19,14 @@ public sealed class Ipv6InboundTests
     private const int Mapped = 8080;
     private const int Unmapped = 8081;
     private const string Nonce = "0123456789abcdef01234567"; // a mapping answers only to the nonce that made it
-    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(15);
-    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
 
     [Fact]
     public async Task RfcPcpClient_Nat66_RemoteReachesTheIpv6ServiceAtTheAnsweredPublicAddress_OtherPortsAndPeersDark()
     {
         await using var lab = await Ipv6Lab.StartAsync(routed: false);
-        await using var service = await ListenAsync(lab.ClientA, Mapped);
-        await using var otherPort = await ListenAsync(lab.ClientA, Unmapped);
-        await using var serviceB = await ListenAsync(lab.ClientB, Mapped);
+        await using var service = await Nc6.ListenAsync(lab.ClientA, Mapped);
+        await using var otherPort = await Nc6.ListenAsync(lab.ClientA, Unmapped);
+        await using var serviceB = await Nc6.ListenAsync(lab.ClientB, Mapped);
 
         var answer = await PcpClient.MapAsync(lab.ClientA, lab.GatewayTunnelAddress6, lab.AddressA6, Tcp, Mapped, 600, Nonce);
 
@@ -39,33 +37,33 @@ public sealed class Ipv6InboundTests
         var ruleset = await lab.Gateway.RunCheckedAsync("nft", "list", "table", "ip6", "portcullis");
         Assert.Contains($"{lab.PublicAddress6} . tcp . {answer.ExternalPort} : {lab.AddressA6} . {Mapped}", ruleset, StringComparison.Ordinal);
 
-        await SendAsync(lab.Remote, lab.PublicAddress6, answer.ExternalPort, "hello-from-remote", service, lab);
+        await Nc6.SendAsync(lab.Remote, lab.PublicAddress6, answer.ExternalPort, "hello-from-remote", service, lab.Diagnostics);
         // Hairpin: another peer reaches the mapping at its public address, as with IPv4.
-        await SendAsync(lab.ClientB, lab.PublicAddress6, answer.ExternalPort, "hello-from-b", service, lab);
+        await Nc6.SendAsync(lab.ClientB, lab.PublicAddress6, answer.ExternalPort, "hello-from-b", service, lab.Diagnostics);
 
         // Told the way to the ULA prefix, the internet still reaches neither A's other port, nor the mapped port on A's
         // own address (the mapping is on the public address), nor B; B does not reach A's other port either.
         await lab.Network.Router.RunCheckedAsync("ip", "-6", "route", "add", "fd99::/64", "via", lab.PublicAddress6);
-        Assert.False(await ConnectsAsync(lab.Remote, lab.AddressA6, Unmapped), "remote reached A's unmapped port");
-        Assert.False(await ConnectsAsync(lab.Remote, lab.AddressA6, Mapped), "remote reached A's address without the DNAT");
-        Assert.False(await ConnectsAsync(lab.Remote, lab.AddressB6, Mapped), "remote reached B's unmapped service");
-        Assert.False(await ConnectsAsync(lab.ClientB, lab.AddressA6, Unmapped), "B reached A's unmapped port");
+        Assert.False(await Nc6.ConnectsAsync(lab.Remote, lab.AddressA6, Unmapped), "remote reached A's unmapped port");
+        Assert.False(await Nc6.ConnectsAsync(lab.Remote, lab.AddressA6, Mapped), "remote reached A's address without the DNAT");
+        Assert.False(await Nc6.ConnectsAsync(lab.Remote, lab.AddressB6, Mapped), "remote reached B's unmapped service");
+        Assert.False(await Nc6.ConnectsAsync(lab.ClientB, lab.AddressA6, Unmapped), "B reached A's unmapped port");
 
         // Deleted (lifetime 0, the same nonce): the port is dark again.
         var deleted = await PcpClient.MapAsync(lab.ClientA, lab.GatewayTunnelAddress6, lab.AddressA6, Tcp, Mapped, 0, Nonce);
         Assert.Equal(PcpClient.Success, deleted.Result);
-        Assert.False(await ConnectsAsync(lab.Remote, lab.PublicAddress6, answer.ExternalPort), "remote reached a deleted mapping");
+        Assert.False(await Nc6.ConnectsAsync(lab.Remote, lab.PublicAddress6, answer.ExternalPort), "remote reached a deleted mapping");
     }
 
     [Fact]
     public async Task RfcPcpClient_RoutedPrefix_RemoteReachesTheIpv6ServiceOnThePeersOwnAddressAndPort_OtherPortsAndPeersDark()
     {
         await using var lab = await Ipv6Lab.StartAsync(routed: true);
-        await using var service = await ListenAsync(lab.ClientA, Mapped);
-        await using var otherPort = await ListenAsync(lab.ClientA, Unmapped);
-        await using var serviceB = await ListenAsync(lab.ClientB, Mapped);
+        await using var service = await Nc6.ListenAsync(lab.ClientA, Mapped);
+        await using var otherPort = await Nc6.ListenAsync(lab.ClientA, Unmapped);
+        await using var serviceB = await Nc6.ListenAsync(lab.ClientB, Mapped);
         // Dark before any mapping: the routed prefix alone lets nothing in.
-        Assert.False(await ConnectsAsync(lab.Remote, lab.AddressA6, Mapped), "remote reached A before any mapping");
+        Assert.False(await Nc6.ConnectsAsync(lab.Remote, lab.AddressA6, Mapped), "remote reached A before any mapping");
 
         var answer = await PcpClient.MapAsync(lab.ClientA, lab.GatewayTunnelAddress6, lab.AddressA6, Tcp, Mapped, 600, Nonce);
 
@@ -76,44 +74,15 @@ public sealed class Ipv6InboundTests
         Assert.Contains($"{lab.AddressA6} . tcp . {Mapped} : {lab.AddressA6} . {Mapped}", ruleset, StringComparison.Ordinal);
         Assert.DoesNotContain("dnat", ruleset, StringComparison.Ordinal);
 
-        await SendAsync(lab.Remote, lab.AddressA6, Mapped, "hello-from-remote", service, lab);
-        await SendAsync(lab.ClientB, lab.AddressA6, Mapped, "hello-from-b", service, lab);
+        await Nc6.SendAsync(lab.Remote, lab.AddressA6, Mapped, "hello-from-remote", service, lab.Diagnostics);
+        await Nc6.SendAsync(lab.ClientB, lab.AddressA6, Mapped, "hello-from-b", service, lab.Diagnostics);
 
-        Assert.False(await ConnectsAsync(lab.Remote, lab.AddressA6, Unmapped), "remote reached A's unmapped port");
-        Assert.False(await ConnectsAsync(lab.Remote, lab.AddressB6, Mapped), "remote reached B's unmapped service");
-        Assert.False(await ConnectsAsync(lab.ClientB, lab.AddressA6, Unmapped), "B reached A's unmapped port");
+        Assert.False(await Nc6.ConnectsAsync(lab.Remote, lab.AddressA6, Unmapped), "remote reached A's unmapped port");
+        Assert.False(await Nc6.ConnectsAsync(lab.Remote, lab.AddressB6, Mapped), "remote reached B's unmapped service");
+        Assert.False(await Nc6.ConnectsAsync(lab.ClientB, lab.AddressA6, Unmapped), "B reached A's unmapped port");
 
         var deleted = await PcpClient.MapAsync(lab.ClientA, lab.GatewayTunnelAddress6, lab.AddressA6, Tcp, Mapped, 0, Nonce);
         Assert.Equal(PcpClient.Success, deleted.Result);
-        Assert.False(await ConnectsAsync(lab.Remote, lab.AddressA6, Mapped), "remote reached a deleted pinhole");
-    }
-
-    // Stock nc keeping its listening socket (-k) and printing what each connection sent; up once the socket listens.
-    private static async Task<LabProcess> ListenAsync(LabHost host, int port)
-    {
-        var text = port.ToString(CultureInfo.InvariantCulture);
-        var listener = host.Start("nc", "-6", "-l", "-k", text);
-        await Wait.ForStartAsync(listener, $"{host.Name}'s nc on {port}",
-            async () => (await host.RunAsync("ss", "-H", "-6", "-tln", $"sport = :{text}")).Stdout.Contains(text, StringComparison.Ordinal),
-            Generous, Poll, "did not listen");
-        return listener;
-    }
-
-    // Stock nc sends one line and closes; the event waited for is the line in the listener's output.
-    private static async Task SendAsync(LabHost from, string address, int port, string line, LabProcess listener, Ipv6Lab lab)
-    {
-        var sent = await from.RunAsync(["sh", "-c", $"echo {line} | nc -6 -N -w 5 {address} {port.ToString(CultureInfo.InvariantCulture)}"],
-            RunOptions.Default with { Timeout = TimeSpan.FromSeconds(12) });
-        Assert.True(sent.Succeeded, $"{from.Name}'s nc to [{address}]:{port}: {sent}\n{lab.Diagnostics()}");
-        Assert.True(await Wait.UntilAsync(() => Task.FromResult(listener.Output.Contains(line, StringComparison.Ordinal)), Generous, Poll),
-            $"{line} did not arrive\n{listener}\n{lab.Diagnostics()}");
-    }
-
-    // Whether a TCP connection opens within 2 s: a dropped SYN is silent, so absence can only be a timeout.
-    private static async Task<bool> ConnectsAsync(LabHost from, string address, int port)
-    {
-        var result = await from.RunAsync(["nc", "-6", "-z", "-w", "2", address, port.ToString(CultureInfo.InvariantCulture)],
-            RunOptions.Default with { Timeout = TimeSpan.FromSeconds(12) });
-        return result.Succeeded;
+        Assert.False(await Nc6.ConnectsAsync(lab.Remote, lab.AddressA6, Mapped), "remote reached a deleted pinhole");
     }
 }
