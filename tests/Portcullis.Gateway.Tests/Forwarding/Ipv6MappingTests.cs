@@ -171,4 +171,52 @@ public sealed class Ipv6MappingTests
 
         Assert.Single(h.Table.Entries);
     }
+
+    [Fact]
+    public void StaticForward_Nat66_LiveAtThePeersIpv6AddressWhileConnected()
+    {
+        using var h = Nat66();
+        h.Service.AddStaticForward(new StaticForwardRule(PublicAddress6, MappingProtocol.Tcp, 30000, PeerId(2), 8080));
+        Assert.Empty(h.Table.Entries);
+
+        h.Connect(2);
+
+        var entry = Assert.Single(h.Table.Entries);
+        Assert.Equal((PublicAddress6, (ushort)30000, Twin(2), (ushort)8080), (entry.PublicAddress, entry.PublicPort, entry.TunnelAddress, entry.InternalPort));
+        // Its port is taken on the IPv6 address: another peer asking for it there gets another.
+        h.Connect(3);
+        h.Service.UpdatePolicy(new ForwardingPolicy { AllowSuggestedPort = true });
+        Assert.NotEqual(30000, h.Map(Twin(3), MappingProtocol.Tcp, 8080, suggested: 30000).ExternalPort);
+
+        h.Disconnect(2);
+        Assert.DoesNotContain(h.Table.Entries, e => e.PublicPort == 30000);
+    }
+
+    [Fact]
+    public void StaticForward_Routed_OnlyThePeersOwnAddressAndPortGoLive()
+    {
+        using var h = Routed();
+        var own = IPAddress.Parse("2001:db8:99::2");
+        h.Service.SetStaticForwards([
+            new StaticForwardRule(own, MappingProtocol.Tcp, 8080, PeerId(2), 8080),
+            new StaticForwardRule(own, MappingProtocol.Tcp, 30000, PeerId(2), 8081), // would need translation
+            new StaticForwardRule(IPAddress.Parse("2001:db8:99::3"), MappingProtocol.Tcp, 8080, PeerId(2), 8080), // not its address
+        ]);
+
+        h.Connect(2);
+
+        var entry = Assert.Single(h.Table.Entries);
+        Assert.Equal((own, (ushort)8080, own, (ushort)8080), (entry.PublicAddress, entry.PublicPort, entry.TunnelAddress, entry.InternalPort));
+    }
+
+    [Fact]
+    public void StaticForward_Ipv6WithoutIpv6Inbound_StaysDark()
+    {
+        using var h = new ForwardingHarness();
+        h.Service.AddStaticForward(new StaticForwardRule(PublicAddress6, MappingProtocol.Tcp, 30000, PeerId(2), 8080));
+
+        h.Connect(2);
+
+        Assert.Empty(h.Table.Entries);
+    }
 }
