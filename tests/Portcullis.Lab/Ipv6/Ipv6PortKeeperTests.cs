@@ -6,7 +6,7 @@ namespace Portcullis.Lab.Ipv6;
 
 /// <summary>
 /// Our client's port keeper maps over IPv6 too where the gateway offers it (issue 15): <c>portcullis connect --forward
-/// tcp:8080 --port-file6 FILE</c> against our gateway keeps a PCP mapping at the gateway's IPv6 tunnel address beside
+/// tcp:8080 --port-file6 FILE --kill-switch</c> against our gateway keeps a PCP mapping at the gateway's IPv6 tunnel address beside
 /// the IPv4 one, writes the answer as <c>[ADDRESS]:PORT</c> and logs it; a stock <c>nc</c> on the internet reaches a
 /// stock <c>nc -6 -l</c> on the client there — the public IPv6 address and a chosen port with NAT66, the client's own
 /// /128 and port with a routed prefix.
@@ -35,7 +35,8 @@ public sealed class Ipv6PortKeeperTests
         await using var service = await Nc6.ListenAsync(lab.Client, Port);
         var portFile6 = Path.Combine(lab.Directory, "port6");
 
-        await using var client = await lab.ConnectAsync("--forward", "tcp:8080", "--port-file6", portFile6);
+        // With the kill switch: the forwarded port is open on the tunnel for IPv6 as for IPv4.
+        await using var client = await lab.ConnectAsync("--kill-switch", "--forward", "tcp:8080", "--port-file6", portFile6);
 
         Assert.True(await AdminLab.WaitAsync(() => Task.FromResult(File.Exists(portFile6)), TimeSpan.FromSeconds(30)),
             $"no IPv6 port file\n{client}\n{lab.Diagnostics()}");
