@@ -52,7 +52,10 @@ public sealed class Ipv6PortKeeperTests
             Assert.Equal(PublicAddress6, address);
             Assert.InRange(port, 20000, 59999);
         }
-        Assert.Contains($"IPv6: [{address}]:{port}/tcp forwarded to local port {Port}", client.Output, StringComparison.Ordinal);
+        // The client logs before it writes the file, but its output reaches us through a pipe: wait for the line.
+        var logged = $"IPv6: [{address}]:{port}/tcp forwarded to local port {Port}";
+        Assert.True(await AdminLab.WaitAsync(() => Task.FromResult(client.Output.Contains(logged, StringComparison.Ordinal)), TimeSpan.FromSeconds(10)),
+            $"not logged: {logged}\n{client}");
         await Nc6.SendAsync(lab.Remote, address, port, "hello-over-ipv6", service, lab.Diagnostics);
     }
 
