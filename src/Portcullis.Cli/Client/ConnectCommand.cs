@@ -8,7 +8,7 @@ namespace Portcullis.Cli.Client;
 
 /// <summary>
 /// `portcullis connect --config FILE [--kill-switch] [--allow-lan] [--allow-dhcp] [--persistent] [--forward …]
-/// [--port-file PATH] [--on-port-change CMD] [--qbittorrent URL [--qbittorrent-user NAME] [--qbittorrent-password-file PATH]]
+/// [--port-file PATH] [--port-file6 PATH] [--on-port-change CMD] [--qbittorrent URL [--qbittorrent-user NAME] [--qbittorrent-password-file PATH]]
 /// [--transmission URL [--transmission-user NAME] [--transmission-password-file PATH]]`
 /// (DESIGN.md section 6): runs the client in the foreground until SIGTERM/SIGINT.
 /// </summary>
@@ -24,6 +24,7 @@ internal static class ConnectCommand
         var persistent = new Option<bool>("--persistent") { Description = "With --kill-switch: keep it after exit too; only `portcullis disconnect` removes it." };
         var forward = new Option<string?>("--forward") { Description = "Ask the gateway for a port: tcp|udp|both[:INTERNAL_PORT]." };
         var portFile = new Option<string?>("--port-file") { Description = "With --forward: write the forwarded port to this file (atomic replace)." };
+        var portFile6 = new Option<string?>("--port-file6") { Description = "With --forward and IPv6 in the tunnel: write the IPv6 mapping as [ADDRESS]:PORT to this file (atomic replace)." };
         var onChange = new Option<string?>("--on-port-change") { Description = "With --forward: run this command when the port changes ($PORTCULLIS_PORT, {port})." };
         var gateway = new Option<string?>("--gateway") { Description = "With --forward: where port requests go (default: the first address of the Address prefix)." };
         var metrics = new Option<string?>("--metrics") { Description = "Serve Prometheus metrics at http://ADDRESS:PORT/metrics; a loopback address only (e.g. 127.0.0.1:9587)." };
@@ -31,7 +32,7 @@ internal static class ConnectCommand
         var transmission = new ApplicationOptions("transmission", "Transmission (its RPC, e.g. http://127.0.0.1:9091/transmission/rpc)");
         var command = new Command("connect", "Connect to a WireGuard gateway: full or split tunnel, DNS, kill switch.")
         {
-            config, name, killSwitch, allowLan, allowDhcp, persistent, forward, portFile, onChange, gateway, metrics,
+            config, name, killSwitch, allowLan, allowDhcp, persistent, forward, portFile, portFile6, onChange, gateway, metrics,
         };
         qbittorrent.AddTo(command);
         transmission.AddTo(command);
@@ -47,10 +48,13 @@ internal static class ConnectCommand
             var ks = result.GetValue(killSwitch);
             if (!ks && (result.GetValue(allowLan) || result.GetValue(allowDhcp) || result.GetValue(persistent)))
                 errors.Add("--allow-lan, --allow-dhcp and --persistent only make sense with --kill-switch");
-            if (request is null && (result.GetValue(portFile) is not null || result.GetValue(onChange) is not null || gatewayAddress is not null))
-                errors.Add("--port-file, --on-port-change and --gateway only make sense with --forward");
-            if (result.GetValue(portFile) is { } file && (file.Length == 0 || Directory.Exists(file)))
-                errors.Add($"--port-file '{file}' must name a file");
+            if (request is null && (result.GetValue(portFile) is not null || result.GetValue(portFile6) is not null || result.GetValue(onChange) is not null || gatewayAddress is not null))
+                errors.Add("--port-file, --port-file6, --on-port-change and --gateway only make sense with --forward");
+            foreach (var (option, value) in (ReadOnlySpan<(string, string?)>)[("--port-file", result.GetValue(portFile)), ("--port-file6", result.GetValue(portFile6))])
+            {
+                if (value is { } file && (file.Length == 0 || Directory.Exists(file)))
+                    errors.Add($"{option} '{file}' must name a file");
+            }
             IPEndPoint? metricsListen = null;
             if (result.GetValue(metrics) is { } m && (!IPEndPoint.TryParse(m, out metricsListen) || metricsListen.Port == 0 || !IPAddress.IsLoopback(metricsListen.Address)))
                 errors.Add($"--metrics '{m}' must be a loopback ADDRESS:PORT, e.g. 127.0.0.1:9587");
@@ -75,6 +79,7 @@ internal static class ConnectCommand
                 Persistent = result.GetValue(persistent),
                 Forward = request,
                 PortFile = result.GetValue(portFile),
+                PortFile6 = result.GetValue(portFile6),
                 OnPortChange = result.GetValue(onChange),
                 Gateway = gatewayAddress,
                 Applications = applications,

@@ -40,6 +40,7 @@ public sealed partial class ClientConnection : IDisposable
     private HostDns? _dns;
     private string _resolvConfPath = ResolverConfiguration.DefaultPath;
     private IPortKeeper? _portKeeper;
+    private IPortKeeper? _portKeeper6;
     private Metrics.ClientMetrics? _metrics;
     private List<IPortPublisher> _publishers = [];
     private int _disposed;
@@ -126,7 +127,11 @@ public sealed partial class ClientConnection : IDisposable
             if (config.Interface.DnsServers.Count > 0)
                 connection.SetDns(options, name, config);
             if (options.Forward is { } wanted && portKeepers is not null && gateway is not null)
+            {
                 connection.StartPortKeeper(options, wanted, gateway, name, portKeepers, loggers);
+                if (RoutePlanner.Ipv6Gateway(config, gateway) is { } gateway6)
+                    connection.StartPortKeeper6(options, wanted, gateway6, name, portKeepers, loggers);
+            }
             connection.UpdateState(connection._state with { Phase = "up" });
             if (options.MetricsListen is { } listen)
                 connection._metrics = new Metrics.ClientMetrics(() => connection._state, connection.PeerStatuses, listen);
@@ -266,6 +271,7 @@ public sealed partial class ClientConnection : IDisposable
             return;
         Step("metrics listener", () => _metrics?.Dispose());
         Step("port keeper", () => _portKeeper?.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        Step("IPv6 port keeper", () => _portKeeper6?.DisposeAsync().AsTask().GetAwaiter().GetResult());
         foreach (var publisher in _publishers)
             Step(publisher.Name, publisher.Dispose);
         Step("DNS restore", RestoreDns);

@@ -37,4 +37,10 @@ internal static partial class ClientLog
 
     [LoggerMessage(5010, LogLevel.Information, "Port {Port}/{Protocol} from the internet: {Verdict}")]
     public static partial void Reachability(this ILogger logger, ushort port, string protocol, string verdict);
+
+    [LoggerMessage(5011, LogLevel.Information, "IPv6: [{Address}]:{Port}/{Protocol} forwarded to local port {InternalPort}")]
+    public static partial void Ipv6Forwarded(this ILogger logger, string address, ushort port, string protocol, ushort internalPort);
+
+    [LoggerMessage(5012, LogLevel.Warning, "Could not write the IPv6 port file {Path}: {Reason}")]
+    public static partial void Ipv6PortFileFailed(this ILogger logger, string path, string reason);
 }

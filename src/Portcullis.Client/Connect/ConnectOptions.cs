@@ -32,6 +32,12 @@ public sealed record ConnectOptions
 
     public string? OnPortChange { get; init; }
 
+    /// <summary>
+    /// With <see cref="Forward"/> and IPv6 in the tunnel: the IPv6 mapping is written here as <c>[ADDRESS]:PORT</c>
+    /// (atomic replace) whenever it changes (<c>--port-file6</c>). Defaults to none (the IPv6 mapping is logged only).
+    /// </summary>
+    public string? PortFile6 { get; init; }
+
     /// <summary>Applications told each new port (<c>--qbittorrent</c>, <c>--transmission</c>); needs <see cref="Forward"/>. Defaults to none.</summary>
     public IReadOnlyList<ApplicationEndpoint> Applications { get; init; } = [];
 

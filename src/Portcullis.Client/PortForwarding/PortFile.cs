@@ -9,9 +9,13 @@ namespace Portcullis.Client.PortForwarding;
 /// </summary>
 public static class PortFile
 {
-    public static void Write(string path, ushort port)
+    public static void Write(string path, ushort port) => Write(path, port.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Writes <paramref name="text"/> and a newline (the IPv6 port file's <c>[ADDRESS]:PORT</c>).</summary>
+    public static void Write(string path, string text)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(text);
         if (OperatingSystem.IsWindows())
             throw new PlatformNotSupportedException("the port file is written with POSIX modes");
         var full = Path.GetFullPath(path);
@@ -27,7 +31,7 @@ public static class PortFile
             };
             using (var stream = new FileStream(temporary, options))
             {
-                stream.Write(Encoding.ASCII.GetBytes(port.ToString(CultureInfo.InvariantCulture) + "\n"));
+                stream.Write(Encoding.ASCII.GetBytes(text + "\n"));
                 stream.Flush(flushToDisk: true);
             }
             // The umask may have taken bits away at creation; readers (a torrent client's user) need 0644.

@@ -18,6 +18,9 @@ public sealed partial class PortKeeper
         var socket = new Socket(_options.Gateway.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {
+            // IPv6 only: the IPv4 keeper of the same connection holds the port for IPv4 (ClientConnection.Forwarding6.cs).
+            if (socket.AddressFamily == AddressFamily.InterNetworkV6)
+                socket.DualMode = false;
             socket.Bind(new IPEndPoint(_options.Gateway.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, _options.AnnouncePort));
             return socket;
         }

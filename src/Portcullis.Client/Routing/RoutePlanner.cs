@@ -87,6 +87,33 @@ public static class RoutePlanner
     /// Where port requests go by default: the first host of the first IPv4 Address prefix (10.99.0.2/16 asks
     /// 10.99.0.1), as DESIGN.md section 6 says. Null when the interface has no IPv4 address.
     /// </summary>
+    /// <summary>
+    /// The gateway's IPv6 tunnel address for a Portcullis gateway, whose IPv6 addresses are their IPv4 addresses'
+    /// twins (the same host number in the IPv6 prefix): the client's own IPv6 address moved by as much as the
+    /// gateway's IPv4 address lies from the client's (10.99.0.2 and 2001:db8:99::2/128 with gateway 10.99.0.1 give
+    /// 2001:db8:99::1). Null without both an IPv4 and a global IPv6 address in <c>Address</c>.
+    /// </summary>
+    public static IPAddress? Ipv6Gateway(WgQuickConfig config, IPAddress gateway)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(gateway);
+        var own4 = config.Interface.Addresses.FirstOrDefault(a => a.Address.AddressFamily == AddressFamily.InterNetwork)?.Address;
+        var own6 = config.Interface.Addresses.FirstOrDefault(a => a.Address.AddressFamily == AddressFamily.InterNetworkV6
+            && !a.Address.IsIPv6LinkLocal && !a.Address.IsIPv4MappedToIPv6)?.Address;
+        if (own4 is null || own6 is null || gateway.AddressFamily != AddressFamily.InterNetwork)
+            return null;
+        Span<byte> four = stackalloc byte[4];
+        own4.TryWriteBytes(four, out _);
+        var delta = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(four);
+        gateway.TryWriteBytes(four, out _);
+        delta -= System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(four);
+        Span<byte> six = stackalloc byte[16];
+        own6.TryWriteBytes(six, out _);
+        var low = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(six[12..]);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32BigEndian(six[12..], low - delta);
+        return new IPAddress(six);
+    }
+
     public static IPAddress? DefaultGateway(WgQuickConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);

@@ -84,7 +84,8 @@ public sealed partial class ForwardingService
             var doomed = new List<Mapping>();
             foreach (var mapping in _leases.Mappings)
             {
-                if (!policy.Enabled || !policy.PortRange.Contains(mapping.PublicPort)
+                // A routed IPv6 pinhole's port is the peer's own (Pinhole): the range does not apply to it.
+                if (!policy.Enabled || (!mapping.Owner.Routed && !policy.PortRange.Contains(mapping.PublicPort))
                     || policy.BlockedExternalPorts.Contains(mapping.PublicPort)
                     || policy.BlockedInternalPorts.Contains(mapping.InternalPort))
                     doomed.Add(mapping);

@@ -61,10 +61,24 @@ public sealed partial class ForwardingService
 
         if (peer.Mappings.Count >= policy.MaxPerPeer)
             return Refused(MapStatus.QuotaExceeded);
-        status = _ports.Choose(peer, request, policy, Now, out var port);
+        var port = (ushort)0;
+        status = peer.Routed ? Pinhole(request, policy, out port) : _ports.Choose(peer, request, policy, Now, out port);
         return status == MapStatus.Success
             ? DecideCreateLocked(peer, request, port, Clamp(request.Lifetime, policy))
             : Refused(status);
+    }
+
+    /// <summary>
+    /// A routed IPv6 peer's mapping opens its own /128 at the internal port (nothing is translated): no allocation and
+    /// no collision with anyone, but a blocked external port stays closed, and a suggestion of another port can only
+    /// be declined (PREFER_FAILURE then fails, as for IPv4).
+    /// </summary>
+    private static MapStatus Pinhole(MapRequest request, ForwardingPolicy policy, out ushort port)
+    {
+        port = request.InternalPort;
+        if (request.PreferFailure && request.SuggestedExternalPort is not 0 && request.SuggestedExternalPort != port)
+            return MapStatus.CannotProvideExternal;
+        return policy.BlockedExternalPorts.Contains(port) ? MapStatus.NotAuthorized : MapStatus.Success;
     }
 
     private Decision DecideDeleteAllLocked(IPAddress client, MappingProtocol protocol, ReadOnlyMemory<byte>? nonce)
@@ -76,7 +90,7 @@ public sealed partial class ForwardingService
         var doomed = new List<Mapping>();
         foreach (var mapping in peer.Mappings)
         {
-            if (mapping.Protocol == protocol && MadeBy(mapping, nonce))
+            if (mapping.Owner == peer && mapping.Protocol == protocol && MadeBy(mapping, nonce))
                 doomed.Add(mapping);
         }
         if (doomed.Count == 0)

@@ -160,8 +160,8 @@ public sealed partial class ForwardingService
                     clearedPending.Add(key);
                     remove.Add(pending);
                 }
-                if (_sessions.TryGetByPeer(rule.PeerId, out var session))
-                    addedLive[key] = StaticForwardSet.EntryOf(rule, session.TunnelAddress);
+                if (_sessions.TryGetByPeer(rule.PeerId, out var session) && StaticForwardSet.EntryOf(rule, session) is { } entry)
+                    addedLive[key] = entry;
             }
             add.AddRange(addedLive.Values);
             if (remove.Count > 0 || add.Count > 0)
@@ -195,7 +195,9 @@ public sealed partial class ForwardingService
         {
             if (rule.PeerId != session.PeerId || _statics.Live.ContainsKey(key))
                 continue;
-            (add ??= []).Add(StaticForwardSet.EntryOf(rule, session.TunnelAddress));
+            if (StaticForwardSet.EntryOf(rule, session) is not { } entry)
+                continue;
+            (add ??= []).Add(entry);
             if (_leases.TryGetPending(key, out var pending))
             {
                 (remove ??= []).Add(pending);

@@ -92,6 +92,12 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
         _committer = NewCommitter();
     }
 
+    /// <summary>
+    /// IPv6 inbound: requests from a peer's IPv6 tunnel address map for that peer (its session's IPv6 facet). Null (the
+    /// default): requests from IPv6 addresses find no session. Set before <see cref="Start"/>.
+    /// </summary>
+    public ForwardingIpv6? Ipv6 { get; init; }
+
     /// <summary>Seconds since <see cref="Start"/> (0 before it): the state began empty then.</summary>
     public uint EpochSeconds
     {
@@ -159,6 +165,11 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
                 EndSessionLocked(previousHolder);
 
             var session = new PeerSession(peerId, address, PublicAddressFor(peerId), NewRequestBucket(_policy));
+            if (Ipv6 is { } v6 && v6.Tunnel.Ipv4Prefix.Contains(address))
+            {
+                var twin = v6.Tunnel.Twin(address);
+                session.AddIpv6(twin, v6.PublicAddress ?? twin, v6.Routed);
+            }
             _sessions.Add(session);
             ActivateStaticLocked(session);
             SyncDedicatedLocked();

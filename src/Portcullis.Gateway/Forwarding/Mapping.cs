@@ -52,7 +52,7 @@ internal sealed class Mapping
     /// </summary>
     public ushort RequestedInternalPort { get; }
 
-    public LeaseKey LeaseKey => new(Owner.PeerId, Protocol, RequestedInternalPort);
+    public LeaseKey LeaseKey => new(Owner.PeerId, Protocol, RequestedInternalPort, Owner.Primary != Owner);
 
     /// <summary>PCP's mapping nonce (a private copy), or null for a NAT-PMP mapping.</summary>
     public byte[]? Nonce { get; }

@@ -146,7 +146,7 @@ internal sealed class PortAllocator
     {
         foreach (var candidate in (ReadOnlySpan<MappingProtocol>)[protocol, Other(protocol)])
         {
-            if (_remembered.TryGet(new LeaseKey(peer.PeerId, candidate, internalPort), now, out var previous)
+            if (_remembered.TryGet(new LeaseKey(peer.PeerId, candidate, internalPort, peer.Primary != peer), now, out var previous)
                 && previous.Address.Equals(peer.PublicAddress))
                 return previous.Port;
         }
@@ -159,7 +159,7 @@ internal sealed class PortAllocator
     {
         foreach (var mapping in peer.Mappings)
         {
-            if (mapping.Protocol != protocol && mapping.PublicPort == port)
+            if (mapping.Owner == peer && mapping.Protocol != protocol && mapping.PublicPort == port)
                 return true;
         }
         return false;
@@ -204,7 +204,7 @@ internal sealed class PortAllocator
             return false;
         foreach (var address in _publicAddresses)
         {
-            if (_ownerOf(new PortKey(address, protocol, port)) is not null)
+            if (address.AddressFamily == peer.PublicAddress.AddressFamily && _ownerOf(new PortKey(address, protocol, port)) is not null)
                 return false;
         }
         if (_ownerOf(new PortKey(peer.PublicAddress, protocol, port)) is not null)
@@ -218,7 +218,7 @@ internal sealed class PortAllocator
     {
         foreach (var address in _publicAddresses)
         {
-            if (_ownerOf(new PortKey(address, protocol, port)) is { } owner && !string.Equals(owner, peer.PeerId, StringComparison.Ordinal))
+            if (address.AddressFamily == peer.PublicAddress.AddressFamily && _ownerOf(new PortKey(address, protocol, port)) is { } owner && !string.Equals(owner, peer.PeerId, StringComparison.Ordinal))
                 return true;
         }
         return _ownerOf(new PortKey(peer.PublicAddress, protocol, port)) is { } own && !string.Equals(own, peer.PeerId, StringComparison.Ordinal);

@@ -10,4 +10,5 @@ internal readonly record struct PortKey(IPAddress Address, MappingProtocol Proto
 }
 
 /// <summary>The client side of a mapping: a repeated request for the same key refreshes the same mapping.</summary>
-internal readonly record struct LeaseKey(string PeerId, MappingProtocol Protocol, ushort InternalPort);
+/// <remarks><paramref name="Ipv6"/>: the peer's IPv6 facet, whose mappings are apart from its IPv4 ones.</remarks>
+internal readonly record struct LeaseKey(string PeerId, MappingProtocol Protocol, ushort InternalPort, bool Ipv6 = false);

@@ -4,7 +4,7 @@ namespace Portcullis.Gateway.Forwarding;
 
 /// <summary>
 /// The live sessions, by peer id and by tunnel address: the only peers that may hold mappings, and the identity of a
-/// request (its source address). One peer has at most one session, one address belongs to at most one peer. Not
+/// request (its source address, IPv4 or the IPv6 facet's). One peer has at most one session, one address belongs to at most one peer. Not
 /// thread-safe: the service's lock guards it.
 /// </summary>
 internal sealed class SessionTable
@@ -25,11 +25,15 @@ internal sealed class SessionTable
     {
         _byPeer.Add(session.PeerId, session);
         _byAddress.Add(session.TunnelAddress, session);
+        if (session.Ipv6 is { } facet)
+            _byAddress.Add(facet.TunnelAddress, facet);
     }
 
     public void Remove(PeerSession session)
     {
         _byPeer.Remove(session.PeerId);
         _byAddress.Remove(session.TunnelAddress);
+        if (session.Ipv6 is { } facet)
+            _byAddress.Remove(facet.TunnelAddress);
     }
 }

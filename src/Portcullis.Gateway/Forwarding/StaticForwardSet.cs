@@ -41,6 +41,21 @@ internal sealed class StaticForwardSet
         return entries;
     }
 
+    /// <summary>
+    /// The kernel entry of <paramref name="rule"/> for its peer's <paramref name="session"/>: at the session's tunnel
+    /// address of the rule's family. Null — the rule stays dark — for an IPv6 rule without IPv6 inbound, and, with a
+    /// routed prefix, for one that is not the peer's own /128 at its own port (nothing is translated there).
+    /// </summary>
+    public static ForwardingEntry? EntryOf(StaticForwardRule rule, PeerSession session)
+    {
+        if (rule.PublicAddress.AddressFamily == AddressFamily.InterNetwork)
+            return EntryOf(rule, session.TunnelAddress);
+        if (session.Ipv6 is not { } facet
+            || (facet.Routed && (!rule.PublicAddress.Equals(facet.TunnelAddress) || rule.ExternalPort != rule.InternalPort)))
+            return null;
+        return EntryOf(rule, facet.TunnelAddress);
+    }
+
     public static ForwardingEntry EntryOf(StaticForwardRule rule, IPAddress tunnelAddress) =>
         new(rule.PublicAddress, rule.Protocol, rule.ExternalPort, tunnelAddress, rule.InternalPort, rule.PeerId, null);
 
@@ -51,8 +66,8 @@ internal sealed class StaticForwardSet
         ArgumentNullException.ThrowIfNull(rule);
         ArgumentNullException.ThrowIfNull(rule.PublicAddress);
         var address = rule.PublicAddress.IsIPv4MappedToIPv6 ? rule.PublicAddress.MapToIPv4() : rule.PublicAddress;
-        if (address.AddressFamily != AddressFamily.InterNetwork)
-            throw new ArgumentException($"Static forward public address {rule.PublicAddress} is not IPv4.", nameof(rule));
+        if (address.AddressFamily != AddressFamily.InterNetwork && (!Configuration.TunnelIpv6.IsUnicast(address) || address.ScopeId != 0))
+            throw new ArgumentException($"Static forward public address {rule.PublicAddress} is neither IPv4 nor a unicast IPv6 address without a zone.", nameof(rule));
         if (rule.Protocol is not (MappingProtocol.Tcp or MappingProtocol.Udp))
             throw new ArgumentException("A static forward's protocol is TCP or UDP.", nameof(rule));
         if (rule.ExternalPort == 0 || rule.InternalPort == 0)

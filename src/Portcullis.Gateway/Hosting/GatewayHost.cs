@@ -73,6 +73,7 @@ public sealed class GatewayHost : IAsyncDisposable
     private SessionEvents? _sessions;
     private PeerMemory? _memory;
     private PortMappingServer? _portMapping;
+    private PortMappingServer? _portMapping6;
     private GatewayOperations? _operations;
     private AdminServer? _admin;
     private GatewayReadiness? _readiness;
@@ -156,7 +157,10 @@ public sealed class GatewayHost : IAsyncDisposable
         table.Install(TunnelInterfaceSetup.Network(Config) with { InboundLimits = state.Policy.InboundLimits });
         var inboundLimits = _inboundLimits = new NftInboundLimits();
         _service = new ForwardingService(table, Config.Nat.PublicAddresses, state.Policy, _time,
-            _loggers.CreateLogger<ForwardingService>());
+            _loggers.CreateLogger<ForwardingService>())
+        {
+            Ipv6 = tunnel.Ipv6 is { } v6 ? new ForwardingIpv6(v6, v6.Routed ? null : Config.Nat.PublicAddresses6[0]) : null,
+        };
         _service.ReserveOwnPort(MappingProtocol.Udp, _device.ListenPort);
         _service.SetStaticForwards(state.StaticForwards);
         // Always, even empty: it also replaces whatever dedicated routes a previous run left in the kernel.
@@ -176,6 +180,20 @@ public sealed class GatewayHost : IAsyncDisposable
             },
             _loggers.CreateLogger<PortMappingServer>());
         await _portMapping.StartAsync(cancellationToken).ConfigureAwait(false);
+        if (tunnel.Address6 is { } address6)
+        {
+            // PCP for peers' IPv6 addresses (RFC 6887 §11) on the IPv6 tunnel address, counted with the IPv4 server's.
+            _portMapping6 = new PortMappingServer(_service,
+                new PortMappingServerOptions
+                {
+                    ListenAddress = address6,
+                    AuditLog = Config.Forwarding.AuditLog,
+                    ArrivalInterfaceIndex = Link.GetIndex(tunnel.Interface),
+                },
+                _portMapping.Counters,
+                _loggers.CreateLogger<PortMappingServer>());
+            await _portMapping6.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
         var portMapping = _portMapping;
         _sessions.SessionStartedHook = address => portMapping.Announce([address]);
         // After a crash: call back the peers the previous run remembered (their sessions now reach the service and
@@ -336,6 +354,8 @@ public sealed class GatewayHost : IAsyncDisposable
             await Step("fleet membership", () => _fleet.DisposeAsync().AsTask()).ConfigureAwait(false);
         if (_portMapping is not null)
             await Step("port mapping server", () => _portMapping.DisposeAsync().AsTask()).ConfigureAwait(false);
+        if (_portMapping6 is not null)
+            await Step("IPv6 port mapping server", () => _portMapping6.DisposeAsync().AsTask()).ConfigureAwait(false);
         if (_memory is not null)
             await Step("peer memory", () => _memory.DisposeAsync().AsTask()).ConfigureAwait(false);
         if (_sessions is not null)

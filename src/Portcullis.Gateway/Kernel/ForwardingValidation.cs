@@ -7,7 +7,7 @@ namespace Portcullis.Gateway.Kernel;
 
 /// <summary>
 /// Checks everything that goes into an nft command before it is formatted, so nothing from outside can change a
-/// command's meaning: addresses must be IPv4, interface names and owners come from strict character sets.
+/// command's meaning: addresses must be IPv4 (a mapping's may be IPv6, both of them), interface names and owners come from strict character sets.
 /// </summary>
 internal static class ForwardingValidation
 {
@@ -76,8 +76,17 @@ internal static class ForwardingValidation
     public static void CheckKeyAndTarget(ForwardingEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        CheckIPv4(entry.PublicAddress, "public address");
-        CheckIPv4(entry.TunnelAddress, "tunnel address");
+        // IPv4 → IPv4 (table ip) or IPv6 → IPv6 (table ip6): there is no NAT between the families.
+        if (entry.PublicAddress?.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            CheckIPv6(entry.PublicAddress, "public address");
+            CheckIPv6(entry.TunnelAddress, "tunnel address of an IPv6 mapping");
+        }
+        else
+        {
+            CheckIPv4(entry.PublicAddress, "public address");
+            CheckIPv4(entry.TunnelAddress, "tunnel address of an IPv4 mapping");
+        }
         if (entry.Protocol is not (MappingProtocol.Tcp or MappingProtocol.Udp))
             throw new ArgumentException($"protocol {(byte)entry.Protocol} is neither TCP nor UDP", nameof(entry));
         if (entry.PublicPort == 0 || entry.InternalPort == 0)
@@ -117,6 +126,13 @@ internal static class ForwardingValidation
         }
         if (excludedPorts.Contains(0))
             throw new ArgumentException("excluded ports must not be zero", nameof(excludedPorts));
+    }
+
+    // Plain IPv6: an IPv4-mapped address belongs in table ip, and a zone means nothing to nft.
+    private static void CheckIPv6(IPAddress? address, string what)
+    {
+        if (address is null || address.AddressFamily != AddressFamily.InterNetworkV6 || address.IsIPv4MappedToIPv6 || address.ScopeId != 0)
+            throw new ArgumentException($"the {what} must be an IPv6 address without a zone");
     }
 
     private static void CheckIPv4(IPAddress? address, string what)

@@ -7,15 +7,16 @@ using Portcullis.Linux.Nftables;
 namespace Portcullis.Gateway.Kernel;
 
 /// <summary>
-/// <see cref="IForwardingTable"/> on nftables through libnftables in-process: table <c>ip portcullis</c>, owned
-/// entirely by us (layout in <see cref="NftScript"/>).
+/// <see cref="IForwardingTable"/> on nftables through libnftables in-process: tables <c>ip portcullis</c> and (with IPv6)
+/// <c>ip6 portcullis</c>, owned entirely by us (layouts in <see cref="NftScript"/>, <see cref="NftIpv6Script"/>); an
+/// entry goes to its family's table, both in one transaction.
 /// <list type="number">
 /// <item>Install: one transaction creating the table, map and lease set if absent and refilling the chains.</item>
 /// <item>Update: one transaction of element deletes and adds, written as netlink messages (<see cref="NftMappingElements"/>
 /// through <see cref="NftSetElementWriter"/>: no text to format or parse on the requests' path); after commit, the removed mappings (those not re-added
 /// with the same target) are handed to a <see cref="ConntrackReaper"/>, which ends their established flows by exact
 /// tuple on its own thread within milliseconds — the caller does not wait for it.</item>
-/// <item>List: JSON listings of the map and the lease set, joined; owners come from the lease comments.</item>
+/// <item>List: JSON listings of the map and the lease set of each family, joined; owners come from the lease comments.</item>
 /// </list>
 /// Install, List and the dedicated addresses stay nft text through libnftables: rare, and their rules are far easier to
 /// read and review as nft syntax than as netlink expressions.
@@ -74,11 +75,19 @@ public sealed class NftForwardingTable : IForwardingTable
     public IReadOnlyList<ForwardingEntry> List()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        var entries = ListFamily(NftScript.Family);
+        entries.AddRange(ListFamily(NftIpv6Script.Family));
+        return entries;
+    }
+
+    // A family whose table is absent (IPv6 not configured, or nothing installed yet) holds nothing.
+    private List<ForwardingEntry> ListFamily(string family)
+    {
         string map, leases;
         try
         {
-            map = _nft.RunJson(NftScript.ListMap());
-            leases = _nft.RunJson(NftScript.ListLeases());
+            map = _nft.RunJson(NftScript.ListMap(family));
+            leases = _nft.RunJson(NftScript.ListLeases(family));
         }
         catch (NftException e) when (e.NftError.Contains("No such file or directory", StringComparison.Ordinal))
         {
@@ -97,6 +106,8 @@ public sealed class NftForwardingTable : IForwardingTable
         ArgumentNullException.ThrowIfNull(add);
         CheckEntries(remove, ForwardingValidation.CheckKeyAndTarget, nameof(remove));
         CheckEntries(add, ForwardingValidation.Check, nameof(add));
+        if (_network is { Ipv6: null } && add.Any(e => e.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6))
+            throw new ArgumentException("an IPv6 mapping needs IPv6 on the tunnel (GatewayNetwork.Ipv6)", nameof(add));
         if (remove.Count == 0 && add.Count == 0)
             return;
         // Before the commit: the same mapping back keeps its flows, its first new ones included.

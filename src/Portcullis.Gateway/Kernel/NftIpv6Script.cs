@@ -16,10 +16,14 @@ namespace Portcullis.Gateway.Kernel;
 /// forward chain decides about the rest.</item>
 /// <item><c>postrouting</c>: NAT66 — peers' IPv6 leaves from the first public IPv6 address (snat); routed — unchanged,
 /// from the peer's own /128.</item>
-/// <item><c>forward</c>: replies pass; nothing new reaches the tunnel (DESIGN §3 inv. 2: no IPv6 mapping exists yet);
+/// <item><c>prerouting</c> (NAT66 only) and the map <c>mappings</c> / set <c>leases</c>, declared as IPv4's
+/// (<see cref="NftScript.AppendMappingDeclarations"/>) with IPv6 addresses: a mapping (PCP MAP from a peer's IPv6
+/// address) is DNATed from the public IPv6 address; with a routed prefix its key is the peer's own /128, and the
+/// lease is a pinhole the forward chain admits.</item>
+/// <item><c>forward</c>: replies pass; nothing new reaches the tunnel but a mapping's flows;
 /// peers are isolated from each other unless peer-to-peer is allowed; non-public destinations (ULA, link-local,
 /// site-local, IPv4-mapped, multicast) are dropped unless allowed; the tunnel reaches the public interface only.</item>
-/// <item><c>input</c>: from the tunnel the gateway answers ICMPv6 on its tunnel address only.</item>
+/// <item><c>input</c>: from the tunnel the gateway answers PCP (UDP 5351) and ICMPv6 on its tunnel address only.</item>
 /// </list>
 /// Without IPv6 configured the transaction removes the table (a previous run's), so IPv6 from the tunnel meets no
 /// NAT, and the device drops it anyway (no peer has IPv6 allowed-ips).
@@ -53,11 +57,13 @@ internal static class NftIpv6Script
         var gateway = v6.GatewayTunnelAddress;
         var s = new StringBuilder();
         s.AppendLine(CultureInfo.InvariantCulture, $"add table {T}");
+        NftScript.AppendMappingDeclarations(s, Family);
+        s.AppendLine(CultureInfo.InvariantCulture, $"add chain {T} prerouting {{ type nat hook prerouting priority dstnat; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {T} guard {{ type filter hook prerouting priority raw; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {T} postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {T} forward {{ type filter hook forward priority filter; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {T} input {{ type filter hook input priority filter; policy accept; }}");
-        foreach (var chain in (string[])["guard", "postrouting", "forward", "input"])
+        foreach (var chain in (string[])["guard", "prerouting", "postrouting", "forward", "input"])
             s.AppendLine(CultureInfo.InvariantCulture, $"flush chain {T} {chain}");
 
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} guard iifname != {{ {tun}, \"lo\" }} ip6 saddr {prefix} drop");
@@ -66,11 +72,22 @@ internal static class NftIpv6Script
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} guard iifname != {{ {tun}, \"lo\" }} ip6 daddr {closed} drop");
 
         if (!routed)
+        {
+            // NAT66 inbound as IPv4's: a leased key on the public address is DNATed to its peer's /128, from the
+            // internet and hairpinned from the tunnel (which then appears from the gateway, so replies come back).
+            s.AppendLine(NftScript.DnatRule(Family, $"iifname {{ {pub}, {tun} }}"));
             s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} postrouting oifname {pub} ip6 saddr {prefix} snat to {v6.PublicAddresses[0]}");
+            s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} postrouting oifname {tun} ip6 saddr {prefix} ct status dnat masquerade");
+        }
 
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} forward ct state established,related accept");
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} forward ct state invalid drop");
         var peerToPeer = network.AllowPeerToPeer ? "accept" : "drop";
+        // A mapping lets new inbound through (DESIGN §3 inv. 2): with NAT66 its DNAT did; routed, its lease is a pinhole
+        // (peer /128 . protocol . port), the peer's own address and port, untranslated. Both before peer isolation, so
+        // another peer reaches a mapped port as IPv4's hairpin does, and nothing else.
+        var admitted = routed ? $"{NftScript.KeyOf(Family)} @{NftScript.LeaseSetName}" : "ct status dnat";
+        s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} forward oifname {tun} {admitted} accept");
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} forward iifname {tun} oifname {tun} {peerToPeer}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} forward oifname {tun} drop");
         AppendEgress(s, v6, tun, pub);
@@ -78,6 +95,7 @@ internal static class NftIpv6Script
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} forward iifname {tun} drop");
 
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} input iifname {tun} ct state established,related accept");
+        s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} input iifname {tun} ip6 daddr {gateway} udp dport 5351 accept");
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} input iifname {tun} ip6 daddr {gateway} meta l4proto ipv6-icmp accept");
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} input iifname {tun} drop");
         return s.ToString();

@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Portcullis.Gateway.Forwarding;
 using Portcullis.Linux.Nftables;
 using Portcullis.PortMapping;
@@ -6,7 +8,8 @@ namespace Portcullis.Gateway.Kernel;
 
 /// <summary>
 /// The elements one <see cref="NftForwardingTable.Update"/> writes (layout in <see cref="NftScript"/>), in one
-/// netlink batch — a single transaction:
+/// netlink batch — a single transaction. Each entry goes to its family's table (<c>ip portcullis</c> or
+/// <c>ip6 portcullis</c>, the same map and lease set in both), and for each family:
 /// <list type="number">
 /// <item>add every removed mapping with its target: a no-op when the kernel holds it so, a conflict (EEXIST, and so a
 /// failed transaction) when it maps the key elsewhere — which makes deletes idempotent yet never deletes another
@@ -17,71 +20,103 @@ namespace Portcullis.Gateway.Kernel;
 /// removed and added) restarts its timeout and replaces its owner (PROTOCOLS.md: refresh = delete + add in one
 /// transaction).</item>
 /// </list>
-/// Every value was validated by <see cref="ForwardingValidation"/> first. Tags name entries: removes 0…R-1, then adds
-/// R…R+A-1 (<see cref="EntryOf"/>).
+/// Every value was validated by <see cref="ForwardingValidation"/> first (an entry's addresses share a family). Tags
+/// name entries: removes 0…R-1, then adds R…R+A-1 (<see cref="EntryOf"/>), whatever their family.
 /// </summary>
 internal static class NftMappingElements
 {
-    private const NftFamily Family = NftFamily.Ip;
-
     /// <summary>Appends the update to <paramref name="writer"/>'s open batch; <paramref name="removed"/> is scratch space.</summary>
     public static void Append(
         NftSetElementWriter writer, IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add,
-        HashSet<(System.Net.IPAddress, MappingProtocol, ushort)> removed)
+        HashSet<(IPAddress, MappingProtocol, ushort)> removed)
     {
         removed.Clear();
         foreach (var entry in remove)
             removed.Add(entry.Key);
-
-        writer.Open(NftElementVerb.Add, Family, NftScript.Table, NftScript.MapName);
-        Mappings(writer, remove, tag: 0);
-        writer.Open(NftElementVerb.Add, Family, NftScript.Table, NftScript.LeaseSetName);
-        TouchedKeys(writer, remove, add, removed);
-        writer.Open(NftElementVerb.Delete, Family, NftScript.Table, NftScript.MapName);
-        Keys(writer, remove, tag: 0);
-        writer.Open(NftElementVerb.Delete, Family, NftScript.Table, NftScript.LeaseSetName);
-        TouchedKeys(writer, remove, add, removed);
-        writer.Open(NftElementVerb.Add, Family, NftScript.Table, NftScript.MapName);
-        Mappings(writer, add, tag: remove.Count);
-        writer.Open(NftElementVerb.Add, Family, NftScript.Table, NftScript.LeaseSetName);
-        var tag = remove.Count;
-        foreach (var entry in add)
-            writer.Element(Key(entry), NftConcat.Empty, entry.Timeout, entry.Owner, tag++);
+        var v4 = false;
+        var v6 = false;
+        foreach (var entry in remove.Concat(add))
+        {
+            v4 |= entry.PublicAddress.AddressFamily == AddressFamily.InterNetwork;
+            v6 |= entry.PublicAddress.AddressFamily == AddressFamily.InterNetworkV6;
+        }
+        if (v4)
+            AppendFamily(writer, NftFamily.Ip, remove, add, removed);
+        if (v6)
+            AppendFamily(writer, NftFamily.Ip6, remove, add, removed);
     }
 
     /// <summary>The entry a tag names, or null for no tag.</summary>
     public static ForwardingEntry? EntryOf(int tag, IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add) =>
         tag < 0 ? null : tag < remove.Count ? remove.ElementAt(tag) : add.ElementAtOrDefault(tag - remove.Count);
 
-    private static void Mappings(NftSetElementWriter writer, IReadOnlyCollection<ForwardingEntry> entries, int tag)
+    private static void AppendFamily(
+        NftSetElementWriter writer, NftFamily family, IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add,
+        HashSet<(IPAddress, MappingProtocol, ushort)> removed)
     {
-        foreach (var entry in entries)
-            writer.Element(Key(entry), NftConcat.Empty.Ipv4(entry.TunnelAddress).Service(entry.InternalPort), null, null, tag++);
-    }
-
-    private static void Keys(NftSetElementWriter writer, IReadOnlyCollection<ForwardingEntry> entries, int tag)
-    {
-        foreach (var entry in entries)
-            writer.Element(Key(entry), NftConcat.Empty, null, null, tag++);
-    }
-
-    // Each key once: the removed ones, then the added ones not also removed (a refresh).
-    private static void TouchedKeys(
-        NftSetElementWriter writer, IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add,
-        HashSet<(System.Net.IPAddress, MappingProtocol, ushort)> removed)
-    {
-        Keys(writer, remove, tag: 0);
+        writer.Open(NftElementVerb.Add, family, NftScript.Table, NftScript.MapName);
+        Mappings(writer, family, remove, tag: 0);
+        writer.Open(NftElementVerb.Add, family, NftScript.Table, NftScript.LeaseSetName);
+        TouchedKeys(writer, family, remove, add, removed);
+        writer.Open(NftElementVerb.Delete, family, NftScript.Table, NftScript.MapName);
+        Keys(writer, family, remove, tag: 0);
+        writer.Open(NftElementVerb.Delete, family, NftScript.Table, NftScript.LeaseSetName);
+        TouchedKeys(writer, family, remove, add, removed);
+        writer.Open(NftElementVerb.Add, family, NftScript.Table, NftScript.MapName);
+        Mappings(writer, family, add, tag: remove.Count);
+        writer.Open(NftElementVerb.Add, family, NftScript.Table, NftScript.LeaseSetName);
         var tag = remove.Count;
         foreach (var entry in add)
         {
-            if (!removed.Contains(entry.Key))
+            if (Of(entry, family))
+                writer.Element(Key(entry), NftConcat.Empty, entry.Timeout, entry.Owner, tag);
+            tag++;
+        }
+    }
+
+    private static void Mappings(NftSetElementWriter writer, NftFamily family, IReadOnlyCollection<ForwardingEntry> entries, int tag)
+    {
+        foreach (var entry in entries)
+        {
+            if (Of(entry, family))
+                writer.Element(Key(entry), Address(NftConcat.Empty, entry.TunnelAddress).Service(entry.InternalPort), null, null, tag);
+            tag++;
+        }
+    }
+
+    private static void Keys(NftSetElementWriter writer, NftFamily family, IReadOnlyCollection<ForwardingEntry> entries, int tag)
+    {
+        foreach (var entry in entries)
+        {
+            if (Of(entry, family))
                 writer.Element(Key(entry), NftConcat.Empty, null, null, tag);
             tag++;
         }
     }
 
+    // Each key once: the removed ones, then the added ones not also removed (a refresh).
+    private static void TouchedKeys(
+        NftSetElementWriter writer, NftFamily family, IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add,
+        HashSet<(IPAddress, MappingProtocol, ushort)> removed)
+    {
+        Keys(writer, family, remove, tag: 0);
+        var tag = remove.Count;
+        foreach (var entry in add)
+        {
+            if (Of(entry, family) && !removed.Contains(entry.Key))
+                writer.Element(Key(entry), NftConcat.Empty, null, null, tag);
+            tag++;
+        }
+    }
+
+    private static bool Of(ForwardingEntry entry, NftFamily family) =>
+        (entry.PublicAddress.AddressFamily == AddressFamily.InterNetworkV6) == (family == NftFamily.Ip6);
+
     private static NftConcat Key(ForwardingEntry entry) =>
-        NftConcat.Empty.Ipv4(entry.PublicAddress).Protocol(Protocol(entry.Protocol)).Service(entry.PublicPort);
+        Address(NftConcat.Empty, entry.PublicAddress).Protocol(Protocol(entry.Protocol)).Service(entry.PublicPort);
+
+    private static NftConcat Address(NftConcat concat, IPAddress address) =>
+        address.AddressFamily == AddressFamily.InterNetworkV6 ? concat.Ipv6(address) : concat.Ipv4(address);
 
     private static byte Protocol(MappingProtocol protocol) => protocol == MappingProtocol.Tcp ? (byte)6 : (byte)17;
 }

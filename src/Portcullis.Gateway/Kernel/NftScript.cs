@@ -25,7 +25,7 @@ internal static class NftScript
     public const string Table = "portcullis";
     public const string MapName = "mappings";
     public const string LeaseSetName = "leases";
-    private const string Key = "ip daddr . meta l4proto . th dport";
+    private static readonly string Key = KeyOf(Family);
 
     /// <summary>
     /// One transaction: create what is missing, empty and refill the chains; the map and set are created if absent and
@@ -39,10 +39,7 @@ internal static class NftScript
         var t = $"{Family} {Table}";
         var s = new StringBuilder();
         s.AppendLine(CultureInfo.InvariantCulture, $"add table {t}");
-        s.AppendLine(CultureInfo.InvariantCulture,
-            $"add map {t} {MapName} {{ type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; }}");
-        s.AppendLine(CultureInfo.InvariantCulture,
-            $"add set {t} {LeaseSetName} {{ type ipv4_addr . inet_proto . inet_service; flags timeout; }}");
+        AppendMappingDeclarations(s, Family);
         NftDedicatedScript.AppendDeclarations(s);
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} prerouting {{ type nat hook prerouting priority dstnat; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}");
@@ -64,8 +61,7 @@ internal static class NftScript
             $"add rule {t} prerouting iifname {{ {pub}, {tun} }} meta l4proto {{ tcp, udp }} fib daddr type local socket transparent 0 accept");
 
         // Inbound from the internet, and hairpin from the tunnel: a leased key is DNATed to its target.
-        s.AppendLine(CultureInfo.InvariantCulture,
-            $"add rule {t} prerouting iifname {{ {pub}, {tun} }} meta l4proto {{ tcp, udp }} {Key} @{LeaseSetName} dnat ip to {Key} map @{MapName}");
+        s.AppendLine(DnatRule(Family, $"iifname {{ {pub}, {tun} }}"));
         // The gateway's own reachability probes (marked sockets, Reachability/MappingProbe.cs) take the same element.
         s.AppendLine(CultureInfo.InvariantCulture,
             $"add rule {t} output meta mark {Reachability.MappingProbe.Mark} meta l4proto {{ tcp, udp }} {Key} @{LeaseSetName} dnat ip to {Key} map @{MapName}");
@@ -104,12 +100,35 @@ internal static class NftScript
         return s.ToString();
     }
 
+    /// <summary>
+    /// The map of mappings and the set of leases of <paramref name="family"/>'s table, created if absent (their
+    /// elements are reconciliation's to decide about).
+    /// </summary>
+    public static void AppendMappingDeclarations(StringBuilder s, string family)
+    {
+        var address = family == Family ? "ipv4_addr" : "ipv6_addr";
+        s.AppendLine(CultureInfo.InvariantCulture,
+            $"add map {family} {Table} {MapName} {{ type {address} . inet_proto . inet_service : {address} . inet_service; }}");
+        s.AppendLine(CultureInfo.InvariantCulture,
+            $"add set {family} {Table} {LeaseSetName} {{ type {address} . inet_proto . inet_service; flags timeout; }}");
+    }
+
+    /// <summary>A leased key arriving on <paramref name="from"/> is DNATed to its target (inbound, and hairpin).</summary>
+    public static string DnatRule(string family, string from)
+    {
+        var key = KeyOf(family);
+        return $"add rule {family} {Table} prerouting {from} meta l4proto {{ tcp, udp }} {key} @{LeaseSetName} dnat {family} to {key} map @{MapName}";
+    }
+
+    /// <summary>A packet's mapping key in <paramref name="family"/>: destination . protocol . destination port.</summary>
+    public static string KeyOf(string family) => $"{family} daddr . meta l4proto . th dport";
+
     /// <summary>Deletes the table; adding it first makes the transaction succeed when it is already gone.</summary>
     public static string Uninstall() => $"add table {Family} {Table}\ndelete table {Family} {Table}\n";
 
-    public static string ListMap() => $"list map {Family} {Table} {MapName}";
+    public static string ListMap(string family = Family) => $"list map {family} {Table} {MapName}";
 
-    public static string ListLeases() => $"list set {Family} {Table} {LeaseSetName}";
+    public static string ListLeases(string family = Family) => $"list set {family} {Table} {LeaseSetName}";
 
     public static string ProtocolName(MappingProtocol protocol) => protocol == MappingProtocol.Tcp ? "tcp" : "udp";
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Portcullis.PortMapping.NatPmp;
 
@@ -8,7 +9,8 @@ namespace Portcullis.PortMapping.Server;
 /// One datagram in, at most one response out, no sockets — the whole server minus its transport, so tests can
 /// drive it byte for byte. Dispatch is by the version byte: 0 → NAT-PMP; anything else → PCP, whose parser answers
 /// versions other than 2 with UNSUPP_VERSION naming version 2, the highest we speak (RFC 6887 §9). With PCP turned
-/// off, every non-zero version gets the NAT-PMP "unsupported version" answer instead (RFC 6886 §3.5).
+/// off, every non-zero version gets the NAT-PMP "unsupported version" answer instead (RFC 6886 §3.5). NAT-PMP from
+/// an IPv6 source is dropped: the protocol has no IPv6.
 /// </summary>
 internal sealed class PortMappingDispatcher
 {
@@ -46,7 +48,17 @@ internal sealed class PortMappingDispatcher
             _logger.Dropped("NAT-PMP/PCP", datagram.Length);
             return 0;
         }
-        var length = datagram[0] == NatPmpMessages.Version || !_options.EnablePcp
+        var natPmp = datagram[0] == NatPmpMessages.Version || !_options.EnablePcp;
+        if (natPmp && source.AddressFamily == AddressFamily.InterNetworkV6)
+        {
+            // NAT-PMP has no IPv6 (RFC 6886): its answers carry IPv4 only, so a mapping made for an IPv6 client
+            // could not be told. Dropped and counted, like any datagram this server cannot make sense of.
+            _counters.OnMalformed();
+            _counters.OnDropped();
+            _logger.Dropped("NAT-PMP over IPv6", datagram.Length);
+            return 0;
+        }
+        var length = natPmp
             ? _natPmp.Handle(datagram, source, response)
             : _pcp.Handle(datagram, source, response);
         if (length > 0)

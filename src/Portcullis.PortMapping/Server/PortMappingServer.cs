@@ -31,7 +31,18 @@ public sealed class PortMappingServer : IAsyncDisposable
     private bool _disposed;
 
     public PortMappingServer(IPortMappingAuthority authority, PortMappingServerOptions options, ILogger<PortMappingServer>? logger = null)
+        : this(authority, options, new PortMappingCounters(), logger)
     {
+    }
+
+    /// <summary>
+    /// A server that counts into <paramref name="counters"/>: a second server of the same gateway (its IPv6 tunnel
+    /// address) adds to the first's figures, so the metrics count every port request once.
+    /// </summary>
+    public PortMappingServer(IPortMappingAuthority authority, PortMappingServerOptions options, PortMappingCounters counters, ILogger<PortMappingServer>? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(counters);
+        Counters = counters;
         ArgumentNullException.ThrowIfNull(authority);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(options.ListenAddress);
@@ -45,7 +56,7 @@ public sealed class PortMappingServer : IAsyncDisposable
         _dispatcher = new PortMappingDispatcher(authority, options, Counters, _logger);
     }
 
-    public PortMappingCounters Counters { get; } = new();
+    public PortMappingCounters Counters { get; }
 
     /// <summary>The bound address and port (useful with <see cref="PortMappingServerOptions.Port"/> 0); null before start.</summary>
     public IPEndPoint? LocalEndPoint => _socket?.LocalEndPoint as IPEndPoint;

@@ -129,4 +129,23 @@ public sealed class RoutePlannerTests
         using var config = WgQuickConfigParser.Parse($"[Interface]\nPrivateKey = {Key}\nAddress = 10.99.0.2/32\n", "x.conf");
         Assert.Null(RoutePlanner.DefaultGateway(config));
     }
+
+    [Theory]
+    [InlineData("10.99.0.2/16, 2001:db8:99::2/128", "10.99.0.1", "2001:db8:99::1")]
+    [InlineData("10.99.1.2/16, fd99::102/128", "10.99.0.1", "fd99::1")]
+    [InlineData("fd99::102/128, 10.99.1.2/16", "10.99.0.1", "fd99::1")]
+    public void Ipv6Gateway_TwinOfTheGatewaysIpv4Address(string addresses, string gateway, string expected)
+    {
+        using var config = WgQuickConfigParser.Parse($"[Interface]\nPrivateKey = {Key}\nAddress = {addresses}\n", "x.conf");
+        Assert.Equal(IPAddress.Parse(expected), RoutePlanner.Ipv6Gateway(config, IPAddress.Parse(gateway)));
+    }
+
+    [Theory]
+    [InlineData("10.99.0.2/16")]
+    [InlineData("fd99::2/128")]
+    public void Ipv6Gateway_WithoutBothFamilies_None(string addresses)
+    {
+        using var config = WgQuickConfigParser.Parse($"[Interface]\nPrivateKey = {Key}\nAddress = {addresses}\n", "x.conf");
+        Assert.Null(RoutePlanner.Ipv6Gateway(config, IPAddress.Parse("10.99.0.1")));
+    }
 }

@@ -10,10 +10,11 @@ internal sealed class ForwardingHarness : IDisposable
 {
     public static readonly IPAddress PublicAddress = IPAddress.Parse("198.51.100.10");
 
-    public ForwardingHarness(ForwardingPolicy? policy = null, int seed = 1, bool start = true, InMemoryForwardingTable? table = null)
+    public ForwardingHarness(ForwardingPolicy? policy = null, int seed = 1, bool start = true, InMemoryForwardingTable? table = null,
+        ForwardingIpv6? ipv6 = null)
     {
         Table = table ?? new InMemoryForwardingTable();
-        Service = new ForwardingService(Table, [PublicAddress], policy ?? new ForwardingPolicy(), Time, Logger, new Random(seed));
+        Service = new ForwardingService(Table, [PublicAddress], policy ?? new ForwardingPolicy(), Time, Logger, new Random(seed)) { Ipv6 = ipv6 };
         if (start)
             Service.Start();
     }

@@ -42,7 +42,9 @@ public sealed class StaticForwardSetTests
     }
 
     [Theory]
-    [InlineData("2001:db8::1", 8080, 80, "p2")]
+    [InlineData("fe80::1", 8080, 80, "p2")]
+    [InlineData("::1", 8080, 80, "p2")]
+    [InlineData("ff02::1", 8080, 80, "p2")]
     [InlineData("198.51.100.10", 0, 80, "p2")]
     [InlineData("198.51.100.10", 8080, 0, "p2")]
     [InlineData("198.51.100.10", 8080, 80, "p2\"; flush ruleset")]

@@ -56,7 +56,15 @@ public sealed class ForwardingValidationTests
         Entries.Tcp(30000, Entries.Client1, 8080, "peer-1", TimeSpan.FromDays(400)),
         new(IPAddress.Parse("::ffff:198.51.100.10"), MappingProtocol.Tcp, 30000, Entries.Client1, 8080, "peer-1", null),
         new(Entries.Public, (MappingProtocol)1, 30000, Entries.Client1, 8080, "peer-1", null),
+        // IPv6 mappings: both addresses IPv6, no zone, no IPv4-mapped target.
+        new(IPAddress.Parse("2001:db8:1::a"), MappingProtocol.Tcp, 30000, Entries.Client1, 8080, "peer-1", null),
+        new(IPAddress.Parse("2001:db8:1::a"), MappingProtocol.Tcp, 30000, IPAddress.Parse("::ffff:10.99.0.2"), 8080, "peer-1", null),
+        new(IPAddress.Parse("2001:db8:1::a"), MappingProtocol.Tcp, 30000, IPAddress.Parse("fe80::2%3"), 8080, "peer-1", null),
     ];
+
+    [Fact]
+    public void CheckEntry_Ipv6PublicAndTunnel_DoesNotThrow() =>
+        ForwardingValidation.Check(new ForwardingEntry(IPAddress.Parse("2001:db8:1::a"), MappingProtocol.Tcp, 30000, IPAddress.Parse("fd99::2"), 8080, "peer-1", null));
 
     [Theory]
     [MemberData(nameof(InvalidEntries))]

@@ -2,6 +2,7 @@ using System.Net;
 using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Kernel;
 using Portcullis.Gateway.Tests.Kernel.Support;
+using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Tests.Kernel;
 
@@ -88,5 +89,65 @@ public sealed class NftIpv6TableTests
         table.Uninstall();
 
         Assert.DoesNotContain("portcullis", ns.Ruleset(), StringComparison.Ordinal);
+    }
+
+    private static readonly IPAddress Public6 = IPAddress.Parse("2001:db8:1::a");
+    private static readonly IPAddress Peer6 = IPAddress.Parse("fd99::2");
+
+    [Fact]
+    public void Install_Nat66_DnatsLeasedKeysFromPublicAndTunnelAndAdmitsDnatedFlowsBeforeIsolation()
+    {
+        var script = NftIpv6Script.Install(Entries.Network() with { Ipv6 = Nat66 });
+
+        Assert.Contains("add map ip6 portcullis mappings { type ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service; }", script, StringComparison.Ordinal);
+        Assert.Contains("add rule ip6 portcullis prerouting iifname { \"eth0\", \"pc0\" } meta l4proto { tcp, udp } ip6 daddr . meta l4proto . th dport @leases dnat ip6 to ip6 daddr . meta l4proto . th dport map @mappings", script, StringComparison.Ordinal);
+        Assert.Contains("add rule ip6 portcullis postrouting oifname \"pc0\" ip6 saddr fd99::/64 ct status dnat masquerade", script, StringComparison.Ordinal);
+        Assert.Contains("add rule ip6 portcullis input iifname \"pc0\" ip6 daddr fd99::1 udp dport 5351 accept", script, StringComparison.Ordinal);
+        var admit = script.IndexOf("forward oifname \"pc0\" ct status dnat accept", StringComparison.Ordinal);
+        Assert.InRange(admit, 0, script.IndexOf("forward iifname \"pc0\" oifname \"pc0\" drop", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Install_Routed_PinholesAdmitTheirKeyUntranslated()
+    {
+        var script = NftIpv6Script.Install(Entries.Network() with { Ipv6 = Routed });
+
+        Assert.DoesNotContain("dnat ip6", script, StringComparison.Ordinal);
+        var admit = script.IndexOf("forward oifname \"pc0\" ip6 daddr . meta l4proto . th dport @leases accept", StringComparison.Ordinal);
+        Assert.InRange(admit, 0, script.IndexOf("forward oifname \"pc0\" drop", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Update_Kernel_BothFamiliesInOneCallEachInItsTable_ListedBackAndRemoved()
+    {
+        using var ns = new TestNamespace("pcgk-ip6");
+        using var table = ns.Run(() => new NftForwardingTable());
+        table.Install(Entries.Network() with { Ipv6 = Nat66 });
+        var four = Entries.Tcp(30000, Entries.Client1, 8080, "p2", TimeSpan.FromHours(1));
+        var six = new ForwardingEntry(Public6, MappingProtocol.Tcp, 30000, Peer6, 8080, "p2", TimeSpan.FromHours(1));
+
+        table.Update([], [four, six]);
+
+        Assert.Contains("2001:db8:1::a . tcp . 30000 : fd99::2 . 8080", ns.Ruleset(), StringComparison.Ordinal);
+        var listed = table.List();
+        Assert.Equal(2, listed.Count);
+        var listedSix = Assert.Single(listed, e => e.PublicAddress.Equals(Public6));
+        Assert.Equal((Peer6, (ushort)8080, "p2"), (listedSix.TunnelAddress, listedSix.InternalPort, listedSix.Owner));
+
+        table.Update([six], []);
+
+        Assert.Equal(Entries.Public, Assert.Single(table.List()).PublicAddress);
+        Assert.DoesNotContain("fd99::2 . 8080", ns.Ruleset(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Update_Kernel_Ipv6EntryWithoutIpv6_RefusedAndNothingWritten()
+    {
+        using var ns = new TestNamespace("pcgk-ip6");
+        using var table = ns.Run(() => new NftForwardingTable());
+        table.Install(Entries.Network());
+
+        Assert.Throws<ArgumentException>(() => table.Update([], [new ForwardingEntry(Public6, MappingProtocol.Tcp, 30000, Peer6, 8080, "p2", null)]));
+        Assert.Empty(table.List());
     }
 }

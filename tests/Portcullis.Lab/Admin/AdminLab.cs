@@ -24,7 +24,8 @@ internal sealed class AdminLab : ConnectLab
     /// Starts the gateway; <paramref name="tunnelKeys"/> are more [tunnel] lines (e.g. <c>dns = [...]</c>);
     /// <paramref name="storeDirectory"/> holds the store instead of the lab directory's <c>store</c> (a tiny file system).
     /// </summary>
-    public static async Task<AdminLab> StartAsync(string tunnelKeys = "", string? storeDirectory = null)
+    /// <param name="natKeys">More [nat] lines (e.g. <c>public_addresses6 = [...]</c>).</param>
+    public static async Task<AdminLab> StartAsync(string tunnelKeys = "", string? storeDirectory = null, string natKeys = "")
     {
         var network = await LabNetwork.CreateAsync();
         try
@@ -43,6 +44,7 @@ internal sealed class AdminLab : ConnectLab
                 [nat]
                 public_interface = "eth0"
                 public_addresses = ["{PublicAddress}"]
+                {natKeys}
 
                 [store]
                 path = "{storeDirectory ?? lab.Directory + "/store"}/portcullis.db"

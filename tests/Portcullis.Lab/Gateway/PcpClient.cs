@@ -18,11 +18,12 @@ internal static class PcpClient
     private const string Script = """
         import ipaddress, os, socket, struct, sys
         gateway, client_ip, proto, internal, lifetime = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-        mapped = ipaddress.IPv4Address(client_ip).packed
-        header = struct.pack('!BBHI', 2, 1, 0, lifetime) + b'\0' * 10 + b'\xff\xff' + mapped
+        ip = ipaddress.ip_address(client_ip)
+        packed = b'\0' * 10 + b'\xff\xff' + ip.packed if ip.version == 4 else ip.packed
+        header = struct.pack('!BBHI', 2, 1, 0, lifetime) + packed
         nonce = bytes.fromhex(sys.argv[6]) if len(sys.argv) > 6 else os.urandom(12)
         body = nonce + struct.pack('!B3xHH', proto, internal, 0) + b'\0' * 16
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(socket.AF_INET6 if ':' in gateway else socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(1)
         for attempt in range(4):
             s.sendto(header + body, (gateway, 5351))
@@ -36,15 +37,21 @@ internal static class PcpClient
             sys.exit(1)
         result, life = data[3], struct.unpack('!I', data[4:8])[0]
         port = struct.unpack('!H', data[42:44])[0] if len(data) >= 60 else 0
-        address = str(ipaddress.IPv6Address(data[44:60]).ipv4_mapped) if len(data) >= 60 else '-'
+        external = ipaddress.IPv6Address(data[44:60]) if len(data) >= 60 else None
+        address = str(external.ipv4_mapped or external) if external is not None else '-'
         print(source[0], len(data), result, life, port, address)
         """;
 
     /// <param name="nonce">The mapping nonce as 24 hex digits; null: a random one.</param>
-    public static async Task<PcpAnswer> MapAsync(LabHost client, string claimedClientAddress, int protocol, int internalPort, int lifetime,
+    public static Task<PcpAnswer> MapAsync(LabHost client, string claimedClientAddress, int protocol, int internalPort, int lifetime,
+        string? nonce = null) =>
+        MapAsync(client, GatewayLab.GatewayTunnelAddress, claimedClientAddress, protocol, internalPort, lifetime, nonce);
+
+    /// <summary>A MAP sent to <paramref name="server"/>: an IPv6 server address sends it over IPv6 (RFC 6887 §11).</summary>
+    public static async Task<PcpAnswer> MapAsync(LabHost client, string server, string claimedClientAddress, int protocol, int internalPort, int lifetime,
         string? nonce = null)
     {
-        string[] command = ["python3", "-c", Script, GatewayLab.GatewayTunnelAddress, claimedClientAddress, Invariant(protocol), Invariant(internalPort), Invariant(lifetime)];
+        string[] command = ["python3", "-c", Script, server, claimedClientAddress, Invariant(protocol), Invariant(internalPort), Invariant(lifetime)];
         if (nonce is not null)
             command = [.. command, nonce];
         var result = await client.RunAsync(

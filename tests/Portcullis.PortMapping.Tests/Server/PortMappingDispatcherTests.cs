@@ -62,6 +62,17 @@ public sealed class PortMappingDispatcherTests
     }
 
     [Fact]
+    public void NatPmp_FromIpv6Source_DroppedAndCountedPolicyNotAsked()
+    {
+        // NAT-PMP has no IPv6 (RFC 6886): a mapping for an IPv6 client could not be answered truthfully.
+        Assert.Equal(string.Empty, Handle("00 02 0000 1F90 9C41 00000E10", IPAddress.Parse("fd99::2")));
+        Assert.Equal(string.Empty, Handle("0000", IPAddress.Parse("fd99::2")));
+
+        Assert.Empty(_authority.MapCalls);
+        Assert.Equal(2, _counters.Dropped);
+    }
+
+    [Fact]
     public void NatPmp_RepeatedRequest_SameMappingRefreshed()
     {
         var first = Handle("00 01 0000 1F90 0000 00000E10");
