@@ -13,7 +13,8 @@ namespace Portcullis.Gateway.Kernel;
 /// <item>Update: one transaction of element deletes and adds; after commit, the removed mappings (those not re-added
 /// with the same target) are handed to a <see cref="ConntrackReaper"/>, which ends their established flows by exact
 /// tuple on its own thread within milliseconds — the caller does not wait for it.</item>
-/// <item>List: JSON listings of the map and the lease set, joined; owners come from the lease comments.</item>
+/// <item>List: JSON listings of the map, the lease set and the remote-peer filters, joined; owners come from the lease
+/// comments.</item>
 /// </list>
 /// Namespace: both netlink sockets (nftables, ctnetlink) belong to the network namespace of the thread that constructed
 /// this object, whichever thread calls it later.
@@ -65,11 +66,12 @@ public sealed class NftForwardingTable : IForwardingTable
     public IReadOnlyList<ForwardingEntry> List()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        string map, leases;
+        string map, leases, admitted;
         try
         {
             map = _nft.RunJson(NftScript.ListMap());
             leases = _nft.RunJson(NftScript.ListLeases());
+            admitted = _nft.RunJson(NftFilterScript.ListAdmitted());
         }
         catch (NftException e) when (e.NftError.Contains("No such file or directory", StringComparison.Ordinal))
         {
@@ -79,7 +81,7 @@ public sealed class NftForwardingTable : IForwardingTable
         {
             throw new ForwardingTableException($"could not list the forwarding table: {e.NftError.Trim()}", e);
         }
-        return NftListing.Parse(map, leases);
+        return NftFilterListing.Attach(NftListing.Parse(map, leases), admitted);
     }
 
     public void Update(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add)
