@@ -53,42 +53,22 @@ internal static class NftFilterScript
         if (gone.Count == 0 && come.Count == 0)
             return;
         var t = $"{NftScript.Family} {NftScript.Table}";
-        Append(s, "add", t, FilteredSet, gone, static (b, e, _) => AppendKey(b, e), null);
-        Append(s, "add", t, AdmittedSet, gone, AppendAdmitted, null);
-        Append(s, "delete", t, FilteredSet, gone, static (b, e, _) => AppendKey(b, e), null);
-        Append(s, "delete", t, AdmittedSet, gone, AppendAdmitted, null);
-        Append(s, "add", t, AdmittedSet, come, AppendAdmitted, static e => e.Timeout);
-        Append(s, "add", t, FilteredSet, come, static (b, e, timeout) =>
+        NftScript.AppendElements(s, "add", t, FilteredSet, gone, NftScript.AppendKey);
+        NftScript.AppendElements(s, "add", t, AdmittedSet, gone, static (b, e) => AppendAdmitted(b, e, null));
+        NftScript.AppendElements(s, "delete", t, FilteredSet, gone, NftScript.AppendKey);
+        NftScript.AppendElements(s, "delete", t, AdmittedSet, gone, static (b, e) => AppendAdmitted(b, e, null));
+        NftScript.AppendElements(s, "add", t, AdmittedSet, come, static (b, e) => AppendAdmitted(b, e, e.Timeout));
+        NftScript.AppendElements(s, "add", t, FilteredSet, come, static (b, e) =>
         {
-            AppendKey(b, e);
-            AppendTimeout(b, timeout);
-        }, static e => e.Timeout + KeyMargin);
+            NftScript.AppendKey(b, e);
+            AppendTimeout(b, e.Timeout + KeyMargin);
+        });
     }
-
-    public static string ListFiltered() => $"list set {NftScript.Family} {NftScript.Table} {FilteredSet}";
 
     public static string ListAdmitted() => $"list set {NftScript.Family} {NftScript.Table} {AdmittedSet}";
 
     private static List<ForwardingEntry> Filtered(IReadOnlyCollection<ForwardingEntry> entries) =>
         entries.Where(e => e.Filters.Count > 0 && e.PublicAddress.AddressFamily == AddressFamily.InterNetwork).ToList();
-
-    private static void Append(
-        StringBuilder s, string verb, string table, string set, List<ForwardingEntry> entries,
-        Action<StringBuilder, ForwardingEntry, TimeSpan?> element, Func<ForwardingEntry, TimeSpan?>? timeout)
-    {
-        if (entries.Count == 0)
-            return;
-        s.Append(CultureInfo.InvariantCulture, $"{verb} element {table} {set} {{ ");
-        var first = true;
-        foreach (var entry in entries)
-        {
-            if (!first)
-                s.Append(", ");
-            first = false;
-            element(s, entry, timeout?.Invoke(entry));
-        }
-        s.Append(" }\n");
-    }
 
     // Every filter of the entry, minus those another covers: the interval set refuses an element inside another.
     private static void AppendAdmitted(StringBuilder s, ForwardingEntry e, TimeSpan? timeout)
@@ -99,15 +79,12 @@ internal static class NftFilterScript
             if (!first)
                 s.Append(", ");
             first = false;
-            AppendKey(s, e);
+            NftScript.AppendKey(s, e);
             s.Append(CultureInfo.InvariantCulture, $" . {filter.Prefix}");
             s.Append(filter.Port == 0 ? " . 0-65535" : string.Create(CultureInfo.InvariantCulture, $" . {filter.Port}"));
             AppendTimeout(s, timeout);
         }
     }
-
-    private static void AppendKey(StringBuilder s, ForwardingEntry e) =>
-        s.Append(CultureInfo.InvariantCulture, $"{e.PublicAddress} . {NftScript.ProtocolName(e.Protocol)} . {e.PublicPort}");
 
     private static void AppendTimeout(StringBuilder s, TimeSpan? timeout)
     {

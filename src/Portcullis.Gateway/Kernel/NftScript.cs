@@ -150,7 +150,7 @@ internal static class NftScript
 
     public static string ProtocolName(MappingProtocol protocol) => protocol == MappingProtocol.Tcp ? "tcp" : "udp";
 
-    private static void AppendElements(
+    internal static void AppendElements(
         StringBuilder s, string verb, string table, string set, IReadOnlyCollection<ForwardingEntry> entries,
         Action<StringBuilder, ForwardingEntry> element)
     {
@@ -168,7 +168,7 @@ internal static class NftScript
         s.Append(" }\n");
     }
 
-    private static void AppendKey(StringBuilder s, ForwardingEntry e) =>
+    internal static void AppendKey(StringBuilder s, ForwardingEntry e) =>
         s.Append(CultureInfo.InvariantCulture, $"{e.PublicAddress} . {ProtocolName(e.Protocol)} . {e.PublicPort}");
 
     private static void AppendMapping(StringBuilder s, ForwardingEntry e)
