@@ -39,6 +39,24 @@ public static class PcpResponse
         return response.Length;
     }
 
+    /// <summary>
+    /// A successful PEER response (RFC 6887 §12.2, 80 bytes): the request's nonce, protocol, internal port, remote peer
+    /// port and address; the assigned external port, address and lifetime.
+    /// </summary>
+    public static int WritePeer(
+        Span<byte> destination, PcpPeerData request, uint lifetime, uint epoch, ushort assignedPort, IPAddress? assignedAddress)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var response = destination[..PcpMessages.PeerResponseSize];
+        WriteMap(response, request.Mapping, lifetime, epoch, assignedPort, assignedAddress);
+        response[1] = (byte)((byte)PcpOpcode.Peer | PcpMessages.ResponseFlag);
+        var data = response[PcpMessages.HeaderSize..];
+        BinaryPrimitives.WriteUInt16BigEndian(data[36..], request.RemotePeerPort);
+        data.Slice(38, 2).Clear();
+        PcpAddress.Write(data[40..], request.RemotePeerAddress);
+        return response.Length;
+    }
+
     /// <summary>The answer to an ANNOUNCE request, and the unsolicited announcement after a restart: header only, lifetime 0.</summary>
     public static int WriteAnnounce(Span<byte> destination, uint epoch)
     {

@@ -36,8 +36,16 @@ internal sealed class PcpFrontEnd(GuardedAuthority authority, PortMappingServerO
                 return PcpResponse.WriteError(response, datagram, parsed.Error, authority.EpochSeconds);
         }
 
-        counters.OnPcpRequest();
         var request = parsed.Request!;
+        if (request.Opcode == PcpOpcode.Peer)
+        {
+            // The codec reads PEER (RFC 6887 §12); the policy layer and the kernel have no explicit outbound mappings
+            // yet, so saying success would name an external port no flow would use.
+            counters.OnMalformed();
+            logger.Rejected(Via, (int)PcpResultCode.UnsupportedOpcode);
+            return PcpResponse.WriteError(response, datagram, PcpResultCode.UnsupportedOpcode, authority.EpochSeconds);
+        }
+        counters.OnPcpRequest();
         if (request.Opcode == PcpOpcode.Announce)
             return PcpResponse.WriteAnnounce(response, authority.EpochSeconds);
 
