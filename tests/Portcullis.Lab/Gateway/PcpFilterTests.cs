@@ -54,6 +54,21 @@ public sealed class PcpFilterTests
         Assert.DoesNotContain($"tcp . {answer.ExternalPort}", ruleset, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task FilteredMapping_GatewayKilledAndRestarted_ReconciliationRemovesItsFilterElementsToo()
+    {
+        await using var lab = await GatewayLab.StartAsync();
+        var answer = await PcpClient.MapAsync(lab.ClientA, AddressA, Tcp, 8080, 600, Nonce, "192.0.2.0/24/0");
+        Assert.Equal(PcpClient.Success, answer.Result);
+        Assert.Contains($"tcp . {answer.ExternalPort} . 192.0.2.0/24 . 0-65535", await lab.RulesetAsync(), StringComparison.Ordinal);
+
+        // SIGKILL: the kernel keeps everything; the new process lists it (filters included) and removes what it did not grant.
+        await lab.KillGatewayAsync();
+        await lab.StartGatewayAsync();
+
+        Assert.DoesNotContain($"tcp . {answer.ExternalPort}", await lab.RulesetAsync(), StringComparison.Ordinal);
+    }
+
     /// <summary>Stock nc from <paramref name="source"/> on the remote host: the listener's greeting, or null when nothing answered.</summary>
     internal static async Task<string?> NcAsync(GatewayLab lab, string source, int port) =>
         await NcFromAsync(lab.Remote, source, port);
