@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Portcullis.Gateway.Forwarding;
@@ -32,7 +31,7 @@ internal static class NftFilterListing
                     : element;
                 if (!value.TryGetProperty("concat", out var concat) || concat.GetArrayLength() != 5)
                     throw Malformed("an admitted element is not a concatenation of 5 values");
-                var key = (Address(concat[0]), Protocol(concat[1]), (ushort)Port(concat[2]));
+                var key = (NftListing.ReadAddress(concat[0]), NftListing.ReadProtocol(concat[1]), NftListing.ReadPort(concat[2]));
                 if (!byKey.TryGetValue(key, out var filters))
                     byKey[key] = filters = [];
                 filters.Add(new RemoteFilter(Prefix(concat[3]), RemotePort(concat[4])));
@@ -51,35 +50,17 @@ internal static class NftFilterListing
     private static IPNetwork Prefix(JsonElement element)
     {
         if (element.ValueKind == JsonValueKind.String)
-            return new IPNetwork(Address(element), 32);
+            return new IPNetwork(NftListing.ReadAddress(element), 32);
         if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("prefix", out var prefix)
             && prefix.TryGetProperty("len", out var len) && len.TryGetInt32(out var length) && length is >= 0 and <= 32)
         {
-            return RemoteFilter.Masked(Address(prefix.GetProperty("addr")), length);
+            return RemoteFilter.Masked(NftListing.ReadAddress(prefix.GetProperty("addr")), length);
         }
         throw Malformed($"'{element}' is not an address or prefix");
     }
 
     private static ushort RemotePort(JsonElement element) =>
-        element.ValueKind == JsonValueKind.Object && element.TryGetProperty("range", out _) ? (ushort)0 : (ushort)Port(element);
-
-    private static IPAddress Address(JsonElement element) =>
-        element.ValueKind == JsonValueKind.String && IPAddress.TryParse(element.GetString(), out var address)
-            ? address
-            : throw Malformed($"'{element}' is not an address");
-
-    private static MappingProtocol Protocol(JsonElement element) => element.ToString() switch
-    {
-        "tcp" or "6" => MappingProtocol.Tcp,
-        "udp" or "17" => MappingProtocol.Udp,
-        _ => throw Malformed($"'{element}' is not tcp or udp"),
-    };
-
-    private static int Port(JsonElement element) =>
-        element.ValueKind == JsonValueKind.Number && element.TryGetUInt16(out var port) ? port
-        : element.ValueKind == JsonValueKind.String
-            && ushort.TryParse(element.GetString(), NumberStyles.None, CultureInfo.InvariantCulture, out port) ? port
-        : throw Malformed($"'{element}' is not a port");
+        element.ValueKind == JsonValueKind.Object && element.TryGetProperty("range", out _) ? (ushort)0 : NftListing.ReadPort(element);
 
     private static ForwardingTableException Malformed(string what) => new($"unexpected nft listing: {what}");
 }
