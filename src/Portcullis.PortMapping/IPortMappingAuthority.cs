@@ -59,6 +59,13 @@ public sealed record MapRequest
 
     /// <summary>PCP's 12-byte mapping nonce; null for NAT-PMP. A mapping created with a nonce answers only to it.</summary>
     public ReadOnlyMemory<byte>? Nonce { get; init; }
+
+    /// <summary>
+    /// The remote peers the mapping admits (PCP FILTER). Null leaves a mapping's filters as they are (a refresh without
+    /// FILTER; a new mapping has none); empty removes them (FILTER with prefix length 0); otherwise they replace the
+    /// mapping's filters. Each filter is of the client's address family.
+    /// </summary>
+    public IReadOnlyList<RemoteFilter>? Filters { get; init; }
 }
 
 /// <summary>The policy layer's answer, protocol-neutral; each front end turns it into its own result code.</summary>
@@ -77,9 +84,14 @@ public enum MapStatus
     NetworkFailure,
     /// <summary>The client's address belongs to no known peer with a live session.</summary>
     UnknownClient,
+    /// <summary>More remote-peer filters than policy allows on one mapping (PCP EXCESSIVE_REMOTE_PEERS).</summary>
+    ExcessiveRemotePeers,
 }
 
 public sealed record MapResult(MapStatus Status, IPAddress? ExternalAddress, ushort ExternalPort, ushort InternalPort, TimeSpan Lifetime)
 {
+    /// <summary>The remote-peer filters the mapping holds now (empty: it admits everyone).</summary>
+    public IReadOnlyList<RemoteFilter> Filters { get; init; } = [];
+
     public static MapResult Failure(MapStatus status) => new(status, null, 0, 0, TimeSpan.Zero);
 }

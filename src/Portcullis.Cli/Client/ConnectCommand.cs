@@ -3,12 +3,13 @@ using System.Net;
 using Portcullis.Client.Applications;
 using Portcullis.Client.Connect;
 using Portcullis.Client.PortForwarding;
+using Portcullis.PortMapping;
 
 namespace Portcullis.Cli.Client;
 
 /// <summary>
 /// `portcullis connect --config FILE [--kill-switch] [--allow-lan] [--allow-dhcp] [--persistent] [--forward …]
-/// [--port-file PATH] [--port-file6 PATH] [--on-port-change CMD] [--qbittorrent URL [--qbittorrent-user NAME] [--qbittorrent-password-file PATH]]
+/// [--allow-from PREFIX]… [--port-file PATH] [--port-file6 PATH] [--on-port-change CMD] [--qbittorrent URL [--qbittorrent-user NAME] [--qbittorrent-password-file PATH]]
 /// [--transmission URL [--transmission-user NAME] [--transmission-password-file PATH]]`
 /// (DESIGN.md section 6): runs the client in the foreground until SIGTERM/SIGINT.
 /// </summary>
@@ -23,6 +24,7 @@ internal static class ConnectCommand
         var allowDhcp = new Option<bool>("--allow-dhcp") { Description = "With --kill-switch: let DHCP renew the physical lease." };
         var persistent = new Option<bool>("--persistent") { Description = "With --kill-switch: keep it after exit too; only `portcullis disconnect` removes it." };
         var forward = new Option<string?>("--forward") { Description = "Ask the gateway for a port: tcp|udp|both[:INTERNAL_PORT]." };
+        var allowFrom = new Option<string[]>("--allow-from") { Description = "With --forward PROTOCOL:PORT: only this address or prefix may reach the port (PCP FILTER); repeatable." };
         var portFile = new Option<string?>("--port-file") { Description = "With --forward: write the forwarded port to this file (atomic replace)." };
         var portFile6 = new Option<string?>("--port-file6") { Description = "With --forward and IPv6 in the tunnel: write the IPv6 mapping as [ADDRESS]:PORT to this file (atomic replace)." };
         var onChange = new Option<string?>("--on-port-change") { Description = "With --forward: run this command when the port changes ($PORTCULLIS_PORT, {port})." };
@@ -32,7 +34,7 @@ internal static class ConnectCommand
         var transmission = new ApplicationOptions("transmission", "Transmission (its RPC, e.g. http://127.0.0.1:9091/transmission/rpc)");
         var command = new Command("connect", "Connect to a WireGuard gateway: full or split tunnel, DNS, kill switch.")
         {
-            config, name, killSwitch, allowLan, allowDhcp, persistent, forward, portFile, portFile6, onChange, gateway, metrics,
+            config, name, killSwitch, allowLan, allowDhcp, persistent, forward, allowFrom, portFile, portFile6, onChange, gateway, metrics,
         };
         qbittorrent.AddTo(command);
         transmission.AddTo(command);
@@ -42,14 +44,30 @@ internal static class ConnectCommand
             ForwardRequest? request = null;
             if (result.GetValue(forward) is { } text && !ForwardRequest.TryParse(text, out request, out var error))
                 errors.Add($"--forward {error}");
+            var filters = new List<RemoteFilter>();
+            foreach (var prefix in result.GetValue(allowFrom) ?? [])
+            {
+                if (ForwardRequest.TryParseAllowFrom(prefix, out var filter, out var bad))
+                    filters.Add(filter);
+                else
+                    errors.Add($"--allow-from {bad}");
+            }
+            if (filters.Count > 0 && request is not null)
+            {
+                // Filters travel in PCP only; without an internal port the request goes over NAT-PMP (DESIGN §6).
+                if (request.InternalPort is null)
+                    errors.Add("--allow-from needs --forward with an internal port (tcp|udp|both:PORT)");
+                request = request with { AllowFrom = filters };
+            }
             IPAddress? gatewayAddress = null;
             if (result.GetValue(gateway) is { } g && !IPAddress.TryParse(g, out gatewayAddress))
                 errors.Add($"--gateway '{g}' is not an IP address");
             var ks = result.GetValue(killSwitch);
             if (!ks && (result.GetValue(allowLan) || result.GetValue(allowDhcp) || result.GetValue(persistent)))
                 errors.Add("--allow-lan, --allow-dhcp and --persistent only make sense with --kill-switch");
-            if (request is null && (result.GetValue(portFile) is not null || result.GetValue(portFile6) is not null || result.GetValue(onChange) is not null || gatewayAddress is not null))
-                errors.Add("--port-file, --port-file6, --on-port-change and --gateway only make sense with --forward");
+            if (request is null && (result.GetValue(portFile) is not null || result.GetValue(portFile6) is not null || result.GetValue(onChange) is not null || gatewayAddress is not null
+                    || filters.Count > 0))
+                errors.Add("--port-file, --port-file6, --on-port-change, --gateway and --allow-from only make sense with --forward");
             foreach (var (option, value) in (ReadOnlySpan<(string, string?)>)[("--port-file", result.GetValue(portFile)), ("--port-file6", result.GetValue(portFile6))])
             {
                 if (value is { } file && (file.Length == 0 || Directory.Exists(file)))

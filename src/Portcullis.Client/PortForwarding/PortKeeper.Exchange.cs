@@ -16,6 +16,7 @@ public sealed partial class PortKeeper
             (uint)Math.Clamp(_options.RequestedLifetime.TotalSeconds, 1, uint.MaxValue))
         {
             Nonce = slot.Nonce,
+            Filters = _options.Forward.AllowFrom,
         };
         var answer = await _client.MapAsync(request, stopping).ConfigureAwait(false);
         var now = _time.GetUtcNow();

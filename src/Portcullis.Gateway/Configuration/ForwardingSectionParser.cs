@@ -8,11 +8,15 @@ namespace Portcullis.Gateway.Configuration;
 /// policy's optional ones: min_lifetime, max_lifetime, quarantine, reconnect_grace (seconds), blocked_ports,
 /// blocked_internal_ports (ports and "LOW-HIGH" ranges; a list replaces the default list), requests_per_second,
 /// burst, allow_suggested_port, audit_log, audit_retention (seconds), forward_all_dedicated_ports,
-/// inbound_new_per_second, inbound_max_connections (0 = no limit). Keys left out keep the policy's defaults.
+/// inbound_new_per_second, inbound_max_connections (0 = no limit), max_filters_per_mapping. Keys left out keep the
+/// policy's defaults.
 /// </summary>
 internal static class ForwardingSectionParser
 {
     private const long MaxSeconds = 7 * 24 * 3600;
+
+    // As many FILTER options as fit in one 1100-byte PCP request beside the MAP data.
+    private const long MaxFilters = 43;
 
     // Ten years: anything longer is no retention at all.
     private const long MaxRetentionSeconds = 3650L * 24 * 3600;
@@ -35,6 +39,7 @@ internal static class ForwardingSectionParser
             Enabled = section.Boolean("enabled") ?? defaults.Enabled,
             PortRange = range,
             MaxPerPeer = (int)(section.Integer("max_per_peer", 0, 65535) ?? defaults.MaxPerPeer),
+            MaxFiltersPerMapping = (int)(section.Integer("max_filters_per_mapping", 0, MaxFilters) ?? defaults.MaxFiltersPerMapping),
             MinLifetime = Seconds(section, "min_lifetime", 1) ?? defaults.MinLifetime,
             MaxLifetime = Seconds(section, "max_lifetime", 1) ?? defaults.MaxLifetime,
             Quarantine = Seconds(section, "quarantine", 0) ?? defaults.Quarantine,

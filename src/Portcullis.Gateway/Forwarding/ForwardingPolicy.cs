@@ -41,6 +41,13 @@ public sealed record ForwardingPolicy
     public int MaxPerPeer { get; init; } = 4;
 
     /// <summary>
+    /// Remote-peer filters (PCP FILTER) one mapping may hold; a request with more is refused
+    /// (<c>ExcessiveRemotePeers</c>). Defaults to 8: a few friends' addresses or networks. Each filter is one kernel
+    /// element and one lookup range; 0 refuses filtered mappings altogether.
+    /// </summary>
+    public int MaxFiltersPerMapping { get; init; } = 8;
+
+    /// <summary>
     /// Shortest lease granted; shorter requests are raised to it. Defaults to 120 s (RFC 6887 §15 suggests at
     /// least that much): shorter leases buy nothing but refresh traffic.
     /// </summary>
@@ -144,6 +151,8 @@ public sealed record ForwardingPolicy
             throw new ArgumentException("PortRange must be set (1 <= first <= last).", nameof(PortRange));
         if (MaxPerPeer < 0)
             throw new ArgumentException("MaxPerPeer must not be negative.", nameof(MaxPerPeer));
+        if (MaxFiltersPerMapping < 0)
+            throw new ArgumentException("MaxFiltersPerMapping must not be negative.", nameof(MaxFiltersPerMapping));
         if (MinLifetime <= TimeSpan.Zero || MinLifetime > MaxLifetime)
             throw new ArgumentException("Lifetimes must satisfy 0 < MinLifetime <= MaxLifetime.", nameof(MinLifetime));
         if (MaxLifetime > TimeSpan.FromSeconds(uint.MaxValue))

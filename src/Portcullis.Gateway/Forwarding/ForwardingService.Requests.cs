@@ -51,11 +51,16 @@ public sealed partial class ForwardingService
         if (policy.BlockedInternalPorts.Contains(request.InternalPort))
             return Refused(MapStatus.NotAuthorized);
 
+        // FILTER: a remote-peer list longer than policy allows, or of another family than the mapping's public
+        // address (it could never match), is refused before anything else changes.
+        if (request.Filters is { } filters && !FiltersFit(filters, peer.PublicAddress, policy))
+            return Refused(MapStatus.ExcessiveRemotePeers);
+
         var existing = peer.Find(request.Protocol, request.InternalPort);
         if (existing is not null)
         {
             return existing.AnswersTo(request.Nonce)
-                ? DecideRefresh(existing, Clamp(request.Lifetime, policy))
+                ? DecideRefresh(existing, Clamp(request.Lifetime, policy), request.Filters)
                 : Refused(MapStatus.NotAuthorized);
         }
 
@@ -137,9 +142,10 @@ public sealed partial class ForwardingService
         });
     }
 
-    private MapChange DecideRefresh(Mapping existing, TimeSpan lifetime)
+    private MapChange DecideRefresh(Mapping existing, TimeSpan lifetime, IReadOnlyList<RemoteFilter>? filters)
     {
-        var renewed = existing.Renewed(lifetime, Now + lifetime);
+        // New filters replace the old ones in the same transaction (RFC 6887 §13.3); none given keeps them.
+        var renewed = existing.Renewed(lifetime, Now + lifetime, filters);
         // Delete + add in one transaction restarts the kernel timeout (nft cannot re-add an existing key).
         return new MapChange([existing.Entry], [renewed.Entry], "refreshing", () =>
         {
@@ -156,7 +162,7 @@ public sealed partial class ForwardingService
         if (request.InternalPort == 0 && _policy.BlockedInternalPorts.Contains(internalPort))
             return Refused(MapStatus.NoResources);
         var mapping = new Mapping(peer, request.Protocol, internalPort, port, nonce, lifetime, Now + lifetime, KernelExpirySlack,
-            request.InternalPort);
+            request.InternalPort, request.Filters ?? []);
         // Other requests decided in the same batch must not be given this port before it is committed.
         _reserved[mapping.PortKey] = peer.PeerId;
         return new MapChange([], [mapping.Entry], "creating", () =>
@@ -201,7 +207,22 @@ public sealed partial class ForwardingService
         : requested;
 
     private static MapResult Granted(Mapping mapping) =>
-        new(MapStatus.Success, mapping.PublicAddress, mapping.PublicPort, mapping.InternalPort, mapping.Lifetime);
+        new(MapStatus.Success, mapping.PublicAddress, mapping.PublicPort, mapping.InternalPort, mapping.Lifetime)
+        {
+            Filters = mapping.Filters,
+        };
+
+    private static bool FiltersFit(IReadOnlyList<RemoteFilter> filters, IPAddress publicAddress, ForwardingPolicy policy)
+    {
+        if (filters.Count > policy.MaxFiltersPerMapping)
+            return false;
+        foreach (var filter in filters)
+        {
+            if (filter.Prefix.BaseAddress.AddressFamily != publicAddress.AddressFamily)
+                return false;
+        }
+        return true;
+    }
 
     private MapResult Refused(MapStatus status)
     {

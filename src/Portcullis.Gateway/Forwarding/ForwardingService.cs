@@ -249,7 +249,8 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
     }
 
     private static bool SameTarget(ForwardingEntry a, ForwardingEntry b) =>
-        a.TunnelAddress.Equals(b.TunnelAddress) && a.InternalPort == b.InternalPort && a.Owner == b.Owner;
+        a.TunnelAddress.Equals(b.TunnelAddress) && a.InternalPort == b.InternalPort && a.Owner == b.Owner
+        && RemoteFilter.Minimal(a.Filters).ToHashSet().SetEquals(RemoteFilter.Minimal(b.Filters));
 
     private void ThrowIfNotRunning()
     {

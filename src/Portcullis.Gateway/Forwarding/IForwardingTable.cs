@@ -18,6 +18,12 @@ public sealed record ForwardingEntry(
     /// <summary>Longest owner id accepted (nft caps comments at 128 bytes).</summary>
     public const int MaxOwnerLength = 64;
 
+    /// <summary>
+    /// The remote peers the entry admits, of the public address's family; empty (the default) admits everyone. The
+    /// kernel holds them beside the entry, with the same timeout, written and removed in the same transaction.
+    /// </summary>
+    public IReadOnlyList<RemoteFilter> Filters { get; init; } = [];
+
     /// <summary>The map key: at most one entry per (public address, protocol, public port).</summary>
     public (IPAddress, MappingProtocol, ushort) Key => (PublicAddress, Protocol, PublicPort);
 

@@ -19,7 +19,8 @@ internal sealed class Mapping
         TimeSpan lifetime,
         TimeSpan expiresAt,
         TimeSpan kernelSlack,
-        ushort requestedInternalPort)
+        ushort requestedInternalPort,
+        IReadOnlyList<RemoteFilter>? filters = null)
     {
         Owner = owner;
         RequestedInternalPort = requestedInternalPort;
@@ -28,7 +29,10 @@ internal sealed class Mapping
         ExpiresAt = expiresAt;
         KernelSlack = kernelSlack;
         Entry = new ForwardingEntry(
-            owner.PublicAddress, protocol, publicPort, owner.TunnelAddress, internalPort, owner.PeerId, lifetime + kernelSlack);
+            owner.PublicAddress, protocol, publicPort, owner.TunnelAddress, internalPort, owner.PeerId, lifetime + kernelSlack)
+        {
+            Filters = filters ?? [],
+        };
     }
 
     public PeerSession Owner { get; }
@@ -43,6 +47,9 @@ internal sealed class Mapping
     public IPAddress PublicAddress => Entry.PublicAddress;
 
     public ushort PublicPort => Entry.PublicPort;
+
+    /// <summary>The remote peers the mapping admits (PCP FILTER); empty admits everyone.</summary>
+    public IReadOnlyList<RemoteFilter> Filters => Entry.Filters;
 
     public PortKey PortKey => PortKey.Of(Entry);
 
@@ -70,8 +77,10 @@ internal sealed class Mapping
     /// <summary>In the service's state now; false once refreshed into a successor or released.</summary>
     public bool IsLive { get; set; }
 
-    public Mapping Renewed(TimeSpan lifetime, TimeSpan expiresAt) =>
-        new(Owner, Protocol, InternalPort, PublicPort, Nonce, lifetime, expiresAt, KernelSlack, RequestedInternalPort);
+    /// <summary>The successor of a refresh; <paramref name="filters"/> null keeps the filters.</summary>
+    public Mapping Renewed(TimeSpan lifetime, TimeSpan expiresAt, IReadOnlyList<RemoteFilter>? filters = null) =>
+        new(Owner, Protocol, InternalPort, PublicPort, Nonce, lifetime, expiresAt, KernelSlack, RequestedInternalPort,
+            filters ?? Filters);
 
     /// <summary>
     /// A mapping made with a nonce answers only to that nonce (RFC 6887 §11.3). One made over NAT-PMP has none and

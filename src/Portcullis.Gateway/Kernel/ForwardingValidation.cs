@@ -58,10 +58,16 @@ internal static class ForwardingValidation
             CheckIPv4(prefix.BaseAddress, "allowed destination");
     }
 
-    /// <summary>What an added entry must satisfy: a valid key and target, a valid owner and a sane timeout.</summary>
+    /// <summary>
+    /// What an added entry must satisfy: a valid key and target, a valid owner, a sane timeout, and remote-peer filters
+    /// the ip table can hold (IPv4 prefixes): a filter the kernel did not get would leave the mapping open to everyone.
+    /// </summary>
     public static void Check(ForwardingEntry entry)
     {
         CheckKeyAndTarget(entry);
+        ArgumentNullException.ThrowIfNull(entry.Filters, nameof(entry));
+        foreach (var filter in entry.Filters)
+            CheckIPv4(filter.Prefix.BaseAddress, "remote filter prefix");
         if (!IsValidOwner(entry.Owner))
             throw new ArgumentException(
                 $"owner must be 1–{MaxOwnerLength} characters of letters, digits and . _ : - + / = @", nameof(entry));

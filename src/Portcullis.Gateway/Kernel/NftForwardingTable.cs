@@ -16,7 +16,8 @@ namespace Portcullis.Gateway.Kernel;
 /// through <see cref="NftSetElementWriter"/>: no text to format or parse on the requests' path); after commit, the removed mappings (those not re-added
 /// with the same target) are handed to a <see cref="ConntrackReaper"/>, which ends their established flows by exact
 /// tuple on its own thread within milliseconds — the caller does not wait for it.</item>
-/// <item>List: JSON listings of the map and the lease set of each family, joined; owners come from the lease comments.</item>
+/// <item>List: JSON listings of the map and the lease set of each family, and of IPv4's remote-peer filters, joined;
+/// owners come from the lease comments.</item>
 /// </list>
 /// Install, List and the dedicated addresses stay nft text through libnftables: rare, and their rules are far easier to
 /// read and review as nft syntax than as netlink expressions.
@@ -80,14 +81,18 @@ public sealed class NftForwardingTable : IForwardingTable
         return entries;
     }
 
-    // A family whose table is absent (IPv6 not configured, or nothing installed yet) holds nothing.
+    // A family whose table is absent (IPv6 not configured, or nothing installed yet) holds nothing. Remote-peer filters
+    // exist in the IPv4 table only.
     private List<ForwardingEntry> ListFamily(string family)
     {
-        string map, leases;
+        var ipv4 = family == NftScript.Family;
+        string map, leases, admitted = "";
         try
         {
             map = _nft.RunJson(NftScript.ListMap(family));
             leases = _nft.RunJson(NftScript.ListLeases(family));
+            if (ipv4)
+                admitted = _nft.RunJson(NftFilterScript.ListAdmitted());
         }
         catch (NftException e) when (e.NftError.Contains("No such file or directory", StringComparison.Ordinal))
         {
@@ -97,7 +102,8 @@ public sealed class NftForwardingTable : IForwardingTable
         {
             throw new ForwardingTableException($"could not list the forwarding table: {e.NftError.Trim()}", e);
         }
-        return NftListing.Parse(map, leases);
+        var entries = NftListing.Parse(map, leases);
+        return ipv4 ? [.. NftFilterListing.Attach(entries, admitted)] : entries;
     }
 
     public void Update(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add)
@@ -190,6 +196,7 @@ public sealed class NftForwardingTable : IForwardingTable
             {
                 _elements.Begin();
                 NftMappingElements.Append(_elements, remove, add, _removedKeys);
+                NftFilterElements.Append(_elements, remove, add);
                 _elements.Commit();
             }
             catch (NftBatchException e)

@@ -109,12 +109,12 @@ internal static class NftListing
         return parts;
     }
 
-    private static IPAddress ReadAddress(JsonElement element) =>
+    internal static IPAddress ReadAddress(JsonElement element) =>
         element.ValueKind == JsonValueKind.String && IPAddress.TryParse(element.GetString(), out var address)
             ? address
             : throw Malformed($"'{element}' is not an address");
 
-    private static MappingProtocol ReadProtocol(JsonElement element) => element.ValueKind switch
+    internal static MappingProtocol ReadProtocol(JsonElement element) => element.ValueKind switch
     {
         JsonValueKind.String when element.GetString() == "tcp" => MappingProtocol.Tcp,
         JsonValueKind.String when element.GetString() == "udp" => MappingProtocol.Udp,
@@ -123,7 +123,7 @@ internal static class NftListing
         _ => throw Malformed($"'{element}' is not tcp or udp"),
     };
 
-    private static ushort ReadPort(JsonElement element)
+    internal static ushort ReadPort(JsonElement element)
     {
         if (element.ValueKind == JsonValueKind.Number && element.TryGetUInt16(out var port))
             return port;

@@ -14,7 +14,8 @@ namespace Portcullis.Gateway.Kernel;
 /// <c>nft list ruleset</c> shows each mapping as <c>PUBLIC . PROTO . PORT : TUNNEL_ADDRESS . INTERNAL_PORT</c>
 /// (DESIGN §6). The set <c>leases</c> holds the same keys with the owner as the element comment and the lease as
 /// the element timeout; the DNAT rule requires both, so the kernel ends a lease by itself if the daemon dies,
-/// and the owners survive a restart for reconciliation. Dedicated addresses add two maps and a set
+/// and the owners survive a restart for reconciliation. Remote-peer filters (PCP FILTER) add two sets and a drop rule
+/// ahead of the DNAT (<see cref="NftFilterScript"/>). Dedicated addresses add two maps and a set
 /// (<see cref="NftDedicatedScript"/>). Where tunnel addresses may appear and what the tunnel reaches is
 /// <see cref="NftTunnelGuardScript"/>.
 /// </para>
@@ -41,6 +42,7 @@ internal static class NftScript
         s.AppendLine(CultureInfo.InvariantCulture, $"add table {t}");
         AppendMappingDeclarations(s, Family);
         NftDedicatedScript.AppendDeclarations(s);
+        NftFilterScript.AppendDeclarations(s);
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} prerouting {{ type nat hook prerouting priority dstnat; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} forward {{ type filter hook forward priority filter; policy accept; }}");
@@ -60,6 +62,8 @@ internal static class NftScript
         s.AppendLine(CultureInfo.InvariantCulture,
             $"add rule {t} prerouting iifname {{ {pub}, {tun} }} meta l4proto {{ tcp, udp }} fib daddr type local socket transparent 0 accept");
 
+        // A mapping with remote-peer filters (PCP FILTER) is dark to every other source (NftFilterScript).
+        s.AppendLine(NftFilterScript.DropRule($"{pub}, {tun}"));
         // Inbound from the internet, and hairpin from the tunnel: a leased key is DNATed to its target.
         s.AppendLine(DnatRule(Family, $"iifname {{ {pub}, {tun} }}"));
         // The gateway's own reachability probes (marked sockets, Reachability/MappingProbe.cs) take the same element.

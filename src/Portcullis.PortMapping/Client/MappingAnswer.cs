@@ -28,6 +28,12 @@ public sealed record ClientMapRequest(MappingProtocol Protocol, ushort InternalP
 {
     /// <summary>The PCP mapping nonce (12 bytes), kept for the life of the lease: refreshes and the delete need it.</summary>
     public required ReadOnlyMemory<byte> Nonce { get; init; }
+
+    /// <summary>
+    /// The remote peers the mapping should admit (PCP FILTER), sent with every map and refresh; empty (the default)
+    /// admits everyone. Only PCP carries them: a request with filters is never sent over NAT-PMP.
+    /// </summary>
+    public IReadOnlyList<RemoteFilter> Filters { get; init; } = [];
 }
 
 /// <summary>

@@ -11,14 +11,20 @@ namespace Portcullis.PortMapping.ClientSide;
 /// </summary>
 public static class PcpClientCodec
 {
-    /// <summary>Writes a 60-byte MAP request (no options); <paramref name="client"/> must be the packet's source address.</summary>
+    /// <summary>
+    /// Writes a MAP request: 60 bytes, then one FILTER option per <paramref name="filters"/> entry (RFC 6887 §13.3);
+    /// <paramref name="client"/> must be the packet's source address.
+    /// </summary>
     public static int WriteMapRequest(Span<byte> destination, ReadOnlySpan<byte> nonce, MappingProtocol protocol,
-        ushort internalPort, ushort suggestedExternalPort, uint lifetime, IPAddress client)
+        ushort internalPort, ushort suggestedExternalPort, uint lifetime, IPAddress client, IReadOnlyList<RemoteFilter>? filters = null)
     {
         ArgumentNullException.ThrowIfNull(client);
         if (nonce.Length != PcpMessages.NonceSize)
             throw new ArgumentException("a PCP nonce is 12 bytes", nameof(nonce));
-        var request = destination[..PcpMessages.MapResponseSize];
+        var length = PcpMessages.MapResponseSize + ((filters?.Count ?? 0) * PcpFilterOption.Size);
+        if (length > PcpMessages.MaxMessageSize)
+            throw new ArgumentException("too many filters for one PCP request", nameof(filters));
+        var request = destination[..length];
         request.Clear();
         request[0] = PcpMessages.Version;
         request[1] = (byte)PcpOpcode.Map;
@@ -30,6 +36,9 @@ public static class PcpClientCodec
         BinaryPrimitives.WriteUInt16BigEndian(data[16..], internalPort);
         BinaryPrimitives.WriteUInt16BigEndian(data[18..], suggestedExternalPort);
         PcpAddress.Write(data[20..], null); // no address suggestion: the gateway picks (all zeros, IPv4-mapped)
+        var offset = PcpMessages.MapResponseSize;
+        foreach (var filter in filters ?? [])
+            offset += PcpFilterOption.Write(request[offset..], PcpFilterOption.From(filter));
         return request.Length;
     }
 

@@ -49,6 +49,12 @@ public sealed class PortMappingClient : IDisposable
                 return answer;
             _natPmp = true;
         }
+        // NAT-PMP cannot carry remote-peer filters: a mapping open to everyone is not what was asked for.
+        if (request.Filters.Count > 0 && request.LifetimeSeconds != 0)
+        {
+            return new MappingAnswer(MappingOutcome.Refused, MappingWire.Pcp, (int)PcpResultCode.UnsupportedOption, 0,
+                request.InternalPort, 0, null, 0);
+        }
         return (await ExchangeAsync(MappingWire.NatPmp, request, cancellationToken).ConfigureAwait(false)).Answer;
     }
 
@@ -91,7 +97,7 @@ public sealed class PortMappingClient : IDisposable
                 {
                     (MappingWire.Pcp, null) => PcpClientCodec.WriteAnnounceRequest(_send, source),
                     (MappingWire.Pcp, _) => PcpClientCodec.WriteMapRequest(_send, request.Nonce.Span, request.Protocol, request.InternalPort,
-                        request.SuggestedExternalPort, request.LifetimeSeconds, source),
+                        request.SuggestedExternalPort, request.LifetimeSeconds, source, request.Filters),
                     (_, null) => NatPmpClientCodec.WritePublicAddressRequest(_send),
                     _ => NatPmpClientCodec.WriteMapRequest(_send, request.Protocol, request.InternalPort, request.SuggestedExternalPort, request.LifetimeSeconds),
                 };

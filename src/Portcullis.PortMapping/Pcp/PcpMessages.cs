@@ -10,12 +10,16 @@ public static class PcpMessages
 
     public const int HeaderSize = 24;
     public const int MapDataSize = 36;
+    public const int PeerDataSize = 56;
     public const int MaxMessageSize = 1100;
     public const int OptionHeaderSize = 4;
     public const int NonceSize = 12;
 
     /// <summary>A MAP response: header + MAP data, never options (libtorrent drops any other size).</summary>
     public const int MapResponseSize = HeaderSize + MapDataSize;
+
+    /// <summary>A PEER response: header + PEER data (RFC 6887 §12.2).</summary>
+    public const int PeerResponseSize = HeaderSize + PeerDataSize;
 
     /// <summary>RFC 6887 §7.2: short-lifetime errors are suggested to last 30 seconds.</summary>
     public const uint ShortErrorLifetime = 30;

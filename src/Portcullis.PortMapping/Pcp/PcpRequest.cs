@@ -3,8 +3,8 @@ using System.Net;
 namespace Portcullis.PortMapping.Pcp;
 
 /// <summary>
-/// A PCP request that passed every check of <see cref="PcpRequestParser"/>: version 2, a supported opcode
-/// (ANNOUNCE or MAP), client address equal to the packet source, well-formed options.
+/// A PCP request that passed every check of <see cref="PcpRequestParser"/>: version 2, a known opcode
+/// (ANNOUNCE, MAP or PEER), client address equal to the packet source, well-formed options.
 /// </summary>
 public sealed record PcpRequest
 {
@@ -16,8 +16,11 @@ public sealed record PcpRequest
     /// <summary>The PCP Client's IP Address field (already checked against the packet source).</summary>
     public required IPAddress ClientAddress { get; init; }
 
-    /// <summary>The MAP opcode data; null for ANNOUNCE.</summary>
+    /// <summary>The MAP opcode data; null for ANNOUNCE and PEER.</summary>
     public PcpMapData? Map { get; init; }
+
+    /// <summary>The PEER opcode data; null for ANNOUNCE and MAP.</summary>
+    public PcpPeerData? Peer { get; init; }
 
     /// <summary>PREFER_FAILURE was present.</summary>
     public bool PreferFailure { get; init; }
@@ -37,6 +40,13 @@ public sealed record PcpMapData(
     ushort InternalPort,
     ushort SuggestedExternalPort,
     IPAddress? SuggestedExternalAddress);
+
+/// <summary>
+/// PEER opcode data (RFC 6887 §12.1): the MAP fields (<see cref="Mapping"/>), then remote peer port, 16 reserved
+/// bits, remote peer address. Names one outbound flow: (internal address, protocol, internal port) → (remote address,
+/// remote port).
+/// </summary>
+public sealed record PcpPeerData(PcpMapData Mapping, ushort RemotePeerPort, IPAddress RemotePeerAddress);
 
 /// <summary>A FILTER option (RFC 6887 §13.3): only this remote peer prefix (and port, 0 = any) may use the mapping.</summary>
 public sealed record PcpFilter(byte PrefixLength, ushort RemotePort, IPAddress RemoteAddress);

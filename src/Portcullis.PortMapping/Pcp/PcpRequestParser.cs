@@ -10,7 +10,8 @@ namespace Portcullis.PortMapping.Pcp;
 ///   3. shorter than the 24-byte header                          → dropped
 ///   4. longer than 1100 bytes or not a multiple of 4            → MALFORMED_REQUEST
 ///   5. client IP field ≠ packet source (a NAT in between)       → ADDRESS_MISMATCH
-///   6. opcode other than ANNOUNCE and MAP (PEER included)       → UNSUPP_OPCODE; MAP data short → MALFORMED_REQUEST
+///   6. opcode other than ANNOUNCE, MAP and PEER                 → UNSUPP_OPCODE; MAP or PEER data short → MALFORMED_REQUEST;
+///      PEER with protocol, internal port or remote peer port 0, or no remote peer address → MALFORMED_REQUEST (§12.3)
 ///   7. options in order: truncated, wrong length, repeated, or not valid for the opcode → MALFORMED_OPTION;
 ///      unknown mandatory (code &lt; 128) → UNSUPP_OPTION; unknown optional → ignored
 ///   8. THIRD_PARTY naming the source itself → MALFORMED_REQUEST (§13.1), naming anyone else → NOT_AUTHORIZED:
@@ -39,6 +40,7 @@ public static class PcpRequestParser
         var opcode = (PcpOpcode)datagram[1];
         var body = datagram[PcpMessages.HeaderSize..];
         PcpMapData? map = null;
+        PcpPeerData? peer = null;
         switch (opcode)
         {
             case PcpOpcode.Announce:
@@ -48,6 +50,14 @@ public static class PcpRequestParser
                     return PcpParseResult.Failed(PcpResultCode.MalformedRequest);
                 map = ReadMap(body[..PcpMessages.MapDataSize]);
                 body = body[PcpMessages.MapDataSize..];
+                break;
+            case PcpOpcode.Peer:
+                if (body.Length < PcpMessages.PeerDataSize)
+                    return PcpParseResult.Failed(PcpResultCode.MalformedRequest);
+                peer = ReadPeer(body[..PcpMessages.PeerDataSize]);
+                if (peer is null)
+                    return PcpParseResult.Failed(PcpResultCode.MalformedRequest);
+                body = body[PcpMessages.PeerDataSize..];
                 break;
             default:
                 return PcpParseResult.Failed(PcpResultCode.UnsupportedOpcode);
@@ -68,6 +78,7 @@ public static class PcpRequestParser
             RequestedLifetime = lifetime,
             ClientAddress = PcpAddress.Read(datagram[8..24]),
             Map = map,
+            Peer = peer,
             PreferFailure = options.PreferFailure,
             Filters = options.Filters ?? [],
         });
@@ -82,6 +93,17 @@ public static class PcpRequestParser
             BinaryPrimitives.ReadUInt16BigEndian(data[16..]),
             BinaryPrimitives.ReadUInt16BigEndian(data[18..]),
             PcpAddress.IsUnspecified(suggested) ? null : PcpAddress.Read(suggested));
+    }
+
+    /// <summary>The PEER data, or null when a field RFC 6887 §12.3 requires is zero.</summary>
+    private static PcpPeerData? ReadPeer(ReadOnlySpan<byte> data)
+    {
+        var mapping = ReadMap(data[..PcpMessages.MapDataSize]);
+        var remotePort = BinaryPrimitives.ReadUInt16BigEndian(data[36..]);
+        var remote = data[40..56];
+        if (mapping.Protocol == 0 || mapping.InternalPort == 0 || remotePort == 0 || PcpAddress.IsUnspecified(remote))
+            return null;
+        return new PcpPeerData(mapping, remotePort, PcpAddress.Read(remote));
     }
 
     private static OptionSet ReadOptions(ReadOnlySpan<byte> options, PcpOpcode opcode)
@@ -102,7 +124,7 @@ public static class PcpRequestParser
             switch ((PcpOptionCode)code)
             {
                 case PcpOptionCode.ThirdParty:
-                    if (length != ThirdPartyDataSize || set.ThirdParty is not null || opcode != PcpOpcode.Map)
+                    if (length != ThirdPartyDataSize || set.ThirdParty is not null || opcode == PcpOpcode.Announce)
                         return set with { Error = PcpResultCode.MalformedOption };
                     set = set with { ThirdParty = PcpAddress.Read(data) };
                     break;

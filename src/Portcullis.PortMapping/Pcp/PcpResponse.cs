@@ -5,18 +5,26 @@ namespace Portcullis.PortMapping.Pcp;
 
 /// <summary>
 /// Writes PCP responses (RFC 6887 §7.2) into a caller's buffer and returns the length written. Header: version 2,
-/// R bit + opcode, reserved, result code, lifetime, epoch time, 96 reserved bits (zero). A MAP response is always
-/// exactly 60 bytes: no options are appended, not even processed ones, because libtorrent drops a MAP response of
-/// any other size.
+/// R bit + opcode, reserved, result code, lifetime, epoch time, 96 reserved bits (zero). A MAP response is exactly
+/// 60 bytes unless the request carried FILTER options: those are echoed (RFC 6887 §13.3, a client learns which
+/// filters are in force), every other option is not, because libtorrent drops a MAP response of any other size (and
+/// sends no FILTER).
 /// </summary>
 public static class PcpResponse
 {
-    /// <summary>A successful MAP response: the request's nonce, protocol and internal port; the assigned port, address and lifetime.</summary>
+    /// <summary>
+    /// A successful MAP response: the request's nonce, protocol and internal port; the assigned port, address and
+    /// lifetime; then <paramref name="filters"/> as FILTER options (the accepted ones, echoed).
+    /// </summary>
     public static int WriteMap(
-        Span<byte> destination, PcpMapData request, uint lifetime, uint epoch, ushort assignedPort, IPAddress? assignedAddress)
+        Span<byte> destination, PcpMapData request, uint lifetime, uint epoch, ushort assignedPort, IPAddress? assignedAddress,
+        IReadOnlyList<PcpFilter>? filters = null)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var response = destination[..PcpMessages.MapResponseSize];
+        var length = PcpMessages.MapResponseSize + ((filters?.Count ?? 0) * PcpFilterOption.Size);
+        if (length > PcpMessages.MaxMessageSize)
+            throw new ArgumentException("the filters do not fit in one PCP message", nameof(filters));
+        var response = destination[..length];
         WriteHeader(response, PcpOpcode.Map, PcpResultCode.Success, lifetime, epoch);
         var data = response[PcpMessages.HeaderSize..];
         data.Clear();
@@ -25,6 +33,27 @@ public static class PcpResponse
         BinaryPrimitives.WriteUInt16BigEndian(data[16..], request.InternalPort);
         BinaryPrimitives.WriteUInt16BigEndian(data[18..], assignedPort);
         PcpAddress.Write(data[20..], assignedAddress);
+        var offset = PcpMessages.MapResponseSize;
+        foreach (var filter in filters ?? [])
+            offset += PcpFilterOption.Write(response[offset..], filter);
+        return response.Length;
+    }
+
+    /// <summary>
+    /// A successful PEER response (RFC 6887 §12.2, 80 bytes): the request's nonce, protocol, internal port, remote peer
+    /// port and address; the assigned external port, address and lifetime.
+    /// </summary>
+    public static int WritePeer(
+        Span<byte> destination, PcpPeerData request, uint lifetime, uint epoch, ushort assignedPort, IPAddress? assignedAddress)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var response = destination[..PcpMessages.PeerResponseSize];
+        WriteMap(response, request.Mapping, lifetime, epoch, assignedPort, assignedAddress);
+        response[1] = (byte)((byte)PcpOpcode.Peer | PcpMessages.ResponseFlag);
+        var data = response[PcpMessages.HeaderSize..];
+        BinaryPrimitives.WriteUInt16BigEndian(data[36..], request.RemotePeerPort);
+        data.Slice(38, 2).Clear();
+        PcpAddress.Write(data[40..], request.RemotePeerAddress);
         return response.Length;
     }
 

@@ -10,7 +10,8 @@ internal static class MapStatusCodes
     {
         MapStatus.Success => NatPmpResultCode.Success,
         MapStatus.NotAuthorized or MapStatus.UnknownClient => NatPmpResultCode.NotAuthorized,
-        MapStatus.QuotaExceeded or MapStatus.NoResources or MapStatus.CannotProvideExternal => NatPmpResultCode.OutOfResources,
+        MapStatus.QuotaExceeded or MapStatus.NoResources or MapStatus.CannotProvideExternal
+            or MapStatus.ExcessiveRemotePeers => NatPmpResultCode.OutOfResources,
         _ => NatPmpResultCode.NetworkFailure,
     };
 
@@ -30,6 +31,7 @@ internal static class MapStatusCodes
         MapStatus.QuotaExceeded => PcpResultCode.UserExceededQuota,
         MapStatus.NoResources => PcpResultCode.NoResources,
         MapStatus.CannotProvideExternal => PcpResultCode.CannotProvideExternal,
+        MapStatus.ExcessiveRemotePeers => PcpResultCode.ExcessiveRemotePeers,
         _ => PcpResultCode.NetworkFailure,
     };
 

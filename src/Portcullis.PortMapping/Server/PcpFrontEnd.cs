@@ -7,9 +7,10 @@ namespace Portcullis.PortMapping.Server;
 /// <summary>
 /// PCP request → policy call → response, for one datagram:
 ///   1. parse and validate (<see cref="PcpRequestParser"/>): drop, or an error response built from the raw request
-///   2. ANNOUNCE → success with the epoch; MAP → Map (with nonce, suggestion, PREFER_FAILURE), delete (lifetime 0),
-///      or DeleteAll (internal port 0, or protocol 0 for both protocols, with lifetime 0)
-///   3. success → the 60-byte MAP response; refusal → the error response with the request's MAP data copied
+///   2. ANNOUNCE → success with the epoch; MAP → Map (with nonce, suggestion, PREFER_FAILURE, FILTER), delete
+///      (lifetime 0), or DeleteAll (internal port 0, or protocol 0 for both protocols, with lifetime 0)
+///   3. success → the 60-byte MAP response, plus the request's FILTER options echoed when it had any; refusal → the
+///      error response with the request's MAP data copied
 /// </summary>
 internal sealed class PcpFrontEnd(GuardedAuthority authority, PortMappingServerOptions options, PortMappingCounters counters, ILogger logger)
 {
@@ -35,8 +36,16 @@ internal sealed class PcpFrontEnd(GuardedAuthority authority, PortMappingServerO
                 return PcpResponse.WriteError(response, datagram, parsed.Error, authority.EpochSeconds);
         }
 
-        counters.OnPcpRequest();
         var request = parsed.Request!;
+        if (request.Opcode == PcpOpcode.Peer)
+        {
+            // The codec reads PEER (RFC 6887 §12); the policy layer and the kernel have no explicit outbound mappings
+            // yet, so saying success would name an external port no flow would use.
+            counters.OnMalformed();
+            logger.Rejected(Via, (int)PcpResultCode.UnsupportedOpcode);
+            return PcpResponse.WriteError(response, datagram, PcpResultCode.UnsupportedOpcode, authority.EpochSeconds);
+        }
+        counters.OnPcpRequest();
         if (request.Opcode == PcpOpcode.Announce)
             return PcpResponse.WriteAnnounce(response, authority.EpochSeconds);
 
@@ -49,19 +58,19 @@ internal sealed class PcpFrontEnd(GuardedAuthority authority, PortMappingServerO
         }
         counters.OnGranted();
         var lifetime = request.RequestedLifetime == 0 ? 0 : MapStatusCodes.Seconds(result!.Lifetime);
+        var echoed = request.RequestedLifetime == 0 ? null : request.Filters;
         return PcpResponse.WriteMap(response, map, lifetime, authority.EpochSeconds,
-            result?.ExternalPort ?? 0, result?.ExternalAddress);
+            result?.ExternalPort ?? 0, result?.ExternalAddress, echoed);
     }
 
     private (PcpResultCode Code, MapResult? Result) Map(PcpRequest request, PcpMapData map, IPAddress client)
     {
-        // FILTER asks that only given remote peers may use the mapping. The policy layer and the kernel map key on
-        // the public port alone, so a filter cannot be honoured; saying success would promise a protection that is
-        // not there. UNSUPP_OPTION tells the client exactly that (RFC 6887 §13.3 filters are mandatory to process).
-        if (request.Filters.Count > 0)
-            return (PcpResultCode.UnsupportedOption, null);
-
         var isDelete = request.RequestedLifetime == 0;
+        // FILTER (RFC 6887 §13.3): only the named remote peers may use the mapping. The gateway translates no address
+        // family into another, so a filter of the other family than the client's could never match: malformed.
+        var filters = isDelete ? null : PcpFilterOption.ToRemote(request.Filters);
+        if (filters is not null && !SameFamily(filters, client))
+            return (PcpResultCode.MalformedOption, null);
         if (map.Protocol == ProtocolAll)
         {
             if (!isDelete)
@@ -100,6 +109,7 @@ internal sealed class PcpFrontEnd(GuardedAuthority authority, PortMappingServerO
             SuggestedExternalAddress = isDelete ? null : map.SuggestedExternalAddress,
             PreferFailure = request.PreferFailure && !isDelete,
             Nonce = map.Nonce,
+            Filters = filters,
         });
         if (result.Status == MapStatus.Success && options.AuditLog)
         {
@@ -109,5 +119,16 @@ internal sealed class PcpFrontEnd(GuardedAuthority authority, PortMappingServerO
                 logger.AuditMapped(Via, protocol, result.ExternalAddress, result.ExternalPort, client, map.InternalPort, MapStatusCodes.Seconds(result.Lifetime));
         }
         return (MapStatusCodes.ToPcp(result.Status), result);
+    }
+
+    private static bool SameFamily(IReadOnlyList<RemoteFilter> filters, IPAddress client)
+    {
+        var family = (client.IsIPv4MappedToIPv6 ? client.MapToIPv4() : client).AddressFamily;
+        foreach (var filter in filters)
+        {
+            if (filter.Prefix.BaseAddress.AddressFamily != family)
+                return false;
+        }
+        return true;
     }
 }

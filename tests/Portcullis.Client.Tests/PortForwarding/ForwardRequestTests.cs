@@ -1,4 +1,6 @@
+using System.Net;
 using Portcullis.Client.PortForwarding;
+using Portcullis.PortMapping;
 
 namespace Portcullis.Client.Tests.PortForwarding;
 
@@ -25,5 +27,28 @@ public sealed class ForwardRequestTests
         Assert.False(ForwardRequest.TryParse(text, out var request, out var error));
         Assert.Null(request);
         Assert.NotEmpty(error);
+    }
+
+    [Theory]
+    [InlineData("198.51.100.0/24", "198.51.100.0/24")]
+    [InlineData("203.0.113.21", "203.0.113.21/32")]
+    [InlineData("2001:db8::/32", "2001:db8::/32")]
+    public void TryParseAllowFrom_AddressOrPrefix_AnyRemotePort(string text, string prefix)
+    {
+        Assert.True(ForwardRequest.TryParseAllowFrom(text, out var filter, out _));
+        Assert.Equal(new RemoteFilter(IPNetwork.Parse(prefix), 0), filter);
+    }
+
+    [Theory]
+    [InlineData("198.51.100.7/24", "did you mean 198.51.100.0/24?")]
+    [InlineData("198.51.100.0/33", "prefix length must be 1-32")]
+    [InlineData("198.51.100.0/0", "prefix length must be 1-32")]
+    [InlineData("example.org", "expected an IP address or a prefix")]
+    [InlineData("198.51.100.0/", "prefix length must be 1-32")]
+    public void TryParseAllowFrom_Bad_SaysWhatIsWrong(string text, string message)
+    {
+        Assert.False(ForwardRequest.TryParseAllowFrom(text, out _, out var error));
+        Assert.Contains(message, error, StringComparison.Ordinal);
+        Assert.Contains(text, error, StringComparison.Ordinal);
     }
 }

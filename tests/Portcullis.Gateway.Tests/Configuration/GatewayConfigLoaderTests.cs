@@ -263,6 +263,18 @@ public sealed class GatewayConfigLoaderTests
     }
 
     [Fact]
+    public void Parse_MaxFiltersPerMapping_ReachesPolicy_AndOutOfRangeNamesFileLineAndKey()
+    {
+        var good = Minimal(NewKey(), "[forwarding]\nmax_filters_per_mapping = 3\n");
+        var bad = Minimal(NewKey(), "[forwarding]\nmax_filters_per_mapping = 44\n");
+
+        Assert.Equal(3, GatewayConfigLoader.Parse(good, File).Forwarding.MaxFiltersPerMapping);
+        Assert.Equal(8, GatewayConfigLoader.Parse(Minimal(NewKey(), ""), File).Forwarding.MaxFiltersPerMapping);
+        var error = Assert.Throws<GatewayConfigException>(() => GatewayConfigLoader.Parse(bad, File));
+        Assert.StartsWith($"{File}:9: [forwarding] max_filters_per_mapping:", Assert.Single(error.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parse_MinLifetimeAboveMax_IsRejected()
     {
         var text = Minimal(NewKey(), "[forwarding]\nmin_lifetime = 700\nmax_lifetime = 600\n");

@@ -43,6 +43,18 @@ public sealed class ForwardingValidationTests
     public void IsValidInterfaceName_Others_Rejected(string name) => Assert.False(ForwardingValidation.IsValidInterfaceName(name));
 
     [Fact]
+    public void CheckEntry_Ipv6RemoteFilter_RejectedRatherThanLeftOpen()
+    {
+        var entry = Entries.Tcp(30000, Entries.Client1, 8080, "peer-1") with
+        {
+            Filters = [new RemoteFilter(IPNetwork.Parse("2001:db8::/32"), 0)],
+        };
+
+        Assert.Contains("remote filter prefix", Assert.Throws<ArgumentException>(() => ForwardingValidation.Check(entry)).Message, StringComparison.Ordinal);
+        ForwardingValidation.Check(entry with { Filters = [new RemoteFilter(IPNetwork.Parse("192.0.2.0/24"), 0)] });
+    }
+
+    [Fact]
     public void CheckEntry_Valid_DoesNotThrow() =>
         ForwardingValidation.Check(Entries.Tcp(30000, Entries.Client1, 8080, "peer-1", TimeSpan.FromHours(1)));
 

@@ -95,6 +95,9 @@ public sealed class ConnectTests
         (string[] Arguments, string Message)[] cases =
         [
             (["--forward", "sctp:8080"], "portcullis connect: --forward"),
+            (["--forward", "tcp:8080", "--allow-from", "192.0.2.7/24"],
+                "--allow-from '192.0.2.7/24': bits are set past the prefix length; did you mean 192.0.2.0/24?"),
+            (["--forward", "tcp", "--allow-from", "192.0.2.0/24"], "--allow-from needs --forward with an internal port"),
             (["--forward", "tcp", "--qbittorrent", "ftp://127.0.0.1:8080"], "portcullis connect: --qbittorrent 'ftp://127.0.0.1:8080' is not an http"),
             (["--qbittorrent", "http://127.0.0.1:8080"], "--qbittorrent and --transmission only make sense with --forward"),
             (["--forward", "tcp", "--transmission", "http://127.0.0.1:9091/transmission/rpc", "--transmission-password-file", "/etc/hostname"],

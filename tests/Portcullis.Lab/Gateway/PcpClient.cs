@@ -3,12 +3,17 @@ using Portcullis.Lab.Harness;
 
 namespace Portcullis.Lab.Gateway;
 
-/// <summary>One PCP MAP answer as a client saw it: from where, how long, and what it said (RFC 6887 §7.2, §11.1).</summary>
-internal sealed record PcpAnswer(string From, int Size, int Result, int Lifetime, int ExternalPort, string ExternalAddress);
+/// <summary>
+/// One PCP MAP answer as a client saw it: from where, how long, and what it said (RFC 6887 §7.2, §11.1);
+/// <paramref name="EchoedFilters"/>: whether the options after the MAP data are exactly the FILTER options sent.
+/// </summary>
+internal sealed record PcpAnswer(string From, int Size, int Result, int Lifetime, int ExternalPort, string ExternalAddress,
+    bool EchoedFilters = true);
 
 /// <summary>
 /// A PCP MAP client in a few lines of Python (no stock PCP client is packaged): the request is built byte by byte
-/// from RFC 6887, so the test checks our server against the RFC, not against our own codec.
+/// from RFC 6887, so the test checks our server against the RFC, not against our own codec. FILTER options
+/// (§13.3) are given as "ADDRESS/IPV4_PREFIX_LENGTH/REMOTE_PORT"; the prefix length goes on the wire + 96 (IPv4-mapped).
 /// </summary>
 internal static class PcpClient
 {
@@ -21,8 +26,13 @@ internal static class PcpClient
         ip = ipaddress.ip_address(client_ip)
         packed = b'\0' * 10 + b'\xff\xff' + ip.packed if ip.version == 4 else ip.packed
         header = struct.pack('!BBHI', 2, 1, 0, lifetime) + packed
-        nonce = bytes.fromhex(sys.argv[6]) if len(sys.argv) > 6 else os.urandom(12)
-        body = nonce + struct.pack('!B3xHH', proto, internal, 0) + b'\0' * 16
+        nonce = bytes.fromhex(sys.argv[6]) if len(sys.argv) > 6 and sys.argv[6] else os.urandom(12)
+        options = b''
+        for f in (sys.argv[7].split(',') if len(sys.argv) > 7 and sys.argv[7] else []):
+            address, length, remote_port = f.split('/')
+            options += struct.pack('!BBHBBH', 3, 0, 20, 0, 96 + int(length), int(remote_port))
+            options += b'\0' * 10 + b'\xff\xff' + ipaddress.IPv4Address(address).packed
+        body = nonce + struct.pack('!B3xHH', proto, internal, 0) + b'\0' * 16 + options
         s = socket.socket(socket.AF_INET6 if ':' in gateway else socket.AF_INET, socket.SOCK_DGRAM)
         s.settimeout(1)
         for attempt in range(4):
@@ -39,26 +49,27 @@ internal static class PcpClient
         port = struct.unpack('!H', data[42:44])[0] if len(data) >= 60 else 0
         external = ipaddress.IPv6Address(data[44:60]) if len(data) >= 60 else None
         address = str(external.ipv4_mapped or external) if external is not None else '-'
-        print(source[0], len(data), result, life, port, address)
+        print(source[0], len(data), result, life, port, address, int(result != 0 or data[60:] == options))
         """;
 
     /// <param name="nonce">The mapping nonce as 24 hex digits; null: a random one.</param>
+    /// <param name="filters">FILTER options, each "ADDRESS/IPV4_PREFIX_LENGTH/REMOTE_PORT" (0 = any port; "0.0.0.0/-96/0" removes all).</param>
     public static Task<PcpAnswer> MapAsync(LabHost client, string claimedClientAddress, int protocol, int internalPort, int lifetime,
-        string? nonce = null) =>
-        MapAsync(client, GatewayLab.GatewayTunnelAddress, claimedClientAddress, protocol, internalPort, lifetime, nonce);
+        string? nonce = null, params string[] filters) =>
+        MapAsync(client, GatewayLab.GatewayTunnelAddress, claimedClientAddress, protocol, internalPort, lifetime, nonce, filters);
 
     /// <summary>A MAP sent to <paramref name="server"/>: an IPv6 server address sends it over IPv6 (RFC 6887 §11).</summary>
     public static async Task<PcpAnswer> MapAsync(LabHost client, string server, string claimedClientAddress, int protocol, int internalPort, int lifetime,
-        string? nonce = null)
+        string? nonce = null, params string[] filters)
     {
         string[] command = ["python3", "-c", Script, server, claimedClientAddress, Invariant(protocol), Invariant(internalPort), Invariant(lifetime)];
-        if (nonce is not null)
-            command = [.. command, nonce];
+        if (nonce is not null || filters.Length > 0)
+            command = [.. command, nonce ?? "", string.Join(',', filters)];
         var result = await client.RunAsync(
             command,
             RunOptions.Default with { Timeout = TimeSpan.FromSeconds(10), Check = true });
         var f = result.Stdout.Trim().Split(' ');
-        return new PcpAnswer(f[0], Parse(f[1]), Parse(f[2]), Parse(f[3]), Parse(f[4]), f[5]);
+        return new PcpAnswer(f[0], Parse(f[1]), Parse(f[2]), Parse(f[3]), Parse(f[4]), f[5], f[6] == "1");
     }
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);

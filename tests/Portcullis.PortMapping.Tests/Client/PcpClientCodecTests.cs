@@ -34,6 +34,22 @@ public sealed class PcpClientCodecTests
     }
 
     [Fact]
+    public void WriteMapRequest_WithFilters_FilterOptionsAfterTheMapData_ServerReadsThemBack()
+    {
+        var buffer = new byte[200];
+        RemoteFilter[] filters = [new(IPNetwork.Parse("198.51.100.0/24"), 0), new(IPNetwork.Parse("192.0.2.7/32"), 443)];
+
+        var length = PcpClientCodec.WriteMapRequest(buffer, Nonce, MappingProtocol.Tcp, 8080, 0, 3600, Client, filters);
+
+        Assert.Equal(60 + (2 * 24), length);
+        Assert.Equal("03000014" + "00780000" + "00000000000000000000FFFFC6336400", Convert.ToHexString(buffer, 60, 24));
+        Assert.Equal("03000014" + "008001BB" + "00000000000000000000FFFFC0000207", Convert.ToHexString(buffer, 84, 24));
+        var parsed = PcpRequestParser.Parse(buffer.AsSpan(0, length), Client);
+        Assert.Equal(PcpParseStatus.Valid, parsed.Status);
+        Assert.Equal(filters, PcpFilterOption.ToRemote(parsed.Request!.Filters));
+    }
+
+    [Fact]
     public void WriteMapRequest_FromAnotherSource_ServerSaysAddressMismatch()
     {
         var buffer = new byte[60];

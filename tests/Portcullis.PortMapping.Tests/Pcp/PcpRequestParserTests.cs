@@ -130,12 +130,40 @@ public sealed class PcpRequestParserTests
     }
 
     [Fact]
-    public void Parse_Peer_UnsupportedOpcode()
+    public void Parse_Peer_ReadsMapFieldsAndRemotePeer()
     {
-        var peer = Hex.Bytes(Header("02") + MapData() + "1F90 0000" + "00000000 00000000 0000FFFF C0000264");
+        var peer = Peer(options: ThirdParty(Client).Replace("0A630002", "0A630003", StringComparison.Ordinal));
 
-        Assert.Equal(80, peer.Length);
-        AssertError(PcpResultCode.UnsupportedOpcode, peer);
+        Assert.Equal(PcpResultCode.NotAuthorized, PcpRequestParser.Parse(peer, Source).Error); // THIRD_PARTY is valid for PEER, and ours
+        var result = PcpRequestParser.Parse(Peer(), Source);
+        Assert.Equal(PcpParseStatus.Valid, result.Status);
+        var request = result.Request!;
+        Assert.Equal(PcpOpcode.Peer, request.Opcode);
+        Assert.Null(request.Map);
+        Assert.Equal(Hex.Bytes(Nonce), request.Peer!.Mapping.Nonce.ToArray());
+        Assert.Equal((byte)6, request.Peer.Mapping.Protocol);
+        Assert.Equal(8080, request.Peer.Mapping.InternalPort);
+        Assert.Equal(80, request.Peer.RemotePeerPort);
+        Assert.Equal(IPAddress.Parse("192.0.2.100"), request.Peer.RemotePeerAddress);
+        Assert.Equal(80, Peer().Length);
+    }
+
+    [Theory]
+    [InlineData("0000", "00000000 00000000 0000FFFF C0000264", "06", "1F90")] // remote peer port 0
+    [InlineData("0050", "00000000 00000000 0000FFFF 00000000", "06", "1F90")] // no remote peer address
+    [InlineData("0050", "00000000 00000000 0000FFFF C0000264", "00", "1F90")] // protocol 0
+    [InlineData("0050", "00000000 00000000 0000FFFF C0000264", "06", "0000")] // internal port 0
+    public void Parse_PeerWithoutAFlow_MalformedRequest(string remotePort, string remoteAddress, string protocol, string internalPort)
+    {
+        AssertError(PcpResultCode.MalformedRequest, Peer(remotePort, remoteAddress, protocol, internalPort));
+    }
+
+    [Fact]
+    public void Parse_PeerShort_MalformedRequest_AndFilterOnPeer_MalformedOption()
+    {
+        AssertError(PcpResultCode.MalformedRequest, Peer()[..76]);
+        AssertError(PcpResultCode.MalformedOption, Peer(options: Filter("80", "0000", "00000000 00000000 0000FFFF C0000264")));
+        AssertError(PcpResultCode.MalformedOption, Peer(options: PreferFailure));
     }
 
     [Theory]

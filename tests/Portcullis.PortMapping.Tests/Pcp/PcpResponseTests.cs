@@ -107,6 +107,23 @@ public sealed class PcpResponseTests
     }
 
     [Fact]
+    public void WritePeer_RequestFieldsBackWithAssignedPortAndAddress_80Bytes()
+    {
+        var request = PcpRequestParser.Parse(Peer(), IPAddress.Parse("10.99.0.2")).Request!.Peer!;
+        var buffer = new byte[100];
+        buffer.AsSpan().Fill(0xEE);
+
+        var length = PcpResponse.WritePeer(buffer, request, 600, Epoch, 40001, IPAddress.Parse("198.51.100.10"));
+
+        Assert.Equal(80, length);
+        Assert.Equal(
+            "02820000" + "00000258" + "01020304" + "000000000000000000000000"
+            + Nonce + "06000000" + "1F90" + "9C41" + "00000000000000000000FFFFC633640A"
+            + "0050" + "0000" + "00000000000000000000FFFFC0000264",
+            Hex.Of(buffer.AsSpan(0, length)));
+    }
+
+    [Fact]
     public void WriteError_UnsupportedOpcode_WholeBodyEchoed()
     {
         var peer = Hex.Bytes(Header("02") + MapData() + "1F90 0000" + "00000000 00000000 0000FFFF C0000264");

@@ -264,12 +264,54 @@ public sealed class PortMappingDispatcherTests
     }
 
     [Fact]
-    public void Pcp_Filter_UnsupportedOptionBecausePolicyCannotEnforceIt()
+    public void Pcp_Filters_PassedToPolicyAndEchoedAfterTheMapData()
     {
+        var filters = Filter("78", "0050", "00000000 00000000 0000FFFF C0000205") + Filter("80", "0000", "00000000 00000000 0000FFFF C0000264");
+        var response = Handle(Map(options: filters));
+
+        Assert.Equal("02810000", response[..8]);
+        Assert.Equal(2 * (60 + 2 * 24), response.Length);
+        // Echoed as sent (host bits and all); the policy gets the masked prefixes.
+        Assert.Equal(filters.Replace(" ", "", StringComparison.Ordinal), response[120..], ignoreCase: true);
+        var call = Assert.Single(_authority.MapCalls);
+        Assert.Equal(
+            [new RemoteFilter(IPNetwork.Parse("192.0.2.0/24"), 80), new RemoteFilter(IPNetwork.Parse("192.0.2.100/32"), 0)],
+            call.Filters);
+    }
+
+    [Fact]
+    public void Pcp_NoFilter_FiltersLeftAlone_AndAnswerIsSixtyBytes()
+    {
+        Assert.Equal(120, Handle(Map()).Length);
+        Assert.Null(Assert.Single(_authority.MapCalls).Filters);
+    }
+
+    [Fact]
+    public void Pcp_FilterPrefixZero_ClearsEarlierFilters()
+    {
+        Handle(Map(options: Filter("80", "0000", "00000000 00000000 0000FFFF C0000264") + Filter("00", "0000", "00000000 00000000 00000000 00000000")));
+
+        Assert.Empty(Assert.Single(_authority.MapCalls).Filters!);
+    }
+
+    [Fact]
+    public void Pcp_FilterOfTheOtherFamily_MalformedOptionWithoutAskingPolicy()
+    {
+        var response = Handle(Map(options: Filter("40", "0000", "20010DB8 00000000 00000000 00000000")));
+
+        Assert.Equal("02810006", response[..8]);
+        Assert.Empty(_authority.MapCalls);
+    }
+
+    [Fact]
+    public void Pcp_TooManyFilters_ExcessiveRemotePeers()
+    {
+        _authority.ForcedStatus = MapStatus.ExcessiveRemotePeers;
+
         var response = Handle(Map(options: Filter("80", "0000", "00000000 00000000 0000FFFF C0000264")));
 
-        Assert.Equal("02810005", response[..8]);
-        Assert.Empty(_authority.MapCalls);
+        Assert.Equal("0281000D", response[..8]);
+        Assert.Equal(120, response.Length);
     }
 
     [Fact]

@@ -23,6 +23,11 @@ internal static class PcpVectors
         string suggestedPort = "0000", string suggestedAddress = Unspecified, string options = "", string nonce = Nonce) =>
         Hex.Bytes(Header("01", lifetime, client) + MapData(protocol, internalPort, suggestedPort, suggestedAddress, nonce) + options);
 
+    /// <summary>PEER (RFC 6887 §12.1): the MAP data, then remote peer port, 16 reserved bits, remote peer address.</summary>
+    public static byte[] Peer(string remotePort = "0050", string remoteAddress = "00000000 00000000 0000FFFF C0000264",
+        string protocol = Tcp, string internalPort = "1F90", string options = "") =>
+        Hex.Bytes(Header("02") + MapData(protocol, internalPort) + $"{remotePort} 0000 {remoteAddress}" + options);
+
     public static byte[] Announce(string client = Client, string options = "") =>
         Hex.Bytes(Header("00", "00000000", client) + options);
 
