@@ -132,7 +132,7 @@ public sealed partial class ForwardingService
             var all = policy.Enabled && policy.ForwardAllDedicatedPorts
                 && _sessions.TryGetByPeer(assignment.PeerId, out var session)
                 && session.TunnelAddress.Equals(assignment.TunnelAddress);
-            routes[i++] = new DedicatedRoute(assignment.PublicAddress, assignment.TunnelAddress, all);
+            routes[i++] = new DedicatedRoute(assignment.PublicAddress, assignment.TunnelAddress, all, assignment.PeerId);
         }
         // A stable order, so an unchanged set compares equal to what the kernel was given.
         Array.Sort(routes, static (a, b) => CompareAddressBytes(a.PublicAddress, b.PublicAddress));

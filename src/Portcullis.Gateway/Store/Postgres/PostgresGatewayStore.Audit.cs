@@ -50,10 +50,10 @@ public sealed partial class PostgresGatewayStore : IAuditStore
         IPAddress publicAddress, ushort publicPort, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(publicAddress);
-        return ReadAsync<IReadOnlyList<AuditRecord>>(async (c, t) => await QueryAsync(c, t, AuditRow,
-            $"SELECT {AuditColumns} FROM audit_mappings WHERE public_address = $1 AND public_port = $2 AND started_utc_ms <= $3 " +
+        return ReadAsync(async (c, t) => AuditRecord.Answer(await QueryAsync(c, t, AuditRow,
+            $"SELECT {AuditColumns} FROM audit_mappings WHERE public_address = $1 AND public_port IN ($2, 0) AND started_utc_ms <= $3 " +
             "AND (ended_utc_ms IS NULL OR ended_utc_ms > $3) ORDER BY started_utc_ms, id",
-            cancellationToken, Text(publicAddress), (int)publicPort, at.ToUnixTimeMilliseconds()).ConfigureAwait(false), cancellationToken);
+            cancellationToken, Text(publicAddress), (int)publicPort, at.ToUnixTimeMilliseconds()).ConfigureAwait(false)), cancellationToken);
     }
 
     public Task<int> PruneAuditAsync(DateTimeOffset endedBefore, CancellationToken cancellationToken = default) =>

@@ -51,10 +51,10 @@ public sealed partial class SqliteGatewayStore : IAuditStore
         IPAddress publicAddress, ushort publicPort, DateTimeOffset at, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(publicAddress);
-        return RunAsync<IReadOnlyList<AuditRecord>>(c => Query(c, null, AuditRow,
-            $"SELECT {AuditColumns} FROM audit_mappings WHERE public_address = $a AND public_port = $port AND started_utc_ms <= $at " +
+        return RunAsync(c => AuditRecord.Answer(Query(c, null, AuditRow,
+            $"SELECT {AuditColumns} FROM audit_mappings WHERE public_address = $a AND public_port IN ($port, 0) AND started_utc_ms <= $at " +
             "AND (ended_utc_ms IS NULL OR ended_utc_ms > $at) ORDER BY started_utc_ms, id",
-            ("$a", Text(publicAddress)), ("$port", (int)publicPort), ("$at", at.ToUnixTimeMilliseconds())), cancellationToken);
+            ("$a", Text(publicAddress)), ("$port", (int)publicPort), ("$at", at.ToUnixTimeMilliseconds()))), cancellationToken);
     }
 
     public Task<int> PruneAuditAsync(DateTimeOffset endedBefore, CancellationToken cancellationToken = default) =>
