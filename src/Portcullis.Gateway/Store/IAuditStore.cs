@@ -51,18 +51,6 @@ public sealed record AuditRecord(
 {
     /// <summary>The port of a dedicated address's record (and its internal port): every port of the address.</summary>
     public const ushort EveryPort = 0;
-
-    /// <summary>
-    /// What <see cref="IAuditStore.FindAuditAsync"/> answers from the rows of a port and of <see cref="EveryPort"/> on
-    /// its address: a record of the port itself wins, a dedicated address's answers only for a port no mapping held.
-    /// </summary>
-    public static IReadOnlyList<AuditRecord> Answer(List<AuditRecord> rows)
-    {
-        ArgumentNullException.ThrowIfNull(rows);
-        if (rows.Exists(r => r.PublicPort != EveryPort))
-            rows.RemoveAll(r => r.PublicPort == EveryPort);
-        return rows;
-    }
 }
 
 /// <summary>A mapping started (<see cref="Started"/> set) or ended (<see cref="Started"/> null), at <see cref="At"/>.</summary>

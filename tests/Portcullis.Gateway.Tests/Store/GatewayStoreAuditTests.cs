@@ -77,6 +77,20 @@ public abstract class GatewayStoreAuditTests : IDisposable
     }
 
     [Fact]
+    public async Task AppendAudit_BatchWithABadChange_RefusedAndNoneOfItWritten()
+    {
+        var (store, trail) = await OpenAsync();
+        await using var _ = store;
+        // Every port on the public side but one internal port: no such record.
+        var bad = new AuditChange(Public, MappingProtocol.Tcp, AuditRecord.EveryPort, T0, new AuditStart(IPAddress.Parse("10.99.0.2"), 8080, "p1", null));
+
+        await Assert.ThrowsAsync<ArgumentException>(() => trail.AppendAuditAsync([Start(31337, "p1", "10.99.0.2", T0), bad]));
+        await Assert.ThrowsAsync<ArgumentException>(() => trail.AppendAuditAsync([Start(31337, "", "10.99.0.2", T0)]));
+
+        Assert.Empty(await trail.FindAuditAsync(Public, 31337, T0.AddMinutes(1)));
+    }
+
+    [Fact]
     public async Task AppendAudit_EndOfOneProtocol_LeavesTheOtherOpen()
     {
         var (store, trail) = await OpenAsync();
