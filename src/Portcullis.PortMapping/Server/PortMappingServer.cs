@@ -51,8 +51,10 @@ public sealed class PortMappingServer : IAsyncDisposable
     public IPEndPoint? LocalEndPoint => _socket?.LocalEndPoint as IPEndPoint;
 
     /// <summary>
-    /// Binds the socket and starts the receive loop. The socket is created on the calling thread before this returns,
-    /// so a caller inside a network namespace (<c>NetworkNamespace.RunIn</c>) binds it in that namespace.
+    /// Runs the request path once off the record (<see cref="PortMappingWarmUp"/>: a fresh server's first answer would
+    /// otherwise be slow enough for a client to retry), then binds the socket and starts the receive loop. The socket is
+    /// created on the calling thread before this returns, so a caller inside a network namespace
+    /// (<c>NetworkNamespace.RunIn</c>) binds it in that namespace.
     /// Throws <see cref="SocketException"/> when the address cannot be bound (not configured yet, port taken).
     /// </summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
@@ -63,18 +65,9 @@ public sealed class PortMappingServer : IAsyncDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_socket is not null)
                 throw new InvalidOperationException("The server is already started.");
-            var socket = new Socket(_options.ListenAddress.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            try
-            {
-                if (_options.ArrivalInterfaceIndex is not null)
-                    socket.SetSocketOption(PacketInformationLevel(socket), SocketOptionName.PacketInformation, true);
-                socket.Bind(new IPEndPoint(_options.ListenAddress, _options.Port));
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
+            PortMappingWarmUp.Run(_options);
+            WarmSocketPath();
+            var socket = Bind(_options.Port);
             _socket = socket;
             var workers = new RequestWorkers(_options.ConcurrentRequests, PortMappingDispatcher.MaxResponseSize,
                 (work, response) => Handle(socket, work, response));
@@ -83,6 +76,44 @@ public sealed class PortMappingServer : IAsyncDisposable
             _loop = Task.Run(() => ReceiveLoopAsync(socket, workers, _stopping.Token), CancellationToken.None);
         }
         return Task.CompletedTask;
+    }
+
+    private Socket Bind(int port)
+    {
+        var socket = new Socket(_options.ListenAddress.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (_options.ArrivalInterfaceIndex is not null)
+                socket.SetSocketOption(PacketInformationLevel(socket), SocketOptionName.PacketInformation, true);
+            socket.Bind(new IPEndPoint(_options.ListenAddress, port));
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    // The socket half of the warm-up (PortMappingWarmUp has the other): one datagram from a socket of our own to another,
+    // received and sent as the loop does, so the first client's datagram does not pay for the async receive machinery.
+    // Best effort: where the address does not deliver to itself (loopback down), the first datagram pays after all.
+    private void WarmSocketPath()
+    {
+        try
+        {
+            using var receiver = Bind(0);
+            using var sender = Bind(0);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            var buffer = new byte[NatPmpMessages.PublicAddressRequestSize];
+            var any = AnyEndPoint(receiver);
+            var received = ReceiveAsync(receiver, buffer, any, timeout.Token);
+            sender.SendTo(buffer, SocketFlags.None, receiver.LocalEndPoint!);
+            received.AsTask().GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        {
+        }
     }
 
     /// <summary>
@@ -141,27 +172,18 @@ public sealed class PortMappingServer : IAsyncDisposable
     private async Task ReceiveLoopAsync(Socket socket, RequestWorkers workers, CancellationToken stopping)
     {
         var buffer = new byte[ReceiveBufferSize];
-        EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        var any = AnyEndPoint(socket);
         while (!stopping.IsCancellationRequested)
         {
             int receivedBytes;
             EndPoint remote;
             try
             {
-                if (_options.ArrivalInterfaceIndex is { } arrival)
+                (receivedBytes, remote, var foreign) = await ReceiveAsync(socket, buffer, any, stopping).ConfigureAwait(false);
+                if (foreign)
                 {
-                    var message = await socket.ReceiveMessageFromAsync(buffer, SocketFlags.None, any, stopping).ConfigureAwait(false);
-                    if (message.PacketInformation.Interface != arrival)
-                    {
-                        Counters.OnForeignInterface();
-                        continue;
-                    }
-                    (receivedBytes, remote) = (message.ReceivedBytes, message.RemoteEndPoint);
-                }
-                else
-                {
-                    var received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, stopping).ConfigureAwait(false);
-                    (receivedBytes, remote) = (received.ReceivedBytes, received.RemoteEndPoint);
+                    Counters.OnForeignInterface();
+                    continue;
                 }
             }
             catch (Exception e) when (stopping.IsCancellationRequested || e is ObjectDisposedException)
@@ -184,6 +206,21 @@ public sealed class PortMappingServer : IAsyncDisposable
                 Counters.OnDropped();
             }
         }
+    }
+
+    private static IPEndPoint AnyEndPoint(Socket socket) =>
+        new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+
+    /// <summary>One datagram; <c>Foreign</c> when it did not arrive on the interface we were told to serve.</summary>
+    private async ValueTask<(int Bytes, EndPoint Remote, bool Foreign)> ReceiveAsync(Socket socket, byte[] buffer, EndPoint any, CancellationToken cancellationToken)
+    {
+        if (_options.ArrivalInterfaceIndex is { } arrival)
+        {
+            var message = await socket.ReceiveMessageFromAsync(buffer, SocketFlags.None, any, cancellationToken).ConfigureAwait(false);
+            return (message.ReceivedBytes, message.RemoteEndPoint, message.PacketInformation.Interface != arrival);
+        }
+        var received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, cancellationToken).ConfigureAwait(false);
+        return (received.ReceivedBytes, received.RemoteEndPoint, false);
     }
 
     private void Handle(Socket socket, RequestWorkers.Work work, byte[] response)
