@@ -56,7 +56,7 @@ public sealed partial class ForwardingService
             _excludedInKernel = excluded;
 
             _dedicated = next;
-            LogDedicatedSet(_logger, next.Count);
+            ForwardingLog.DedicatedSet(_logger, next.Count);
 
             // Sessions carry their public address from their start: restart those whose address moved.
             List<PeerSession>? moved = null;
@@ -174,10 +174,6 @@ public sealed partial class ForwardingService
         }
         return byPeer;
     }
-
-    // Counts only: which peer owns which address is the store's business, not the log's (DESIGN §3 inv. 8).
-    [LoggerMessage(EventId = 3230, Level = LogLevel.Information, Message = "Dedicated addresses in force: {Count}")]
-    private static partial void LogDedicatedSet(ILogger logger, int count);
 
     private static int CompareAddressBytes(IPAddress a, IPAddress b)
     {
