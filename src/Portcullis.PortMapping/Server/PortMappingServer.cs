@@ -223,7 +223,7 @@ public sealed class PortMappingServer : IAsyncDisposable
         return (received.ReceivedBytes, received.RemoteEndPoint, false);
     }
 
-    private void Handle(Socket socket, RequestWorkers.Work work, byte[] response)
+    private void Handle(Socket socket, in RequestWorkers.Work work, byte[] response)
     {
         try
         {
