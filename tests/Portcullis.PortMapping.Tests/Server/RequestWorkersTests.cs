@@ -37,10 +37,10 @@ public sealed class RequestWorkersTests
             Round();
         var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        // A copy and a record per datagram would be 2000 of each, over 100 KB. What may still be allocated is the pool
-        // growing once more: a worker counts a datagram handled just before it gives the buffer back, so a round can
-        // find the previous round's buffers still out — at most one more buffer per client.
-        Assert.True(allocated <= Clients.Length * 1200, $"{allocated} bytes allocated posting 2000 datagrams");
+        // A copy and a record per datagram would be 2000 of each, over 300 KB. What may still be allocated is the pools
+        // growing a little more: a worker counts a datagram handled just before it gives its buffer and queue back, so
+        // in a busy process a round can find earlier rounds' still out — a few buffers and queues, never one a datagram.
+        Assert.True(allocated <= 16 * 1200, $"{allocated} bytes allocated posting 2000 datagrams");
     }
 
     [Fact]
