@@ -10,7 +10,7 @@ namespace Portcullis.PortMapping.Server;
 /// <summary>
 /// The NAT-PMP/PCP server on the gateway's tunnel address, UDP 5351.
 ///   1. StartAsync binds one UDP socket to the tunnel address (so answers leave from the address asked)
-///   2. the receive loop reads a datagram (dropping one that did not arrive on the tunnel, when told which that is) and
+///   2. the receive loop (a thread of its own) reads a datagram (dropping one that did not arrive on the tunnel, when told which that is) and
 ///      posts it to the workers (<see cref="RequestWorkers"/>: clients concurrently, a client's requests in order)
 ///   3. a worker hands it to the dispatcher (parse → validate → policy → response) and sends the response, if any,
 ///      back to the datagram's source; bad input is counted, never fatal to the loop
@@ -68,12 +68,15 @@ public sealed class PortMappingServer : IAsyncDisposable
             PortMappingWarmUp.Run(_options);
             WarmSocketPath();
             var socket = Bind(_options.Port);
+            socket.ReceiveTimeout = 1000;
             _socket = socket;
             var workers = new RequestWorkers(_options.ConcurrentRequests, PortMappingDispatcher.MaxResponseSize,
                 (work, response) => Handle(socket, work, response));
             _workers = workers;
             _logger.Listening((IPEndPoint)socket.LocalEndPoint!, _options.EnablePcp);
-            _loop = Task.Run(() => ReceiveLoopAsync(socket, workers, _stopping.Token), CancellationToken.None);
+            var stopping = _stopping.Token;
+            _loop = Task.Factory.StartNew(() => ReceiveLoop(socket, workers, stopping), CancellationToken.None,
+                TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         return Task.CompletedTask;
     }
@@ -96,7 +99,7 @@ public sealed class PortMappingServer : IAsyncDisposable
     }
 
     // The socket half of the warm-up (PortMappingWarmUp has the other): one datagram from a socket of our own to another,
-    // received and sent as the loop does, so the first client's datagram does not pay for the async receive machinery.
+    // received and sent as the loop does, so the first client's datagram does not pay for compiling the receive.
     // Best effort: where the address does not deliver to itself (loopback down), the first datagram pays after all.
     private void WarmSocketPath()
     {
@@ -104,14 +107,12 @@ public sealed class PortMappingServer : IAsyncDisposable
         {
             using var receiver = Bind(0);
             using var sender = Bind(0);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            receiver.ReceiveTimeout = 1000;
             var buffer = new byte[NatPmpMessages.PublicAddressRequestSize];
-            var any = AnyEndPoint(receiver);
-            var received = ReceiveAsync(receiver, buffer, any, timeout.Token);
             sender.SendTo(buffer, SocketFlags.None, receiver.LocalEndPoint!);
-            received.AsTask().GetAwaiter().GetResult();
+            Receive(receiver, buffer);
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException)
+        catch (SocketException)
         {
         }
     }
@@ -169,17 +170,18 @@ public sealed class PortMappingServer : IAsyncDisposable
             _logger.Stopped();
     }
 
-    private async Task ReceiveLoopAsync(Socket socket, RequestWorkers workers, CancellationToken stopping)
+    // A thread of its own, blocking in the receive: a loop on the thread pool waits for a pool thread after every
+    // datagram, and in a busy process (the gateway's admin API, a test run) that wait can pass a client's retry.
+    private void ReceiveLoop(Socket socket, RequestWorkers workers, CancellationToken stopping)
     {
         var buffer = new byte[ReceiveBufferSize];
-        var any = AnyEndPoint(socket);
         while (!stopping.IsCancellationRequested)
         {
             int receivedBytes;
             EndPoint remote;
             try
             {
-                (receivedBytes, remote, var foreign) = await ReceiveAsync(socket, buffer, any, stopping).ConfigureAwait(false);
+                (receivedBytes, remote, var foreign) = Receive(socket, buffer);
                 if (foreign)
                 {
                     Counters.OnForeignInterface();
@@ -189,6 +191,10 @@ public sealed class PortMappingServer : IAsyncDisposable
             catch (Exception e) when (stopping.IsCancellationRequested || e is ObjectDisposedException)
             {
                 return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+            {
+                continue; // ReceiveTimeout: a look at the stop flag, in case closing the socket did not wake us
             }
             catch (SocketException e)
             {
@@ -208,19 +214,17 @@ public sealed class PortMappingServer : IAsyncDisposable
         }
     }
 
-    private static IPEndPoint AnyEndPoint(Socket socket) =>
-        new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
-
-    /// <summary>One datagram; <c>Foreign</c> when it did not arrive on the interface we were told to serve.</summary>
-    private async ValueTask<(int Bytes, EndPoint Remote, bool Foreign)> ReceiveAsync(Socket socket, byte[] buffer, EndPoint any, CancellationToken cancellationToken)
+    /// <summary>One datagram, blocking; <c>Foreign</c> when it did not arrive on the interface we were told to serve.</summary>
+    private (int Bytes, EndPoint Remote, bool Foreign) Receive(Socket socket, byte[] buffer)
     {
+        EndPoint remote = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         if (_options.ArrivalInterfaceIndex is { } arrival)
         {
-            var message = await socket.ReceiveMessageFromAsync(buffer, SocketFlags.None, any, cancellationToken).ConfigureAwait(false);
-            return (message.ReceivedBytes, message.RemoteEndPoint, message.PacketInformation.Interface != arrival);
+            var flags = SocketFlags.None;
+            var bytes = socket.ReceiveMessageFrom(buffer, 0, buffer.Length, ref flags, ref remote, out var information);
+            return (bytes, remote, information.Interface != arrival);
         }
-        var received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, cancellationToken).ConfigureAwait(false);
-        return (received.ReceivedBytes, received.RemoteEndPoint, false);
+        return (socket.ReceiveFrom(buffer, SocketFlags.None, ref remote), remote, false);
     }
 
     private void Handle(Socket socket, in RequestWorkers.Work work, byte[] response)
