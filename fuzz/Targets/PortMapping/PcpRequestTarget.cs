@@ -1,9 +1,6 @@
-using System.Net;
-using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.PortMapping;
 using Portcullis.PortMapping.ClientSide;
 using Portcullis.PortMapping.Pcp;
-using Portcullis.PortMapping.Server;
 
 namespace Portcullis.Fuzz.Targets.PortMapping;
 
@@ -13,39 +10,27 @@ namespace Portcullis.Fuzz.Targets.PortMapping;
 /// client writes it; every answer is a PCP response (R bit, multiple of 4, at most 1100 bytes) with the parser's error
 /// code, and our client reads the answer to a MAP request as the answer to it (nonce, protocol, internal port).
 /// </summary>
-internal sealed class PcpRequestTarget : FuzzTarget
+internal sealed class PcpRequestTarget : ServerRequestTarget<PcpParseResult>
 {
-    private static readonly IPAddress Client = IPAddress.Parse("10.99.0.2");
-    private readonly ScriptedAuthority _authority = new();
-    private readonly PortMappingDispatcher _dispatcher;
-    private readonly byte[] _response = new byte[PortMappingDispatcher.MaxResponseSize];
-
-    public PcpRequestTarget()
-    {
-        var options = new PortMappingServerOptions { ListenAddress = IPAddress.Parse("10.99.0.1") };
-        _dispatcher = new PortMappingDispatcher(_authority, options, new PortMappingCounters(), NullLogger.Instance);
-    }
-
     public override string Name => "pcp-request";
 
-
-    public override void Run(ReadOnlySpan<byte> input)
+    protected override PcpParseResult Parse(ReadOnlySpan<byte> input, out bool dropped)
     {
-        _authority.Forget();
         var parsed = PcpRequestParser.Parse(input, Client);
+        dropped = parsed.Status == PcpParseStatus.Dropped;
         if (parsed.Status == PcpParseStatus.Valid)
         {
             Accept();
             CheckValid(input, parsed.Request!);
         }
+        return parsed;
+    }
 
-        if (input.Length >= 1 && input[0] == 0)
-            return; // NAT-PMP's dispatch: the natpmp-request target
-        var length = _dispatcher.Handle(input, Client, _response);
-        var response = _response.AsSpan(0, length);
-        Check.That((length == 0) == (parsed.Status == PcpParseStatus.Dropped), "exactly the dropped requests go unanswered");
-        if (length == 0)
-            return;
+    protected override bool IsThisProtocol(ReadOnlySpan<byte> input) => input.Length == 0 || input[0] != 0;
+
+    protected override void CheckAnswer(ReadOnlySpan<byte> input, PcpParseResult parsed, ReadOnlySpan<byte> response)
+    {
+        var length = response.Length;
         Check.That(length >= PcpMessages.HeaderSize && length <= PcpMessages.MaxMessageSize && length % 4 == 0, "a response is 24 to 1100 bytes, a multiple of 4");
         Check.That(response[0] == PcpMessages.Version && (response[1] & PcpMessages.ResponseFlag) != 0, "a response is version 2 with the R bit");
         Check.That(response[1] == ((input[1] & 0x7f) | PcpMessages.ResponseFlag), "a response answers the request's opcode");
@@ -58,7 +43,7 @@ internal sealed class PcpRequestTarget : FuzzTarget
         var request = parsed.Request!;
         if (request.Opcode == PcpOpcode.Announce)
         {
-            Check.That(PcpClientCodec.TryReadAnnounce(response, out var epoch) && epoch == _authority.EpochSeconds, "the client reads the ANNOUNCE answer and its epoch");
+            Check.That(PcpClientCodec.TryReadAnnounce(response, out var epoch) && epoch == Authority.EpochSeconds, "the client reads the ANNOUNCE answer and its epoch");
             return;
         }
         var map = request.Map!;
@@ -66,16 +51,9 @@ internal sealed class PcpRequestTarget : FuzzTarget
             return;
         Check.That(PcpClientCodec.TryReadMapResponse(response, map.Nonce.Span, (MappingProtocol)map.Protocol, map.InternalPort, out var answer),
             "the client reads the answer to its own MAP request");
-        Check.That(answer.Epoch == _authority.EpochSeconds, "the answer carries the epoch");
-        if (_authority.LastResult is { Status: MapStatus.Success } granted && request.RequestedLifetime != 0 && request.Filters.Count == 0)
-        {
-            Check.That(answer.Outcome == MappingOutcome.Granted && answer.ExternalPort == granted.ExternalPort
-                && ScriptedAuthority.PublicAddress.Equals(answer.ExternalAddress), "a grant carries the policy's port and address");
-        }
-        else if (_authority.LastResult is { Status: not MapStatus.Success })
-        {
-            Check.That(answer.Outcome == MappingOutcome.Refused, "a refusal reads as one");
-        }
+        CheckMapOutcome(answer, request.RequestedLifetime != 0 && request.Filters.Count == 0,
+            granted => answer.ExternalPort == granted.ExternalPort && ScriptedAuthority.PublicAddress.Equals(answer.ExternalAddress),
+            "a grant carries the policy's port and address");
     }
 
     private static void CheckValid(ReadOnlySpan<byte> input, PcpRequest request)

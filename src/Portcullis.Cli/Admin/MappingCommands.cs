@@ -74,7 +74,10 @@ internal static class MappingCommands
         var table = new TextTable("PEER", "PEER ID", "PROTO", "PUBLIC", "TUNNEL", "FROM (UTC)", "UNTIL (UTC)");
         foreach (var r in records)
         {
-            table.Add(r.PeerName ?? "-", r.PeerId, r.Protocol, $"{r.PublicAddress}:{r.PublicPort}", $"{r.TunnelAddress}:{r.InternalPort}",
+            // Port 0: a dedicated address, every port of it (its egress, and inbound where no mapping held the port).
+            var every = r.PublicPort == 0;
+            table.Add(r.PeerName ?? "-", r.PeerId, r.Protocol, $"{r.PublicAddress}:{(every ? "*" : r.PublicPort)}",
+                $"{r.TunnelAddress}:{(every ? "*" : r.InternalPort)}",
                 r.StartedUtc.UtcDateTime.ToString("u", CultureInfo.InvariantCulture),
                 r.EndedUtc is { } ended ? ended.UtcDateTime.ToString("u", CultureInfo.InvariantCulture) : "still held");
         }

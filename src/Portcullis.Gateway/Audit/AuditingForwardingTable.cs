@@ -12,11 +12,15 @@ namespace Portcullis.Gateway.Audit;
 /// revoke, a session end, a policy change). A refresh (removed and added again with the same target) is no change.
 /// A listing (reconciliation at start) is a sync point: what the kernel holds is live. Only changes the commit took are
 /// recorded; a refused transaction records nothing. Not thread-safe, as the table it wraps.
-/// Dedicated addresses are not recorded here: who holds one is the store's dedicated assignment.
+/// A dedicated route is recorded as the address's <see cref="AuditRecord.EveryPort"/> record, for TCP and UDP, from the
+/// commit that sets it to the one that removes it or gives it another peer or tunnel address: its egress leaves from
+/// the address whether or not "every port" forwarding is on, so any port of it answers for its peer.
 /// </summary>
 internal sealed class AuditingForwardingTable(IForwardingTable inner, AuditRecorder recorder, TimeProvider time) : IForwardingTable
 {
     private readonly Dictionary<(IPAddress, MappingProtocol, ushort), ForwardingEntry> _live = [];
+    private static readonly MappingProtocol[] BothProtocols = [MappingProtocol.Tcp, MappingProtocol.Udp];
+    private readonly Dictionary<IPAddress, DedicatedRoute> _dedicated = [];
 
     public void Install(GatewayNetwork network) => inner.Install(network);
 
@@ -76,8 +80,33 @@ internal sealed class AuditingForwardingTable(IForwardingTable inner, AuditRecor
         recorder.Post(changes);
     }
 
-    public void SetDedicated(IReadOnlyCollection<DedicatedRoute> routes, IReadOnlySet<ushort> excludedPorts) =>
+    public void SetDedicated(IReadOnlyCollection<DedicatedRoute> routes, IReadOnlySet<ushort> excludedPorts)
+    {
         inner.SetDedicated(routes, excludedPorts);
+        var now = time.GetUtcNow();
+        var changes = new List<AuditChange>();
+        var next = new Dictionary<IPAddress, DedicatedRoute>(routes.Count);
+        foreach (var route in routes)
+        {
+            if (route.Owner is null)
+                continue;
+            next[route.PublicAddress] = route;
+            if (_dedicated.TryGetValue(route.PublicAddress, out var known) && SameHolder(known, route))
+                continue;
+            if (known is not null)
+                EndDedicated(changes, known, now);
+            StartDedicated(changes, route, now);
+        }
+        foreach (var (address, route) in _dedicated)
+        {
+            if (!next.ContainsKey(address))
+                EndDedicated(changes, route, now);
+        }
+        _dedicated.Clear();
+        foreach (var (address, route) in next)
+            _dedicated[address] = route;
+        recorder.Post(changes);
+    }
 
     public IReadOnlyList<DedicatedRoute> ListDedicated() => inner.ListDedicated();
 
@@ -89,6 +118,9 @@ internal sealed class AuditingForwardingTable(IForwardingTable inner, AuditRecor
         foreach (var entry in _live.Values)
             changes.Add(End(entry, now));
         _live.Clear();
+        foreach (var route in _dedicated.Values)
+            EndDedicated(changes, route, now);
+        _dedicated.Clear();
         recorder.Post(changes);
     }
 
@@ -97,6 +129,23 @@ internal sealed class AuditingForwardingTable(IForwardingTable inner, AuditRecor
     // Same peer, same target: a refresh or a restart that kept the element, not a new holder.
     private static bool SameTarget(ForwardingEntry a, ForwardingEntry b) =>
         a.TunnelAddress.Equals(b.TunnelAddress) && a.InternalPort == b.InternalPort && a.Owner == b.Owner;
+
+    // "Every port" turning on and off with the peer's session is no new holder: the egress stayed the peer's.
+    private static bool SameHolder(DedicatedRoute a, DedicatedRoute b) =>
+        a.TunnelAddress.Equals(b.TunnelAddress) && a.Owner == b.Owner;
+
+    private void StartDedicated(List<AuditChange> changes, DedicatedRoute route, DateTimeOffset now)
+    {
+        var start = new AuditStart(route.TunnelAddress, AuditRecord.EveryPort, route.Owner!, recorder.NameOf(route.Owner!));
+        foreach (var protocol in BothProtocols)
+            changes.Add(new AuditChange(route.PublicAddress, protocol, AuditRecord.EveryPort, now, start));
+    }
+
+    private static void EndDedicated(List<AuditChange> changes, DedicatedRoute route, DateTimeOffset now)
+    {
+        foreach (var protocol in BothProtocols)
+            changes.Add(AuditChange.End(route.PublicAddress, protocol, AuditRecord.EveryPort, now));
+    }
 
     private AuditChange Start(ForwardingEntry entry, DateTimeOffset now) =>
         new(entry.PublicAddress, entry.Protocol, entry.PublicPort, now,

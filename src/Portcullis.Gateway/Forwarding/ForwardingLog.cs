@@ -39,6 +39,11 @@ internal static partial class ForwardingLog
     [LoggerMessage(4008, LogLevel.Warning, "Forwarding split a TCP/UDP pair: the other protocol's public port was held for {Protocol} by another owner, so this mapping got a different port")]
     public static partial void PairSplit(this ILogger logger, MappingProtocol protocol);
 
+    // Counts only: which peer owns which address is the store's business, not the log's (DESIGN §3 inv. 8). The 4030s
+    // are dedicated addresses'.
+    [LoggerMessage(4030, LogLevel.Information, "Dedicated addresses in force: {Count}")]
+    public static partial void DedicatedSet(this ILogger logger, int count);
+
     [LoggerMessage(4040, LogLevel.Information, "Audit: mapping created for peer {PeerId}: {Protocol} {PublicAddress}:{PublicPort} -> {TunnelAddress}:{InternalPort}, lease {LifetimeSeconds} s")]
     public static partial void AuditCreated(
         this ILogger logger, string peerId, MappingProtocol protocol, IPAddress publicAddress, ushort publicPort,

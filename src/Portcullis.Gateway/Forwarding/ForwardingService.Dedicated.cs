@@ -56,7 +56,7 @@ public sealed partial class ForwardingService
             _excludedInKernel = excluded;
 
             _dedicated = next;
-            LogDedicatedSet(_logger, next.Count);
+            ForwardingLog.DedicatedSet(_logger, next.Count);
 
             // Sessions carry their public address from their start: restart those whose address moved.
             List<PeerSession>? moved = null;
@@ -132,7 +132,7 @@ public sealed partial class ForwardingService
             var all = policy.Enabled && policy.ForwardAllDedicatedPorts
                 && _sessions.TryGetByPeer(assignment.PeerId, out var session)
                 && session.TunnelAddress.Equals(assignment.TunnelAddress);
-            routes[i++] = new DedicatedRoute(assignment.PublicAddress, assignment.TunnelAddress, all);
+            routes[i++] = new DedicatedRoute(assignment.PublicAddress, assignment.TunnelAddress, all, assignment.PeerId);
         }
         // A stable order, so an unchanged set compares equal to what the kernel was given.
         Array.Sort(routes, static (a, b) => CompareAddressBytes(a.PublicAddress, b.PublicAddress));
@@ -174,10 +174,6 @@ public sealed partial class ForwardingService
         }
         return byPeer;
     }
-
-    // Counts only: which peer owns which address is the store's business, not the log's (DESIGN §3 inv. 8).
-    [LoggerMessage(EventId = 3230, Level = LogLevel.Information, Message = "Dedicated addresses in force: {Count}")]
-    private static partial void LogDedicatedSet(ILogger logger, int count);
 
     private static int CompareAddressBytes(IPAddress a, IPAddress b)
     {

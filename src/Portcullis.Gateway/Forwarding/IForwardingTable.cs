@@ -49,8 +49,9 @@ public sealed record ForwardingEntry(
 /// leaves from <paramref name="PublicAddress"/> (SNAT), and with <paramref name="ForwardAllPorts"/> every TCP and UDP
 /// port of <paramref name="PublicAddress"/> that no mapping holds and that is not excluded reaches
 /// <paramref name="TunnelAddress"/> on the same port. Mappings on the address live in the mappings map like any other.
+/// <paramref name="Owner"/> is the peer's id, for the audit trail; the kernel does not keep it, so a listed route has none.
 /// </summary>
-public sealed record DedicatedRoute(IPAddress PublicAddress, IPAddress TunnelAddress, bool ForwardAllPorts);
+public sealed record DedicatedRoute(IPAddress PublicAddress, IPAddress TunnelAddress, bool ForwardAllPorts, string? Owner = null);
 
 /// <summary>The addresses and interfaces the gateway's ruleset is built from.</summary>
 public sealed record GatewayNetwork

@@ -24,7 +24,8 @@ public interface IAuditStore
 
     /// <summary>
     /// The records of any gateway whose public address and port are these and whose span holds
-    /// <paramref name="at"/> (started at or before it; still open, or ended after it), oldest first.
+    /// <paramref name="at"/> (started at or before it; still open, or ended after it), oldest first. Where none holds
+    /// the port itself, the address's <see cref="AuditRecord.EveryPort"/> records that do (a dedicated address).
     /// </summary>
     Task<IReadOnlyList<AuditRecord>> FindAuditAsync(IPAddress publicAddress, ushort publicPort, DateTimeOffset at, CancellationToken cancellationToken = default);
 
@@ -32,7 +33,10 @@ public interface IAuditStore
     Task<int> PruneAuditAsync(DateTimeOffset endedBefore, CancellationToken cancellationToken = default);
 }
 
-/// <summary>One mapping held by one peer for a span of time.</summary>
+/// <summary>
+/// One mapping held by one peer for a span of time; or, with <see cref="PublicPort"/> <see cref="EveryPort"/>, a
+/// dedicated address held by one peer: its egress and whatever port of it no mapping holds.
+/// </summary>
 public sealed record AuditRecord(
     IPAddress PublicAddress,
     MappingProtocol Protocol,
@@ -43,7 +47,11 @@ public sealed record AuditRecord(
     string? PeerName,
     string Gateway,
     DateTimeOffset StartedUtc,
-    DateTimeOffset? EndedUtc);
+    DateTimeOffset? EndedUtc)
+{
+    /// <summary>The port of a dedicated address's record (and its internal port): every port of the address.</summary>
+    public const ushort EveryPort = 0;
+}
 
 /// <summary>A mapping started (<see cref="Started"/> set) or ended (<see cref="Started"/> null), at <see cref="At"/>.</summary>
 public sealed record AuditChange(

@@ -10,7 +10,7 @@ namespace Portcullis.PortMapping.Server;
 /// <summary>
 /// The NAT-PMP/PCP server on the gateway's tunnel address, UDP 5351.
 ///   1. StartAsync binds one UDP socket to the tunnel address (so answers leave from the address asked)
-///   2. the receive loop reads a datagram (dropping one that did not arrive on the tunnel, when told which that is) and
+///   2. the receive loop (a thread of its own) reads a datagram (dropping one that did not arrive on the tunnel, when told which that is) and
 ///      posts it to the workers (<see cref="RequestWorkers"/>: clients concurrently, a client's requests in order)
 ///   3. a worker hands it to the dispatcher (parse → validate → policy → response) and sends the response, if any,
 ///      back to the datagram's source; bad input is counted, never fatal to the loop
@@ -62,8 +62,10 @@ public sealed class PortMappingServer : IAsyncDisposable
     public IPEndPoint? LocalEndPoint => _socket?.LocalEndPoint as IPEndPoint;
 
     /// <summary>
-    /// Binds the socket and starts the receive loop. The socket is created on the calling thread before this returns,
-    /// so a caller inside a network namespace (<c>NetworkNamespace.RunIn</c>) binds it in that namespace.
+    /// Runs the request path once off the record (<see cref="PortMappingWarmUp"/>: a fresh server's first answer would
+    /// otherwise be slow enough for a client to retry), then binds the socket and starts the receive loop. The socket is
+    /// created on the calling thread before this returns, so a caller inside a network namespace
+    /// (<c>NetworkNamespace.RunIn</c>) binds it in that namespace.
     /// Throws <see cref="SocketException"/> when the address cannot be bound (not configured yet, port taken).
     /// </summary>
     public Task StartAsync(CancellationToken cancellationToken = default)
@@ -74,26 +76,56 @@ public sealed class PortMappingServer : IAsyncDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_socket is not null)
                 throw new InvalidOperationException("The server is already started.");
-            var socket = new Socket(_options.ListenAddress.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-            try
-            {
-                if (_options.ArrivalInterfaceIndex is not null)
-                    socket.SetSocketOption(PacketInformationLevel(socket), SocketOptionName.PacketInformation, true);
-                socket.Bind(new IPEndPoint(_options.ListenAddress, _options.Port));
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
-            }
+            PortMappingWarmUp.Run(_options);
+            WarmSocketPath();
+            var socket = Bind(_options.Port);
+            socket.ReceiveTimeout = 1000;
             _socket = socket;
             var workers = new RequestWorkers(_options.ConcurrentRequests, PortMappingDispatcher.MaxResponseSize,
                 (work, response) => Handle(socket, work, response));
             _workers = workers;
             _logger.Listening((IPEndPoint)socket.LocalEndPoint!, _options.EnablePcp);
-            _loop = Task.Run(() => ReceiveLoopAsync(socket, workers, _stopping.Token), CancellationToken.None);
+            var stopping = _stopping.Token;
+            _loop = Task.Factory.StartNew(() => ReceiveLoop(socket, workers, stopping), CancellationToken.None,
+                TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
         return Task.CompletedTask;
+    }
+
+    private Socket Bind(int port)
+    {
+        var socket = new Socket(_options.ListenAddress.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (_options.ArrivalInterfaceIndex is not null)
+                socket.SetSocketOption(PacketInformationLevel(socket), SocketOptionName.PacketInformation, true);
+            socket.Bind(new IPEndPoint(_options.ListenAddress, port));
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    // The socket half of the warm-up (PortMappingWarmUp has the other): one datagram from a socket of our own to another,
+    // received and sent as the loop does, so the first client's datagram does not pay for compiling the receive.
+    // Best effort: where the address does not deliver to itself (loopback down), the first datagram pays after all.
+    private void WarmSocketPath()
+    {
+        try
+        {
+            using var receiver = Bind(0);
+            using var sender = Bind(0);
+            receiver.ReceiveTimeout = 1000;
+            var buffer = new byte[NatPmpMessages.PublicAddressRequestSize];
+            sender.SendTo(buffer, SocketFlags.None, receiver.LocalEndPoint!);
+            Receive(receiver, buffer);
+        }
+        catch (SocketException)
+        {
+        }
     }
 
     /// <summary>
@@ -149,35 +181,31 @@ public sealed class PortMappingServer : IAsyncDisposable
             _logger.Stopped();
     }
 
-    private async Task ReceiveLoopAsync(Socket socket, RequestWorkers workers, CancellationToken stopping)
+    // A thread of its own, blocking in the receive: a loop on the thread pool waits for a pool thread after every
+    // datagram, and in a busy process (the gateway's admin API, a test run) that wait can pass a client's retry.
+    private void ReceiveLoop(Socket socket, RequestWorkers workers, CancellationToken stopping)
     {
         var buffer = new byte[ReceiveBufferSize];
-        EndPoint any = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
         while (!stopping.IsCancellationRequested)
         {
             int receivedBytes;
             EndPoint remote;
             try
             {
-                if (_options.ArrivalInterfaceIndex is { } arrival)
+                (receivedBytes, remote, var foreign) = Receive(socket, buffer);
+                if (foreign)
                 {
-                    var message = await socket.ReceiveMessageFromAsync(buffer, SocketFlags.None, any, stopping).ConfigureAwait(false);
-                    if (message.PacketInformation.Interface != arrival)
-                    {
-                        Counters.OnForeignInterface();
-                        continue;
-                    }
-                    (receivedBytes, remote) = (message.ReceivedBytes, message.RemoteEndPoint);
-                }
-                else
-                {
-                    var received = await socket.ReceiveFromAsync(buffer, SocketFlags.None, any, stopping).ConfigureAwait(false);
-                    (receivedBytes, remote) = (received.ReceivedBytes, received.RemoteEndPoint);
+                    Counters.OnForeignInterface();
+                    continue;
                 }
             }
             catch (Exception e) when (stopping.IsCancellationRequested || e is ObjectDisposedException)
             {
                 return;
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.TimedOut or SocketError.WouldBlock)
+            {
+                continue; // ReceiveTimeout: a look at the stop flag, in case closing the socket did not wake us
             }
             catch (SocketException e)
             {
@@ -197,7 +225,20 @@ public sealed class PortMappingServer : IAsyncDisposable
         }
     }
 
-    private void Handle(Socket socket, RequestWorkers.Work work, byte[] response)
+    /// <summary>One datagram, blocking; <c>Foreign</c> when it did not arrive on the interface we were told to serve.</summary>
+    private (int Bytes, EndPoint Remote, bool Foreign) Receive(Socket socket, byte[] buffer)
+    {
+        EndPoint remote = new IPEndPoint(socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
+        if (_options.ArrivalInterfaceIndex is { } arrival)
+        {
+            var flags = SocketFlags.None;
+            var bytes = socket.ReceiveMessageFrom(buffer, 0, buffer.Length, ref flags, ref remote, out var information);
+            return (bytes, remote, information.Interface != arrival);
+        }
+        return (socket.ReceiveFrom(buffer, SocketFlags.None, ref remote), remote, false);
+    }
+
+    private void Handle(Socket socket, in RequestWorkers.Work work, byte[] response)
     {
         try
         {

@@ -83,6 +83,43 @@ public sealed class AuditTrailTests : IDisposable
     }
 
     [Fact]
+    public async Task SetDedicated_RouteSetThenMovedThenRemoved_EveryPortRecordedForEachHolderBothProtocols()
+    {
+        await using var store = await _fixture.OpenAsync();
+        var time = _fixture.Time;
+        var recorder = Recorder(store, TimeSpan.FromDays(7));
+        await recorder.StartAsync(CancellationToken.None);
+        var kernel = new InMemoryForwardingTable();
+        var table = new AuditingForwardingTable(kernel, recorder, time);
+        var dedicated = IPAddress.Parse("198.51.100.11");
+        var alice = IPAddress.Parse("10.99.0.2");
+        var set = time.GetUtcNow();
+
+        table.SetDedicated([new DedicatedRoute(dedicated, alice, ForwardAllPorts: false, "peer-1")], new HashSet<ushort>());
+        time.Advance(TimeSpan.FromMinutes(1));
+        // The session came up: "every port" on, the same holder.
+        table.SetDedicated([new DedicatedRoute(dedicated, alice, ForwardAllPorts: true, "peer-1")], new HashSet<ushort>());
+        time.Advance(TimeSpan.FromMinutes(1));
+        var moved = time.GetUtcNow();
+        table.SetDedicated([new DedicatedRoute(dedicated, IPAddress.Parse("10.99.0.3"), ForwardAllPorts: true, "peer-2")], new HashSet<ushort>());
+        time.Advance(TimeSpan.FromMinutes(1));
+        var removed = time.GetUtcNow();
+        table.SetDedicated([], new HashSet<ushort>());
+        kernel.Failing = true;
+        Assert.ThrowsAny<ForwardingTableException>(() =>
+            table.SetDedicated([new DedicatedRoute(dedicated, alice, ForwardAllPorts: true, "peer-1")], new HashSet<ushort>()));
+        await recorder.DisposeAsync();
+
+        var first = await store.FindAuditAsync(dedicated, 45123, set.AddSeconds(90));
+        Assert.Equal([MappingProtocol.Tcp, MappingProtocol.Udp], first.Select(r => r.Protocol).Order());
+        Assert.All(first, r => Assert.Equal(("peer-1", "alice", alice, AuditRecord.EveryPort, set, (DateTimeOffset?)moved),
+            (r.PeerId, r.PeerName, r.TunnelAddress, r.PublicPort, r.StartedUtc, r.EndedUtc)));
+        Assert.All(await store.FindAuditAsync(dedicated, 1, moved), r => Assert.Equal(("peer-2", (DateTimeOffset?)removed), (r.PeerId, r.EndedUtc)));
+        // Removed, and the refused commit left no trace.
+        Assert.Empty(await store.FindAuditAsync(dedicated, 45123, removed));
+    }
+
+    [Fact]
     public async Task Retention_VirtualTimePassesIt_EndedRecordsOlderThanItDeletedRecentAndHeldKept()
     {
         await using var store = await _fixture.OpenAsync();

@@ -29,7 +29,7 @@ public sealed class DedicatedTests
         h.Service.SetDedicatedAddresses([Own(2, Dedicated)]);
         h.Service.Start();
 
-        Assert.Equal([new DedicatedRoute(Dedicated, TunnelAddress(2), ForwardAllPorts: false)], h.Table.Dedicated);
+        Assert.Equal([new DedicatedRoute(Dedicated, TunnelAddress(2), ForwardAllPorts: false, "p2")], h.Table.Dedicated);
         Assert.Equal([Own(2, Dedicated)], h.Service.DedicatedAddresses);
     }
 
@@ -142,7 +142,7 @@ public sealed class DedicatedTests
         Assert.Contains(h.Table.Entries, e => e.PublicPort == sharedMapping.ExternalPort && e.TunnelAddress.Equals(shared));
         Assert.Equal(MapStatus.Success, h.Service.GetPublicAddress(client).Status);
         Assert.Equal(Dedicated2, h.Map(client, MappingProtocol.Tcp, 8080).ExternalAddress);
-        Assert.Equal([new DedicatedRoute(Dedicated2, client, false)], h.Table.Dedicated);
+        Assert.Equal([new DedicatedRoute(Dedicated2, client, false, "p2")], h.Table.Dedicated);
     }
 
     [Fact]
@@ -168,7 +168,7 @@ public sealed class DedicatedTests
 
         h.Service.SetDedicatedAddresses([Own(2, Dedicated)]);
 
-        Assert.Equal([new DedicatedRoute(Dedicated, TunnelAddress(2), ForwardAllPorts: true)], h.Table.Dedicated);
+        Assert.Equal([new DedicatedRoute(Dedicated, TunnelAddress(2), ForwardAllPorts: true, "p2")], h.Table.Dedicated);
     }
 
     [Fact]
@@ -178,7 +178,7 @@ public sealed class DedicatedTests
 
         h.Service.SetDedicatedAddresses([Own(2, Dedicated)]);
 
-        Assert.Equal([new DedicatedRoute(Dedicated, TunnelAddress(2), ForwardAllPorts: false)], h.Table.Dedicated);
+        Assert.Equal([new DedicatedRoute(Dedicated, TunnelAddress(2), ForwardAllPorts: false, "p2")], h.Table.Dedicated);
     }
 
     [Fact]
@@ -220,7 +220,7 @@ public sealed class DedicatedTests
         // Fails while PeerSessionStarted / EndSessionLocked do not call SyncDedicatedLocked() (ForwardingService.Dedicated.cs).
         Assert.True(live.ForwardAllPorts, "session start must call SyncDedicatedLocked()");
         Assert.False(ended.ForwardAllPorts, "session end must call SyncDedicatedLocked()");
-        Assert.Equal(new DedicatedRoute(Dedicated, TunnelAddress(2), ForwardAllPorts: false), ended);
+        Assert.Equal(new DedicatedRoute(Dedicated, TunnelAddress(2), ForwardAllPorts: false, "p2"), ended);
     }
 
     [Fact]

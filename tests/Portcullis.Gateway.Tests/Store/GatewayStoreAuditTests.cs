@@ -56,6 +56,41 @@ public abstract class GatewayStoreAuditTests : IDisposable
     }
 
     [Fact]
+    public async Task FindAudit_DedicatedAddressEveryPort_AnswersForPortsNoMappingHeld()
+    {
+        var (store, trail) = await OpenAsync();
+        await using var _ = store;
+        var dedicated = new AuditStart(IPAddress.Parse("10.99.0.2"), AuditRecord.EveryPort, "p1", "p1-name");
+        await trail.AppendAuditAsync([
+            new AuditChange(Public, MappingProtocol.Tcp, AuditRecord.EveryPort, T0, dedicated),
+            Start(31337, "p2", "10.99.0.3", T0.AddMinutes(1)),
+            AuditChange.End(Public, MappingProtocol.Tcp, AuditRecord.EveryPort, T0.AddMinutes(10)),
+        ]);
+
+        var any = Assert.Single(await trail.FindAuditAsync(Public, 45123, T0.AddMinutes(5)));
+        Assert.Equal(("p1", AuditRecord.EveryPort, AuditRecord.EveryPort), (any.PeerId, any.PublicPort, any.InternalPort));
+        Assert.Equal(T0.AddMinutes(10), any.EndedUtc);
+        // A port a mapping held answers with the mapping alone; after the route ended nobody holds the other ports.
+        Assert.Equal("p2", Assert.Single(await trail.FindAuditAsync(Public, 31337, T0.AddMinutes(5))).PeerId);
+        Assert.Empty(await trail.FindAuditAsync(Public, 45123, T0.AddMinutes(11)));
+        Assert.Empty(await trail.FindAuditAsync(IPAddress.Parse("198.51.100.11"), 45123, T0.AddMinutes(5)));
+    }
+
+    [Fact]
+    public async Task AppendAudit_BatchWithABadChange_RefusedAndNoneOfItWritten()
+    {
+        var (store, trail) = await OpenAsync();
+        await using var _ = store;
+        // Every port on the public side but one internal port: no such record.
+        var bad = new AuditChange(Public, MappingProtocol.Tcp, AuditRecord.EveryPort, T0, new AuditStart(IPAddress.Parse("10.99.0.2"), 8080, "p1", null));
+
+        await Assert.ThrowsAsync<ArgumentException>(() => trail.AppendAuditAsync([Start(31337, "p1", "10.99.0.2", T0), bad]));
+        await Assert.ThrowsAsync<ArgumentException>(() => trail.AppendAuditAsync([Start(31337, "", "10.99.0.2", T0)]));
+
+        Assert.Empty(await trail.FindAuditAsync(Public, 31337, T0.AddMinutes(1)));
+    }
+
+    [Fact]
     public async Task AppendAudit_EndOfOneProtocol_LeavesTheOtherOpen()
     {
         var (store, trail) = await OpenAsync();

@@ -77,6 +77,15 @@ public sealed partial class ConsoleTests
         Assert.Contains("port_range: first (30) must not be above", await StepAsync(browser, "policy-refused"), StringComparison.Ordinal);
         Assert.Contains("Policy saved", await StepAsync(browser, "policy-saved"), StringComparison.Ordinal);
         Assert.Equal(2, (await lab.CliJsonAsync("policy")).GetProperty("effective").GetProperty("max_per_peer").GetInt32());
+        Assert.Contains("inbound_new_per_second: 'fast' is not a whole number", await StepAsync(browser, "policy-limit-refused"), StringComparison.Ordinal);
+        // Saved with the other overrides kept, in force over the API and in the kernel's inbound-limit chain.
+        Assert.Equal("7 per forward|50 per forward|2", await StepAsync(browser, "policy-limits-saved"));
+        var effective = (await lab.CliJsonAsync("policy")).GetProperty("effective");
+        Assert.Equal((7, 50, 2), (effective.GetProperty("inbound_new_per_second").GetInt32(),
+            effective.GetProperty("inbound_max_connections").GetInt32(), effective.GetProperty("max_per_peer").GetInt32()));
+        var ruleset = await lab.Gateway.RunCheckedAsync("nft", "list", "table", "ip", "portcullis");
+        Assert.Contains("limit rate over 7/second", ruleset, StringComparison.Ordinal);
+        Assert.Contains("ct count over 50", ruleset, StringComparison.Ordinal);
         await StepAsync(browser, "logged-out");
         await StepAsync(browser, "done");
         Assert.True(await browser.WaitForExitAsync(TimeSpan.FromSeconds(30)) && browser.ExitCode == 0, browser.ToString());

@@ -185,6 +185,19 @@ try {
   await page.waitForSelector('#policy-max_per_peer[value="2"]');
   await shot('10-policy-saved');
   step('policy-saved', JSON.stringify(await page.textContent('#message')));
+  // The inbound limits: a value that is no whole number is refused in the page, then both are saved and shown in force.
+  await page.fill('#policy-inbound_new_per_second', 'fast');
+  await page.click('#policy-save');
+  await page.waitForSelector('#message.error');
+  step('policy-limit-refused', JSON.stringify(await page.textContent('#message')));
+  await page.fill('#policy-inbound_new_per_second', '7');
+  await page.fill('#policy-inbound_max_connections', '50');
+  await page.click('#policy-save');
+  await page.waitForSelector('#message:not(.error)');
+  await page.waitForSelector('#policy-inbound_max_connections[value="50"]');
+  await shot('11-policy-limits');
+  step('policy-limits-saved', [await page.textContent('#policy-effective-inbound_new_per_second'),
+    await page.textContent('#policy-effective-inbound_max_connections'), await page.inputValue('#policy-max_per_peer')].join('|'));
   await page.click('#logout');
   await page.waitForURL(base + '/login');
   if (await page.evaluate(async () => (await fetch('/api/v1/peers')).status) !== 401) throw new Error('the API still answers after logout');

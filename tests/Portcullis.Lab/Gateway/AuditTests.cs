@@ -61,6 +61,43 @@ public sealed class AuditTests
     }
 
     [Fact]
+    public async Task MappingWho_DedicatedAddress_AnyPortNamesItsPeerAMappedPortItsMapping()
+    {
+        const string dedicated = "198.51.100.11";
+        await using var lab = await GatewayLab.StartAsync(new GatewayLabOptions
+        {
+            ExtraForwarding = "audit_log = true\nforward_all_dedicated_ports = true",
+            ExtraPeerA = $"dedicated_address = \"{dedicated}\"",
+            ExtraTables = Admin,
+        });
+        var mapped = await NatPmpClient.MapCheckedAsync(lab.ClientA, "udp", 8080);
+
+        // A port no mapping holds answers with the address's every-port records (TCP and UDP), a mapped one with its
+        // mapping alone.
+        JsonElement holders = default;
+        var anyPort = $"{dedicated}:4711";
+        Assert.True(await Wait.UntilAsync(async () =>
+        {
+            holders = await WhoJsonAsync(lab, anyPort, DateTimeOffset.UtcNow);
+            return holders.GetArrayLength() == 2;
+        }, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(200)), $"no audit answer for {anyPort}: {holders}\n{lab.GatewayProcess}");
+        foreach (var holder in holders.EnumerateArray())
+        {
+            Assert.Equal("a", holder.GetProperty("peer_name").GetString());
+            Assert.Equal(AddressA, holder.GetProperty("tunnel_address").GetString());
+            Assert.Equal(0, holder.GetProperty("public_port").GetInt32());
+        }
+        var table = await WhoAsync(lab, anyPort, DateTimeOffset.UtcNow);
+        Assert.True(table.Succeeded, table.ToString());
+        Assert.Contains($"{dedicated}:*", table.Stdout, StringComparison.Ordinal);
+        var mapping = Assert.Single((await WhoJsonAsync(lab, $"{dedicated}:{mapped.ToString(CultureInfo.InvariantCulture)}", DateTimeOffset.UtcNow))
+            .EnumerateArray());
+        Assert.Equal((8080, "udp"), (mapping.GetProperty("internal_port").GetInt32(), mapping.GetProperty("protocol").GetString()));
+        // The shared address's same port is nobody's.
+        Assert.Equal(0, (await WhoJsonAsync(lab, $"{PublicAddress}:4711", DateTimeOffset.UtcNow)).GetArrayLength());
+    }
+
+    [Fact]
     public async Task MappingWho_AuditOff_RefusedWithTheReasonAndNothingRecorded()
     {
         await using var lab = await GatewayLab.StartAsync(new GatewayLabOptions { ExtraTables = Admin });

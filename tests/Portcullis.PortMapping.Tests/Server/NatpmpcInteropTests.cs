@@ -24,15 +24,6 @@ public sealed class NatpmpcInteropTests
             await server.DisposeAsync();
             throw;
         }
-        // libnatpmp does not match an answer to its request: when a cold server's first answer comes after natpmpc's
-        // 250 ms retry, the duplicate public-address answer is read as the mapping's answer ("protocol UNKNOWN"). One
-        // public-address exchange first (answered: natpmpc exits 0) warms the server's path, as a running gateway's is.
-        var warmUp = lab.Natpmpc();
-        if (warmUp.ExitCode != 0)
-        {
-            await server.DisposeAsync();
-            Assert.Fail($"the server did not answer natpmpc's public-address request\n{warmUp.Output}");
-        }
         return server;
     }
 

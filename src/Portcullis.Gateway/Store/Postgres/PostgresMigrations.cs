@@ -127,5 +127,13 @@ internal static class PostgresMigrations
             CREATE INDEX audit_mappings_by_port ON audit_mappings (public_address, public_port, started_utc_ms);
             CREATE INDEX audit_mappings_by_end ON audit_mappings (gateway, ended_utc_ms);
             """, CompatibleFrom: 1),
+        // A dedicated address is recorded as port 0 ("every port", AuditRecord.EveryPort). Only widens what a row may
+        // hold; an older build reads such a row as a record of port 0, so builds of schema 1 to 3 keep running beside it.
+        new(4, "audit trail of dedicated addresses (port 0)", """
+            ALTER TABLE audit_mappings DROP CONSTRAINT audit_mappings_public_port_check;
+            ALTER TABLE audit_mappings ADD CONSTRAINT audit_mappings_public_port_check CHECK (public_port BETWEEN 0 AND 65535);
+            ALTER TABLE audit_mappings DROP CONSTRAINT audit_mappings_internal_port_check;
+            ALTER TABLE audit_mappings ADD CONSTRAINT audit_mappings_internal_port_check CHECK (internal_port BETWEEN 0 AND 65535);
+            """, CompatibleFrom: 1),
     ];
 }

@@ -58,12 +58,7 @@ internal static class PostgresRows
     public static StoredForward Forward(NpgsqlDataReader row) => new()
     {
         PublicAddress = IPAddress.Parse(row.GetString(0)),
-        Protocol = row.GetString(1) switch
-        {
-            "tcp" => MappingProtocol.Tcp,
-            "udp" => MappingProtocol.Udp,
-            var other => throw new FormatException($"protocol '{other}' in static_forwards"),
-        },
+        Protocol = StoreText.Protocol(row.GetString(1), "static_forwards"),
         ExternalPort = checked((ushort)row.GetInt32(2)),
         PeerId = row.GetString(3),
         InternalPort = checked((ushort)row.GetInt32(4)),
@@ -83,12 +78,7 @@ internal static class PostgresRows
     public static IPAddress Plain(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
     /// <summary>As the SQLite store writes it: one text per address, so text equality is address equality.</summary>
-    public static string Text(IPAddress address) => Plain(address).ToString();
+    public static string Text(IPAddress address) => StoreText.Of(address);
 
-    public static string Text(MappingProtocol protocol) => protocol switch
-    {
-        MappingProtocol.Tcp => "tcp",
-        MappingProtocol.Udp => "udp",
-        _ => throw new ArgumentOutOfRangeException(nameof(protocol), protocol, "expected tcp or udp"),
-    };
+    public static string Text(MappingProtocol protocol) => StoreText.Of(protocol);
 }

@@ -68,5 +68,27 @@ internal static class SqliteMigrations
             CREATE INDEX audit_mappings_by_port ON audit_mappings (public_address, public_port, started_utc_ms);
             CREATE INDEX audit_mappings_by_end ON audit_mappings (gateway, ended_utc_ms);
             """),
+        // A dedicated address is recorded as port 0 ("every port", AuditRecord.EveryPort). SQLite cannot alter a
+        // CHECK, so the table is rebuilt with its rows.
+        new(5, "audit trail of dedicated addresses (port 0)", """
+            CREATE TABLE audit_mappings_5 (
+                id             INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+                gateway        TEXT    NOT NULL,
+                public_address TEXT    NOT NULL,
+                protocol       TEXT    NOT NULL CHECK (protocol IN ('tcp', 'udp')),
+                public_port    INTEGER NOT NULL CHECK (public_port BETWEEN 0 AND 65535),
+                tunnel_address TEXT    NOT NULL,
+                internal_port  INTEGER NOT NULL CHECK (internal_port BETWEEN 0 AND 65535),
+                peer_id        TEXT    NOT NULL,
+                peer_name      TEXT,
+                started_utc_ms INTEGER NOT NULL,
+                ended_utc_ms   INTEGER
+            );
+            INSERT INTO audit_mappings_5 SELECT * FROM audit_mappings;
+            DROP TABLE audit_mappings;
+            ALTER TABLE audit_mappings_5 RENAME TO audit_mappings;
+            CREATE INDEX audit_mappings_by_port ON audit_mappings (public_address, public_port, started_utc_ms);
+            CREATE INDEX audit_mappings_by_end ON audit_mappings (gateway, ended_utc_ms);
+            """),
     ];
 }

@@ -27,6 +27,15 @@ internal static class SqliteRows
         return command.ExecuteNonQuery();
     }
 
+    /// <summary>Values as the parameters $1, $2, … of the SQL they are for.</summary>
+    public static (string Name, object? Value)[] Positional(object?[] values)
+    {
+        var named = new (string, object?)[values.Length];
+        for (var i = 0; i < values.Length; i++)
+            named[i] = (string.Create(CultureInfo.InvariantCulture, $"${i + 1}"), values[i]);
+        return named;
+    }
+
     public static bool Exists(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
     {
         using var command = Command(connection, transaction, sql, parameters);
@@ -80,21 +89,9 @@ internal static class SqliteRows
     public static (string, object?)[] KeyParameters(ForwardKey key) =>
         [("$address", Text(key.PublicAddress)), ("$protocol", Text(key.Protocol)), ("$external", (int)key.ExternalPort)];
 
-    /// <summary>IPv4 dotted quad, IPv6 compressed: one text per address, so text equality is address equality.</summary>
-    public static string Text(IPAddress address) =>
-        (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
+    public static string Text(IPAddress address) => StoreText.Of(address);
 
-    public static string Text(MappingProtocol protocol) => protocol switch
-    {
-        MappingProtocol.Tcp => "tcp",
-        MappingProtocol.Udp => "udp",
-        _ => throw new ArgumentOutOfRangeException(nameof(protocol), protocol, "expected tcp or udp"),
-    };
+    public static string Text(MappingProtocol protocol) => StoreText.Of(protocol);
 
-    private static MappingProtocol ParseProtocol(string text) => text switch
-    {
-        "tcp" => MappingProtocol.Tcp,
-        "udp" => MappingProtocol.Udp,
-        _ => throw new FormatException(string.Create(CultureInfo.InvariantCulture, $"protocol '{text}' in static_forwards")),
-    };
+    private static MappingProtocol ParseProtocol(string text) => StoreText.Protocol(text, "static_forwards");
 }

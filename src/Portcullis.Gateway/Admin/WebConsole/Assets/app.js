@@ -57,6 +57,8 @@ function ago(iso) {
   return seconds < 120 ? seconds + ' s ago' : Math.round(seconds / 60) + ' min ago';
 }
 
+function limitText(n) { return n ? String(n) + ' per forward' : 'no limit'; }
+
 function yesNo(value, yes, no) { return el('span', { class: value ? 'yes' : 'no' }, value ? yes : no); }
 
 function table(id, headings, rows) {
@@ -192,23 +194,39 @@ const pages = {
       el('option', { value: 'default', selected: value === null }, 'from the config file'),
       el('option', { value: 'on', selected: value === true }, 'on'),
       el('option', { value: 'off', selected: value === false }, 'off'));
+    const limit = (name, text) => el('label', {}, text + ' (0: no limit)',
+      el('input', { name, id: 'policy-' + name, inputmode: 'numeric', value: o[name] ?? '', placeholder: String(e[name]) }));
     const form = el('form', { class: 'inline', id: 'policy-form' },
       el('label', {}, 'Port forwarding', tri('forwarding_enabled', o.forwarding_enabled)),
       el('label', {}, 'Port range (empty: the file\'s)', el('input', { name: 'port_range', id: 'policy-port_range',
         value: o.port_range ? o.port_range.first + '-' + o.port_range.last : '', placeholder: e.port_range.first + '-' + e.port_range.last })),
       el('label', {}, 'Mappings per peer', el('input', { name: 'max_per_peer', id: 'policy-max_per_peer', value: o.max_per_peer ?? '', placeholder: String(e.max_per_peer) })),
       el('label', {}, 'Every port of dedicated addresses', tri('forward_all_dedicated_ports', o.forward_all_dedicated_ports)),
+      limit('inbound_new_per_second', 'New inbound connections per second, per forward'),
+      limit('inbound_max_connections', 'Inbound connections at once, per forward'),
       el('button', { type: 'submit', id: 'policy-save' }, 'Save'));
     form.addEventListener('submit', event => {
       event.preventDefault();
       const value = name => form.elements[name].value.trim();
       const flag = name => value(name) === 'default' ? null : value(name) === 'on';
-      const body = { forwarding_enabled: flag('forwarding_enabled'), port_range: null, max_per_peer: null, forward_all_dedicated_ports: flag('forward_all_dedicated_ports') };
+      // PUT replaces every override: a field left out would clear what the CLI set.
+      const body = { forwarding_enabled: flag('forwarding_enabled'), port_range: null, max_per_peer: null,
+        forward_all_dedicated_ports: flag('forward_all_dedicated_ports'), inbound_new_per_second: null, inbound_max_connections: null };
       if (value('port_range')) {
         const [first, last] = value('port_range').split('-').map(Number);
         body.port_range = { first, last };
       }
       if (value('max_per_peer')) body.max_per_peer = Number(value('max_per_peer'));
+      for (const name of ['inbound_new_per_second', 'inbound_max_connections']) {
+        if (!value(name)) continue;
+        // Refused here, before anything is sent: the API would take '1e3' or '2.5' as a number it then refuses less clearly.
+        if (!/^[0-9]{1,9}$/.test(value(name))) {
+          say(name + ': \'' + value(name) + '\' is not a whole number of 0 or more (0: no limit; empty: the config file\'s)', true);
+          form.elements[name].focus();
+          return;
+        }
+        body[name] = Number(value(name));
+      }
       act('Policy saved', () => api('PUT', '/policy', body));
     });
     return [el('h1', {}, 'Policy'),
@@ -217,7 +235,9 @@ const pages = {
         el('tr', {}, el('td', {}, 'Port range'), el('td', {}, e.port_range.first + '–' + e.port_range.last)),
         el('tr', {}, el('td', {}, 'Mappings per peer'), el('td', {}, String(e.max_per_peer))),
         el('tr', {}, el('td', {}, 'Lease lifetime'), el('td', {}, e.min_lifetime_seconds + '–' + e.max_lifetime_seconds + ' s')),
-        el('tr', {}, el('td', {}, 'Every port of dedicated addresses'), el('td', {}, yesNo(e.forward_all_dedicated_ports, 'on', 'off')))]),
+        el('tr', {}, el('td', {}, 'Every port of dedicated addresses'), el('td', {}, yesNo(e.forward_all_dedicated_ports, 'on', 'off'))),
+        el('tr', {}, el('td', {}, 'New inbound connections per second'), el('td', { id: 'policy-effective-inbound_new_per_second' }, limitText(e.inbound_new_per_second))),
+        el('tr', {}, el('td', {}, 'Inbound connections at once'), el('td', { id: 'policy-effective-inbound_max_connections' }, limitText(e.inbound_max_connections)))]),
       el('h2', {}, 'Overrides (stored; they win over the config file)'), form];
   },
 };
