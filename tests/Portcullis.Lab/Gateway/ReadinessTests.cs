@@ -53,7 +53,9 @@ public sealed class ReadinessTests
         var token = Path.Combine(directory, "admin.token");
         Assert.True(File.Exists(token), $"READY=1 came before the admin token file existed\n{process}");
         Assert.True(File.Exists($"/var/run/wireguard/{tunnel}.sock"), $"READY=1 came before the UAPI socket existed\n{process}");
-        Assert.Contains("Gateway up", process.Output, StringComparison.Ordinal);
+        // The log line was written before READY=1, but it reaches us through a pipe another thread reads: wait for it.
+        Assert.True(await Wait.UntilAsync(() => Task.FromResult(process.Output.Contains("Gateway up", StringComparison.Ordinal)),
+            Generous, TimeSpan.FromMilliseconds(20)), $"no 'Gateway up' after READY=1\n{process}");
         Assert.StartsWith("READY=1\n", ready, StringComparison.Ordinal);
         Assert.Contains($"MAINPID={process.Id}", ready, StringComparison.Ordinal);
         var status = await gateway.RunAsync([LabBinaries.Portcullis, "status", "--json", "--config", config], RunOptions.Default with { Timeout = Generous });
