@@ -274,10 +274,12 @@ public sealed class NftForwardingTable : IForwardingTable
         }
     }
 
-    // The reaper tracks IPv4 flows; an IPv6 mapping's flows end when conntrack times them out.
+    // The reaper ends the flows a mapping DNATed: IPv4, and IPv6 with NAT66 (public v6 . proto . port → peer /128 .
+    // port). A routed IPv6 pinhole (its key is the peer's own /128) DNATs nothing, and the reaper indexes only DNATed
+    // flows: a pinhole's flows end when conntrack times them out.
     private static List<EndedMapping> Ended(IEnumerable<ForwardingEntry> entries) =>
-        entries.Where(entry => entry.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
-                && entry.TunnelAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+        entries.Where(entry => entry.PublicAddress.AddressFamily == entry.TunnelAddress.AddressFamily
+                && !entry.PublicAddress.Equals(entry.TunnelAddress))
             .Select(entry => new EndedMapping(new OriginalDestination(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort),
                 entry.TunnelAddress, entry.InternalPort))
             .ToList();

@@ -92,7 +92,7 @@ public sealed class ConntrackFlowIndex
     /// Moves every flow addressed to <paramref name="address"/> on any port, except the destinations
     /// <paramref name="keep"/> names, into <paramref name="into"/>; returns how many. Walks the index, not the table.
     /// </summary>
-    public int TakeAddress(uint address, Func<FlowKey, bool> keep, List<TrackedFlow> into)
+    public int TakeAddress(UInt128 address, Func<FlowKey, bool> keep, List<TrackedFlow> into)
     {
         ArgumentNullException.ThrowIfNull(keep);
         ArgumentNullException.ThrowIfNull(into);

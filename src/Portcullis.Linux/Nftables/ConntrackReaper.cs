@@ -84,9 +84,9 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
     public long Deleted => Interlocked.Read(ref _deleted);
 
     /// <summary>
-    /// Queues the end of every tracked IPv4 flow whose original destination is one of <paramref name="destinations"/>
-    /// and returns at once. Call after the map no longer holds them. Throws <see cref="ArgumentException"/> for a
-    /// protocol other than tcp/udp or a non-IPv4 address.
+    /// Queues the end of every tracked flow (IPv4 or IPv6) whose original destination is one of
+    /// <paramref name="destinations"/> and returns at once. Call after the map no longer holds them. Throws
+    /// <see cref="ArgumentException"/> for a protocol other than tcp/udp.
     /// </summary>
     public void End(IReadOnlyCollection<OriginalDestination> destinations)
     {
@@ -121,7 +121,7 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
     public void EndAllPorts(IPAddress address, IReadOnlySet<FlowKey> keep)
     {
         ArgumentNullException.ThrowIfNull(keep);
-        Post(new Work(null, null, KeyOf("tcp", address, 0).Address, keep));
+        Post(new Work(null, null, FlowAddress.Of(address), keep));
     }
 
     /// <summary>
@@ -182,7 +182,7 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
         }
     }
 
-    /// <summary>The protocol-and-port key of a destination ("tcp"/"udp", IPv4).</summary>
+    /// <summary>The protocol-and-port key of a destination ("tcp"/"udp", IPv4 or IPv6).</summary>
     public static FlowKey KeyOf(string protocol, IPAddress address, ushort port)
     {
         ArgumentNullException.ThrowIfNull(address);
@@ -192,11 +192,9 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
             "udp" => 17,
             _ => throw new ArgumentException($"protocol must be tcp or udp, not '{protocol}'", nameof(protocol)),
         };
-        if (address.AddressFamily != AddressFamily.InterNetwork)
-            throw new ArgumentException("only IPv4 destinations are tracked here", nameof(address));
-        Span<byte> bytes = stackalloc byte[4];
-        address.TryWriteBytes(bytes, out _);
-        return new FlowKey(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes), number, port);
+        if (address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+            throw new ArgumentException("only IPv4 and IPv6 destinations are tracked here", nameof(address));
+        return new FlowKey(FlowAddress.Of(address), number, port);
     }
 
     /// <summary>Finishes the cleanups queued (waiting at most a few seconds), then stops the thread and closes the sockets.</summary>
@@ -235,11 +233,11 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
     private static MappingTarget TargetOf(EndedMapping mapping)
     {
         var key = KeyOf(mapping.Destination.Protocol, mapping.Destination.Address, mapping.Destination.Port);
-        return mapping.Target is null ? new MappingTarget(key, 0, 0) : new MappingTarget(key, KeyOf("tcp", mapping.Target, 0).Address, mapping.TargetPort);
+        return mapping.Target is null ? new MappingTarget(key, 0, 0) : new MappingTarget(key, FlowAddress.Of(mapping.Target), mapping.TargetPort);
     }
 
     // One unit of cleanup: mappings (with their destinations for the dump fallback), or all ports of an address.
-    private sealed record Work(List<MappingTarget>? Targets, List<OriginalDestination>? Destinations, uint Address, IReadOnlySet<FlowKey>? Keep)
+    private sealed record Work(List<MappingTarget>? Targets, List<OriginalDestination>? Destinations, UInt128 Address, IReadOnlySet<FlowKey>? Keep)
     {
         /// <summary>Its place in the order of cleanups posted (1, 2, …).</summary>
         public long Sequence { get; init; }
