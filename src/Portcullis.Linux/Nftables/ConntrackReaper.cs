@@ -19,7 +19,8 @@ namespace Portcullis.Linux.Nftables;
 /// </list>
 /// Lost events (socket overrun) rebuild the index from a dump; without events (groups not joinable) every cleanup is
 /// a table dump filtered by destination, as <see cref="Conntrack.Delete(IReadOnlyCollection{OriginalDestination})"/>
-/// does — on this thread too. Namespace: that of the thread that constructed this object.
+/// does (IPv6: one whole-table dump per cleanup, read into a scratch index) — on this thread too. IPv4 and IPv6 flows
+/// alike (<see cref="FlowAddress"/>). Namespace: that of the thread that constructed this object.
 /// </summary>
 public sealed unsafe partial class ConntrackReaper : IDisposable
 {
