@@ -30,12 +30,21 @@ public sealed unsafe partial class ConntrackReaper
         {
             long upTo;
             bool stopping;
+            (UInt128, int)? routed;
             lock (_gate)
             {
                 (work, _pending) = (_pending, work);
                 _inFlight = work;
                 upTo = _posted;
                 stopping = _stopping;
+                routed = _routed;
+            }
+            if (_index.Routed != routed)
+            {
+                // Flows to the prefix were not held until now (or are no longer mappings'): read them from the table.
+                _index.Routed = routed;
+                if (_events is not null)
+                    Rebuild(overrun: false);
             }
             // After taking the queue: each queued cleanup was posted after its commit, so these reads see every flow
             // the old mapping let in.
@@ -86,7 +95,7 @@ public sealed unsafe partial class ConntrackReaper
             {
                 ref readonly var happened = ref _eventBuffer[i];
                 _index.Apply(happened);
-                if (happened.Kind == ConntrackEventKind.New && happened.Flow.IsDestinationNatted && IsGuarded(happened.Flow))
+                if (happened.Kind == ConntrackEventKind.New && _index.Holds(happened.Flow) && IsGuarded(happened.Flow))
                     _doomed.Add(happened.Flow);
             }
             if (read.Overrun)
@@ -231,6 +240,7 @@ public sealed unsafe partial class ConntrackReaper
     {
         var scratch = _scratch ??= new ConntrackFlowIndex();
         scratch.Clear();
+        scratch.Routed = _index.Routed;
         _conntrack.DumpInto(scratch);
         foreach (var item in work)
         {

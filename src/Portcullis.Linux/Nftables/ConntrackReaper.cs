@@ -47,6 +47,7 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
     private bool _stopping;
     private long _deleted;
     private bool _indexValid;
+    private (UInt128 Prefix, int Length)? _routed;              // guarded by _gate; the index follows it on the thread
 
     /// <param name="log">Told of fallbacks, overruns and each cleanup.</param>
     /// <param name="time">Time of the guard window.</param>
@@ -76,6 +77,24 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
         }
         _thread = new Thread(Run) { IsBackground = true, Name = "conntrack reaper" };
         _thread.Start();
+    }
+
+    /// <summary>
+    /// The routed IPv6 prefix whose pinholes (peer /128 . protocol . port, untranslated) are mappings too: a removed
+    /// pinhole's flows are those to it from outside the prefix (from the public side). Null: NAT66 or no IPv6.
+    /// </summary>
+    public void SetRoutedPrefix(System.Net.IPNetwork? prefix)
+    {
+        (UInt128, int)? routed = prefix is { } p && p.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6
+            ? (FlowAddress.Of(p.BaseAddress), p.PrefixLength)
+            : null;
+        lock (_gate)
+        {
+            if (_routed == routed)
+                return;
+            _routed = routed;
+        }
+        Wake();
     }
 
     /// <summary>Whether cleanups use the event index (false: dumps, the event groups could not be joined).</summary>

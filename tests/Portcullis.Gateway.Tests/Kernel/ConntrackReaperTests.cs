@@ -327,4 +327,33 @@ public sealed class ConntrackReaperTests
         Assert.True(Has(Flows(ns, ipv6: true), "tcp", 30000, 7001));
         Assert.Equal(1, reaper.Deleted);
     }
+
+    [Fact]
+    public void End_RoutedPinhole_OnlyFlowsFromOutsideThePrefixToThePeersPortGo()
+    {
+        using var ns = new TestNamespace("pcgk-ctr");
+        var log = new RecordingLog();
+        // Before the prefix is known (found by the rebuild SetRoutedPrefix asks for), and after (found by events).
+        Track(ns, Insert("tcp", 8080, 6000, natted: false, destination: "2001:db8:99::2", source: "2001:db8:2::100"));
+        using var reaper = ns.Run(() => new ConntrackReaper(log));
+        reaper.SetRoutedPrefix(System.Net.IPNetwork.Parse("2001:db8:99::/64"));
+        reaper.End([new OriginalDestination("udp", Public6, 1)]); // a pass through the thread: the prefix is applied
+        Assert.True(reaper.WaitIdle(Generous));
+        Track(ns,
+            Insert("tcp", 8080, 6001, natted: false, destination: "2001:db8:99::2", source: "2001:db8:2::100"),
+            Insert("tcp", 8081, 6000, natted: false, destination: "2001:db8:99::2", source: "2001:db8:2::100"),  // another port
+            Insert("tcp", 8080, 6002, natted: false, destination: "2001:db8:99::2", source: "2001:db8:99::3"));  // a peer's, inside
+
+        var pinhole = System.Net.IPAddress.Parse("2001:db8:99::2");
+        reaper.End([new EndedMapping(new OriginalDestination("tcp", pinhole, 8080), pinhole, 8080)]);
+
+        Assert.True(reaper.WaitIdle(Generous));
+        var flows = Flows(ns, ipv6: true);
+        Assert.False(Has(flows, "tcp", 8080, 6000));
+        Assert.False(Has(flows, "tcp", 8080, 6001));
+        Assert.True(Has(flows, "tcp", 8081, 6000));
+        Assert.True(Has(flows, "tcp", 8080, 6002));
+        Assert.Equal(2, reaper.Deleted);
+        Assert.Empty(log.Notices);
+    }
 }
