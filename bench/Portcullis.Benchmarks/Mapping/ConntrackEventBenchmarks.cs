@@ -21,7 +21,7 @@ public class ConntrackEventBenchmarks
     public void Setup()
     {
         for (var i = 0; i < 100_000; i++)
-            _index.Add(new TrackedFlow(17, 0xC0000200 + (uint)(i / 50_000), (ushort)(10_000 + i % 50_000), 0xC633640A, (ushort)(1024 + i / 2), 0x0A630101, (ushort)(1024 + i / 2), 0, (uint)i + 1));
+            _index.Add(new TrackedFlow(17, FlowAddress.V4(0xC0000200 + (uint)(i / 50_000)), (ushort)(10_000 + i % 50_000), FlowAddress.V4(0xC633640A), (ushort)(1024 + i / 2), FlowAddress.V4(0x0A630101), (ushort)(1024 + i / 2), 0, (uint)i + 1));
         _new = Enumerable.Range(0, EventsPerInvoke).Select(i => Event(256, (ushort)(40_000 + i), (uint)(1_000_000 + i))).ToArray();
         _destroy = Enumerable.Range(0, EventsPerInvoke).Select(i => Event(258, (ushort)(40_000 + i), (uint)(1_000_000 + i))).ToArray();
     }

@@ -70,6 +70,7 @@ public sealed class NftForwardingTable : IForwardingTable
         // Both families in one transaction: the IPv6 table (or its removal, without IPv6) never lags the IPv4 one.
         Run(NftScript.Install(network) + NftIpv6Script.Install(network), "install the forwarding table");
         _network = network;
+        _reaper.SetRoutedPrefix(network.Ipv6 is { PublicAddresses.Count: 0 } routed ? routed.TunnelPrefix : null);
         NftForwardingTableLog.Installed(_logger, network.TunnelInterface, network.PublicInterface);
     }
 
@@ -281,10 +282,11 @@ public sealed class NftForwardingTable : IForwardingTable
         }
     }
 
-    // The reaper tracks IPv4 flows; an IPv6 mapping's flows end when conntrack times them out.
+    // The reaper ends the flows a mapping carried: IPv4 and NAT66 ones it DNATed (public address . proto . port → peer .
+    // port); a routed IPv6 pinhole's (key and target both the peer's own /128 . port) are those to it from outside the
+    // routed prefix (SetRoutedPrefix), i.e. that entered from the public side.
     private static List<EndedMapping> Ended(IEnumerable<ForwardingEntry> entries) =>
-        entries.Where(entry => entry.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork
-                && entry.TunnelAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
+        entries.Where(entry => entry.PublicAddress.AddressFamily == entry.TunnelAddress.AddressFamily)
             .Select(entry => new EndedMapping(new OriginalDestination(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort),
                 entry.TunnelAddress, entry.InternalPort))
             .ToList();

@@ -37,7 +37,7 @@ public sealed unsafe partial class Conntrack
     }
 
     /// <summary>
-    /// Dumps the whole IPv4 table into <paramref name="index"/> (which keeps the destination-NATed flows) and returns
+    /// Dumps the whole table (IPv4 and IPv6 entries: family AF_UNSPEC) into <paramref name="index"/> (which keeps the destination-NATed flows) and returns
     /// how many entries were read. One walk of every hash bucket: for a rebuild after lost events, not per mapping.
     /// </summary>
     public int DumpInto(ConntrackFlowIndex index)
@@ -47,7 +47,7 @@ public sealed unsafe partial class Conntrack
         {
             ObjectDisposedException.ThrowIf(_fd < 0, this);
             var sequence = ++_sequence;
-            Send(CtNetlinkMessages.DumpRequest(sequence), "dump conntrack table");
+            Send(CtNetlinkMessages.DumpRequest(sequence, CtNetlinkMessages.AfUnspec), "dump conntrack table");
             var read = 0;
             while (true)
             {

@@ -5,7 +5,8 @@ namespace Portcullis.Linux.Nftables;
 
 /// <summary>
 /// A ctnetlink socket joined to the conntrack NEW and DESTROY multicast groups: the kernel tells it of every flow
-/// confirmed and every flow removed, in order, as it happens (what `conntrack -E -e NEW,DESTROY` prints). Reading is
+/// confirmed and every flow removed, of every family (the groups are not per family), in order, as it happens (what
+/// `conntrack -E -e NEW,DESTROY` prints). Reading is
 /// non-blocking and parses into values (<see cref="ConntrackEvent"/>): nothing is allocated per event.
 /// The kernel queues an event in the socket before the packet that caused it moves on, so once <see cref="Read"/> has
 /// returned 0 every flow confirmed before that call has been seen. When the socket's buffer overflows the kernel drops
@@ -58,7 +59,7 @@ public sealed unsafe class ConntrackEvents : IDisposable
 
     /// <summary>
     /// Reads the events waiting now into <paramref name="into"/>, without blocking: stops when none is left or fewer
-    /// than 64 slots remain (call again). Events of flows without ports or not IPv4 are skipped.
+    /// than 64 slots remain (call again). Events of flows without ports, or neither IPv4 nor IPv6, are skipped.
     /// </summary>
     public ConntrackEventsRead Read(Span<ConntrackEvent> into)
     {

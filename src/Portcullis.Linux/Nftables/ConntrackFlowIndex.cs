@@ -27,10 +27,21 @@ public sealed class ConntrackFlowIndex
             Remove(happened.Flow);
     }
 
-    /// <summary>Adds a flow if it was destination-NATed (else ignores it). Adding one held already changes nothing.</summary>
+    /// <summary>
+    /// A routed IPv6 prefix (peers' own addresses, reached untranslated through pinholes): a flow to an address in it
+    /// from one outside it entered from the public side through a pinhole, and is held though not DNATed. Null: none.
+    /// </summary>
+    public (UInt128 Prefix, int Length)? Routed { get; set; }
+
+    /// <summary>Whether <paramref name="flow"/> is one a mapping carried: DNATed, or inbound to the routed prefix.</summary>
+    public bool Holds(in TrackedFlow flow) =>
+        flow.IsDestinationNatted
+        || (Routed is (var prefix, var length) && !flow.IsV4 && In(flow.Destination, prefix, length) && !In(flow.Source, prefix, length));
+
+    /// <summary>Adds a flow if a mapping carried it (see <see cref="Holds"/>; else ignores it). Adding one held already changes nothing.</summary>
     public void Add(in TrackedFlow flow)
     {
-        if (!flow.IsDestinationNatted)
+        if (!Holds(flow))
             return;
         var key = flow.Key;
         if (!_byKey.TryGetValue(key, out var flows))
@@ -92,7 +103,7 @@ public sealed class ConntrackFlowIndex
     /// Moves every flow addressed to <paramref name="address"/> on any port, except the destinations
     /// <paramref name="keep"/> names, into <paramref name="into"/>; returns how many. Walks the index, not the table.
     /// </summary>
-    public int TakeAddress(uint address, Func<FlowKey, bool> keep, List<TrackedFlow> into)
+    public int TakeAddress(UInt128 address, Func<FlowKey, bool> keep, List<TrackedFlow> into)
     {
         ArgumentNullException.ThrowIfNull(keep);
         ArgumentNullException.ThrowIfNull(into);
@@ -120,6 +131,9 @@ public sealed class ConntrackFlowIndex
         _byKey.Clear();
         _count = 0;
     }
+
+    private static bool In(UInt128 address, UInt128 prefix, int length) =>
+        length == 0 || (address ^ prefix) >> (128 - length) == 0;
 
     private void Release(FlowKey key, HashSet<TrackedFlow> flows)
     {

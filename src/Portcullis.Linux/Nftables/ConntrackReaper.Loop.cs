@@ -7,6 +7,7 @@ public sealed unsafe partial class ConntrackReaper
 {
     private readonly ConntrackEvent[] _eventBuffer = new ConntrackEvent[1024];
     private readonly List<TrackedFlow> _doomed = [];
+    private ConntrackFlowIndex? _scratch;
 
     private void Run()
     {
@@ -29,12 +30,21 @@ public sealed unsafe partial class ConntrackReaper
         {
             long upTo;
             bool stopping;
+            (UInt128, int)? routed;
             lock (_gate)
             {
                 (work, _pending) = (_pending, work);
                 _inFlight = work;
                 upTo = _posted;
                 stopping = _stopping;
+                routed = _routed;
+            }
+            if (_index.Routed != routed)
+            {
+                // Flows to the prefix were not held until now (or are no longer mappings'): read them from the table.
+                _index.Routed = routed;
+                if (_events is not null)
+                    Rebuild(overrun: false);
             }
             // After taking the queue: each queued cleanup was posted after its commit, so these reads see every flow
             // the old mapping let in.
@@ -85,7 +95,7 @@ public sealed unsafe partial class ConntrackReaper
             {
                 ref readonly var happened = ref _eventBuffer[i];
                 _index.Apply(happened);
-                if (happened.Kind == ConntrackEventKind.New && happened.Flow.IsDestinationNatted && IsGuarded(happened.Flow))
+                if (happened.Kind == ConntrackEventKind.New && _index.Holds(happened.Flow) && IsGuarded(happened.Flow))
                     _doomed.Add(happened.Flow);
             }
             if (read.Overrun)
@@ -139,12 +149,18 @@ public sealed unsafe partial class ConntrackReaper
             if (byDump)
             {
                 var flows = 0;
+                var v6 = false;
                 foreach (var item in work)
                 {
-                    var all = item.Destinations is null ? AllPorts(item.Address, item.Keep!) : Remaining(item);
+                    var all = item.Destinations is null
+                        ? FlowAddress.IsV4(item.Address) ? AllPorts(item.Address, item.Keep!) : []
+                        : Remaining(item);
                     destinations += all.Count;
                     flows += _conntrack.Delete(all);
+                    v6 |= item.Targets is null ? !FlowAddress.IsV4(item.Address) : item.Targets.Exists(t => !FlowAddress.IsV4(t.Key.Address));
                 }
+                if (v6)
+                    flows += EndV6ByDump(work, ref destinations);
                 Interlocked.Add(ref _deleted, flows);
                 _log.Ended(destinations, flows, byDump: true);
                 if (_events is not null)
@@ -218,22 +234,55 @@ public sealed unsafe partial class ConntrackReaper
         }
     }
 
-    // The destinations of a mappings cleanup whose targets Reopen has not taken back.
+    // Without the event index, IPv6 cleanups read the whole table (every family) into a scratch index and end the
+    // flows it finds exactly: Conntrack.Delete's kernel-filtered dump speaks IPv4 only. O(table), as dumps are.
+    private int EndV6ByDump(List<Work> work, ref int destinations)
+    {
+        var scratch = _scratch ??= new ConntrackFlowIndex();
+        scratch.Clear();
+        scratch.Routed = _index.Routed;
+        _conntrack.DumpInto(scratch);
+        foreach (var item in work)
+        {
+            if (item.Targets is { } targets)
+            {
+                foreach (var target in targets)
+                {
+                    if (!FlowAddress.IsV4(target.Key.Address))
+                    {
+                        destinations++;
+                        scratch.Take(target, _doomed);
+                    }
+                }
+            }
+            else if (!FlowAddress.IsV4(item.Address))
+            {
+                destinations++;
+                scratch.TakeAddress(item.Address, item.Keep!.Contains, _doomed);
+            }
+        }
+        scratch.Clear();
+        var deleted = _doomed.Count == 0 ? 0 : _conntrack.DeleteExact(_doomed);
+        _doomed.Clear();
+        return deleted;
+    }
+
+    // The IPv4 destinations of a mappings cleanup whose targets Reopen has not taken back (IPv6: EndV6ByDump).
     private static List<OriginalDestination> Remaining(Work item)
     {
         var left = new List<OriginalDestination>(item.Destinations!.Count);
         foreach (var destination in item.Destinations)
         {
             var key = KeyOf(destination.Protocol, destination.Address, destination.Port);
-            if (item.Targets!.Exists(t => t.Key == key))
+            if (FlowAddress.IsV4(key.Address) && item.Targets!.Exists(t => t.Key == key))
                 left.Add(destination);
         }
         return left;
     }
 
-    private static List<OriginalDestination> AllPorts(uint address, IReadOnlySet<FlowKey> keep)
+    private static List<OriginalDestination> AllPorts(UInt128 address, IReadOnlySet<FlowKey> keep)
     {
-        var ip = new System.Net.IPAddress(System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(address));
+        var ip = FlowAddress.ToAddress(address);
         var all = new List<OriginalDestination>();
         foreach (var (protocol, number) in (ReadOnlySpan<(string, byte)>)[("tcp", 6), ("udp", 17)])
         {

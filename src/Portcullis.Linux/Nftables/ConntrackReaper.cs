@@ -19,7 +19,8 @@ namespace Portcullis.Linux.Nftables;
 /// </list>
 /// Lost events (socket overrun) rebuild the index from a dump; without events (groups not joinable) every cleanup is
 /// a table dump filtered by destination, as <see cref="Conntrack.Delete(IReadOnlyCollection{OriginalDestination})"/>
-/// does — on this thread too. Namespace: that of the thread that constructed this object.
+/// does (IPv6: one whole-table dump per cleanup, read into a scratch index) — on this thread too. IPv4 and IPv6 flows
+/// alike (<see cref="FlowAddress"/>). Namespace: that of the thread that constructed this object.
 /// </summary>
 public sealed unsafe partial class ConntrackReaper : IDisposable
 {
@@ -46,6 +47,7 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
     private bool _stopping;
     private long _deleted;
     private bool _indexValid;
+    private (UInt128 Prefix, int Length)? _routed;              // guarded by _gate; the index follows it on the thread
 
     /// <param name="log">Told of fallbacks, overruns and each cleanup.</param>
     /// <param name="time">Time of the guard window.</param>
@@ -77,6 +79,24 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
         _thread.Start();
     }
 
+    /// <summary>
+    /// The routed IPv6 prefix whose pinholes (peer /128 . protocol . port, untranslated) are mappings too: a removed
+    /// pinhole's flows are those to it from outside the prefix (from the public side). Null: NAT66 or no IPv6.
+    /// </summary>
+    public void SetRoutedPrefix(System.Net.IPNetwork? prefix)
+    {
+        (UInt128, int)? routed = prefix is { } p && p.BaseAddress.AddressFamily == AddressFamily.InterNetworkV6
+            ? (FlowAddress.Of(p.BaseAddress), p.PrefixLength)
+            : null;
+        lock (_gate)
+        {
+            if (_routed == routed)
+                return;
+            _routed = routed;
+        }
+        Wake();
+    }
+
     /// <summary>Whether cleanups use the event index (false: dumps, the event groups could not be joined).</summary>
     public bool UsesEvents => _events is not null;
 
@@ -84,9 +104,9 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
     public long Deleted => Interlocked.Read(ref _deleted);
 
     /// <summary>
-    /// Queues the end of every tracked IPv4 flow whose original destination is one of <paramref name="destinations"/>
-    /// and returns at once. Call after the map no longer holds them. Throws <see cref="ArgumentException"/> for a
-    /// protocol other than tcp/udp or a non-IPv4 address.
+    /// Queues the end of every tracked flow (IPv4 or IPv6) whose original destination is one of
+    /// <paramref name="destinations"/> and returns at once. Call after the map no longer holds them. Throws
+    /// <see cref="ArgumentException"/> for a protocol other than tcp/udp.
     /// </summary>
     public void End(IReadOnlyCollection<OriginalDestination> destinations)
     {
@@ -121,7 +141,7 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
     public void EndAllPorts(IPAddress address, IReadOnlySet<FlowKey> keep)
     {
         ArgumentNullException.ThrowIfNull(keep);
-        Post(new Work(null, null, KeyOf("tcp", address, 0).Address, keep));
+        Post(new Work(null, null, FlowAddress.Of(address), keep));
     }
 
     /// <summary>
@@ -182,7 +202,7 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
         }
     }
 
-    /// <summary>The protocol-and-port key of a destination ("tcp"/"udp", IPv4).</summary>
+    /// <summary>The protocol-and-port key of a destination ("tcp"/"udp", IPv4 or IPv6).</summary>
     public static FlowKey KeyOf(string protocol, IPAddress address, ushort port)
     {
         ArgumentNullException.ThrowIfNull(address);
@@ -192,11 +212,9 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
             "udp" => 17,
             _ => throw new ArgumentException($"protocol must be tcp or udp, not '{protocol}'", nameof(protocol)),
         };
-        if (address.AddressFamily != AddressFamily.InterNetwork)
-            throw new ArgumentException("only IPv4 destinations are tracked here", nameof(address));
-        Span<byte> bytes = stackalloc byte[4];
-        address.TryWriteBytes(bytes, out _);
-        return new FlowKey(System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(bytes), number, port);
+        if (address.AddressFamily is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+            throw new ArgumentException("only IPv4 and IPv6 destinations are tracked here", nameof(address));
+        return new FlowKey(FlowAddress.Of(address), number, port);
     }
 
     /// <summary>Finishes the cleanups queued (waiting at most a few seconds), then stops the thread and closes the sockets.</summary>
@@ -235,11 +253,11 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
     private static MappingTarget TargetOf(EndedMapping mapping)
     {
         var key = KeyOf(mapping.Destination.Protocol, mapping.Destination.Address, mapping.Destination.Port);
-        return mapping.Target is null ? new MappingTarget(key, 0, 0) : new MappingTarget(key, KeyOf("tcp", mapping.Target, 0).Address, mapping.TargetPort);
+        return mapping.Target is null ? new MappingTarget(key, 0, 0) : new MappingTarget(key, FlowAddress.Of(mapping.Target), mapping.TargetPort);
     }
 
     // One unit of cleanup: mappings (with their destinations for the dump fallback), or all ports of an address.
-    private sealed record Work(List<MappingTarget>? Targets, List<OriginalDestination>? Destinations, uint Address, IReadOnlySet<FlowKey>? Keep)
+    private sealed record Work(List<MappingTarget>? Targets, List<OriginalDestination>? Destinations, UInt128 Address, IReadOnlySet<FlowKey>? Keep)
     {
         /// <summary>Its place in the order of cleanups posted (1, 2, …).</summary>
         public long Sequence { get; init; }

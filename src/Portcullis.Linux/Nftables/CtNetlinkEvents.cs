@@ -6,7 +6,7 @@ namespace Portcullis.Linux.Nftables;
 /// ctnetlink event messages and exact deletes (linux/netfilter/nfnetlink_conntrack.h). An event — and each entry of a
 /// dump, which has the same layout — is read into a <see cref="TrackedFlow"/> value:
 /// <code>
-/// CTA_TUPLE_ORIG  { CTA_TUPLE_IP { CTA_IP_V4_SRC, CTA_IP_V4_DST }, CTA_TUPLE_PROTO { CTA_PROTO_NUM, CTA_PROTO_SRC_PORT, CTA_PROTO_DST_PORT } }
+/// CTA_TUPLE_ORIG  { CTA_TUPLE_IP { CTA_IP_V4_SRC, CTA_IP_V4_DST } or { CTA_IP_V6_SRC, CTA_IP_V6_DST }, CTA_TUPLE_PROTO { CTA_PROTO_NUM, CTA_PROTO_SRC_PORT, CTA_PROTO_DST_PORT } }
 /// CTA_TUPLE_REPLY { CTA_TUPLE_IP { CTA_IP_V4_SRC, … },             CTA_TUPLE_PROTO { …, CTA_PROTO_SRC_PORT, … } }
 /// CTA_ZONE (be16, absent for zone 0), CTA_ID (be32)
 /// </code>
@@ -17,7 +17,8 @@ internal static class CtNetlinkEvents
     public const int GroupNew = 1;                      // NFNLGRP_CONNTRACK_NEW
     public const int GroupDestroy = 3;                  // NFNLGRP_CONNTRACK_DESTROY
     public const ushort MessageNew = 1 << 8;            // IPCTNL_MSG_CT_NEW: confirmed (and, on other groups, updated)
-    public const int DeleteLength = CtNetlinkMessages.HeaderLength + CtNetlinkMessages.NfGenLength + 52 + 8 + 8;
+    // The longest delete (IPv6, with an id); an IPv4 one is 24 bytes shorter (two 4-byte addresses, not 16).
+    public const int DeleteLength = CtNetlinkMessages.HeaderLength + CtNetlinkMessages.NfGenLength + 76 + 8 + 8;
 
     private const ushort CtaTupleOrig = 1;
     private const ushort CtaTupleReply = 2;
@@ -27,6 +28,8 @@ internal static class CtNetlinkEvents
     private const ushort CtaTupleProto = 2;
     private const ushort CtaIpV4Src = 1;
     private const ushort CtaIpV4Dst = 2;
+    private const ushort CtaIpV6Src = 3;
+    private const ushort CtaIpV6Dst = 4;
     private const ushort CtaProtoNum = 1;
     private const ushort CtaProtoSrcPort = 2;
     private const ushort CtaProtoDstPort = 3;
@@ -35,7 +38,7 @@ internal static class CtNetlinkEvents
 
     /// <summary>
     /// Reads an event (or dumped entry) of type IPCTNL_MSG_CT_NEW or IPCTNL_MSG_CT_DELETE; false for any other message,
-    /// a non-IPv4 flow, or a protocol without ports (ICMP…): nothing a port mapping carries.
+    /// a flow neither IPv4 nor IPv6, or a protocol without ports (ICMP…): nothing a port mapping carries.
     /// </summary>
     public static bool TryRead(ReadOnlySpan<byte> message, out ConntrackEvent read)
     {
@@ -81,16 +84,27 @@ internal static class CtNetlinkEvents
     /// </summary>
     public static int WriteDelete(in TrackedFlow flow, uint sequence, Span<byte> into)
     {
-        var length = flow.Id != 0 ? DeleteLength : DeleteLength - 8;
+        var v4 = flow.IsV4;
+        var length = DeleteLength - (v4 ? 24 : 0) - (flow.Id != 0 ? 0 : 8);
         var message = into[..length];
         message.Clear();
-        CtNetlinkMessages.WriteHeader(message, CtNetlinkMessages.MessageDelete, FlagRequest | FlagAck, sequence);
+        // The family in nfgenmsg tells ctnetlink which CTA_IP_* to parse the tuple's addresses from.
+        CtNetlinkMessages.WriteHeader(message, CtNetlinkMessages.MessageDelete, FlagRequest | FlagAck, sequence,
+            v4 ? CtNetlinkMessages.AfInet : CtNetlinkMessages.AfInet6);
         var span = message[(CtNetlinkMessages.HeaderLength + CtNetlinkMessages.NfGenLength)..];
         var at = 0;
         var tuple = CtNetlinkMessages.Open(span, ref at, CtaTupleOrig);
         var ip = CtNetlinkMessages.Open(span, ref at, CtaTupleIp);
-        BinaryPrimitives.WriteUInt32BigEndian(CtNetlinkMessages.Put(span, ref at, CtaIpV4Src, 4), flow.Source);
-        BinaryPrimitives.WriteUInt32BigEndian(CtNetlinkMessages.Put(span, ref at, CtaIpV4Dst, 4), flow.Destination);
+        if (v4)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(CtNetlinkMessages.Put(span, ref at, CtaIpV4Src, 4), FlowAddress.ToV4(flow.Source));
+            BinaryPrimitives.WriteUInt32BigEndian(CtNetlinkMessages.Put(span, ref at, CtaIpV4Dst, 4), FlowAddress.ToV4(flow.Destination));
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt128BigEndian(CtNetlinkMessages.Put(span, ref at, CtaIpV6Src, 16), flow.Source);
+            BinaryPrimitives.WriteUInt128BigEndian(CtNetlinkMessages.Put(span, ref at, CtaIpV6Dst, 16), flow.Destination);
+        }
         CtNetlinkMessages.Close(span, ip, at);
         var proto = CtNetlinkMessages.Open(span, ref at, CtaTupleProto);
         CtNetlinkMessages.Put(span, ref at, CtaProtoNum, 1)[0] = flow.Protocol;
@@ -104,9 +118,9 @@ internal static class CtNetlinkEvents
         return at == span.Length ? length : throw new InvalidOperationException("delete request length miscounted");
     }
 
-    // An IPv4 tuple with ports; false for anything else.
-    private static bool TryReadTuple(ReadOnlySpan<byte> tuple, out byte protocol, out uint source, out ushort sourcePort,
-        out uint destination, out ushort destinationPort)
+    // An IPv4 or IPv6 tuple with ports; false for anything else.
+    private static bool TryReadTuple(ReadOnlySpan<byte> tuple, out byte protocol, out UInt128 source, out ushort sourcePort,
+        out UInt128 destination, out ushort destinationPort)
     {
         protocol = 0;
         source = destination = 0;
@@ -115,14 +129,22 @@ internal static class CtNetlinkEvents
         var proto = CtNetlinkMessages.Payload(CtNetlinkMessages.FindRaw(tuple, CtaTupleProto));
         var src = CtNetlinkMessages.Payload(CtNetlinkMessages.FindRaw(ip, CtaIpV4Src));
         var dst = CtNetlinkMessages.Payload(CtNetlinkMessages.FindRaw(ip, CtaIpV4Dst));
+        var v4 = src.Length == 4 && dst.Length == 4;
+        if (!v4)
+        {
+            src = CtNetlinkMessages.Payload(CtNetlinkMessages.FindRaw(ip, CtaIpV6Src));
+            dst = CtNetlinkMessages.Payload(CtNetlinkMessages.FindRaw(ip, CtaIpV6Dst));
+            if (src.Length != 16 || dst.Length != 16)
+                return false;
+        }
         var number = CtNetlinkMessages.Payload(CtNetlinkMessages.FindRaw(proto, CtaProtoNum));
         var sport = CtNetlinkMessages.Payload(CtNetlinkMessages.FindRaw(proto, CtaProtoSrcPort));
         var dport = CtNetlinkMessages.Payload(CtNetlinkMessages.FindRaw(proto, CtaProtoDstPort));
-        if (src.Length != 4 || dst.Length != 4 || number.Length < 1 || sport.Length != 2 || dport.Length != 2)
+        if (number.Length < 1 || sport.Length != 2 || dport.Length != 2)
             return false;
         protocol = number[0];
-        source = BinaryPrimitives.ReadUInt32BigEndian(src);
-        destination = BinaryPrimitives.ReadUInt32BigEndian(dst);
+        source = v4 ? FlowAddress.V4(BinaryPrimitives.ReadUInt32BigEndian(src)) : BinaryPrimitives.ReadUInt128BigEndian(src);
+        destination = v4 ? FlowAddress.V4(BinaryPrimitives.ReadUInt32BigEndian(dst)) : BinaryPrimitives.ReadUInt128BigEndian(dst);
         sourcePort = BinaryPrimitives.ReadUInt16BigEndian(sport);
         destinationPort = BinaryPrimitives.ReadUInt16BigEndian(dport);
         return true;

@@ -20,7 +20,9 @@ internal static class CtNetlinkMessages
     private const ushort FlagRequest = 0x1;
     private const ushort FlagAck = 0x4;
     private const ushort FlagDump = 0x300;
-    private const byte AfInet = 2;
+    public const byte AfUnspec = 0;
+    public const byte AfInet = 2;
+    public const byte AfInet6 = 10;
     private const ushort AttributeTypeMask = 0x3fff;    // without NLA_F_NESTED and NLA_F_NET_BYTEORDER
     private const ushort Nested = 0x8000;               // NLA_F_NESTED: CTA_FILTER is parsed strictly and needs it
 
@@ -47,10 +49,11 @@ internal static class CtNetlinkMessages
     /// <summary>The original-direction destination of a flow: IPv4 address (network order as read), protocol, port.</summary>
     public readonly record struct Destination(uint Address, byte Protocol, ushort Port);
 
-    public static byte[] DumpRequest(uint sequence)
+    /// <summary>A dump of the whole table: the IPv4 entries, or with <see cref="AfUnspec"/> those of every family.</summary>
+    public static byte[] DumpRequest(uint sequence, byte family = AfInet)
     {
         var message = new byte[HeaderLength + NfGenLength];
-        WriteHeader(message, MessageGet, FlagRequest | FlagDump, sequence);
+        WriteHeader(message, MessageGet, FlagRequest | FlagDump, sequence, family);
         return message;
     }
 
@@ -169,13 +172,13 @@ internal static class CtNetlinkMessages
     public static int ErrorOf(ReadOnlySpan<byte> message) =>
         message.Length >= HeaderLength + 4 ? -BinaryPrimitives.ReadInt32LittleEndian(message[HeaderLength..]) : 0;
 
-    internal static void WriteHeader(Span<byte> message, ushort type, ushort flags, uint sequence)
+    internal static void WriteHeader(Span<byte> message, ushort type, ushort flags, uint sequence, byte family = AfInet)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(message, (uint)message.Length);
         BinaryPrimitives.WriteUInt16LittleEndian(message[4..], type);
         BinaryPrimitives.WriteUInt16LittleEndian(message[6..], flags);
         BinaryPrimitives.WriteUInt32LittleEndian(message[8..], sequence);
-        message[HeaderLength] = AfInet; // nfgenmsg: family, version 0, res_id 0
+        message[HeaderLength] = family; // nfgenmsg: family, version 0, res_id 0
     }
 
     // Starts a nested attribute at at; returns where its header is, for Close to write the final length.

@@ -71,4 +71,31 @@ public sealed class ConntrackEventsTests
         Assert.True(overrun, $"read {read} of 300 events without an overrun");
         Assert.True(read < 300);
     }
+
+    [Fact]
+    public void Read_Ipv6DnatedEntryInsertedThenDeletedExactly_NewThenDestroyWithTheExactTuple()
+    {
+        using var ns = new TestNamespace("pcgk-cte");
+        using var events = ns.Run(() => new ConntrackEvents());
+        using var conntrack = ns.Run(() => new Conntrack());
+
+        Track(ns, Insert6("tcp", 30000, 6000), Insert6("tcp", 30000, 6001));
+        var created = ReadUntil(events, e => e.Flow.SourcePort == 6000);
+        Assert.NotNull(created);
+        var flow = created.Value.Flow;
+        Assert.Equal(new TrackedFlow(6, Address("2001:db8:2::100"), 6000, Address("2001:db8:1::a"), 30000,
+            Address("fd99::2"), 30000, 0, flow.Id), flow);
+        Assert.False(flow.IsV4);
+        Assert.True(flow.IsDestinationNatted);
+        Assert.Equal(new FlowKey(Address("2001:db8:1::a"), 6, 30000), flow.Key);
+
+        // The exact-tuple delete speaks IPv6 (AF_INET6, CTA_IP_V6_*): that entry goes, its neighbour stays.
+        Assert.Equal(1, conntrack.DeleteExact([flow]));
+        var destroyed = ReadUntil(events, e => e.Kind == ConntrackEventKind.Destroy);
+        Assert.NotNull(destroyed);
+        Assert.Equal(flow, destroyed.Value.Flow);
+        var flows = Flows(ns, ipv6: true);
+        Assert.False(Has(flows, "tcp", 30000, 6000));
+        Assert.True(Has(flows, "tcp", 30000, 6001));
+    }
 }

@@ -234,6 +234,126 @@ public sealed class ConntrackReaperTests
         using var reaper = ns.Run(() => new ConntrackReaper(new RecordingLog()));
 
         Assert.Throws<ArgumentException>(() => reaper.End([new OriginalDestination("icmp", Entries.Public, 1)]));
-        Assert.Throws<ArgumentException>(() => reaper.End([new OriginalDestination("tcp", System.Net.IPAddress.IPv6Loopback, 1)]));
+        Assert.Throws<ArgumentException>(() => reaper.End([new OriginalDestination("icmp", Public6, 1)]));
+    }
+
+    private static readonly System.Net.IPAddress Public6 = System.Net.IPAddress.Parse("2001:db8:1::a");
+    private static readonly System.Net.IPAddress Peer6 = System.Net.IPAddress.Parse("fd99::2");
+    private static readonly EndedMapping Web6 = new(new OriginalDestination("tcp", Public6, 30000), Peer6, 30000);
+
+    // As Populate, in IPv6 (NAT66: public v6 . port → peer /128 . port), with an IPv4 flow on the same numbers besides.
+    private static void Populate6(TestNamespace ns, Action between)
+    {
+        Track(ns, Insert6("tcp", 30000, 6000));
+        between();
+        Track(ns,
+            Insert6("tcp", 30000, 6001),
+            Insert6("tcp", 30001, 6000),
+            Insert6("udp", 30000, 6000),
+            Insert6("tcp", 30000, 6002, target: "fd99::3"),   // another mapping's target on that key: not this one's
+            Insert6("tcp", 30000, 6003, natted: false),       // to the gateway itself on the same number
+            Insert("tcp", 30000, 6000));                      // IPv4, same ports
+    }
+
+    private static void AssertOnlyTheIpv6MappingsFlowsWent(TestNamespace ns)
+    {
+        var flows = Flows(ns, ipv6: true);
+        Assert.False(Has(flows, "tcp", 30000, 6000));
+        Assert.False(Has(flows, "tcp", 30000, 6001));
+        Assert.True(Has(flows, "tcp", 30001, 6000));
+        Assert.True(Has(flows, "udp", 30000, 6000));
+        Assert.True(Has(flows, "tcp", 30000, 6002));
+        Assert.True(Has(flows, "tcp", 30000, 6003));
+        Assert.True(Has(Flows(ns), "tcp", 30000, 6000));
+    }
+
+    [Fact]
+    public void End_Ipv6Mapping_FlowsFromBeforeAndAfterStart_OnlyItsOwnGo()
+    {
+        using var ns = new TestNamespace("pcgk-ctr");
+        var log = new RecordingLog();
+        ConntrackReaper? started = null;
+        Populate6(ns, () => started = ns.Run(() => new ConntrackReaper(log)));
+        using var reaper = started!;
+
+        reaper.End([Web6]);
+
+        Assert.True(reaper.WaitIdle(Generous));
+        AssertOnlyTheIpv6MappingsFlowsWent(ns);
+        Assert.True(reaper.UsesEvents);
+        Assert.Equal(2, reaper.Deleted);
+        Assert.Equal([(1, 2, false)], log.Cleanups);
+        Assert.Empty(log.Notices);
+    }
+
+    [Fact]
+    public void End_Ipv6MappingWithoutEvents_SameFlowsGoByDump()
+    {
+        using var ns = new TestNamespace("pcgk-ctr");
+        var log = new RecordingLog();
+        ConntrackReaper? started = null;
+        Populate6(ns, () => started = ns.Run(() => new ConntrackReaper(log, useEvents: false)));
+        using var reaper = started!;
+
+        reaper.End([Web6]);
+
+        Assert.True(reaper.WaitIdle(Generous));
+        Assert.False(reaper.UsesEvents);
+        AssertOnlyTheIpv6MappingsFlowsWent(ns);
+        Assert.Equal(2, reaper.Deleted);
+        Assert.Equal([(1, 2, true)], log.Cleanups);
+    }
+
+    [Fact]
+    public void Reopen_Ipv6MappingBack_LateFlowStays()
+    {
+        using var ns = new TestNamespace("pcgk-ctr");
+        var time = new FakeTimeProvider();
+        var log = new RecordingLog();
+        using var watcher = ns.Run(() => new ConntrackEvents());
+        using var reaper = ns.Run(() => new ConntrackReaper(log, time));
+        reaper.End([Web6]);
+        Assert.True(reaper.WaitIdle(Generous));
+
+        // Within the guard a late IPv6 flow of the removed mapping is ended on sight…
+        Track(ns, Insert6("tcp", 30000, 7000));
+        Assert.NotNull(ReadUntil(watcher, e => e.Kind == ConntrackEventKind.Destroy && e.Flow.SourcePort == 7000 && !e.Flow.IsV4));
+
+        // …and once the mapping is back, its flows stay.
+        Assert.Single(reaper.Reopen([Web6]));
+        Track(ns, Insert6("tcp", 30000, 7001));
+        reaper.End([new OriginalDestination("udp", Public6, 1)]); // a pass through the thread after that event
+        Assert.True(reaper.WaitIdle(Generous));
+        Assert.True(Has(Flows(ns, ipv6: true), "tcp", 30000, 7001));
+        Assert.Equal(1, reaper.Deleted);
+    }
+
+    [Fact]
+    public void End_RoutedPinhole_OnlyFlowsFromOutsideThePrefixToThePeersPortGo()
+    {
+        using var ns = new TestNamespace("pcgk-ctr");
+        var log = new RecordingLog();
+        // Before the prefix is known (found by the rebuild SetRoutedPrefix asks for), and after (found by events).
+        Track(ns, Insert("tcp", 8080, 6000, natted: false, destination: "2001:db8:99::2", source: "2001:db8:2::100"));
+        using var reaper = ns.Run(() => new ConntrackReaper(log));
+        reaper.SetRoutedPrefix(System.Net.IPNetwork.Parse("2001:db8:99::/64"));
+        reaper.End([new OriginalDestination("udp", Public6, 1)]); // a pass through the thread: the prefix is applied
+        Assert.True(reaper.WaitIdle(Generous));
+        Track(ns,
+            Insert("tcp", 8080, 6001, natted: false, destination: "2001:db8:99::2", source: "2001:db8:2::100"),
+            Insert("tcp", 8081, 6000, natted: false, destination: "2001:db8:99::2", source: "2001:db8:2::100"),  // another port
+            Insert("tcp", 8080, 6002, natted: false, destination: "2001:db8:99::2", source: "2001:db8:99::3"));  // a peer's, inside
+
+        var pinhole = System.Net.IPAddress.Parse("2001:db8:99::2");
+        reaper.End([new EndedMapping(new OriginalDestination("tcp", pinhole, 8080), pinhole, 8080)]);
+
+        Assert.True(reaper.WaitIdle(Generous));
+        var flows = Flows(ns, ipv6: true);
+        Assert.False(Has(flows, "tcp", 8080, 6000));
+        Assert.False(Has(flows, "tcp", 8080, 6001));
+        Assert.True(Has(flows, "tcp", 8081, 6000));
+        Assert.True(Has(flows, "tcp", 8080, 6002));
+        Assert.Equal(2, reaper.Deleted);
+        Assert.Empty(log.Notices);
     }
 }
