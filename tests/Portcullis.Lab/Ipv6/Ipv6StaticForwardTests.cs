@@ -8,7 +8,8 @@ namespace Portcullis.Lab.Ipv6;
 /// IPv6 static forwards: declared in the gateway's config (<c>[[peer.forward]] public_address</c> = the gateway's public
 /// IPv6 address, NAT66), or added by the stock-CLI-driven admin API (<c>portcullis forward add … --public-address</c>),
 /// they make a stock client's IPv6 service (wireguard-go + wg, <c>nc -6 -l</c> in its namespace) reachable from the
-/// remote host by stock <c>nc</c> at the public IPv6 address and port, while another port stays dark.
+/// remote host by stock <c>nc</c> at the public IPv6 address and port, while another port stays dark. With a routed
+/// prefix the forward is the peer's own /128 at its own port.
 /// </summary>
 [Collection(LabCollection.Name)]
 public sealed class Ipv6StaticForwardTests
@@ -33,7 +34,7 @@ public sealed class Ipv6StaticForwardTests
         await using var service = await Nc6.ListenAsync(lab.ClientA, Internal);
         await using var otherService = await Nc6.ListenAsync(lab.ClientA, Unforwarded);
 
-        await WaitForElementAsync(lab, External);
+        await WaitForElementAsync(lab, lab.PublicAddress6, External);
         await Nc6.SendAsync(lab.Remote, lab.PublicAddress6, External, "hello-static-v6", service, lab.Diagnostics);
 
         Assert.False(await Nc6.ConnectsAsync(lab.Remote, lab.PublicAddress6, OtherExternal), "remote reached a port nothing forwards");
@@ -43,6 +44,27 @@ public sealed class Ipv6StaticForwardTests
         var forward = Assert.Single(listed.EnumerateArray());
         Assert.Equal((lab.PublicAddress6, External, true),
             (forward.GetProperty("public_address").GetString(), forward.GetProperty("external_port").GetInt32(), forward.GetProperty("live").GetBoolean()));
+    }
+
+    [Fact]
+    public async Task ConfigForward_RoutedPrefix_RemoteReachesTheServiceOnThePeersOwnAddressAndPort_OtherPortDark()
+    {
+        await using var lab = await Ipv6Lab.StartAsync(routed: true, moreOfA: lab => $"""
+            address    = "{Ipv6Lab.AddressA}"
+
+            [[peer.forward]]
+            protocol       = "tcp"
+            external_port  = {Internal}
+            public_address = "{lab.AddressA6}"
+            """);
+        await using var service = await Nc6.ListenAsync(lab.ClientA, Internal);
+        await using var otherService = await Nc6.ListenAsync(lab.ClientA, Unforwarded);
+
+        await WaitForElementAsync(lab, lab.AddressA6, Internal);
+        await Nc6.SendAsync(lab.Remote, lab.AddressA6, Internal, "hello-routed-v6", service, lab.Diagnostics);
+
+        Assert.False(await Nc6.ConnectsAsync(lab.Remote, lab.AddressA6, Unforwarded), "remote reached A's unforwarded service port");
+        Assert.DoesNotContain("hello", otherService.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -59,7 +81,7 @@ public sealed class Ipv6StaticForwardTests
         var added = await lab.CliAsync("forward", "add", "a", "tcp", $"{External}", $"{Internal}", "--public-address", lab.PublicAddress6);
         Assert.True(added.Succeeded, $"{added}\n{lab.Diagnostics()}");
 
-        await WaitForElementAsync(lab, External);
+        await WaitForElementAsync(lab, lab.PublicAddress6, External);
         await Nc6.SendAsync(lab.Remote, lab.PublicAddress6, External, "hello-cli-v6", service, lab.Diagnostics);
         Assert.False(await Nc6.ConnectsAsync(lab.Remote, lab.PublicAddress6, OtherExternal), "remote reached a port nothing forwards");
 
@@ -69,9 +91,9 @@ public sealed class Ipv6StaticForwardTests
     }
 
     // The event: the forward's element in the gateway's ip6 table (it goes live once A's session is seen).
-    private static async Task WaitForElementAsync(Ipv6Lab lab, int external)
+    private static async Task WaitForElementAsync(Ipv6Lab lab, string publicAddress, int external)
     {
-        var element = $"{lab.PublicAddress6} . tcp . {external} : {lab.AddressA6} . {Internal}";
+        var element = $"{publicAddress} . tcp . {external} : {lab.AddressA6} . {Internal}";
         Assert.True(await Wait.UntilAsync(
                 async () => (await lab.Gateway.RunAsync("nft", "list", "table", "ip6", "portcullis")).Stdout.Contains(element, StringComparison.Ordinal),
                 Generous, TimeSpan.FromMilliseconds(100)),
