@@ -26,7 +26,7 @@ internal static class ForwardCommands
         var protocol = new Argument<string>("PROTOCOL") { Description = "tcp, udp or both." };
         var external = new Argument<string>("EXTERNAL") { Description = "The public port." };
         var @internal = new Argument<string?>("INTERNAL") { Description = "The peer's port (default: EXTERNAL).", Arity = ArgumentArity.ZeroOrOne };
-        var publicAddress = new Option<string?>("--public-address") { Description = "Which public address (default: the peer's dedicated one, else the gateway's first)." };
+        var publicAddress = new Option<string?>("--public-address") { Description = "Which public address (default: the peer's dedicated one, else the gateway's first); an IPv6 one: with NAT66 one of public_addresses6, routed the peer's own /128." };
         var command = new Command("add", "Add a static forward.") { peer, protocol, external, @internal, publicAddress };
         AdminAction.Set(command, "forward add", api, async (result, client, cancellationToken) =>
         {

@@ -44,6 +44,9 @@ public sealed partial class GatewayOperations
                 return null;
             var own = (await DedicatedByPeerAsync(cancellationToken).ConfigureAwait(false)).GetValueOrDefault(peer.Id);
             var address = await PublicAddressForAsync(request.PublicAddress, peer, own, cancellationToken).ConfigureAwait(false);
+            if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && _identity.Ipv6 is { Routed: true }
+                && (request.InternalPort ?? request.ExternalPort) != request.ExternalPort)
+                throw new AdminRequestException($"With a routed IPv6 prefix nothing is translated: a forward on {address} keeps its port (internal port {request.ExternalPort}).");
             MappingProtocol[] protocols = request.Protocol is { } one ? [one] : [MappingProtocol.Tcp, MappingProtocol.Udp];
 
             var stored = new List<StoredForward>(protocols.Length);
@@ -143,6 +146,8 @@ public sealed partial class GatewayOperations
         if (asked is null)
             return own ?? (_scope.Gateway.Length > 0 ? StoredForward.AnyGateway : _identity.PublicAddresses[0]);
         var plain = Plain(asked);
+        if (plain.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+            return PublicAddress6For(plain, peer);
         if (plain.Equals(StoredForward.AnyGateway) && _scope.Gateway.Length > 0)
             return own is null ? plain : throw new AdminRequestException("A peer with a dedicated address on this gateway has its forwards there, not fleet-wide.");
         foreach (var shared in _identity.PublicAddresses)
@@ -160,6 +165,23 @@ public sealed partial class GatewayOperations
             }
         }
         throw new AdminRequestException($"Public address {plain} is neither a shared address of this gateway nor the peer's dedicated address.");
+    }
+
+    // An IPv6 forward is pinned to this gateway: on one of its NAT66 addresses, or routed on the peer's own /128.
+    private IPAddress PublicAddress6For(IPAddress asked, StoredPeer peer)
+    {
+        if (_identity.Ipv6 is not { } ipv6)
+            throw new AdminRequestException($"Public address {asked} is IPv6, and this gateway carries no IPv6 in its tunnel.");
+        if (!ipv6.Routed)
+        {
+            return _identity.PublicAddresses6.Contains(asked)
+                ? asked
+                : throw new AdminRequestException($"Public address {asked} is not one of this gateway's public IPv6 addresses.");
+        }
+        var own = ipv6.Ipv4Prefix.Contains(peer.TunnelAddress) ? ipv6.Twin(peer.TunnelAddress) : null;
+        return asked.Equals(own)
+            ? asked
+            : throw new AdminRequestException($"With a routed IPv6 prefix a forward is on the peer's own address, {own}, not {asked}.");
     }
 
     private HashSet<ForwardKey> LiveStaticKeys()

@@ -52,6 +52,9 @@ public sealed record GatewayIdentity
     /// <summary>Shared public addresses, the first the default.</summary>
     public required IReadOnlyList<IPAddress> PublicAddresses { get; init; }
 
+    /// <summary>Public IPv6 addresses with NAT66 (<c>[nat] public_addresses6</c>); empty when routed or IPv4 only.</summary>
+    public IReadOnlyList<IPAddress> PublicAddresses6 { get; init; } = [];
+
     /// <summary>The resolvers generated client configs name (<c>[tunnel] dns</c>).</summary>
     public required IReadOnlyList<IPAddress> Dns { get; init; }
 

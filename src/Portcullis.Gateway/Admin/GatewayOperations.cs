@@ -55,7 +55,8 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
         _peers = peers;
         _flows = flows;
         _logger = logger;
-        _scope = scope ?? new GatewayScope("", identity.PublicAddresses);
+        _scope = scope ?? new GatewayScope("", identity.PublicAddresses, identity.PublicAddresses6,
+            identity.Ipv6 is { Routed: true } routed ? routed.Prefix : null);
     }
 
     public async Task<IReadOnlyList<PeerView>> ListPeersAsync(CancellationToken cancellationToken = default)

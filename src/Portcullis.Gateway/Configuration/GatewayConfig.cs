@@ -201,5 +201,10 @@ public enum ForwardProtocol
     Both,
 }
 
-/// <summary>One [[peer.forward]]: a persistent forward, live while its peer is connected.</summary>
-public sealed record StaticForward(ForwardProtocol Protocol, ushort ExternalPort, ushort InternalPort);
+/// <summary>
+/// One [[peer.forward]]: a persistent forward, live while its peer is connected. <paramref name="PublicAddress"/>
+/// pins it to one of this gateway's addresses: a shared or the peer's dedicated IPv4 address, or an IPv6 one (with
+/// NAT66 one of <c>public_addresses6</c>, routed the peer's own /128); null: the peer's dedicated address, else the
+/// default (in a fleet: every gateway's).
+/// </summary>
+public sealed record StaticForward(ForwardProtocol Protocol, ushort ExternalPort, ushort InternalPort, IPAddress? PublicAddress = null);

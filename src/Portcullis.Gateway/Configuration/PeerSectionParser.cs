@@ -38,7 +38,7 @@ internal static class PeerSectionParser
         };
         var external = (ushort)(section.Integer("external_port", 1, 65535, required: true) ?? 0);
         var internalPort = (ushort)(section.Integer("internal_port", 1, 65535) ?? external);
-        return new StaticForward(protocol, external, internalPort);
+        return new StaticForward(protocol, external, internalPort, ForwardAddressCheck.Parse(section));
 
         static ForwardProtocol Invalid(TomlSection section)
         {

@@ -29,6 +29,7 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
         GatewaySection? gateway = null;
         AdminSection? admin = null;
         var peers = new List<(PeerConfig Peer, TomlSection Section)>();
+        var forwards = new List<(int Peer, StaticForward Forward, TomlSection Section)>();
         TomlSection? tunnelSection = null;
 
         foreach (var table in document.Tables)
@@ -69,7 +70,9 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
                         break;
                     }
                     var (owner, ownerSection) = peers[^1];
-                    peers[^1] = (owner with { Forwards = [.. owner.Forwards, PeerSectionParser.ParseForward(section)] }, ownerSection);
+                    var forward = PeerSectionParser.ParseForward(section);
+                    peers[^1] = (owner with { Forwards = [.. owner.Forwards, forward] }, ownerSection);
+                    forwards.Add((peers.Count - 1, forward, section));
                     break;
                 default:
                     errors.Add(section.Line, $"{display}: unknown section");
@@ -87,6 +90,8 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
         // NAT66 needs an address to masquerade to; a routed prefix needs none (peers egress from their own).
         if (tunnel?.Ipv6 is { Routed: false } && nat is { PublicAddresses6.Count: 0 })
             errors.Add(Ipv6SectionParser.LineOf(tunnelSection!), "[tunnel]", "address6", "NAT66 needs [nat] public_addresses6, the public IPv6 address(es) peers egress from");
+        if (tunnel is not null && nat is not null)
+            ForwardAddressCheck.Check(forwards, peers, tunnel, nat);
         FleetSectionParser.Check(store ?? new StoreSection(), gateway ?? new GatewaySection(), storeLine, errors);
         if (tunnel is null || nat is null)
             return null;

@@ -9,9 +9,16 @@ namespace Portcullis.Gateway.Fleet;
 /// dedicated address is the gateway's that assigned it (<see cref="DedicatedAddress.Gateway"/>). A static forward
 /// pinned to an address lives where the address is: on one of this gateway's shared addresses or its dedicated ones;
 /// a fleet-wide one (<see cref="StoredForward.AnyGateway"/>) lives on every gateway, on its first shared address.
-/// A one-box store is all this gateway's: its gateway name is empty and so is every row's.
+/// A one-box store is all this gateway's: its gateway name is empty and so is every row's. An IPv6 forward is always
+/// pinned: it lives where its address is — on one of this gateway's <paramref name="sharedAddresses6"/> (NAT66), or
+/// inside its <paramref name="routedPrefix6"/> (each gateway routes a prefix of its own, so a peer's /128 there is
+/// this gateway's alone).
 /// </summary>
-internal sealed class GatewayScope(string gateway, IReadOnlyList<IPAddress> sharedAddresses)
+internal sealed class GatewayScope(
+    string gateway,
+    IReadOnlyList<IPAddress> sharedAddresses,
+    IReadOnlyList<IPAddress>? sharedAddresses6 = null,
+    IPNetwork? routedPrefix6 = null)
 {
     public string Gateway { get; } = gateway;
 
@@ -26,12 +33,17 @@ internal sealed class GatewayScope(string gateway, IReadOnlyList<IPAddress> shar
         IPAddress address;
         if (forward.IsFleetWide)
             address = DefaultAddress;
-        else if (sharedAddresses.Contains(forward.PublicAddress) || ownDedicated.Contains(forward.PublicAddress))
+        else if (sharedAddresses.Contains(forward.PublicAddress) || ownDedicated.Contains(forward.PublicAddress) || HasIpv6(forward.PublicAddress))
             address = forward.PublicAddress;
         else
             return null;
         return new StaticForwardRule(address, forward.Protocol, forward.ExternalPort, forward.PeerId, forward.InternalPort);
     }
+
+    /// <summary>Whether <paramref name="address"/> is one of this gateway's IPv6 addresses a static forward may use.</summary>
+    public bool HasIpv6(IPAddress address) =>
+        address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
+        && ((sharedAddresses6?.Contains(address) ?? false) || (routedPrefix6 is { } prefix && prefix.Contains(address)));
 
     /// <summary>
     /// This gateway's rules for <paramref name="forwards"/>. A pinned forward wins over a fleet-wide one on the same

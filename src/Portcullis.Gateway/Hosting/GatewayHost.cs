@@ -276,7 +276,8 @@ public sealed class GatewayHost : IAsyncDisposable
         }
         _meteredStore = MeteredStore.Wrap(_store, Metrics);
         var store = _meteredStore;
-        var scope = _scope = new GatewayScope(Config.Store.Url is not null ? Config.Gateway.Name! : "", Config.Nat.PublicAddresses);
+        var scope = _scope = new GatewayScope(Config.Store.Url is not null ? Config.Gateway.Name! : "", Config.Nat.PublicAddresses,
+            Config.Tunnel.Ipv6 is { Routed: false } ? Config.Nat.PublicAddresses6 : [], Config.Tunnel.Ipv6 is { Routed: true } routed ? routed.Prefix : null);
         ConfigPeerChanges changes;
         try
         {
@@ -334,6 +335,7 @@ public sealed class GatewayHost : IAsyncDisposable
             TunnelPrefix = Config.Tunnel.Prefix,
             Ipv6 = Config.Tunnel.Ipv6,
             PublicAddresses = Config.Nat.PublicAddresses,
+            PublicAddresses6 = Config.Tunnel.Ipv6 is { Routed: false } ? Config.Nat.PublicAddresses6 : [],
             Dns = Config.Tunnel.Dns,
             StartedUtc = _time.GetUtcNow(),
         };

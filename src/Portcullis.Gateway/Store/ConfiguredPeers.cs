@@ -10,6 +10,7 @@ public static class ConfiguredPeers
     /// One <see cref="ConfiguredPeer"/> per <c>[[peer]]</c>, in file order. A forward listens on the peer's
     /// dedicated address when it has one, else on the default (first) shared address — in a fleet (a PostgreSQL
     /// store), on every gateway's (<see cref="StoredForward.AnyGateway"/>); "both" becomes a TCP and a UDP forward.
+    /// A forward naming its <c>public_address</c> is pinned there: in a fleet, to the gateway that has that address.
     /// </summary>
     public static IReadOnlyList<ConfiguredPeer> From(GatewayConfig config)
     {
@@ -17,11 +18,12 @@ public static class ConfiguredPeers
         var peers = new List<ConfiguredPeer>(config.Peers.Count);
         foreach (var peer in config.Peers)
         {
-            var publicAddress = peer.DedicatedAddress
+            var peerDefault = peer.DedicatedAddress
                 ?? (config.Store.Url is not null ? StoredForward.AnyGateway : config.Nat.PublicAddresses[0]);
             var forwards = new List<ConfiguredForward>();
             foreach (var forward in peer.Forwards)
             {
+                var publicAddress = forward.PublicAddress ?? peerDefault;
                 if (forward.Protocol is ForwardProtocol.Tcp or ForwardProtocol.Both)
                     forwards.Add(new ConfiguredForward(publicAddress, MappingProtocol.Tcp, forward.ExternalPort, forward.InternalPort));
                 if (forward.Protocol is ForwardProtocol.Udp or ForwardProtocol.Both)

@@ -102,6 +102,23 @@ public sealed class AdminForwardEndpointTests
         await AdminApi.ProblemAsync(await api.Client.DeleteAsync("/api/v1/forwards/198.51.100.10/udp/30000"), HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task Forward_Ipv6PublicAddress_AddedListedAndRemovedByItsKey()
+    {
+        await using var api = await AdminApi.StartAsync();
+        await api.PostJsonAsync("/api/v1/peers", """{"name":"alice"}""");
+
+        var added = await api.PostJsonAsync("/api/v1/forwards", """{"peer":"alice","protocol":"tcp","external_port":30000,"public_address":"2001:db8:1::a"}""");
+
+        Assert.Equal(HttpStatusCode.Created, added.StatusCode);
+        Assert.Equal(IPAddress.Parse("2001:db8:1::a"), api.Operations.LastForwardRequest!.PublicAddress);
+        var listed = await AdminApi.JsonAsync(await api.Client.GetAsync("/api/v1/forwards"));
+        Assert.Equal("2001:db8:1::a", listed[0].GetProperty("public_address").GetString());
+        var removed = await api.Client.DeleteAsync("/api/v1/forwards/2001:db8:1::a/tcp/30000");
+        Assert.Equal(HttpStatusCode.NoContent, removed.StatusCode);
+        Assert.Equal(0, (await AdminApi.JsonAsync(await api.Client.GetAsync("/api/v1/forwards"))).GetArrayLength());
+    }
+
     [Theory]
     [InlineData("/api/v1/forwards/198.51.100.10/tcp/70000", "port")]
     [InlineData("/api/v1/forwards/198.51.100.10/tcp/http", "port")]

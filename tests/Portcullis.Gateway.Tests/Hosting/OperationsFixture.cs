@@ -20,13 +20,18 @@ internal sealed class OperationsFixture : IAsyncDisposable
 {
     public static readonly IPAddress Shared = IPAddress.Parse("198.51.100.10");
     public static readonly IPAddress SecondShared = IPAddress.Parse("198.51.100.12");
+    public static readonly IPAddress Public6 = IPAddress.Parse("2001:db8:1::a");
     public const string GatewayKey = "uDkX0V4aJmVqZz7DpZb0L0sA4f1u0ZlGk1s3nQm2cRk=";
 
-    private OperationsFixture(StoreFixture files, SqliteGatewayStore store, ForwardingPolicy policy, Action<Portcullis.Gateway.Forwarding.InboundLimits>? applyInboundLimits)
+    private OperationsFixture(StoreFixture files, SqliteGatewayStore store, ForwardingPolicy policy, Action<Portcullis.Gateway.Forwarding.InboundLimits>? applyInboundLimits,
+        Portcullis.Gateway.Configuration.TunnelIpv6? ipv6)
     {
         Files = files;
         Store = store;
-        Service = new ForwardingService(Table, [Shared, SecondShared], policy, Forwarding.Time, Forwarding.Logger, new Random(1));
+        Service = new ForwardingService(Table, [Shared, SecondShared], policy, Forwarding.Time, Forwarding.Logger, new Random(1))
+        {
+            Ipv6 = ipv6 is null ? null : new ForwardingIpv6(ipv6, ipv6.Routed ? null : Public6),
+        };
         Service.Start();
         Operations = new GatewayOperations(Store, new GatewayIdentity
         {
@@ -36,6 +41,8 @@ internal sealed class OperationsFixture : IAsyncDisposable
             TunnelAddress = IPAddress.Parse("10.99.0.1"),
             TunnelPrefix = IPNetwork.Parse("10.99.0.0/16"),
             PublicAddresses = [Shared, SecondShared],
+            Ipv6 = ipv6,
+            PublicAddresses6 = ipv6 is { Routed: false } ? [Public6] : [],
             Dns = [IPAddress.Parse("10.99.0.1"), IPAddress.Parse("9.9.9.9")],
             StartedUtc = new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero),
         }, policy, Device, Service, Peers, Flows, NullLogger.Instance)
@@ -45,11 +52,13 @@ internal sealed class OperationsFixture : IAsyncDisposable
         Device.Sessions = this;
     }
 
-    public static async Task<OperationsFixture> CreateAsync(ForwardingPolicy? policy = null, Action<Portcullis.Gateway.Forwarding.InboundLimits>? applyInboundLimits = null)
+    /// <param name="ipv6">The tunnel's IPv6 side; with NAT66 the gateway's public IPv6 address is <see cref="Public6"/>.</param>
+    public static async Task<OperationsFixture> CreateAsync(ForwardingPolicy? policy = null, Action<Portcullis.Gateway.Forwarding.InboundLimits>? applyInboundLimits = null,
+        Portcullis.Gateway.Configuration.TunnelIpv6? ipv6 = null)
     {
         var files = new StoreFixture();
         var store = await files.OpenAsync();
-        return new OperationsFixture(files, store, policy ?? new ForwardingPolicy(), applyInboundLimits);
+        return new OperationsFixture(files, store, policy ?? new ForwardingPolicy(), applyInboundLimits, ipv6);
     }
 
     public StoreFixture Files { get; }

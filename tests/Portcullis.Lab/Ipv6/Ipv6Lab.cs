@@ -22,8 +22,9 @@ internal sealed class Ipv6Lab : IAsyncDisposable
     public const int ListenPort = 51820;
     private const int FwMark = 51820;
 
-    private Ipv6Lab(LabNetwork network, LabHost gateway, LabHost clientA, LabHost clientB, LabHost remote, bool routed)
+    private Ipv6Lab(LabNetwork network, LabHost gateway, LabHost clientA, LabHost clientB, LabHost remote, bool routed, Func<Ipv6Lab, string>? moreOfA)
     {
+        _moreOfA = moreOfA;
         Network = network;
         Gateway = gateway;
         ClientA = clientA;
@@ -32,7 +33,12 @@ internal sealed class Ipv6Lab : IAsyncDisposable
         Routed = routed;
     }
 
+    private readonly Func<Ipv6Lab, string>? _moreOfA;
+
     public LabNetwork Network { get; }
+
+    /// <summary>The gateway's config file; its [admin] listens on 127.0.0.1:8351 in the gateway's namespace.</summary>
+    public string ConfigPath { get; private set; } = "";
     public LabHost Gateway { get; }
     public LabHost ClientA { get; }
     public LabHost ClientB { get; }
@@ -49,7 +55,9 @@ internal sealed class Ipv6Lab : IAsyncDisposable
     /// <summary>The gateway's public IPv6 address (its address on the gateway segment).</summary>
     public string PublicAddress6 => Gateway.Address6!;
 
-    public static async Task<Ipv6Lab> StartAsync(bool routed)
+    /// <param name="routed">A routed prefix instead of NAT66.</param>
+    /// <param name="moreOfA">More TOML after client A's [[peer]] (e.g. its [[peer.forward]]), given the lab.</param>
+    public static async Task<Ipv6Lab> StartAsync(bool routed, Func<Ipv6Lab, string>? moreOfA = null)
     {
         var network = await LabNetwork.CreateAsync();
         try
@@ -60,7 +68,8 @@ internal sealed class Ipv6Lab : IAsyncDisposable
                 await network.AddHostAsync("clienta", LabSegment.Home, "203.0.113.21"),
                 await network.AddHostAsync("clientb", LabSegment.Home, "203.0.113.22"),
                 await network.AddHostAsync("remote", LabSegment.Remote, "192.0.2.100"),
-                routed);
+                routed,
+                moreOfA);
             await lab.StartAllAsync();
             return lab;
         }
@@ -77,7 +86,7 @@ internal sealed class Ipv6Lab : IAsyncDisposable
         var keysA = await WgTools.GenerateKeysAsync();
         var keysB = await WgTools.GenerateKeysAsync();
         var directory = Network.CreateTempDirectory();
-        var configPath = Path.Combine(directory, "gw.toml");
+        var configPath = ConfigPath = Path.Combine(directory, "gw.toml");
         var ipv6 = Routed ? $"routed_prefix6 = \"{RoutedPrefix}\"" : "address6 = \"fd99::1/64\"";
         var nat6 = Routed ? "" : $"public_addresses6 = [\"{PublicAddress6}\"]";
         await WgTools.WritePrivateFileAsync(configPath, $"""
@@ -96,9 +105,14 @@ internal sealed class Ipv6Lab : IAsyncDisposable
             [store]
             path = "{Path.Combine(directory, "store", "portcullis.db")}"
 
+            [admin]
+            listen     = "127.0.0.1:8351"
+            token_file = "admin.token"
+
             [[peer]]
             name       = "a"
             public_key = "{keysA.PublicKey}"
+            {_moreOfA?.Invoke(this)}
 
             [[peer]]
             name       = "b"
@@ -143,6 +157,10 @@ internal sealed class Ipv6Lab : IAsyncDisposable
         if (!await client.PingUntilAsync(GatewayTunnelAddress6, TimeSpan.FromSeconds(15)))
             throw new Xunit.Sdk.XunitException($"{client} never reached {GatewayTunnelAddress6} through the tunnel\n{Diagnostics()}");
     }
+
+    /// <summary>`portcullis ARGS --config GW` in the gateway's namespace.</summary>
+    public Task<CommandResult> CliAsync(params string[] arguments) =>
+        Gateway.RunAsync([LabBinaries.Portcullis, .. arguments, "--config", ConfigPath], RunOptions.Default with { Timeout = TimeSpan.FromSeconds(30) });
 
     public string Diagnostics() => Network.Diagnostics();
 
