@@ -36,6 +36,36 @@ public interface IPortMappingAuthority
     /// nonce made (RFC 6887 §15: a delete names its mappings by nonce, so one application never ends another's).
     /// </summary>
     MapResult DeleteAll(IPAddress client, MappingProtocol protocol, ReadOnlyMemory<byte>? nonce = null);
+
+    /// <summary>
+    /// PCP PEER (RFC 6887 §12): creates or refreshes an explicit outbound mapping for the flow (client, protocol,
+    /// internal port) → (remote address, remote port), or deletes it when <see cref="PeerMappingRequest.Lifetime"/> is zero.
+    /// The answer names the public address and port the flow leaves from. A repeated request refreshes and keeps the
+    /// port; like MAP, a mapping answers only to the nonce that made it.
+    /// </summary>
+    MapResult Peer(PeerMappingRequest request);
+}
+
+/// <summary>A PEER request as the policy layer sees it (the front end checked that no field is zero).</summary>
+public sealed record PeerMappingRequest
+{
+    public required IPAddress Client { get; init; }
+    public required MappingProtocol Protocol { get; init; }
+    public required ushort InternalPort { get; init; }
+    public required IPAddress RemoteAddress { get; init; }
+    public required ushort RemotePort { get; init; }
+
+    /// <summary>Requested lifetime; zero deletes. Clamped like a MAP's.</summary>
+    public required TimeSpan Lifetime { get; init; }
+
+    /// <summary>A port the client would like (0 = none). Honoured only where policy allows it.</summary>
+    public ushort SuggestedExternalPort { get; init; }
+
+    /// <summary>A public address the client would like, or null.</summary>
+    public IPAddress? SuggestedExternalAddress { get; init; }
+
+    /// <summary>PCP's 12-byte mapping nonce.</summary>
+    public ReadOnlyMemory<byte>? Nonce { get; init; }
 }
 
 /// <summary>A MAP request as the policy layer sees it.</summary>

@@ -46,6 +46,14 @@ internal sealed class PcpRequestTarget : ServerRequestTarget<PcpParseResult>
             Check.That(PcpClientCodec.TryReadAnnounce(response, out var epoch) && epoch == Authority.EpochSeconds, "the client reads the ANNOUNCE answer and its epoch");
             return;
         }
+        if (request.Opcode == PcpOpcode.Peer)
+        {
+            // PEER: the 80-byte answer for the peer data as asked, success or not (RFC 6887 §12.2, §8.3).
+            Check.That(length == PcpMessages.PeerResponseSize || response[3] != (byte)PcpResultCode.Success, "a PEER grant is 80 bytes");
+            Check.That(response[3] != (byte)PcpResultCode.Success || _authority.LastResult is null || _authority.LastResult.Status == MapStatus.Success,
+                "a PEER success answers a granted policy call");
+            return;
+        }
         var map = request.Map!;
         if (map.Protocol is not ((byte)MappingProtocol.Tcp or (byte)MappingProtocol.Udp))
             return;
@@ -61,7 +69,10 @@ internal sealed class PcpRequestTarget : ServerRequestTarget<PcpParseResult>
         Check.That(input[0] == PcpMessages.Version && input.Length >= PcpMessages.HeaderSize && input.Length <= PcpMessages.MaxMessageSize
             && input.Length % 4 == 0, "a valid request is version 2, 24 to 1100 bytes, a multiple of 4");
         Check.That(Client.Equals(request.ClientAddress), "a valid request names its source as the client");
-        Check.That(request.Opcode is PcpOpcode.Announce or PcpOpcode.Map, "only ANNOUNCE and MAP are valid");
+        Check.That(request.Opcode is PcpOpcode.Announce or PcpOpcode.Map or PcpOpcode.Peer, "only ANNOUNCE, MAP and PEER are valid");
+        Check.That((request.Peer is null) == (request.Opcode != PcpOpcode.Peer), "PEER, and only PEER, has PEER data");
+        if (request.Opcode == PcpOpcode.Peer)
+            return;
         Check.That((request.Map is null) == (request.Opcode == PcpOpcode.Announce), "MAP, and only MAP, has MAP data");
         if (request.Map is not { } map)
             return;

@@ -35,6 +35,19 @@ internal sealed class ScriptedAuthority : IPortMappingAuthority
 
     public MapResult DeleteAll(IPAddress client, MappingProtocol protocol, ReadOnlyMemory<byte>? nonce = null) => new(MapStatus.Success, null, 0, 0, TimeSpan.Zero);
 
+    /// <summary>PEER follows the MAP rule for its internal port (the front end's answer is what is checked).</summary>
+    public MapResult Peer(PeerMappingRequest request)
+    {
+        LastResult = Decide(new MapRequest
+        {
+            Client = request.Client,
+            Protocol = request.Protocol,
+            InternalPort = request.InternalPort,
+            Lifetime = request.Lifetime,
+        });
+        return LastResult;
+    }
+
     private static MapResult Decide(MapRequest request)
     {
         if (request.Lifetime == TimeSpan.Zero)

@@ -18,4 +18,8 @@ public sealed record ActiveMapping(
     ushort PublicPort,
     TimeSpan Lifetime,
     DateTimeOffset ExpiresAt,
-    bool HasNonce);
+    bool HasNonce)
+{
+    /// <summary>A PCP PEER mapping's remote end (outbound only: nothing inbound reaches its port); null for MAP/NAT-PMP.</summary>
+    public IPEndPoint? Remote { get; init; }
+}

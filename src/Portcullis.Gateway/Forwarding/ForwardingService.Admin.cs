@@ -31,7 +31,10 @@ public sealed partial class ForwardingService
                 {
                     list.Add(new ActiveMapping(mapping.Owner.PeerId, mapping.Owner.TunnelAddress, mapping.Protocol,
                         mapping.InternalPort, mapping.PublicAddress, mapping.PublicPort, mapping.Lifetime,
-                        wallNow + (mapping.ExpiresAt - now), mapping.Nonce is not null));
+                        wallNow + (mapping.ExpiresAt - now), mapping.Nonce is not null)
+                    {
+                        Remote = mapping.Remote,
+                    });
                 }
                 return list;
             }

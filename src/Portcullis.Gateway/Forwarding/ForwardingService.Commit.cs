@@ -27,15 +27,15 @@ public sealed partial class ForwardingService
     /// <summary>Requests waiting for the next batch now.</summary>
     internal int QueuedRequests => _committer.Queued;
 
-    private GroupCommitter<PeerRequest, MapResult> NewCommitter() => new(RunBatch, MaxBatch, MaxBatchWait);
+    private GroupCommitter<FrontRequest, MapResult> NewCommitter() => new(RunBatch, MaxBatch, MaxBatchWait);
 
-    private void RunBatch(IReadOnlyList<GroupCommitter<PeerRequest, MapResult>.Slot> batch)
+    private void RunBatch(IReadOnlyList<GroupCommitter<FrontRequest, MapResult>.Slot> batch)
     {
         lock (_lock)
         {
             try
             {
-                var changes = new List<(GroupCommitter<PeerRequest, MapResult>.Slot Slot, MapChange Change)>(batch.Count);
+                var changes = new List<(GroupCommitter<FrontRequest, MapResult>.Slot Slot, MapChange Change)>(batch.Count);
                 foreach (var slot in batch)
                 {
                     Decision decision;
@@ -66,7 +66,7 @@ public sealed partial class ForwardingService
         }
     }
 
-    private void ApplyTogetherLocked(List<(GroupCommitter<PeerRequest, MapResult>.Slot Slot, MapChange Change)> changes)
+    private void ApplyTogetherLocked(List<(GroupCommitter<FrontRequest, MapResult>.Slot Slot, MapChange Change)> changes)
     {
         var remove = new List<ForwardingEntry>();
         var add = new List<ForwardingEntry>();

@@ -20,7 +20,7 @@ public sealed partial class ForwardingService
     {
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(request.Client);
-        return _committer.Submit(new PeerRequest(request, request.Client, request.Protocol, request.Nonce), Normalize(request.Client));
+        return _committer.Submit(new FrontRequest(request, request.Client, request.Protocol, request.Nonce), Normalize(request.Client));
     }
 
     /// <remarks>
@@ -30,12 +30,14 @@ public sealed partial class ForwardingService
     public MapResult DeleteAll(IPAddress client, MappingProtocol protocol, ReadOnlyMemory<byte>? nonce = null)
     {
         ArgumentNullException.ThrowIfNull(client);
-        return _committer.Submit(new PeerRequest(null, client, protocol, nonce), Normalize(client));
+        return _committer.Submit(new FrontRequest(null, client, protocol, nonce), Normalize(client));
     }
 
     /// <summary>A MAP request's decision: a result without the kernel (a refusal, a no-op), or a change to apply.</summary>
-    private Decision DecideLocked(PeerRequest peerRequest)
+    private Decision DecideLocked(FrontRequest peerRequest)
     {
+        if (peerRequest.Peer is { } outbound)
+            return DecidePeerLocked(outbound);
         if (peerRequest.Map is not { } request)
             return DecideDeleteAllLocked(peerRequest.Client, peerRequest.Protocol, peerRequest.Nonce);
         var status = AdmitLocked(request.Client, countRequest: true, out var peer);
@@ -95,7 +97,7 @@ public sealed partial class ForwardingService
         var doomed = new List<Mapping>();
         foreach (var mapping in peer.Mappings)
         {
-            if (mapping.Owner == peer && mapping.Protocol == protocol && MadeBy(mapping, nonce))
+            if (mapping.Owner == peer && mapping.Remote is null && mapping.Protocol == protocol && MadeBy(mapping, nonce))
                 doomed.Add(mapping);
         }
         if (doomed.Count == 0)
@@ -230,8 +232,12 @@ public sealed partial class ForwardingService
         return MapResult.Failure(status);
     }
 
-    /// <summary>What one request asks of the front (<see cref="Map"/> or, with no map request, <see cref="DeleteAll"/>).</summary>
-    private sealed record PeerRequest(MapRequest? Map, IPAddress Client, MappingProtocol Protocol, ReadOnlyMemory<byte>? Nonce);
+    /// <summary>
+    /// What one request asks of the front: <see cref="Peer"/> with <paramref name="Peer"/>, else <see cref="Map"/> or,
+    /// with no map request, <see cref="DeleteAll"/>.
+    /// </summary>
+    private sealed record FrontRequest(
+        MapRequest? Map, IPAddress Client, MappingProtocol Protocol, ReadOnlyMemory<byte>? Nonce, PeerMappingRequest? Peer = null);
 
     /// <summary>Whether <paramref name="mapping"/> was made with <paramref name="nonce"/> (none, or empty, is "without one").</summary>
     private static bool MadeBy(Mapping mapping, ReadOnlyMemory<byte>? nonce) =>

@@ -49,7 +49,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
     private readonly PortAllocator _ports;
     private readonly long _origin;
     private readonly ITimer _timer;
-    private readonly GroupCommitter<PeerRequest, MapResult> _committer;
+    private readonly GroupCommitter<FrontRequest, MapResult> _committer;
 
     private readonly SessionTable _sessions = new();
     private readonly LeaseBook _leases = new();

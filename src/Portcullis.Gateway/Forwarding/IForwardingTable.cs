@@ -24,6 +24,15 @@ public sealed record ForwardingEntry(
     /// </summary>
     public IReadOnlyList<RemoteFilter> Filters { get; init; } = [];
 
+    /// <summary>
+    /// Null for a port forward. Set, the entry is a PCP PEER mapping (RFC 6887 §12), an explicit outbound mapping:
+    /// the flow <see cref="TunnelAddress"/>:<see cref="InternalPort"/> → <see cref="Remote"/> of
+    /// <see cref="Protocol"/> leaves from <see cref="PublicAddress"/>:<see cref="PublicPort"/> (SNAT); nothing is
+    /// forwarded inbound but that flow's replies, so the entry is no DNAT mapping and its removal ends no flows.
+    /// IPv4 only. It still owns its <see cref="Key"/>: no port forward takes the same public port.
+    /// </summary>
+    public IPEndPoint? Remote { get; init; }
+
     /// <summary>The map key: at most one entry per (public address, protocol, public port).</summary>
     public (IPAddress, MappingProtocol, ushort) Key => (PublicAddress, Protocol, PublicPort);
 

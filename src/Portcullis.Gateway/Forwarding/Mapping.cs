@@ -20,7 +20,8 @@ internal sealed class Mapping
         TimeSpan expiresAt,
         TimeSpan kernelSlack,
         ushort requestedInternalPort,
-        IReadOnlyList<RemoteFilter>? filters = null)
+        IReadOnlyList<RemoteFilter>? filters = null,
+        IPEndPoint? remote = null)
     {
         Owner = owner;
         RequestedInternalPort = requestedInternalPort;
@@ -32,6 +33,7 @@ internal sealed class Mapping
             owner.PublicAddress, protocol, publicPort, owner.TunnelAddress, internalPort, owner.PeerId, lifetime + kernelSlack)
         {
             Filters = filters ?? [],
+            Remote = remote,
         };
     }
 
@@ -50,6 +52,9 @@ internal sealed class Mapping
 
     /// <summary>The remote peers the mapping admits (PCP FILTER); empty admits everyone.</summary>
     public IReadOnlyList<RemoteFilter> Filters => Entry.Filters;
+
+    /// <summary>A PCP PEER mapping's remote end (an explicit outbound mapping); null for a MAP/NAT-PMP mapping.</summary>
+    public IPEndPoint? Remote => Entry.Remote;
 
     public PortKey PortKey => PortKey.Of(Entry);
 
@@ -80,7 +85,7 @@ internal sealed class Mapping
     /// <summary>The successor of a refresh; <paramref name="filters"/> null keeps the filters.</summary>
     public Mapping Renewed(TimeSpan lifetime, TimeSpan expiresAt, IReadOnlyList<RemoteFilter>? filters = null) =>
         new(Owner, Protocol, InternalPort, PublicPort, Nonce, lifetime, expiresAt, KernelSlack, RequestedInternalPort,
-            filters ?? Filters);
+            filters ?? Filters, Remote);
 
     /// <summary>
     /// A mapping made with a nonce answers only to that nonce (RFC 6887 §11.3). One made over NAT-PMP has none and

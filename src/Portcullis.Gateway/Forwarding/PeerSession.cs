@@ -73,7 +73,20 @@ internal sealed class PeerSession
     {
         foreach (var mapping in Mappings)
         {
-            if (mapping.Owner == this && mapping.Protocol == protocol && mapping.RequestedInternalPort == requestedInternalPort)
+            if (mapping.Owner == this && mapping.Remote is null && mapping.Protocol == protocol
+                && mapping.RequestedInternalPort == requestedInternalPort)
+                return mapping;
+        }
+        return null;
+    }
+
+    /// <summary>This facet's PEER mapping for the flow (protocol, internal port) → <paramref name="remote"/>.</summary>
+    public Mapping? FindPeer(MappingProtocol protocol, ushort internalPort, IPEndPoint remote)
+    {
+        foreach (var mapping in Mappings)
+        {
+            if (mapping.Owner == this && mapping.Protocol == protocol && mapping.InternalPort == internalPort
+                && remote.Equals(mapping.Remote))
                 return mapping;
         }
         return null;

@@ -71,7 +71,8 @@ internal sealed class PortAllocator
     {
         if (policy.Quarantine > TimeSpan.Zero)
             _quarantine.Set(mapping.PublicPort, mapping.Owner.PeerId, now + policy.Quarantine);
-        if (remember && policy.ReconnectGrace > TimeSpan.Zero)
+        // A PEER mapping's port is not remembered: its lease key names the MAP of the same internal port.
+        if (remember && mapping.Remote is null && policy.ReconnectGrace > TimeSpan.Zero)
             _remembered.Set(mapping.LeaseKey, mapping.PortKey, now + policy.ReconnectGrace);
     }
 
@@ -115,6 +116,20 @@ internal sealed class PortAllocator
         if (split && status == MapStatus.Success)
             CountSplit(peer, protocol, pair!.PublicPort, port, policy);
         return status;
+    }
+
+    /// <summary>
+    /// A port for a new PEER mapping: from the same keys as MAP's, so the two never collide, but neither paired with
+    /// nor remembered for the internal port (those belong to its MAP mappings).
+    /// </summary>
+    public MapStatus ChooseOutbound(PeerSession peer, MapRequest request, ForwardingPolicy policy, TimeSpan now, out ushort port)
+    {
+        port = 0;
+        var wantsOtherAddress = request.SuggestedExternalAddress is { } wanted && !IsUnspecified(wanted)
+            && !Unmapped(wanted).Equals(peer.PublicAddress);
+        if (wantsOtherAddress && request.PreferFailure)
+            return MapStatus.CannotProvideExternal;
+        return ChooseUnpaired(peer, request, request.SuggestedExternalPort, remembered: 0, policy, now, out port);
     }
 
     private MapStatus ChooseUnpaired(PeerSession peer, MapRequest request, ushort suggested, ushort remembered, ForwardingPolicy policy, TimeSpan now, out ushort port)

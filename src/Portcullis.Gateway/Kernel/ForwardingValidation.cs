@@ -97,6 +97,14 @@ internal static class ForwardingValidation
             throw new ArgumentException($"protocol {(byte)entry.Protocol} is neither TCP nor UDP", nameof(entry));
         if (entry.PublicPort == 0 || entry.InternalPort == 0)
             throw new ArgumentException("ports must not be zero", nameof(entry));
+        // A PEER entry (outbound) lives in the ip table only.
+        if (entry.Remote is { } remote)
+        {
+            CheckIPv4(entry.PublicAddress, "public address of a PEER mapping");
+            CheckIPv4(remote.Address, "remote address of a PEER mapping");
+            if (remote.Port == 0)
+                throw new ArgumentException("the remote port of a PEER mapping must not be zero", nameof(entry));
+        }
     }
 
     /// <summary>

@@ -113,15 +113,24 @@ public sealed class NftForwardingTable : IForwardingTable
         ArgumentNullException.ThrowIfNull(add);
         CheckEntries(remove, ForwardingValidation.CheckKeyAndTarget, nameof(remove));
         CheckEntries(add, ForwardingValidation.Check, nameof(add));
+        // PEER entries (outbound SNAT of one flow) go to their own map and end no flows: split them off.
+        List<ForwardingEntry>? removePeers = null, addPeers = null;
+        if (remove.Any(e => e.Remote is not null) || add.Any(e => e.Remote is not null))
+        {
+            removePeers = [.. remove.Where(e => e.Remote is not null)];
+            addPeers = [.. add.Where(e => e.Remote is not null)];
+            remove = [.. remove.Where(e => e.Remote is null)];
+            add = [.. add.Where(e => e.Remote is null)];
+        }
         if (_network is { Ipv6: null } && add.Any(e => e.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6))
             throw new ArgumentException("an IPv6 mapping needs IPv6 on the tunnel (GatewayNetwork.Ipv6)", nameof(add));
-        if (remove.Count == 0 && add.Count == 0)
+        if (remove.Count == 0 && add.Count == 0 && removePeers is null)
             return;
         // Before the commit: the same mapping back keeps its flows, its first new ones included.
         var reopened = add.Count > 0 && _reaper.Busy ? _reaper.Reopen(Ended(add)) : [];
         try
         {
-            Write(remove, add);
+            Write(remove, add, removePeers ?? [], addPeers ?? []);
         }
         catch (ForwardingTableException) when (reopened.Count > 0)
         {
@@ -188,7 +197,9 @@ public sealed class NftForwardingTable : IForwardingTable
         _nft.Dispose();
     }
 
-    private void Write(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add)
+    private void Write(
+        IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add,
+        IReadOnlyCollection<ForwardingEntry> removePeers, IReadOnlyCollection<ForwardingEntry> addPeers)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         lock (_updateLock)
@@ -198,6 +209,7 @@ public sealed class NftForwardingTable : IForwardingTable
                 _elements.Begin();
                 NftMappingElements.Append(_elements, remove, add, _removedKeys);
                 NftFilterElements.Append(_elements, remove, add);
+                NftPeerElements.Append(_elements, removePeers, addPeers);
                 _elements.Commit();
             }
             catch (NftBatchException e)

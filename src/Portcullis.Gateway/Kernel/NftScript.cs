@@ -26,6 +26,8 @@ internal static class NftScript
     public const string Table = "portcullis";
     public const string MapName = "mappings";
     public const string LeaseSetName = "leases";
+    /// <summary>PCP PEER: TUNNEL . PROTO . INTERNAL_PORT . REMOTE . REMOTE_PORT : PUBLIC . PUBLIC_PORT (SNAT of that one flow).</summary>
+    public const string PeerMapName = "peers";
     private static readonly string Key = KeyOf(Family);
 
     /// <summary>
@@ -43,6 +45,11 @@ internal static class NftScript
         AppendMappingDeclarations(s, Family);
         NftDedicatedScript.AppendDeclarations(s);
         NftFilterScript.AppendDeclarations(s);
+        // PEER mappings (NftPeerElements) are not listed back: the service keeps no PEER state over a restart, so the
+        // previous run's are flushed (its clients see the new PCP epoch and ask again, RFC 6887 §8.5).
+        s.AppendLine(CultureInfo.InvariantCulture,
+            $"add map {t} {PeerMapName} {{ type ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service : ipv4_addr . inet_service; flags timeout; }}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"flush map {t} {PeerMapName}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} prerouting {{ type nat hook prerouting priority dstnat; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} forward {{ type filter hook forward priority filter; policy accept; }}");
@@ -73,6 +80,9 @@ internal static class NftScript
         s.AppendLine(CultureInfo.InvariantCulture,
             $"add rule {t} prerouting iifname {{ {pub}, {tun} }} meta l4proto {{ tcp, udp }} th dport != @{NftDedicatedScript.ExcludedSet} dnat ip to ip daddr map @{NftDedicatedScript.InboundMap}");
 
+        // A flow a client asked for by PCP PEER leaves from exactly the answered address:port (ahead of the others).
+        s.AppendLine(CultureInfo.InvariantCulture,
+            $"add rule {t} postrouting oifname {pub} ip saddr {prefix} snat ip to ip saddr . meta l4proto . th sport . ip daddr . th dport map @{PeerMapName}");
         // Egress of the clients appears from their dedicated address if they have one, else from the first public
         // address; hairpinned flows appear from the gateway's tunnel address so the reply returns through the gateway
         // instead of going peer to peer.

@@ -91,7 +91,8 @@ public sealed class ReachabilityChecker
     {
         foreach (var mapping in _forwarding.Mappings)
         {
-            if (mapping.Protocol == protocol && mapping.PublicPort == publicPort
+            // A PEER mapping is outbound only: probing its port from outside would report a working mapping closed.
+            if (mapping.Remote is null && mapping.Protocol == protocol && mapping.PublicPort == publicPort
                 && (publicAddress is null || mapping.PublicAddress.Equals(publicAddress))
                 && (peerAddress is null || mapping.TunnelAddress.Equals(peerAddress)))
                 return (mapping.PublicAddress, mapping.InternalPort);

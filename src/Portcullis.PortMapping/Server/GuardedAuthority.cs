@@ -66,6 +66,19 @@ internal sealed class GuardedAuthority(IPortMappingAuthority inner, PortMappingC
         }
     }
 
+    public MapResult Peer(PeerMappingRequest request)
+    {
+        try
+        {
+            return inner.Peer(request) ?? Failed;
+        }
+        catch (Exception e)
+        {
+            Fail(e);
+            return Failed;
+        }
+    }
+
     private void Fail(Exception e)
     {
         counters.OnAuthorityFailure();

@@ -7,7 +7,7 @@ namespace Portcullis.PortMapping.Server;
 /// <summary>
 /// PCP request → policy call → response, for one datagram:
 ///   1. parse and validate (<see cref="PcpRequestParser"/>): drop, or an error response built from the raw request
-///   2. ANNOUNCE → success with the epoch; MAP → Map (with nonce, suggestion, PREFER_FAILURE, FILTER), delete
+///   2. ANNOUNCE → success with the epoch; PEER → Peer (the 80-byte PEER answer); MAP → Map (with nonce, suggestion, PREFER_FAILURE, FILTER), delete
 ///      (lifetime 0), or DeleteAll (internal port 0, or protocol 0 for both protocols, with lifetime 0)
 ///   3. success → the 60-byte MAP response, plus the request's FILTER options echoed when it had any; refusal → the
 ///      error response with the request's MAP data copied
@@ -37,17 +37,11 @@ internal sealed class PcpFrontEnd(GuardedAuthority authority, PortMappingServerO
         }
 
         var request = parsed.Request!;
-        if (request.Opcode == PcpOpcode.Peer)
-        {
-            // The codec reads PEER (RFC 6887 §12); the policy layer and the kernel have no explicit outbound mappings
-            // yet, so saying success would name an external port no flow would use.
-            counters.OnMalformed();
-            logger.Rejected(Via, (int)PcpResultCode.UnsupportedOpcode);
-            return PcpResponse.WriteError(response, datagram, PcpResultCode.UnsupportedOpcode, authority.EpochSeconds);
-        }
         counters.OnPcpRequest();
         if (request.Opcode == PcpOpcode.Announce)
             return PcpResponse.WriteAnnounce(response, authority.EpochSeconds);
+        if (request.Opcode == PcpOpcode.Peer)
+            return Peer(request, request.Peer!, client, datagram, response);
 
         var map = request.Map!;
         var (code, result) = Map(request, map, client);
@@ -119,6 +113,42 @@ internal sealed class PcpFrontEnd(GuardedAuthority authority, PortMappingServerO
                 logger.AuditMapped(Via, protocol, result.ExternalAddress, result.ExternalPort, client, map.InternalPort, MapStatusCodes.Seconds(result.Lifetime));
         }
         return (MapStatusCodes.ToPcp(result.Status), result);
+    }
+
+    /// <summary>
+    /// PEER (RFC 6887 §12): an explicit outbound mapping for one flow; the answer names the address and port the flow
+    /// leaves from. Lifetime 0 deletes it (answered with lifetime 0). The parser has refused zero fields already.
+    /// </summary>
+    private int Peer(PcpRequest request, PcpPeerData peer, IPAddress client, ReadOnlySpan<byte> datagram, Span<byte> response)
+    {
+        var map = peer.Mapping;
+        var isDelete = request.RequestedLifetime == 0;
+        var code = PcpResultCode.UnsupportedProtocol;
+        MapResult? result = null;
+        if (map.Protocol is (byte)MappingProtocol.Tcp or (byte)MappingProtocol.Udp)
+        {
+            result = authority.Peer(new PeerMappingRequest
+            {
+                Client = client,
+                Protocol = (MappingProtocol)map.Protocol,
+                InternalPort = map.InternalPort,
+                RemoteAddress = peer.RemotePeerAddress,
+                RemotePort = peer.RemotePeerPort,
+                Lifetime = TimeSpan.FromSeconds(request.RequestedLifetime),
+                SuggestedExternalPort = isDelete ? (ushort)0 : map.SuggestedExternalPort,
+                SuggestedExternalAddress = isDelete ? null : map.SuggestedExternalAddress,
+                Nonce = map.Nonce,
+            });
+            code = MapStatusCodes.ToPcp(result.Status);
+        }
+        if (code != PcpResultCode.Success)
+        {
+            counters.OnRefused();
+            return PcpResponse.WriteError(response, datagram, code, authority.EpochSeconds);
+        }
+        counters.OnGranted();
+        var lifetime = isDelete ? 0 : MapStatusCodes.Seconds(result!.Lifetime);
+        return PcpResponse.WritePeer(response, peer, lifetime, authority.EpochSeconds, result!.ExternalPort, result.ExternalAddress);
     }
 
     private static bool SameFamily(IReadOnlyList<RemoteFilter> filters, IPAddress client)

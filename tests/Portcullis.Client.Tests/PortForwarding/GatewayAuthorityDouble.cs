@@ -129,4 +129,7 @@ internal sealed class GatewayAuthorityDouble(TimeProvider time) : IPortMappingAu
             return new MapResult(MapStatus.Success, null, 0, 0, TimeSpan.Zero);
         }
     }
+
+    /// <summary>The client asks for no PEER mapping; a call here would be a bug in the code under test.</summary>
+    public MapResult Peer(PeerMappingRequest request) => throw new InvalidOperationException("the client sent PCP PEER");
 }

@@ -65,6 +65,21 @@ internal sealed class ForwardingHarness : IDisposable
     public MapResult Delete(IPAddress client, MappingProtocol protocol, ushort internalPort, byte[]? nonce = null) =>
         Map(client, protocol, internalPort, lifetimeSeconds: 0, nonce: nonce);
 
+    /// <summary>A PCP PEER request for the flow (client, protocol, internal port) → <paramref name="remote"/>.</summary>
+    public MapResult Peer(IPAddress client, MappingProtocol protocol, ushort internalPort, IPEndPoint remote, int lifetimeSeconds = 3600,
+        byte[]? nonce = null, ushort suggested = 0) =>
+        Service.Peer(new PeerMappingRequest
+        {
+            Client = client,
+            Protocol = protocol,
+            InternalPort = internalPort,
+            RemoteAddress = remote.Address,
+            RemotePort = (ushort)remote.Port,
+            Lifetime = TimeSpan.FromSeconds(lifetimeSeconds),
+            SuggestedExternalPort = suggested,
+            Nonce = nonce ?? Nonce(1),
+        });
+
     public static byte[] Nonce(byte fill) => [.. Enumerable.Repeat(fill, 12)];
 
     public void Dispose() => Service.Dispose();

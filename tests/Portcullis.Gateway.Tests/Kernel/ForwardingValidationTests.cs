@@ -113,4 +113,24 @@ public sealed class ForwardingValidationTests
     [Fact]
     public void CheckNetwork_IPv6Prefix_Throws() =>
         Assert.Throws<ArgumentException>(() => ForwardingValidation.Check(Entries.Network() with { TunnelPrefix = IPNetwork.Parse("fd00::/64") }));
+
+    [Theory]
+    [InlineData("2001:db8::1", 80)]
+    [InlineData("192.0.2.1", 0)]
+    public void Check_PeerEntryWithIpv6RemoteOrPortZero_Refused(string remote, int port)
+    {
+        var remoteEnd = new IPEndPoint(IPAddress.Parse(remote), port);
+        var entry = Entries.Tcp(30000, Entries.Client1, 5000, "peer-1", TimeSpan.FromMinutes(5)) with { Remote = remoteEnd };
+
+        Assert.Throws<ArgumentException>(() => ForwardingValidation.Check(entry));
+    }
+
+    [Fact]
+    public void Check_PeerEntryIpv4_Accepted()
+    {
+        var remoteEnd = new IPEndPoint(IPAddress.Parse("192.0.2.1"), 80);
+        var entry = Entries.Tcp(30000, Entries.Client1, 5000, "peer-1", TimeSpan.FromMinutes(5)) with { Remote = remoteEnd };
+
+        Assert.Null(Record.Exception(() => ForwardingValidation.Check(entry)));
+    }
 }

@@ -52,6 +52,53 @@ internal static class PcpClient
         print(source[0], len(data), result, life, port, address, int(result != 0 or data[60:] == options))
         """;
 
+    // PEER (RFC 6887 §12.1): the MAP fields (nonce, protocol, 24 reserved bits, internal port, suggested external port
+    // and address), then remote peer port, 16 reserved bits, remote peer address; the answer (§12.2) has the same layout
+    // with the assigned external port and address.
+    private const string PeerScript = """
+        import ipaddress, os, socket, struct, sys
+        gateway, client_ip, proto, internal, lifetime, remote, remote_port, nonce = sys.argv[1:9]
+        def mapped(text):
+            ip = ipaddress.ip_address(text)
+            return b'\0' * 10 + b'\xff\xff' + ip.packed if ip.version == 4 else ip.packed
+        header = struct.pack('!BBHI', 2, 2, 0, int(lifetime)) + mapped(client_ip)
+        body = bytes.fromhex(nonce) + struct.pack('!B3xHH', int(proto), int(internal), 0) + b'\0' * 16
+        body += struct.pack('!HH', int(remote_port), 0) + mapped(remote)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(1)
+        for attempt in range(4):
+            s.sendto(header + body, (gateway, 5351))
+            try:
+                data, source = s.recvfrom(2048)
+                break
+            except socket.timeout:
+                pass
+        else:
+            print('no answer')
+            sys.exit(1)
+        result, life = data[3], struct.unpack('!I', data[4:8])[0]
+        same = data[1] == 0x82 and data[24:36] == body[:12] and data[60:80] == body[36:56]
+        port = struct.unpack('!H', data[42:44])[0] if len(data) >= 80 else 0
+        external = ipaddress.IPv6Address(data[44:60]) if len(data) >= 80 else None
+        address = str(external.ipv4_mapped or external) if external is not None else '-'
+        print(source[0], len(data), result, life, port, address, int(same))
+        """;
+
+    /// <summary>
+    /// A PEER request for (protocol, internal port) → remote:remotePort. <see cref="PcpAnswer.EchoedFilters"/> says here
+    /// whether the answer is a PEER response carrying the request's nonce and remote peer back.
+    /// </summary>
+    public static async Task<PcpAnswer> PeerAsync(LabHost client, string claimedClientAddress, int protocol, int internalPort, int lifetime,
+        string remote, int remotePort, string nonce)
+    {
+        var result = await client.RunAsync(
+            ["python3", "-c", PeerScript, GatewayLab.GatewayTunnelAddress, claimedClientAddress, Invariant(protocol), Invariant(internalPort),
+                Invariant(lifetime), remote, Invariant(remotePort), nonce],
+            RunOptions.Default with { Timeout = TimeSpan.FromSeconds(10), Check = true });
+        var f = result.Stdout.Trim().Split(' ');
+        return new PcpAnswer(f[0], Parse(f[1]), Parse(f[2]), Parse(f[3]), Parse(f[4]), f[5], f[6] == "1");
+    }
+
     /// <param name="nonce">The mapping nonce as 24 hex digits; null: a random one.</param>
     /// <param name="filters">FILTER options, each "ADDRESS/IPV4_PREFIX_LENGTH/REMOTE_PORT" (0 = any port; "0.0.0.0/-96/0" removes all).</param>
     public static Task<PcpAnswer> MapAsync(LabHost client, string claimedClientAddress, int protocol, int internalPort, int lifetime,

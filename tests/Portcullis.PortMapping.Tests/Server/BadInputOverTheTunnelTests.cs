@@ -23,7 +23,7 @@ public sealed class BadInputOverTheTunnelTests
         { "unknown NAT-PMP opcode", "00 09", "00890005", 8 },
         { "unaligned PCP", "02 00 0000 00000000" + PcpClient + "AA", "02800003", 28 },
         { "oversized PCP", "zeros:1200", "02810003", 60 },
-        { "PCP PEER", "02 02 0000 00000E10" + PcpClient + "0102030405060708090A0B0C 06000000 1F900000 " + PcpClient + " 1F900000 00000000 00000000 0000FFFF C0000264", "02820004", 80 },
+        { "PCP PEER, remote port 0", "02 02 0000 00000E10" + PcpClient + "0102030405060708090A0B0C 06000000 1F900000 " + PcpClient + " 00000000 00000000 00000000 0000FFFF C0000264", "02820003", 80 },
         { "PCP from a spoofed client field", "02 00 0000 00000000 00000000 00000000 0000FFFF 0A630063", "0280000C", 24 },
     };
 

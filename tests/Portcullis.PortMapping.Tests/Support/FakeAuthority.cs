@@ -22,6 +22,8 @@ internal sealed class FakeAuthority : IPortMappingAuthority
     public bool Throws { get; set; }
     public TimeSpan MaxLifetime { get; set; } = TimeSpan.FromHours(2);
     public List<MapRequest> MapCalls { get; } = [];
+    public List<PeerMappingRequest> PeerCalls { get; } = [];
+    private readonly Dictionary<(IPAddress, MappingProtocol, ushort, IPAddress, ushort), ushort> _peers = [];
 
     /// <summary>Runs at the start of every Map, outside the fake's lock (to hold one request while others arrive).</summary>
     public Action<MapRequest>? BeforeMap { get; set; }
@@ -85,6 +87,29 @@ internal sealed class FakeAuthority : IPortMappingAuthority
             foreach (var key in _mappings.Keys.Where(k => k.Item1.Equals(client) && k.Item2 == protocol).ToList())
                 _mappings.Remove(key);
             return new MapResult(MapStatus.Success, null, 0, 0, TimeSpan.Zero);
+        }
+    }
+
+    /// <summary>PEER: one port per flow from the same counter as MAP's; lifetime 0 deletes; no nonce check.</summary>
+    public MapResult Peer(PeerMappingRequest request)
+    {
+        lock (_gate)
+        {
+            PeerCalls.Add(request);
+            if (Throws)
+                throw new InvalidOperationException("secret policy detail");
+            if (ForcedStatus is { } forced)
+                return MapResult.Failure(forced);
+            var key = (request.Client, request.Protocol, request.InternalPort, request.RemoteAddress, request.RemotePort);
+            if (request.Lifetime == TimeSpan.Zero)
+            {
+                _peers.Remove(key);
+                return new MapResult(MapStatus.Success, Public, 0, request.InternalPort, TimeSpan.Zero);
+            }
+            if (!_peers.TryGetValue(key, out var port))
+                _peers[key] = port = _nextPort++;
+            var lifetime = request.Lifetime > MaxLifetime ? MaxLifetime : request.Lifetime;
+            return new MapResult(MapStatus.Success, Public, port, request.InternalPort, lifetime);
         }
     }
 }

@@ -25,8 +25,9 @@ internal static class PcpVectors
 
     /// <summary>PEER (RFC 6887 §12.1): the MAP data, then remote peer port, 16 reserved bits, remote peer address.</summary>
     public static byte[] Peer(string remotePort = "0050", string remoteAddress = "00000000 00000000 0000FFFF C0000264",
-        string protocol = Tcp, string internalPort = "1F90", string options = "") =>
-        Hex.Bytes(Header("02") + MapData(protocol, internalPort) + $"{remotePort} 0000 {remoteAddress}" + options);
+        string protocol = Tcp, string internalPort = "1F90", string options = "", string lifetime = "00000E10",
+        string suggestedPort = "0000") =>
+        Hex.Bytes(Header("02", lifetime) + MapData(protocol, internalPort, suggestedPort) + $"{remotePort} 0000 {remoteAddress}" + options);
 
     public static byte[] Announce(string client = Client, string options = "") =>
         Hex.Bytes(Header("00", "00000000", client) + options);
