@@ -50,7 +50,7 @@ internal sealed class PcpRequestTarget : ServerRequestTarget<PcpParseResult>
         {
             // PEER: the 80-byte answer for the peer data as asked, success or not (RFC 6887 §12.2, §8.3).
             Check.That(length == PcpMessages.PeerResponseSize || response[3] != (byte)PcpResultCode.Success, "a PEER grant is 80 bytes");
-            Check.That(response[3] != (byte)PcpResultCode.Success || _authority.LastResult is null || _authority.LastResult.Status == MapStatus.Success,
+            Check.That(response[3] != (byte)PcpResultCode.Success || Authority.LastResult is null || Authority.LastResult.Status == MapStatus.Success,
                 "a PEER success answers a granted policy call");
             return;
         }

@@ -72,5 +72,8 @@ internal static class PortMappingWarmUp
 
         public MapResult DeleteAll(IPAddress client, MappingProtocol protocol, ReadOnlyMemory<byte>? nonce = null) =>
             new(MapStatus.Success, null, 0, 0, TimeSpan.Zero);
+
+        public MapResult Peer(PeerMappingRequest request) =>
+            new(MapStatus.Success, Public, request.InternalPort, request.InternalPort, request.Lifetime);
     }
 }
