@@ -41,13 +41,13 @@ internal static class ConnectCommand
         command.SetAction(result =>
         {
             var errors = new List<string>();
-            ForwardRequest? request = null;
-            if (result.GetValue(forward) is { } text && !ForwardRequest.TryParse(text, out request, out var error))
+            ForwardSpec? request = null;
+            if (result.GetValue(forward) is { } text && !ForwardSpec.TryParse(text, out request, out var error))
                 errors.Add($"--forward {error}");
             var filters = new List<RemoteFilter>();
             foreach (var prefix in result.GetValue(allowFrom) ?? [])
             {
-                if (ForwardRequest.TryParseAllowFrom(prefix, out var filter, out var bad))
+                if (ForwardSpec.TryParseAllowFrom(prefix, out var filter, out var bad))
                     filters.Add(filter);
                 else
                     errors.Add($"--allow-from {bad}");

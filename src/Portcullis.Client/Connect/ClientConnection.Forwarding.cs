@@ -5,6 +5,7 @@ using Portcullis.Client.Applications;
 using Portcullis.Client.Exposure;
 using Portcullis.Client.KillSwitch;
 using Portcullis.Client.PortForwarding;
+using Portcullis.PortMapping;
 
 namespace Portcullis.Client.Connect;
 
@@ -38,7 +39,7 @@ public sealed partial class ClientConnection
         }
     }
 
-    private void StartPortKeeper(ConnectOptions options, ForwardRequest forward, IPAddress gateway, string name,
+    private void StartPortKeeper(ConnectOptions options, ForwardSpec forward, IPAddress gateway, string name,
         IPortKeeperFactory factory, ILoggerFactory loggers)
     {
         var keeper = factory.Create(new PortKeeperOptions
@@ -55,7 +56,7 @@ public sealed partial class ClientConnection
         keeper.Start();
     }
 
-    private void OnLeaseChanged(IPortKeeper keeper, ForwardRequest forward, IPAddress gateway)
+    private void OnLeaseChanged(IPortKeeper keeper, ForwardSpec forward, IPAddress gateway)
     {
         lock (_leaseGate)
         {
@@ -137,7 +138,7 @@ public sealed partial class ClientConnection
             string.Create(CultureInfo.InvariantCulture, $"{l.ExternalPort}/{l.Protocol.ToString().ToLowerInvariant()}")));
     }
 
-    internal static List<ForwardedPort> WantedPorts(IReadOnlyList<PortLease> leases, ForwardRequest forward)
+    internal static List<ForwardedPort> WantedPorts(IReadOnlyList<PortLease> leases, ForwardSpec forward)
     {
         var ports = new List<ForwardedPort>();
         if (forward.InternalPort is ushort fixedPort)

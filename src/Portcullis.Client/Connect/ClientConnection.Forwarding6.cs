@@ -14,7 +14,7 @@ namespace Portcullis.Client.Connect;
 /// </summary>
 public sealed partial class ClientConnection
 {
-    private void StartPortKeeper6(ConnectOptions options, ForwardRequest forward, IPAddress gateway6, string name,
+    private void StartPortKeeper6(ConnectOptions options, ForwardSpec forward, IPAddress gateway6, string name,
         IPortKeeperFactory factory, ILoggerFactory loggers)
     {
         var keeper = factory.Create(new PortKeeperOptions

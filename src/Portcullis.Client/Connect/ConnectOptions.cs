@@ -26,7 +26,7 @@ public sealed record ConnectOptions
     /// <summary>Keep the kill switch after a clean exit too (only <c>disconnect</c> removes it). Defaults to off.</summary>
     public bool Persistent { get; init; }
 
-    public ForwardRequest? Forward { get; init; }
+    public ForwardSpec? Forward { get; init; }
 
     public string? PortFile { get; init; }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Portcullis.Client.PortForwarding;
+using Portcullis.PortMapping;
 
 namespace Portcullis.Client.KillSwitch;
 

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Portcullis.Client.Applications;
+using Portcullis.PortMapping;
 
 namespace Portcullis.Client.PortForwarding;
 
@@ -10,7 +11,7 @@ public sealed record PortLease(ForwardProtocol Protocol, IPAddress? ExternalAddr
 /// <summary>What <c>connect</c> hands the port keeper once the tunnel is up.</summary>
 public sealed record PortKeeperOptions
 {
-    public required ForwardRequest Forward { get; init; }
+    public required ForwardSpec Forward { get; init; }
 
     /// <summary>Where PCP / NAT-PMP requests go (the gateway's tunnel address).</summary>
     public required IPAddress Gateway { get; init; }

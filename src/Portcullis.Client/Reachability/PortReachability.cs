@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Portcullis.Client.Exposure;
 using Portcullis.Client.PortForwarding;
+using Portcullis.PortMapping;
 
 namespace Portcullis.Client.Reachability;
 

@@ -32,7 +32,7 @@ public sealed partial class GatewayOperations
             throw new AdminRequestException("The external port must be 1–65535.");
         if (request.InternalPort == 0)
             throw new AdminRequestException("The internal port must be 1–65535.");
-        if (request.Protocol is { } asked && asked is not (MappingProtocol.Tcp or MappingProtocol.Udp))
+        if (!Enum.IsDefined(request.Protocol))
             throw new AdminRequestException("The protocol must be tcp, udp or both.");
         ThrowIfStoreAway();
 
@@ -47,9 +47,9 @@ public sealed partial class GatewayOperations
             if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && _identity.Ipv6 is { Routed: true }
                 && (request.InternalPort ?? request.ExternalPort) != request.ExternalPort)
                 throw new AdminRequestException($"With a routed IPv6 prefix nothing is translated: a forward on {address} keeps its port (internal port {request.ExternalPort}).");
-            MappingProtocol[] protocols = request.Protocol is { } one ? [one] : [MappingProtocol.Tcp, MappingProtocol.Udp];
+            var protocols = request.Protocol.Mappings();
 
-            var stored = new List<StoredForward>(protocols.Length);
+            var stored = new List<StoredForward>(protocols.Count);
             try
             {
                 foreach (var protocol in protocols)

@@ -41,7 +41,7 @@ public interface IGatewayOperations
     Task<IReadOnlyList<ForwardView>> ListForwardsAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Adds a static forward (two when <see cref="ForwardRequest.Protocol"/> is null, meaning both), live at once
+    /// Adds a static forward (two when <see cref="ForwardRequest.Protocol"/> is both), live at once
     /// when its peer is connected. Null when the peer does not exist.
     /// </summary>
     Task<IReadOnlyList<ForwardView>?> AddForwardAsync(ForwardRequest request, CancellationToken cancellationToken = default);
@@ -167,8 +167,8 @@ public sealed record ForwardRequest
     /// <summary>Peer id or name.</summary>
     public required string Peer { get; init; }
 
-    /// <summary>Null: both TCP and UDP.</summary>
-    public MappingProtocol? Protocol { get; init; }
+    /// <summary>Defaults to both TCP and UDP.</summary>
+    public ForwardProtocol Protocol { get; init; } = ForwardProtocol.Both;
 
     public required ushort ExternalPort { get; init; }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using Portcullis.Gateway.Forwarding;
+using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Configuration;
 
@@ -192,13 +193,6 @@ public sealed record PeerConfig
         builder.Append($"Name = {Name}, PublicKey = {PublicKeyBase64}, Address = {Address}");
         return true;
     }
-}
-
-public enum ForwardProtocol
-{
-    Tcp,
-    Udp,
-    Both,
 }
 
 /// <summary>

@@ -1,4 +1,5 @@
 using System.Net;
+using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Configuration;
 
@@ -28,14 +29,8 @@ internal static class PeerSectionParser
     public static StaticForward ParseForward(TomlSection section)
     {
         var protocolText = section.String("protocol", required: true);
-        var protocol = protocolText switch
-        {
-            "tcp" => ForwardProtocol.Tcp,
-            "udp" => ForwardProtocol.Udp,
-            "both" => ForwardProtocol.Both,
-            null => ForwardProtocol.Tcp,
-            _ => Invalid(section),
-        };
+        var protocol = protocolText is null ? ForwardProtocol.Tcp
+            : ForwardProtocols.TryParse(protocolText, out var named) ? named : Invalid(section);
         var external = (ushort)(section.Integer("external_port", 1, 65535, required: true) ?? 0);
         var internalPort = (ushort)(section.Integer("internal_port", 1, 65535) ?? external);
         return new StaticForward(protocol, external, internalPort, ForwardAddressCheck.Parse(section));

@@ -24,10 +24,8 @@ public static class ConfiguredPeers
             foreach (var forward in peer.Forwards)
             {
                 var publicAddress = forward.PublicAddress ?? peerDefault;
-                if (forward.Protocol is ForwardProtocol.Tcp or ForwardProtocol.Both)
-                    forwards.Add(new ConfiguredForward(publicAddress, MappingProtocol.Tcp, forward.ExternalPort, forward.InternalPort));
-                if (forward.Protocol is ForwardProtocol.Udp or ForwardProtocol.Both)
-                    forwards.Add(new ConfiguredForward(publicAddress, MappingProtocol.Udp, forward.ExternalPort, forward.InternalPort));
+                foreach (var protocol in forward.Protocol.Mappings())
+                    forwards.Add(new ConfiguredForward(publicAddress, protocol, forward.ExternalPort, forward.InternalPort));
             }
             peers.Add(new ConfiguredPeer
             {

@@ -1,6 +1,7 @@
 using Portcullis.Client.Connect;
 using Portcullis.Client.KillSwitch;
 using Portcullis.Client.PortForwarding;
+using Portcullis.PortMapping;
 
 namespace Portcullis.Client.Tests.Connect;
 
@@ -13,7 +14,7 @@ public sealed class WantedPortsTests
     [Fact]
     public void WantedPorts_FixedInternalPort_ThatPortOnlyWhateverTheExternal()
     {
-        var ports = ClientConnection.WantedPorts([Lease(ForwardProtocol.Tcp, 40000, 8080)], new ForwardRequest(ForwardProtocol.Tcp, 8080));
+        var ports = ClientConnection.WantedPorts([Lease(ForwardProtocol.Tcp, 40000, 8080)], new ForwardSpec(ForwardProtocol.Tcp, 8080));
         Assert.Equal([new ForwardedPort(ForwardProtocol.Tcp, 8080)], ports);
     }
 
@@ -21,15 +22,15 @@ public sealed class WantedPortsTests
     public void WantedPorts_GatewayPicked_EachLeasesInternalPortWithItsProtocol()
     {
         var ports = ClientConnection.WantedPorts(
-            [Lease(ForwardProtocol.Tcp, 40000, 40000), Lease(ForwardProtocol.Udp, 40001, 40001)], new ForwardRequest(ForwardProtocol.Both, null));
+            [Lease(ForwardProtocol.Tcp, 40000, 40000), Lease(ForwardProtocol.Udp, 40001, 40001)], new ForwardSpec(ForwardProtocol.Both, null));
         Assert.Equal([new ForwardedPort(ForwardProtocol.Tcp, 40000), new ForwardedPort(ForwardProtocol.Udp, 40001)], ports);
     }
 
     [Fact]
     public void WantedPorts_NoLeaseYet_NothingOpenUnlessAskedFor()
     {
-        Assert.Empty(ClientConnection.WantedPorts([], new ForwardRequest(ForwardProtocol.Udp, null)));
-        Assert.Equal([new ForwardedPort(ForwardProtocol.Both, 6881)], ClientConnection.WantedPorts([], new ForwardRequest(ForwardProtocol.Both, 6881)));
+        Assert.Empty(ClientConnection.WantedPorts([], new ForwardSpec(ForwardProtocol.Udp, null)));
+        Assert.Equal([new ForwardedPort(ForwardProtocol.Both, 6881)], ClientConnection.WantedPorts([], new ForwardSpec(ForwardProtocol.Both, 6881)));
     }
 
     [Fact]

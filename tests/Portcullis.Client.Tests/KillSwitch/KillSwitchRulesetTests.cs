@@ -1,6 +1,7 @@
 using System.Net;
 using Portcullis.Client.KillSwitch;
 using Portcullis.Client.PortForwarding;
+using Portcullis.PortMapping;
 
 namespace Portcullis.Client.Tests.KillSwitch;
 

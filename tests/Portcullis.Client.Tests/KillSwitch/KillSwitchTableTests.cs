@@ -2,6 +2,7 @@ using System.Net;
 using Portcullis.Client.KillSwitch;
 using Portcullis.Client.PortForwarding;
 using Portcullis.Linux.Nftables;
+using Portcullis.PortMapping;
 
 namespace Portcullis.Client.Tests.KillSwitch;
 

@@ -37,7 +37,7 @@ internal sealed class KeeperRig : IAsyncDisposable
         var rig = new KeeperRig(time, new GatewayAuthorityDouble(time), FreeUdpPort());
         gateway?.Invoke(rig.Authority);
         await rig.StartServerAsync(0);
-        Assert.True(ForwardRequest.TryParse(forward, out var request, out _));
+        Assert.True(ForwardSpec.TryParse(forward, out var request, out _));
         var options = new PortKeeperOptions
         {
             Forward = request!,

@@ -23,7 +23,7 @@ public sealed class AdminForwardEndpointTests
         Assert.Equal("udp", forwards[1].GetProperty("protocol").GetString());
         Assert.Equal(8080, forwards[0].GetProperty("internal_port").GetInt32());
         Assert.Equal("198.51.100.10", forwards[0].GetProperty("public_address").GetString());
-        Assert.Null(api.Operations.LastForwardRequest!.Protocol);
+        Assert.Equal(ForwardProtocol.Both, api.Operations.LastForwardRequest!.Protocol);
     }
 
     [Theory]

@@ -133,7 +133,7 @@ internal sealed class GatewayOperationsDouble : IGatewayOperations
             if (peer is null)
                 return Task.FromResult<IReadOnlyList<ForwardView>?>(null);
             var address = request.PublicAddress ?? peer.DedicatedAddress ?? SharedAddress;
-            MappingProtocol[] protocols = request.Protocol is { } one ? [one] : [MappingProtocol.Tcp, MappingProtocol.Udp];
+            var protocols = request.Protocol.Mappings();
             var added = new List<ForwardView>();
             foreach (var protocol in protocols)
             {

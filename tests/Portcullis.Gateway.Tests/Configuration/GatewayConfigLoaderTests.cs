@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Runtime.Versioning;
 using Portcullis.Gateway.Configuration;
+using Portcullis.PortMapping;
 using static Portcullis.Gateway.Tests.Configuration.ConfigText;
 
 namespace Portcullis.Gateway.Tests.Configuration;

@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using Portcullis.Gateway.Configuration;
+using Portcullis.PortMapping;
 using static Portcullis.Gateway.Tests.Configuration.ConfigText;
 
 namespace Portcullis.Gateway.Tests.Configuration;

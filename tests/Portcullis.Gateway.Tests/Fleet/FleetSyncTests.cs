@@ -81,7 +81,7 @@ public sealed class FleetSyncTests(PostgresCluster cluster) : IAsyncLifetime
         await Until(() => _b.Device.Held.ContainsKey(key) && _b.Device.Held.ContainsKey(other), "peers in B's device");
         _b.Connect(key);
 
-        var views = await _a.Operations.AddForwardAsync(new ForwardRequest { Peer = "alice", Protocol = MappingProtocol.Tcp, ExternalPort = 30000, InternalPort = 8080 });
+        var views = await _a.Operations.AddForwardAsync(new ForwardRequest { Peer = "alice", Protocol = ForwardProtocol.Tcp, ExternalPort = 30000, InternalPort = 8080 });
         await Until(() => _b.Service.StaticForwards.Any(f => f.Live && f.Rule.ExternalPort == 30000), "the forward live on B");
 
         var view = Assert.Single(views!);
@@ -161,7 +161,7 @@ public sealed class FleetSyncTests(PostgresCluster cluster) : IAsyncLifetime
         var gone = StoreFixture.NewKey();
         await _a.Operations.AddPeerAsync(new PeerRequest { Name = "kept", PublicKey = kept });
         await _a.Operations.AddPeerAsync(new PeerRequest { Name = "gone", PublicKey = gone });
-        await _a.Operations.AddForwardAsync(new ForwardRequest { Peer = "kept", Protocol = MappingProtocol.Udp, ExternalPort = 31000 });
+        await _a.Operations.AddForwardAsync(new ForwardRequest { Peer = "kept", Protocol = ForwardProtocol.Udp, ExternalPort = 31000 });
 
         await c.Operations.ApplyFleetChangesAsync(FleetChanges.All, CancellationToken.None);
         await _a.Operations.RemovePeerAsync("gone");

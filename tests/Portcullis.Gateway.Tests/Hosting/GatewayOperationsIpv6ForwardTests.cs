@@ -20,7 +20,7 @@ public sealed class GatewayOperationsIpv6ForwardTests
         f.Connect(alice);
 
         var views = await f.Operations.AddForwardAsync(
-            new ForwardRequest { Peer = "alice", Protocol = MappingProtocol.Tcp, ExternalPort = 30000, InternalPort = 8080, PublicAddress = Public6 });
+            new ForwardRequest { Peer = "alice", Protocol = ForwardProtocol.Tcp, ExternalPort = 30000, InternalPort = 8080, PublicAddress = Public6 });
 
         var view = Assert.Single(views!);
         Assert.Equal((Public6, true), (view.PublicAddress, view.Live));
@@ -38,7 +38,7 @@ public sealed class GatewayOperationsIpv6ForwardTests
         await using var f = await CreateAsync(ipv6: Nat66);
         var alice = (await f.Operations.AddPeerAsync(new PeerRequest { Name = "alice" })).Peer;
         f.Connect(alice);
-        await f.Operations.AddForwardAsync(new ForwardRequest { Peer = "alice", Protocol = MappingProtocol.Udp, ExternalPort = 30000, PublicAddress = Public6 });
+        await f.Operations.AddForwardAsync(new ForwardRequest { Peer = "alice", Protocol = ForwardProtocol.Udp, ExternalPort = 30000, PublicAddress = Public6 });
 
         Assert.True(await f.Operations.RemoveForwardAsync(new Portcullis.Gateway.Store.ForwardKey(Public6, MappingProtocol.Udp, 30000)));
 
@@ -55,7 +55,7 @@ public sealed class GatewayOperationsIpv6ForwardTests
         var own = Routed.Twin(alice.TunnelAddress);
 
         var view = Assert.Single((await f.Operations.AddForwardAsync(
-            new ForwardRequest { Peer = "alice", Protocol = MappingProtocol.Tcp, ExternalPort = 8080, PublicAddress = own }))!);
+            new ForwardRequest { Peer = "alice", Protocol = ForwardProtocol.Tcp, ExternalPort = 8080, PublicAddress = own }))!);
 
         Assert.True(view.Live);
         var entry = Assert.Single(f.Table.Entries);
@@ -77,7 +77,7 @@ public sealed class GatewayOperationsIpv6ForwardTests
         var e = await Assert.ThrowsAsync<AdminRequestException>(() => f.Operations.AddForwardAsync(new ForwardRequest
         {
             Peer = "alice",
-            Protocol = MappingProtocol.Tcp,
+            Protocol = ForwardProtocol.Tcp,
             ExternalPort = 8080,
             InternalPort = (ushort)internalPort,
             PublicAddress = IPAddress.Parse(address),

@@ -147,7 +147,7 @@ public sealed class GatewayOperationsTests
     {
         await using var f = await CreateAsync();
         var alice = (await f.Operations.AddPeerAsync(new PeerRequest { Name = "alice" })).Peer;
-        await f.Operations.AddForwardAsync(new ForwardRequest { Peer = "alice", Protocol = MappingProtocol.Tcp, ExternalPort = 30000 });
+        await f.Operations.AddForwardAsync(new ForwardRequest { Peer = "alice", Protocol = ForwardProtocol.Tcp, ExternalPort = 30000 });
         f.Connect(alice);
         var mapped = f.Service.Map(new MapRequest
         {
@@ -177,7 +177,7 @@ public sealed class GatewayOperationsTests
     {
         await using var f = await CreateAsync();
         var alice = (await f.Operations.AddPeerAsync(new PeerRequest { Name = "alice" })).Peer;
-        await f.Operations.AddForwardAsync(new ForwardRequest { Peer = alice.Id, Protocol = MappingProtocol.Tcp, ExternalPort = 30000, InternalPort = 8080 });
+        await f.Operations.AddForwardAsync(new ForwardRequest { Peer = alice.Id, Protocol = ForwardProtocol.Tcp, ExternalPort = 30000, InternalPort = 8080 });
         f.Connect(alice);
         Assert.Single(f.Table.Entries);
 
@@ -221,7 +221,7 @@ public sealed class GatewayOperationsTests
         await using var f = await CreateAsync();
         await f.Operations.AddPeerAsync(new PeerRequest { Name = "alice" });
         await f.Operations.AddPeerAsync(new PeerRequest { Name = "bob" });
-        await f.Operations.AddForwardAsync(new ForwardRequest { Peer = "alice", Protocol = MappingProtocol.Udp, ExternalPort = 30000 });
+        await f.Operations.AddForwardAsync(new ForwardRequest { Peer = "alice", Protocol = ForwardProtocol.Udp, ExternalPort = 30000 });
 
         var e = await Assert.ThrowsAsync<StoreConflictException>(
             () => f.Operations.AddForwardAsync(new ForwardRequest { Peer = "bob", ExternalPort = 30000 }));
@@ -270,9 +270,9 @@ public sealed class GatewayOperationsTests
         await using var f = await CreateAsync();
         await f.Operations.AddPeerAsync(new PeerRequest { Name = "alice", DedicatedAddress = IPAddress.Parse("198.51.100.11") });
 
-        var own = await f.Operations.AddForwardAsync(new ForwardRequest { Peer = "alice", Protocol = MappingProtocol.Tcp, ExternalPort = 30000 });
+        var own = await f.Operations.AddForwardAsync(new ForwardRequest { Peer = "alice", Protocol = ForwardProtocol.Tcp, ExternalPort = 30000 });
         var shared = await f.Operations.AddForwardAsync(
-            new ForwardRequest { Peer = "alice", Protocol = MappingProtocol.Tcp, ExternalPort = 30000, PublicAddress = SecondShared });
+            new ForwardRequest { Peer = "alice", Protocol = ForwardProtocol.Tcp, ExternalPort = 30000, PublicAddress = SecondShared });
 
         Assert.Equal(IPAddress.Parse("198.51.100.11"), Assert.Single(own!).PublicAddress);
         Assert.Equal(SecondShared, Assert.Single(shared!).PublicAddress);
@@ -283,7 +283,7 @@ public sealed class GatewayOperationsTests
     {
         await using var f = await CreateAsync();
         var alice = (await f.Operations.AddPeerAsync(new PeerRequest { Name = "alice" })).Peer;
-        await f.Operations.AddForwardAsync(new ForwardRequest { Peer = "alice", Protocol = MappingProtocol.Tcp, ExternalPort = 30000 });
+        await f.Operations.AddForwardAsync(new ForwardRequest { Peer = "alice", Protocol = ForwardProtocol.Tcp, ExternalPort = 30000 });
         f.Connect(alice);
         var key = new ForwardKey(IPAddress.Parse("::ffff:198.51.100.10"), MappingProtocol.Tcp, 30000);
 

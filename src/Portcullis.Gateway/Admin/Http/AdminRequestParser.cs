@@ -34,7 +34,7 @@ internal static class AdminRequestParser
         return new ForwardRequest
         {
             Peer = body.Peer,
-            Protocol = ProtocolOrBoth(body.Protocol, "protocol"),
+            Protocol = Protocol(body.Protocol, "protocol"),
             ExternalPort = Port(body.ExternalPort, "external_port"),
             InternalPort = body.InternalPort is { } internalPort ? Port(internalPort, "internal_port") : null,
             PublicAddress = body.PublicAddress is null ? null : Address(body.PublicAddress, "public_address"),
@@ -73,8 +73,10 @@ internal static class AdminRequestParser
     /// <summary>A forward's or mapping's key from the route: ADDRESS / tcp|udp / PORT.</summary>
     public static (IPAddress Address, MappingProtocol Protocol, ushort Port) Key(string address, string protocol, string port)
     {
-        var parsedProtocol = ProtocolOrBoth(protocol, "protocol")
-            ?? throw new AdminRequestException("protocol: expected tcp or udp; a forward or mapping has one protocol.");
+        var named = Protocol(protocol, "protocol");
+        if (named == ForwardProtocol.Both)
+            throw new AdminRequestException("protocol: expected tcp or udp; a forward or mapping has one protocol.");
+        var parsedProtocol = named.Mappings()[0];
         if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out var number))
             throw new AdminRequestException($"port: \"{Shorten(port)}\" is not a number; expected 1-65535.");
         return (Address(address, "address"), parsedProtocol, Port(number, "port"));
@@ -119,14 +121,10 @@ internal static class AdminRequestParser
         ? (ushort)value
         : throw new AdminRequestException($"{field}: {value} is out of range; expected 1-65535.");
 
-    /// <summary>tcp, udp, or both (null).</summary>
-    public static MappingProtocol? ProtocolOrBoth(string text, string field) => text?.ToLowerInvariant() switch
-    {
-        "tcp" => MappingProtocol.Tcp,
-        "udp" => MappingProtocol.Udp,
-        "both" => null,
-        _ => throw new AdminRequestException($"{field}: \"{Shorten(text)}\" is not a protocol; expected tcp, udp or both."),
-    };
+    /// <summary>tcp, udp or both.</summary>
+    public static ForwardProtocol Protocol(string text, string field) => ForwardProtocols.TryParse(text, out var protocol)
+        ? protocol
+        : throw new AdminRequestException($"{field}: \"{Shorten(text)}\" is not a protocol; expected tcp, udp or both.");
 
     private static string PeerName(string name)
     {

@@ -4,7 +4,7 @@ using Portcullis.PortMapping;
 
 namespace Portcullis.Client.Tests.PortForwarding;
 
-public sealed class ForwardRequestTests
+public sealed class ForwardSpecTests
 {
     [Theory]
     [InlineData("tcp", ForwardProtocol.Tcp, null)]
@@ -12,8 +12,8 @@ public sealed class ForwardRequestTests
     [InlineData("both:1", ForwardProtocol.Both, 1)]
     public void TryParse_Valid(string text, ForwardProtocol protocol, int? port)
     {
-        Assert.True(ForwardRequest.TryParse(text, out var request, out _));
-        Assert.Equal(new ForwardRequest(protocol, (ushort?)port), request);
+        Assert.True(ForwardSpec.TryParse(text, out var request, out _));
+        Assert.Equal(new ForwardSpec(protocol, (ushort?)port), request);
     }
 
     [Theory]
@@ -24,7 +24,7 @@ public sealed class ForwardRequestTests
     [InlineData("")]
     public void TryParse_Invalid_ErrorText(string text)
     {
-        Assert.False(ForwardRequest.TryParse(text, out var request, out var error));
+        Assert.False(ForwardSpec.TryParse(text, out var request, out var error));
         Assert.Null(request);
         Assert.NotEmpty(error);
     }
@@ -35,7 +35,7 @@ public sealed class ForwardRequestTests
     [InlineData("2001:db8::/32", "2001:db8::/32")]
     public void TryParseAllowFrom_AddressOrPrefix_AnyRemotePort(string text, string prefix)
     {
-        Assert.True(ForwardRequest.TryParseAllowFrom(text, out var filter, out _));
+        Assert.True(ForwardSpec.TryParseAllowFrom(text, out var filter, out _));
         Assert.Equal(new RemoteFilter(IPNetwork.Parse(prefix), 0), filter);
     }
 
@@ -47,7 +47,7 @@ public sealed class ForwardRequestTests
     [InlineData("198.51.100.0/", "prefix length must be 1-32")]
     public void TryParseAllowFrom_Bad_SaysWhatIsWrong(string text, string message)
     {
-        Assert.False(ForwardRequest.TryParseAllowFrom(text, out _, out var error));
+        Assert.False(ForwardSpec.TryParseAllowFrom(text, out _, out var error));
         Assert.Contains(message, error, StringComparison.Ordinal);
         Assert.Contains(text, error, StringComparison.Ordinal);
     }

@@ -4,19 +4,12 @@ using Portcullis.PortMapping;
 
 namespace Portcullis.Client.PortForwarding;
 
-public enum ForwardProtocol
-{
-    Tcp,
-    Udp,
-    Both,
-}
-
 /// <summary>
 /// <c>--forward tcp|udp|both[:INTERNAL_PORT]</c>: which protocol to ask the gateway for, and the local port the
 /// mapping points at. Without a port the external port the gateway picks is used internally too.
 /// <c>--allow-from PREFIX</c> (repeatable) fills <see cref="AllowFrom"/>.
 /// </summary>
-public sealed record ForwardRequest(ForwardProtocol Protocol, ushort? InternalPort)
+public sealed record ForwardSpec(ForwardProtocol Protocol, ushort? InternalPort)
 {
     /// <summary>
     /// The remote prefixes the mapping admits (PCP FILTER); empty (the default) admits everyone. Needs an internal
@@ -59,21 +52,16 @@ public sealed record ForwardRequest(ForwardProtocol Protocol, ushort? InternalPo
         return true;
     }
 
-    public static bool TryParse(string text, out ForwardRequest? request, out string error)
+    public static bool TryParse(string text, out ForwardSpec? request, out string error)
     {
         ArgumentNullException.ThrowIfNull(text);
         request = null;
         var colon = text.IndexOf(':', StringComparison.Ordinal);
         var name = colon < 0 ? text : text[..colon];
-        ForwardProtocol protocol;
-        switch (name.ToLowerInvariant())
+        if (!ForwardProtocols.TryParse(name, out var protocol))
         {
-            case "tcp": protocol = ForwardProtocol.Tcp; break;
-            case "udp": protocol = ForwardProtocol.Udp; break;
-            case "both": protocol = ForwardProtocol.Both; break;
-            default:
-                error = $"'{text}': expected tcp, udp or both, optionally followed by :INTERNAL_PORT";
-                return false;
+            error = $"'{text}': expected tcp, udp or both, optionally followed by :INTERNAL_PORT";
+            return false;
         }
         ushort? port = null;
         if (colon >= 0)
@@ -85,11 +73,11 @@ public sealed record ForwardRequest(ForwardProtocol Protocol, ushort? InternalPo
             }
             port = value;
         }
-        request = new ForwardRequest(protocol, port);
+        request = new ForwardSpec(protocol, port);
         error = string.Empty;
         return true;
     }
 
     public override string ToString() =>
-        Protocol.ToString().ToLowerInvariant() + (InternalPort is ushort p ? ":" + p.ToString(CultureInfo.InvariantCulture) : "");
+        Protocol.Name() + (InternalPort is ushort p ? ":" + p.ToString(CultureInfo.InvariantCulture) : "");
 }
