@@ -4,19 +4,20 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.Client.PortForwarding;
 using Portcullis.PortMapping.ClientSide;
 using Portcullis.PortMapping.Server;
+using Portcullis.Testing;
 
 namespace Portcullis.Client.Tests.PortForwarding;
 
 /// <summary>
 /// A port keeper on virtual time against the real PCP/NAT-PMP server on loopback (policy replaced by
-/// <see cref="GatewayAuthorityDouble"/>). Socket waits are real; the keeper's schedule moves only with <see cref="Time"/>.
+/// <see cref="AuthorityDouble"/>). Socket waits are real; the keeper's schedule moves only with <see cref="Time"/>.
 /// </summary>
 internal sealed class KeeperRig : IAsyncDisposable
 {
     public static readonly IPAddress GatewayAddress = IPAddress.Parse("127.0.0.41");
     public static readonly IPAddress ClientAddress = IPAddress.Parse("127.0.0.1");
 
-    private KeeperRig(ParkingClock time, GatewayAuthorityDouble authority, int announcePort)
+    private KeeperRig(ParkingClock time, AuthorityDouble authority, int announcePort)
     {
         Time = time;
         Authority = authority;
@@ -24,17 +25,17 @@ internal sealed class KeeperRig : IAsyncDisposable
     }
 
     public ParkingClock Time { get; }
-    public GatewayAuthorityDouble Authority { get; }
+    public AuthorityDouble Authority { get; }
     public int AnnouncePort { get; }
     public PortMappingServer Server { get; private set; } = null!;
     public PortKeeper Keeper { get; private set; } = null!;
     public List<PortLease> Changes { get; } = [];
 
     public static async Task<KeeperRig> StartAsync(string forward, Func<PortKeeperOptions, PortKeeperOptions>? configure = null,
-        Action<GatewayAuthorityDouble>? gateway = null)
+        Action<AuthorityDouble>? gateway = null)
     {
         var time = new ParkingClock(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
-        var rig = new KeeperRig(time, new GatewayAuthorityDouble(time), FreeUdpPort());
+        var rig = new KeeperRig(time, new AuthorityDouble(time) { MaxLifetime = TimeSpan.FromSeconds(600) }, FreeUdpPort());
         gateway?.Invoke(rig.Authority);
         await rig.StartServerAsync(0);
         Assert.True(ForwardSpec.TryParse(forward, out var request, out _));

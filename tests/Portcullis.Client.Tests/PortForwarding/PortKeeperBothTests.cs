@@ -13,7 +13,7 @@ public sealed class PortKeeperBothTests
         await using var rig = await KeeperRig.StartAsync("both");
         await KeeperRig.Eventually(() => rig.Keeper.Leases.Count == 2, "tcp and udp mapped");
 
-        var udpCall = Assert.Single(rig.Authority.Calls, c => c.Protocol == MappingProtocol.Udp);
+        var udpCall = Assert.Single(rig.Authority.MapCalls, c => c.Protocol == MappingProtocol.Udp);
         Assert.Equal(0, udpCall.SuggestedExternalPort);
         Assert.Equal(0, udpCall.InternalPort);
         Assert.Equal(
@@ -45,7 +45,7 @@ public sealed class PortKeeperBothTests
         rig.Authority.Taken.Clear();
 
         await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(300));
-        await KeeperRig.Eventually(() => rig.Authority.Calls.Count == 4, "both refreshed");
+        await KeeperRig.Eventually(() => rig.Authority.MapCalls.Count == 4, "both refreshed");
 
         Assert.Equal(40001, rig.Keeper.Leases[1].ExternalPort);
     }

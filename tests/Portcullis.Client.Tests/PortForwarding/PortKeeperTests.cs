@@ -1,5 +1,6 @@
 using Portcullis.Client.PortForwarding;
 using Portcullis.PortMapping;
+using Portcullis.Testing;
 
 namespace Portcullis.Client.Tests.PortForwarding;
 
@@ -17,10 +18,10 @@ public sealed class PortKeeperTests
         Assert.Equal(40000, lease.ExternalPort);
         Assert.Equal(8080, lease.InternalPort);
         Assert.Equal(ForwardProtocol.Tcp, lease.Protocol);
-        Assert.Equal(GatewayAuthorityDouble.Public, lease.ExternalAddress);
+        Assert.Equal(AuthorityDouble.Public, lease.ExternalAddress);
         Assert.Equal(rig.Time.GetUtcNow() + TimeSpan.FromSeconds(600), lease.Expires);
         Assert.Equal(lease, Assert.Single(rig.Changes));
-        var call = Assert.Single(rig.Authority.Calls);
+        var call = Assert.Single(rig.Authority.MapCalls);
         Assert.Equal(12, call.Nonce!.Value.Length);
         Assert.Equal(TimeSpan.FromHours(1), call.Lifetime);
     }
@@ -33,12 +34,12 @@ public sealed class PortKeeperTests
 
         await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(299));
         await KeeperRig.Quiet();
-        Assert.Single(rig.Authority.Calls);
+        Assert.Single(rig.Authority.MapCalls);
 
         await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(1));
-        await KeeperRig.Eventually(() => rig.Authority.Calls.Count == 2, "refresh at 300 s");
+        await KeeperRig.Eventually(() => rig.Authority.MapCalls.Count == 2, "refresh at 300 s");
         await KeeperRig.Eventually(() => rig.ChangeCount == 2, "lease expiry moved");
-        var calls = rig.Authority.Calls;
+        var calls = rig.Authority.MapCalls;
         Assert.Equal(calls[0].Nonce!.Value.ToArray(), calls[1].Nonce!.Value.ToArray());
         Assert.Equal(40000, calls[1].SuggestedExternalPort);
         Assert.Equal(rig.Time.GetUtcNow() + TimeSpan.FromSeconds(600), rig.Keeper.Current!.Expires);
@@ -52,9 +53,9 @@ public sealed class PortKeeperTests
 
         await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(449));
         await KeeperRig.Quiet();
-        Assert.Single(rig.Authority.Calls);
+        Assert.Single(rig.Authority.MapCalls);
         await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(1));
-        await KeeperRig.Eventually(() => rig.Authority.Calls.Count == 2, "refresh at 450 s");
+        await KeeperRig.Eventually(() => rig.Authority.MapCalls.Count == 2, "refresh at 450 s");
     }
 
     [Fact]
@@ -63,13 +64,13 @@ public sealed class PortKeeperTests
         // UDP's lease is long, so without the epoch rule it would not be asked for until 1800 s.
         await using var rig = await KeeperRig.StartAsync("both:8080");
         rig.Authority.UdpLifetime = TimeSpan.FromSeconds(3600);
-        await KeeperRig.Eventually(() => rig.Authority.Calls.Count == 2, "tcp and udp mapped");
+        await KeeperRig.Eventually(() => rig.Authority.MapCalls.Count == 2, "tcp and udp mapped");
 
         rig.Authority.ResetEpochOnly();
         await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(300));
 
-        await KeeperRig.Eventually(() => rig.Authority.Calls.Count == 4, "tcp refresh, then udp mapped again");
-        var calls = rig.Authority.Calls;
+        await KeeperRig.Eventually(() => rig.Authority.MapCalls.Count == 4, "tcp refresh, then udp mapped again");
+        var calls = rig.Authority.MapCalls;
         Assert.Equal(MappingProtocol.Tcp, calls[2].Protocol);
         Assert.Equal(MappingProtocol.Udp, calls[3].Protocol);
     }
@@ -79,13 +80,13 @@ public sealed class PortKeeperTests
     {
         await using var rig = await KeeperRig.StartAsync("both:8080");
         rig.Authority.UdpLifetime = TimeSpan.FromSeconds(3600);
-        await KeeperRig.Eventually(() => rig.Authority.Calls.Count == 2, "tcp and udp mapped");
+        await KeeperRig.Eventually(() => rig.Authority.MapCalls.Count == 2, "tcp and udp mapped");
 
         await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(300));
 
-        await KeeperRig.Eventually(() => rig.Authority.Calls.Count == 3, "tcp refresh");
+        await KeeperRig.Eventually(() => rig.Authority.MapCalls.Count == 3, "tcp refresh");
         await KeeperRig.Quiet();
-        Assert.Equal(3, rig.Authority.Calls.Count);
+        Assert.Equal(3, rig.Authority.MapCalls.Count);
     }
 
     [Fact]
@@ -114,7 +115,7 @@ public sealed class PortKeeperTests
         await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(1));
         await KeeperRig.Eventually(() => rig.Keeper.Current is not null, "mapped again");
         Assert.Equal(40000, rig.Keeper.Current!.ExternalPort);
-        Assert.Equal(3, rig.Authority.Calls.Count);
+        Assert.Equal(3, rig.Authority.MapCalls.Count);
     }
 
     [Fact]
@@ -154,7 +155,7 @@ public sealed class PortKeeperTests
         await rig.Time.AdvanceAsync(TimeSpan.FromSeconds(15));
         await KeeperRig.Quiet();
         Assert.Equal((ushort)40000, rig.Keeper.Current?.ExternalPort);
-        Assert.Single(rig.Authority.Calls);
+        Assert.Single(rig.Authority.MapCalls);
     }
 
     [Fact]
@@ -186,7 +187,7 @@ public sealed class PortKeeperTests
             await rig.Keeper.DisposeAsync();
 
             Assert.Equal(0, rig.Authority.Count);
-            Assert.Equal(TimeSpan.Zero, rig.Authority.Calls[^1].Lifetime);
+            Assert.Equal(TimeSpan.Zero, rig.Authority.MapCalls[^1].Lifetime);
             Assert.Null(rig.Keeper.Current);
         }
         finally

@@ -3,15 +3,16 @@ using System.Net.Sockets;
 using Portcullis.PortMapping.ClientSide;
 using Portcullis.PortMapping.Server;
 using Portcullis.PortMapping.Tests.Support;
+using Portcullis.Testing;
 
 namespace Portcullis.PortMapping.Tests.ClientSide;
 
-// The client against the real server over loopback, with the policy layer replaced by FakeAuthority.
+// The client against the real server over loopback, with the policy layer replaced by AuthorityDouble.
 public sealed class PortMappingClientTests
 {
     private static readonly IPAddress ServerAddress = IPAddress.Parse("127.0.0.31");
     private static readonly byte[] Nonce = [9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 1, 2];
-    private readonly FakeAuthority _authority = new();
+    private readonly AuthorityDouble _authority = new();
 
     private static PortMappingClient ClientFor(PortMappingServer server, TimeSpan? timeout = null) =>
         new(new PortMappingClientOptions
@@ -43,7 +44,7 @@ public sealed class PortMappingClientTests
         Assert.Equal(MappingOutcome.Granted, answer.Outcome);
         Assert.Equal(MappingWire.Pcp, answer.Wire);
         Assert.Equal(40000, answer.ExternalPort);
-        Assert.Equal(FakeAuthority.Public, answer.ExternalAddress);
+        Assert.Equal(AuthorityDouble.Public, answer.ExternalAddress);
         Assert.Equal(_authority.EpochSeconds, answer.Epoch);
         var call = Assert.Single(_authority.MapCalls);
         Assert.Equal(Nonce, call.Nonce!.Value.ToArray());

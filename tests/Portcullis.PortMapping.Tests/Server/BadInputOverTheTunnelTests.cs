@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Portcullis.PortMapping.Server;
 using Portcullis.PortMapping.Tests.Support;
+using Portcullis.Testing;
 
 namespace Portcullis.PortMapping.Tests.Server;
 
@@ -31,7 +32,7 @@ public sealed class BadInputOverTheTunnelTests
     [MemberData(nameof(Cases))]
     public async Task BadDatagram_RightAnswerOrNoneAndServerKeepsServing(string name, string request, string expectedPrefix, int expectedLength)
     {
-        var authority = new FakeAuthority();
+        var authority = new AuthorityDouble();
         using var lab = new TunnelLab();
         await using var server = new PortMappingServer(authority, new PortMappingServerOptions { ListenAddress = Server.Address });
         lab.InGateway(() => server.StartAsync().GetAwaiter().GetResult());

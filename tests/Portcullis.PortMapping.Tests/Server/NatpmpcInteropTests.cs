@@ -1,6 +1,7 @@
 using System.Net;
 using Portcullis.PortMapping.Server;
 using Portcullis.PortMapping.Tests.Support;
+using Portcullis.Testing;
 
 namespace Portcullis.PortMapping.Tests.Server;
 
@@ -10,7 +11,7 @@ public sealed class NatpmpcInteropTests
 {
     private static readonly IPAddress Client = IPAddress.Parse(TunnelLab.ClientAddress);
 
-    private readonly FakeAuthority _authority = new();
+    private readonly AuthorityDouble _authority = new();
 
     private async Task<PortMappingServer> StartAsync(TunnelLab lab)
     {

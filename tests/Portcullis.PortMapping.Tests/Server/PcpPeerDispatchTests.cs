@@ -1,6 +1,7 @@
 using System.Net;
 using Portcullis.PortMapping.Server;
 using Portcullis.PortMapping.Tests.Support;
+using Portcullis.Testing;
 using static Portcullis.PortMapping.Tests.Support.PcpVectors;
 
 namespace Portcullis.PortMapping.Tests.Server;
@@ -8,11 +9,11 @@ namespace Portcullis.PortMapping.Tests.Server;
 // PCP PEER (RFC 6887 §12) through the whole server minus its socket: bytes in, bytes out, what the policy was asked.
 public sealed class PcpPeerDispatchTests
 {
-    private const string EpochHex = "000004D2"; // FakeAuthority.EpochSeconds = 1234
+    private const string EpochHex = "000004D2"; // AuthorityDouble.EpochSeconds = 1234
     private const string Remote = "00000000 00000000 0000FFFF C0000264"; // ::ffff:192.0.2.100
     private static readonly IPAddress Client = IPAddress.Parse("10.99.0.2");
 
-    private readonly FakeAuthority _authority = new();
+    private readonly AuthorityDouble _authority = new();
     private readonly PortMappingCounters _counters = new();
     private readonly byte[] _response = new byte[PortMappingDispatcher.MaxResponseSize];
 

@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Portcullis.PortMapping.Server;
 using Portcullis.PortMapping.Tests.Support;
+using Portcullis.Testing;
 using static Portcullis.PortMapping.Tests.Support.PcpVectors;
 
 namespace Portcullis.PortMapping.Tests.Server;
@@ -10,10 +11,10 @@ namespace Portcullis.PortMapping.Tests.Server;
 // The whole server minus its socket: bytes in, bytes out, and what the policy layer was asked.
 public sealed class PortMappingDispatcherTests
 {
-    private const string EpochHex = "000004D2"; // FakeAuthority.EpochSeconds = 1234
+    private const string EpochHex = "000004D2"; // AuthorityDouble.EpochSeconds = 1234
     private static readonly IPAddress Client = IPAddress.Parse("10.99.0.2");
 
-    private readonly FakeAuthority _authority = new();
+    private readonly AuthorityDouble _authority = new();
     private readonly PortMappingCounters _counters = new();
     private readonly CapturingLogger _log = new();
     private readonly byte[] _response = new byte[PortMappingDispatcher.MaxResponseSize];

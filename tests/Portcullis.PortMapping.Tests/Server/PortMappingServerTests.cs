@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Portcullis.PortMapping.Server;
 using Portcullis.PortMapping.Tests.Support;
+using Portcullis.Testing;
 
 namespace Portcullis.PortMapping.Tests.Server;
 
@@ -12,7 +13,7 @@ public sealed class PortMappingServerTests
     private static readonly IPAddress ClientAddress = IPAddress.Parse("127.0.0.12");
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
 
-    private readonly FakeAuthority _authority = new();
+    private readonly AuthorityDouble _authority = new();
 
     private PortMappingServer Server(int announcePort = 5350) =>
         new(_authority, new PortMappingServerOptions { ListenAddress = ServerAddress, Port = 0, AnnouncePort = announcePort });

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Portcullis.PortMapping.Server;
 using Portcullis.PortMapping.Tests.Support;
+using Portcullis.Testing;
 
 namespace Portcullis.PortMapping.Tests.Server;
 
@@ -15,7 +16,7 @@ public sealed class ServerConcurrencyTests
     private static readonly IPAddress ClientB = IPAddress.Parse("127.0.0.23");
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
-    private readonly FakeAuthority _authority = new() { Quota = 100 };
+    private readonly AuthorityDouble _authority = new() { Quota = 100 };
 
     private static Socket Client(IPAddress address)
     {
