@@ -20,12 +20,35 @@ internal static class PcpClient
     public const int Success = 0;
     public const int AddressMismatch = 12;
 
-    private const string Script = """
+    // What both requests share: an address as PCP carries it (IPv4-mapped), the exchange with its retransmissions
+    // (RFC 6887 §8.1.1, shortened), and the assigned external port and address of an answer of the given size.
+    private const string Exchange = """
         import ipaddress, os, socket, struct, sys
+        def mapped(text):
+            ip = ipaddress.ip_address(text)
+            return b'\0' * 10 + b'\xff\xff' + ip.packed if ip.version == 4 else ip.packed
+        def exchange(gateway, request):
+            s = socket.socket(socket.AF_INET6 if ':' in gateway else socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(1)
+            for attempt in range(4):
+                s.sendto(request, (gateway, 5351))
+                try:
+                    return s.recvfrom(2048)
+                except socket.timeout:
+                    pass
+            print('no answer')
+            sys.exit(1)
+        def external(data, size):
+            if len(data) < size:
+                return 0, '-'
+            address = ipaddress.IPv6Address(data[44:60])
+            return struct.unpack('!H', data[42:44])[0], str(address.ipv4_mapped or address)
+
+        """;
+
+    private const string Script = Exchange + """
         gateway, client_ip, proto, internal, lifetime = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-        ip = ipaddress.ip_address(client_ip)
-        packed = b'\0' * 10 + b'\xff\xff' + ip.packed if ip.version == 4 else ip.packed
-        header = struct.pack('!BBHI', 2, 1, 0, lifetime) + packed
+        header = struct.pack('!BBHI', 2, 1, 0, lifetime) + mapped(client_ip)
         nonce = bytes.fromhex(sys.argv[6]) if len(sys.argv) > 6 and sys.argv[6] else os.urandom(12)
         options = b''
         for f in (sys.argv[7].split(',') if len(sys.argv) > 7 and sys.argv[7] else []):
@@ -33,54 +56,24 @@ internal static class PcpClient
             options += struct.pack('!BBHBBH', 3, 0, 20, 0, 96 + int(length), int(remote_port))
             options += b'\0' * 10 + b'\xff\xff' + ipaddress.IPv4Address(address).packed
         body = nonce + struct.pack('!B3xHH', proto, internal, 0) + b'\0' * 16 + options
-        s = socket.socket(socket.AF_INET6 if ':' in gateway else socket.AF_INET, socket.SOCK_DGRAM)
-        s.settimeout(1)
-        for attempt in range(4):
-            s.sendto(header + body, (gateway, 5351))
-            try:
-                data, source = s.recvfrom(2048)
-                break
-            except socket.timeout:
-                pass
-        else:
-            print('no answer')
-            sys.exit(1)
+        data, source = exchange(gateway, header + body)
         result, life = data[3], struct.unpack('!I', data[4:8])[0]
-        port = struct.unpack('!H', data[42:44])[0] if len(data) >= 60 else 0
-        external = ipaddress.IPv6Address(data[44:60]) if len(data) >= 60 else None
-        address = str(external.ipv4_mapped or external) if external is not None else '-'
+        port, address = external(data, 60)
         print(source[0], len(data), result, life, port, address, int(result != 0 or data[60:] == options))
         """;
 
     // PEER (RFC 6887 §12.1): the MAP fields (nonce, protocol, 24 reserved bits, internal port, suggested external port
     // and address), then remote peer port, 16 reserved bits, remote peer address; the answer (§12.2) has the same layout
     // with the assigned external port and address.
-    private const string PeerScript = """
-        import ipaddress, os, socket, struct, sys
+    private const string PeerScript = Exchange + """
         gateway, client_ip, proto, internal, lifetime, remote, remote_port, nonce = sys.argv[1:9]
-        def mapped(text):
-            ip = ipaddress.ip_address(text)
-            return b'\0' * 10 + b'\xff\xff' + ip.packed if ip.version == 4 else ip.packed
         header = struct.pack('!BBHI', 2, 2, 0, int(lifetime)) + mapped(client_ip)
         body = bytes.fromhex(nonce) + struct.pack('!B3xHH', int(proto), int(internal), 0) + b'\0' * 16
         body += struct.pack('!HH', int(remote_port), 0) + mapped(remote)
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.settimeout(1)
-        for attempt in range(4):
-            s.sendto(header + body, (gateway, 5351))
-            try:
-                data, source = s.recvfrom(2048)
-                break
-            except socket.timeout:
-                pass
-        else:
-            print('no answer')
-            sys.exit(1)
+        data, source = exchange(gateway, header + body)
         result, life = data[3], struct.unpack('!I', data[4:8])[0]
         same = data[1] == 0x82 and data[24:36] == body[:12] and data[60:80] == body[36:56]
-        port = struct.unpack('!H', data[42:44])[0] if len(data) >= 80 else 0
-        external = ipaddress.IPv6Address(data[44:60]) if len(data) >= 80 else None
-        address = str(external.ipv4_mapped or external) if external is not None else '-'
+        port, address = external(data, 80)
         print(source[0], len(data), result, life, port, address, int(same))
         """;
 

@@ -59,17 +59,9 @@ public sealed class PcpPeerTests
     /// <summary>The first line of <paramref name="process"/>'s output that starts with <paramref name="prefix"/>, once printed.</summary>
     private static async Task<string> WaitForOutputAsync(LabProcess process, string prefix)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (true)
-        {
-            foreach (var line in process.Output.Split('\n'))
-            {
-                if (line.StartsWith(prefix, StringComparison.Ordinal))
-                    return line;
-            }
-            if (process.HasExited || DateTime.UtcNow > deadline)
-                throw new LabCommandException($"no \"{prefix}\" line from {process.Name}: {process.Output}");
-            await Task.Delay(20);
-        }
+        string? Line() => process.Output.Split('\n').FirstOrDefault(line => line.StartsWith(prefix, StringComparison.Ordinal));
+        if (!await Wait.UntilAsync(() => Task.FromResult(Line() is not null || process.HasExited), TimeSpan.FromSeconds(15), TimeSpan.FromMilliseconds(20)))
+            throw new LabCommandException($"no \"{prefix}\" line from {process.Name} within 15 s: {process.Output}");
+        return Line() ?? throw new LabCommandException($"{process.Name} exited without a \"{prefix}\" line: {process.Output}");
     }
 }
