@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Portcullis.Core.Io;
 using Portcullis.WireGuard.Messages;
 
@@ -10,44 +9,42 @@ internal sealed class HandshakeWork
     public readonly byte[] Message = new byte[MessageType.InitiationSize];
     public int Length;
     public UdpEndpoint Source;
-    public UInt128 SourceKey;
+
+    // The queue's bookkeeping while the message is queued: its source, and its neighbours among that source's messages.
+    internal HandshakeSource? Owner;
+    internal HandshakeWork? OlderOfSource;
+    internal HandshakeWork? NewerOfSource;
 }
 
 internal enum HandshakeAdmission
 {
     Added,
 
-    /// <summary>The queue was full: the oldest message of a source holding more messages than this one's made room.</summary>
+    /// <summary>The queue was full: the oldest message of the source holding the most (two more than this one's) made room.</summary>
     AddedInPlaceOfAnother,
 
-    /// <summary>The queue was full of sources holding no more than this one's (or it is closed): dropped.</summary>
+    /// <summary>The queue was full and no source held two messages more than this one's (or it is closed): dropped.</summary>
     Refused,
 }
 
 /// <summary>
 /// The bounded queue between the UDP receiver and the handshake worker, fair between sources: when it is full, a new
-/// message takes the place of the oldest one (among the first <see cref="EvictionScan"/>) whose source has at least
-/// two messages more queued than the new one's source. A flood from fewer addresses than the queue holds therefore
-/// fills the queue with its own messages but cannot keep out a source that sends one message now and then — a
-/// legitimate peer's initiation gets in, ahead of the flood's older messages — and a source's only queued message is
-/// never displaced. A flood from more addresses than that (spoofed) has nothing to give up: the newest is refused, as
-/// in wireguard-go. Sources are counted by address (IPv4, or IPv6 /64), ports ignored.
-/// One consumer takes batches; any thread may add. Allocates nothing after construction.
+/// message takes the place of the oldest message of the source holding the most, if that source holds at least two
+/// messages more than the new one's. A flood from fewer addresses than the queue holds therefore fills the queue with
+/// its own messages but cannot keep out a source that sends one message now and then — a legitimate peer's
+/// initiation gets in, wherever in the queue the flood's messages sit — and a source's only queued message is never
+/// displaced. A flood from more addresses than that (spoofed) has nothing to give up: the newest is refused, as in
+/// wireguard-go. Sources are counted by address (IPv4, or IPv6 /64), ports ignored.
+/// One consumer takes batches; any thread may add. Every operation is O(1) and allocates nothing after construction.
 /// </summary>
 internal sealed class HandshakeQueue
 {
-    /// <summary>
-    /// How many of the oldest messages a full queue looks at for one to give up: few, since this runs on the receive
-    /// thread for every message of a flood, and under a flood the oldest messages are the flood's.
-    /// </summary>
-    public const int EvictionScan = 8;
-
     private static readonly UInt128 IPv6Slash64 = UInt128.MaxValue << 64;
 
     private readonly object _gate = new();
     private readonly HandshakeWork[] _ring;
     private readonly Stack<HandshakeWork> _free;
-    private readonly Dictionary<UInt128, int> _queuedBySource;
+    private readonly HandshakeSources _sources;
     private int _head;
     private int _count;
     private bool _consumerWaiting;
@@ -61,8 +58,7 @@ internal sealed class HandshakeQueue
         _free = new Stack<HandshakeWork>(capacity + maxBatch);
         for (var i = 0; i < capacity + maxBatch; i++)
             _free.Push(new HandshakeWork());
-        // Sized for one source per queued message, so it never grows.
-        _queuedBySource = new Dictionary<UInt128, int>(capacity);
+        _sources = new HandshakeSources(capacity);
         MaxBatch = maxBatch;
     }
 
@@ -75,10 +71,17 @@ internal sealed class HandshakeQueue
         get { lock (_gate) return _count; }
     }
 
+    /// <summary>Messages queued from <paramref name="source"/>'s address (or /64).</summary>
+    public int QueuedFrom(UdpEndpoint source)
+    {
+        lock (_gate)
+            return _sources.CountOf(KeyOf(source));
+    }
+
     /// <summary>Copies <paramref name="message"/> in; <paramref name="queued"/> is the count afterwards.</summary>
     public HandshakeAdmission TryAdd(ReadOnlySpan<byte> message, UdpEndpoint source, out int queued)
     {
-        var key = source.IsIPv4 ? source.Address : source.Address & IPv6Slash64;
+        var key = KeyOf(source);
         lock (_gate)
         {
             queued = _count;
@@ -87,31 +90,26 @@ internal sealed class HandshakeQueue
             if (_count < _ring.Length)
             {
                 var work = _free.Pop();
-                Fill(work, message, source, key);
+                Fill(work, message, source);
+                _sources.Append(key, work);
                 _ring[(_head + _count) % _ring.Length] = work;
                 _count++;
                 queued = _count;
-                CountSource(key, +1);
                 if (_consumerWaiting)
                     Monitor.Pulse(_gate);
                 return HandshakeAdmission.Added;
             }
 
-            _queuedBySource.TryGetValue(key, out var mine);
-            var scan = Math.Min(_count, EvictionScan);
-            for (var i = 0; i < scan; i++)
-            {
-                var victim = _ring[(_head + i) % _ring.Length];
-                // Strictly more than one message beyond ours: a source's only message is never displaced, and sources
-                // a message apart (a flood's own) do not churn.
-                if (victim.SourceKey == key || _queuedBySource[victim.SourceKey] <= mine + 1)
-                    continue;
-                CountSource(victim.SourceKey, -1);
-                Fill(victim, message, source, key);
-                CountSource(key, +1);
-                return HandshakeAdmission.AddedInPlaceOfAnother;
-            }
-            return HandshakeAdmission.Refused;
+            // Strictly more than one message beyond ours: a source's only message is never displaced, and sources a
+            // message apart (a flood's own) do not churn. The victim keeps its place in the ring; only its content
+            // and owner change.
+            if (_sources.Heaviest is not { } heavy || heavy.Count < _sources.CountOf(key) + 2)
+                return HandshakeAdmission.Refused;
+            var victim = heavy.Oldest!;
+            _sources.Remove(victim);
+            Fill(victim, message, source);
+            _sources.Append(key, victim);
+            return HandshakeAdmission.AddedInPlaceOfAnother;
         }
     }
 
@@ -135,7 +133,7 @@ internal sealed class HandshakeQueue
                 var work = _ring[_head];
                 _ring[_head] = null!;
                 _head = (_head + 1) % _ring.Length;
-                CountSource(work.SourceKey, -1);
+                _sources.Remove(work);
                 batch[i] = work;
             }
             _count -= n;
@@ -162,19 +160,12 @@ internal sealed class HandshakeQueue
         }
     }
 
-    private static void Fill(HandshakeWork work, ReadOnlySpan<byte> message, UdpEndpoint source, UInt128 key)
+    private static UInt128 KeyOf(UdpEndpoint source) => source.IsIPv4 ? source.Address : source.Address & IPv6Slash64;
+
+    private static void Fill(HandshakeWork work, ReadOnlySpan<byte> message, UdpEndpoint source)
     {
         message.CopyTo(work.Message);
         work.Length = message.Length;
         work.Source = source;
-        work.SourceKey = key;
-    }
-
-    private void CountSource(UInt128 key, int delta)
-    {
-        ref var queued = ref CollectionsMarshal.GetValueRefOrAddDefault(_queuedBySource, key, out _);
-        queued += delta;
-        if (queued == 0)
-            _queuedBySource.Remove(key);
     }
 }

@@ -4,7 +4,7 @@ using Portcullis.WireGuard.Device;
 
 namespace Portcullis.WireGuard.Tests.Device;
 
-/// <summary>The handshake queue's fairness: a full queue gives up a heavier source's oldest message, never a lone source's.</summary>
+/// <summary>The handshake queue's fairness: a full queue gives up the heaviest source's oldest message, never a lone source's.</summary>
 public sealed class HandshakeQueueTests
 {
     private static UdpEndpoint Source(string address, ushort port = 51820) =>
@@ -76,6 +76,62 @@ public sealed class HandshakeQueueTests
 
         Assert.NotEqual(HandshakeAdmission.Refused, queue.TryAdd(Message(7), Source("203.0.113.21"), out _));
         Assert.Single(Drain(queue), t => t.Tag == 7 && t.Source == Source("203.0.113.21"));
+    }
+
+    [Fact]
+    public void TryAdd_OldestAreLoneMessagesAndTheHeavySourceBehind_NewSourceDisplacesTheHeaviestsOldest()
+    {
+        // As a flood leaves the queue when the consumer's batches and the flood's rounds fall out of step: the oldest
+        // messages are sources' only ones, and the source holding many sits further back.
+        var queue = new HandshakeQueue(capacity: 16, maxBatch: 16);
+        for (byte i = 0; i < 10; i++)
+            queue.TryAdd(Message(i), Source($"198.51.100.{i + 1}"), out _);
+        for (byte i = 10; i < 16; i++)
+            queue.TryAdd(Message(i), Source("198.51.100.200"), out _);
+
+        Assert.Equal(HandshakeAdmission.AddedInPlaceOfAnother, queue.TryAdd(Message(99), Source("203.0.113.21"), out _));
+        Assert.Equal([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 99, 11, 12, 13, 14, 15], Drain(queue).Select(t => t.Tag));
+    }
+
+    [Fact]
+    public void TryAdd_RandomAddsAndTakes_AdmitsExactlyWhenSomeSourceHoldsTwoMoreThanTheNewOnes()
+    {
+        var random = new Random(1234);
+        var queue = new HandshakeQueue(capacity: 32, maxBatch: 8);
+        var sources = Enumerable.Range(0, 12).Select(i => Source($"198.51.100.{i + 1}")).ToArray();
+        var held = new List<int>(); // the model: each queued message's source, in no particular order
+        var batch = new HandshakeWork[8];
+        for (var step = 0; step < 20_000; step++)
+        {
+            if (held.Count > 0 && random.Next(4) == 0)
+            {
+                var n = queue.TakeBatch(batch.AsSpan(0, 1 + random.Next(8)));
+                for (var i = 0; i < n; i++)
+                    Assert.True(held.Remove(Array.IndexOf(sources, batch[i].Source)));
+                queue.Return(batch.AsSpan(0, n));
+            }
+            var s = random.Next(sources.Length);
+            var mine = held.Count(h => h == s);
+            var most = held.Count == 0 ? 0 : held.GroupBy(h => h).Max(g => g.Count());
+            var expected = held.Count < queue.Capacity ? HandshakeAdmission.Added
+                : most >= mine + 2 ? HandshakeAdmission.AddedInPlaceOfAnother : HandshakeAdmission.Refused;
+
+            Assert.Equal(expected, queue.TryAdd(Message(0), sources[s], out var queued));
+
+            if (expected != HandshakeAdmission.Refused)
+                held.Add(s);
+            if (expected == HandshakeAdmission.AddedInPlaceOfAnother)
+            {
+                // Exactly one source lost a message, and it was one holding the most.
+                var losers = Enumerable.Range(0, sources.Length)
+                    .Where(i => queue.QueuedFrom(sources[i]) != held.Count(h => h == i)).ToArray();
+                var loser = Assert.Single(losers);
+                Assert.Equal(most - 1, queue.QueuedFrom(sources[loser]));
+                held.Remove(loser);
+            }
+            Assert.Equal(held.Count, queued);
+            Assert.All(Enumerable.Range(0, sources.Length), i => Assert.Equal(held.Count(h => h == i), queue.QueuedFrom(sources[i])));
+        }
     }
 
     [Fact]
