@@ -23,9 +23,12 @@ public sealed class ConnectTests
         // The remote host sees the gateway's public address, never the client's.
         await using (var capture = lab.Remote.Start("tcpdump", "-i", "eth0", "-n", "-l", "icmp"))
         {
-            await Task.Delay(1000);
+            Assert.True(await Wait.UntilAsync(() => Task.FromResult(capture.Output.Contains("listening on", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(20)), capture.ToString());
             Assert.True(await lab.Client.PingAsync(lab.Remote.Address!, count: 2), $"remote through the tunnel\n{lab.Network.Diagnostics()}");
-            await Task.Delay(300);
+            // -l prints each packet as it is seen: the request is in the output once tcpdump has it.
+            Assert.True(await Wait.UntilAsync(() => Task.FromResult(capture.Output.Contains("ICMP echo request", StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(20)), capture.ToString());
             capture.Terminate();
             await capture.WaitForExitAsync(TimeSpan.FromSeconds(5));
             Assert.Contains($"IP {lab.Gateway.Address} > {lab.Remote.Address}: ICMP echo request", capture.Output, StringComparison.Ordinal);

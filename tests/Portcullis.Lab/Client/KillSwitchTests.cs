@@ -12,7 +12,21 @@ namespace Portcullis.Lab.Client;
 [Collection(LabCollection.Name)]
 public sealed partial class KillSwitchTests
 {
-    private static readonly TimeSpan Phase = TimeSpan.FromSeconds(4);
+    private const string RoundDone = "round done";
+
+    /// <summary>
+    /// The observation window of a phase: until the traffic loop has made every kind of attempt at least once wholly
+    /// inside it (two round ends from now), however slowly the machine runs it.
+    /// </summary>
+    private static async Task WholeRoundAsync(LabProcess traffic)
+    {
+        var start = Rounds(traffic);
+        Assert.True(await Wait.UntilAsync(() => Task.FromResult(Rounds(traffic) >= start + 2),
+            TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50)), traffic.ToString());
+    }
+
+    private static int Rounds(LabProcess traffic) =>
+        traffic.Output.Split('\n').Count(line => line.Trim() == RoundDone);
 
     [Fact]
     public async Task KillSwitch_LeakTest_OnlyEncryptedPacketsToTheEndpointInEveryPhase()
@@ -28,10 +42,11 @@ public sealed partial class KillSwitchTests
         // happened yet, as the gateway is not configured. ARP is below IP (the router asking for our MAC): not counted.
         var pcap = Path.Combine(lab.Network.CreateTempDirectory(), "client-eth0.pcap");
         await using var capture = lab.Client.Start("tcpdump", "-i", "eth0", "-Q", "out", "-n", "-U", "-w", pcap, "ip or ip6");
-        await Task.Delay(1000);
+        Assert.True(await Wait.UntilAsync(() => Task.FromResult(capture.Output.Contains("listening on", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(20)), capture.ToString());
         await using var traffic = lab.Client.Start("sh", "-c",
-            $"while true; do ping -n -c 1 -W 1 {lab.Remote.Address}; curl -s -m 1 http://{lab.Remote.Address}/; ping -6 -n -c 1 -W 1 {lab.Remote.Address6}; ping -n -c 1 -W 1 {lab.Neighbour.Address}; done");
-        await Task.Delay(Phase);
+            $"while true; do {{ ping -n -c 1 -W 1 {lab.Remote.Address}; curl -s -m 1 http://{lab.Remote.Address}/; ping -6 -n -c 1 -W 1 {lab.Remote.Address6}; ping -n -c 1 -W 1 {lab.Neighbour.Address}; }} >/dev/null 2>&1; echo {RoundDone}; done");
+        await WholeRoundAsync(traffic);
         Assert.False(await lab.Client.PingAsync(lab.Remote.Address!), "remote reachable before the tunnel is up");
 
         // The tunnel works through the kill switch once the gateway answers.
@@ -40,13 +55,13 @@ public sealed partial class KillSwitchTests
 
         // Phase 2: the gateway vanishes.
         await lab.GatewayDevice!.DisposeAsync();
-        await Task.Delay(Phase);
+        await WholeRoundAsync(traffic);
         Assert.False(await lab.Client.PingAsync(lab.Remote.Address!), "remote reachable with the gateway gone");
 
         // Phase 3: the client is SIGKILLed; the kill switch is kernel state and stays.
         Native.Signal(client.Id, Native.SigKill);
         Assert.True(await client.WaitForExitAsync(TimeSpan.FromSeconds(5)));
-        await Task.Delay(Phase);
+        await WholeRoundAsync(traffic);
         Assert.True(await lab.KillSwitchPresentAsync(), "kill switch gone with the client");
         Assert.False(await lab.Client.PingAsync(lab.Remote.Address!), "remote reachable after the client was killed");
         var status = await lab.PortcullisAsync("status", "--interface", lab.Interface);

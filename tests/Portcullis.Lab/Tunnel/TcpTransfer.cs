@@ -13,6 +13,7 @@ internal static class TcpTransfer
 
     private const string Receiver = """
         import hashlib, socket, sys
+        Started = 1 << 20
         family = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
         s = socket.socket(family, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -26,6 +27,8 @@ internal static class TcpTransfer
             if not b:
                 break
             h.update(b)
+            if n < Started <= n + len(b):
+                print('started', flush=True)
             n += len(b)
         print(n, h.hexdigest(), flush=True)
         """;
@@ -72,6 +75,11 @@ internal static class TcpTransfer
 
         return receiver;
     }
+
+    /// <summary>Waits until the receiver has taken its first megabyte: the transfer is under way.</summary>
+    public static async Task StartedAsync(LabProcess receiver, TimeSpan timeout) =>
+        Assert.True(await Wait.UntilAsync(() => Task.FromResult(receiver.Output.Contains("started", StringComparison.Ordinal)),
+            timeout, TimeSpan.FromMilliseconds(20)), $"no data arrived: {receiver}");
 
     /// <summary>Sends <paramref name="bytes"/> (paced at <paramref name="bytesPerSecond"/> when positive) and returns what the sender hashed.</summary>
     public static async Task<(long Bytes, string Sha256)> SendAsync(

@@ -92,10 +92,10 @@ public sealed class TunnelInteropTests
         await using var lab = await TunnelLab.StartAsync(responder, initiator);
         await lab.EnsureHandshakeAsync();
 
-        // Paced at 8 MB/s the transfer takes ~3 s; the client moves after ~1 s.
+        // Paced at 8 MB/s the transfer takes ~3 s; the client moves once the first megabyte has arrived.
         var receiver = await TcpTransfer.ListenAsync(lab.Gateway, TunnelLab.ResponderInner);
         var sending = TcpTransfer.SendAsync(lab.Client, TunnelLab.ResponderInner, bytes, 8 * 1024 * 1024, TimeSpan.FromSeconds(60));
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await TcpTransfer.StartedAsync(receiver, TimeSpan.FromSeconds(20));
         Assert.False(sending.IsCompleted, "the transfer must still be running when the client moves");
         await MoveClientAsync(lab.Client, newAddress);
         if (initiator == WireGuardGo)
