@@ -95,6 +95,27 @@ public sealed class NftIpv6FilterTests
     }
 
     [Fact]
+    public void InboundLimitsSet_Kernel_WithIpv6BothTablesGetTheRules_WithoutIt_OnlyTableIp()
+    {
+        using var ns = new TestNamespace("pcgk-l6");
+        using var table = ns.Run(() => new NftForwardingTable());
+        using var limits = ns.Run(() => new NftInboundLimits());
+        table.Install(Entries.Network() with { Ipv6 = Routed });
+
+        limits.Set(new InboundLimits(5, 0));
+
+        Assert.Contains("limit rate over 5/second", ns.Exec("nft", "list", "chain", "ip6", "portcullis", "inbound_limits"), StringComparison.Ordinal);
+        Assert.Contains("limit rate over 5/second", ns.Exec("nft", "list", "chain", "ip", "portcullis", "inbound_limits"), StringComparison.Ordinal);
+        Assert.Equal(new InboundDropCounts(0, 0), limits.ReadDrops());
+
+        table.Install(Entries.Network());
+        limits.Set(new InboundLimits(6, 0));
+
+        Assert.Contains("limit rate over 6/second", ns.Exec("nft", "list", "chain", "ip", "portcullis", "inbound_limits"), StringComparison.Ordinal);
+        Assert.DoesNotContain("ip6 portcullis", ns.Ruleset(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Append_SteadyStateRefreshOfBothFamilies_AllocatesNothing()
     {
         using var ns = new TestNamespace("pcgk-f6a");

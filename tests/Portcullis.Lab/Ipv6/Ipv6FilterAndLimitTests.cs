@@ -12,7 +12,8 @@ namespace Portcullis.Lab.Ipv6;
 /// PCP FILTER and per-mapping inbound limits on IPv6 mappings (issue 15), in both IPv6 modes (NAT66 and a routed
 /// prefix), against stock programs: a stock WireGuard client maps a service with the RFC-built PCP client
 /// (Gateway/PcpClient.cs) carrying an IPv6 FILTER option; stock <c>nc -6 -s</c> from the allowed remote address reaches it,
-/// from another address of the same host it finds the mapping dark. With <c>inbound_new_per_second = N</c>, N+1 SYNs
+/// from another address of the same host it finds the mapping dark; with <c>portcullis policy set
+/// --max-filters-per-mapping 0</c> the same request is refused with EXCESSIVE_REMOTE_PEERS. With <c>inbound_new_per_second = N</c>, N+1 SYNs
 /// sent within milliseconds (raw, no retransmission: hping3 has no IPv6) get exactly N SYN-ACKs, and /metrics counts
 /// the dropped one by reason.
 /// </summary>
@@ -21,6 +22,7 @@ public sealed class Ipv6FilterAndLimitTests
 {
     private const int Tcp = 6;
     private const int Mapped = 8080;
+    private const int ExcessiveRemotePeers = 13; // RFC 6887 §7.4
     private const string Nonce = "0f1e2d3c4b5a69788796a5b4";
 
     // N+1 SYNs from distinct source ports over a raw IPv6 socket (the kernel fills in the TCP checksum), then the
@@ -54,6 +56,14 @@ public sealed class Ipv6FilterAndLimitTests
         var stranger = Sibling(allowed);
         await lab.Remote.RunCheckedAsync("ip", "-6", "addr", "add", $"{stranger}/64", "dev", "eth0", "nodad");
         await using var service = await Nc6.ListenAsync(lab.ClientA, Mapped);
+        // The policy knob, set over the admin API by the CLI: no filtered mappings at all, then the file's value again.
+        var none = await lab.CliAsync("policy", "set", "--max-filters-per-mapping", "0");
+        Assert.True(none.Succeeded, none.ToString());
+        Assert.Contains("filters per mapping: 0  (set over the API)", none.Stdout, StringComparison.Ordinal);
+        var refused = await PcpClient.MapAsync(lab.ClientA, lab.GatewayTunnelAddress6, lab.AddressA6, Tcp, Mapped, 600, Nonce, $"{allowed}/128/0");
+        Assert.Equal(ExcessiveRemotePeers, refused.Result);
+        var back = await lab.CliAsync("policy", "set", "--max-filters-per-mapping", "default");
+        Assert.True(back.Succeeded, back.ToString());
 
         var answer = await PcpClient.MapAsync(lab.ClientA, lab.GatewayTunnelAddress6, lab.AddressA6, Tcp, Mapped, 600, Nonce, $"{allowed}/128/0");
 
