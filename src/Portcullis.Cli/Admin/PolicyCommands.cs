@@ -8,7 +8,7 @@ namespace Portcullis.Cli.Admin;
 /// <summary>
 /// `portcullis policy [get]` and `portcullis policy set [--forwarding on|off|default] [--port-range FIRST-LAST|default]
 /// [--max-per-peer N|default] [--forward-all-dedicated-ports on|off|default] [--inbound-new-per-second N|default]
-/// [--inbound-max-connections N|default]`: the server policy the admin API
+/// [--inbound-max-connections N|default] [--max-filters-per-mapping N|default]`: the server policy the admin API
 /// overrides on top of the config file. "default" drops an override, so the file's value applies again. In a fleet,
 /// without `--gateway` they are the fleet's overrides; `--gateway NAME` reads or sets that gateway's own, on top.
 /// </summary>
@@ -45,9 +45,10 @@ internal static class PolicyCommands
         var allDedicated = new Option<string?>("--forward-all-dedicated-ports") { Description = "Every port of a dedicated address to its peer: on, off or default." };
         var newPerSecond = new Option<string?>("--inbound-new-per-second") { Description = "New inbound connections per second per forward: N (0 = no limit) or default." };
         var maxConnections = new Option<string?>("--inbound-max-connections") { Description = "Inbound connections a forward may hold: N (0 = no limit) or default." };
+        var maxFilters = new Option<string?>("--max-filters-per-mapping") { Description = "Remote-peer filters (PCP FILTER) one mapping may hold: N (0 to 43) or default." };
         var command = new Command("set", "Change overrides; options left out keep theirs.")
         {
-            forwarding, range, maxPerPeer, allDedicated, newPerSecond, maxConnections,
+            forwarding, range, maxPerPeer, allDedicated, newPerSecond, maxConnections, maxFilters,
         };
         AdminAction.Set(command, "policy set", api, async (result, client, cancellationToken) =>
         {
@@ -61,6 +62,7 @@ internal static class PolicyCommands
                 MaxPerPeer = result.GetValue(maxPerPeer) is { } m ? Count(m, "--max-per-peer") : o.MaxPerPeer,
                 InboundNewPerSecond = result.GetValue(newPerSecond) is { } n ? Count(n, "--inbound-new-per-second") : o.InboundNewPerSecond,
                 InboundMaxConnections = result.GetValue(maxConnections) is { } c ? Count(c, "--inbound-max-connections") : o.InboundMaxConnections,
+                MaxFiltersPerMapping = result.GetValue(maxFilters) is { } x ? Count(x, "--max-filters-per-mapping") : o.MaxFiltersPerMapping,
                 ForwardAllDedicatedPorts = result.GetValue(allDedicated) is { } a ? Switch(a, "--forward-all-dedicated-ports") : o.ForwardAllDedicatedPorts,
             };
             var updated = await client.SendAsync<PolicyModel>(HttpMethod.Put, path, changed, cancellationToken).ConfigureAwait(false);
@@ -91,6 +93,7 @@ internal static class PolicyCommands
             Line(text, "all dedicated ports", o.ForwardAllDedicatedPorts is { } a ? (a ? "on" : "off") : "-", o.ForwardAllDedicatedPorts is not null);
             Line(text, "inbound new/s", o.InboundNewPerSecond?.ToString(CultureInfo.InvariantCulture) ?? "-", o.InboundNewPerSecond is not null);
             Line(text, "inbound max conns", o.InboundMaxConnections?.ToString(CultureInfo.InvariantCulture) ?? "-", o.InboundMaxConnections is not null);
+            Line(text, "filters per mapping", o.MaxFiltersPerMapping?.ToString(CultureInfo.InvariantCulture) ?? "-", o.MaxFiltersPerMapping is not null);
             return text.ToString();
         }
         Line(text, "forwarding", e.Enabled ? "on" : "off", o.ForwardingEnabled is not null);
@@ -99,6 +102,7 @@ internal static class PolicyCommands
         Line(text, "all dedicated ports", e.ForwardAllDedicatedPorts ? "on" : "off", o.ForwardAllDedicatedPorts is not null);
         Line(text, "inbound new/s", Limit(e.InboundNewPerSecond), o.InboundNewPerSecond is not null);
         Line(text, "inbound max conns", Limit(e.InboundMaxConnections), o.InboundMaxConnections is not null);
+        Line(text, "filters per mapping", e.MaxFiltersPerMapping.ToString(CultureInfo.InvariantCulture), o.MaxFiltersPerMapping is not null);
         Line(text, "lifetime", $"{e.MinLifetimeSeconds}-{e.MaxLifetimeSeconds} s", overridden: false);
         Line(text, "rate", $"{e.RequestsPerSecond}/s, burst {e.Burst}", overridden: false);
         Line(text, "blocked ports", string.Join(',', e.BlockedExternalPorts), overridden: false);

@@ -93,6 +93,8 @@ public sealed partial class GatewayOperations
             throw new AdminRequestException("max_per_peer must be at least 0.");
         if (overrides.InboundNewPerSecond is < 0 || overrides.InboundMaxConnections is < 0)
             throw new AdminRequestException("inbound_new_per_second and inbound_max_connections must be at least 0.");
+        if (overrides.MaxFiltersPerMapping is < 0 or > ForwardingPolicy.MaxFiltersPerMappingLimit)
+            throw new AdminRequestException($"max_filters_per_mapping must lie between 0 and {ForwardingPolicy.MaxFiltersPerMappingLimit}.");
         var effective = overrides.ApplyTo(configured);
         try
         {

@@ -15,8 +15,7 @@ internal static class ForwardingSectionParser
 {
     private const long MaxSeconds = 7 * 24 * 3600;
 
-    // As many FILTER options as fit in one 1100-byte PCP request beside the MAP data.
-    private const long MaxFilters = 43;
+    private const long MaxFilters = ForwardingPolicy.MaxFiltersPerMappingLimit;
 
     // Ten years: anything longer is no retention at all.
     private const long MaxRetentionSeconds = 3650L * 24 * 3600;

@@ -47,6 +47,9 @@ public sealed record ForwardingPolicy
     /// </summary>
     public int MaxFiltersPerMapping { get; init; } = 8;
 
+    /// <summary>The most <see cref="MaxFiltersPerMapping"/> may be: as many FILTER options as fit in one 1100-byte PCP request beside the MAP data.</summary>
+    public const int MaxFiltersPerMappingLimit = 43;
+
     /// <summary>
     /// Shortest lease granted; shorter requests are raised to it. Defaults to 120 s (RFC 6887 §15 suggests at
     /// least that much): shorter leases buy nothing but refresh traffic.
@@ -151,8 +154,8 @@ public sealed record ForwardingPolicy
             throw new ArgumentException("PortRange must be set (1 <= first <= last).", nameof(PortRange));
         if (MaxPerPeer < 0)
             throw new ArgumentException("MaxPerPeer must not be negative.", nameof(MaxPerPeer));
-        if (MaxFiltersPerMapping < 0)
-            throw new ArgumentException("MaxFiltersPerMapping must not be negative.", nameof(MaxFiltersPerMapping));
+        if (MaxFiltersPerMapping is < 0 or > MaxFiltersPerMappingLimit)
+            throw new ArgumentException($"MaxFiltersPerMapping must lie between 0 and {MaxFiltersPerMappingLimit}.", nameof(MaxFiltersPerMapping));
         if (MinLifetime <= TimeSpan.Zero || MinLifetime > MaxLifetime)
             throw new ArgumentException("Lifetimes must satisfy 0 < MinLifetime <= MaxLifetime.", nameof(MinLifetime));
         if (MaxLifetime > TimeSpan.FromSeconds(uint.MaxValue))

@@ -60,14 +60,20 @@ internal static class ForwardingValidation
 
     /// <summary>
     /// What an added entry must satisfy: a valid key and target, a valid owner, a sane timeout, and remote-peer filters
-    /// the ip table can hold (IPv4 prefixes): a filter the kernel did not get would leave the mapping open to everyone.
+    /// its family's table can hold (prefixes of the mapping's family): a filter the kernel did not get would leave the
+    /// mapping open to everyone.
     /// </summary>
     public static void Check(ForwardingEntry entry)
     {
         CheckKeyAndTarget(entry);
         ArgumentNullException.ThrowIfNull(entry.Filters, nameof(entry));
         foreach (var filter in entry.Filters)
-            CheckIPv4(filter.Prefix.BaseAddress, "remote filter prefix");
+        {
+            if (entry.PublicAddress.AddressFamily == AddressFamily.InterNetworkV6)
+                CheckIPv6(filter.Prefix.BaseAddress, "remote filter prefix of an IPv6 mapping");
+            else
+                CheckIPv4(filter.Prefix.BaseAddress, "remote filter prefix");
+        }
         if (!IsValidOwner(entry.Owner))
             throw new ArgumentException(
                 $"owner must be 1–{MaxOwnerLength} characters of letters, digits and . _ : - + / = @", nameof(entry));

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using Portcullis.Gateway.Forwarding;
@@ -9,7 +8,8 @@ namespace Portcullis.Gateway.Kernel;
 
 /// <summary>
 /// The remote-peer filter elements (layout in <see cref="NftFilterScript"/>) of one
-/// <see cref="NftForwardingTable.Update"/>, appended to the same netlink batch as the mappings — one transaction:
+/// <see cref="NftForwardingTable.Update"/>, appended to the same netlink batch as the mappings — one transaction. Each
+/// entry goes to its family's table (<c>ip portcullis</c> or <c>ip6 portcullis</c>), and for each family:
 /// <list type="number">
 /// <item>the removed entries' keys and admissions are added bare, then deleted: a no-op add when present, so a delete
 /// never fails on an element the kernel already let expire;</item>
@@ -17,82 +17,111 @@ namespace Portcullis.Gateway.Kernel;
 /// (<see cref="NftFilterScript.KeyMargin"/>): a key never outlives its admissions, so a filtered mapping whose filter
 /// elements expired first is dark, never open to everyone.</item>
 /// </list>
-/// A refresh is a removal and an add of the same entry, so new filters replace the old ones. IPv4 entries only (the
-/// ip6 table has no filter sets yet; validation refuses IPv6 entries with filters). Tags as
-/// <see cref="NftMappingElements"/>: removes 0…R-1, then adds R…R+A-1.
+/// A refresh is a removal and an add of the same entry, so new filters replace the old ones. Tags as
+/// <see cref="NftMappingElements"/>: removes 0…R-1, then adds R…R+A-1. Allocates nothing when given lists (the
+/// forwarding service's requests path): no enumerator, no filter list, no address object per element.
 /// </summary>
 internal static class NftFilterElements
 {
     public static void Append(NftSetElementWriter writer, IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add)
     {
-        if (!AnyFiltered(remove) && !AnyFiltered(add))
-            return;
-        writer.Open(NftElementVerb.Add, NftFamily.Ip, NftScript.Table, NftFilterScript.FilteredSet);
-        Keys(writer, remove, 0, margin: false, bare: true);
-        writer.Open(NftElementVerb.Add, NftFamily.Ip, NftScript.Table, NftFilterScript.AdmittedSet);
-        Admissions(writer, remove, 0, bare: true);
-        writer.Open(NftElementVerb.Delete, NftFamily.Ip, NftScript.Table, NftFilterScript.FilteredSet);
-        Keys(writer, remove, 0, margin: false, bare: true);
-        writer.Open(NftElementVerb.Delete, NftFamily.Ip, NftScript.Table, NftFilterScript.AdmittedSet);
-        Admissions(writer, remove, 0, bare: true);
-        writer.Open(NftElementVerb.Add, NftFamily.Ip, NftScript.Table, NftFilterScript.AdmittedSet);
-        Admissions(writer, add, remove.Count, bare: false);
-        writer.Open(NftElementVerb.Add, NftFamily.Ip, NftScript.Table, NftFilterScript.FilteredSet);
-        Keys(writer, add, remove.Count, margin: true, bare: false);
+        var removed = remove as IReadOnlyList<ForwardingEntry> ?? [.. remove];
+        var added = add as IReadOnlyList<ForwardingEntry> ?? [.. add];
+        foreach (var family in (ReadOnlySpan<NftFamily>)[NftFamily.Ip, NftFamily.Ip6])
+        {
+            if (AnyFiltered(removed, family) || AnyFiltered(added, family))
+                AppendFamily(writer, family, removed, added);
+        }
     }
 
-    private static bool AnyFiltered(IReadOnlyCollection<ForwardingEntry> entries)
+    private static void AppendFamily(NftSetElementWriter writer, NftFamily family, IReadOnlyList<ForwardingEntry> remove, IReadOnlyList<ForwardingEntry> add)
     {
-        foreach (var entry in entries)
+        writer.Open(NftElementVerb.Add, family, NftScript.Table, NftFilterScript.FilteredSet);
+        Keys(writer, family, remove, 0, margin: false, bare: true);
+        writer.Open(NftElementVerb.Add, family, NftScript.Table, NftFilterScript.AdmittedSet);
+        Admissions(writer, family, remove, 0, bare: true);
+        writer.Open(NftElementVerb.Delete, family, NftScript.Table, NftFilterScript.FilteredSet);
+        Keys(writer, family, remove, 0, margin: false, bare: true);
+        writer.Open(NftElementVerb.Delete, family, NftScript.Table, NftFilterScript.AdmittedSet);
+        Admissions(writer, family, remove, 0, bare: true);
+        writer.Open(NftElementVerb.Add, family, NftScript.Table, NftFilterScript.AdmittedSet);
+        Admissions(writer, family, add, remove.Count, bare: false);
+        writer.Open(NftElementVerb.Add, family, NftScript.Table, NftFilterScript.FilteredSet);
+        Keys(writer, family, add, remove.Count, margin: true, bare: false);
+    }
+
+    private static bool AnyFiltered(IReadOnlyList<ForwardingEntry> entries, NftFamily family)
+    {
+        for (var i = 0; i < entries.Count; i++)
         {
-            if (Filtered(entry))
+            if (Filtered(entries[i], family))
                 return true;
         }
         return false;
     }
 
-    private static bool Filtered(ForwardingEntry entry) =>
-        entry.Filters.Count > 0 && entry.PublicAddress.AddressFamily == AddressFamily.InterNetwork;
+    private static bool Filtered(ForwardingEntry entry, NftFamily family) =>
+        entry.Filters.Count > 0 && (entry.PublicAddress.AddressFamily == AddressFamily.InterNetworkV6) == (family == NftFamily.Ip6);
 
-    private static void Keys(NftSetElementWriter writer, IReadOnlyCollection<ForwardingEntry> entries, int tag, bool margin, bool bare)
+    private static void Keys(NftSetElementWriter writer, NftFamily family, IReadOnlyList<ForwardingEntry> entries, int tag, bool margin, bool bare)
     {
-        foreach (var entry in entries)
+        for (var i = 0; i < entries.Count; i++, tag++)
         {
-            if (Filtered(entry))
+            var entry = entries[i];
+            if (Filtered(entry, family))
                 writer.Element(Key(entry), NftConcat.Empty, bare ? null : entry.Timeout + (margin ? NftFilterScript.KeyMargin : TimeSpan.Zero), null, tag);
-            tag++;
         }
     }
 
-    // Every filter of the entry, minus those another covers: the interval set refuses an element inside another.
-    private static void Admissions(NftSetElementWriter writer, IReadOnlyCollection<ForwardingEntry> entries, int tag, bool bare)
+    // Every filter of the entry but those another one covers (RemoteFilter.Minimal's choice, without its list): the
+    // interval set refuses an element inside another.
+    private static void Admissions(NftSetElementWriter writer, NftFamily family, IReadOnlyList<ForwardingEntry> entries, int tag, bool bare)
     {
-        foreach (var entry in entries)
+        Span<byte> last = stackalloc byte[16];
+        for (var i = 0; i < entries.Count; i++, tag++)
         {
-            if (Filtered(entry))
+            var entry = entries[i];
+            if (!Filtered(entry, family))
+                continue;
+            var key = Key(entry);
+            var filters = entry.Filters;
+            for (var f = 0; f < filters.Count; f++)
             {
-                var key = Key(entry);
-                foreach (var filter in RemoteFilter.Minimal(entry.Filters))
-                {
-                    var (first, last) = Bounds(filter.Prefix);
-                    var (low, high) = filter.Port == 0 ? ((ushort)0, ushort.MaxValue) : (filter.Port, filter.Port);
-                    writer.Range(key.Ipv4(first).Service(low), key.Ipv4(last).Service(high), bare ? null : entry.Timeout, null, tag);
-                }
+                if (Covered(filters, f))
+                    continue;
+                var filter = filters[f];
+                var (low, high) = filter.Port == 0 ? ((ushort)0, ushort.MaxValue) : (filter.Port, filter.Port);
+                var size = LastAddress(filter.Prefix, last);
+                writer.Range(
+                    Address(key, filter.Prefix.BaseAddress).Service(low), key.AddressBytes(last[..size]).Service(high),
+                    bare ? null : entry.Timeout, null, tag);
             }
-            tag++;
         }
     }
 
-    private static (IPAddress First, IPAddress Last) Bounds(IPNetwork prefix)
+    // As RemoteFilter.Minimal: left out when another filter covers it, of two equal ones the first kept.
+    private static bool Covered(IReadOnlyList<RemoteFilter> filters, int i)
     {
-        Span<byte> bytes = stackalloc byte[4];
-        prefix.BaseAddress.TryWriteBytes(bytes, out _);
-        var first = BinaryPrimitives.ReadUInt32BigEndian(bytes);
-        var host = prefix.PrefixLength == 0 ? uint.MaxValue : (1u << (32 - prefix.PrefixLength)) - 1;
-        BinaryPrimitives.WriteUInt32BigEndian(bytes, first | host);
-        return (prefix.BaseAddress, new IPAddress(bytes));
+        for (var j = 0; j < filters.Count; j++)
+        {
+            if (i != j && filters[j].Covers(filters[i]) && (!filters[i].Covers(filters[j]) || j < i))
+                return true;
+        }
+        return false;
+    }
+
+    // The prefix's highest address (host bits set) into bytes; returns its length (4 or 16).
+    private static int LastAddress(IPNetwork prefix, Span<byte> bytes)
+    {
+        prefix.BaseAddress.TryWriteBytes(bytes, out var size);
+        for (var bit = prefix.PrefixLength; bit < size * 8; bit++)
+            bytes[bit / 8] |= (byte)(0x80 >> (bit % 8));
+        return size;
     }
 
     private static NftConcat Key(ForwardingEntry entry) =>
-        NftConcat.Empty.Ipv4(entry.PublicAddress).Protocol(entry.Protocol == MappingProtocol.Tcp ? (byte)6 : (byte)17).Service(entry.PublicPort);
+        Address(NftConcat.Empty, entry.PublicAddress).Protocol(entry.Protocol == MappingProtocol.Tcp ? (byte)6 : (byte)17).Service(entry.PublicPort);
+
+    private static NftConcat Address(NftConcat concat, IPAddress address) =>
+        address.AddressFamily == AddressFamily.InterNetworkV6 ? concat.Ipv6(address) : concat.Ipv4(address);
 }

@@ -50,14 +50,21 @@ internal static class NftFilterListing
     private static IPNetwork Prefix(JsonElement element)
     {
         if (element.ValueKind == JsonValueKind.String)
-            return new IPNetwork(NftListing.ReadAddress(element), 32);
-        if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("prefix", out var prefix)
-            && prefix.TryGetProperty("len", out var len) && len.TryGetInt32(out var length) && length is >= 0 and <= 32)
         {
-            return RemoteFilter.Masked(NftListing.ReadAddress(prefix.GetProperty("addr")), length);
+            var address = NftListing.ReadAddress(element);
+            return new IPNetwork(address, Bits(address));
+        }
+        if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("prefix", out var prefix)
+            && prefix.TryGetProperty("len", out var len) && len.TryGetInt32(out var length))
+        {
+            var address = NftListing.ReadAddress(prefix.GetProperty("addr"));
+            if (length >= 0 && length <= Bits(address))
+                return RemoteFilter.Masked(address, length);
         }
         throw Malformed($"'{element}' is not an address or prefix");
     }
+
+    private static int Bits(IPAddress address) => address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 128 : 32;
 
     private static ushort RemotePort(JsonElement element) =>
         element.ValueKind == JsonValueKind.Object && element.TryGetProperty("range", out _) ? (ushort)0 : NftListing.ReadPort(element);

@@ -16,7 +16,7 @@ namespace Portcullis.Gateway.Kernel;
 /// through <see cref="NftSetElementWriter"/>: no text to format or parse on the requests' path); after commit, the removed mappings (those not re-added
 /// with the same target) are handed to a <see cref="ConntrackReaper"/>, which ends their established flows by exact
 /// tuple on its own thread within milliseconds — the caller does not wait for it.</item>
-/// <item>List: JSON listings of the map and the lease set of each family, and of IPv4's remote-peer filters, joined;
+/// <item>List: JSON listings of the map and the lease set of each family, and of the remote-peer filters, joined;
 /// owners come from the lease comments.</item>
 /// </list>
 /// Install, List and the dedicated addresses stay nft text through libnftables: rare, and their rules are far easier to
@@ -82,18 +82,15 @@ public sealed class NftForwardingTable : IForwardingTable
         return entries;
     }
 
-    // A family whose table is absent (IPv6 not configured, or nothing installed yet) holds nothing. Remote-peer filters
-    // exist in the IPv4 table only.
+    // A family whose table is absent (IPv6 not configured, or nothing installed yet) holds nothing.
     private List<ForwardingEntry> ListFamily(string family)
     {
-        var ipv4 = family == NftScript.Family;
-        string map, leases, admitted = "";
+        string map, leases, admitted;
         try
         {
             map = _nft.RunJson(NftScript.ListMap(family));
             leases = _nft.RunJson(NftScript.ListLeases(family));
-            if (ipv4)
-                admitted = _nft.RunJson(NftFilterScript.ListAdmitted());
+            admitted = _nft.RunJson(NftFilterScript.ListAdmitted(family));
         }
         catch (NftException e) when (e.NftError.Contains("No such file or directory", StringComparison.Ordinal))
         {
@@ -103,8 +100,7 @@ public sealed class NftForwardingTable : IForwardingTable
         {
             throw new ForwardingTableException($"could not list the forwarding table: {e.NftError.Trim()}", e);
         }
-        var entries = NftListing.Parse(map, leases);
-        return ipv4 ? [.. NftFilterListing.Attach(entries, admitted)] : entries;
+        return NftFilterListing.Attach(NftListing.Parse(map, leases), admitted);
     }
 
     public void Update(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add)

@@ -5,7 +5,7 @@ namespace Portcullis.Gateway.Kernel;
 
 /// <summary>
 /// Changes <see cref="InboundLimits"/> at run time and reads their drop counters. Writes only chain
-/// <c>inbound_limits</c> and its two sets, which <see cref="IForwardingTable.Install"/> created (layout in
+/// <c>inbound_limits</c> and its two sets (of table ip, and of table ip6 when IPv6 is configured), which <see cref="IForwardingTable.Install"/> created (layout in
 /// <see cref="NftInboundLimitScript"/>); the mappings, routes and every other chain stay the forwarding table's. Has its
 /// own libnftables context, so a metrics scrape or a policy change on another thread never shares the table's.
 /// Thread-safe. Namespace: that of the thread that constructed it, as <see cref="NftForwardingTable"/>.
@@ -30,7 +30,7 @@ public sealed class NftInboundLimits : IDisposable
             ObjectDisposedException.ThrowIf(_disposed, this);
             try
             {
-                _nft.Run(NftInboundLimitScript.Replace(limits));
+                _nft.Run(NftInboundLimitScript.Replace(limits, HasIpv6()));
             }
             catch (NftException e)
             {
@@ -54,6 +54,20 @@ public sealed class NftInboundLimits : IDisposable
                 // No table yet (or an nft whose listing this build cannot read): nothing to count.
                 return default;
             }
+        }
+    }
+
+    // Table ip6 exists exactly when the gateway has IPv6 (Install creates or removes it with table ip's transaction).
+    private bool HasIpv6()
+    {
+        try
+        {
+            _nft.Run(NftInboundLimitScript.ListIpv6Chain());
+            return true;
+        }
+        catch (NftException)
+        {
+            return false;
         }
     }
 

@@ -23,6 +23,8 @@ namespace Portcullis.Gateway.Kernel;
 /// <item><c>forward</c>: replies pass; nothing new reaches the tunnel but a mapping's flows;
 /// peers are isolated from each other unless peer-to-peer is allowed; non-public destinations (ULA, link-local,
 /// site-local, IPv4-mapped, multicast) are dropped unless allowed; the tunnel reaches the public interface only.</item>
+/// <item>remote-peer filters (<see cref="NftFilterScript"/>) and per-mapping inbound limits
+/// (<see cref="NftInboundLimitScript"/>) as IPv4's, keyed by the mapping's key (with a routed prefix the peer's /128).</item>
 /// <item><c>input</c>: from the tunnel the gateway answers PCP (UDP 5351) and ICMPv6 on its tunnel address only.</item>
 /// </list>
 /// Without IPv6 configured the transaction removes the table (a previous run's), so IPv6 from the tunnel meets no
@@ -58,6 +60,7 @@ internal static class NftIpv6Script
         var s = new StringBuilder();
         s.AppendLine(CultureInfo.InvariantCulture, $"add table {T}");
         NftScript.AppendMappingDeclarations(s, Family);
+        NftFilterScript.AppendDeclarations(s, Family);
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {T} prerouting {{ type nat hook prerouting priority dstnat; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {T} guard {{ type filter hook prerouting priority raw; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {T} postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}");
@@ -65,12 +68,16 @@ internal static class NftIpv6Script
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {T} input {{ type filter hook input priority filter; policy accept; }}");
         foreach (var chain in (string[])["guard", "prerouting", "postrouting", "forward", "input"])
             s.AppendLine(CultureInfo.InvariantCulture, $"flush chain {T} {chain}");
+        NftInboundLimitScript.AppendDeclarations(s, network.InboundLimits, Family);
 
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} guard iifname != {{ {tun}, \"lo\" }} ip6 saddr {prefix} drop");
         var routed = v6.PublicAddresses.Count == 0;
         var closed = routed ? $"{gateway}/128" : prefix;
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} guard iifname != {{ {tun}, \"lo\" }} ip6 daddr {closed} drop");
 
+        // A mapping with remote-peer filters (PCP FILTER) is dark to every other source, in both modes: ahead of the
+        // DNAT with NAT66; routed, ahead of the forward chain's pinhole accept (prerouting comes first).
+        s.AppendLine(NftFilterScript.DropRule($"{pub}, {tun}", Family));
         if (!routed)
         {
             // NAT66 inbound as IPv4's: a leased key on the public address is DNATed to its peer's /128, from the
@@ -87,6 +94,8 @@ internal static class NftIpv6Script
         // (peer /128 . protocol . port), the peer's own address and port, untranslated. Both before peer isolation, so
         // another peer reaches a mapped port as IPv4's hairpin does, and nothing else.
         var admitted = routed ? $"{NftScript.KeyOf(Family)} @{NftScript.LeaseSetName}" : "ct status dnat";
+        // New inbound connections pass the per-mapping limits first (NftInboundLimitScript), as IPv4's.
+        s.AppendLine(NftInboundLimitScript.JumpRule(tun, Family, admitted));
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} forward oifname {tun} {admitted} accept");
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} forward iifname {tun} oifname {tun} {peerToPeer}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} forward oifname {tun} drop");

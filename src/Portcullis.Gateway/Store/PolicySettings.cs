@@ -15,6 +15,7 @@ internal static class PolicySettings
     public const string PortRangeKey = "forwarding.port_range";
     public const string MaxPerPeerKey = "forwarding.max_per_peer";
     public const string AllDedicatedPortsKey = "dedicated.forward_all_ports";
+    public const string MaxFiltersPerMappingKey = "forwarding.max_filters_per_mapping";
     public const string InboundNewPerSecondKey = "forwarding.inbound_new_per_second";
     public const string InboundMaxConnectionsKey = "forwarding.inbound_max_connections";
 
@@ -27,12 +28,15 @@ internal static class PolicySettings
         ArgumentNullException.ThrowIfNull(policy);
         if (policy.MaxPerPeer < 0)
             throw new ArgumentException("MaxPerPeer is at least 0.", nameof(policy));
+        if (policy.MaxFiltersPerMapping is < 0 or > ForwardingPolicy.MaxFiltersPerMappingLimit)
+            throw new ArgumentException($"MaxFiltersPerMapping lies between 0 and {ForwardingPolicy.MaxFiltersPerMappingLimit}.", nameof(policy));
         if (policy.InboundNewPerSecond is < 0 || policy.InboundMaxConnections is < 0)
             throw new ArgumentException("Inbound limits are at least 0.", nameof(policy));
         yield return (prefix + EnabledKey, Switch(policy.ForwardingEnabled));
         yield return (prefix + PortRangeKey, policy.PortRange?.ToString());
         yield return (prefix + MaxPerPeerKey, policy.MaxPerPeer?.ToString(CultureInfo.InvariantCulture));
         yield return (prefix + AllDedicatedPortsKey, Switch(policy.ForwardAllDedicatedPorts));
+        yield return (prefix + MaxFiltersPerMappingKey, policy.MaxFiltersPerMapping?.ToString(CultureInfo.InvariantCulture));
         yield return (prefix + InboundNewPerSecondKey, policy.InboundNewPerSecond?.ToString(CultureInfo.InvariantCulture));
         yield return (prefix + InboundMaxConnectionsKey, policy.InboundMaxConnections?.ToString(CultureInfo.InvariantCulture));
     }
@@ -55,6 +59,8 @@ internal static class PolicySettings
             MaxPerPeer = Parse(MaxPerPeerKey,
                 text => int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : (int?)null),
             ForwardAllDedicatedPorts = Parse(AllDedicatedPortsKey, text => bool.TryParse(text, out var b) ? b : (bool?)null),
+            MaxFiltersPerMapping = Parse(MaxFiltersPerMappingKey, text =>
+                int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n <= ForwardingPolicy.MaxFiltersPerMappingLimit ? n : (int?)null),
             InboundNewPerSecond = Parse(InboundNewPerSecondKey, Count),
             InboundMaxConnections = Parse(InboundMaxConnectionsKey, Count),
         };

@@ -22,6 +22,9 @@ public sealed record ServerPolicy
     /// <summary>Overrides <see cref="ForwardingPolicy.ForwardAllDedicatedPorts"/>: every port of a dedicated address goes to its peer (minus blocked ports).</summary>
     public bool? ForwardAllDedicatedPorts { get; init; }
 
+    /// <summary>Overrides <see cref="ForwardingPolicy.MaxFiltersPerMapping"/>; 0 to <see cref="ForwardingPolicy.MaxFiltersPerMappingLimit"/>.</summary>
+    public int? MaxFiltersPerMapping { get; init; }
+
     /// <summary>Overrides <see cref="ForwardingPolicy.InboundNewPerSecond"/>; 0 = no limit.</summary>
     public int? InboundNewPerSecond { get; init; }
 
@@ -38,6 +41,7 @@ public sealed record ServerPolicy
             PortRange = PortRange ?? lower.PortRange,
             MaxPerPeer = MaxPerPeer ?? lower.MaxPerPeer,
             ForwardAllDedicatedPorts = ForwardAllDedicatedPorts ?? lower.ForwardAllDedicatedPorts,
+            MaxFiltersPerMapping = MaxFiltersPerMapping ?? lower.MaxFiltersPerMapping,
             InboundNewPerSecond = InboundNewPerSecond ?? lower.InboundNewPerSecond,
             InboundMaxConnections = InboundMaxConnections ?? lower.InboundMaxConnections,
         };
@@ -53,6 +57,7 @@ public sealed record ServerPolicy
             PortRange = PortRange ?? configured.PortRange,
             MaxPerPeer = MaxPerPeer ?? configured.MaxPerPeer,
             ForwardAllDedicatedPorts = ForwardAllDedicatedPorts ?? configured.ForwardAllDedicatedPorts,
+            MaxFiltersPerMapping = MaxFiltersPerMapping ?? configured.MaxFiltersPerMapping,
             InboundNewPerSecond = InboundNewPerSecond ?? configured.InboundNewPerSecond,
             InboundMaxConnections = InboundMaxConnections ?? configured.InboundMaxConnections,
         };

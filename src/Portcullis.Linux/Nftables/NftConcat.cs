@@ -49,6 +49,20 @@ public struct NftConcat
         return copy;
     }
 
+    /// <summary>
+    /// An address as its network-order bytes, 4 (ipv4_addr) or 16 (ipv6_addr): an interval's last address is computed
+    /// as bytes, and an IPAddress for it would be an allocation per element.
+    /// </summary>
+    public readonly NftConcat AddressBytes(ReadOnlySpan<byte> address)
+    {
+        if (address.Length is not (4 or 16))
+            throw new ArgumentException($"an address is 4 or 16 bytes, not {address.Length}", nameof(address));
+        var copy = this;
+        Span<byte> all = copy._bytes;
+        address.CopyTo(all.Slice(copy.Field(address.Length), address.Length));
+        return copy;
+    }
+
     internal readonly void CopyTo(Span<byte> destination)
     {
         ReadOnlySpan<byte> all = _bytes;

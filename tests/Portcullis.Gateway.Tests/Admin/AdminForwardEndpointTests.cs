@@ -176,10 +176,25 @@ public sealed class AdminForwardEndpointTests
         Assert.Equal(new ForwardingPolicy().MaxLifetime.TotalSeconds, effective.GetProperty("max_lifetime_seconds").GetInt64());
     }
 
+    [Fact]
+    public async Task Policy_MaxFiltersPerMapping_PutThenGet_OverrideAndEffective()
+    {
+        await using var api = await AdminApi.StartAsync();
+
+        var put = await api.PutJsonAsync("/api/v1/policy", """{"max_filters_per_mapping":3}""");
+        var policy = await AdminApi.JsonAsync(await api.Client.GetAsync("/api/v1/policy"));
+
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        Assert.Equal(3, policy.GetProperty("effective").GetProperty("max_filters_per_mapping").GetInt32());
+        Assert.Equal(3, policy.GetProperty("overrides").GetProperty("max_filters_per_mapping").GetInt32());
+    }
+
     [Theory]
     [InlineData("""{"port_range":{"first":40000,"last":30000}}""", "port_range")]
     [InlineData("""{"port_range":{"first":0,"last":30000}}""", "port_range.first")]
     [InlineData("""{"max_per_peer":-1}""", "max_per_peer")]
+    [InlineData("""{"max_filters_per_mapping":-1}""", "max_filters_per_mapping")]
+    [InlineData("""{"max_filters_per_mapping":44}""", "max_filters_per_mapping")]
     [InlineData("""{"forwarding_enabled":"yes"}""", "forwarding_enabled")]
     public async Task Policy_BadData_Returns400(string body, string reasonMentions)
     {

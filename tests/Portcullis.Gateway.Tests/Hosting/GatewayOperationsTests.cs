@@ -324,6 +324,33 @@ public sealed class GatewayOperationsTests
     }
 
     [Fact]
+    public async Task SetPolicyAsync_MaxFiltersPerMapping_StoredInForceAndAFilterListLongerIsRefused()
+    {
+        await using var f = await CreateAsync();
+        var alice = (await f.Operations.AddPeerAsync(new PeerRequest { Name = "alice" })).Peer;
+        f.Connect(alice);
+        RemoteFilter[] two = [new(IPNetwork.Parse("192.0.2.0/24"), 0), new(IPNetwork.Parse("203.0.113.9/32"), 0)];
+
+        var view = await f.Operations.SetPolicyAsync(new ServerPolicy { MaxFiltersPerMapping = 1 });
+
+        Assert.Equal(1, view.Effective!.MaxFiltersPerMapping);
+        Assert.Equal(1, f.Service.Policy.MaxFiltersPerMapping);
+        Assert.Equal(1, (await f.Store.GetPolicyAsync()).MaxFiltersPerMapping);
+        var refused = f.Service.Map(new MapRequest
+        {
+            Client = alice.TunnelAddress,
+            Protocol = MappingProtocol.Tcp,
+            InternalPort = 80,
+            Lifetime = TimeSpan.FromHours(1),
+            Filters = two,
+        });
+        Assert.Equal(MapStatus.ExcessiveRemotePeers, refused.Status);
+        await Assert.ThrowsAsync<AdminRequestException>(
+            () => f.Operations.SetPolicyAsync(new ServerPolicy { MaxFiltersPerMapping = ForwardingPolicy.MaxFiltersPerMappingLimit + 1 }));
+        Assert.Equal(1, f.Service.Policy.MaxFiltersPerMapping);
+    }
+
+    [Fact]
     public async Task GetStatusAndListPeers_CountWhatIsThere()
     {
         await using var f = await CreateAsync();

@@ -43,7 +43,7 @@ public sealed class ForwardingValidationTests
     public void IsValidInterfaceName_Others_Rejected(string name) => Assert.False(ForwardingValidation.IsValidInterfaceName(name));
 
     [Fact]
-    public void CheckEntry_Ipv6RemoteFilter_RejectedRatherThanLeftOpen()
+    public void CheckEntry_RemoteFilterOfTheOtherFamily_RejectedRatherThanLeftOpen()
     {
         var entry = Entries.Tcp(30000, Entries.Client1, 8080, "peer-1") with
         {
@@ -52,6 +52,11 @@ public sealed class ForwardingValidationTests
 
         Assert.Contains("remote filter prefix", Assert.Throws<ArgumentException>(() => ForwardingValidation.Check(entry)).Message, StringComparison.Ordinal);
         ForwardingValidation.Check(entry with { Filters = [new RemoteFilter(IPNetwork.Parse("192.0.2.0/24"), 0)] });
+        // An IPv6 mapping takes IPv6 filters (table ip6 has its own sets) and refuses IPv4 ones.
+        var six = new ForwardingEntry(IPAddress.Parse("2001:db8:1::a"), MappingProtocol.Tcp, 30000, IPAddress.Parse("fd99::2"), 8080, "peer-1", null);
+        ForwardingValidation.Check(six with { Filters = [new RemoteFilter(IPNetwork.Parse("2001:db8::/32"), 0)] });
+        Assert.Contains("remote filter prefix", Assert.Throws<ArgumentException>(
+            () => ForwardingValidation.Check(six with { Filters = [new RemoteFilter(IPNetwork.Parse("192.0.2.0/24"), 0)] })).Message, StringComparison.Ordinal);
     }
 
     [Fact]

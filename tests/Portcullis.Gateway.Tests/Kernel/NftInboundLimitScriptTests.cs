@@ -59,6 +59,32 @@ public sealed class NftInboundLimitScriptTests
         Assert.Equal(new InboundDropCounts(7, 2), NftInboundLimitScript.ParseCounters(Listing));
     }
 
+    [Fact]
+    public void ParseCounters_BothFamilies_SummedByReason_OtherTablesIgnored()
+    {
+        const string Listing = """
+            {"nftables": [{"metainfo": {"version": "1.0.6", "release_name": "Lester Gooch #5", "json_schema_version": 1}},
+            {"counter": {"family": "ip", "name": "inbound_rate_drops", "table": "portcullis", "handle": 1, "packets": 7, "bytes": 420}},
+            {"counter": {"family": "ip", "name": "inbound_connection_drops", "table": "portcullis", "handle": 2, "packets": 2, "bytes": 120}},
+            {"counter": {"family": "ip6", "name": "inbound_rate_drops", "table": "portcullis", "handle": 1, "packets": 3, "bytes": 240}},
+            {"counter": {"family": "ip6", "name": "inbound_connection_drops", "table": "portcullis", "handle": 2, "packets": 1, "bytes": 80}},
+            {"counter": {"family": "inet", "name": "inbound_rate_drops", "table": "hostfw", "handle": 4, "packets": 100, "bytes": 6000}}]}
+            """;
+
+        Assert.Equal(new InboundDropCounts(10, 3), NftInboundLimitScript.ParseCounters(Listing));
+    }
+
+    [Fact]
+    public void Replace_WithIpv6_RewritesBothTablesChains()
+    {
+        var script = NftInboundLimitScript.Replace(new InboundLimits(3, 0), ipv6: true);
+
+        Assert.Contains("add rule ip portcullis inbound_limits update @inbound_rate { ip daddr . meta l4proto . th dport limit rate over 3/second", script, StringComparison.Ordinal);
+        Assert.Contains("flush set ip6 portcullis inbound_connections", script, StringComparison.Ordinal);
+        Assert.Contains("add rule ip6 portcullis inbound_limits update @inbound_rate { ip6 daddr . meta l4proto . th dport limit rate over 3/second", script, StringComparison.Ordinal);
+        Assert.DoesNotContain("ip6", NftInboundLimitScript.Replace(new InboundLimits(3, 0)), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(-1, 0)]
     [InlineData(0, -1)]

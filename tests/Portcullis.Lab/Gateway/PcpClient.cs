@@ -13,7 +13,8 @@ internal sealed record PcpAnswer(string From, int Size, int Result, int Lifetime
 /// <summary>
 /// A PCP MAP client in a few lines of Python (no stock PCP client is packaged): the request is built byte by byte
 /// from RFC 6887, so the test checks our server against the RFC, not against our own codec. FILTER options
-/// (§13.3) are given as "ADDRESS/IPV4_PREFIX_LENGTH/REMOTE_PORT"; the prefix length goes on the wire + 96 (IPv4-mapped).
+/// (§13.3) are given as "ADDRESS/PREFIX_LENGTH/REMOTE_PORT"; an IPv4 prefix length goes on the wire + 96 (IPv4-mapped),
+/// an IPv6 one as it is.
 /// </summary>
 internal static class PcpClient
 {
@@ -53,8 +54,8 @@ internal static class PcpClient
         options = b''
         for f in (sys.argv[7].split(',') if len(sys.argv) > 7 and sys.argv[7] else []):
             address, length, remote_port = f.split('/')
-            options += struct.pack('!BBHBBH', 3, 0, 20, 0, 96 + int(length), int(remote_port))
-            options += b'\0' * 10 + b'\xff\xff' + ipaddress.IPv4Address(address).packed
+            v4 = ipaddress.ip_address(address).version == 4
+            options += struct.pack('!BBHBBH', 3, 0, 20, 0, int(length) + (96 if v4 else 0), int(remote_port)) + mapped(address)
         body = nonce + struct.pack('!B3xHH', proto, internal, 0) + b'\0' * 16 + options
         data, source = exchange(gateway, header + body)
         result, life = data[3], struct.unpack('!I', data[4:8])[0]
@@ -93,7 +94,7 @@ internal static class PcpClient
     }
 
     /// <param name="nonce">The mapping nonce as 24 hex digits; null: a random one.</param>
-    /// <param name="filters">FILTER options, each "ADDRESS/IPV4_PREFIX_LENGTH/REMOTE_PORT" (0 = any port; "0.0.0.0/-96/0" removes all).</param>
+    /// <param name="filters">FILTER options, each "ADDRESS/PREFIX_LENGTH/REMOTE_PORT" (0 = any port; "0.0.0.0/-96/0" removes all).</param>
     public static Task<PcpAnswer> MapAsync(LabHost client, string claimedClientAddress, int protocol, int internalPort, int lifetime,
         string? nonce = null, params string[] filters) =>
         MapAsync(client, GatewayLab.GatewayTunnelAddress, claimedClientAddress, protocol, internalPort, lifetime, nonce, filters);

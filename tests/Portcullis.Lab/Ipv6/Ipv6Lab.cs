@@ -34,6 +34,7 @@ internal sealed class Ipv6Lab : IAsyncDisposable
     }
 
     private readonly Func<Ipv6Lab, string>? _moreOfA;
+    private string _forwarding = "";
 
     public LabNetwork Network { get; }
 
@@ -57,7 +58,8 @@ internal sealed class Ipv6Lab : IAsyncDisposable
 
     /// <param name="routed">A routed prefix instead of NAT66.</param>
     /// <param name="moreOfA">More TOML after client A's [[peer]] (e.g. its [[peer.forward]]), given the lab.</param>
-    public static async Task<Ipv6Lab> StartAsync(bool routed, Func<Ipv6Lab, string>? moreOfA = null)
+    /// <param name="forwarding">Keys of a [forwarding] section (e.g. inbound limits); none when empty.</param>
+    public static async Task<Ipv6Lab> StartAsync(bool routed, Func<Ipv6Lab, string>? moreOfA = null, string forwarding = "")
     {
         var network = await LabNetwork.CreateAsync();
         try
@@ -69,7 +71,8 @@ internal sealed class Ipv6Lab : IAsyncDisposable
                 await network.AddHostAsync("clientb", LabSegment.Home, "203.0.113.22"),
                 await network.AddHostAsync("remote", LabSegment.Remote, "192.0.2.100"),
                 routed,
-                moreOfA);
+                moreOfA)
+            { _forwarding = forwarding };
             await lab.StartAllAsync();
             return lab;
         }
@@ -101,6 +104,7 @@ internal sealed class Ipv6Lab : IAsyncDisposable
             public_interface = "eth0"
             public_addresses = ["{PublicAddress}"]
             {nat6}
+            {(_forwarding.Length > 0 ? $"\n[forwarding]\n{_forwarding}\n" : "")}
 
             [store]
             path = "{Path.Combine(directory, "store", "portcullis.db")}"

@@ -21,9 +21,12 @@ internal static class Nc6
     }
 
     // Stock nc sends one line and closes; the event waited for is the line in the listener's output.
-    public static async Task SendAsync(LabHost from, string address, int port, string line, LabProcess listener, Func<string> diagnostics)
+    // source: the address to connect from (nc -s), else the kernel's choice.
+    public static async Task SendAsync(LabHost from, string address, int port, string line, LabProcess listener, Func<string> diagnostics,
+        string? source = null)
     {
-        var sent = await from.RunAsync(["sh", "-c", $"echo {line} | nc -6 -N -w 5 {address} {port.ToString(CultureInfo.InvariantCulture)}"],
+        var bind = source is null ? "" : $"-s {source} ";
+        var sent = await from.RunAsync(["sh", "-c", $"echo {line} | nc -6 -N -w 5 {bind}{address} {port.ToString(CultureInfo.InvariantCulture)}"],
             RunOptions.Default with { Timeout = TimeSpan.FromSeconds(12) });
         Assert.True(sent.Succeeded, $"{from.Name}'s nc to [{address}]:{port}: {sent}\n{diagnostics()}");
         Assert.True(await Wait.UntilAsync(() => Task.FromResult(listener.Output.Contains(line, StringComparison.Ordinal)), Generous, Poll),
@@ -31,9 +34,10 @@ internal static class Nc6
     }
 
     // Whether a TCP connection opens within 2 s: a dropped SYN is silent, so absence can only be a timeout.
-    public static async Task<bool> ConnectsAsync(LabHost from, string address, int port)
+    public static async Task<bool> ConnectsAsync(LabHost from, string address, int port, string? source = null)
     {
-        var result = await from.RunAsync(["nc", "-6", "-z", "-w", "2", address, port.ToString(CultureInfo.InvariantCulture)],
+        string[] bind = source is null ? [] : ["-s", source];
+        var result = await from.RunAsync(["nc", "-6", "-z", "-w", "2", .. bind, address, port.ToString(CultureInfo.InvariantCulture)],
             RunOptions.Default with { Timeout = TimeSpan.FromSeconds(12) });
         return result.Succeeded;
     }

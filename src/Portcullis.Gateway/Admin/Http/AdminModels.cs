@@ -107,7 +107,8 @@ public sealed record EffectivePolicyModel(
     bool AllowSuggestedPort,
     bool ForwardAllDedicatedPorts,
     int InboundNewPerSecond,
-    int InboundMaxConnections)
+    int InboundMaxConnections,
+    int MaxFiltersPerMapping)
 {
     public static EffectivePolicyModel From(ForwardingPolicy policy)
     {
@@ -116,7 +117,8 @@ public sealed record EffectivePolicyModel(
             (long)policy.MinLifetime.TotalSeconds, (long)policy.MaxLifetime.TotalSeconds,
             Sorted(policy.BlockedExternalPorts), Sorted(policy.BlockedInternalPorts), policy.RequestsPerSecond,
             policy.Burst, (long)policy.Quarantine.TotalSeconds, (long)policy.ReconnectGrace.TotalSeconds,
-            policy.AllowSuggestedPort, policy.ForwardAllDedicatedPorts, policy.InboundNewPerSecond, policy.InboundMaxConnections);
+            policy.AllowSuggestedPort, policy.ForwardAllDedicatedPorts, policy.InboundNewPerSecond, policy.InboundMaxConnections,
+            policy.MaxFiltersPerMapping);
     }
 
     private static int[] Sorted(IReadOnlySet<ushort> ports)
@@ -144,6 +146,8 @@ public sealed record PolicyOverridesModel
     public int? InboundNewPerSecond { get; init; }
 
     public int? InboundMaxConnections { get; init; }
+
+    public int? MaxFiltersPerMapping { get; init; }
 }
 
 /// <summary>

@@ -61,6 +61,10 @@ internal static class AdminRequestParser
             PortRange = range,
             MaxPerPeer = body.MaxPerPeer,
             ForwardAllDedicatedPorts = body.ForwardAllDedicatedPorts,
+            MaxFiltersPerMapping = body.MaxFiltersPerMapping is null or (>= 0 and <= ForwardingPolicy.MaxFiltersPerMappingLimit)
+                ? body.MaxFiltersPerMapping
+                : throw new AdminRequestException(
+                    $"max_filters_per_mapping: {body.MaxFiltersPerMapping} is out of range; expected 0 (no filtered mappings) to {ForwardingPolicy.MaxFiltersPerMappingLimit} (as many FILTER options as fit in one PCP request)."),
             InboundNewPerSecond = Limit(body.InboundNewPerSecond, "inbound_new_per_second"),
             InboundMaxConnections = Limit(body.InboundMaxConnections, "inbound_max_connections"),
         };

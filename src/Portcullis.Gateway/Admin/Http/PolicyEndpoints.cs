@@ -39,6 +39,7 @@ internal static class PolicyEndpoints
         PortRange = policy.PortRange is { } r ? new PortRangeModel(r.First, r.Last) : null,
         MaxPerPeer = policy.MaxPerPeer,
         ForwardAllDedicatedPorts = policy.ForwardAllDedicatedPorts,
+        MaxFiltersPerMapping = policy.MaxFiltersPerMapping,
         InboundNewPerSecond = policy.InboundNewPerSecond,
         InboundMaxConnections = policy.InboundMaxConnections,
     };
