@@ -68,7 +68,7 @@ public sealed class NftForwardingTable : IForwardingTable
     {
         ForwardingValidation.Check(network);
         // Both families in one transaction: the IPv6 table (or its removal, without IPv6) never lags the IPv4 one.
-        Run(NftScript.Install(network) + NftIpv6Script.Install(network), "install the forwarding table");
+        Run(NftScript.Install(network) + NftIpv6Script.Install(network) + NftPeerScript.Install6(network), "install the forwarding table");
         _network = network;
         _reaper.SetRoutedPrefix(network.Ipv6 is { PublicAddresses.Count: 0 } routed ? routed.TunnelPrefix : null);
         NftForwardingTableLog.Installed(_logger, network.TunnelInterface, network.PublicInterface);
@@ -87,11 +87,12 @@ public sealed class NftForwardingTable : IForwardingTable
     private List<ForwardingEntry> ListFamily(string family)
     {
         var ipv4 = family == NftScript.Family;
-        string map, leases, admitted = "";
+        string map, leases, peers, admitted = "";
         try
         {
             map = _nft.RunJson(NftScript.ListMap(family));
             leases = _nft.RunJson(NftScript.ListLeases(family));
+            peers = _nft.RunJson(NftPeerScript.List(family));
             if (ipv4)
                 admitted = _nft.RunJson(NftFilterScript.ListAdmitted());
         }
@@ -104,7 +105,10 @@ public sealed class NftForwardingTable : IForwardingTable
             throw new ForwardingTableException($"could not list the forwarding table: {e.NftError.Trim()}", e);
         }
         var entries = NftListing.Parse(map, leases);
-        return ipv4 ? [.. NftFilterListing.Attach(entries, admitted)] : entries;
+        if (ipv4)
+            entries = [.. NftFilterListing.Attach(entries, admitted)];
+        entries.AddRange(NftPeerScript.Parse(peers));
+        return entries;
     }
 
     public void Update(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add)
@@ -114,15 +118,15 @@ public sealed class NftForwardingTable : IForwardingTable
         CheckEntries(remove, ForwardingValidation.CheckKeyAndTarget, nameof(remove));
         CheckEntries(add, ForwardingValidation.Check, nameof(add));
         // PEER entries (outbound SNAT of one flow) go to their own map and end no flows: split them off.
-        List<ForwardingEntry>? removePeers = null, addPeers = null;
-        if (remove.Any(e => e.Remote is not null) || add.Any(e => e.Remote is not null))
+        List<PeerEntry>? removePeers = null, addPeers = null;
+        if (remove.Any(e => e is PeerEntry) || add.Any(e => e is PeerEntry))
         {
-            removePeers = [.. remove.Where(e => e.Remote is not null)];
-            addPeers = [.. add.Where(e => e.Remote is not null)];
-            remove = [.. remove.Where(e => e.Remote is null)];
-            add = [.. add.Where(e => e.Remote is null)];
+            removePeers = [.. remove.OfType<PeerEntry>()];
+            addPeers = [.. add.OfType<PeerEntry>()];
+            remove = [.. remove.Where(e => e is not PeerEntry)];
+            add = [.. add.Where(e => e is not PeerEntry)];
         }
-        if (_network is { Ipv6: null } && add.Any(e => e.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6))
+        if (_network is { Ipv6: null } && (add.Concat(addPeers ?? []).Any(e => e.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)))
             throw new ArgumentException("an IPv6 mapping needs IPv6 on the tunnel (GatewayNetwork.Ipv6)", nameof(add));
         if (remove.Count == 0 && add.Count == 0 && removePeers is null)
             return;
@@ -199,7 +203,7 @@ public sealed class NftForwardingTable : IForwardingTable
 
     private void Write(
         IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add,
-        IReadOnlyCollection<ForwardingEntry> removePeers, IReadOnlyCollection<ForwardingEntry> addPeers)
+        IReadOnlyList<PeerEntry> removePeers, IReadOnlyList<PeerEntry> addPeers)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         lock (_updateLock)
@@ -209,13 +213,18 @@ public sealed class NftForwardingTable : IForwardingTable
                 _elements.Begin();
                 NftMappingElements.Append(_elements, remove, add, _removedKeys);
                 NftFilterElements.Append(_elements, remove, add);
-                NftPeerElements.Append(_elements, removePeers, addPeers);
+                // Tags after the mappings' (0…R+A-1): a failed element names its entry, whichever kind.
+                var peerTags = remove.Count + add.Count;
+                NftPeerElements.Append(_elements, removePeers, addPeers, peerTags);
                 _elements.Commit();
             }
             catch (NftBatchException e)
             {
-                var entry = NftMappingElements.EntryOf(e.Tag, remove, add);
-                var which = entry is null ? "" : $" ({NftScript.ProtocolName(entry.Protocol)} {entry.PublicAddress}:{entry.PublicPort})";
+                var entry = NftMappingElements.EntryOf(e.Tag, remove, add)
+                    ?? NftPeerElements.EntryOf(e.Tag, removePeers, addPeers, remove.Count + add.Count);
+                // The public side only, as for a mapping: a PEER's remote (whom a user talks to) stays out of messages.
+                var kind = entry is PeerEntry ? "PEER " : "";
+                var which = entry is null ? "" : $" ({kind}{NftScript.ProtocolName(entry.Protocol)} {entry.PublicAddress}:{entry.PublicPort})";
                 throw new ForwardingTableException($"could not update the forwarding map{which}: {e.Message}", e);
             }
             catch (LinuxCallException e)
