@@ -115,6 +115,49 @@ public sealed class PeerTrafficTests
         Assert.Equal(PeerPort, Assert.IsType<PeerEntry>(Assert.Single(lab.Table.List())).PublicPort);
     }
 
+    [Fact]
+    public void Service_RepeatedReconcileKeepsALivePeerAndARestartRemovesThePreviousRunsPeer()
+    {
+        using var lab = new ForwardingLab();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var logger = new CapturingLogger<ForwardingService>();
+        var remote = new IPEndPoint(Remote, RemotePort);
+        PeerEntry live;
+        using (var service = new ForwardingService(lab.Table, [Public], new ForwardingPolicy(), time, logger))
+        {
+            service.Start();
+            service.PeerSessionStarted("p2", Client1);
+            var answer = service.Peer(new PeerMappingRequest
+            {
+                Client = Client1,
+                Protocol = MappingProtocol.Tcp,
+                InternalPort = InternalPort,
+                RemoteAddress = Remote,
+                RemotePort = RemotePort,
+                Lifetime = TimeSpan.FromMinutes(10),
+            });
+            Assert.Equal(MapStatus.Success, answer.Status);
+            live = Assert.IsType<PeerEntry>(Assert.Single(lab.Table.List()));
+            Assert.Equal((answer.ExternalPort, remote, "p2"), (live.PublicPort, live.Remote, live.Owner));
+
+            // Reconciling again finds it listed as the service holds it: nothing removed, nothing re-added.
+            service.Reconcile();
+            service.Reconcile();
+            Assert.Equal(live with { Timeout = null }, Assert.IsType<PeerEntry>(Assert.Single(lab.Table.List())) with { Timeout = null });
+            var reconciled = logger.Lines.Where(l => l.Id.Id == 4000).Select(l => l.Message).ToList();
+            Assert.Equal(3, reconciled.Count); // Start, then the two repeats
+            Assert.All(reconciled.Skip(1), m => Assert.EndsWith("removed 0 entries nobody owns, added 0", m, StringComparison.Ordinal));
+        }
+
+        // The next run (a reinstalled table, a new service with no PEER state) reconciles the leftover away.
+        lab.Table.Install(Network());
+        Assert.Single(lab.Table.List());
+        using var next = new ForwardingService(lab.Table, [Public], new ForwardingPolicy(), time, logger);
+        next.Start();
+        Assert.Empty(lab.Table.List());
+        Assert.EndsWith("removed 1 entries nobody owns, added 0", logger.Lines[^1].Message, StringComparison.Ordinal);
+    }
+
     private static IPEndPoint Plain(EndPoint? endPoint)
     {
         var ip = (IPEndPoint)endPoint!;
