@@ -126,7 +126,10 @@ public interface IForwardingTable : IDisposable
     /// </summary>
     void Install(GatewayNetwork network);
 
-    /// <summary>The mappings the kernel holds now (with owners from the element comments).</summary>
+    /// <summary>
+    /// The mappings and PEER entries (<see cref="PeerEntry"/>) the kernel holds now, with owners from the element comments
+    /// and the time left as timeout.
+    /// </summary>
     IReadOnlyList<ForwardingEntry> List();
 
     /// <summary>

@@ -17,7 +17,8 @@ namespace Portcullis.Gateway.Kernel;
 /// with the same target) are handed to a <see cref="ConntrackReaper"/>, which ends their established flows by exact
 /// tuple on its own thread within milliseconds — the caller does not wait for it.</item>
 /// <item>List: JSON listings of the map and the lease set of each family, and of IPv4's remote-peer filters, joined;
-/// owners come from the lease comments.</item>
+/// owners come from the lease comments. Then each family's PEER map (<see cref="NftPeerScript"/>), whose elements carry
+/// their own owner and timeout.</item>
 /// </list>
 /// Install, List and the dedicated addresses stay nft text through libnftables: rare, and their rules are far easier to
 /// read and review as nft syntax than as netlink expressions.
