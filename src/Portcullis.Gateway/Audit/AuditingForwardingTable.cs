@@ -126,9 +126,10 @@ internal sealed class AuditingForwardingTable(IForwardingTable inner, AuditRecor
 
     public void Dispose() => inner.Dispose();
 
-    // Same peer, same target: a refresh or a restart that kept the element, not a new holder.
+    // Same peer, same target (and for a PEER the same remote): a refresh or a restart that kept the element, not a new holder.
     private static bool SameTarget(ForwardingEntry a, ForwardingEntry b) =>
-        a.TunnelAddress.Equals(b.TunnelAddress) && a.InternalPort == b.InternalPort && a.Owner == b.Owner;
+        a.TunnelAddress.Equals(b.TunnelAddress) && a.InternalPort == b.InternalPort && a.Owner == b.Owner
+        && Equals((a as PeerEntry)?.Remote, (b as PeerEntry)?.Remote);
 
     // "Every port" turning on and off with the peer's session is no new holder: the egress stayed the peer's.
     private static bool SameHolder(DedicatedRoute a, DedicatedRoute b) =>

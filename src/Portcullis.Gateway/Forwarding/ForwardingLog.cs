@@ -58,6 +58,11 @@ internal static partial class ForwardingLog
     public static partial void AuditPairSplit(
         this ILogger logger, string peerId, MappingProtocol protocol, IPAddress publicAddress, ushort pairPort, ushort publicPort);
 
+    [LoggerMessage(4044, LogLevel.Information, "Audit: PEER mapping created for peer {PeerId}: {Protocol} {TunnelAddress}:{InternalPort} -> {RemoteAddress}:{RemotePort} leaves from {PublicAddress}:{PublicPort}, lease {LifetimeSeconds} s")]
+    public static partial void AuditPeerCreated(
+        this ILogger logger, string peerId, MappingProtocol protocol, IPAddress tunnelAddress, ushort internalPort,
+        IPAddress remoteAddress, int remotePort, IPAddress publicAddress, ushort publicPort, long lifetimeSeconds);
+
     [LoggerMessage(4042, LogLevel.Warning, "Audit: table error while {Operation}: {Message}")]
     public static partial void AuditTableError(this ILogger logger, string operation, string message);
 }

@@ -1,12 +1,13 @@
 using System.Net;
-using System.Net.Sockets;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Forwarding;
 
 // IPortMappingAuthority.Peer: PCP PEER (RFC 6887 §12), an explicit outbound mapping. It is a Mapping like any other
-// (lease, quota, nonce, session end, expiry, one port from the allocator's keys) whose entry carries the remote end,
-// so the kernel writes it as SNAT for that one flow instead of a DNAT.
+// (lease, quota, nonce, session end, expiry, one port from the allocator's keys) whose entry is a PeerEntry carrying the
+// remote end, so the kernel writes it as SNAT for that one flow instead of a DNAT: IPv4, and IPv6 with NAT66. A routed
+// IPv6 prefix translates nothing, so a PEER there is answered with the peer's own address and port (the RFC's "no
+// NAT" case) and holds no state: the flow's replies are admitted by conntrack as every outbound flow's are.
 public sealed partial class ForwardingService
 {
     public MapResult Peer(PeerMappingRequest request)
@@ -22,11 +23,14 @@ public sealed partial class ForwardingService
         var status = AdmitLocked(request.Client, countRequest: true, out var peer);
         if (peer is null)
             return Refused(status);
-        // IPv4 only: the ip6 table has no outbound map yet, and a remote of another family could never match.
+        // A remote of the other family could never match the flow (there is no NAT between the families).
         var remoteAddress = Unmapped(request.RemoteAddress);
-        if (peer.Primary != peer || peer.PublicAddress.AddressFamily != AddressFamily.InterNetwork
-            || remoteAddress.AddressFamily != AddressFamily.InterNetwork)
+        if (remoteAddress.AddressFamily != peer.TunnelAddress.AddressFamily
+            || peer.PublicAddress.AddressFamily != peer.TunnelAddress.AddressFamily)
             return Refused(MapStatus.NotAuthorized);
+        var policy = _policy;
+        if (peer.Routed)
+            return Untranslated(peer, request, policy);
         var remote = new IPEndPoint(remoteAddress, request.RemotePort);
         var existing = peer.FindPeer(request.Protocol, request.InternalPort, remote);
         if (existing is not null && !existing.AnswersTo(request.Nonce))
@@ -44,7 +48,6 @@ public sealed partial class ForwardingService
             });
         }
 
-        var policy = _policy;
         if (existing is not null)
             return DecideRefresh(existing, Clamp(request.Lifetime, policy), filters: null);
         if (peer.Mappings.Count >= policy.MaxPerPeer)
@@ -70,9 +73,21 @@ public sealed partial class ForwardingService
         {
             _leases.Add(mapping);
             ArmTimerLocked(mapping.ExpiresAt);
+            if (_policy.AuditLog)
+            {
+                ForwardingLog.AuditPeerCreated(_logger, peer.PeerId, mapping.Protocol, peer.TunnelAddress, mapping.InternalPort,
+                    remote.Address, remote.Port, mapping.PublicAddress, mapping.PublicPort, (long)lifetime.TotalSeconds);
+            }
             return Granted(mapping);
         });
     }
+
+    // Routed IPv6: the flow leaves from the peer's own address and port, so that is the answer (RFC 6887 §12: the
+    // external address and port are the internal ones where nothing translates). Nothing to write: no NAT to steer,
+    // and the forward chain passes the peer's outbound flows and their replies. Deletion is answered alike.
+    private static MapResult Untranslated(PeerSession peer, PeerMappingRequest request, ForwardingPolicy policy) =>
+        new(MapStatus.Success, peer.TunnelAddress, request.InternalPort, request.InternalPort,
+            request.Lifetime <= TimeSpan.Zero ? TimeSpan.Zero : Clamp(request.Lifetime, policy));
 
     private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }

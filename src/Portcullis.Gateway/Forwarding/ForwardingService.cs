@@ -250,7 +250,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
 
     private static bool SameTarget(ForwardingEntry a, ForwardingEntry b) =>
         a.TunnelAddress.Equals(b.TunnelAddress) && a.InternalPort == b.InternalPort && a.Owner == b.Owner
-        && RemoteFilter.Minimal(a.Filters).ToHashSet().SetEquals(RemoteFilter.Minimal(b.Filters));
+        && RemoteFilter.Minimal(a.Filters).ToHashSet().SetEquals(RemoteFilter.Minimal(b.Filters)) && Equals((a as PeerEntry)?.Remote, (b as PeerEntry)?.Remote);
 
     private void ThrowIfNotRunning()
     {

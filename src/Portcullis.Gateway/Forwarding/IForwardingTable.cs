@@ -3,10 +3,13 @@ using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Forwarding;
 
-/// <summary>One port forward as the kernel holds it: public address:port → tunnel address:port.</summary>
+/// <summary>
+/// One port forward as the kernel holds it: public address:port → tunnel address:port. A <see cref="PeerEntry"/> (PCP
+/// PEER) is the other kind: it holds its public port the same way but forwards nothing inbound.
+/// </summary>
 /// <param name="Owner">Who justifies the entry (an opaque peer id, never a name or key); stored as the element comment so state can be rebuilt after a restart.</param>
 /// <param name="Timeout">Kernel-side expiry (the lease), so entries vanish even if the daemon dies; null = none (static forwards).</param>
-public sealed record ForwardingEntry(
+public record ForwardingEntry(
     IPAddress PublicAddress,
     MappingProtocol Protocol,
     ushort PublicPort,
@@ -23,15 +26,6 @@ public sealed record ForwardingEntry(
     /// kernel holds them beside the entry, with the same timeout, written and removed in the same transaction.
     /// </summary>
     public IReadOnlyList<RemoteFilter> Filters { get; init; } = [];
-
-    /// <summary>
-    /// Null for a port forward. Set, the entry is a PCP PEER mapping (RFC 6887 §12), an explicit outbound mapping:
-    /// the flow <see cref="TunnelAddress"/>:<see cref="InternalPort"/> → <see cref="Remote"/> of
-    /// <see cref="Protocol"/> leaves from <see cref="PublicAddress"/>:<see cref="PublicPort"/> (SNAT); nothing is
-    /// forwarded inbound but that flow's replies, so the entry is no DNAT mapping and its removal ends no flows.
-    /// IPv4 only. It still owns its <see cref="Key"/>: no port forward takes the same public port.
-    /// </summary>
-    public IPEndPoint? Remote { get; init; }
 
     /// <summary>The map key: at most one entry per (public address, protocol, public port).</summary>
     public (IPAddress, MappingProtocol, ushort) Key => (PublicAddress, Protocol, PublicPort);
@@ -132,7 +126,10 @@ public interface IForwardingTable : IDisposable
     /// </summary>
     void Install(GatewayNetwork network);
 
-    /// <summary>The mappings the kernel holds now (with owners from the element comments).</summary>
+    /// <summary>
+    /// The mappings and PEER entries (<see cref="PeerEntry"/>) the kernel holds now, with owners from the element comments
+    /// and the time left as timeout.
+    /// </summary>
     IReadOnlyList<ForwardingEntry> List();
 
     /// <summary>

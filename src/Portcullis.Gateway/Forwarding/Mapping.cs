@@ -29,12 +29,14 @@ internal sealed class Mapping
         Lifetime = lifetime;
         ExpiresAt = expiresAt;
         KernelSlack = kernelSlack;
-        Entry = new ForwardingEntry(
-            owner.PublicAddress, protocol, publicPort, owner.TunnelAddress, internalPort, owner.PeerId, lifetime + kernelSlack)
-        {
-            Filters = filters ?? [],
-            Remote = remote,
-        };
+        Entry = remote is null
+            ? new ForwardingEntry(
+                owner.PublicAddress, protocol, publicPort, owner.TunnelAddress, internalPort, owner.PeerId, lifetime + kernelSlack)
+            {
+                Filters = filters ?? [],
+            }
+            : new PeerEntry(
+                owner.PublicAddress, protocol, publicPort, owner.TunnelAddress, internalPort, remote, owner.PeerId, lifetime + kernelSlack);
     }
 
     public PeerSession Owner { get; }
@@ -54,7 +56,7 @@ internal sealed class Mapping
     public IReadOnlyList<RemoteFilter> Filters => Entry.Filters;
 
     /// <summary>A PCP PEER mapping's remote end (an explicit outbound mapping); null for a MAP/NAT-PMP mapping.</summary>
-    public IPEndPoint? Remote => Entry.Remote;
+    public IPEndPoint? Remote => (Entry as PeerEntry)?.Remote;
 
     public PortKey PortKey => PortKey.Of(Entry);
 

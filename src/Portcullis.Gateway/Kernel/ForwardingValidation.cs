@@ -103,13 +103,16 @@ internal static class ForwardingValidation
             throw new ArgumentException($"protocol {(byte)entry.Protocol} is neither TCP nor UDP", nameof(entry));
         if (entry.PublicPort == 0 || entry.InternalPort == 0)
             throw new ArgumentException("ports must not be zero", nameof(entry));
-        // A PEER entry (outbound) lives in the ip table only.
-        if (entry.Remote is { } remote)
+        // A PEER entry (outbound SNAT of one flow) goes to its family's peers map: a remote of the same family.
+        if (entry is PeerEntry peer)
         {
-            CheckIPv4(entry.PublicAddress, "public address of a PEER mapping");
-            CheckIPv4(remote.Address, "remote address of a PEER mapping");
-            if (remote.Port == 0)
+            ArgumentNullException.ThrowIfNull(peer.Remote, nameof(entry));
+            if (peer.Remote.AddressFamily != entry.TunnelAddress?.AddressFamily)
+                throw new ArgumentException("the remote of a PEER mapping must be of its tunnel address's family", nameof(entry));
+            if (peer.Remote.Port == 0)
                 throw new ArgumentException("the remote port of a PEER mapping must not be zero", nameof(entry));
+            if (peer.Filters.Count > 0)
+                throw new ArgumentException("a PEER mapping has no remote filters", nameof(entry));
         }
     }
 

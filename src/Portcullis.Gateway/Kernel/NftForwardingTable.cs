@@ -16,8 +16,9 @@ namespace Portcullis.Gateway.Kernel;
 /// through <see cref="NftSetElementWriter"/>: no text to format or parse on the requests' path); after commit, the removed mappings (those not re-added
 /// with the same target) are handed to a <see cref="ConntrackReaper"/>, which ends their established flows by exact
 /// tuple on its own thread within milliseconds — the caller does not wait for it.</item>
-/// <item>List: JSON listings of the map and the lease set of each family, and of the remote-peer filters, joined;
-/// owners come from the lease comments.</item>
+/// <item>List: JSON listings of the map and the lease set of each family, and of its remote-peer filters, joined;
+/// owners come from the lease comments. Then each family's PEER map (<see cref="NftPeerScript"/>), whose elements carry
+/// their own owner and timeout.</item>
 /// </list>
 /// Install, List and the dedicated addresses stay nft text through libnftables: rare, and their rules are far easier to
 /// read and review as nft syntax than as netlink expressions.
@@ -68,7 +69,7 @@ public sealed class NftForwardingTable : IForwardingTable
     {
         ForwardingValidation.Check(network);
         // Both families in one transaction: the IPv6 table (or its removal, without IPv6) never lags the IPv4 one.
-        Run(NftScript.Install(network) + NftIpv6Script.Install(network), "install the forwarding table");
+        Run(NftScript.Install(network) + NftIpv6Script.Install(network) + NftPeerScript.Install6(network), "install the forwarding table");
         _network = network;
         _reaper.SetRoutedPrefix(network.Ipv6 is { PublicAddresses.Count: 0 } routed ? routed.TunnelPrefix : null);
         NftForwardingTableLog.Installed(_logger, network.TunnelInterface, network.PublicInterface);
@@ -85,12 +86,13 @@ public sealed class NftForwardingTable : IForwardingTable
     // A family whose table is absent (IPv6 not configured, or nothing installed yet) holds nothing.
     private List<ForwardingEntry> ListFamily(string family)
     {
-        string map, leases, admitted;
+        string map, leases, peers, admitted;
         try
         {
             map = _nft.RunJson(NftScript.ListMap(family));
             leases = _nft.RunJson(NftScript.ListLeases(family));
             admitted = _nft.RunJson(NftFilterScript.ListAdmitted(family));
+            peers = _nft.RunJson(NftPeerScript.List(family));
         }
         catch (NftException e) when (e.NftError.Contains("No such file or directory", StringComparison.Ordinal))
         {
@@ -100,7 +102,9 @@ public sealed class NftForwardingTable : IForwardingTable
         {
             throw new ForwardingTableException($"could not list the forwarding table: {e.NftError.Trim()}", e);
         }
-        return NftFilterListing.Attach(NftListing.Parse(map, leases), admitted);
+        var entries = NftFilterListing.Attach(NftListing.Parse(map, leases), admitted);
+        entries.AddRange(NftPeerScript.Parse(peers));
+        return entries;
     }
 
     public void Update(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add)
@@ -110,15 +114,15 @@ public sealed class NftForwardingTable : IForwardingTable
         CheckEntries(remove, ForwardingValidation.CheckKeyAndTarget, nameof(remove));
         CheckEntries(add, ForwardingValidation.Check, nameof(add));
         // PEER entries (outbound SNAT of one flow) go to their own map and end no flows: split them off.
-        List<ForwardingEntry>? removePeers = null, addPeers = null;
-        if (remove.Any(e => e.Remote is not null) || add.Any(e => e.Remote is not null))
+        List<PeerEntry>? removePeers = null, addPeers = null;
+        if (remove.Any(e => e is PeerEntry) || add.Any(e => e is PeerEntry))
         {
-            removePeers = [.. remove.Where(e => e.Remote is not null)];
-            addPeers = [.. add.Where(e => e.Remote is not null)];
-            remove = [.. remove.Where(e => e.Remote is null)];
-            add = [.. add.Where(e => e.Remote is null)];
+            removePeers = [.. remove.OfType<PeerEntry>()];
+            addPeers = [.. add.OfType<PeerEntry>()];
+            remove = [.. remove.Where(e => e is not PeerEntry)];
+            add = [.. add.Where(e => e is not PeerEntry)];
         }
-        if (_network is { Ipv6: null } && add.Any(e => e.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6))
+        if (_network is { Ipv6: null } && (add.Concat(addPeers ?? []).Any(e => e.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)))
             throw new ArgumentException("an IPv6 mapping needs IPv6 on the tunnel (GatewayNetwork.Ipv6)", nameof(add));
         if (remove.Count == 0 && add.Count == 0 && removePeers is null)
             return;
@@ -195,7 +199,7 @@ public sealed class NftForwardingTable : IForwardingTable
 
     private void Write(
         IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add,
-        IReadOnlyCollection<ForwardingEntry> removePeers, IReadOnlyCollection<ForwardingEntry> addPeers)
+        IReadOnlyList<PeerEntry> removePeers, IReadOnlyList<PeerEntry> addPeers)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         lock (_updateLock)
@@ -205,13 +209,18 @@ public sealed class NftForwardingTable : IForwardingTable
                 _elements.Begin();
                 NftMappingElements.Append(_elements, remove, add, _removedKeys);
                 NftFilterElements.Append(_elements, remove, add);
-                NftPeerElements.Append(_elements, removePeers, addPeers);
+                // Tags after the mappings' (0…R+A-1): a failed element names its entry, whichever kind.
+                var peerTags = remove.Count + add.Count;
+                NftPeerElements.Append(_elements, removePeers, addPeers, peerTags);
                 _elements.Commit();
             }
             catch (NftBatchException e)
             {
-                var entry = NftMappingElements.EntryOf(e.Tag, remove, add);
-                var which = entry is null ? "" : $" ({NftScript.ProtocolName(entry.Protocol)} {entry.PublicAddress}:{entry.PublicPort})";
+                var entry = NftMappingElements.EntryOf(e.Tag, remove, add)
+                    ?? NftPeerElements.EntryOf(e.Tag, removePeers, addPeers, remove.Count + add.Count);
+                // The public side only, as for a mapping: a PEER's remote (whom a user talks to) stays out of messages.
+                var kind = entry is PeerEntry ? "PEER " : "";
+                var which = entry is null ? "" : $" ({kind}{NftScript.ProtocolName(entry.Protocol)} {entry.PublicAddress}:{entry.PublicPort})";
                 throw new ForwardingTableException($"could not update the forwarding map{which}: {e.Message}", e);
             }
             catch (LinuxCallException e)

@@ -13,7 +13,7 @@ namespace Portcullis.Gateway.Kernel;
 /// </summary>
 internal static class NftListing
 {
-    private readonly record struct Lease(string Owner, TimeSpan? Remaining);
+    internal readonly record struct Lease(string Owner, TimeSpan? Remaining);
 
     /// <summary>
     /// Joins the two listings. An entry's <see cref="ForwardingEntry.Timeout"/> is the lease's remaining time (null for
@@ -44,7 +44,7 @@ internal static class NftListing
         return entries;
     }
 
-    private static List<JsonElement> Elements(string json, string kind)
+    internal static List<JsonElement> Elements(string json, string kind)
     {
         using var document = JsonDocument.Parse(json);
         var result = new List<JsonElement>();
@@ -63,7 +63,7 @@ internal static class NftListing
         return result;
     }
 
-    private static (JsonElement Value, JsonElement? Attributes) Unwrap(JsonElement element)
+    internal static (JsonElement Value, JsonElement? Attributes) Unwrap(JsonElement element)
     {
         if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("elem", out var wrapped))
         {
@@ -74,7 +74,7 @@ internal static class NftListing
         return (element, null);
     }
 
-    private static Lease ReadLease(JsonElement? attributes)
+    internal static Lease ReadLease(JsonElement? attributes)
     {
         if (attributes is not { } a)
             return new Lease(string.Empty, null);
@@ -93,7 +93,7 @@ internal static class NftListing
         return (ReadAddress(parts[0]), ReadProtocol(parts[1]), ReadPort(parts[2]));
     }
 
-    private static JsonElement[] Concat(JsonElement element, int count)
+    internal static JsonElement[] Concat(JsonElement element, int count)
     {
         if (element.ValueKind != JsonValueKind.Object
             || !element.TryGetProperty("concat", out var concat)

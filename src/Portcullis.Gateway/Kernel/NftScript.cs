@@ -45,11 +45,9 @@ internal static class NftScript
         AppendMappingDeclarations(s, Family);
         NftDedicatedScript.AppendDeclarations(s);
         NftFilterScript.AppendDeclarations(s);
-        // PEER mappings (NftPeerElements) are not listed back: the service keeps no PEER state over a restart, so the
-        // previous run's are flushed (its clients see the new PCP epoch and ask again, RFC 6887 §8.5).
+        // PEER mappings (NftPeerElements) are kept like the mappings and listed back (NftPeerScript): reconciliation decides.
         s.AppendLine(CultureInfo.InvariantCulture,
             $"add map {t} {PeerMapName} {{ type ipv4_addr . inet_proto . inet_service . ipv4_addr . inet_service : ipv4_addr . inet_service; flags timeout; }}");
-        s.AppendLine(CultureInfo.InvariantCulture, $"flush map {t} {PeerMapName}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} prerouting {{ type nat hook prerouting priority dstnat; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {t} forward {{ type filter hook forward priority filter; policy accept; }}");

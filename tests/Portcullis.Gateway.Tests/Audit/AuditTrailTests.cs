@@ -62,6 +62,30 @@ public sealed class AuditTrailTests : IDisposable
     }
 
     [Fact]
+    public async Task List_LivePeerEntryListedBackByTheKernel_RecordStaysOpen()
+    {
+        await using var store = await _fixture.OpenAsync();
+        var time = _fixture.Time;
+        var recorder = Recorder(store, TimeSpan.FromDays(7));
+        await recorder.StartAsync(CancellationToken.None);
+        using var lab = new Kernel.Support.ForwardingLab();
+        var table = new AuditingForwardingTable(lab.Table, recorder, time);
+        var peer = new PeerEntry(Public, MappingProtocol.Tcp, 31337, Kernel.Support.Entries.Client1, 5000,
+            new IPEndPoint(Kernel.Support.Entries.Remote, 8080), "peer-1", TimeSpan.FromMinutes(10));
+        var added = time.GetUtcNow();
+
+        table.Update([], [peer]);
+        time.Advance(TimeSpan.FromMinutes(1));
+        table.List(); // what a repeated reconciliation does
+        table.List();
+        time.Advance(TimeSpan.FromMinutes(1));
+        await recorder.DisposeAsync();
+
+        var record = Assert.Single(await store.FindAuditAsync(Public, 31337, time.GetUtcNow()));
+        Assert.Equal(("peer-1", added, (DateTimeOffset?)null), (record.PeerId, record.StartedUtc, record.EndedUtc));
+    }
+
+    [Fact]
     public async Task Update_PortPassesToAnotherPeer_FirstRecordEndsAsTheSecondStarts()
     {
         await using var store = await _fixture.OpenAsync();

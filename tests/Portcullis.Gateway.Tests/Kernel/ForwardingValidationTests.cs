@@ -122,10 +122,10 @@ public sealed class ForwardingValidationTests
     [Theory]
     [InlineData("2001:db8::1", 80)]
     [InlineData("192.0.2.1", 0)]
-    public void Check_PeerEntryWithIpv6RemoteOrPortZero_Refused(string remote, int port)
+    public void Check_PeerEntryWithRemoteOfOtherFamilyOrPortZero_Refused(string remote, int port)
     {
         var remoteEnd = new IPEndPoint(IPAddress.Parse(remote), port);
-        var entry = Entries.Tcp(30000, Entries.Client1, 5000, "peer-1", TimeSpan.FromMinutes(5)) with { Remote = remoteEnd };
+        var entry = Entries.Peer(30000, Entries.Client1, 5000, remoteEnd, "peer-1", TimeSpan.FromMinutes(5));
 
         Assert.Throws<ArgumentException>(() => ForwardingValidation.Check(entry));
     }
@@ -134,8 +134,27 @@ public sealed class ForwardingValidationTests
     public void Check_PeerEntryIpv4_Accepted()
     {
         var remoteEnd = new IPEndPoint(IPAddress.Parse("192.0.2.1"), 80);
-        var entry = Entries.Tcp(30000, Entries.Client1, 5000, "peer-1", TimeSpan.FromMinutes(5)) with { Remote = remoteEnd };
+        var entry = Entries.Peer(30000, Entries.Client1, 5000, remoteEnd, "peer-1", TimeSpan.FromMinutes(5));
 
         Assert.Null(Record.Exception(() => ForwardingValidation.Check(entry)));
+    }
+
+    [Fact]
+    public void Check_PeerEntryNat66_AcceptedAndWithIpv4RemoteRefused()
+    {
+        var entry = new PeerEntry(IPAddress.Parse("2001:db8::10"), MappingProtocol.Udp, 30000, IPAddress.Parse("fd99::2"), 5000,
+            new IPEndPoint(IPAddress.Parse("2001:db8::100"), 80), "peer-1", TimeSpan.FromMinutes(5));
+
+        Assert.Null(Record.Exception(() => ForwardingValidation.Check(entry)));
+        Assert.Throws<ArgumentException>(() => ForwardingValidation.Check(entry with { Remote = new IPEndPoint(IPAddress.Parse("192.0.2.1"), 80) }));
+    }
+
+    [Fact]
+    public void Check_PeerEntryWithFilters_Refused()
+    {
+        var peer = Entries.Peer(30000, Entries.Client1, 5000, new IPEndPoint(IPAddress.Parse("192.0.2.1"), 80), "peer-1", TimeSpan.FromMinutes(5));
+        var entry = peer with { Filters = [new RemoteFilter(IPNetwork.Parse("192.0.2.0/24"), 0)] };
+
+        Assert.Throws<ArgumentException>(() => ForwardingValidation.Check(entry));
     }
 }

@@ -82,11 +82,16 @@ internal static class PcpClient
     /// A PEER request for (protocol, internal port) → remote:remotePort. <see cref="PcpAnswer.EchoedFilters"/> says here
     /// whether the answer is a PEER response carrying the request's nonce and remote peer back.
     /// </summary>
-    public static async Task<PcpAnswer> PeerAsync(LabHost client, string claimedClientAddress, int protocol, int internalPort, int lifetime,
-        string remote, int remotePort, string nonce)
+    public static Task<PcpAnswer> PeerAsync(LabHost client, string claimedClientAddress, int protocol, int internalPort, int lifetime,
+        string remote, int remotePort, string nonce) =>
+        PeerAsync(client, GatewayLab.GatewayTunnelAddress, claimedClientAddress, protocol, internalPort, lifetime, remote, remotePort, nonce);
+
+    /// <summary>A PEER sent to <paramref name="server"/>: an IPv6 server address sends it over IPv6.</summary>
+    public static async Task<PcpAnswer> PeerAsync(LabHost client, string server, string claimedClientAddress, int protocol, int internalPort,
+        int lifetime, string remote, int remotePort, string nonce)
     {
         var result = await client.RunAsync(
-            ["python3", "-c", PeerScript, GatewayLab.GatewayTunnelAddress, claimedClientAddress, Invariant(protocol), Invariant(internalPort),
+            ["python3", "-c", PeerScript, server, claimedClientAddress, Invariant(protocol), Invariant(internalPort),
                 Invariant(lifetime), remote, Invariant(remotePort), nonce],
             RunOptions.Default with { Timeout = TimeSpan.FromSeconds(10), Check = true });
         var f = result.Stdout.Trim().Split(' ');

@@ -29,6 +29,9 @@ internal static class Entries
     public static ForwardingEntry Tcp(ushort publicPort, IPAddress tunnel, ushort internalPort, string owner, TimeSpan? timeout = null) =>
         new(Public, MappingProtocol.Tcp, publicPort, tunnel, internalPort, owner, timeout);
 
+    public static PeerEntry Peer(ushort publicPort, IPAddress tunnel, ushort internalPort, IPEndPoint remote, string owner, TimeSpan? timeout = null) =>
+        new(Public, MappingProtocol.Tcp, publicPort, tunnel, internalPort, remote, owner, timeout);
+
     public static ForwardingEntry Udp(ushort publicPort, IPAddress tunnel, ushort internalPort, string owner, TimeSpan? timeout = null) =>
         new(Public, MappingProtocol.Udp, publicPort, tunnel, internalPort, owner, timeout);
 }
