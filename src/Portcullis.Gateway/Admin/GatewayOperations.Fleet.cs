@@ -178,7 +178,7 @@ public sealed partial class GatewayOperations
 
     private void PublishDedicatedIfChanged(IReadOnlyList<DedicatedAddress> dedicated)
     {
-        var next = Assignments(dedicated, _peers, _scope);
+        var next = Assignments(dedicated, _peers, _scope, _service.Ipv6?.Tunnel);
         var current = _service.DedicatedAddresses;
         if (next.Count != current.Count || !next.ToHashSet().SetEquals(current))
             _service.SetDedicatedAddresses(next);

@@ -129,8 +129,6 @@ internal sealed class DedicatedRoutes : IDisposable
 
     private void CheckIpv6(DedicatedAssignment assignment)
     {
-        if (assignment.TunnelAddress.AddressFamily != AddressFamily.InterNetworkV6)
-            throw new ArgumentException("An IPv6 dedicated address goes with the peer's IPv6 tunnel address.", nameof(assignment));
         if (_ipv6 is null)
             throw new ArgumentException(
                 $"{assignment.PublicAddress}: an IPv6 dedicated address needs IPv6 in the tunnel with NAT66 ([tunnel] address6 with [nat] public_addresses6).",
@@ -139,6 +137,8 @@ internal sealed class DedicatedRoutes : IDisposable
             throw new ArgumentException(
                 $"{assignment.PublicAddress}: with a routed IPv6 prefix every peer already has a global /128 of its own; IPv6 dedicated addresses need NAT66.",
                 nameof(assignment));
+        if (assignment.TunnelAddress.AddressFamily != AddressFamily.InterNetworkV6)
+            throw new ArgumentException("An IPv6 dedicated address goes with the peer's IPv6 tunnel address.", nameof(assignment));
         if (!_ipv6.Tunnel.Prefix.Contains(assignment.TunnelAddress))
             throw new ArgumentException($"{assignment.TunnelAddress} is not in the tunnel's IPv6 prefix.", nameof(assignment));
         if (!Configuration.TunnelIpv6.IsUnicast(assignment.PublicAddress) || assignment.PublicAddress.ScopeId != 0)

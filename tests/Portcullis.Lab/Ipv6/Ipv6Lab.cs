@@ -25,6 +25,7 @@ internal sealed class Ipv6Lab : IAsyncDisposable
     private Ipv6Lab(LabNetwork network, LabHost gateway, LabHost clientA, LabHost clientB, LabHost remote, bool routed, Func<Ipv6Lab, string>? moreOfA)
     {
         _moreOfA = moreOfA;
+        _forwarding = "";
         Network = network;
         Gateway = gateway;
         ClientA = clientA;
@@ -34,6 +35,7 @@ internal sealed class Ipv6Lab : IAsyncDisposable
     }
 
     private readonly Func<Ipv6Lab, string>? _moreOfA;
+    private string _forwarding;
 
     public LabNetwork Network { get; }
 
@@ -57,7 +59,8 @@ internal sealed class Ipv6Lab : IAsyncDisposable
 
     /// <param name="routed">A routed prefix instead of NAT66.</param>
     /// <param name="moreOfA">More TOML after client A's [[peer]] (e.g. its [[peer.forward]]), given the lab.</param>
-    public static async Task<Ipv6Lab> StartAsync(bool routed, Func<Ipv6Lab, string>? moreOfA = null)
+    /// <param name="forwarding">Keys of a [forwarding] section (e.g. forward_all_dedicated_ports), or none.</param>
+    public static async Task<Ipv6Lab> StartAsync(bool routed, Func<Ipv6Lab, string>? moreOfA = null, string? forwarding = null)
     {
         var network = await LabNetwork.CreateAsync();
         try
@@ -70,6 +73,7 @@ internal sealed class Ipv6Lab : IAsyncDisposable
                 await network.AddHostAsync("remote", LabSegment.Remote, "192.0.2.100"),
                 routed,
                 moreOfA);
+            lab._forwarding = forwarding is null ? "" : $"[forwarding]\n{forwarding}";
             await lab.StartAllAsync();
             return lab;
         }
@@ -108,6 +112,8 @@ internal sealed class Ipv6Lab : IAsyncDisposable
             [admin]
             listen     = "127.0.0.1:8351"
             token_file = "admin.token"
+
+            {_forwarding}
 
             [[peer]]
             name       = "a"
