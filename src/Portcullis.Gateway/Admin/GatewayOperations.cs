@@ -203,7 +203,7 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
         _service.PeerSessionEnded(peer.Id);
     }
 
-    private PeerView View(StoredPeer peer, IPAddress? dedicated, string? elsewhere = null)
+    private PeerView View(StoredPeer peer, PeerDedicated dedicated, string? elsewhere = null)
     {
         var link = peer.Enabled ? _device.GetLink(peer.PublicKey) : default;
         return new PeerView
@@ -213,7 +213,8 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
             PublicKey = peer.PublicKey,
             TunnelAddress = peer.TunnelAddress,
             TunnelAddress6 = _identity.Ipv6 is { } ipv6 && ipv6.Ipv4Prefix.Contains(peer.TunnelAddress) ? ipv6.Twin(peer.TunnelAddress) : null,
-            DedicatedAddress = dedicated,
+            DedicatedAddress = dedicated.V4,
+            DedicatedAddress6 = dedicated.V6,
             Enabled = peer.Enabled,
             CreatedUtc = peer.CreatedUtc,
             Connected = link.Connected,
@@ -240,13 +241,13 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
         return null;
     }
 
-    private async Task<Dictionary<string, IPAddress>> DedicatedByPeerAsync(CancellationToken cancellationToken)
+    private async Task<Dictionary<string, PeerDedicated>> DedicatedByPeerAsync(CancellationToken cancellationToken)
     {
-        var byPeer = new Dictionary<string, IPAddress>(StringComparer.Ordinal);
+        var byPeer = new Dictionary<string, PeerDedicated>(StringComparer.Ordinal);
         foreach (var assignment in await _store.ListDedicatedAddressesAsync(cancellationToken).ConfigureAwait(false))
         {
             if (_scope.Owns(assignment))
-                byPeer.TryAdd(assignment.PeerId, assignment.Address);
+                byPeer[assignment.PeerId] = byPeer.GetValueOrDefault(assignment.PeerId).With(assignment.Address);
         }
         return byPeer;
     }
