@@ -9,7 +9,8 @@ namespace Portcullis.Lab.Ipv6;
 /// An IPv6 dedicated address end to end (issue 15), NAT66: peer A has <c>dedicated_address6</c> in the gateway's
 /// public /64 and the policy forwards every port of dedicated addresses; peer B shares the public IPv6 address. Both
 /// are stock wireguard-go clients. The operator's part — the address on the gateway's public interface — is done by
-/// the test, as the README tells an operator to. Each host's service answers "NAME from SOURCE".
+/// the test, as the README tells an operator to. Each host's service answers "NAME from SOURCE". The CLI refuses bad
+/// IPv6 assignments with the reason.
 /// </summary>
 [Collection(LabCollection.Name)]
 public sealed class Ipv6DedicatedAddressTests
@@ -54,6 +55,14 @@ public sealed class Ipv6DedicatedAddressTests
         Assert.Equal(dedicated, answer.ExternalAddress);
         await Nc6.SendAsync(lab.Remote, dedicated, answer.ExternalPort, "hello-dedicated6", mapped, lab.Diagnostics);
         Assert.False(await Nc6.ConnectsAsync(lab.Remote, lab.PublicAddress6, answer.ExternalPort), "A's mapping answered on the shared address");
+
+        // 4. The CLI refuses a bad IPv6 assignment with the reason: the shared address, an address given twice.
+        var shared = await lab.CliAsync("peer", "add", "carol", "--dedicated-address6", lab.PublicAddress6);
+        Assert.False(shared.Succeeded, shared.ToString());
+        Assert.Contains("is a shared public address", shared.Stderr, StringComparison.Ordinal);
+        var twice = await lab.CliAsync("peer", "add", "carol", "--dedicated-address6", dedicated);
+        Assert.False(twice.Succeeded, twice.ToString());
+        Assert.Contains("belongs to another peer", twice.Stderr, StringComparison.Ordinal);
 
         var ruleset = await lab.Gateway.RunCheckedAsync("nft", "list", "table", "ip6", "portcullis");
         Assert.Contains($"{lab.AddressA6} : {dedicated}", ruleset, StringComparison.Ordinal);
