@@ -67,5 +67,14 @@ public sealed class Ipv6DedicatedAddressTests
         var ruleset = await lab.Gateway.RunCheckedAsync("nft", "list", "table", "ip6", "portcullis");
         Assert.Contains($"{lab.AddressA6} : {dedicated}", ruleset, StringComparison.Ordinal);
         Assert.Contains($"{dedicated} : {lab.AddressA6}", ruleset, StringComparison.Ordinal);
+
+        // 5. A's session ends (disabled): every-port DNAT66 goes with it (DESIGN §3.1), the egress route stays.
+        var disabled = await lab.CliAsync("peer", "disable", "a");
+        Assert.True(disabled.Succeeded, disabled.ToString());
+        Assert.True(await Wait.UntilAsync(
+            async () => !(await lab.Gateway.RunCheckedAsync("nft", "list", "table", "ip6", "portcullis")).Contains($"{dedicated} : {lab.AddressA6}", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100)), $"every-port forwarding outlived A's session\n{lab.Diagnostics()}");
+        Assert.Null(await Ipv6EgressTests.AskAsync(lab.Remote, dedicated));
+        Assert.Contains($"{lab.AddressA6} : {dedicated}", await lab.Gateway.RunCheckedAsync("nft", "list", "table", "ip6", "portcullis"), StringComparison.Ordinal);
     }
 }
