@@ -4,7 +4,7 @@ using Portcullis.Gateway.Admin.Http;
 namespace Portcullis.Cli.Admin;
 
 /// <summary>
-/// `portcullis peer add NAME [--public-key K] [--address A] [--dedicated-address A] [--qr]`, `peer list`,
+/// `portcullis peer add NAME [--public-key K] [--address A] [--dedicated-address A] [--dedicated-address6 A] [--qr]`, `peer list`,
 /// `peer show NAME`, `peer remove NAME`, `peer enable NAME`, `peer disable NAME` (all with --json).
 /// </summary>
 internal static class PeerCommands
@@ -29,8 +29,9 @@ internal static class PeerCommands
         var publicKey = new Option<string?>("--public-key") { Description = "The peer's public key (base64); leave out to have the gateway make a key pair." };
         var address = new Option<string?>("--address") { Description = "Its tunnel address (default: the lowest free one)." };
         var dedicated = new Option<string?>("--dedicated-address") { Description = "A public address of its own (egress and ingress)." };
+        var dedicated6 = new Option<string?>("--dedicated-address6") { Description = "A public IPv6 address of its own (NAT66 gateways only)." };
         var qr = new Option<bool>("--qr") { Description = "Also print the client config as a QR code (for the WireGuard phone apps)." };
-        var command = new Command("add", "Add a peer and print its wg-quick client config.") { name, publicKey, address, dedicated, qr };
+        var command = new Command("add", "Add a peer and print its wg-quick client config.") { name, publicKey, address, dedicated, dedicated6, qr };
         AdminAction.Set(command, "peer add", api, async (result, client, cancellationToken) =>
         {
             var body = new AddPeerBody
@@ -39,6 +40,7 @@ internal static class PeerCommands
                 PublicKey = result.GetValue(publicKey),
                 TunnelAddress = result.GetValue(address) is { } a ? Arguments.Address(a, "--address") : null,
                 DedicatedAddress = result.GetValue(dedicated) is { } d ? Arguments.Address(d, "--dedicated-address") : null,
+                DedicatedAddress6 = result.GetValue(dedicated6) is { } d6 ? Arguments.Address(d6, "--dedicated-address6") : null,
             };
             var added = await client.SendAsync<AddedPeerModel>(HttpMethod.Post, "api/v1/peers", body, cancellationToken).ConfigureAwait(false);
             if (result.GetValue(api.Json))
@@ -102,6 +104,10 @@ internal static class PeerCommands
         return command;
     }
 
+    // Both families when the peer has both: "198.51.100.11, 2001:db8:1::11".
+    private static string Dedicated(PeerModel p) =>
+        p.DedicatedAddress is null && p.DedicatedAddress6 is null ? "-" : string.Join(", ", new[] { p.DedicatedAddress, p.DedicatedAddress6 }.OfType<string>());
+
     internal static string Table(IReadOnlyList<PeerModel> peers, DateTimeOffset now)
     {
         // A fleet says where each connected peer is; one box has nothing to say there, and no column for it.
@@ -110,7 +116,7 @@ internal static class PeerCommands
             var fleet = new TextTable("NAME", "ID", "TUNNEL", "DEDICATED", "ENABLED", "CONNECTED", "GATEWAY", "HANDSHAKE", "PUBLIC KEY");
             foreach (var p in peers)
             {
-                fleet.Add(p.Name, p.Id, p.TunnelAddress, p.DedicatedAddress ?? "-", Formats.YesNo(p.Enabled), Formats.YesNo(p.Connected),
+                fleet.Add(p.Name, p.Id, p.TunnelAddress, Dedicated(p), Formats.YesNo(p.Enabled), Formats.YesNo(p.Connected),
                     p.Gateway ?? "-", Formats.Ago(p.LastHandshakeUtc, now), p.PublicKey);
             }
             return fleet.ToString();
@@ -118,7 +124,7 @@ internal static class PeerCommands
         var table = new TextTable("NAME", "ID", "TUNNEL", "DEDICATED", "ENABLED", "CONNECTED", "HANDSHAKE", "PUBLIC KEY");
         foreach (var p in peers)
         {
-            table.Add(p.Name, p.Id, p.TunnelAddress, p.DedicatedAddress ?? "-", Formats.YesNo(p.Enabled), Formats.YesNo(p.Connected),
+            table.Add(p.Name, p.Id, p.TunnelAddress, Dedicated(p), Formats.YesNo(p.Enabled), Formats.YesNo(p.Connected),
                 Formats.Ago(p.LastHandshakeUtc, now), p.PublicKey);
         }
         return table.ToString();

@@ -24,6 +24,7 @@ public sealed partial class GatewayOperations
         CheckName(request.Name);
         var tunnelAddress = request.TunnelAddress is { } asked ? CheckTunnelAddress(asked) : null;
         var dedicated = request.DedicatedAddress is { } own ? CheckDedicatedAddress(own) : null;
+        var dedicated6 = request.DedicatedAddress6 is { } own6 ? CheckDedicatedAddress6(own6) : null;
 
         byte[]? privateKey = null;
         string publicKey;
@@ -51,12 +52,14 @@ public sealed partial class GatewayOperations
                     _identity.Pool, cancellationToken).ConfigureAwait(false);
                 if (dedicated is not null)
                     await AssignOrUndoAsync(peer, dedicated).ConfigureAwait(false);
+                if (dedicated6 is not null)
+                    await AssignOrUndoAsync(peer, dedicated6).ConfigureAwait(false);
                 _peers.Upsert(peer);
                 _device.AddPeer(peer);
-                if (dedicated is not null)
+                if (dedicated is not null || dedicated6 is not null)
                     await PublishDedicatedAsync(CancellationToken.None).ConfigureAwait(false);
                 GatewayOperationsLog.PeerAdded(_logger, peer.Name, peer.TunnelAddress, privateKey is not null);
-                return new AddedPeer(View(peer, dedicated), ClientConfig(peer, privateKey, dedicated));
+                return new AddedPeer(View(peer, new PeerDedicated(dedicated, dedicated6)), ClientConfig(peer, privateKey, dedicated));
             }
             finally
             {
@@ -131,9 +134,33 @@ public sealed partial class GatewayOperations
         return plain;
     }
 
+    // IPv6: only with NAT66 — with a routed prefix every peer already egresses from, and is reached on, its own /128.
+    private IPAddress CheckDedicatedAddress6(IPAddress address)
+    {
+        if (address.AddressFamily != AddressFamily.InterNetworkV6 || address.IsIPv4MappedToIPv6 || address.ScopeId != 0
+            || !Configuration.TunnelIpv6.IsUnicast(address))
+            throw new AdminRequestException($"Dedicated address {address} is not a unicast IPv6 address.");
+        if (_identity.Ipv6 is not { } ipv6)
+            throw new AdminRequestException($"Dedicated address {address} is IPv6; this gateway carries no IPv6 in its tunnel (NAT66 needs [tunnel] address6 with [nat] public_addresses6).");
+        if (ipv6.Routed)
+            throw new AdminRequestException($"Dedicated address {address} is IPv6; with a routed IPv6 prefix every peer already has a global /128 of its own.");
+        if (_identity.PublicAddresses6.Contains(address))
+            throw new AdminRequestException($"Dedicated address {address} is a shared public address of this gateway.");
+        if (ipv6.Prefix.Contains(address))
+            throw new AdminRequestException($"Dedicated address {address} lies in the tunnel's IPv6 prefix.");
+        return address;
+    }
+
     private static IPAddress Plain(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
         return address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
     }
+}
+
+/// <summary>A peer's dedicated addresses, one per family at most.</summary>
+internal readonly record struct PeerDedicated(IPAddress? V4, IPAddress? V6)
+{
+    public PeerDedicated With(IPAddress address) =>
+        address.AddressFamily == AddressFamily.InterNetworkV6 ? this with { V6 = V6 ?? address } : this with { V4 = V4 ?? address };
 }

@@ -85,9 +85,9 @@ public sealed partial class GatewayOperations
     // this gateway's dedicated addresses and no presence of other gateways. By id first, then by name, as ResolveAsync.
     private List<PeerView> LastKnownPeers(string? idOrName)
     {
-        var dedicated = new Dictionary<string, IPAddress>(StringComparer.Ordinal);
+        var dedicated = new Dictionary<string, PeerDedicated>(StringComparer.Ordinal);
         foreach (var assignment in _service.DedicatedAddresses)
-            dedicated.TryAdd(assignment.PeerId, assignment.PublicAddress);
+            dedicated[assignment.PeerId] = dedicated.GetValueOrDefault(assignment.PeerId).With(assignment.PublicAddress);
         var peers = _peers.Snapshot().OrderBy(p => p.CreatedUtc).ThenBy(p => p.Id, StringComparer.Ordinal).ToList();
         if (idOrName is not null)
         {
@@ -178,7 +178,7 @@ public sealed partial class GatewayOperations
 
     private void PublishDedicatedIfChanged(IReadOnlyList<DedicatedAddress> dedicated)
     {
-        var next = Assignments(dedicated, _peers, _scope);
+        var next = Assignments(dedicated, _peers, _scope, _service.Ipv6?.Tunnel);
         var current = _service.DedicatedAddresses;
         if (next.Count != current.Count || !next.ToHashSet().SetEquals(current))
             _service.SetDedicatedAddresses(next);

@@ -77,7 +77,7 @@ public sealed partial class GatewayOperations
 
             try
             {
-                var ownDedicated = own is null ? new HashSet<IPAddress>() : [own];
+                var ownDedicated = new HashSet<IPAddress>(new[] { own.V4, own.V6 }.OfType<IPAddress>());
                 foreach (var forward in stored)
                     _service.AddStaticForward(_scope.Rule(forward, ownDedicated) ?? throw new ArgumentException($"{forward.PublicAddress} is not this gateway's."));
             }
@@ -141,13 +141,14 @@ public sealed partial class GatewayOperations
     private bool IsLive(HashSet<ForwardKey> live, StoredForward forward) =>
         live.Contains(forward.Key with { PublicAddress = Served(forward.PublicAddress) });
 
-    private async Task<IPAddress> PublicAddressForAsync(IPAddress? asked, StoredPeer peer, IPAddress? own, CancellationToken cancellationToken)
+    private async Task<IPAddress> PublicAddressForAsync(IPAddress? asked, StoredPeer peer, PeerDedicated dedicated, CancellationToken cancellationToken)
     {
+        var own = dedicated.V4;
         if (asked is null)
             return own ?? (_scope.Gateway.Length > 0 ? StoredForward.AnyGateway : _identity.PublicAddresses[0]);
         var plain = Plain(asked);
         if (plain.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
-            return PublicAddress6For(plain, peer);
+            return PublicAddress6For(plain, peer, dedicated.V6);
         if (plain.Equals(StoredForward.AnyGateway) && _scope.Gateway.Length > 0)
             return own is null ? plain : throw new AdminRequestException("A peer with a dedicated address on this gateway has its forwards there, not fleet-wide.");
         foreach (var shared in _identity.PublicAddresses)
@@ -168,15 +169,15 @@ public sealed partial class GatewayOperations
     }
 
     // An IPv6 forward is pinned to this gateway: on one of its NAT66 addresses, or routed on the peer's own /128.
-    private IPAddress PublicAddress6For(IPAddress asked, StoredPeer peer)
+    private IPAddress PublicAddress6For(IPAddress asked, StoredPeer peer, IPAddress? dedicated6)
     {
         if (_identity.Ipv6 is not { } ipv6)
             throw new AdminRequestException($"Public address {asked} is IPv6, and this gateway carries no IPv6 in its tunnel.");
         if (!ipv6.Routed)
         {
-            return _identity.PublicAddresses6.Contains(asked)
+            return _identity.PublicAddresses6.Contains(asked) || asked.Equals(dedicated6)
                 ? asked
-                : throw new AdminRequestException($"Public address {asked} is not one of this gateway's public IPv6 addresses.");
+                : throw new AdminRequestException($"Public address {asked} is not one of this gateway's public IPv6 addresses, nor the peer's dedicated IPv6 address.");
         }
         var own = ipv6.Ipv4Prefix.Contains(peer.TunnelAddress) ? ipv6.Twin(peer.TunnelAddress) : null;
         return asked.Equals(own)

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Reflection;
 using Microsoft.Extensions.Logging;
+using Portcullis.Gateway.Configuration;
 using Portcullis.Gateway.Fleet;
 using Portcullis.Gateway.Forwarding;
 using Portcullis.Gateway.Peers;
@@ -202,7 +203,7 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
         _service.PeerSessionEnded(peer.Id);
     }
 
-    private PeerView View(StoredPeer peer, IPAddress? dedicated, string? elsewhere = null)
+    private PeerView View(StoredPeer peer, PeerDedicated dedicated, string? elsewhere = null)
     {
         var link = peer.Enabled ? _device.GetLink(peer.PublicKey) : default;
         return new PeerView
@@ -212,7 +213,8 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
             PublicKey = peer.PublicKey,
             TunnelAddress = peer.TunnelAddress,
             TunnelAddress6 = _identity.Ipv6 is { } ipv6 && ipv6.Ipv4Prefix.Contains(peer.TunnelAddress) ? ipv6.Twin(peer.TunnelAddress) : null,
-            DedicatedAddress = dedicated,
+            DedicatedAddress = dedicated.V4,
+            DedicatedAddress6 = dedicated.V6,
             Enabled = peer.Enabled,
             CreatedUtc = peer.CreatedUtc,
             Connected = link.Connected,
@@ -239,13 +241,13 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
         return null;
     }
 
-    private async Task<Dictionary<string, IPAddress>> DedicatedByPeerAsync(CancellationToken cancellationToken)
+    private async Task<Dictionary<string, PeerDedicated>> DedicatedByPeerAsync(CancellationToken cancellationToken)
     {
-        var byPeer = new Dictionary<string, IPAddress>(StringComparer.Ordinal);
+        var byPeer = new Dictionary<string, PeerDedicated>(StringComparer.Ordinal);
         foreach (var assignment in await _store.ListDedicatedAddressesAsync(cancellationToken).ConfigureAwait(false))
         {
             if (_scope.Owns(assignment))
-                byPeer.TryAdd(assignment.PeerId, assignment.Address);
+                byPeer[assignment.PeerId] = byPeer.GetValueOrDefault(assignment.PeerId).With(assignment.Address);
         }
         return byPeer;
     }
@@ -255,19 +257,25 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
 
     // The service takes the whole set each time (it diffs against the kernel itself).
     private async Task PublishDedicatedAsync(CancellationToken cancellationToken) =>
-        _service.SetDedicatedAddresses(Assignments(await _store.ListDedicatedAddressesAsync(cancellationToken).ConfigureAwait(false), _peers, _scope));
+        _service.SetDedicatedAddresses(Assignments(await _store.ListDedicatedAddressesAsync(cancellationToken).ConfigureAwait(false), _peers, _scope, _service.Ipv6?.Tunnel));
 
     /// <summary>
     /// The store's dedicated addresses that are this gateway's (<paramref name="scope"/>) as the service's assignments
     /// (the host loads them at start with this too).
     /// </summary>
-    internal static List<DedicatedAssignment> Assignments(IReadOnlyList<DedicatedAddress> stored, PeerDirectory peers, GatewayScope scope)
+    /// An IPv6 address goes with the peer's IPv6 tunnel address (<paramref name="tunnel6"/>'s twin of its IPv4 one);
+    /// without IPv6 in the tunnel it keeps the IPv4 one, and the service refuses it with the reason.
+    internal static List<DedicatedAssignment> Assignments(IReadOnlyList<DedicatedAddress> stored, PeerDirectory peers, GatewayScope scope, TunnelIpv6? tunnel6)
     {
         var assignments = new List<DedicatedAssignment>(stored.Count);
         foreach (var dedicated in stored)
         {
-            if (scope.Owns(dedicated) && peers.FindById(dedicated.PeerId) is { } peer)
-                assignments.Add(new DedicatedAssignment(peer.Id, peer.TunnelAddress, dedicated.Address));
+            if (!scope.Owns(dedicated) || peers.FindById(dedicated.PeerId) is not { } peer)
+                continue;
+            var tunnel = dedicated.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && tunnel6 is not null
+                ? tunnel6.Twin(peer.TunnelAddress)
+                : peer.TunnelAddress;
+            assignments.Add(new DedicatedAssignment(peer.Id, tunnel, dedicated.Address));
         }
         return assignments;
     }

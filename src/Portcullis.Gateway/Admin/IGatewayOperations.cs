@@ -120,6 +120,9 @@ public sealed record PeerView
     /// <summary>The peer's IPv6 tunnel address (its tunnel address's twin) when this gateway carries IPv6; else null.</summary>
     public IPAddress? TunnelAddress6 { get; init; }
     public IPAddress? DedicatedAddress { get; init; }
+
+    /// <summary>The peer's dedicated IPv6 address (NAT66), or null.</summary>
+    public IPAddress? DedicatedAddress6 { get; init; }
     public required bool Enabled { get; init; }
     public required DateTimeOffset CreatedUtc { get; init; }
 
@@ -156,6 +159,9 @@ public sealed record PeerRequest
 
     /// <summary>Must be one the gateway's public interface holds and nobody else has.</summary>
     public IPAddress? DedicatedAddress { get; init; }
+
+    /// <summary>An IPv6 one as well or instead (NAT66 only: <c>[tunnel] address6</c> with <c>[nat] public_addresses6</c>).</summary>
+    public IPAddress? DedicatedAddress6 { get; init; }
 }
 
 /// <summary>The added peer, and a wg-quick file for it (with its private key when the gateway generated one).</summary>

@@ -65,7 +65,7 @@ internal static class ForwardAddressCheck
         }
         if (!ipv6.Routed)
         {
-            if (!nat.PublicAddresses6.Contains(address))
+            if (!nat.PublicAddresses6.Contains(address) && !address.Equals(peer.DedicatedAddress6))
                 section.Error(Key, $"{address} is not one of [nat] public_addresses6");
             return;
         }

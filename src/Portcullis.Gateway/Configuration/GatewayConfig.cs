@@ -182,6 +182,9 @@ public sealed record PeerConfig
     /// <summary>The peer's own public address: it egresses from it and is reached on it.</summary>
     public IPAddress? DedicatedAddress { get; init; }
 
+    /// <summary>The peer's own public IPv6 address (NAT66 only): its IPv6 egresses from it and is reached on it.</summary>
+    public IPAddress? DedicatedAddress6 { get; init; }
+
     /// <summary>Static forwards: in the kernel while this peer is connected, on its dedicated address if it has one.</summary>
     public IReadOnlyList<StaticForward> Forwards { get; init; } = [];
 

@@ -23,6 +23,7 @@ internal static class PeerSectionParser
             PublicKey = publicKey,
             Address = Address(section, "address", allowHostPrefix: true),
             DedicatedAddress = Address(section, "dedicated_address", allowHostPrefix: false),
+            DedicatedAddress6 = DedicatedAddress6Check.Parse(section),
         };
     }
 

@@ -92,6 +92,8 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
             errors.Add(Ipv6SectionParser.LineOf(tunnelSection!), "[tunnel]", "address6", "NAT66 needs [nat] public_addresses6, the public IPv6 address(es) peers egress from");
         if (tunnel is not null && nat is not null)
             ForwardAddressCheck.Check(forwards, peers, tunnel, nat);
+        if (tunnel is not null && nat is not null)
+            DedicatedAddress6Check.Check(peers, tunnel, nat);
         FleetSectionParser.Check(store ?? new StoreSection(), gateway ?? new GatewaySection(), storeLine, errors);
         if (tunnel is null || nat is null)
             return null;

@@ -17,8 +17,8 @@ namespace Portcullis.Gateway.Forwarding;
 // Session end removes a peer's mappings, and with them their flows (the table flushes conntrack).
 // One lock serializes everything, table calls included: the table is not thread-safe.
 // The parts that own state: SessionTable (sessions), LeaseBook (leases, expiries, pending removals), PortAllocator
-// (own ports, quarantine, remembered ports, randomness), StaticForwardSet (rules, live entries); dedicated routes are
-// still fields here.
+// (own ports, quarantine, remembered ports, randomness), StaticForwardSet (rules, live entries), DedicatedRoutes
+// (dedicated addresses, their kernel routes, the retry).
 
 /// <summary>
 /// Decides who may have which port and keeps the kernel's mappings equal to that decision. Leases are bound to
@@ -168,7 +168,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
             if (Ipv6 is { } v6 && v6.Tunnel.Ipv4Prefix.Contains(address))
             {
                 var twin = v6.Tunnel.Twin(address);
-                session.AddIpv6(twin, v6.PublicAddress ?? twin, v6.Routed);
+                session.AddIpv6(twin, PublicAddress6For(peerId, v6, twin), v6.Routed);
             }
             _sessions.Add(session);
             ActivateStaticLocked(session);

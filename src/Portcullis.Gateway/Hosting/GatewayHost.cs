@@ -314,7 +314,7 @@ public sealed class GatewayHost : IAsyncDisposable
         }
         GatewayHostLog.StoreLoaded(_logger, StoreName, changes.Added.Count, changes.Updated.Count,
             changes.DedicatedAddresses.Count, changes.Forwards.Count, peers.Count, enabled);
-        return new StoreState(peers, rules, GatewayOperations.Assignments(dedicated, _peers, scope), policy);
+        return new StoreState(peers, rules, GatewayOperations.Assignments(dedicated, _peers, scope, Config.Tunnel.Ipv6), policy);
     }
 
     private string StoreName => _store switch

@@ -117,7 +117,7 @@ internal static class ForwardingValidation
     }
 
     /// <summary>
-    /// Dedicated routes: IPv4 addresses, each public and each tunnel address once, no public address that is shared
+    /// Dedicated routes: IPv4 addresses, or IPv6 ones (both of a route one family; IPv6 only with NAT66), each public and each tunnel address once, no public address that is shared
     /// (nor the gateway's tunnel address), tunnel addresses inside the tunnel prefix; excluded ports not zero.
     /// <paramref name="network"/> is null when the table was not installed by this instance: the checks against it are
     /// skipped then.
@@ -131,14 +131,27 @@ internal static class ForwardingValidation
         foreach (var route in routes)
         {
             ArgumentNullException.ThrowIfNull(route, nameof(routes));
-            CheckIPv4(route.PublicAddress, "dedicated public address");
-            CheckIPv4(route.TunnelAddress, "dedicated route's tunnel address");
+            if (route.PublicAddress is { AddressFamily: AddressFamily.InterNetworkV6 })
+            {
+                CheckIPv6(route.PublicAddress, "dedicated public address");
+                CheckIPv6(route.TunnelAddress, "dedicated route's tunnel address");
+            }
+            else
+            {
+                CheckIPv4(route.PublicAddress, "dedicated public address");
+                CheckIPv4(route.TunnelAddress, "dedicated route's tunnel address");
+            }
             if (!publics.Add(route.PublicAddress))
                 throw new ArgumentException($"dedicated address {route.PublicAddress} is given twice", nameof(routes));
             if (!tunnels.Add(route.TunnelAddress))
                 throw new ArgumentException($"tunnel address {route.TunnelAddress} has two dedicated addresses", nameof(routes));
             if (network is null)
                 continue;
+            if (route.PublicAddress.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                CheckIpv6Route(route, network.Ipv6);
+                continue;
+            }
             foreach (var shared in network.PublicAddresses)
             {
                 if (shared.Equals(route.PublicAddress))
@@ -149,6 +162,17 @@ internal static class ForwardingValidation
         }
         if (excludedPorts.Contains(0))
             throw new ArgumentException("excluded ports must not be zero", nameof(excludedPorts));
+    }
+
+    // An IPv6 dedicated route needs the NAT66 table: with a routed prefix (no public IPv6 addresses) a peer has its own /128.
+    private static void CheckIpv6Route(DedicatedRoute route, GatewayNetwork6? v6)
+    {
+        if (v6 is null || v6.PublicAddresses.Count == 0)
+            throw new ArgumentException($"dedicated address {route.PublicAddress} is IPv6, which needs NAT66 in the tunnel", nameof(route));
+        if (v6.PublicAddresses.Contains(route.PublicAddress))
+            throw new ArgumentException($"{route.PublicAddress} is a shared public address, it cannot be dedicated", nameof(route));
+        if (!v6.TunnelPrefix.Contains(route.TunnelAddress) || v6.GatewayTunnelAddress.Equals(route.TunnelAddress))
+            throw new ArgumentException($"{route.TunnelAddress} is not a client address of the IPv6 tunnel prefix", nameof(route));
     }
 
     // Plain IPv6: an IPv4-mapped address belongs in table ip, and a zone means nothing to nft.

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Portcullis.Gateway.Forwarding;
@@ -20,6 +21,10 @@ namespace Portcullis.Gateway.Kernel;
 /// </list>
 /// Both maps hold bare addresses, so <c>nft list ruleset</c> reads <c>10.99.0.2 : 198.51.100.11</c>. A change is
 /// one transaction: flush the maps and sets, add the new elements.
+/// <para>IPv6 (NAT66 only): table <c>ip6 portcullis</c> (<see cref="NftIpv6Script"/>) holds the same maps and sets by
+/// the same names with IPv6 addresses, and the same rules (<see cref="AppendIpv6Rules"/>): SNAT66 from a peer's tunnel
+/// IPv6 address to its dedicated IPv6 address ahead of the shared SNAT, DNAT66 of every port after the mappings, and
+/// the forward guard. IPv6 routes go there in the same transaction as the IPv4 ones.</para>
 /// </summary>
 internal static class NftDedicatedScript
 {
@@ -31,33 +36,80 @@ internal static class NftDedicatedScript
 
     private static string T => $"{NftScript.Family} {NftScript.Table}";
 
+    private static string T6 => $"{NftIpv6Script.Family} {NftScript.Table}";
+
     /// <summary>Creates the maps and set if absent; their elements stay (reconciliation decides about them).</summary>
-    public static void AppendDeclarations(StringBuilder s)
-    {
-        s.AppendLine(CultureInfo.InvariantCulture, $"add map {T} {EgressMap} {{ type ipv4_addr : ipv4_addr; }}");
-        s.AppendLine(CultureInfo.InvariantCulture, $"add map {T} {InboundMap} {{ type ipv4_addr : ipv4_addr; }}");
-        s.AppendLine(CultureInfo.InvariantCulture, $"add set {T} {ExcludedSet} {{ type inet_service; flags interval; }}");
-        s.AppendLine(CultureInfo.InvariantCulture, $"add set {T} {AddressSet} {{ type ipv4_addr; }}");
-        s.AppendLine(CultureInfo.InvariantCulture, $"add set {T} {PairSet} {{ type ipv4_addr . ipv4_addr; }}");
-    }
+    public static void AppendDeclarations(StringBuilder s) => AppendDeclarations(s, T, "ipv4_addr");
+
+    /// <summary>The same maps and sets in table <c>ip6 portcullis</c>.</summary>
+    public static void AppendIpv6Declarations(StringBuilder s) => AppendDeclarations(s, T6, "ipv6_addr");
 
     /// <summary>
     /// The forward chain's guard, first in the chain (before established flows are accepted): a flow whose NAT source
     /// is a dedicated address and whose original source is not that address's owner is dropped, in both directions.
     /// </summary>
-    public static string GuardRule() =>
-        $"add rule {T} forward ct status snat ct reply ip daddr @{AddressSet} ct original ip saddr . ct reply ip daddr != @{PairSet} drop";
+    public static string GuardRule() => GuardRule(T, "ip");
 
-    /// <summary>Replaces every element of the two maps and the set in one transaction.</summary>
-    public static string Replace(IReadOnlyCollection<DedicatedRoute> routes, IReadOnlySet<ushort> excludedPorts)
+    /// <summary>The IPv6 table's guard, first in its forward chain.</summary>
+    public static string Ipv6GuardRule() => GuardRule(T6, "ip6");
+
+    /// <summary>
+    /// The IPv6 table's prerouting rules, after the mappings' DNAT: a port the gateway itself listens on stays its own,
+    /// then every other TCP/UDP port of a dedicated address whose owner is live goes to its tunnel IPv6 address.
+    /// </summary>
+    public static void AppendIpv6InboundRules(StringBuilder s, string interfaces)
+    {
+        s.AppendLine(CultureInfo.InvariantCulture,
+            $"add rule {T6} prerouting iifname {{ {interfaces} }} meta l4proto {{ tcp, udp }} ip6 daddr @{AddressSet} fib daddr type local socket transparent 0 accept");
+        s.AppendLine(CultureInfo.InvariantCulture,
+            $"add rule {T6} prerouting iifname {{ {interfaces} }} meta l4proto {{ tcp, udp }} th dport != @{ExcludedSet} dnat ip6 to ip6 daddr map @{InboundMap}");
+    }
+
+    /// <summary>The IPv6 table's egress rule, ahead of the shared SNAT66: a peer with a dedicated IPv6 address leaves from it.</summary>
+    public static string Ipv6EgressRule(string publicInterface, IPNetwork tunnelPrefix) =>
+        $"add rule {T6} postrouting oifname {publicInterface} ip6 saddr {tunnelPrefix} snat ip6 to ip6 saddr map @{EgressMap}";
+
+    /// <summary>
+    /// Replaces every element of the two maps and the sets in one transaction; with <paramref name="ipv6Table"/> those of
+    /// the IPv6 table as well (IPv6 routes go there; without it there must be none).
+    /// </summary>
+    public static string Replace(IReadOnlyCollection<DedicatedRoute> routes, IReadOnlySet<ushort> excludedPorts, bool ipv6Table = false)
     {
         var s = new StringBuilder();
-        AppendDeclarations(s);
-        s.AppendLine(CultureInfo.InvariantCulture, $"flush map {T} {EgressMap}");
-        s.AppendLine(CultureInfo.InvariantCulture, $"flush map {T} {InboundMap}");
-        s.AppendLine(CultureInfo.InvariantCulture, $"flush set {T} {ExcludedSet}");
-        s.AppendLine(CultureInfo.InvariantCulture, $"flush set {T} {AddressSet}");
-        s.AppendLine(CultureInfo.InvariantCulture, $"flush set {T} {PairSet}");
+        AppendReplace(s, T, "ipv4_addr", [.. routes.Where(r => r.PublicAddress.AddressFamily == AddressFamily.InterNetwork)], excludedPorts);
+        if (ipv6Table)
+            AppendReplace(s, T6, "ipv6_addr", [.. routes.Where(r => r.PublicAddress.AddressFamily == AddressFamily.InterNetworkV6)], excludedPorts);
+        return s.ToString();
+    }
+
+    public static string ListEgress() => $"list map {T} {EgressMap}";
+
+    public static string ListInbound() => $"list map {T} {InboundMap}";
+
+    public static string ListIpv6Egress() => $"list map {T6} {EgressMap}";
+
+    public static string ListIpv6Inbound() => $"list map {T6} {InboundMap}";
+
+    private static void AppendDeclarations(StringBuilder s, string t, string type)
+    {
+        s.AppendLine(CultureInfo.InvariantCulture, $"add map {t} {EgressMap} {{ type {type} : {type}; }}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"add map {t} {InboundMap} {{ type {type} : {type}; }}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"add set {t} {ExcludedSet} {{ type inet_service; flags interval; }}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"add set {t} {AddressSet} {{ type {type}; }}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"add set {t} {PairSet} {{ type {type} . {type}; }}");
+    }
+
+    private static string GuardRule(string t, string ip) =>
+        $"add rule {t} forward ct status snat ct reply {ip} daddr @{AddressSet} ct original {ip} saddr . ct reply {ip} daddr != @{PairSet} drop";
+
+    private static void AppendReplace(StringBuilder s, string t, string type, List<DedicatedRoute> routes, IReadOnlySet<ushort> excludedPorts)
+    {
+        AppendDeclarations(s, t, type);
+        s.AppendLine(CultureInfo.InvariantCulture, $"flush map {t} {EgressMap}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"flush map {t} {InboundMap}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"flush set {t} {ExcludedSet}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"flush set {t} {AddressSet}");
+        s.AppendLine(CultureInfo.InvariantCulture, $"flush set {t} {PairSet}");
 
         var egress = new List<string>(routes.Count);
         var inbound = new List<string>(routes.Count);
@@ -71,17 +123,12 @@ internal static class NftDedicatedScript
             addresses.Add(route.PublicAddress.ToString());
             pairs.Add($"{route.TunnelAddress} . {route.PublicAddress}");
         }
-        AppendElements(s, EgressMap, egress);
-        AppendElements(s, InboundMap, inbound);
-        AppendElements(s, ExcludedSet, Ranges(excludedPorts));
-        AppendElements(s, AddressSet, addresses);
-        AppendElements(s, PairSet, pairs);
-        return s.ToString();
+        AppendElements(s, t, EgressMap, egress);
+        AppendElements(s, t, InboundMap, inbound);
+        AppendElements(s, t, ExcludedSet, Ranges(excludedPorts));
+        AppendElements(s, t, AddressSet, addresses);
+        AppendElements(s, t, PairSet, pairs);
     }
-
-    public static string ListEgress() => $"list map {T} {EgressMap}";
-
-    public static string ListInbound() => $"list map {T} {InboundMap}";
 
     /// <summary>
     /// Joins the JSON listings (libnftables-json(5): a map element is <c>["KEY", "VALUE"]</c>) into routes: one per
@@ -129,11 +176,11 @@ internal static class NftDedicatedScript
         return ranges;
     }
 
-    private static void AppendElements(StringBuilder s, string name, List<string> elements)
+    private static void AppendElements(StringBuilder s, string t, string name, List<string> elements)
     {
         if (elements.Count == 0)
             return;
-        s.Append(CultureInfo.InvariantCulture, $"add element {T} {name} {{ ");
+        s.Append(CultureInfo.InvariantCulture, $"add element {t} {name} {{ ");
         s.AppendJoin(", ", elements);
         s.Append(" }\n");
     }

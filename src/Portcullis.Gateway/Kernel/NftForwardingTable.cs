@@ -145,7 +145,9 @@ public sealed class NftForwardingTable : IForwardingTable
     {
         ForwardingValidation.Check(routes, excludedPorts, _network);
         var before = ListDedicated();
-        Run(NftDedicatedScript.Replace(routes, excludedPorts), "set the dedicated addresses");
+        // The IPv6 table's maps are written when that table exists (or IPv6 routes demand it: validation checked them).
+        var ipv6Table = _network?.Ipv6 is not null || routes.Any(r => r.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6);
+        Run(NftDedicatedScript.Replace(routes, excludedPorts, ipv6Table), "set the dedicated addresses");
         NftForwardingTableLog.DedicatedSet(_logger, routes.Count);
         EndAllPortFlows(before, routes);
     }
@@ -153,11 +155,19 @@ public sealed class NftForwardingTable : IForwardingTable
     public IReadOnlyList<DedicatedRoute> ListDedicated()
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        var routes = ListDedicated(NftDedicatedScript.ListEgress(), NftDedicatedScript.ListInbound());
+        routes.AddRange(ListDedicated(NftDedicatedScript.ListIpv6Egress(), NftDedicatedScript.ListIpv6Inbound()));
+        return routes;
+    }
+
+    // One family's maps; a table (or map) that is not there holds nothing.
+    private List<DedicatedRoute> ListDedicated(string listEgress, string listInbound)
+    {
         string egress, inbound;
         try
         {
-            egress = _nft.RunJson(NftDedicatedScript.ListEgress());
-            inbound = _nft.RunJson(NftDedicatedScript.ListInbound());
+            egress = _nft.RunJson(listEgress);
+            inbound = _nft.RunJson(listInbound);
         }
         catch (NftException e) when (e.NftError.Contains("No such file or directory", StringComparison.Ordinal))
         {
@@ -289,7 +299,7 @@ public sealed class NftForwardingTable : IForwardingTable
         try
         {
             var mapped = Keys(List()).ToHashSet();
-            foreach (var route in gone.Where(r => r.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork))
+            foreach (var route in gone)
                 _reaper.EndAllPorts(route.PublicAddress, mapped);
         }
         catch (ForwardingTableException e)
@@ -309,8 +319,7 @@ public sealed class NftForwardingTable : IForwardingTable
             .ToList();
 
     private static IEnumerable<FlowKey> Keys(IEnumerable<ForwardingEntry> entries) =>
-        entries.Where(entry => entry.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
-            .Select(entry => ConntrackReaper.KeyOf(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort));
+        entries.Select(entry => ConntrackReaper.KeyOf(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort));
 
     private static void CheckEntries(IReadOnlyCollection<ForwardingEntry> entries, Action<ForwardingEntry> check, string name)
     {

@@ -61,6 +61,7 @@ internal static class NftIpv6Script
         s.AppendLine(CultureInfo.InvariantCulture, $"add table {T}");
         NftScript.AppendMappingDeclarations(s, Family);
         NftFilterScript.AppendDeclarations(s, Family);
+        NftDedicatedScript.AppendIpv6Declarations(s);
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {T} prerouting {{ type nat hook prerouting priority dstnat; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {T} guard {{ type filter hook prerouting priority raw; policy accept; }}");
         s.AppendLine(CultureInfo.InvariantCulture, $"add chain {T} postrouting {{ type nat hook postrouting priority srcnat; policy accept; }}");
@@ -83,10 +84,14 @@ internal static class NftIpv6Script
             // NAT66 inbound as IPv4's: a leased key on the public address is DNATed to its peer's /128, from the
             // internet and hairpinned from the tunnel (which then appears from the gateway, so replies come back).
             s.AppendLine(NftScript.DnatRule(Family, $"iifname {{ {pub}, {tun} }}"));
+            NftDedicatedScript.AppendIpv6InboundRules(s, $"{pub}, {tun}");
+            s.AppendLine(NftDedicatedScript.Ipv6EgressRule(pub, v6.TunnelPrefix));
             s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} postrouting oifname {pub} ip6 saddr {prefix} snat to {v6.PublicAddresses[0]}");
             s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} postrouting oifname {tun} ip6 saddr {prefix} ct status dnat masquerade");
         }
 
+        if (!routed)
+            s.AppendLine(NftDedicatedScript.Ipv6GuardRule());
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} forward ct state established,related accept");
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} forward ct state invalid drop");
         var peerToPeer = network.AllowPeerToPeer ? "accept" : "drop";

@@ -141,9 +141,11 @@ public static class ConfigPeerPlanner
         var changes = new List<DedicatedAddress>();
         for (var i = 0; i < file.Count; i++)
         {
-            if (file[i].DedicatedAddress is { } address
-                && (!holder.TryGetValue(address, out var peerId) || peerId != idOf[i]))
-                changes.Add(new DedicatedAddress(address, idOf[i]));
+            foreach (var address in (IPAddress?[])[file[i].DedicatedAddress, file[i].DedicatedAddress6])
+            {
+                if (address is not null && (!holder.TryGetValue(address, out var peerId) || peerId != idOf[i]))
+                    changes.Add(new DedicatedAddress(address, idOf[i]));
+            }
         }
         return changes;
     }
@@ -197,6 +199,8 @@ public static class ConfigPeerPlanner
                 throw new ArgumentException($"Peer '{peer.Name}': tunnel address {address} is used twice or is not a host address of {pool.Prefix} other than the gateway's.", nameof(file));
             if (peer.DedicatedAddress is { } own && !dedicated.Add(own))
                 throw new ArgumentException($"Peer '{peer.Name}': dedicated address {own} is given twice.", nameof(file));
+            if (peer.DedicatedAddress6 is { } own6 && !dedicated.Add(own6))
+                throw new ArgumentException($"Peer '{peer.Name}': dedicated address {own6} is given twice.", nameof(file));
             foreach (var forward in peer.Forwards)
             {
                 if (forward.ExternalPort == 0 || forward.InternalPort == 0 || !forwards.Add(forward.Key))

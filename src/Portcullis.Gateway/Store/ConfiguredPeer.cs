@@ -20,6 +20,9 @@ public sealed record ConfiguredPeer
 
     public IPAddress? DedicatedAddress { get; init; }
 
+    /// <summary>The peer's dedicated IPv6 address (NAT66), kept beside the IPv4 one in the same store table.</summary>
+    public IPAddress? DedicatedAddress6 { get; init; }
+
     public IReadOnlyList<ConfiguredForward> Forwards { get; init; } = [];
 }
 

@@ -33,6 +33,7 @@ public static class ConfiguredPeers
                 PublicKey = peer.PublicKeyBase64,
                 TunnelAddress = peer.Address,
                 DedicatedAddress = peer.DedicatedAddress,
+                DedicatedAddress6 = peer.DedicatedAddress6,
                 Forwards = forwards,
             });
         }

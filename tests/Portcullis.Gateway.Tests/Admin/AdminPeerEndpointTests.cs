@@ -41,6 +41,17 @@ public sealed class AdminPeerEndpointTests
         Assert.Equal("198.51.100.11", peer.GetProperty("dedicated_address").GetString());
     }
 
+    [Fact]
+    public async Task AddPeer_DedicatedAddress6_PassedParsed()
+    {
+        await using var api = await AdminApi.StartAsync();
+
+        var response = await api.PostJsonAsync("/api/v1/peers", """{"name":"bob","dedicated_address6":"2001:db8:1::11"}""");
+
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        Assert.Equal(IPAddress.Parse("2001:db8:1::11"), api.Operations.LastPeerRequest!.DedicatedAddress6);
+    }
+
     [Theory]
     [InlineData("""{"name":"alice" """, "JSON")]
     [InlineData("""{}""", "name")]
@@ -51,6 +62,7 @@ public sealed class AdminPeerEndpointTests
     [InlineData("""{"name":"alice","tunnel_address":"167772161"}""", "tunnel_address")]
     [InlineData("""{"name":"alice","dedicated_address":"example.com"}""", "dedicated_address")]
     [InlineData("""{"name":"alice","dedicated_adress":"198.51.100.11"}""", "dedicated_adress")]
+    [InlineData("""{"name":"alice","dedicated_address6":"2001:db8:1::zz"}""", "dedicated_address6")]
     [InlineData("""{"name":7}""", "name")]
     [InlineData("""[1,2]""", "JSON")]
     public async Task AddPeer_BadData_Returns400WithReasonAndChangesNothing(string body, string reasonMentions)

@@ -144,6 +144,31 @@ public sealed class AuditTrailTests : IDisposable
     }
 
     [Fact]
+    public async Task SetDedicated_Ipv6Route_EveryPortOfTheIpv6AddressRecordedForItsHolder()
+    {
+        await using var store = await _fixture.OpenAsync();
+        var time = _fixture.Time;
+        var recorder = Recorder(store, TimeSpan.FromDays(7));
+        await recorder.StartAsync(CancellationToken.None);
+        var table = new AuditingForwardingTable(new InMemoryForwardingTable(), recorder, time);
+        var dedicated6 = IPAddress.Parse("2001:db8:1::11");
+        var twin = IPAddress.Parse("fd99::2");
+        var set = time.GetUtcNow();
+
+        table.SetDedicated([new DedicatedRoute(dedicated6, twin, ForwardAllPorts: true, "peer-1")], new HashSet<ushort>());
+        time.Advance(TimeSpan.FromMinutes(1));
+        var removed = time.GetUtcNow();
+        table.SetDedicated([], new HashSet<ushort>());
+        await recorder.DisposeAsync();
+
+        var records = await store.FindAuditAsync(dedicated6, 443, set.AddSeconds(30));
+        Assert.Equal([MappingProtocol.Tcp, MappingProtocol.Udp], records.Select(r => r.Protocol).Order());
+        Assert.All(records, r => Assert.Equal(("peer-1", twin, AuditRecord.EveryPort, (DateTimeOffset?)removed),
+            (r.PeerId, r.TunnelAddress, r.PublicPort, r.EndedUtc)));
+        Assert.Empty(await store.FindAuditAsync(IPAddress.Parse("2001:db8:1::12"), 443, set.AddSeconds(30)));
+    }
+
+    [Fact]
     public async Task Retention_VirtualTimePassesIt_EndedRecordsOlderThanItDeletedRecentAndHeldKept()
     {
         await using var store = await _fixture.OpenAsync();

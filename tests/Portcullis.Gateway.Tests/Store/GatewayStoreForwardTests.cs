@@ -110,6 +110,29 @@ public abstract class GatewayStoreForwardTests : IDisposable
     }
 
     [Fact]
+    public async Task AssignDedicatedAddressAsync_Ipv6BesideIpv4_BothRoundTripAfterReopenAndConflictAsIpv4()
+    {
+        var own6 = IPAddress.Parse("2001:db8:1::11");
+        string aliceId, bobId;
+        await using (var store = await _fixture.OpenAsync())
+        {
+            var alice = await AddAsync(store, "alice");
+            bobId = (await AddAsync(store, "bob")).Id;
+            aliceId = alice.Id;
+            await store.AssignDedicatedAddressAsync(Other, alice.Id);
+            await store.AssignDedicatedAddressAsync(IPAddress.Parse("2001:0db8:0001::0011"), alice.Id);
+        }
+
+        await using var reopened = await _fixture.OpenAsync();
+        var e = await Assert.ThrowsAsync<StoreConflictException>(() => reopened.AssignDedicatedAddressAsync(own6, bobId));
+
+        Assert.Equal(
+            [new DedicatedAddress(Other, aliceId), new DedicatedAddress(own6, aliceId)],
+            (await reopened.ListDedicatedAddressesAsync()).OrderBy(d => d.Address.AddressFamily).ToList());
+        Assert.Equal((StoreConflict.DedicatedAddress, "2001:db8:1::11"), (e.Conflict, e.Value));
+    }
+
+    [Fact]
     public async Task ReleaseDedicatedAddressAsync_FreesItForAnotherPeer()
     {
         await using var store = await _fixture.OpenAsync();

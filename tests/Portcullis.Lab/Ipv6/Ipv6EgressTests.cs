@@ -89,7 +89,7 @@ public sealed class Ipv6EgressTests
         Assert.DoesNotContain("snat", ruleset, StringComparison.Ordinal);
     }
 
-    private static async Task<LabProcess> ListenAsync(LabHost host)
+    internal static async Task<LabProcess> ListenAsync(LabHost host)
     {
         var listener = host.Start("python3", "-c", Listener, Port.ToString(CultureInfo.InvariantCulture), host.Name);
         await Wait.ForStartAsync(listener, $"{host.Name}'s IPv6 listener",
@@ -99,7 +99,7 @@ public sealed class Ipv6EgressTests
     }
 
     // "NAME from SOURCE", or null when nothing answered within 2 s (the drop is silent: a timeout, never a refusal).
-    private static async Task<string?> AskAsync(LabHost from, string address)
+    internal static async Task<string?> AskAsync(LabHost from, string address)
     {
         var result = await from.RunAsync(["python3", "-c", Probe, address, Port.ToString(CultureInfo.InvariantCulture), "2"],
             RunOptions.Default with { Timeout = TimeSpan.FromSeconds(12) });

@@ -25,6 +25,7 @@ internal sealed class Ipv6Lab : IAsyncDisposable
     private Ipv6Lab(LabNetwork network, LabHost gateway, LabHost clientA, LabHost clientB, LabHost remote, bool routed, Func<Ipv6Lab, string>? moreOfA)
     {
         _moreOfA = moreOfA;
+        _forwarding = "";
         Network = network;
         Gateway = gateway;
         ClientA = clientA;
@@ -34,7 +35,7 @@ internal sealed class Ipv6Lab : IAsyncDisposable
     }
 
     private readonly Func<Ipv6Lab, string>? _moreOfA;
-    private string _forwarding = "";
+    private string _forwarding;
 
     public LabNetwork Network { get; }
 
@@ -58,7 +59,7 @@ internal sealed class Ipv6Lab : IAsyncDisposable
 
     /// <param name="routed">A routed prefix instead of NAT66.</param>
     /// <param name="moreOfA">More TOML after client A's [[peer]] (e.g. its [[peer.forward]]), given the lab.</param>
-    /// <param name="forwarding">Keys of a [forwarding] section (e.g. inbound limits); none when empty.</param>
+    /// <param name="forwarding">Keys of a [forwarding] section (e.g. inbound limits, forward_all_dedicated_ports); none when empty.</param>
     public static async Task<Ipv6Lab> StartAsync(bool routed, Func<Ipv6Lab, string>? moreOfA = null, string forwarding = "")
     {
         var network = await LabNetwork.CreateAsync();

@@ -20,14 +20,15 @@ public sealed record PeerModel(
     long ReceivedBytes = 0,
     long SentBytes = 0,
     string? Gateway = null,
-    string? TunnelAddress6 = null)
+    string? TunnelAddress6 = null,
+    string? DedicatedAddress6 = null)
 {
     public static PeerModel From(PeerView peer)
     {
         ArgumentNullException.ThrowIfNull(peer);
         return new(peer.Id, peer.Name, peer.PublicKey, peer.TunnelAddress.ToString(), peer.DedicatedAddress?.ToString(),
             peer.Enabled, peer.CreatedUtc, peer.Connected, peer.LastHandshakeUtc, peer.ReceivedBytes, peer.SentBytes, peer.Gateway,
-            peer.TunnelAddress6?.ToString());
+            peer.TunnelAddress6?.ToString(), peer.DedicatedAddress6?.ToString());
     }
 }
 
@@ -205,6 +206,9 @@ public sealed record AddPeerBody
     public string? TunnelAddress { get; init; }
 
     public string? DedicatedAddress { get; init; }
+
+    /// <summary>A dedicated IPv6 address (NAT66 only), beside or instead of the IPv4 one.</summary>
+    public string? DedicatedAddress6 { get; init; }
 }
 
 /// <summary>POST /api/v1/forwards.</summary>

@@ -23,6 +23,7 @@ internal static class AdminRequestParser
             PublicKey = body.PublicKey is null ? null : PublicKey(body.PublicKey),
             TunnelAddress = body.TunnelAddress is null ? null : Address(body.TunnelAddress, "tunnel_address"),
             DedicatedAddress = body.DedicatedAddress is null ? null : Address(body.DedicatedAddress, "dedicated_address"),
+            DedicatedAddress6 = body.DedicatedAddress6 is null ? null : Address(body.DedicatedAddress6, "dedicated_address6"),
         };
     }
 
