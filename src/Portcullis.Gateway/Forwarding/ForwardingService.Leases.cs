@@ -18,15 +18,6 @@ public sealed partial class ForwardingService
     private TimeSpan _timerDue = TimeSpan.MaxValue;
     private TimeSpan _nextRemovalRetry;
 
-    private enum ReleaseReason
-    {
-        Deleted,
-        Expired,
-        SessionEnded,
-        Revoked,
-        PolicyChanged,
-    }
-
     /// <summary>All or nothing; throws <see cref="ForwardingTableException"/> with the state unchanged.</summary>
     private void ReleaseLocked(List<Mapping> mappings, ReleaseReason reason)
     {
@@ -139,11 +130,5 @@ public sealed partial class ForwardingService
 
     private void SweepMemoriesLocked(TimeSpan now) => _ports.Sweep(now);
 
-    private static ForwardingEntry[] EntriesOf(List<Mapping> mappings)
-    {
-        var entries = new ForwardingEntry[mappings.Count];
-        for (var i = 0; i < entries.Length; i++)
-            entries[i] = mappings[i].Entry;
-        return entries;
-    }
+    private static ForwardingEntry[] EntriesOf(List<Mapping> mappings) => MapDecisions.EntriesOf(mappings);
 }

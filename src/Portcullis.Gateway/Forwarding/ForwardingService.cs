@@ -34,12 +34,8 @@ namespace Portcullis.Gateway.Forwarding;
 /// </remarks>
 public sealed partial class ForwardingService : IPortMappingAuthority, IDisposable
 {
-    /// <summary>
-    /// The kernel holds each element this much longer than the lease, so the service's own expiry always removes
-    /// it first: a refresh racing the kernel's timeout would otherwise delete an element that is already gone and
-    /// fail. The kernel timeout is the backstop for a daemon that died, where five seconds more do no harm.
-    /// </summary>
-    internal static readonly TimeSpan KernelExpirySlack = TimeSpan.FromSeconds(5);
+    /// <summary>The kernel holds each element this much longer than its lease (<see cref="MapDecisions.KernelExpirySlack"/>).</summary>
+    internal static readonly TimeSpan KernelExpirySlack = MapDecisions.KernelExpirySlack;
 
     private readonly Lock _lock = new();
     private readonly IForwardingTable _table;
@@ -50,6 +46,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
     private readonly long _origin;
     private readonly ITimer _timer;
     private readonly GroupCommitter<FrontRequest, MapResult> _committer;
+    private readonly MapDecisions _decisions;
 
     private readonly SessionTable _sessions = new();
     private readonly LeaseBook _leases = new();
@@ -90,6 +87,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
         _timer = timeProvider.CreateTimer(static state => ((ForwardingService)state!).OnTimer(), this,
             Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _committer = NewCommitter();
+        _decisions = new MapDecisions(_ports, _reserved, this, logger);
     }
 
     /// <summary>
