@@ -1,46 +1,39 @@
-using Portcullis.PortMapping;
-
 namespace Portcullis.Gateway.Forwarding;
 
 // How mappings end: lease expiry (the timer), session end, delete, revocation, a policy change. Every release
 // quarantines the port against other peers; an expiry or a session end also remembers it for the peer's
 // reconnect. Releases a caller asked for are all or nothing; expiry and session end must happen, so when the
-// kernel refuses them the state lets go anyway and the elements wait in a pending set (their ports still
-// reserved) that the timer retries until they are removed or their kernel timeout has removed them.
+// kernel refuses them the state lets go anyway and the elements wait in the lease book's pending set (their ports
+// still reserved) that the timer (LeaseExpiry) retries until they are removed or their kernel timeout has removed them.
 public sealed partial class ForwardingService
 {
-    internal static readonly TimeSpan RemovalRetryInterval = TimeSpan.FromSeconds(5);
-
-    // Never arm the timer for less than this: a zero due time fires inside Change on some TimeProviders, which
-    // would re-enter the service in the middle of an update.
-    private static readonly TimeSpan MinimumTimerDelay = TimeSpan.FromMilliseconds(1);
-
-    private TimeSpan _timerDue = TimeSpan.MaxValue;
-    private TimeSpan _nextRemovalRetry;
+    internal static readonly TimeSpan RemovalRetryInterval = LeaseExpiry.RemovalRetryInterval;
 
     /// <summary>All or nothing; throws <see cref="ForwardingTableException"/> with the state unchanged.</summary>
     private void ReleaseLocked(List<Mapping> mappings, ReleaseReason reason)
     {
-        _table.Update(EntriesOf(mappings), []);
+        _table.Update(MapDecisions.EntriesOf(mappings), []);
         CommitReleaseLocked(mappings, reason);
     }
 
     private void ReleaseBestEffortLocked(List<Mapping> mappings, ReleaseReason reason)
     {
-        try
+        if (!TryRemoveLocked(MapDecisions.EntriesOf(mappings), "removing"))
         {
-            _table.Update(EntriesOf(mappings), []);
-        }
-        catch (ForwardingTableException e)
-        {
-            ReportTableFailure("removing", e);
             foreach (var mapping in mappings)
                 _leases.Defer(mapping.Entry, mapping.KernelExpiresAt);
-            ForwardingLog.RemovalDeferred(_logger, mappings.Count);
-            _nextRemovalRetry = Now + RemovalRetryInterval;
-            ArmTimerLocked(_nextRemovalRetry);
         }
         CommitReleaseLocked(mappings, reason);
+    }
+
+    // A removal that must happen: false when the kernel refused it, and the caller defers its entries to the retry.
+    private bool TryRemoveLocked(IReadOnlyCollection<ForwardingEntry> entries, string operation)
+    {
+        if (TryUpdateTable(entries, [], operation))
+            return true;
+        ForwardingLog.RemovalDeferred(_logger, entries.Count);
+        _expiry.RetryLater(Now);
+        return false;
     }
 
     private void CommitReleaseLocked(List<Mapping> mappings, ReleaseReason reason)
@@ -60,14 +53,7 @@ public sealed partial class ForwardingService
         }
     }
 
-    private void ArmTimerLocked(TimeSpan due)
-    {
-        if (due >= _timerDue)
-            return;
-        _timerDue = due;
-        var delay = due - Now;
-        _timer.Change(delay < MinimumTimerDelay ? MinimumTimerDelay : delay, Timeout.InfiniteTimeSpan);
-    }
+    private void ArmTimerLocked(TimeSpan due) => _expiry.Arm(due, Now);
 
     private void OnTimer()
     {
@@ -75,28 +61,19 @@ public sealed partial class ForwardingService
         {
             if (_disposed)
                 return;
-            _timerDue = TimeSpan.MaxValue;
+            _expiry.Fired();
             var now = Now;
-            ExpireDueLocked(now);
-            RetryRemovalsLocked(now);
+            if (_leases.TakeDue(now) is { } due)
+                ReleaseBestEffortLocked(due, ReleaseReason.Expired);
+            if (_leases.PendingCount > 0 && _expiry.RetryDue(now))
+                RetryRemovalsLocked(now);
             SweepMemoriesLocked(now);
-            if (_leases.TryPeekNextExpiry(out var next))
-                ArmTimerLocked(next);
-            if (_leases.PendingCount > 0)
-                ArmTimerLocked(_nextRemovalRetry);
+            _expiry.Rearm(_leases, now);
         }
-    }
-
-    private void ExpireDueLocked(TimeSpan now)
-    {
-        if (_leases.TakeDue(now) is { } due)
-            ReleaseBestEffortLocked(due, ReleaseReason.Expired);
     }
 
     private void RetryRemovalsLocked(TimeSpan now)
     {
-        if (_leases.PendingCount == 0 || now < _nextRemovalRetry)
-            return;
         var before = _leases.PendingCount;
         var entries = _leases.PendingToRetry(now);
         if (entries.Count > 0)
@@ -125,10 +102,8 @@ public sealed partial class ForwardingService
         }
         if (_leases.PendingCount != before)
             ForwardingLog.DeferredRemovalsRetried(_logger, before - _leases.PendingCount, _leases.PendingCount);
-        _nextRemovalRetry = now + RemovalRetryInterval;
+        _expiry.Retried(now);
     }
 
     private void SweepMemoriesLocked(TimeSpan now) => _ports.Sweep(now);
-
-    private static ForwardingEntry[] EntriesOf(List<Mapping> mappings) => MapDecisions.EntriesOf(mappings);
 }

@@ -44,7 +44,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
     private readonly ILogger _logger;
     private readonly PortAllocator _ports;
     private readonly long _origin;
-    private readonly ITimer _timer;
+    private readonly LeaseExpiry _expiry;
     private readonly GroupCommitter<FrontRequest, MapResult> _committer;
     private readonly MapDecisions _decisions;
 
@@ -84,8 +84,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
         _logger = logger;
         _ports = new PortAllocator(_publicAddresses, OwnerOfLocked, random, logger);
         _origin = timeProvider.GetTimestamp();
-        _timer = timeProvider.CreateTimer(static state => ((ForwardingService)state!).OnTimer(), this,
-            Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _expiry = new LeaseExpiry(timeProvider, OnTimer);
         _committer = NewCommitter();
         _decisions = new MapDecisions(_ports, _reserved, this, logger);
     }
@@ -201,7 +200,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
                 return;
             _disposed = true;
         }
-        _timer.Dispose();
+        _expiry.Dispose();
     }
 
     /// <summary>Monotonic time since construction; every lease and memory is measured on it.</summary>
@@ -219,36 +218,13 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
 
     private void ReconcileLocked()
     {
-        var desired = new Dictionary<PortKey, ForwardingEntry>(_statics.Live);
-        foreach (var mapping in _leases.Mappings)
-            desired[mapping.PortKey] = mapping.Entry;
-
-        var remove = new List<ForwardingEntry>();
-        var add = new List<ForwardingEntry>();
-        var kept = new HashSet<PortKey>();
-        foreach (var held in _table.List())
-        {
-            var key = PortKey.Of(held);
-            if (desired.TryGetValue(key, out var wanted) && SameTarget(held, wanted))
-                kept.Add(key);
-            else
-                remove.Add(held);
-        }
-        foreach (var (key, entry) in desired)
-        {
-            if (!kept.Contains(key))
-                add.Add(entry);
-        }
+        var (remove, add) = KernelReconciliation.Plan(_table.List(), _statics, _leases);
         if (remove.Count > 0 || add.Count > 0)
             _table.Update(remove, add);
         // The kernel now holds exactly the desired set: nothing deferred is left to remove.
         _leases.ClearPending();
         _logger.Reconciled(remove.Count, add.Count);
     }
-
-    private static bool SameTarget(ForwardingEntry a, ForwardingEntry b) =>
-        a.TunnelAddress.Equals(b.TunnelAddress) && a.InternalPort == b.InternalPort && a.Owner == b.Owner
-        && RemoteFilter.Minimal(a.Filters).ToHashSet().SetEquals(RemoteFilter.Minimal(b.Filters));
 
     private void ThrowIfNotRunning()
     {
