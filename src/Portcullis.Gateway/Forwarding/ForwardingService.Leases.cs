@@ -12,7 +12,7 @@ public sealed partial class ForwardingService
     /// <summary>All or nothing; throws <see cref="ForwardingTableException"/> with the state unchanged.</summary>
     private void ReleaseLocked(List<Mapping> mappings, ReleaseReason reason)
     {
-        _table.Update(MapDecisions.EntriesOf(mappings), []);
+        _writer.Update(MapDecisions.EntriesOf(mappings), []);
         CommitReleaseLocked(mappings, reason);
     }
 
@@ -76,30 +76,9 @@ public sealed partial class ForwardingService
     {
         var before = _leases.PendingCount;
         var entries = _leases.PendingToRetry(now);
+        // Failures stay quiet here; the summary below says how many are still waiting.
         if (entries.Count > 0)
-        {
-            try
-            {
-                _table.Update(entries, []);
-                _leases.ClearPending();
-            }
-            catch (ForwardingTableException)
-            {
-                // One element the kernel no longer holds fails the whole transaction: try each on its own.
-                // Failures stay quiet here; the summary below says how many are still waiting.
-                foreach (var entry in entries)
-                {
-                    try
-                    {
-                        _table.Update([entry], []);
-                        _leases.RemovePending(PortKey.Of(entry));
-                    }
-                    catch (ForwardingTableException)
-                    {
-                    }
-                }
-            }
-        }
+            _writer.RemoveEach(entries, entry => _leases.RemovePending(PortKey.Of(entry)));
         if (_leases.PendingCount != before)
             ForwardingLog.DeferredRemovalsRetried(_logger, before - _leases.PendingCount, _leases.PendingCount);
         _expiry.Retried(now);

@@ -86,27 +86,11 @@ public sealed partial class ForwardingService : ILeaseCommits
 
     void ILeaseCommits.Released(List<Mapping> mappings, ReleaseReason reason) => CommitReleaseLocked(mappings, reason);
 
-    /// <summary>Runs one table transaction; false (state untouched by the caller) when the kernel refused it.</summary>
-    private bool TryUpdateTable(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add, string operation)
-    {
-        try
-        {
-            _table.Update(remove, add);
-            return true;
-        }
-        catch (ForwardingTableException e)
-        {
-            ReportTableFailure(operation, e);
-            return false;
-        }
-    }
+    // Kept on the front for ForwardingService.Dedicated.cs and .Peer.cs; the transactions are TableWriter's.
+    private bool TryUpdateTable(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add, string operation) =>
+        _writer.TryUpdate(remove, add, operation);
 
-    private void ReportTableFailure(string operation, ForwardingTableException e)
-    {
-        ForwardingLog.TableFailed(_logger, operation, e.GetType().Name);
-        if (_policy.AuditLog)
-            ForwardingLog.AuditTableError(_logger, operation, e.Message);
-    }
+    private void ReportTableFailure(string operation, ForwardingTableException e) => _writer.ReportFailure(operation, e);
 
     // Kept on the front for ForwardingService.Peer.cs; the decisions are MapDecisions'.
     private MapChange DecideRefresh(Mapping existing, TimeSpan lifetime, IReadOnlyList<RemoteFilter>? filters) =>

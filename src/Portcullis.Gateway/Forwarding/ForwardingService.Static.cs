@@ -112,7 +112,7 @@ public sealed partial class ForwardingService
     {
         var change = _statics.Plan(removedKeys, addedRules, _leases, _sessions, inKernel: _started);
         if (change.Remove.Count > 0 || change.Add.Count > 0)
-            _table.Update(change.Remove, change.Add);
+            _writer.Update(change.Remove, change.Add);
         if (change.Evicted.Count > 0)
             CommitReleaseLocked(change.Evicted, ReleaseReason.Revoked);
         foreach (var key in change.ClearedPending)

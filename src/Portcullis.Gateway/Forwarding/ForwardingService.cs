@@ -47,6 +47,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
     private readonly LeaseExpiry _expiry;
     private readonly GroupCommitter<FrontRequest, MapResult> _committer;
     private readonly MapDecisions _decisions;
+    private readonly TableWriter _writer;
 
     private readonly SessionTable _sessions = new();
     private readonly LeaseBook _leases = new();
@@ -87,6 +88,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
         _expiry = new LeaseExpiry(timeProvider, OnTimer);
         _committer = NewCommitter();
         _decisions = new MapDecisions(_ports, _reserved, this, logger);
+        _writer = new TableWriter(table, logger, () => _policy.AuditLog);
     }
 
     /// <summary>
@@ -220,7 +222,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
     {
         var (remove, add) = KernelReconciliation.Plan(_table.List(), _statics, _leases);
         if (remove.Count > 0 || add.Count > 0)
-            _table.Update(remove, add);
+            _writer.Update(remove, add);
         // The kernel now holds exactly the desired set: nothing deferred is left to remove.
         _leases.ClearPending();
         _logger.Reconciled(remove.Count, add.Count);
