@@ -36,22 +36,8 @@ public sealed partial class ForwardingService
         return false;
     }
 
-    private void CommitReleaseLocked(List<Mapping> mappings, ReleaseReason reason)
-    {
-        var policy = _policy;
-        var now = Now;
-        var remember = reason is ReleaseReason.Expired or ReleaseReason.SessionEnded;
-        foreach (var mapping in mappings)
-        {
-            _leases.Remove(mapping);
-            _ports.Released(mapping, remember, policy, now);
-            if (policy.AuditLog)
-            {
-                ForwardingLog.AuditRemoved(_logger, reason.ToString(), mapping.Owner.PeerId, mapping.Protocol,
-                    mapping.PublicAddress, mapping.PublicPort, mapping.Owner.TunnelAddress, mapping.InternalPort);
-            }
-        }
-    }
+    // Kept on the front for ForwardingService.Peer.cs; the commits are LeaseCommits'.
+    private void CommitReleaseLocked(List<Mapping> mappings, ReleaseReason reason) => _commits.Released(mappings, reason);
 
     private void ArmTimerLocked(TimeSpan due) => _expiry.Arm(due, Now);
 

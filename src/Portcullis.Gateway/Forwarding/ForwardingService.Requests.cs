@@ -5,7 +5,7 @@ namespace Portcullis.Gateway.Forwarding;
 
 // IPortMappingAuthority: the requests the NAT-PMP and PCP front ends pass on, already parsed and validated. The front
 // gates them (AdmitLocked); MapDecisions decides; the committer applies the batch's changes in one table update.
-public sealed partial class ForwardingService : ILeaseCommits
+public sealed partial class ForwardingService
 {
     public MapResult GetPublicAddress(IPAddress client)
     {
@@ -65,26 +65,6 @@ public sealed partial class ForwardingService : ILeaseCommits
         peer = session;
         return MapStatus.Success;
     }
-
-    void ILeaseCommits.Created(Mapping mapping)
-    {
-        _leases.Add(mapping);
-        _ports.Granted(mapping.LeaseKey);
-        ArmTimerLocked(mapping.ExpiresAt);
-        if (_policy.AuditLog)
-        {
-            ForwardingLog.AuditCreated(_logger, mapping.Owner.PeerId, mapping.Protocol, mapping.PublicAddress, mapping.PublicPort,
-                mapping.Owner.TunnelAddress, mapping.InternalPort, (long)mapping.Lifetime.TotalSeconds);
-        }
-    }
-
-    void ILeaseCommits.Renewed(Mapping existing, Mapping renewed)
-    {
-        _leases.Replace(existing, renewed);
-        ArmTimerLocked(renewed.ExpiresAt);
-    }
-
-    void ILeaseCommits.Released(List<Mapping> mappings, ReleaseReason reason) => CommitReleaseLocked(mappings, reason);
 
     // Kept on the front for ForwardingService.Dedicated.cs and .Peer.cs; the transactions are TableWriter's.
     private bool TryUpdateTable(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add, string operation) =>

@@ -48,6 +48,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
     private readonly GroupCommitter<FrontRequest, MapResult> _committer;
     private readonly MapDecisions _decisions;
     private readonly TableWriter _writer;
+    private readonly LeaseCommits _commits;
 
     private readonly SessionTable _sessions = new();
     private readonly LeaseBook _leases = new();
@@ -87,7 +88,8 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
         _origin = timeProvider.GetTimestamp();
         _expiry = new LeaseExpiry(timeProvider, OnTimer);
         _committer = NewCommitter();
-        _decisions = new MapDecisions(_ports, _reserved, this, logger);
+        _commits = new LeaseCommits(_leases, _ports, _expiry, () => _policy, () => Now, logger);
+        _decisions = new MapDecisions(_ports, _reserved, _commits, logger);
         _writer = new TableWriter(table, logger, () => _policy.AuditLog);
     }
 
