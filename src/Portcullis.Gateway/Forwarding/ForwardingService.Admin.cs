@@ -77,10 +77,7 @@ public sealed partial class ForwardingService
             var old = _policy;
             _policy = policy;
             if (old.RequestsPerSecond != policy.RequestsPerSecond || old.Burst != policy.Burst)
-            {
-                foreach (var session in _sessions.All)
-                    session.Requests = NewRequestBucket(policy);
-            }
+                _sessions.RenewRequestBuckets(() => NewRequestBucket(policy));
             SyncDedicatedLocked();
             ForwardingLog.PolicyUpdated(_logger, doomed.Count);
         }

@@ -16,9 +16,13 @@ namespace Portcullis.Gateway.Forwarding;
 //  5. the lease joins the expiry queue; one TimeProvider timer removes due leases in one table update
 // Session end removes a peer's mappings, and with them their flows (the table flushes conntrack).
 // One lock serializes everything, table calls included: the table is not thread-safe.
-// The parts that own state: SessionTable (sessions), LeaseBook (leases, expiries, pending removals), PortAllocator
-// (own ports, quarantine, remembered ports, randomness), StaticForwardSet (rules, live entries); dedicated routes are
-// still fields here.
+// The front locks, validates, collects each part's changes, makes one table update (TableWriter) and commits to the
+// parts only if the kernel took it. The parts, each guarding its own state: SessionTable (sessions), LeaseBook (leases,
+// expiries, pending removals), LeaseExpiry (the timer), PortAllocator (own ports, quarantine, remembered ports,
+// randomness; asks the front one question, who holds a key), StaticForwardSet (rules, live entries, their plans),
+// MapDecisions (request decisions → MapChange), LeaseCommits (what a taken change does to the parts); dedicated
+// routes are still fields here (ForwardingService.Dedicated.cs). KernelReconciliation and ForwardingReadModel are
+// pure views of the parts.
 
 /// <summary>
 /// Decides who may have which port and keeps the kernel's mappings equal to that decision. Leases are bound to
@@ -165,13 +169,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
             if (_sessions.TryGetByAddress(address, out var previousHolder))
                 EndSessionLocked(previousHolder);
 
-            var session = new PeerSession(peerId, address, PublicAddressFor(peerId), NewRequestBucket(_policy));
-            if (Ipv6 is { } v6 && v6.Tunnel.Ipv4Prefix.Contains(address))
-            {
-                var twin = v6.Tunnel.Twin(address);
-                session.AddIpv6(twin, v6.PublicAddress ?? twin, v6.Routed);
-            }
-            _sessions.Add(session);
+            var session = _sessions.Open(peerId, address, PublicAddressFor(peerId), NewRequestBucket(_policy), Ipv6);
             ActivateStaticLocked(session);
             SyncDedicatedLocked();
             _logger.Counts(_sessions.Count, _leases.Count);

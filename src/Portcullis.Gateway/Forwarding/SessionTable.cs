@@ -1,4 +1,5 @@
 using System.Net;
+using Portcullis.Core.RateLimiting;
 
 namespace Portcullis.Gateway.Forwarding;
 
@@ -19,6 +20,29 @@ internal sealed class SessionTable
     public bool TryGetByPeer(string peerId, out PeerSession session) => _byPeer.TryGetValue(peerId, out session!);
 
     public bool TryGetByAddress(IPAddress tunnelAddress, out PeerSession session) => _byAddress.TryGetValue(tunnelAddress, out session!);
+
+    /// <summary>
+    /// Opens the peer's session at <paramref name="address"/>, with its IPv6 facet (the address's twin) when IPv6
+    /// inbound is on and the address is in its IPv4 prefix. Peer and addresses must be free (end their sessions first).
+    /// </summary>
+    public PeerSession Open(string peerId, IPAddress address, IPAddress publicAddress, TokenBucket requests, ForwardingIpv6? ipv6)
+    {
+        var session = new PeerSession(peerId, address, publicAddress, requests);
+        if (ipv6 is { } v6 && v6.Tunnel.Ipv4Prefix.Contains(address))
+        {
+            var twin = v6.Tunnel.Twin(address);
+            session.AddIpv6(twin, v6.PublicAddress ?? twin, v6.Routed);
+        }
+        Add(session);
+        return session;
+    }
+
+    /// <summary>A new rate limit: every session gets a fresh request bucket (its facet shares it).</summary>
+    public void RenewRequestBuckets(Func<TokenBucket> bucket)
+    {
+        foreach (var session in _byPeer.Values)
+            session.Requests = bucket();
+    }
 
     /// <summary>Adds a session; its peer and its address must be free (end their sessions first).</summary>
     public void Add(PeerSession session)
