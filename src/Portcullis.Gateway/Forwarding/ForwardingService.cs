@@ -169,7 +169,13 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
             if (_sessions.TryGetByAddress(address, out var previousHolder))
                 EndSessionLocked(previousHolder);
 
-            var session = _sessions.Open(peerId, address, PublicAddressFor(peerId), NewRequestBucket(_policy), Ipv6);
+            var session = new PeerSession(peerId, address, PublicAddressFor(peerId), NewRequestBucket(_policy));
+            if (Ipv6 is { } v6 && v6.Tunnel.Ipv4Prefix.Contains(address))
+            {
+                var twin = v6.Tunnel.Twin(address);
+                session.AddIpv6(twin, v6.PublicAddress ?? twin, v6.Routed);
+            }
+            _sessions.Add(session);
             ActivateStaticLocked(session);
             SyncDedicatedLocked();
             _logger.Counts(_sessions.Count, _leases.Count);

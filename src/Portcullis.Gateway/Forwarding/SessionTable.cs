@@ -21,22 +21,6 @@ internal sealed class SessionTable
 
     public bool TryGetByAddress(IPAddress tunnelAddress, out PeerSession session) => _byAddress.TryGetValue(tunnelAddress, out session!);
 
-    /// <summary>
-    /// Opens the peer's session at <paramref name="address"/>, with its IPv6 facet (the address's twin) when IPv6
-    /// inbound is on and the address is in its IPv4 prefix. Peer and addresses must be free (end their sessions first).
-    /// </summary>
-    public PeerSession Open(string peerId, IPAddress address, IPAddress publicAddress, TokenBucket requests, ForwardingIpv6? ipv6)
-    {
-        var session = new PeerSession(peerId, address, publicAddress, requests);
-        if (ipv6 is { } v6 && v6.Tunnel.Ipv4Prefix.Contains(address))
-        {
-            var twin = v6.Tunnel.Twin(address);
-            session.AddIpv6(twin, v6.PublicAddress ?? twin, v6.Routed);
-        }
-        Add(session);
-        return session;
-    }
-
     /// <summary>A new rate limit: every session gets a fresh request bucket (its facet shares it).</summary>
     public void RenewRequestBuckets(Func<TokenBucket> bucket)
     {

@@ -1,6 +1,5 @@
 using System.Net;
 using Portcullis.Core.RateLimiting;
-using Portcullis.Gateway.Configuration;
 using Portcullis.Gateway.Forwarding;
 
 namespace Portcullis.Gateway.Tests.Forwarding;
@@ -13,39 +12,34 @@ public sealed class SessionTableTests
 
     private static TokenBucket Bucket(int perSecond) => new(perSecond, perSecond, TimeSpan.Zero);
 
-    [Fact]
-    public void Open_WithIpv6Inbound_FoundByBothAddressesUntilRemoved()
+    private PeerSession Open(string peer, string address, int perSecond)
     {
-        var tunnel = new TunnelIpv6(IPNetwork.Parse("fd99::/64"), IPNetwork.Parse("10.99.0.0/16"), Routed: false);
-        var ipv6 = new ForwardingIpv6(tunnel, IPAddress.Parse("2001:db8::10"));
-        var address = IPAddress.Parse("10.99.0.2");
-
-        var session = _sessions.Open("p2", address, Public, Bucket(10), ipv6);
-
-        Assert.True(_sessions.TryGetByAddress(tunnel.Twin(address), out var facet));
-        Assert.Same(session, facet.Primary);
-        Assert.Equal(IPAddress.Parse("2001:db8::10"), facet.PublicAddress);
-        _sessions.Remove(session);
-        Assert.False(_sessions.TryGetByAddress(tunnel.Twin(address), out _));
-        Assert.False(_sessions.TryGetByPeer("p2", out _));
+        var session = new PeerSession(peer, IPAddress.Parse(address), Public, Bucket(perSecond));
+        _sessions.Add(session);
+        return session;
     }
 
     [Fact]
-    public void Open_AddressOutsideThePrefix_NoFacet()
+    public void Add_WithIpv6Facet_FoundByBothAddressesUntilRemoved()
     {
-        var tunnel = new TunnelIpv6(IPNetwork.Parse("fd99::/64"), IPNetwork.Parse("10.99.0.0/16"), Routed: false);
+        var session = new PeerSession("p2", IPAddress.Parse("10.99.0.2"), Public, Bucket(10));
+        var twin = IPAddress.Parse("fd99::2");
+        session.AddIpv6(twin, IPAddress.Parse("2001:db8::10"), routed: false);
+        _sessions.Add(session);
 
-        var session = _sessions.Open("p2", IPAddress.Parse("10.98.0.2"), Public, Bucket(10), new ForwardingIpv6(tunnel, null));
-
-        Assert.Null(session.Ipv6);
-        Assert.Equal(1, _sessions.Count);
+        Assert.True(_sessions.TryGetByAddress(twin, out var facet));
+        Assert.Same(session, facet.Primary);
+        Assert.Equal(IPAddress.Parse("2001:db8::10"), facet.PublicAddress);
+        _sessions.Remove(session);
+        Assert.False(_sessions.TryGetByAddress(twin, out _));
+        Assert.False(_sessions.TryGetByPeer("p2", out _));
     }
 
     [Fact]
     public void RenewRequestBuckets_EverySessionGetsItsOwnFreshBucket()
     {
-        var a = _sessions.Open("p2", IPAddress.Parse("10.99.0.2"), Public, Bucket(1), null);
-        var b = _sessions.Open("p3", IPAddress.Parse("10.99.0.3"), Public, Bucket(1), null);
+        var a = Open("p2", "10.99.0.2", 1);
+        var b = Open("p3", "10.99.0.3", 1);
         Assert.True(a.Requests.TryTake(TimeSpan.Zero));
         Assert.False(a.Requests.TryTake(TimeSpan.Zero));
 
