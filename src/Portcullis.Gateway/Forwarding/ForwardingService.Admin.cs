@@ -23,21 +23,7 @@ public sealed partial class ForwardingService
         get
         {
             lock (_lock)
-            {
-                var now = Now;
-                var wallNow = _time.GetUtcNow();
-                var list = new List<ActiveMapping>(_leases.Count);
-                foreach (var mapping in _leases.Mappings)
-                {
-                    list.Add(new ActiveMapping(mapping.Owner.PeerId, mapping.Owner.TunnelAddress, mapping.Protocol,
-                        mapping.InternalPort, mapping.PublicAddress, mapping.PublicPort, mapping.Lifetime,
-                        wallNow + (mapping.ExpiresAt - now), mapping.Nonce is not null)
-                    {
-                        Remote = mapping.Remote,
-                    });
-                }
-                return list;
-            }
+                return ForwardingReadModel.Mappings(_leases, Now, _time.GetUtcNow());
         }
     }
 
@@ -84,25 +70,14 @@ public sealed partial class ForwardingService
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var doomed = new List<Mapping>();
-            foreach (var mapping in _leases.Mappings)
-            {
-                // A routed IPv6 pinhole's port is the peer's own (Pinhole): the range does not apply to it.
-                if (!policy.Enabled || (!mapping.Owner.Routed && !policy.PortRange.Contains(mapping.PublicPort))
-                    || policy.BlockedExternalPorts.Contains(mapping.PublicPort)
-                    || policy.BlockedInternalPorts.Contains(mapping.InternalPort))
-                    doomed.Add(mapping);
-            }
+            var doomed = _leases.NotAllowedBy(policy);
             if (doomed.Count > 0)
                 ReleaseLocked(doomed, ReleaseReason.PolicyChanged);
 
             var old = _policy;
             _policy = policy;
             if (old.RequestsPerSecond != policy.RequestsPerSecond || old.Burst != policy.Burst)
-            {
-                foreach (var session in _sessions.All)
-                    session.Requests = NewRequestBucket(policy);
-            }
+                _sessions.RenewRequestBuckets(() => NewRequestBucket(policy));
             SyncDedicatedLocked();
             ForwardingLog.PolicyUpdated(_logger, doomed.Count);
         }

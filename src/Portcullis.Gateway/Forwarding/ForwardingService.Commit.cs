@@ -6,7 +6,7 @@ namespace Portcullis.Gateway.Forwarding;
 // Group commit of MAP requests (GroupCommitter): a batch of concurrent requests, at most one per client, runs under
 // the service's lock:
 //  1. each request is decided in order against the state and the ports reserved by the batch's earlier creates
-//  2. every change goes to the kernel in one table update
+//  2. every change goes to the kernel in one table update (TableWriter.ApplyAll)
 //  3. it succeeded: each change commits and its answer is ready
 //  4. it failed: each change is tried alone, so only a change the kernel refuses fails its request (NetworkFailure)
 // Nothing commits before the kernel took it, so an answer always means "live (or gone) in the kernel".
@@ -54,10 +54,8 @@ public sealed partial class ForwardingService
                     else
                         slot.Result = decision.Result;
                 }
-                if (changes.Count == 1)
-                    changes[0].Slot.Result = ApplyAloneLocked(changes[0].Change);
-                else if (changes.Count > 1)
-                    ApplyTogetherLocked(changes);
+                if (changes.Count > 0)
+                    _writer.ApplyAll(changes, Applied);
             }
             finally
             {
@@ -66,30 +64,6 @@ public sealed partial class ForwardingService
         }
     }
 
-    private void ApplyTogetherLocked(List<(GroupCommitter<FrontRequest, MapResult>.Slot Slot, MapChange Change)> changes)
-    {
-        var remove = new List<ForwardingEntry>();
-        var add = new List<ForwardingEntry>();
-        foreach (var (_, change) in changes)
-        {
-            remove.AddRange(change.Remove);
-            add.AddRange(change.Add);
-        }
-        try
-        {
-            _table.Update(remove, add);
-        }
-        catch (ForwardingTableException)
-        {
-            // One bad element fails the whole transaction: try each request's change alone, so only its own fails.
-            foreach (var (slot, change) in changes)
-                slot.Result = ApplyAloneLocked(change);
-            return;
-        }
-        foreach (var (slot, change) in changes)
-            slot.Result = change.Commit();
-    }
-
-    private MapResult ApplyAloneLocked(MapChange change) =>
-        TryUpdateTable(change.Remove, change.Add, change.Operation) ? change.Commit() : Refused(MapStatus.NetworkFailure);
+    private void Applied(GroupCommitter<FrontRequest, MapResult>.Slot slot, MapChange change, bool taken) =>
+        slot.Result = taken ? change.Commit() : Refused(MapStatus.NetworkFailure);
 }

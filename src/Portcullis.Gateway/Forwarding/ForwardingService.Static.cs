@@ -1,17 +1,10 @@
 using System.Net;
-using System.Net.Sockets;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Forwarding;
 
-// Static forwards: persistent (the store holds them), in the kernel exactly while their peer has a live session.
-//  1. the rules (StaticForwardSet.Rules) are known whether or not their peer is connected: their ports are never handed
-//     to dynamic allocation, on their public address and protocol, even while dark
-//  2. session start → the peer's rules enter the kernel (owner = peer id, no timeout) at its tunnel address
-//  3. session end → they leave it with their flows (the table flushes conntrack), like the peer's dynamic ones
-//  4. a rule added over a port a dynamic mapping holds takes the port: that mapping is revoked in the same
-//     transaction (the operator's word beats a lease)
-// Reconciliation keeps the live entries (StaticForwardSet.Live) and removes everything else unjustified.
+// Static forwards (StaticForwardSet says what they are): the front validates, lets the set plan the change, makes the
+// one table update and commits to the set, the lease book and the allocator only after the kernel took it.
 public sealed partial class ForwardingService
 {
     private readonly StaticForwardSet _statics = new();
@@ -22,12 +15,7 @@ public sealed partial class ForwardingService
         get
         {
             lock (_lock)
-            {
-                var list = new List<StaticForwardState>(_statics.Rules.Count);
-                foreach (var (key, rule) in _statics.Rules)
-                    list.Add(new StaticForwardState(rule, _statics.Live.ContainsKey(key)));
-                return list;
-            }
+                return ForwardingReadModel.StaticForwards(_statics);
         }
     }
 
@@ -47,33 +35,18 @@ public sealed partial class ForwardingService
     /// <see cref="ArgumentException"/> for an invalid rule or a key given twice, and
     /// <see cref="ForwardingTableException"/> when the kernel refuses; nothing changed then.
     /// </summary>
-    public void SetStaticForwards(IReadOnlyCollection<StaticForwardRule> rules)
+    public void SetStaticForwards(IReadOnlyCollection<StaticForwardRule> rules) => ReplaceStaticLocked(rules, peerId: null);
+
+    /// <summary>
+    /// Makes <paramref name="rules"/> the whole set of <paramref name="peerId"/>'s static forwards (a fleet changes one
+    /// peer at a time, and may hold 100 000 rules): its other rules go (from the kernel too when live), new ones come
+    /// in, live at once when it is connected; a key another peer's rule held passes to this peer. Throws as
+    /// <see cref="SetStaticForwards"/>; nothing changed then.
+    /// </summary>
+    public void ReplaceStaticForwardsOf(string peerId, IReadOnlyCollection<StaticForwardRule> rules)
     {
-        ArgumentNullException.ThrowIfNull(rules);
-        var wanted = new Dictionary<PortKey, StaticForwardRule>(rules.Count);
-        foreach (var rule in rules)
-        {
-            var normalized = StaticForwardSet.Check(rule);
-            if (!wanted.TryAdd(StaticForwardSet.KeyOf(normalized), normalized))
-                throw new ArgumentException($"Static forward {rule.PublicAddress} {rule.Protocol} {rule.ExternalPort} is given twice.", nameof(rules));
-        }
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var removed = new List<PortKey>();
-            foreach (var (key, rule) in _statics.Rules)
-            {
-                if (!wanted.TryGetValue(key, out var next) || next != rule)
-                    removed.Add(key);
-            }
-            var added = new List<StaticForwardRule>();
-            foreach (var (key, rule) in wanted)
-            {
-                if (!_statics.Rules.TryGetValue(key, out var current) || current != rule)
-                    added.Add(rule);
-            }
-            ApplyStaticChangesLocked(removed, added);
-        }
+        ArgumentNullException.ThrowIfNull(peerId);
+        ReplaceStaticLocked(rules, peerId);
     }
 
     /// <summary>
@@ -115,129 +88,57 @@ public sealed partial class ForwardingService
         lock (_lock)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            var removed = new List<PortKey>();
-            foreach (var (key, rule) in _statics.Rules)
-            {
-                if (rule.PeerId == peerId)
-                    removed.Add(key);
-            }
+            var removed = _statics.KeysOf(peerId);
             if (removed.Count > 0)
                 ApplyStaticChangesLocked(removed, []);
             return removed.Count;
         }
     }
 
-    // One transaction: live entries of removed rules out, dynamic mappings and deferred removals on the new rules'
-    // keys out, live entries of new rules of connected peers in. State changes only after the kernel took it.
+    private void ReplaceStaticLocked(IReadOnlyCollection<StaticForwardRule> rules, string? peerId)
+    {
+        var wanted = StaticForwardSet.CheckAll(rules, peerId);
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            var (removed, added) = _statics.Diff(wanted, peerId);
+            if (removed.Count > 0 || added.Count > 0)
+                ApplyStaticChangesLocked(removed, added);
+        }
+    }
+
+    // One transaction (throws with nothing changed when the kernel refuses it); the parts change only after it.
     private void ApplyStaticChangesLocked(List<PortKey> removedKeys, List<StaticForwardRule> addedRules)
     {
-        var remove = new List<ForwardingEntry>();
-        var add = new List<ForwardingEntry>();
-        var evicted = new List<Mapping>();
-        var clearedPending = new List<PortKey>();
-        var removedLive = new HashSet<PortKey>();
-        var addedLive = new Dictionary<PortKey, ForwardingEntry>();
-        if (_started)
-        {
-            foreach (var key in removedKeys)
-            {
-                if (_statics.Live.TryGetValue(key, out var live))
-                {
-                    remove.Add(live);
-                    removedLive.Add(key);
-                }
-            }
-            foreach (var rule in addedRules)
-            {
-                var key = StaticForwardSet.KeyOf(rule);
-                if (_leases.TryGet(key, out var mapping))
-                {
-                    evicted.Add(mapping);
-                    remove.Add(mapping.Entry);
-                }
-                else if (_leases.TryGetPending(key, out var pending))
-                {
-                    clearedPending.Add(key);
-                    remove.Add(pending);
-                }
-                if (_sessions.TryGetByPeer(rule.PeerId, out var session) && StaticForwardSet.EntryOf(rule, session) is { } entry)
-                    addedLive[key] = entry;
-            }
-            add.AddRange(addedLive.Values);
-            if (remove.Count > 0 || add.Count > 0)
-                _table.Update(remove, add);
-        }
-
-        if (evicted.Count > 0)
-            CommitReleaseLocked(evicted, ReleaseReason.Revoked);
-        foreach (var key in clearedPending)
+        var change = _statics.Plan(removedKeys, addedRules, _leases, _sessions, inKernel: _started);
+        if (change.Remove.Count > 0 || change.Add.Count > 0)
+            _writer.Update(change.Remove, change.Add);
+        if (change.Evicted.Count > 0)
+            CommitReleaseLocked(change.Evicted, ReleaseReason.Revoked);
+        foreach (var key in change.ClearedPending)
             _leases.RemovePending(key);
-        foreach (var key in removedKeys)
-        {
-            _statics.RemoveRule(key);
-            if (removedLive.Contains(key))
-                _statics.RemoveLive(key);
-        }
-        foreach (var rule in addedRules)
-            _statics.SetRule(rule);
-        foreach (var entry in addedLive.Values)
-            _statics.SetLive(entry);
+        _statics.Commit(change);
         ForwardingLog.StaticForwardsChanged(_logger, removedKeys.Count, addedRules.Count, _statics.Live.Count);
     }
 
     // Session start: the peer's rules enter the kernel. A refusal leaves them dark (logged); the session stands.
     private void ActivateStaticLocked(PeerSession session)
     {
-        List<ForwardingEntry>? add = null;
-        List<ForwardingEntry>? remove = null;
-        List<PortKey>? clearedPending = null;
-        foreach (var (key, rule) in _statics.Rules)
-        {
-            if (rule.PeerId != session.PeerId || _statics.Live.ContainsKey(key))
-                continue;
-            if (StaticForwardSet.EntryOf(rule, session) is not { } entry)
-                continue;
-            (add ??= []).Add(entry);
-            if (_leases.TryGetPending(key, out var pending))
-            {
-                (remove ??= []).Add(pending);
-                (clearedPending ??= []).Add(key);
-            }
-        }
-        if (add is null)
+        if (_statics.Activation(session, _leases) is not { } change
+            || !TryUpdateTable(change.Remove, change.Add, "adding static forwards"))
             return;
-        if (!TryUpdateTable((IReadOnlyCollection<ForwardingEntry>?)remove ?? [], add, "adding static forwards"))
-            return;
-        if (clearedPending is not null)
-        {
-            foreach (var key in clearedPending)
-                _leases.RemovePending(key);
-        }
-        foreach (var entry in add)
-            _statics.SetLive(entry);
+        foreach (var key in change.ClearedPending)
+            _leases.RemovePending(key);
+        _statics.Commit(change);
     }
 
     // Session end: the peer's live rules leave the kernel. This must happen: a refusal defers the removal (retried
     // by the timer; static entries have no kernel timeout to fall back on).
     private void DeactivateStaticLocked(string peerId)
     {
-        var remove = _statics.LiveOf(peerId);
-        if (remove is null)
+        if (_statics.TakeLiveOf(peerId) is not { } remove || TryRemoveLocked(remove, "removing static forwards"))
             return;
         foreach (var entry in remove)
-            _statics.RemoveLive(PortKey.Of(entry));
-        try
-        {
-            _table.Update(remove, []);
-        }
-        catch (ForwardingTableException e)
-        {
-            ReportTableFailure("removing static forwards", e);
-            foreach (var entry in remove)
-                _leases.Defer(entry, TimeSpan.MaxValue);
-            ForwardingLog.RemovalDeferred(_logger, remove.Count);
-            _nextRemovalRetry = Now + RemovalRetryInterval;
-            ArmTimerLocked(_nextRemovalRetry);
-        }
+            _leases.Defer(entry, TimeSpan.MaxValue);
     }
 }

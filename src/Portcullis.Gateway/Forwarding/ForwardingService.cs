@@ -16,9 +16,13 @@ namespace Portcullis.Gateway.Forwarding;
 //  5. the lease joins the expiry queue; one TimeProvider timer removes due leases in one table update
 // Session end removes a peer's mappings, and with them their flows (the table flushes conntrack).
 // One lock serializes everything, table calls included: the table is not thread-safe.
-// The parts that own state: SessionTable (sessions), LeaseBook (leases, expiries, pending removals), PortAllocator
-// (own ports, quarantine, remembered ports, randomness), StaticForwardSet (rules, live entries), DedicatedRoutes
-// (dedicated addresses, their kernel routes, the retry).
+// The front locks, validates, collects each part's changes, makes one table update (TableWriter) and commits to the
+// parts only if the kernel took it. The parts, each guarding its own state: SessionTable (sessions), LeaseBook (leases,
+// expiries, pending removals), LeaseExpiry (the timer), PortAllocator (own ports, quarantine, remembered ports,
+// randomness; asks the front one question, who holds a key), StaticForwardSet (rules, live entries, their plans),
+// MapDecisions (request decisions → MapChange), LeaseCommits (what a taken change does to the parts), DedicatedRoutes
+// (dedicated addresses, their kernel routes, the retry). KernelReconciliation and ForwardingReadModel are pure views
+// of the parts.
 
 /// <summary>
 /// Decides who may have which port and keeps the kernel's mappings equal to that decision. Leases are bound to
@@ -34,12 +38,8 @@ namespace Portcullis.Gateway.Forwarding;
 /// </remarks>
 public sealed partial class ForwardingService : IPortMappingAuthority, IDisposable
 {
-    /// <summary>
-    /// The kernel holds each element this much longer than the lease, so the service's own expiry always removes
-    /// it first: a refresh racing the kernel's timeout would otherwise delete an element that is already gone and
-    /// fail. The kernel timeout is the backstop for a daemon that died, where five seconds more do no harm.
-    /// </summary>
-    internal static readonly TimeSpan KernelExpirySlack = TimeSpan.FromSeconds(5);
+    /// <summary>The kernel holds each element this much longer than its lease (<see cref="MapDecisions.KernelExpirySlack"/>).</summary>
+    internal static readonly TimeSpan KernelExpirySlack = MapDecisions.KernelExpirySlack;
 
     private readonly Lock _lock = new();
     private readonly IForwardingTable _table;
@@ -48,8 +48,11 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
     private readonly ILogger _logger;
     private readonly PortAllocator _ports;
     private readonly long _origin;
-    private readonly ITimer _timer;
+    private readonly LeaseExpiry _expiry;
     private readonly GroupCommitter<FrontRequest, MapResult> _committer;
+    private readonly MapDecisions _decisions;
+    private readonly TableWriter _writer;
+    private readonly LeaseCommits _commits;
 
     private readonly SessionTable _sessions = new();
     private readonly LeaseBook _leases = new();
@@ -87,9 +90,11 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
         _logger = logger;
         _ports = new PortAllocator(_publicAddresses, OwnerOfLocked, random, logger);
         _origin = timeProvider.GetTimestamp();
-        _timer = timeProvider.CreateTimer(static state => ((ForwardingService)state!).OnTimer(), this,
-            Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _expiry = new LeaseExpiry(timeProvider, OnTimer);
         _committer = NewCommitter();
+        _commits = new LeaseCommits(_leases, _ports, _expiry, () => _policy, () => Now, logger);
+        _decisions = new MapDecisions(_ports, _reserved, _commits, logger);
+        _writer = new TableWriter(table, logger, () => _policy.AuditLog);
     }
 
     /// <summary>
@@ -203,7 +208,7 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
                 return;
             _disposed = true;
         }
-        _timer.Dispose();
+        _expiry.Dispose();
     }
 
     /// <summary>Monotonic time since construction; every lease and memory is measured on it.</summary>
@@ -221,36 +226,13 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
 
     private void ReconcileLocked()
     {
-        var desired = new Dictionary<PortKey, ForwardingEntry>(_statics.Live);
-        foreach (var mapping in _leases.Mappings)
-            desired[mapping.PortKey] = mapping.Entry;
-
-        var remove = new List<ForwardingEntry>();
-        var add = new List<ForwardingEntry>();
-        var kept = new HashSet<PortKey>();
-        foreach (var held in _table.List())
-        {
-            var key = PortKey.Of(held);
-            if (desired.TryGetValue(key, out var wanted) && SameTarget(held, wanted))
-                kept.Add(key);
-            else
-                remove.Add(held);
-        }
-        foreach (var (key, entry) in desired)
-        {
-            if (!kept.Contains(key))
-                add.Add(entry);
-        }
+        var (remove, add) = KernelReconciliation.Plan(_table.List(), _statics, _leases);
         if (remove.Count > 0 || add.Count > 0)
-            _table.Update(remove, add);
+            _writer.Update(remove, add);
         // The kernel now holds exactly the desired set: nothing deferred is left to remove.
         _leases.ClearPending();
         _logger.Reconciled(remove.Count, add.Count);
     }
-
-    private static bool SameTarget(ForwardingEntry a, ForwardingEntry b) =>
-        a.TunnelAddress.Equals(b.TunnelAddress) && a.InternalPort == b.InternalPort && a.Owner == b.Owner
-        && RemoteFilter.Minimal(a.Filters).ToHashSet().SetEquals(RemoteFilter.Minimal(b.Filters)) && Equals((a as PeerEntry)?.Remote, (b as PeerEntry)?.Remote);
 
     private void ThrowIfNotRunning()
     {

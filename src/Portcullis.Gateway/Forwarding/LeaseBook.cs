@@ -100,4 +100,21 @@ internal sealed class LeaseBook
             entries.Add(pending.Entry);
         return entries;
     }
+
+    /// <summary>
+    /// The leases <paramref name="policy"/> no longer allows: all when forwarding is disabled, else those outside the
+    /// range (a routed IPv6 pinhole's port is the peer's own: the range does not apply) or on a blocked port.
+    /// </summary>
+    public List<Mapping> NotAllowedBy(ForwardingPolicy policy)
+    {
+        var doomed = new List<Mapping>();
+        foreach (var mapping in _byPort.Values)
+        {
+            if (!policy.Enabled || (!mapping.Owner.Routed && !policy.PortRange.Contains(mapping.PublicPort))
+                || policy.BlockedExternalPorts.Contains(mapping.PublicPort)
+                || policy.BlockedInternalPorts.Contains(mapping.InternalPort))
+                doomed.Add(mapping);
+        }
+        return doomed;
+    }
 }

@@ -1,4 +1,5 @@
 using System.Net;
+using Portcullis.Core.RateLimiting;
 
 namespace Portcullis.Gateway.Forwarding;
 
@@ -19,6 +20,13 @@ internal sealed class SessionTable
     public bool TryGetByPeer(string peerId, out PeerSession session) => _byPeer.TryGetValue(peerId, out session!);
 
     public bool TryGetByAddress(IPAddress tunnelAddress, out PeerSession session) => _byAddress.TryGetValue(tunnelAddress, out session!);
+
+    /// <summary>A new rate limit: every session gets a fresh request bucket (its facet shares it).</summary>
+    public void RenewRequestBuckets(Func<TokenBucket> bucket)
+    {
+        foreach (var session in _byPeer.Values)
+            session.Requests = bucket();
+    }
 
     /// <summary>Adds a session; its peer and its address must be free (end their sessions first).</summary>
     public void Add(PeerSession session)

@@ -79,4 +79,19 @@ public sealed class LeaseBookTests
         _book.RemovePending(PortKey.Of(forever));
         Assert.Equal(0, _book.PendingCount);
     }
+
+    [Fact]
+    public void NotAllowedBy_OutsideRangeOrBlocked_AllWhenDisabled()
+    {
+        var inside = Lease(1000, 30000, 100);
+        var outside = Lease(1001, 40000, 100);
+        var blocked = Lease(22, 30001, 100);
+        _book.Add(inside);
+        _book.Add(outside);
+        _book.Add(blocked);
+        var policy = new ForwardingPolicy { PortRange = new PortRange(30000, 30099), BlockedInternalPorts = new HashSet<ushort> { 22 } };
+
+        Assert.Equal([outside, blocked], _book.NotAllowedBy(policy).OrderBy(m => m.PublicPort == 40000 ? 0 : 1));
+        Assert.Equal(3, _book.NotAllowedBy(policy with { Enabled = false }).Count);
+    }
 }
