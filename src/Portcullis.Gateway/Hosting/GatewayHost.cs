@@ -201,7 +201,7 @@ public sealed class GatewayHost : IAsyncDisposable
         _memory.RestoreEndpoints();
         _memory.Start();
 
-        _peerFlows = new ConntrackPeerFlows(_loggers.CreateLogger("portcullis.conntrack"));
+        _peerFlows = new ConntrackPeerFlows(_table, tunnel.Ipv6);
         var store = _meteredStore!;
         _operations = new GatewayOperations(store, Identity(publicKey, _device.ListenPort), Config.Forwarding, new DevicePeers(_device, tunnel.Ipv6),
             _service, _peers, _peerFlows, _loggers.CreateLogger("portcullis.admin"), _scope)
@@ -216,7 +216,6 @@ public sealed class GatewayHost : IAsyncDisposable
             fleet.Attach(_operations, _service);
         }
         var nftTable = _table;
-        var peerFlows = _peerFlows;
         Metrics.Attach(new GatewayMetricSources
         {
             Device = _device,
@@ -224,7 +223,7 @@ public sealed class GatewayHost : IAsyncDisposable
             Forwarding = _service,
             PortRequests = _portMapping.Counters,
             Sessions = _sessionCounters,
-            FlowsDeleted = () => nftTable.FlowsDeleted + peerFlows.Deleted,
+            FlowsDeleted = () => nftTable.FlowsDeleted,
             InboundDrops = inboundLimits.ReadDrops,
         });
         var checker = new ReachabilityChecker(_service, _peers, Metrics, _time);

@@ -15,7 +15,8 @@ namespace Portcullis.Gateway.Kernel;
 /// <item>Update: one transaction of element deletes and adds, written as netlink messages (<see cref="NftMappingElements"/>
 /// through <see cref="NftSetElementWriter"/>: no text to format or parse on the requests' path); after commit, the removed mappings (those not re-added
 /// with the same target) are handed to a <see cref="ConntrackReaper"/>, which ends their established flows by exact
-/// tuple on its own thread within milliseconds — the caller does not wait for it.</item>
+/// tuple on its own thread within milliseconds — the caller does not wait for it; so are removed PEER mappings' flows
+/// (by outbound tuple) and a removed peer's (<see cref="EndPeerFlows"/>), from the reaper's index by tunnel address.</item>
 /// <item>List: JSON listings of the map and the lease set of each family, and of IPv4's remote-peer filters, joined;
 /// owners come from the lease comments.</item>
 /// </list>
@@ -71,6 +72,7 @@ public sealed class NftForwardingTable : IForwardingTable
         Run(NftScript.Install(network) + NftIpv6Script.Install(network), "install the forwarding table");
         _network = network;
         _reaper.SetRoutedPrefix(network.Ipv6 is { PublicAddresses.Count: 0 } routed ? routed.TunnelPrefix : null);
+        _reaper.SetTunnelPrefixes(network.Ipv6 is { } ipv6 ? [network.TunnelPrefix, ipv6.TunnelPrefix] : [network.TunnelPrefix]);
         NftForwardingTableLog.Installed(_logger, network.TunnelInterface, network.PublicInterface);
     }
 
@@ -139,7 +141,15 @@ public sealed class NftForwardingTable : IForwardingTable
         }
         NftForwardingTableLog.Updated(_logger, remove.Count, add.Count);
         EndFlows(remove, add);
+        if (removePeers is { Count: > 0 })
+            EndPeerMappingFlows(removePeers, addPeers!);
     }
+
+    /// <summary>
+    /// Queues the end of every tracked flow <paramref name="tunnelAddress"/> opened or was sent (its peer was removed)
+    /// and returns at once: the reaper's thread takes them from its index of tunnel addresses' flows.
+    /// </summary>
+    public void EndPeerFlows(System.Net.IPAddress tunnelAddress) => _reaper.EndInvolving(tunnelAddress);
 
     public void SetDedicated(IReadOnlyCollection<DedicatedRoute> routes, IReadOnlySet<ushort> excludedPorts)
     {
@@ -259,6 +269,17 @@ public sealed class NftForwardingTable : IForwardingTable
         }
         if (ended.Count > 0)
             _reaper.End(Ended(ended));
+    }
+
+    // A removed PEER mapping's flow goes too (DESIGN §3 inv. 5), by its exact outbound tuple, unless re-added with the
+    // same public address and port (a refresh).
+    private void EndPeerMappingFlows(List<ForwardingEntry> remove, List<ForwardingEntry> add)
+    {
+        var kept = add.Select(e => (e.TunnelAddress, e.Protocol, e.InternalPort, e.Remote, e.PublicAddress, e.PublicPort)).ToHashSet();
+        var ended = remove.Where(e => !kept.Contains((e.TunnelAddress, e.Protocol, e.InternalPort, e.Remote, e.PublicAddress, e.PublicPort)))
+            .Select(e => new OutboundFlow(NftScript.ProtocolName(e.Protocol), new System.Net.IPEndPoint(e.TunnelAddress, e.InternalPort), e.Remote!))
+            .ToList();
+        _reaper.EndOutbound(ended);
     }
 
     /// <summary>
