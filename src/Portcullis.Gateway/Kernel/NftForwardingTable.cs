@@ -27,9 +27,13 @@ namespace Portcullis.Gateway.Kernel;
 /// </summary>
 public sealed class NftForwardingTable : IForwardingTable
 {
+    private static readonly IReadOnlyCollection<ForwardingEntry> NoEntries = [];
     private readonly NftContext _nft;
     private readonly NftSetElementWriter _elements;
     private readonly HashSet<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort)> _removedKeys = [];
+    // Scratch of one update, reused so the steady state allocates nothing: keys checked, and added entries by key.
+    private readonly HashSet<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort)> _checkedKeys = [];
+    private readonly Dictionary<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort), ForwardingEntry> _kept = [];
     private readonly Lock _updateLock = new();
     private readonly ConntrackReaper _reaper;
     private readonly ILogger _logger;
@@ -113,11 +117,14 @@ public sealed class NftForwardingTable : IForwardingTable
     {
         ArgumentNullException.ThrowIfNull(remove);
         ArgumentNullException.ThrowIfNull(add);
-        CheckEntries(remove, ForwardingValidation.CheckKeyAndTarget, nameof(remove));
-        CheckEntries(add, ForwardingValidation.Check, nameof(add));
-        // PEER entries (outbound SNAT of one flow) go to their own map and end no flows: split them off.
+        lock (_updateLock)
+        {
+            CheckEntries(remove, ForwardingValidation.CheckKeyAndTarget, nameof(remove));
+            CheckEntries(add, ForwardingValidation.Check, nameof(add));
+        }
+        // PEER entries (outbound SNAT of one flow) go to their own map: split them off.
         List<ForwardingEntry>? removePeers = null, addPeers = null;
-        if (remove.Any(e => e.Remote is not null) || add.Any(e => e.Remote is not null))
+        if (AnyPeer(remove) || AnyPeer(add))
         {
             removePeers = [.. remove.Where(e => e.Remote is not null)];
             addPeers = [.. add.Where(e => e.Remote is not null)];
@@ -132,7 +139,7 @@ public sealed class NftForwardingTable : IForwardingTable
         var reopened = add.Count > 0 && _reaper.Busy ? _reaper.Reopen(Ended(add)) : [];
         try
         {
-            Write(remove, add, removePeers ?? [], addPeers ?? []);
+            Write(remove, add, (IReadOnlyCollection<ForwardingEntry>?)removePeers ?? NoEntries, (IReadOnlyCollection<ForwardingEntry>?)addPeers ?? NoEntries);
         }
         catch (ForwardingTableException) when (reopened.Count > 0)
         {
@@ -253,21 +260,27 @@ public sealed class NftForwardingTable : IForwardingTable
     {
         if (remove.Count == 0)
             return;
-        var kept = new Dictionary<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort), ForwardingEntry>();
-        foreach (var entry in add)
-            kept[entry.Key] = entry;
-        var ended = new List<ForwardingEntry>(remove.Count);
-        foreach (var entry in remove)
+        List<ForwardingEntry>? ended = null;
+        lock (_updateLock)
         {
-            if (kept.TryGetValue(entry.Key, out var again)
-                && again.TunnelAddress.Equals(entry.TunnelAddress)
-                && again.InternalPort == entry.InternalPort)
+            _kept.Clear();
+            var adds = AsList(add);
+            for (var i = 0; i < adds.Count; i++)
+                _kept[adds[i].Key] = adds[i];
+            var removes = AsList(remove);
+            for (var i = 0; i < removes.Count; i++)
             {
-                continue;
+                var entry = removes[i];
+                if (!_kept.TryGetValue(entry.Key, out var again)
+                    || !again.TunnelAddress.Equals(entry.TunnelAddress)
+                    || again.InternalPort != entry.InternalPort)
+                {
+                    (ended ??= []).Add(entry);
+                }
             }
-            ended.Add(entry);
+            _kept.Clear();
         }
-        if (ended.Count > 0)
+        if (ended is not null)
             _reaper.End(Ended(ended));
     }
 
@@ -328,14 +341,39 @@ public sealed class NftForwardingTable : IForwardingTable
         entries.Where(entry => entry.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork)
             .Select(entry => ConntrackReaper.KeyOf(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort));
 
-    private static void CheckEntries(IReadOnlyCollection<ForwardingEntry> entries, Action<ForwardingEntry> check, string name)
+    // Under the update lock (the scratch set).
+    private void CheckEntries(IReadOnlyCollection<ForwardingEntry> entries, Action<ForwardingEntry> check, string name)
     {
-        var keys = new HashSet<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort)>();
-        foreach (var entry in entries)
+        _checkedKeys.Clear();
+        try
         {
-            check(entry);
-            if (!keys.Add(entry.Key))
-                throw new ArgumentException($"{name} holds the same key twice", name);
+            var list = AsList(entries);
+            for (var i = 0; i < list.Count; i++)
+            {
+                var entry = list[i];
+                check(entry);
+                if (!_checkedKeys.Add(entry.Key))
+                    throw new ArgumentException($"{name} holds the same key twice", name);
+            }
+        }
+        finally
+        {
+            _checkedKeys.Clear();
         }
     }
+
+    private static bool AnyPeer(IReadOnlyCollection<ForwardingEntry> entries)
+    {
+        var list = AsList(entries);
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i].Remote is not null)
+                return true;
+        }
+        return false;
+    }
+
+    // Lists (what callers pass) are walked by index: no enumerator allocated per update; anything else is copied once.
+    private static IReadOnlyList<ForwardingEntry> AsList(IReadOnlyCollection<ForwardingEntry> entries) =>
+        entries as IReadOnlyList<ForwardingEntry> ?? [.. entries];
 }

@@ -51,7 +51,7 @@ public sealed unsafe partial class NftSetElementWriter
     private int ReadAnswers(ReadOnlySpan<byte> data, ref NftBatchException? failure)
     {
         var acknowledged = 0;
-        foreach (var (offset, length, type, sequence) in CtNetlinkMessages.Split(data))
+        foreach (var (offset, length, type, sequence) in new NetlinkMessageSpan(data))
         {
             if (type != CtNetlinkMessages.NlmsgError)
                 continue;
