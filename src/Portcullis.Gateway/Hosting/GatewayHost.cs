@@ -195,7 +195,15 @@ public sealed class GatewayHost : IAsyncDisposable
             await _portMapping6.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         var portMapping = _portMapping;
-        _sessions.SessionStartedHook = address => portMapping.Announce([address]);
+        var portMapping6 = _portMapping6;
+        var ipv6 = tunnel.Ipv6;
+        _sessions.SessionStartedHook = address =>
+        {
+            portMapping.Announce([address]);
+            // A peer's IPv6 port keeper maps at the IPv6 tunnel address and hears of a restart from there only.
+            if (portMapping6 is not null && ipv6 is not null && ipv6.Ipv4Prefix.Contains(address))
+                portMapping6.Announce([ipv6.Twin(address)]);
+        };
         // After a crash: call back the peers the previous run remembered (their sessions now reach the service and
         // the announcement above), then keep endpoints and floors as they change.
         _memory.RestoreEndpoints();
