@@ -18,8 +18,15 @@ internal sealed class ConntrackPeerFlows(NftForwardingTable table, TunnelIpv6? i
     public void Cut(IPAddress tunnelAddress)
     {
         ArgumentNullException.ThrowIfNull(tunnelAddress);
-        table.EndPeerFlows(tunnelAddress);
-        if (ipv6 is not null && ipv6.Ipv4Prefix.Contains(tunnelAddress))
-            table.EndPeerFlows(ipv6.Twin(tunnelAddress));
+        try
+        {
+            table.EndPeerFlows(tunnelAddress);
+            if (ipv6 is not null && ipv6.Ipv4Prefix.Contains(tunnelAddress))
+                table.EndPeerFlows(ipv6.Twin(tunnelAddress));
+        }
+        catch (ObjectDisposedException)
+        {
+            // Shutting down: the table and its flows go with the gateway.
+        }
     }
 }
