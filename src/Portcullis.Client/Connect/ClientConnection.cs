@@ -122,7 +122,8 @@ public sealed partial class ClientConnection : IDisposable
             connection.CreatePublishers(options.Applications);
             store.Write(state);
             if (options.KillSwitch)
-                connection.InstallKillSwitch(options, name, endpoints, plan.FwMark, gateway);
+                connection.InstallKillSwitch(options, name, endpoints, plan.FwMark, gateway,
+                    options.Forward is not null && gateway is not null ? RoutePlanner.Ipv6Gateway(config, gateway) : null);
             connection.StartTunnel(config, name, endpoints, plan, loggers);
             if (config.Interface.DnsServers.Count > 0)
                 connection.SetDns(options, name, config);
@@ -207,7 +208,7 @@ public sealed partial class ClientConnection : IDisposable
         return endpoints;
     }
 
-    private void InstallKillSwitch(ConnectOptions options, string name, List<IPEndPoint> endpoints, uint fwMark, IPAddress? gateway)
+    private void InstallKillSwitch(ConnectOptions options, string name, List<IPEndPoint> endpoints, uint fwMark, IPAddress? gateway, IPAddress? gateway6)
     {
         _forwardedPorts = options.Forward is { InternalPort: ushort port } f ? [new ForwardedPort(f.Protocol, port)] : [];
         var spec = new KillSwitchSpec
@@ -219,6 +220,7 @@ public sealed partial class ClientConnection : IDisposable
             AllowDhcp = options.AllowDhcp,
             ForwardedPorts = _forwardedPorts,
             AnnounceSource = gateway,
+            AnnounceSource6 = gateway6,
         };
         KillSwitchTable.Install(spec);
         _killSwitchInstalled = true;

@@ -60,8 +60,11 @@ public static partial class KillSwitchRuleset
         text.Append(CultureInfo.InvariantCulture, $"\t\tiifname {tunnel} ct state established,related accept\n");
         text.Append(CultureInfo.InvariantCulture, $"\t\tiifname {tunnel} tcp dport @forwarded_tcp accept\n");
         text.Append(CultureInfo.InvariantCulture, $"\t\tiifname {tunnel} udp dport @forwarded_udp accept\n");
-        if (spec.AnnounceSource is { } gateway)
-            text.Append(CultureInfo.InvariantCulture, $"\t\tiifname {tunnel} {Ip(gateway)} saddr {gateway} udp sport {AnnounceSourcePort} udp dport {AnnounceDestinationPort} accept\n");
+        foreach (var gateway in (ReadOnlySpan<IPAddress?>)[spec.AnnounceSource, spec.AnnounceSource6])
+        {
+            if (gateway is not null)
+                text.Append(CultureInfo.InvariantCulture, $"\t\tiifname {tunnel} {Ip(gateway)} saddr {gateway} udp sport {AnnounceSourcePort} udp dport {AnnounceDestinationPort} accept\n");
+        }
         foreach (var endpoint in spec.Endpoints)
             text.Append(CultureInfo.InvariantCulture, $"\t\t{Ip(endpoint.Address)} saddr {endpoint.Address} udp sport {endpoint.Port} ct state established,related accept\n");
         if (spec.AllowDhcp)

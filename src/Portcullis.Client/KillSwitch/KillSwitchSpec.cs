@@ -41,4 +41,10 @@ public sealed record KillSwitchSpec
     /// Defaults to none.
     /// </summary>
     public IPAddress? AnnounceSource { get; init; }
+
+    /// <summary>
+    /// The gateway's IPv6 tunnel address when an IPv6 port is kept too: its PCP ANNOUNCE to the IPv6 keeper is let in
+    /// likewise. Defaults to none.
+    /// </summary>
+    public IPAddress? AnnounceSource6 { get; init; }
 }

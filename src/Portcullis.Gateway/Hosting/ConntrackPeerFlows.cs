@@ -1,41 +1,32 @@
 using System.Net;
-using Microsoft.Extensions.Logging;
 using Portcullis.Gateway.Admin;
-using Portcullis.Linux;
-using Portcullis.Linux.Nftables;
+using Portcullis.Gateway.Configuration;
+using Portcullis.Gateway.Kernel;
 
 namespace Portcullis.Gateway.Hosting;
 
 /// <summary>
-/// Deletes the tracked flows of a tunnel address whose peer was removed or disabled: those it opened (original
-/// source = the address, masqueraded on the way out) and those forwarded to it (reply source = the address), in
-/// process over ctnetlink in the gateway's network namespace. The device has already cut the data path (no peer owns
-/// the address); this ends what conntrack would otherwise keep until it times out.
-/// One whole-table dump, not the forwarding table's flow index: that index holds only DNATed flows, and the flows the
-/// peer opened itself (masqueraded) are the larger part here. Removing a peer is a rare admin act, not a port request.
+/// Ends the tracked flows of a tunnel address whose peer was removed or disabled — those it opened (masqueraded or
+/// PEER-mapped on the way out) and those forwarded to it — and of its IPv6 twin when the tunnel has IPv6. The device
+/// has already cut the data path (no peer owns the address); this ends what conntrack would otherwise keep until it
+/// times out. The forwarding table's reaper does it on its own thread, from its index of tunnel addresses' flows
+/// (O(that address's flows); a table dump only where conntrack events are unavailable): the admin answer never waits
+/// for it. Failures are the reaper's to log.
 /// </summary>
-internal sealed partial class ConntrackPeerFlows(ILogger logger) : IPeerFlows
+internal sealed class ConntrackPeerFlows(NftForwardingTable table, TunnelIpv6? ipv6) : IPeerFlows
 {
-    private long _deleted;
-
-    /// <summary>Flows deleted so far (metrics).</summary>
-    public long Deleted => Interlocked.Read(ref _deleted);
-
     public void Cut(IPAddress tunnelAddress)
     {
         ArgumentNullException.ThrowIfNull(tunnelAddress);
         try
         {
-            using var conntrack = new Conntrack();
-            Interlocked.Add(ref _deleted, conntrack.DeleteInvolving(tunnelAddress));
+            table.EndPeerFlows(tunnelAddress);
+            if (ipv6 is not null && ipv6.Ipv4Prefix.Contains(tunnelAddress))
+                table.EndPeerFlows(ipv6.Twin(tunnelAddress));
         }
-        catch (LinuxCallException e)
+        catch (ObjectDisposedException)
         {
-            FlowCutFailed(logger, e.Message);
+            // Shutting down: the table and its flows go with the gateway.
         }
     }
-
-    // Event ids 6020–6029.
-    [LoggerMessage(6020, LogLevel.Warning, "Removing a peer's tracked flows failed ({Reason}); they stay until they time out")]
-    private static partial void FlowCutFailed(ILogger logger, string reason);
 }

@@ -195,13 +195,21 @@ public sealed class GatewayHost : IAsyncDisposable
             await _portMapping6.StartAsync(cancellationToken).ConfigureAwait(false);
         }
         var portMapping = _portMapping;
-        _sessions.SessionStartedHook = address => portMapping.Announce([address]);
+        var portMapping6 = _portMapping6;
+        var ipv6 = tunnel.Ipv6;
+        _sessions.SessionStartedHook = address =>
+        {
+            portMapping.Announce([address]);
+            // A peer's IPv6 port keeper maps at the IPv6 tunnel address and hears of a restart from there only.
+            if (portMapping6 is not null && ipv6 is not null && ipv6.Ipv4Prefix.Contains(address))
+                portMapping6.Announce([ipv6.Twin(address)]);
+        };
         // After a crash: call back the peers the previous run remembered (their sessions now reach the service and
         // the announcement above), then keep endpoints and floors as they change.
         _memory.RestoreEndpoints();
         _memory.Start();
 
-        _peerFlows = new ConntrackPeerFlows(_loggers.CreateLogger("portcullis.conntrack"));
+        _peerFlows = new ConntrackPeerFlows(_table, tunnel.Ipv6);
         var store = _meteredStore!;
         _operations = new GatewayOperations(store, Identity(publicKey, _device.ListenPort), Config.Forwarding, new DevicePeers(_device, tunnel.Ipv6),
             _service, _peers, _peerFlows, _loggers.CreateLogger("portcullis.admin"), _scope)
@@ -216,7 +224,6 @@ public sealed class GatewayHost : IAsyncDisposable
             fleet.Attach(_operations, _service);
         }
         var nftTable = _table;
-        var peerFlows = _peerFlows;
         Metrics.Attach(new GatewayMetricSources
         {
             Device = _device,
@@ -224,7 +231,7 @@ public sealed class GatewayHost : IAsyncDisposable
             Forwarding = _service,
             PortRequests = _portMapping.Counters,
             Sessions = _sessionCounters,
-            FlowsDeleted = () => nftTable.FlowsDeleted + peerFlows.Deleted,
+            FlowsDeleted = () => nftTable.FlowsDeleted,
             InboundDrops = inboundLimits.ReadDrops,
         });
         var checker = new ReachabilityChecker(_service, _peers, Metrics, _time);

@@ -15,7 +15,8 @@ namespace Portcullis.Gateway.Kernel;
 /// <item>Update: one transaction of element deletes and adds, written as netlink messages (<see cref="NftMappingElements"/>
 /// through <see cref="NftSetElementWriter"/>: no text to format or parse on the requests' path); after commit, the removed mappings (those not re-added
 /// with the same target) are handed to a <see cref="ConntrackReaper"/>, which ends their established flows by exact
-/// tuple on its own thread within milliseconds — the caller does not wait for it.</item>
+/// tuple on its own thread within milliseconds — the caller does not wait for it; so are removed PEER mappings' flows
+/// (by outbound tuple) and a removed peer's (<see cref="EndPeerFlows"/>), from the reaper's index by tunnel address.</item>
 /// <item>List: JSON listings of the map and the lease set of each family, and of its remote-peer filters, joined;
 /// owners come from the lease comments. Then each family's PEER map (<see cref="NftPeerScript"/>), whose elements carry
 /// their own owner and timeout.</item>
@@ -27,9 +28,13 @@ namespace Portcullis.Gateway.Kernel;
 /// </summary>
 public sealed class NftForwardingTable : IForwardingTable
 {
+    private static readonly IReadOnlyList<PeerEntry> NoPeers = [];
     private readonly NftContext _nft;
     private readonly NftSetElementWriter _elements;
     private readonly HashSet<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort)> _removedKeys = [];
+    // Scratch of one update, reused so the steady state allocates nothing: keys checked, and added entries by key.
+    private readonly HashSet<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort)> _checkedKeys = [];
+    private readonly Dictionary<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort), ForwardingEntry> _kept = [];
     private readonly Lock _updateLock = new();
     private readonly ConntrackReaper _reaper;
     private readonly ILogger _logger;
@@ -72,6 +77,7 @@ public sealed class NftForwardingTable : IForwardingTable
         Run(NftScript.Install(network) + NftIpv6Script.Install(network) + NftPeerScript.Install6(network), "install the forwarding table");
         _network = network;
         _reaper.SetRoutedPrefix(network.Ipv6 is { PublicAddresses.Count: 0 } routed ? routed.TunnelPrefix : null);
+        _reaper.SetTunnelPrefixes(network.Ipv6 is { } ipv6 ? [network.TunnelPrefix, ipv6.TunnelPrefix] : [network.TunnelPrefix]);
         NftForwardingTableLog.Installed(_logger, network.TunnelInterface, network.PublicInterface);
     }
 
@@ -111,11 +117,14 @@ public sealed class NftForwardingTable : IForwardingTable
     {
         ArgumentNullException.ThrowIfNull(remove);
         ArgumentNullException.ThrowIfNull(add);
-        CheckEntries(remove, ForwardingValidation.CheckKeyAndTarget, nameof(remove));
-        CheckEntries(add, ForwardingValidation.Check, nameof(add));
-        // PEER entries (outbound SNAT of one flow) go to their own map and end no flows: split them off.
+        lock (_updateLock)
+        {
+            CheckEntries(remove, ForwardingValidation.CheckKeyAndTarget, nameof(remove));
+            CheckEntries(add, ForwardingValidation.Check, nameof(add));
+        }
+        // PEER entries (outbound SNAT of one flow) go to their own map: split them off.
         List<PeerEntry>? removePeers = null, addPeers = null;
-        if (remove.Any(e => e is PeerEntry) || add.Any(e => e is PeerEntry))
+        if (AnyPeer(remove) || AnyPeer(add))
         {
             removePeers = [.. remove.OfType<PeerEntry>()];
             addPeers = [.. add.OfType<PeerEntry>()];
@@ -130,7 +139,7 @@ public sealed class NftForwardingTable : IForwardingTable
         var reopened = add.Count > 0 && _reaper.Busy ? _reaper.Reopen(Ended(add)) : [];
         try
         {
-            Write(remove, add, removePeers ?? [], addPeers ?? []);
+            Write(remove, add, removePeers ?? NoPeers, addPeers ?? NoPeers);
         }
         catch (ForwardingTableException) when (reopened.Count > 0)
         {
@@ -139,7 +148,15 @@ public sealed class NftForwardingTable : IForwardingTable
         }
         NftForwardingTableLog.Updated(_logger, remove.Count, add.Count);
         EndFlows(remove, add);
+        if (removePeers is { Count: > 0 })
+            EndPeerMappingFlows(removePeers, addPeers!);
     }
+
+    /// <summary>
+    /// Queues the end of every tracked flow <paramref name="tunnelAddress"/> opened or was sent (its peer was removed)
+    /// and returns at once: the reaper's thread takes them from its index of tunnel addresses' flows.
+    /// </summary>
+    public void EndPeerFlows(System.Net.IPAddress tunnelAddress) => _reaper.EndInvolving(tunnelAddress);
 
     public void SetDedicated(IReadOnlyCollection<DedicatedRoute> routes, IReadOnlySet<ushort> excludedPorts)
     {
@@ -258,22 +275,39 @@ public sealed class NftForwardingTable : IForwardingTable
     {
         if (remove.Count == 0)
             return;
-        var kept = new Dictionary<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort), ForwardingEntry>();
-        foreach (var entry in add)
-            kept[entry.Key] = entry;
-        var ended = new List<ForwardingEntry>(remove.Count);
-        foreach (var entry in remove)
+        List<ForwardingEntry>? ended = null;
+        lock (_updateLock)
         {
-            if (kept.TryGetValue(entry.Key, out var again)
-                && again.TunnelAddress.Equals(entry.TunnelAddress)
-                && again.InternalPort == entry.InternalPort)
+            _kept.Clear();
+            var adds = AsList(add);
+            for (var i = 0; i < adds.Count; i++)
+                _kept[adds[i].Key] = adds[i];
+            var removes = AsList(remove);
+            for (var i = 0; i < removes.Count; i++)
             {
-                continue;
+                var entry = removes[i];
+                if (!_kept.TryGetValue(entry.Key, out var again)
+                    || !again.TunnelAddress.Equals(entry.TunnelAddress)
+                    || again.InternalPort != entry.InternalPort)
+                {
+                    (ended ??= []).Add(entry);
+                }
             }
-            ended.Add(entry);
+            _kept.Clear();
         }
-        if (ended.Count > 0)
+        if (ended is not null)
             _reaper.End(Ended(ended));
+    }
+
+    // A removed PEER mapping's flow goes too (DESIGN §3 inv. 5), by its exact outbound tuple, unless re-added with the
+    // same public address and port (a refresh).
+    private void EndPeerMappingFlows(List<PeerEntry> remove, List<PeerEntry> add)
+    {
+        var kept = add.Select(e => (e.TunnelAddress, e.Protocol, e.InternalPort, e.Remote, e.PublicAddress, e.PublicPort)).ToHashSet();
+        var ended = remove.Where(e => !kept.Contains((e.TunnelAddress, e.Protocol, e.InternalPort, e.Remote, e.PublicAddress, e.PublicPort)))
+            .Select(e => new OutboundFlow(NftScript.ProtocolName(e.Protocol), new System.Net.IPEndPoint(e.TunnelAddress, e.InternalPort), e.Remote))
+            .ToList();
+        _reaper.EndOutbound(ended);
     }
 
     /// <summary>
@@ -321,14 +355,39 @@ public sealed class NftForwardingTable : IForwardingTable
     private static IEnumerable<FlowKey> Keys(IEnumerable<ForwardingEntry> entries) =>
         entries.Select(entry => ConntrackReaper.KeyOf(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort));
 
-    private static void CheckEntries(IReadOnlyCollection<ForwardingEntry> entries, Action<ForwardingEntry> check, string name)
+    // Under the update lock (the scratch set).
+    private void CheckEntries(IReadOnlyCollection<ForwardingEntry> entries, Action<ForwardingEntry> check, string name)
     {
-        var keys = new HashSet<(System.Net.IPAddress, PortMapping.MappingProtocol, ushort)>();
-        foreach (var entry in entries)
+        _checkedKeys.Clear();
+        try
         {
-            check(entry);
-            if (!keys.Add(entry.Key))
-                throw new ArgumentException($"{name} holds the same key twice", name);
+            var list = AsList(entries);
+            for (var i = 0; i < list.Count; i++)
+            {
+                var entry = list[i];
+                check(entry);
+                if (!_checkedKeys.Add(entry.Key))
+                    throw new ArgumentException($"{name} holds the same key twice", name);
+            }
+        }
+        finally
+        {
+            _checkedKeys.Clear();
         }
     }
+
+    private static bool AnyPeer(IReadOnlyCollection<ForwardingEntry> entries)
+    {
+        var list = AsList(entries);
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i] is PeerEntry)
+                return true;
+        }
+        return false;
+    }
+
+    // Lists (what callers pass) are walked by index: no enumerator allocated per update; anything else is copied once.
+    private static IReadOnlyList<ForwardingEntry> AsList(IReadOnlyCollection<ForwardingEntry> entries) =>
+        entries as IReadOnlyList<ForwardingEntry> ?? [.. entries];
 }

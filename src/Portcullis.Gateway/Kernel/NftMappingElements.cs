@@ -25,25 +25,34 @@ namespace Portcullis.Gateway.Kernel;
 /// </summary>
 internal static class NftMappingElements
 {
-    /// <summary>Appends the update to <paramref name="writer"/>'s open batch; <paramref name="removed"/> is scratch space.</summary>
+    /// <summary>
+    /// Appends the update to <paramref name="writer"/>'s open batch; <paramref name="removed"/> is scratch space. Lists
+    /// (what callers pass) are walked by index: no enumerator is allocated per update (any other collection is copied once).
+    /// </summary>
     public static void Append(
         NftSetElementWriter writer, IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add,
         HashSet<(IPAddress, MappingProtocol, ushort)> removed)
     {
+        var removes = remove as IReadOnlyList<ForwardingEntry> ?? [.. remove];
+        var adds = add as IReadOnlyList<ForwardingEntry> ?? [.. add];
         removed.Clear();
-        foreach (var entry in remove)
-            removed.Add(entry.Key);
         var v4 = false;
         var v6 = false;
-        foreach (var entry in remove.Concat(add))
+        for (var i = 0; i < removes.Count; i++)
         {
-            v4 |= entry.PublicAddress.AddressFamily == AddressFamily.InterNetwork;
-            v6 |= entry.PublicAddress.AddressFamily == AddressFamily.InterNetworkV6;
+            removed.Add(removes[i].Key);
+            v4 |= !IsV6(removes[i]);
+            v6 |= IsV6(removes[i]);
+        }
+        for (var i = 0; i < adds.Count; i++)
+        {
+            v4 |= !IsV6(adds[i]);
+            v6 |= IsV6(adds[i]);
         }
         if (v4)
-            AppendFamily(writer, NftFamily.Ip, remove, add, removed);
+            AppendFamily(writer, NftFamily.Ip, removes, adds, removed);
         if (v6)
-            AppendFamily(writer, NftFamily.Ip6, remove, add, removed);
+            AppendFamily(writer, NftFamily.Ip6, removes, adds, removed);
     }
 
     /// <summary>The entry a tag names, or null for no tag.</summary>
@@ -51,7 +60,7 @@ internal static class NftMappingElements
         tag < 0 ? null : tag < remove.Count ? remove.ElementAt(tag) : add.ElementAtOrDefault(tag - remove.Count);
 
     private static void AppendFamily(
-        NftSetElementWriter writer, NftFamily family, IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add,
+        NftSetElementWriter writer, NftFamily family, IReadOnlyList<ForwardingEntry> remove, IReadOnlyList<ForwardingEntry> add,
         HashSet<(IPAddress, MappingProtocol, ushort)> removed)
     {
         writer.Open(NftElementVerb.Add, family, NftScript.Table, NftScript.MapName);
@@ -65,52 +74,50 @@ internal static class NftMappingElements
         writer.Open(NftElementVerb.Add, family, NftScript.Table, NftScript.MapName);
         Mappings(writer, family, add, tag: remove.Count);
         writer.Open(NftElementVerb.Add, family, NftScript.Table, NftScript.LeaseSetName);
-        var tag = remove.Count;
-        foreach (var entry in add)
+        for (var i = 0; i < add.Count; i++)
         {
+            var entry = add[i];
             if (Of(entry, family))
-                writer.Element(Key(entry), NftConcat.Empty, entry.Timeout, entry.Owner, tag);
-            tag++;
+                writer.Element(Key(entry), NftConcat.Empty, entry.Timeout, entry.Owner, remove.Count + i);
         }
     }
 
-    private static void Mappings(NftSetElementWriter writer, NftFamily family, IReadOnlyCollection<ForwardingEntry> entries, int tag)
+    private static void Mappings(NftSetElementWriter writer, NftFamily family, IReadOnlyList<ForwardingEntry> entries, int tag)
     {
-        foreach (var entry in entries)
+        for (var i = 0; i < entries.Count; i++)
         {
+            var entry = entries[i];
             if (Of(entry, family))
-                writer.Element(Key(entry), Address(NftConcat.Empty, entry.TunnelAddress).Service(entry.InternalPort), null, null, tag);
-            tag++;
+                writer.Element(Key(entry), Address(NftConcat.Empty, entry.TunnelAddress).Service(entry.InternalPort), null, null, tag + i);
         }
     }
 
-    private static void Keys(NftSetElementWriter writer, NftFamily family, IReadOnlyCollection<ForwardingEntry> entries, int tag)
+    private static void Keys(NftSetElementWriter writer, NftFamily family, IReadOnlyList<ForwardingEntry> entries, int tag)
     {
-        foreach (var entry in entries)
+        for (var i = 0; i < entries.Count; i++)
         {
-            if (Of(entry, family))
-                writer.Element(Key(entry), NftConcat.Empty, null, null, tag);
-            tag++;
+            if (Of(entries[i], family))
+                writer.Element(Key(entries[i]), NftConcat.Empty, null, null, tag + i);
         }
     }
 
     // Each key once: the removed ones, then the added ones not also removed (a refresh).
     private static void TouchedKeys(
-        NftSetElementWriter writer, NftFamily family, IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add,
+        NftSetElementWriter writer, NftFamily family, IReadOnlyList<ForwardingEntry> remove, IReadOnlyList<ForwardingEntry> add,
         HashSet<(IPAddress, MappingProtocol, ushort)> removed)
     {
         Keys(writer, family, remove, tag: 0);
-        var tag = remove.Count;
-        foreach (var entry in add)
+        for (var i = 0; i < add.Count; i++)
         {
+            var entry = add[i];
             if (Of(entry, family) && !removed.Contains(entry.Key))
-                writer.Element(Key(entry), NftConcat.Empty, null, null, tag);
-            tag++;
+                writer.Element(Key(entry), NftConcat.Empty, null, null, remove.Count + i);
         }
     }
 
-    private static bool Of(ForwardingEntry entry, NftFamily family) =>
-        (entry.PublicAddress.AddressFamily == AddressFamily.InterNetworkV6) == (family == NftFamily.Ip6);
+    private static bool IsV6(ForwardingEntry entry) => entry.PublicAddress.AddressFamily == AddressFamily.InterNetworkV6;
+
+    private static bool Of(ForwardingEntry entry, NftFamily family) => IsV6(entry) == (family == NftFamily.Ip6);
 
     private static NftConcat Key(ForwardingEntry entry) =>
         Address(NftConcat.Empty, entry.PublicAddress).Protocol(Protocol(entry.Protocol)).Service(entry.PublicPort);

@@ -103,7 +103,7 @@ public sealed unsafe partial class Conntrack
         while (acked < count)
         {
             var received = Receive("delete conntrack entries");
-            foreach (var (offset, length, type, sequence) in CtNetlinkMessages.Split(_buffer.AsSpan(0, received)))
+            foreach (var (offset, length, type, sequence) in new NetlinkMessageSpan(_buffer.AsSpan(0, received)))
             {
                 if (type != CtNetlinkMessages.NlmsgError || sequence - first >= (uint)count)
                     continue;

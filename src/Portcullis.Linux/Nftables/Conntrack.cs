@@ -135,33 +135,6 @@ public sealed unsafe partial class Conntrack : IDisposable
     /// <summary>As <see cref="Delete(IReadOnlyCollection{OriginalDestination})"/> for one destination.</summary>
     public int Delete(OriginalDestination destination) => Delete([destination]);
 
-    /// <summary>
-    /// Deletes every tracked IPv4 flow that <paramref name="address"/> opened (original source) or answers (reply
-    /// source: flows forwarded to it) and returns how many. For cutting off a host, a rare act: one whole-table dump,
-    /// matched here. Throws <see cref="LinuxCallException"/> when the kernel refuses.
-    /// </summary>
-    public int DeleteInvolving(IPAddress address)
-    {
-        ArgumentNullException.ThrowIfNull(address);
-        if (address.AddressFamily != AddressFamily.InterNetwork)
-            throw new ArgumentException("only IPv4 addresses are tracked here", nameof(address));
-        Span<byte> bytes = stackalloc byte[4];
-        address.TryWriteBytes(bytes, out _);
-        var wanted = BinaryPrimitives.ReadUInt32BigEndian(bytes);
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_fd < 0, this);
-            var matches = new List<byte[]>();
-            var sequence = ++_sequence;
-            var error = Dump(CtNetlinkMessages.DumpRequest(sequence), sequence, entry =>
-                (CtNetlinkMessages.TryReadSources(entry, out var original, out var reply) && (original == wanted || reply == wanted), false),
-                matches, out _);
-            if (error != 0)
-                throw Errno.Failure("dump conntrack table", error);
-            return DeleteEntries(matches);
-        }
-    }
-
     public void Dispose()
     {
         lock (_lock)

@@ -4,7 +4,8 @@ namespace Portcullis.Linux.Nftables;
 /// The destination-NATed flows the kernel tracks, by original destination (public address, protocol, public port):
 /// fed by <see cref="ConntrackEvents"/> (or a dump after an overrun), so the flows of one removed mapping are found
 /// in O(its flows), not by walking the whole conntrack table. Flows that were not DNATed (a client's own outbound
-/// connections, traffic to the gateway itself) are never held. Not thread-safe: one owner.
+/// connections, traffic to the gateway itself) are never held here; <see cref="ByAddress"/> holds those of tunnel
+/// addresses. Not thread-safe: one owner.
 /// </summary>
 public sealed class ConntrackFlowIndex
 {
@@ -17,6 +18,9 @@ public sealed class ConntrackFlowIndex
 
     /// <summary>Destinations with at least one flow held.</summary>
     public int Destinations => _byKey.Count;
+
+    /// <summary>The same flows by tunnel address (every flow of those, not only DNATed ones): fed here, kept apart.</summary>
+    public ConntrackAddressIndex ByAddress { get; } = new();
 
     /// <summary>Applies one event: a DNATed flow confirmed is added, a flow destroyed is dropped.</summary>
     public void Apply(in ConntrackEvent happened)
@@ -41,6 +45,7 @@ public sealed class ConntrackFlowIndex
     /// <summary>Adds a flow if a mapping carried it (see <see cref="Holds"/>; else ignores it). Adding one held already changes nothing.</summary>
     public void Add(in TrackedFlow flow)
     {
+        ByAddress.Add(flow);
         if (!Holds(flow))
             return;
         var key = flow.Key;
@@ -56,6 +61,7 @@ public sealed class ConntrackFlowIndex
     /// <summary>Drops a flow (no matter if it was never held).</summary>
     public void Remove(in TrackedFlow flow)
     {
+        ByAddress.Remove(flow);
         var key = flow.Key;
         if (!_byKey.TryGetValue(key, out var flows) || !flows.Remove(flow))
             return;
@@ -130,6 +136,7 @@ public sealed class ConntrackFlowIndex
         }
         _byKey.Clear();
         _count = 0;
+        ByAddress.Clear();
     }
 
     private static bool In(UInt128 address, UInt128 prefix, int length) =>

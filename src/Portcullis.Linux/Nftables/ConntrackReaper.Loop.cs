@@ -7,7 +7,6 @@ public sealed unsafe partial class ConntrackReaper
 {
     private readonly ConntrackEvent[] _eventBuffer = new ConntrackEvent[1024];
     private readonly List<TrackedFlow> _doomed = [];
-    private ConntrackFlowIndex? _scratch;
 
     private void Run()
     {
@@ -31,8 +30,10 @@ public sealed unsafe partial class ConntrackReaper
             long upTo;
             bool stopping;
             (UInt128, int)? routed;
+            (UInt128, int)[] tunnel;
             lock (_gate)
             {
+                tunnel = _tunnel;
                 (work, _pending) = (_pending, work);
                 _inFlight = work;
                 upTo = _posted;
@@ -46,12 +47,23 @@ public sealed unsafe partial class ConntrackReaper
                 if (_events is not null)
                     Rebuild(overrun: false);
             }
+            if (!_index.ByAddress.Prefixes.SequenceEqual(tunnel))
+            {
+                // Tunnel addresses' flows were not held until now: read them from the table.
+                _index.ByAddress.Prefixes = tunnel;
+                if (_events is not null)
+                    Rebuild(overrun: false);
+            }
             // After taking the queue: each queued cleanup was posted after its commit, so these reads see every flow
             // the old mapping let in.
             if (_events is not null)
                 CatchUp();
             if (work.Count > 0)
-                Reap(work);
+            {
+                ReapAddresses(work);
+                if (work.Count > 0)
+                    Reap(work);
+            }
             EndLateFlows();
             lock (_gate)
             {
@@ -232,67 +244,6 @@ public sealed unsafe partial class ConntrackReaper
             }
             return guard.Mapping.Carried(flow);
         }
-    }
-
-    // Without the event index, IPv6 cleanups read the whole table (every family) into a scratch index and end the
-    // flows it finds exactly: Conntrack.Delete's kernel-filtered dump speaks IPv4 only. O(table), as dumps are.
-    private int EndV6ByDump(List<Work> work, ref int destinations)
-    {
-        var scratch = _scratch ??= new ConntrackFlowIndex();
-        scratch.Clear();
-        scratch.Routed = _index.Routed;
-        _conntrack.DumpInto(scratch);
-        foreach (var item in work)
-        {
-            if (item.Targets is { } targets)
-            {
-                foreach (var target in targets)
-                {
-                    if (!FlowAddress.IsV4(target.Key.Address))
-                    {
-                        destinations++;
-                        scratch.Take(target, _doomed);
-                    }
-                }
-            }
-            else if (!FlowAddress.IsV4(item.Address))
-            {
-                destinations++;
-                scratch.TakeAddress(item.Address, item.Keep!.Contains, _doomed);
-            }
-        }
-        scratch.Clear();
-        var deleted = _doomed.Count == 0 ? 0 : _conntrack.DeleteExact(_doomed);
-        _doomed.Clear();
-        return deleted;
-    }
-
-    // The IPv4 destinations of a mappings cleanup whose targets Reopen has not taken back (IPv6: EndV6ByDump).
-    private static List<OriginalDestination> Remaining(Work item)
-    {
-        var left = new List<OriginalDestination>(item.Destinations!.Count);
-        foreach (var destination in item.Destinations)
-        {
-            var key = KeyOf(destination.Protocol, destination.Address, destination.Port);
-            if (FlowAddress.IsV4(key.Address) && item.Targets!.Exists(t => t.Key == key))
-                left.Add(destination);
-        }
-        return left;
-    }
-
-    private static List<OriginalDestination> AllPorts(UInt128 address, IReadOnlySet<FlowKey> keep)
-    {
-        var ip = FlowAddress.ToAddress(address);
-        var all = new List<OriginalDestination>();
-        foreach (var (protocol, number) in (ReadOnlySpan<(string, byte)>)[("tcp", 6), ("udp", 17)])
-        {
-            for (var port = 1; port <= ushort.MaxValue; port++)
-            {
-                if (!keep.Contains(new FlowKey(address, number, (ushort)port)))
-                    all.Add(new OriginalDestination(protocol, ip, (ushort)port));
-            }
-        }
-        return all;
     }
 
     // Until an event or a wake-up arrives.

@@ -48,6 +48,7 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
     private long _deleted;
     private bool _indexValid;
     private (UInt128 Prefix, int Length)? _routed;              // guarded by _gate; the index follows it on the thread
+    private (UInt128 Prefix, int Length)[] _tunnel = [];       // guarded by _gate; the address index follows it
 
     /// <param name="log">Told of fallbacks, overruns and each cleanup.</param>
     /// <param name="time">Time of the guard window.</param>
@@ -261,5 +262,14 @@ public sealed unsafe partial class ConntrackReaper : IDisposable
     {
         /// <summary>Its place in the order of cleanups posted (1, 2, …).</summary>
         public long Sequence { get; init; }
+
+        /// <summary>Every flow of <see cref="Address"/> (a tunnel address that lost its peer), not its ports.</summary>
+        public bool Involving { get; init; }
+
+        /// <summary>Outbound flows by exact tuple (removed PCP PEER mappings); the other fields unused.</summary>
+        public List<OutboundFlow>? Outbound { get; init; }
+
+        /// <summary>Whether this is a cleanup by tunnel address (<see cref="ReapAddresses"/>), not by destination.</summary>
+        public bool ByAddress => Involving || Outbound is not null;
     }
 }

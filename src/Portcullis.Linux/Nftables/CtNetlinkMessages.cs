@@ -154,17 +154,8 @@ internal static class CtNetlinkMessages
     public static List<(int Offset, int Length, ushort Type, uint Sequence)> Split(ReadOnlySpan<byte> data)
     {
         var messages = new List<(int, int, ushort, uint)>();
-        var offset = 0;
-        while (data.Length - offset >= HeaderLength)
-        {
-            var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(data[offset..]);
-            if (length < HeaderLength || length > data.Length - offset)
-                break;
-            var type = BinaryPrimitives.ReadUInt16LittleEndian(data[(offset + 4)..]);
-            var sequence = BinaryPrimitives.ReadUInt32LittleEndian(data[(offset + 8)..]);
-            messages.Add((offset, length, type, sequence));
-            offset += Align(length);
-        }
+        foreach (var message in new NetlinkMessageSpan(data))
+            messages.Add(message);
         return messages;
     }
 

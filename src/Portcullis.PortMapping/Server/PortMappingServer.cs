@@ -129,9 +129,10 @@ public sealed class PortMappingServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Tells each client the epoch after a restart that lost state: an unsolicited PCP ANNOUNCE response and a NAT-PMP
-    /// public-address response, unicast to port <see cref="PortMappingServerOptions.AnnouncePort"/> — the multicast
-    /// the RFCs describe does not cross a WireGuard tunnel. Returns the number of clients both datagrams reached.
+    /// Tells each client the epoch after a restart that lost state: an unsolicited PCP ANNOUNCE response and (to an IPv4
+    /// client) a NAT-PMP public-address response, unicast to port <see cref="PortMappingServerOptions.AnnouncePort"/> —
+    /// the multicast the RFCs describe does not cross a WireGuard tunnel. NAT-PMP has no IPv6, so an IPv6 client (of a
+    /// server on an IPv6 address) gets the PCP ANNOUNCE alone. Returns the number of clients every datagram reached.
     /// </summary>
     public int Announce(IEnumerable<IPAddress> clients)
     {
@@ -142,18 +143,22 @@ public sealed class PortMappingServer : IAsyncDisposable
         var reached = 0;
         foreach (var client in clients)
         {
-            var publicAddress = _dispatcher.Authority.GetPublicAddress(client);
             var epoch = _dispatcher.Authority.EpochSeconds;
-            var code = MapStatusCodes.ToNatPmpPublicAddress(publicAddress);
             PcpResponse.WriteAnnounce(pcp, epoch);
-            NatPmpResponse.WritePublicAddress(natPmp, code, epoch, code == NatPmpResultCode.Success ? publicAddress.ExternalAddress : null);
             var destination = new IPEndPoint(client, _options.AnnouncePort);
             var sentPcp = TrySend(socket, pcp, destination);
-            var sentNatPmp = TrySend(socket, natPmp, destination);
             if (sentPcp)
                 Counters.OnAnnouncement();
-            if (sentNatPmp)
-                Counters.OnAnnouncement();
+            var sentNatPmp = true;
+            if (client.AddressFamily == AddressFamily.InterNetwork)
+            {
+                var publicAddress = _dispatcher.Authority.GetPublicAddress(client);
+                var code = MapStatusCodes.ToNatPmpPublicAddress(publicAddress);
+                NatPmpResponse.WritePublicAddress(natPmp, code, epoch, code == NatPmpResultCode.Success ? publicAddress.ExternalAddress : null);
+                sentNatPmp = TrySend(socket, natPmp, destination);
+                if (sentNatPmp)
+                    Counters.OnAnnouncement();
+            }
             if (sentPcp && sentNatPmp)
                 reached++;
         }

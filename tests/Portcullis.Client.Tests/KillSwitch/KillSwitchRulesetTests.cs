@@ -150,6 +150,19 @@ public sealed class KillSwitchRulesetTests
     }
 
     [Fact]
+    public void Install_AnnounceSource6_TheIpv6KeepersAnnouncementLetInBesideTheIpv4One()
+    {
+        var input = Chain(KillSwitchRuleset.Install(Spec with
+        {
+            AnnounceSource = IPAddress.Parse("10.99.0.1"),
+            AnnounceSource6 = IPAddress.Parse("fd99::1"),
+        }), "input");
+        Assert.Contains("iifname \"wg0\" ip saddr 10.99.0.1 udp sport 5351 udp dport 5350 accept", input);
+        Assert.Contains("iifname \"wg0\" ip6 saddr fd99::1 udp sport 5351 udp dport 5350 accept", input);
+        Assert.Equal(2, input.Count(r => r.Contains("5350", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void UpdateForwardedPorts_FlushesAndFillsBothSetsInOneText()
     {
         var lines = Lines(KillSwitchRuleset.UpdateForwardedPorts(

@@ -1,4 +1,5 @@
 using Portcullis.Lab.Admin;
+using Portcullis.Lab.Gateway;
 using Portcullis.Lab.Harness;
 using Portcullis.Lab.Tunnel;
 
@@ -57,6 +58,39 @@ public sealed class Ipv6PortKeeperTests
         Assert.True(await AdminLab.WaitAsync(() => Task.FromResult(client.Output.Contains(logged, StringComparison.Ordinal)), TimeSpan.FromSeconds(10)),
             $"not logged: {logged}\n{client}");
         await Nc6.SendAsync(lab.Remote, address, port, "hello-over-ipv6", service, lab.Diagnostics);
+    }
+
+    [Fact]
+    public async Task GatewayRestart_Ipv6KeeperHearsTheGatewaysAnnouncementAndMapsAgain()
+    {
+        await using var lab = await AdminLab.StartAsync("address6 = \"fd99::1/64\"", natKeys: $"public_addresses6 = [\"{PublicAddress6}\"]");
+        var added = await lab.CliAsync("peer", "add", "laptop");
+        Assert.True(added.Succeeded, added.ToString());
+        await WgTools.WritePrivateFileAsync(lab.ClientConfig, added.Stdout);
+        await using var service = await Nc6.ListenAsync(lab.Client, Port);
+        var portFile6 = Path.Combine(lab.Directory, "port6");
+        await using var client = await lab.ConnectAsync("--kill-switch", "--forward", "tcp:8080", "--port-file6", portFile6);
+        Assert.True(await AdminLab.WaitAsync(() => Task.FromResult(File.Exists(portFile6)), TimeSpan.FromSeconds(30)),
+            $"no IPv6 port file\n{client}\n{lab.Diagnostics()}");
+
+        // A crash: the restarted gateway has flushed its maps, calls the client back at its remembered endpoint, and the
+        // new session makes it announce itself — over IPv4 to the IPv4 keeper and over IPv6 to the IPv6 one, which
+        // then maps again at once (before, it noticed only at its next epoch probe, up to 15 s later).
+        await GatewayDaemon.KillAsync(lab.GatewayProcess);
+        await lab.StartGatewayAsync();
+
+        const string Heard = "portcullis.portkeeper6[5104] The gateway lost its mapping state (the gateway announced itself)";
+        Assert.True(await AdminLab.WaitAsync(() => Task.FromResult(client.Output.Contains(Heard, StringComparison.Ordinal)), TimeSpan.FromSeconds(30)),
+            $"the IPv6 keeper heard no announcement\n{client}\n{lab.Diagnostics()}");
+        string? element = null;
+        Assert.True(await AdminLab.WaitAsync(async () =>
+        {
+            var (address, port) = Parse(File.ReadAllText(portFile6));
+            element = $"{address} . tcp . {port} : fd99::2 . {Port}";
+            return (await lab.Gateway.RunCheckedAsync("nft", "list", "ruleset")).Contains(element, StringComparison.Ordinal);
+        }, TimeSpan.FromSeconds(30)), $"not mapped again over IPv6 ({element})\n{client}\n{lab.Diagnostics()}");
+        var (again, againPort) = Parse(File.ReadAllText(portFile6));
+        await Nc6.SendAsync(lab.Remote, again, againPort, "hello-after-restart", service, lab.Diagnostics);
     }
 
     private static (string Address, int Port) Parse(string text)

@@ -29,7 +29,8 @@ public sealed class PortMappingServerTests
     {
         var buffer = new byte[2048];
         using var timeout = new CancellationTokenSource(Patience);
-        var result = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(IPAddress.Any, 0), timeout.Token);
+        var any = socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any;
+        var result = await socket.ReceiveFromAsync(buffer, SocketFlags.None, new IPEndPoint(any, 0), timeout.Token);
         return (buffer[..result.ReceivedBytes], (IPEndPoint)result.RemoteEndPoint);
     }
 
@@ -163,6 +164,27 @@ public sealed class PortMappingServerTests
         Assert.Equal(["02800000" + "00000000" + "00000000" + "000000000000000000000000", "00800000" + "00000000" + "C633640A"],
             new[] { Hex.Of(first), Hex.Of(second) }.Order().Reverse());
         Assert.Equal(2, server.Counters.Announcements);
+    }
+
+    [Fact]
+    public async Task Announce_Ipv6Client_PcpAnnounceAloneNatPmpHasNoIpv6()
+    {
+        using var listener = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp);
+        listener.Bind(new IPEndPoint(IPAddress.IPv6Loopback, 0));
+        await using var server = new PortMappingServer(_authority,
+            new PortMappingServerOptions { ListenAddress = IPAddress.IPv6Loopback, Port = 0, AnnouncePort = ((IPEndPoint)listener.LocalEndPoint!).Port });
+        await server.StartAsync();
+        _authority.EpochSeconds = 0;
+
+        var reached = server.Announce([IPAddress.IPv6Loopback]);
+
+        Assert.Equal(1, reached);
+        var (datagram, from) = await ReceiveAsync(listener);
+        Assert.Equal(server.LocalEndPoint, from);
+        Assert.Equal("02800000" + "00000000" + "00000000" + "000000000000000000000000", Hex.Of(datagram));
+        // Both would have been queued on loopback by the time Announce returned: nothing else came.
+        Assert.Equal(0, listener.Available);
+        Assert.Equal(1, server.Counters.Announcements);
     }
 
     [Fact]
