@@ -24,7 +24,7 @@ public sealed class PeerFlowCleanupTests(ITestOutputHelper output)
     public async Task RemovePeerEntry_ItsEstablishedFlowEndedWithinBound_AMasqueradedFlowStays()
     {
         using var lab = new ForwardingLab();
-        var entry = Tcp(30000, Client1, InternalPort, "peer-1", TimeSpan.FromMinutes(5)) with { Remote = new IPEndPoint(Remote, RemotePort) };
+        var entry = Peer(30000, Client1, InternalPort, new IPEndPoint(Remote, RemotePort), "peer-1", TimeSpan.FromMinutes(5));
         lab.Table.Update([], [entry]);
         using var listener = ForwardingLab.TcpListener(lab.Remote, RemotePort);
         using var watch = ConntrackWatch.Start(lab.Gateway);
