@@ -184,7 +184,12 @@ public sealed class DeviceTests
         Assert.NotNull(pair.SendAToB());
         Assert.NotNull(pair.SendAToB("second"));
         Assert.True(DevicePair.Eventually(() => Volatile.Read(ref established) == 1));
-        time.Advance(TimeSpan.FromSeconds(31));
+        // As on a real clock, B's keepalive (10 s) reaches A before A's "no answer, new handshake" timer (15 s) fires:
+        // one jump of 31 s would fire both before the keepalive is delivered, and A would start a second session.
+        var receivedByA = pair.A.Counters.ReceivedBytes;
+        time.Advance(TimeSpan.FromSeconds(11));
+        Assert.True(DevicePair.Eventually(() => pair.A.Counters.ReceivedBytes > receivedByA), "B's keepalive did not reach A");
+        time.Advance(TimeSpan.FromSeconds(20));
         Assert.True(DevicePair.Eventually(() => { lock (ended) return ended.Count == 1; }));
         lock (ended)
             Assert.Equal(SessionEndReason.Idle, ended[0].EndReason);
