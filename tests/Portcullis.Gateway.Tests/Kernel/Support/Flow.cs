@@ -12,10 +12,10 @@ internal sealed class Flow(Socket client, Socket accepted) : IDisposable
     /// <summary>The source address the accepting end saw.</summary>
     public IPAddress Source => Net.RemoteAddress(Accepted);
 
-    /// <summary>Connects a new TCP socket in <paramref name="from"/> and accepts on <paramref name="listener"/>; both must succeed.</summary>
+    /// <summary>Connects a new TCP socket (of <paramref name="address"/>'s family) in <paramref name="from"/> and accepts on <paramref name="listener"/>; both must succeed.</summary>
     public static async Task<Flow> Open(TestNamespace from, Socket listener, IPAddress address, ushort port)
     {
-        var client = ForwardingLab.TcpClient(from);
+        var client = ForwardingLab.TcpClient(from, address.AddressFamily == AddressFamily.InterNetworkV6);
         Assert.True(await Net.TryConnect(client, address, port));
         var accepted = await Net.TryAccept(listener);
         Assert.NotNull(accepted);
@@ -25,7 +25,7 @@ internal sealed class Flow(Socket client, Socket accepted) : IDisposable
     /// <summary>Whether a new TCP socket in <paramref name="from"/> can connect; the socket is closed again.</summary>
     public static async Task<bool> CanConnect(TestNamespace from, IPAddress address, ushort port)
     {
-        using var client = ForwardingLab.TcpClient(from);
+        using var client = ForwardingLab.TcpClient(from, address.AddressFamily == AddressFamily.InterNetworkV6);
         return await Net.TryConnect(client, address, port);
     }
 

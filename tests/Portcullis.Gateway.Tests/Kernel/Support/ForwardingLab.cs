@@ -98,16 +98,16 @@ internal sealed class ForwardingLab : IDisposable
         return socket;
     });
 
-    public static Socket UdpSocket(TestNamespace ns, ushort port) => ns.Run(() =>
+    public static Socket UdpSocket(TestNamespace ns, ushort port, bool ipv6 = false) => ns.Run(() =>
     {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
-        socket.Bind(new IPEndPoint(IPAddress.Any, port));
+        var socket = new Socket(ipv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        socket.Bind(new IPEndPoint(ipv6 ? IPAddress.IPv6Any : IPAddress.Any, port));
         return socket;
     });
 
     /// <summary>A TCP socket created in <paramref name="ns"/>; it connects from there whichever thread uses it.</summary>
-    public static Socket TcpClient(TestNamespace ns) =>
-        ns.Run(() => new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
+    public static Socket TcpClient(TestNamespace ns, bool ipv6 = false) =>
+        ns.Run(() => new Socket(ipv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp));
 
     public void Dispose()
     {
