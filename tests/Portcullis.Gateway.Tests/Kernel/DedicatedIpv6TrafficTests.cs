@@ -8,7 +8,7 @@ namespace Portcullis.Gateway.Tests.Kernel;
 /// <summary>
 /// Real IPv6 packets through dedicated IPv6 routes (NAT66, <see cref="ForwardingLab.Nat66Network"/>): the gateway's
 /// eth0 also holds 2001:db8:1::11 and ::12, dedicated addresses as an operator adds them. What DedicatedTrafficTests
-/// checks for IPv4, here for the every-port DNAT66 and its flows' end.
+/// checks for IPv4, here for the every-port DNAT66, its flows' end and the forward chain's guard of table ip6 portcullis.
 /// </summary>
 public sealed class DedicatedIpv6TrafficTests(ITestOutputHelper output)
 {
@@ -55,6 +55,48 @@ public sealed class DedicatedIpv6TrafficTests(ITestOutputHelper output)
         Assert.Null(await flow.Deliver("after"));
         Assert.Equal("after", await otherFlow.Deliver("after"));
         Assert.Equal("back", await otherFlow.Reply("back"));
+    }
+
+    [Fact]
+    public async Task AddressMovedToAnotherClient_PreviousOwnersFlowStops_NewOwnerLeavesFromIt()
+    {
+        using var lab = Lab();
+        lab.Table.SetDedicated([new(Dedicated6, ForwardingLab.Client1Ipv6, false)], Blocked);
+        using var listener = ForwardingLab.TcpListener(lab.Remote, 9000, ipv6: true);
+        using var fromClient1 = await Flow.Open(lab.Client1, listener, ForwardingLab.Remote6, 9000);
+        Assert.Equal(Dedicated6, fromClient1.Source);
+        Assert.Equal("before", await fromClient1.Reply("before"));
+
+        lab.Table.SetDedicated([new(Dedicated6, ForwardingLab.Client2Ipv6, false)], Blocked);
+
+        // The forward chain's guard: the old owner's established flow no longer passes as the address, either way.
+        Assert.Null(await fromClient1.Deliver("after"));
+        Assert.Null(await fromClient1.Reply("back"));
+        using var fromClient2 = await Flow.Open(lab.Client2, listener, ForwardingLab.Remote6, 9000);
+        Assert.Equal(Dedicated6, fromClient2.Source);
+        Assert.Equal("yours", await fromClient2.Reply("yours"));
+        // Client1 starts afresh from the shared address.
+        using var again = await Flow.Open(lab.Client1, listener, ForwardingLab.Remote6, 9000);
+        Assert.Equal(ForwardingLab.Public6, again.Source);
+    }
+
+    [Fact]
+    public async Task GatewaysOwnPort_UnderEveryPort_StillReachesTheGateway_OtherPortsForwarded()
+    {
+        using var lab = Lab();
+        lab.Table.SetDedicated([new(Dedicated6, ForwardingLab.Client1Ipv6, true)], Blocked);
+        using var gateway = ForwardingLab.UdpSocket(lab.Gateway, 51820, ipv6: true); // as the WireGuard listen port
+        using var client1 = ForwardingLab.UdpSocket(lab.Client1, 51820, ipv6: true);
+        using var other = ForwardingLab.UdpSocket(lab.Client1, 51821, ipv6: true);
+        using var remote = ForwardingLab.UdpSocket(lab.Remote, 41000, ipv6: true);
+
+        await Net.SendTo(remote, "to the dedicated address", Dedicated6, 51820);
+        Assert.Equal("to the dedicated address", (await Net.TryReceiveFrom(gateway))?.Text);
+        Assert.Null(await Net.TryReceiveFrom(client1));
+
+        // Ports the gateway does not listen on are still forwarded.
+        await Net.SendTo(remote, "every port", Dedicated6, 51821);
+        Assert.Equal("every port", (await Net.TryReceiveFrom(other))?.Text);
     }
 
     private static ForwardingLab Lab()
