@@ -59,6 +59,17 @@ internal static class ConfigValues
         return true;
     }
 
+    /// <summary>A unicast IPv6 address as <see cref="TunnelIpv6.IsUnicast"/> says (not IPv4-mapped), without a zone ("%eth0").</summary>
+    public static bool TryParseUnicastIpv6(string text, out IPAddress address)
+    {
+        address = IPAddress.IPv6None;
+        if (!text.Contains(':', StringComparison.Ordinal) || text.Contains('%', StringComparison.Ordinal)
+            || !IPAddress.TryParse(text, out var parsed) || !TunnelIpv6.IsUnicast(parsed))
+            return false;
+        address = parsed;
+        return true;
+    }
+
     /// <summary>"A.B.C.D/LEN": the address and the prefix it sits in (host bits cleared).</summary>
     public static bool TryParseInterfaceAddress(string text, out IPAddress address, out IPNetwork prefix)
     {

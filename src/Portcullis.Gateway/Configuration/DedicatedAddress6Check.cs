@@ -16,8 +16,7 @@ internal static class DedicatedAddress6Check
         var text = section.String(Key);
         if (text is null)
             return null;
-        if (text.Contains(':', StringComparison.Ordinal) && !text.Contains('%', StringComparison.Ordinal)
-            && IPAddress.TryParse(text, out var address) && !address.IsIPv4MappedToIPv6 && TunnelIpv6.IsUnicast(address))
+        if (ConfigValues.TryParseUnicastIpv6(text, out var address))
             return address;
         section.Error(Key, "expected a unicast IPv6 address, e.g. \"2001:db8:1::11\"");
         return null;

@@ -21,8 +21,7 @@ internal static class ForwardAddressCheck
             return null;
         if (ConfigValues.TryParseIpv4(text, out var ipv4))
             return ipv4;
-        if (text.Contains(':', StringComparison.Ordinal) && !text.Contains('%', StringComparison.Ordinal)
-            && IPAddress.TryParse(text, out var ipv6) && TunnelIpv6.IsUnicast(ipv6))
+        if (ConfigValues.TryParseUnicastIpv6(text, out var ipv6))
             return ipv6;
         section.Error(Key, "expected an IPv4 or unicast IPv6 address, e.g. \"198.51.100.10\" or \"2001:db8:1::10\"");
         return null;

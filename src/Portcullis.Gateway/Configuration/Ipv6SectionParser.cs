@@ -77,8 +77,7 @@ internal static class Ipv6SectionParser
             section.Error(PublicAddresses6, "expected at least one address (or leave the key out)");
         foreach (var value in values)
         {
-            if (value is not StringValueSyntax { Value: { } text } || !IPAddress.TryParse(text, out var address)
-                || address.AddressFamily != AddressFamily.InterNetworkV6 || !TunnelIpv6.IsUnicast(address) || text.Contains('%', StringComparison.Ordinal))
+            if (value is not StringValueSyntax { Value: { } text } || !ConfigValues.TryParseUnicastIpv6(text, out var address))
             {
                 section.Error(PublicAddresses6, "expected an array of IPv6 unicast address strings, e.g. [\"2001:db8:1::10\"]");
                 break;

@@ -23,7 +23,6 @@ public sealed class EventIdRangeTests
         ("Portcullis.Client.Applications.ApplicationLog", 5150, 5169),
         ("Portcullis.Gateway.Hosting.GatewayHostLog", 6000, 6009),
         ("Portcullis.Cli.Gateway.GatewayRunner", 6010, 6019),
-        ("Portcullis.Gateway.Hosting.ConntrackPeerFlows", 6020, 6029),
         ("Portcullis.Gateway.Hosting.PeerMemoryLog", 6030, 6039),
         ("Portcullis.Gateway.Admin.GatewayOperationsLog", 6100, 6119),
         ("Portcullis.Gateway.Store.Sqlite.SqliteStoreLog", 7000, 7099),
