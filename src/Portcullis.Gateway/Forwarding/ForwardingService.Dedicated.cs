@@ -94,7 +94,7 @@ public sealed partial class ForwardingService
     private void SyncDedicatedLocked()
     {
         if (!Dedicated.Sync(_policy, _sessions, out var failure))
-            ReportTableFailure("setting dedicated routes", failure!);
+            _writer.ReportFailure("setting dedicated routes", failure!);
     }
 
     private void RetryDedicated()

@@ -13,7 +13,7 @@ public sealed partial class ForwardingService
     private void ReleaseLocked(List<Mapping> mappings, ReleaseReason reason)
     {
         _writer.Update(MapDecisions.EntriesOf(mappings), []);
-        CommitReleaseLocked(mappings, reason);
+        _commits.Released(mappings, reason);
     }
 
     private void ReleaseBestEffortLocked(List<Mapping> mappings, ReleaseReason reason)
@@ -23,23 +23,18 @@ public sealed partial class ForwardingService
             foreach (var mapping in mappings)
                 _leases.Defer(mapping.Entry, mapping.KernelExpiresAt);
         }
-        CommitReleaseLocked(mappings, reason);
+        _commits.Released(mappings, reason);
     }
 
     // A removal that must happen: false when the kernel refused it, and the caller defers its entries to the retry.
     private bool TryRemoveLocked(IReadOnlyCollection<ForwardingEntry> entries, string operation)
     {
-        if (TryUpdateTable(entries, [], operation))
+        if (_writer.TryUpdate(entries, [], operation))
             return true;
         ForwardingLog.RemovalDeferred(_logger, entries.Count);
         _expiry.RetryLater(Now);
         return false;
     }
-
-    // Kept on the front for ForwardingService.Peer.cs; the commits are LeaseCommits'.
-    private void CommitReleaseLocked(List<Mapping> mappings, ReleaseReason reason) => _commits.Released(mappings, reason);
-
-    private void ArmTimerLocked(TimeSpan due) => _expiry.Arm(due, Now);
 
     private void OnTimer()
     {

@@ -43,13 +43,13 @@ public sealed partial class ForwardingService
                 return deleted;
             return new MapChange([existing.Entry], [], "deleting", () =>
             {
-                CommitReleaseLocked([existing], ReleaseReason.Deleted);
+                _commits.Released([existing], ReleaseReason.Deleted);
                 return deleted;
             });
         }
 
         if (existing is not null)
-            return DecideRefresh(existing, Clamp(request.Lifetime, policy), filters: null);
+            return _decisions.Refresh(existing, MapDecisions.Clamp(request.Lifetime, policy), filters: null, Now);
         if (peer.Mappings.Count >= policy.MaxPerPeer)
             return Refused(MapStatus.QuotaExceeded);
         var asMap = new MapRequest
@@ -65,20 +65,20 @@ public sealed partial class ForwardingService
         if (status != MapStatus.Success)
             return Refused(status);
 
-        var lifetime = Clamp(request.Lifetime, policy);
+        var lifetime = MapDecisions.Clamp(request.Lifetime, policy);
         var mapping = new Mapping(peer, request.Protocol, request.InternalPort, port, Mapping.CopyNonce(request.Nonce), lifetime,
             Now + lifetime, KernelExpirySlack, request.InternalPort, remote: remote);
         _reserved[mapping.PortKey] = peer.PeerId;
         return new MapChange([], [mapping.Entry], "creating", () =>
         {
             _leases.Add(mapping);
-            ArmTimerLocked(mapping.ExpiresAt);
+            _expiry.Arm(mapping.ExpiresAt, Now);
             if (_policy.AuditLog)
             {
                 ForwardingLog.AuditPeerCreated(_logger, peer.PeerId, mapping.Protocol, peer.TunnelAddress, mapping.InternalPort,
                     remote.Address, remote.Port, mapping.PublicAddress, mapping.PublicPort, (long)lifetime.TotalSeconds);
             }
-            return Granted(mapping);
+            return MapDecisions.Granted(mapping);
         });
     }
 
@@ -87,7 +87,7 @@ public sealed partial class ForwardingService
     // and the forward chain passes the peer's outbound flows and their replies. Deletion is answered alike.
     private static MapResult Untranslated(PeerSession peer, PeerMappingRequest request, ForwardingPolicy policy) =>
         new(MapStatus.Success, peer.TunnelAddress, request.InternalPort, request.InternalPort,
-            request.Lifetime <= TimeSpan.Zero ? TimeSpan.Zero : Clamp(request.Lifetime, policy));
+            request.Lifetime <= TimeSpan.Zero ? TimeSpan.Zero : MapDecisions.Clamp(request.Lifetime, policy));
 
     private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }

@@ -66,20 +66,6 @@ public sealed partial class ForwardingService
         return MapStatus.Success;
     }
 
-    // Kept on the front for ForwardingService.Dedicated.cs and .Peer.cs; the transactions are TableWriter's.
-    private bool TryUpdateTable(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add, string operation) =>
-        _writer.TryUpdate(remove, add, operation);
-
-    private void ReportTableFailure(string operation, ForwardingTableException e) => _writer.ReportFailure(operation, e);
-
-    // Kept on the front for ForwardingService.Peer.cs; the decisions are MapDecisions'.
-    private MapChange DecideRefresh(Mapping existing, TimeSpan lifetime, IReadOnlyList<RemoteFilter>? filters) =>
-        _decisions.Refresh(existing, lifetime, filters, Now);
-
-    private static TimeSpan Clamp(TimeSpan requested, ForwardingPolicy policy) => MapDecisions.Clamp(requested, policy);
-
-    private static MapResult Granted(Mapping mapping) => MapDecisions.Granted(mapping);
-
     private MapResult Refused(MapStatus status) => _decisions.Refused(status);
 
     /// <summary>

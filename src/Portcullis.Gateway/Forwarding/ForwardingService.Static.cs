@@ -114,7 +114,7 @@ public sealed partial class ForwardingService
         if (change.Remove.Count > 0 || change.Add.Count > 0)
             _writer.Update(change.Remove, change.Add);
         if (change.Evicted.Count > 0)
-            CommitReleaseLocked(change.Evicted, ReleaseReason.Revoked);
+            _commits.Released(change.Evicted, ReleaseReason.Revoked);
         foreach (var key in change.ClearedPending)
             _leases.RemovePending(key);
         _statics.Commit(change);
@@ -125,7 +125,7 @@ public sealed partial class ForwardingService
     private void ActivateStaticLocked(PeerSession session)
     {
         if (_statics.Activation(session, _leases) is not { } change
-            || !TryUpdateTable(change.Remove, change.Add, "adding static forwards"))
+            || !_writer.TryUpdate(change.Remove, change.Add, "adding static forwards"))
             return;
         foreach (var key in change.ClearedPending)
             _leases.RemovePending(key);
