@@ -20,10 +20,10 @@ namespace Portcullis.Gateway.Forwarding;
 // answer is then a valid mapping on another port, and the split is logged and counted (SplitPairs).
 
 /// <summary>
-/// The port allocator. Owns the gateway's own ports, the quarantine of released ports, the ports remembered for a
-/// reconnect, and the randomness; knows nothing of the kernel. Asks the rest of the service one question, who holds a
-/// key (<c>ownerOf</c>: a live mapping, a create in the running batch, a pending removal, a static forward). Not
-/// thread-safe: the service's lock guards it.
+/// The port allocator. Owns the gateway's own ports, the memory of released ports (<see cref="PortMemory"/>: the
+/// quarantine and the ports remembered for a reconnect), and the randomness; knows nothing of the kernel. Asks the
+/// rest of the service one question, who holds a key (<c>ownerOf</c>: a live mapping, a create in the running batch,
+/// a pending removal, a static forward). Not thread-safe: the service's lock guards it.
 /// </summary>
 internal sealed class PortAllocator
 {
@@ -38,9 +38,7 @@ internal sealed class PortAllocator
     // Ports the gateway itself listens on at its public addresses (its WireGuard port): the kernel never DNATs
     // them, so a mapping there could not work.
     private readonly HashSet<(MappingProtocol, ushort)> _ownPorts = [];
-    // Per port, not per protocol: a released port is closed to other peers for TCP and UDP alike (the pair is one).
-    private readonly ExpiringMemory<ushort, string> _quarantine = new();
-    private readonly ExpiringMemory<LeaseKey, PortKey> _remembered = new();
+    private readonly PortMemory _memory = new();
 
     /// <param name="publicAddresses">The shared public addresses: a port is free only when free on all of them.</param>
     /// <param name="ownerOf">Who holds a key, or null when nobody does.</param>
@@ -57,33 +55,19 @@ internal sealed class PortAllocator
     public long SplitPairs { get; private set; }
 
     /// <summary>Ports withheld from other peers now (after dropping lapsed ones).</summary>
-    public int QuarantinedCount(TimeSpan now)
-    {
-        _quarantine.Sweep(now);
-        return _quarantine.Count;
-    }
+    public int QuarantinedCount(TimeSpan now) => _memory.QuarantinedCount(now);
 
     /// <summary>Keeps the port out of every choice (and its other protocol out of random choice).</summary>
     public void ReserveOwnPort(MappingProtocol protocol, ushort port) => _ownPorts.Add((protocol, port));
 
     /// <summary>A mapping was released: its port is quarantined against other peers, and remembered for its peer.</summary>
-    public void Released(Mapping mapping, bool remember, ForwardingPolicy policy, TimeSpan now)
-    {
-        if (policy.Quarantine > TimeSpan.Zero)
-            _quarantine.Set(mapping.PublicPort, mapping.Owner.PeerId, now + policy.Quarantine);
-        // A PEER mapping's port is not remembered: its lease key names the MAP of the same internal port.
-        if (remember && mapping.Remote is null && policy.ReconnectGrace > TimeSpan.Zero)
-            _remembered.Set(mapping.LeaseKey, mapping.PortKey, now + policy.ReconnectGrace);
-    }
+    public void Released(Mapping mapping, bool remember, ForwardingPolicy policy, TimeSpan now) =>
+        _memory.Released(mapping, remember, policy, now);
 
     /// <summary>A lease for the key was granted: the remembered port has served.</summary>
-    public void Granted(LeaseKey lease) => _remembered.Remove(lease);
+    public void Granted(LeaseKey lease) => _memory.Granted(lease);
 
-    public void Sweep(TimeSpan now)
-    {
-        _quarantine.Sweep(now);
-        _remembered.Sweep(now);
-    }
+    public void Sweep(TimeSpan now) => _memory.Sweep(now);
 
     /// <summary>A port for a new mapping of <paramref name="peer"/>, or the status that says why there is none.</summary>
     public MapStatus Choose(PeerSession peer, MapRequest request, ForwardingPolicy policy, TimeSpan now, out ushort port)
@@ -111,7 +95,7 @@ internal sealed class PortAllocator
             split = true;
         }
 
-        var remembered = RememberedPort(peer, protocol, request.InternalPort, now);
+        var remembered = _memory.RememberedPort(peer, protocol, request.InternalPort, now);
         var status = ChooseUnpaired(peer, request, suggested, remembered, policy, now, out port);
         if (split && status == MapStatus.Success)
             CountSplit(peer, protocol, pair!.PublicPort, port, policy);
@@ -151,21 +135,6 @@ internal sealed class PortAllocator
             return MapStatus.Success;
         }
         return TryRandomPort(peer, protocol, policy, now, out port) ? MapStatus.Success : MapStatus.NoResources;
-    }
-
-    /// <summary>
-    /// The port this peer held for the internal port before its reconnect or expiry, on its public address: its own
-    /// for this protocol, else the one it held for the other protocol (a pair comes back as a pair).
-    /// </summary>
-    private ushort RememberedPort(PeerSession peer, MappingProtocol protocol, ushort internalPort, TimeSpan now)
-    {
-        foreach (var candidate in (ReadOnlySpan<MappingProtocol>)[protocol, Other(protocol)])
-        {
-            if (_remembered.TryGet(new LeaseKey(peer.PeerId, candidate, internalPort, peer.Primary != peer), now, out var previous)
-                && previous.Address.Equals(peer.PublicAddress))
-                return previous.Port;
-        }
-        return 0;
     }
 
     // A client asking for UDP on the port it already holds for TCP (or the reverse) wants one number for both,
@@ -224,8 +193,7 @@ internal sealed class PortAllocator
         }
         if (_ownerOf(new PortKey(peer.PublicAddress, protocol, port)) is not null)
             return false;
-        return !_quarantine.TryGet(port, now, out var releasedBy)
-            || string.Equals(releasedBy, peer.PeerId, StringComparison.Ordinal);
+        return !_memory.IsQuarantinedFor(port, peer.PeerId, now);
     }
 
     /// <summary>Whether someone other than <paramref name="peer"/> holds the port for this protocol on any address it could be seen on.</summary>
