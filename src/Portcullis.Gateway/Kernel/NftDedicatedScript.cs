@@ -54,16 +54,13 @@ internal static class NftDedicatedScript
     public static string Ipv6GuardRule() => GuardRule(T6, "ip6");
 
     /// <summary>
-    /// The IPv6 table's prerouting rules, after the mappings' DNAT: a port the gateway itself listens on stays its own,
-    /// then every other TCP/UDP port of a dedicated address whose owner is live goes to its tunnel IPv6 address.
+    /// The IPv6 table's prerouting rule, after the mappings' DNAT: every TCP/UDP port of a dedicated address whose owner
+    /// is live goes to its tunnel IPv6 address, but the ports the gateway itself listens on (kept by the table's first
+    /// prerouting rule, <see cref="NftIpv6Script.Install"/>) and the excluded ones.
     /// </summary>
-    public static void AppendIpv6InboundRules(StringBuilder s, string interfaces)
-    {
-        s.AppendLine(CultureInfo.InvariantCulture,
-            $"add rule {T6} prerouting iifname {{ {interfaces} }} meta l4proto {{ tcp, udp }} ip6 daddr @{AddressSet} fib daddr type local socket transparent 0 accept");
+    public static void AppendIpv6InboundRules(StringBuilder s, string interfaces) =>
         s.AppendLine(CultureInfo.InvariantCulture,
             $"add rule {T6} prerouting iifname {{ {interfaces} }} meta l4proto {{ tcp, udp }} th dport != @{ExcludedSet} dnat ip6 to ip6 daddr map @{InboundMap}");
-    }
 
     /// <summary>The IPv6 table's egress rule, ahead of the shared SNAT66: a peer with a dedicated IPv6 address leaves from it.</summary>
     public static string Ipv6EgressRule(string publicInterface, IPNetwork tunnelPrefix) =>

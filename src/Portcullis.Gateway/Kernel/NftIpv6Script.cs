@@ -16,7 +16,8 @@ namespace Portcullis.Gateway.Kernel;
 /// forward chain decides about the rest.</item>
 /// <item><c>postrouting</c>: NAT66 — peers' IPv6 leaves from the first public IPv6 address (snat); routed — unchanged,
 /// from the peer's own /128.</item>
-/// <item><c>prerouting</c> (NAT66 only) and the map <c>mappings</c> / set <c>leases</c>, declared as IPv4's
+/// <item><c>prerouting</c>: first, a TCP/UDP port the gateway itself has a socket on at its own address stays the
+/// gateway's (as in table ip); then (NAT66 only) the map <c>mappings</c> / set <c>leases</c>, declared as IPv4's
 /// (<see cref="NftScript.AppendMappingDeclarations"/>) with IPv6 addresses: a mapping (PCP MAP from a peer's IPv6
 /// address) is DNATed from the public IPv6 address; with a routed prefix its key is the peer's own /128, and the
 /// lease is a pinhole the forward chain admits.</item>
@@ -76,6 +77,11 @@ internal static class NftIpv6Script
         var closed = routed ? $"{gateway}/128" : prefix;
         s.AppendLine(CultureInfo.InvariantCulture, $"add rule {T} guard iifname != {{ {tun}, \"lo\" }} ip6 daddr {closed} drop");
 
+        // A port the gateway itself listens on (its WireGuard port, an SSH daemon) at any of its own addresses — the
+        // shared public IPv6 addresses and dedicated ones alike — stays the gateway's: first, as in table ip, so neither
+        // a filter's drop, a mapping or static forward (whatever wrote it into the map) nor every-port forwarding takes it.
+        s.AppendLine(CultureInfo.InvariantCulture,
+            $"add rule {T} prerouting iifname {{ {pub}, {tun} }} meta l4proto {{ tcp, udp }} fib daddr type local socket transparent 0 accept");
         // A mapping with remote-peer filters (PCP FILTER) is dark to every other source, in both modes: ahead of the
         // DNAT with NAT66; routed, ahead of the forward chain's pinhole accept (prerouting comes first).
         s.AppendLine(NftFilterScript.DropRule($"{pub}, {tun}", Family));

@@ -107,6 +107,22 @@ public sealed class NftIpv6TableTests
         Assert.InRange(admit, 0, script.IndexOf("forward iifname \"pc0\" oifname \"pc0\" drop", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Install_GatewaysOwnPortsKept_FirstInPrerouting_OnEveryLocalAddress(bool routed)
+    {
+        var script = NftIpv6Script.Install(Entries.Network() with { Ipv6 = routed ? Routed : Nat66 });
+
+        const string own = "add rule ip6 portcullis prerouting iifname { \"eth0\", \"pc0\" } meta l4proto { tcp, udp } fib daddr type local socket transparent 0 accept\n";
+        var keep = script.IndexOf(own, StringComparison.Ordinal);
+        // The first prerouting rule (so ahead of the filters' drop, the mappings' DNAT and every-port), for any local address.
+        Assert.Equal(keep, script.IndexOf("add rule ip6 portcullis prerouting", StringComparison.Ordinal));
+        Assert.True(keep >= 0, script);
+        // One rule for every address: the dedicated addresses need none of their own after the DNAT.
+        Assert.Single(script.Split('\n'), line => line.Contains("socket transparent", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void Install_Routed_PinholesAdmitTheirKeyUntranslated()
     {
