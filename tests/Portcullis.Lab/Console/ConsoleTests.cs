@@ -86,6 +86,13 @@ public sealed partial class ConsoleTests
         var ruleset = await lab.Gateway.RunCheckedAsync("nft", "list", "table", "ip", "portcullis");
         Assert.Contains("limit rate over 7/second", ruleset, StringComparison.Ordinal);
         Assert.Contains("ct count over 50", ruleset, StringComparison.Ordinal);
+        // Remote-peer filters per mapping: 44 refused with the API's reason (0-43), 3 saved beside the other overrides.
+        Assert.Contains("max_filters_per_mapping: 44 is out of range", await StepAsync(browser, "policy-filters-refused"), StringComparison.Ordinal);
+        Assert.Equal("3|7|2", await StepAsync(browser, "policy-filters-saved"));
+        var withFilters = await lab.CliJsonAsync("policy");
+        Assert.Equal(3, withFilters.GetProperty("effective").GetProperty("max_filters_per_mapping").GetInt32());
+        Assert.Equal(3, withFilters.GetProperty("overrides").GetProperty("max_filters_per_mapping").GetInt32());
+        Assert.Equal(7, withFilters.GetProperty("effective").GetProperty("inbound_new_per_second").GetInt32());
         await StepAsync(browser, "logged-out");
         await StepAsync(browser, "done");
         Assert.True(await browser.WaitForExitAsync(TimeSpan.FromSeconds(30)) && browser.ExitCode == 0, browser.ToString());

@@ -198,6 +198,19 @@ try {
   await shot('11-policy-limits');
   step('policy-limits-saved', [await page.textContent('#policy-effective-inbound_new_per_second'),
     await page.textContent('#policy-effective-inbound_max_connections'), await page.inputValue('#policy-max_per_peer')].join('|'));
+  // Remote-peer filters per mapping: a value outside the API's range (0-43) is refused with the API's reason, then one
+  // within it is saved and shown in force, the other overrides kept.
+  await page.fill('#policy-max_filters_per_mapping', '44');
+  await page.click('#policy-save');
+  await page.waitForSelector('#message.error');
+  step('policy-filters-refused', JSON.stringify(await page.textContent('#message')));
+  await page.fill('#policy-max_filters_per_mapping', '3');
+  await page.click('#policy-save');
+  await page.waitForSelector('#message:not(.error)');
+  await page.waitForSelector('#policy-max_filters_per_mapping[value="3"]');
+  await shot('12-policy-filters');
+  step('policy-filters-saved', [await page.textContent('#policy-effective-max_filters_per_mapping'),
+    await page.inputValue('#policy-inbound_new_per_second'), await page.inputValue('#policy-max_per_peer')].join('|'));
   await page.click('#logout');
   await page.waitForURL(base + '/login');
   if (await page.evaluate(async () => (await fetch('/api/v1/peers')).status) !== 401) throw new Error('the API still answers after logout');

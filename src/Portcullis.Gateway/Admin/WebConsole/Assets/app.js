@@ -204,6 +204,9 @@ const pages = {
       el('label', {}, 'Every port of dedicated addresses', tri('forward_all_dedicated_ports', o.forward_all_dedicated_ports)),
       limit('inbound_new_per_second', 'New inbound connections per second, per forward'),
       limit('inbound_max_connections', 'Inbound connections at once, per forward'),
+      el('label', {}, 'Remote-peer filters per mapping (PCP FILTER; 0: filtered mappings refused)',
+        el('input', { name: 'max_filters_per_mapping', id: 'policy-max_filters_per_mapping', inputmode: 'numeric',
+          value: o.max_filters_per_mapping ?? '', placeholder: String(e.max_filters_per_mapping) })),
       el('button', { type: 'submit', id: 'policy-save' }, 'Save'));
     form.addEventListener('submit', event => {
       event.preventDefault();
@@ -211,17 +214,20 @@ const pages = {
       const flag = name => value(name) === 'default' ? null : value(name) === 'on';
       // PUT replaces every override: a field left out would clear what the CLI set.
       const body = { forwarding_enabled: flag('forwarding_enabled'), port_range: null, max_per_peer: null,
-        forward_all_dedicated_ports: flag('forward_all_dedicated_ports'), inbound_new_per_second: null, inbound_max_connections: null };
+        forward_all_dedicated_ports: flag('forward_all_dedicated_ports'), inbound_new_per_second: null, inbound_max_connections: null,
+        max_filters_per_mapping: null };
       if (value('port_range')) {
         const [first, last] = value('port_range').split('-').map(Number);
         body.port_range = { first, last };
       }
       if (value('max_per_peer')) body.max_per_peer = Number(value('max_per_peer'));
-      for (const name of ['inbound_new_per_second', 'inbound_max_connections']) {
+      const zero = { inbound_new_per_second: 'no limit', inbound_max_connections: 'no limit', max_filters_per_mapping: 'filtered mappings refused' };
+      for (const name of Object.keys(zero)) {
         if (!value(name)) continue;
         // Refused here, before anything is sent: the API would take '1e3' or '2.5' as a number it then refuses less clearly.
+        // The range is the API's to check (it names it in its 400).
         if (!/^[0-9]{1,9}$/.test(value(name))) {
-          say(name + ': \'' + value(name) + '\' is not a whole number of 0 or more (0: no limit; empty: the config file\'s)', true);
+          say(name + ': \'' + value(name) + '\' is not a whole number of 0 or more (0: ' + zero[name] + '; empty: the config file\'s)', true);
           form.elements[name].focus();
           return;
         }
@@ -237,7 +243,9 @@ const pages = {
         el('tr', {}, el('td', {}, 'Lease lifetime'), el('td', {}, e.min_lifetime_seconds + '–' + e.max_lifetime_seconds + ' s')),
         el('tr', {}, el('td', {}, 'Every port of dedicated addresses'), el('td', {}, yesNo(e.forward_all_dedicated_ports, 'on', 'off'))),
         el('tr', {}, el('td', {}, 'New inbound connections per second'), el('td', { id: 'policy-effective-inbound_new_per_second' }, limitText(e.inbound_new_per_second))),
-        el('tr', {}, el('td', {}, 'Inbound connections at once'), el('td', { id: 'policy-effective-inbound_max_connections' }, limitText(e.inbound_max_connections)))]),
+        el('tr', {}, el('td', {}, 'Inbound connections at once'), el('td', { id: 'policy-effective-inbound_max_connections' }, limitText(e.inbound_max_connections))),
+        el('tr', {}, el('td', {}, 'Remote-peer filters per mapping'), el('td', { id: 'policy-effective-max_filters_per_mapping' },
+          e.max_filters_per_mapping ? String(e.max_filters_per_mapping) : 'none: filtered mappings refused'))]),
       el('h2', {}, 'Overrides (stored; they win over the config file)'), form];
   },
 };
