@@ -22,9 +22,10 @@ namespace Portcullis.Gateway.Kernel;
 /// Both maps hold bare addresses, so <c>nft list ruleset</c> reads <c>10.99.0.2 : 198.51.100.11</c>. A change is
 /// one transaction: flush the maps and sets, add the new elements.
 /// <para>IPv6 (NAT66 only): table <c>ip6 portcullis</c> (<see cref="NftIpv6Script"/>) holds the same maps and sets by
-/// the same names with IPv6 addresses, and the same rules (<see cref="AppendIpv6Rules"/>): SNAT66 from a peer's tunnel
-/// IPv6 address to its dedicated IPv6 address ahead of the shared SNAT, DNAT66 of every port after the mappings, and
-/// the forward guard. IPv6 routes go there in the same transaction as the IPv4 ones.</para>
+/// the same names with IPv6 addresses, and the same rules: SNAT66 from a peer's tunnel IPv6 address to its dedicated
+/// IPv6 address ahead of the shared SNAT (<see cref="Ipv6EgressRule"/>), DNAT66 of every port after the mappings
+/// (<see cref="AppendIpv6InboundRules"/>), and the forward guard (<see cref="Ipv6GuardRule"/>). IPv6 routes go there in
+/// the same transaction as the IPv4 ones.</para>
 /// </summary>
 internal static class NftDedicatedScript
 {
