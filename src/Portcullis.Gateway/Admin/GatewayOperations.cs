@@ -31,7 +31,7 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
     private readonly GatewayIdentity _identity;
     private readonly ForwardingPolicy _configuredPolicy;
     private readonly IGatewayPeerDevice _device;
-    private readonly ForwardingService _service;
+    private readonly IForwardingAdmin _service;
     private readonly PeerDirectory _peers;
     private readonly IPeerFlows _flows;
     private readonly ILogger _logger;
@@ -42,7 +42,7 @@ public sealed partial class GatewayOperations : IGatewayOperations, IDisposable
         GatewayIdentity identity,
         ForwardingPolicy configuredPolicy,
         IGatewayPeerDevice device,
-        ForwardingService service,
+        IForwardingAdmin service,
         PeerDirectory peers,
         IPeerFlows flows,
         ILogger logger,

@@ -33,7 +33,7 @@ internal sealed class FleetMember : IAsyncDisposable
     private readonly Channel<(string PeerId, bool Connected)> _sessions =
         Channel.CreateUnbounded<(string, bool)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HashSet<string> _connected = new(StringComparer.Ordinal);
-    private ForwardingService? _service;
+    private IForwardingAdmin? _service;
     private Task? _heartbeat;
     private Task? _presence;
     private volatile bool _presenceOwed;
@@ -92,7 +92,7 @@ internal sealed class FleetMember : IAsyncDisposable
     }
 
     /// <summary>Step 2: the operations take the fleet's changes from now on (those held since open first).</summary>
-    public void Attach(GatewayOperations operations, ForwardingService service)
+    public void Attach(GatewayOperations operations, IForwardingAdmin service)
     {
         ArgumentNullException.ThrowIfNull(operations);
         _service = service;

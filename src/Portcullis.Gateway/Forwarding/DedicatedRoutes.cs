@@ -3,6 +3,21 @@ using System.Net.Sockets;
 
 namespace Portcullis.Gateway.Forwarding;
 
+// Dedicated public addresses: a peer that owns one egresses from it, gets its mappings there, and with
+// ForwardingPolicy.ForwardAllDedicatedPorts is reached on every port of it.
+//  1. the host hands over every assignment (SetDedicatedAddresses) at start — that call is also the
+//     reconciliation of the kernel's dedicated routes — and again after every change
+//  2. egress (tunnel address → dedicated address SNAT) is in the kernel for every assignment, live or not: the
+//     tunnel address is the peer's by assignment and cryptokey routing lets nobody else send from it, and a route
+//     added only when the session event arrives would let the first packets of a session leave from the shared
+//     address, pinned there by conntrack
+//  3. "every port" forwarding points at a tunnel address, so like any mapping (DESIGN §3.1) it is in the kernel
+//     only while its peer's session is live at the assigned address: Sync follows sessions and policy
+//  4. a dedicated address is never a shared one, so the dynamic allocator of shared-address peers never sees it
+//  5. IPv6 (NAT66 only): a peer may own a dedicated IPv6 address as well or instead; its IPv6 facet's egress leaves
+//     from it (SNAT66 from its tunnel IPv6 address), its IPv6 mappings appear on it, and "every port" DNAT66 of it
+//     follows the facet's session as in 3. With a routed prefix a peer already has a global /128: refused.
+
 /// <summary>
 /// The dedicated-address part of the forwarding service: who owns which dedicated address (IPv4 and, in NAT66 mode,
 /// IPv6), which routes the kernel holds for them, which ports "every port" forwarding leaves alone, and the retry of a
@@ -10,15 +25,15 @@ namespace Portcullis.Gateway.Forwarding;
 /// <para>Contract. Not thread-safe: the caller serializes every call (the service's lock; the retry callback takes it).
 /// A peer has at most one assignment per family; a public address belongs to one peer; a tunnel address has one
 /// dedicated address. <see cref="Replace"/> and <see cref="Sync"/> write the kernel through
-/// <see cref="IForwardingTable.SetDedicated"/> and change state only after it succeeded — <see cref="Replace"/> throws
-/// then, <see cref="Sync"/> reports and retries every <see cref="ForwardingService.RemovalRetryInterval"/> until the
+/// <see cref="TableWriter.SetDedicated"/> and change state only after it succeeded — <see cref="Replace"/> throws
+/// then, <see cref="Sync"/> reports and retries every <see cref="LeaseExpiry.RemovalRetryInterval"/> until the
 /// kernel takes it. Egress routes are in the kernel for every assignment; an "every port" route only while the
 /// owner's session (its IPv6 facet for an IPv6 assignment) is live at the assigned tunnel address and the policy
 /// asks for it.</para>
 /// </summary>
 internal sealed class DedicatedRoutes : IDisposable
 {
-    private readonly IForwardingTable _table;
+    private readonly TableWriter _writer;
     private readonly IReadOnlyList<IPAddress> _shared;
     private readonly ForwardingIpv6? _ipv6;
     private readonly TimeProvider _time;
@@ -31,9 +46,9 @@ internal sealed class DedicatedRoutes : IDisposable
     /// <param name="shared">The shared public addresses (IPv4); none of them may be dedicated.</param>
     /// <param name="ipv6">The tunnel's IPv6 side; IPv6 assignments need it in NAT66 mode.</param>
     /// <param name="retry">Called by the retry timer after a refused <see cref="Sync"/>: take the lock, call <see cref="Sync"/>.</param>
-    public DedicatedRoutes(IForwardingTable table, IReadOnlyList<IPAddress> shared, ForwardingIpv6? ipv6, TimeProvider time, Action retry)
+    public DedicatedRoutes(TableWriter writer, IReadOnlyList<IPAddress> shared, ForwardingIpv6? ipv6, TimeProvider time, Action retry)
     {
-        _table = table;
+        _writer = writer;
         _shared = shared;
         _ipv6 = ipv6;
         _time = time;
@@ -47,6 +62,30 @@ internal sealed class DedicatedRoutes : IDisposable
     /// <summary>The dedicated address of <paramref name="family"/> a peer owns, or null.</summary>
     public IPAddress? AddressFor(string peerId, AddressFamily family) =>
         _assignments.TryGetValue((peerId, family), out var assignment) ? assignment.PublicAddress : null;
+
+    /// <summary>Where a peer's IPv4 mappings appear and its egress leaves: its dedicated address, else the first shared one.</summary>
+    public IPAddress PublicAddressFor(string peerId) => AddressFor(peerId, AddressFamily.InterNetwork) ?? _shared[0];
+
+    /// <summary>Where a peer's IPv6 facet's mappings appear: routed, its own /128; NAT66, its dedicated IPv6 address, else the shared one.</summary>
+    public IPAddress PublicAddress6For(string peerId, ForwardingIpv6 ipv6, IPAddress tunnelAddress6) =>
+        ipv6.PublicAddress is null ? tunnelAddress6 : AddressFor(peerId, AddressFamily.InterNetworkV6) ?? ipv6.PublicAddress;
+
+    /// <summary>
+    /// The sessions whose public address (of either family) is no longer the one their assignments give: sessions
+    /// carry their public addresses from their start, so these must start again. Null when none.
+    /// </summary>
+    public List<PeerSession>? Moved(SessionTable sessions)
+    {
+        List<PeerSession>? moved = null;
+        foreach (var session in sessions.All)
+        {
+            if (!PublicAddressFor(session.PeerId).Equals(session.PublicAddress)
+                || (_ipv6 is { } v6 && session.Ipv6 is { } facet
+                    && !PublicAddress6For(session.PeerId, v6, facet.TunnelAddress).Equals(facet.PublicAddress)))
+                (moved ??= []).Add(session);
+        }
+        return moved;
+    }
 
     /// <summary>
     /// Checks a whole set of assignments (normalized: IPv4-mapped addresses become IPv4). Throws
@@ -88,7 +127,7 @@ internal sealed class DedicatedRoutes : IDisposable
     {
         var routes = DesiredRoutes(next, policy, sessions);
         var excluded = ExcludedPorts(policy);
-        _table.SetDedicated(routes, excluded);
+        _writer.SetDedicated(routes, excluded);
         _inKernel = routes;
         _excludedInKernel = excluded;
         _assignments = next;
@@ -96,32 +135,30 @@ internal sealed class DedicatedRoutes : IDisposable
 
     /// <summary>
     /// Brings the kernel in line with sessions and policy (only "every port" routes depend on them); nothing happens
-    /// when nothing changed. False when the kernel refused: the retry timer is armed then.
+    /// when nothing changed. A refusal is reported and retried by the timer until the kernel takes it: a route left
+    /// behind by an ended session would point at a tunnel address whose owner is gone (DESIGN §3.1).
     /// </summary>
-    public bool Sync(ForwardingPolicy policy, SessionTable sessions, out ForwardingTableException? failure)
+    public void Sync(ForwardingPolicy policy, SessionTable sessions)
     {
-        failure = null;
         if (_assignments.Count == 0 && _inKernel.Length == 0)
-            return true;
+            return;
         var routes = DesiredRoutes(_assignments, policy, sessions);
         var excluded = ExcludedPorts(policy);
         if (routes.AsSpan().SequenceEqual(_inKernel) && excluded.SetEquals(_excludedInKernel))
-            return true;
+            return;
         try
         {
-            _table.SetDedicated(routes, excluded);
+            _writer.SetDedicated(routes, excluded);
             _inKernel = routes;
             _excludedInKernel = excluded;
-            return true;
         }
         catch (ForwardingTableException e)
         {
-            failure = e;
+            _writer.ReportFailure("setting dedicated routes", e);
             // A timer of its own: the service's timer belongs to leases. One-shot, re-armed by the next failure.
             _retryTimer ??= _time.CreateTimer(static state => ((DedicatedRoutes)state!)._retry(), this,
                 Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _retryTimer.Change(ForwardingService.RemovalRetryInterval, Timeout.InfiniteTimeSpan);
-            return false;
+            _retryTimer.Change(LeaseExpiry.RemovalRetryInterval, Timeout.InfiniteTimeSpan);
         }
     }
 

@@ -1,63 +1,42 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
-using Portcullis.Core.RateLimiting;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Forwarding;
 
-// The policy layer (DESIGN §2) between the NAT-PMP/PCP front ends and the kernel table. A MAP request:
-//  1. gates: forwarding enabled → the source address has a live session → the peer's request rate
-//  2. lifetime 0 deletes; an existing (peer, protocol, internal port) is refreshed; both need the mapping's nonce
-//  3. quota, then a port: an allowed suggestion, else the peer's remembered port, else random in the range —
-//     never blocked, never in use on any public address, never quarantined for another peer
-//  4. the kernel table is updated inside the call and state is committed only after it succeeded, so a
-//     throwing table leaves state as it was (NetworkFailure) and Success means the mapping is live; requests from
-//     different peers that arrive together share one table update (group commit, ForwardingService.Commit.cs)
-//  5. the lease joins the expiry queue; one TimeProvider timer removes due leases in one table update
-// Session end removes a peer's mappings, and with them their flows (the table flushes conntrack).
-// One lock serializes everything, table calls included: the table is not thread-safe.
-// The front locks, validates, collects each part's changes, makes one table update (TableWriter) and commits to the
-// parts only if the kernel took it. The parts, each guarding its own state: SessionTable (sessions), LeaseBook (leases,
-// expiries, pending removals), LeaseExpiry (the timer), PortAllocator (own ports, quarantine, remembered ports,
-// randomness; asks the front one question, who holds a key), StaticForwardSet (rules, live entries, their plans),
-// MapDecisions (request decisions → MapChange), LeaseCommits (what a taken change does to the parts), DedicatedRoutes
-// (dedicated addresses, their kernel routes, the retry). KernelReconciliation and ForwardingReadModel are pure views
-// of the parts.
+// The policy layer (DESIGN §2) between the NAT-PMP/PCP front ends and the kernel table. Every change has one shape:
+// under the one lock, validate, let the parts work out their changes, make one table update (TableWriter), and commit
+// to the parts only if the kernel took it — so a refused update leaves the state as it was, and Success means live.
+// The parts, each guarding its own state: SessionTable, LeaseBook (leases, expiries, pending removals), LeaseExpiry (the
+// timer), PortAllocator (own ports, quarantine, remembered ports, randomness; asks one question: who holds a key),
+// StaticForwardSet, DedicatedRoutes (and their retry), MapRequests (the gates and the batch of peers' requests, decided
+// by MapDecisions and PeerDecisions). LeaseCommits says what a taken change does to the parts, LeaseReleases how mappings
+// end; KernelReconciliation and ForwardingReadModel are pure views. The table is not thread-safe: the lock guards it too.
 
 /// <summary>
-/// Decides who may have which port and keeps the kernel's mappings equal to that decision. Leases are bound to
-/// WireGuard sessions (<see cref="PeerSessionStarted"/>, <see cref="PeerSessionEnded"/>), and so are static forwards
-/// (<see cref="SetStaticForwards"/>: in the kernel while their peer is connected); the kernel is written
-/// only through <see cref="IForwardingTable"/>. Thread-safe.
+/// Decides who may have which port and keeps the kernel's mappings equal to that decision. Leases and live static
+/// forwards are bound to WireGuard sessions (<see cref="PeerSessionStarted"/>, <see cref="PeerSessionEnded"/>). Dynamic
+/// state lives in memory only: <see cref="Start"/> reconciles the kernel to the empty state, so
+/// <see cref="EpochSeconds"/> restarting from zero tells clients the truth. Thread-safe.
 /// </summary>
-/// <remarks>
-/// Dynamic state lives in memory only and starts empty: <see cref="Start"/> reconciles the kernel to "no dynamic
-/// mappings", so <see cref="EpochSeconds"/> restarting from zero with each start tells clients the truth — their
-/// mappings are gone and must be requested again. Static forwards and dedicated addresses are the host's to give
-/// (from the store); before any session exists none of them is live, so reconciliation at start empties the map.
-/// </remarks>
-public sealed partial class ForwardingService : IPortMappingAuthority, IDisposable
+public sealed class ForwardingService : IPortMappingAuthority, IForwardingAdmin, IDisposable
 {
-    /// <summary>The kernel holds each element this much longer than its lease (<see cref="MapDecisions.KernelExpirySlack"/>).</summary>
-    internal static readonly TimeSpan KernelExpirySlack = MapDecisions.KernelExpirySlack;
-
     private readonly Lock _lock = new();
     private readonly IForwardingTable _table;
     private readonly IReadOnlyList<IPAddress> _publicAddresses;
     private readonly TimeProvider _time;
-    private readonly ILogger _logger;
-    private readonly PortAllocator _ports;
     private readonly long _origin;
-    private readonly LeaseExpiry _expiry;
-    private readonly GroupCommitter<FrontRequest, MapResult> _committer;
-    private readonly MapDecisions _decisions;
-    private readonly TableWriter _writer;
-    private readonly LeaseCommits _commits;
-
+    private readonly ILogger _logger;
     private readonly SessionTable _sessions = new();
     private readonly LeaseBook _leases = new();
-
-
+    private readonly StaticForwardSet _statics = new();
+    private readonly PortAllocator _ports;
+    private readonly LeaseExpiry _expiry;
+    private readonly TableWriter _writer;
+    private readonly LeaseCommits _commits;
+    private readonly LeaseReleases _releases;
+    private readonly MapRequests _requests;
+    private DedicatedRoutes? _dedicated;
     private ForwardingPolicy _policy;
     private TimeSpan _epochStart;
     private bool _started;
@@ -66,140 +45,158 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
     /// <param name="table">The kernel backend; installed by the host before <see cref="Start"/>.</param>
     /// <param name="publicAddresses">Shared public addresses; mappings appear on the first.</param>
     /// <param name="random">Port choice for tests; null (production) draws from <see cref="System.Security.Cryptography.RandomNumberGenerator"/>.</param>
-    public ForwardingService(
-        IForwardingTable table,
-        IReadOnlyList<IPAddress> publicAddresses,
-        ForwardingPolicy policy,
-        TimeProvider timeProvider,
-        ILogger<ForwardingService> logger,
-        Random? random = null)
+    public ForwardingService(IForwardingTable table, IReadOnlyList<IPAddress> publicAddresses, ForwardingPolicy policy,
+        TimeProvider timeProvider, ILogger<ForwardingService> logger, Random? random = null)
     {
-        ArgumentNullException.ThrowIfNull(table);
-        ArgumentNullException.ThrowIfNull(publicAddresses);
-        ArgumentNullException.ThrowIfNull(policy);
-        ArgumentNullException.ThrowIfNull(timeProvider);
-        ArgumentNullException.ThrowIfNull(logger);
-        if (publicAddresses.Count == 0)
+        _table = table ?? throw new ArgumentNullException(nameof(table));
+        _publicAddresses = [.. (publicAddresses ?? throw new ArgumentNullException(nameof(publicAddresses))).Select(Normalize)];
+        if (_publicAddresses.Count == 0)
             throw new ArgumentException("At least one public address is needed.", nameof(publicAddresses));
+        _policy = policy ?? throw new ArgumentNullException(nameof(policy));
         policy.Validate();
-
-        _table = table;
-        _publicAddresses = [.. publicAddresses.Select(Normalize)];
-        _policy = policy;
-        _time = timeProvider;
-        _logger = logger;
-        _ports = new PortAllocator(_publicAddresses, OwnerOfLocked, random, logger);
+        _time = timeProvider ?? throw new ArgumentNullException(nameof(timeProvider));
+        _logger = logger ?? throw new ArgumentNullException(nameof(logger));
         _origin = timeProvider.GetTimestamp();
+        _ports = new PortAllocator(_publicAddresses, OwnerOf, random, logger);
         _expiry = new LeaseExpiry(timeProvider, OnTimer);
-        _committer = NewCommitter();
-        _commits = new LeaseCommits(_leases, _ports, _expiry, () => _policy, () => Now, logger);
-        _decisions = new MapDecisions(_ports, _reserved, _commits, logger);
         _writer = new TableWriter(table, logger, () => _policy.AuditLog);
+        _commits = new LeaseCommits(_leases, _ports, _expiry, () => _policy, () => Now, logger);
+        _releases = new LeaseReleases(_writer, _leases, _commits, _expiry, _ports, logger);
+        _requests = new MapRequests(_lock, () => new(_started && !_disposed, _policy, Now), _sessions, _ports, _commits, _writer, logger);
     }
 
-    /// <summary>
-    /// IPv6 inbound: requests from a peer's IPv6 tunnel address map for that peer (its session's IPv6 facet). Null (the
-    /// default): requests from IPv6 addresses find no session. Set before <see cref="Start"/>.
-    /// </summary>
+    /// <summary>IPv6 inbound: requests from a peer's IPv6 tunnel address map for that peer. Null: they find no session. Set before <see cref="Start"/>.</summary>
     public ForwardingIpv6? Ipv6 { get; init; }
 
-    /// <summary>Seconds since <see cref="Start"/> (0 before it): the state began empty then.</summary>
-    public uint EpochSeconds
-    {
-        get
-        {
-            lock (_lock)
-                return _started ? (uint)Math.Min(uint.MaxValue, (Now - _epochStart).Ticks / TimeSpan.TicksPerSecond) : 0;
-        }
-    }
+    public uint EpochSeconds => Read(() => _started ? (uint)Math.Min(uint.MaxValue, (Now - _epochStart).Ticks / TimeSpan.TicksPerSecond) : 0);
+
+    public ForwardingPolicy Policy => Read(() => _policy);
+
+    public IReadOnlyList<ActiveMapping> Mappings => Read(() => ForwardingReadModel.Mappings(_leases, Now, _time.GetUtcNow()));
+
+    public IReadOnlyList<StaticForwardState> StaticForwards => Read(() => ForwardingReadModel.StaticForwards(_statics));
+
+    public int LiveStaticForwardCount => Read(() => _statics.Live.Count);
+
+    public IReadOnlyList<DedicatedAssignment> DedicatedAddresses => Read(() => Dedicated.Assignments);
+
+    public PortPoolUsage PoolUsage => Read(() => ForwardingReadModel.PoolUsage(_policy.PortRange, _leases, _statics, _ports.QuarantinedCount(Now)));
+
+    public long SplitPairs => Read(() => _ports.SplitPairs);
+
+    /// <summary>Table updates made for requests so far, and the requests they carried.</summary>
+    internal (long Batches, long Requests) BatchTotals => _requests.BatchTotals;
+
+    internal int QueuedRequests => _requests.Queued;
+
+    // Built on first use: Ipv6 is an init property, set after the constructor.
+    private DedicatedRoutes Dedicated =>
+        _dedicated ??= new DedicatedRoutes(_writer, _publicAddresses, Ipv6, _time, retry: () => UnlessDisposed(() => Dedicated.Sync(_policy, _sessions)));
+
+    /// <summary>Monotonic time since construction; every lease and memory is measured on it.</summary>
+    private TimeSpan Now => _time.GetElapsedTime(_origin);
 
     /// <summary>
-    /// Reconciles the kernel with the (empty) state: every element nobody owns now is removed, before any session
-    /// can exist, so no stale element points at a tunnel address that may be reassigned (DESIGN §3.1). Then the
-    /// epoch starts. Throws <see cref="ForwardingTableException"/> when the kernel cannot be made safe: the
-    /// gateway must not serve then.
+    /// Removes every element nobody owns before any session can exist, so none points at a reassigned tunnel address
+    /// (DESIGN §3.1); then the epoch starts. Throws <see cref="ForwardingTableException"/> when the kernel cannot be
+    /// made safe: the gateway must not serve then.
     /// </summary>
-    public void Start()
+    public void Start() => Write(() =>
     {
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_started)
-                throw new InvalidOperationException("The forwarding service is already started.");
-            ReconcileLocked();
-            _epochStart = Now;
-            _started = true;
-        }
-    }
+        if (_started)
+            throw new InvalidOperationException("The forwarding service is already started.");
+        ReconcileLocked();
+        (_epochStart, _started) = (Now, true);
+    });
+
+    /// <summary>Makes the kernel hold exactly what the state justifies (as <see cref="Start"/> did); all or nothing.</summary>
+    public void Reconcile() => Write(ReconcileLocked, running: true);
 
     /// <summary>
-    /// Makes the kernel hold exactly what the state justifies: removes unowned or mismatched elements, re-adds
-    /// missing ones. <see cref="Start"/> does this once; a host may repeat it (e.g. after an operator touched
-    /// the table). Throws <see cref="ForwardingTableException"/> and leaves the kernel as it was on failure.
-    /// </summary>
-    public void Reconcile()
-    {
-        lock (_lock)
-        {
-            ThrowIfNotRunning();
-            ReconcileLocked();
-        }
-    }
-
-    /// <summary>
-    /// A peer's session is live at <paramref name="tunnelAddress"/>; from now on requests from that address are
-    /// this peer's. <paramref name="peerId"/> is an opaque id from the host (e.g. "p3"), never a key or a name: it
-    /// becomes the kernel element's comment. Repeating the call is harmless. A peer seen at a new address, or an
-    /// address taken over by another peer, first loses the mappings that pointed at the old pairing.
+    /// <paramref name="peerId"/> (an opaque id, never a key or a name: it becomes the elements' comment) has a live
+    /// session at <paramref name="tunnelAddress"/>. Repeating it is harmless; a peer at a new address, or an address
+    /// taken over by another peer, first loses what pointed at the old pairing.
     /// </summary>
     public void PeerSessionStarted(string peerId, IPAddress tunnelAddress)
     {
         ArgumentException.ThrowIfNullOrEmpty(peerId);
-        ArgumentNullException.ThrowIfNull(tunnelAddress);
         var address = Normalize(tunnelAddress);
-        lock (_lock)
-        {
-            ThrowIfNotRunning();
-            if (_sessions.TryGetByPeer(peerId, out var current))
-            {
-                if (current.TunnelAddress.Equals(address))
-                    return;
-                EndSessionLocked(current);
-            }
-            if (_sessions.TryGetByAddress(address, out var previousHolder))
-                EndSessionLocked(previousHolder);
-
-            var session = new PeerSession(peerId, address, PublicAddressFor(peerId), NewRequestBucket(_policy));
-            if (Ipv6 is { } v6 && v6.Tunnel.Ipv4Prefix.Contains(address))
-            {
-                var twin = v6.Tunnel.Twin(address);
-                session.AddIpv6(twin, PublicAddress6For(peerId, v6, twin), v6.Routed);
-            }
-            _sessions.Add(session);
-            ActivateStaticLocked(session);
-            SyncDedicatedLocked();
-            _logger.Counts(_sessions.Count, _leases.Count);
-        }
+        Write(() => StartSessionLocked(peerId, address), running: true);
     }
 
-    /// <summary>
-    /// The peer's session ended: its mappings and live static forwards are removed (their flows with them) and the
-    /// mappings' ports remembered for <see cref="ForwardingPolicy.ReconnectGrace"/>. Unknown peers are ignored.
-    /// </summary>
     public void PeerSessionEnded(string peerId)
     {
         ArgumentNullException.ThrowIfNull(peerId);
-        lock (_lock)
+        UnlessDisposed(() =>
         {
-            if (_disposed || !_sessions.TryGetByPeer(peerId, out var session))
+            if (!_sessions.TryGetByPeer(peerId, out var session))
                 return;
             EndSessionLocked(session);
-            SyncDedicatedLocked();
-            _logger.Counts(_sessions.Count, _leases.Count);
-        }
+            SessionsChangedLocked();
+        });
     }
 
-    /// <summary>Stops the expiry timer. The kernel is left to the host: Uninstall, or the next start's reconciliation.</summary>
+    public MapResult GetPublicAddress(IPAddress client) => _requests.GetPublicAddress(client);
+
+    public MapResult Map(MapRequest request) => _requests.Map(request);
+
+    public MapResult DeleteAll(IPAddress client, MappingProtocol protocol, ReadOnlyMemory<byte>? nonce = null) => _requests.DeleteAll(client, protocol, nonce);
+
+    public MapResult Peer(PeerMappingRequest request) => _requests.Peer(request);
+
+    /// <summary>Keeps a port the gateway listens on itself (its WireGuard port) out of every dynamic mapping.</summary>
+    public void ReserveOwnPort(MappingProtocol protocol, ushort port) => Write(() => _ports.ReserveOwnPort(protocol, port));
+
+    public void SetStaticForwards(IReadOnlyCollection<StaticForwardRule> rules) =>
+        ChangeStatics(StaticForwardSet.CheckAll(rules, null), wanted => _statics.Diff(wanted, null));
+
+    public void ReplaceStaticForwardsOf(string peerId, IReadOnlyCollection<StaticForwardRule> rules) =>
+        ChangeStatics(StaticForwardSet.CheckAll(rules, peerId ?? throw new ArgumentNullException(nameof(peerId))), wanted => _statics.Diff(wanted, peerId));
+
+    public void AddStaticForward(StaticForwardRule rule) => ChangeStatics(StaticForwardSet.Check(rule), _statics.Diff);
+
+    public bool RemoveStaticForward(IPAddress publicAddress, MappingProtocol protocol, ushort externalPort) =>
+        ChangeStatics(new PortKey(Normalize(publicAddress), protocol, externalPort), key => (_statics.Rules.ContainsKey(key) ? [key] : [], [])) > 0;
+
+    public int RemoveStaticForwardsOf(string peerId) =>
+        ChangeStatics(peerId ?? throw new ArgumentNullException(nameof(peerId)), id => (_statics.KeysOf(id), []));
+
+    public void SetDedicatedAddresses(IReadOnlyCollection<DedicatedAssignment> assignments) => Write(() =>
+    {
+        var next = Dedicated.Check(assignments);
+        Dedicated.Replace(next, _policy, _sessions);
+        ForwardingLog.DedicatedSet(_logger, next.Count);
+        foreach (var session in Dedicated.Moved(_sessions) ?? [])
+        {
+            EndSessionLocked(session);
+            StartSessionLocked(session.PeerId, session.TunnelAddress);
+        }
+    });
+
+    public bool Revoke(IPAddress publicAddress, MappingProtocol protocol, ushort publicPort)
+    {
+        var key = new PortKey(Normalize(publicAddress), protocol, publicPort);
+        return Write(() => _leases.TryGet(key, out var mapping) ? _releases.Release([mapping], ReleaseReason.Revoked) : 0, running: true) > 0;
+    }
+
+    public int RevokePeer(string peerId) =>
+        Write(() => _sessions.TryGetByPeer(peerId, out var session) ? _releases.Release([.. session.Mappings], ReleaseReason.Revoked) : 0, running: true);
+
+    public void UpdatePolicy(ForwardingPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        policy.Validate();
+        Write(() =>
+        {
+            var removed = _releases.Release(_leases.NotAllowedBy(policy), ReleaseReason.PolicyChanged);
+            _sessions.PolicyChanged(_policy, policy, Now);
+            _policy = policy;
+            Dedicated.Sync(_policy, _sessions);
+            ForwardingLog.PolicyUpdated(_logger, removed);
+        });
+    }
+
+    /// <summary>Stops the timers. The kernel is left to the host: Uninstall, or the next start's reconciliation.</summary>
     public void Dispose()
     {
         lock (_lock)
@@ -209,20 +206,48 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
             _disposed = true;
         }
         _expiry.Dispose();
+        _dedicated?.Dispose();
     }
 
-    /// <summary>Monotonic time since construction; every lease and memory is measured on it.</summary>
-    private TimeSpan Now => _time.GetElapsedTime(_origin);
+    private void StartSessionLocked(string peerId, IPAddress address)
+    {
+        if (_sessions.Displaced(peerId, address) is not { } displaced)
+            return;
+        displaced.ForEach(EndSessionLocked);
+        var session = _sessions.Open(peerId, address, _policy, Now, Dedicated, Ipv6);
+        // The peer's static forwards enter the kernel; a refusal leaves them dark (logged), and the session stands.
+        if (_statics.Activation(session, _leases) is { } change && _writer.TryUpdate(change.Remove, change.Add, "adding static forwards"))
+            _statics.Commit(change, _commits, _leases);
+        SessionsChangedLocked();
+    }
 
     private void EndSessionLocked(PeerSession session)
     {
         _sessions.Remove(session);
-        DeactivateStaticLocked(session.PeerId);
-        if (session.Mappings.Count > 0)
-            ReleaseBestEffortLocked([.. session.Mappings], ReleaseReason.SessionEnded);
+        _releases.SessionEnded(_statics.TakeLiveOf(session.PeerId), [.. session.Mappings], Now);
     }
 
-    private TokenBucket NewRequestBucket(ForwardingPolicy policy) => new(policy.RequestsPerSecond, policy.Burst, Now);
+    // "Every port" routes follow sessions (DedicatedRoutes).
+    private void SessionsChangedLocked()
+    {
+        Dedicated.Sync(_policy, _sessions);
+        _logger.Counts(_sessions.Count, _leases.Count);
+    }
+
+    // One transaction for a static change (throws with nothing changed when the kernel refuses it); the parts change
+    // only after it. The diff is taken under the lock. Returns how many rules went.
+    private int ChangeStatics<T>(T argument, Func<T, (List<PortKey> Removed, List<StaticForwardRule> Added)> diff) => Write(() =>
+    {
+        var (removed, added) = diff(argument);
+        if (removed.Count == 0 && added.Count == 0)
+            return 0;
+        var change = _statics.Plan(removed, added, _leases, _sessions, inKernel: _started);
+        if (change.Remove.Count > 0 || change.Add.Count > 0)
+            _writer.Update(change.Remove, change.Add);
+        _statics.Commit(change, _commits, _leases);
+        ForwardingLog.StaticForwardsChanged(_logger, removed.Count, added.Count, _statics.Live.Count);
+        return removed.Count;
+    });
 
     private void ReconcileLocked()
     {
@@ -234,14 +259,42 @@ public sealed partial class ForwardingService : IPortMappingAuthority, IDisposab
         _logger.Reconciled(remove.Count, add.Count);
     }
 
-    private void ThrowIfNotRunning()
+    /// <summary>The port allocator's one question: who holds the key (a lease, the running batch, a pending removal, a static rule).</summary>
+    private string? OwnerOf(PortKey key) => _leases.OwnerOf(key) ?? _requests.ReservedFor(key) ?? _statics.OwnerOf(key);
+
+    private T Read<T>(Func<T> read)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_started)
-            throw new InvalidOperationException("Start the forwarding service first: the kernel is not reconciled yet.");
+        lock (_lock)
+            return read();
+    }
+
+    private void OnTimer() => UnlessDisposed(() => _releases.Tick(Now));
+
+    // Timers and session events may still arrive while the service stops: they do nothing then.
+    private void UnlessDisposed(Action action)
+    {
+        lock (_lock)
+        {
+            if (!_disposed)
+                action();
+        }
+    }
+
+    private void Write(Action write, bool running = false) => Write(() => { write(); return 0; }, running);
+
+    // Under the lock; refused once disposed, and before Start for what needs a reconciled kernel.
+    private T Write<T>(Func<T> write, bool running = false)
+    {
+        lock (_lock)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (running && !_started)
+                throw new InvalidOperationException("Start the forwarding service first: the kernel is not reconciled yet.");
+            return write();
+        }
     }
 
     // Front ends may hand over IPv4 as IPv4-mapped IPv6 (a dual-stack socket); state keys are plain IPv4.
     private static IPAddress Normalize(IPAddress address) =>
-        address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        (address ?? throw new ArgumentNullException(nameof(address))).IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }

@@ -24,6 +24,18 @@ internal sealed class LeaseCommits(
         }
     }
 
+    // A PEER mapping's port is one of the allocator's keys, but no memory of it is forgotten: it is an outbound flow's.
+    public void PeerCreated(Mapping mapping)
+    {
+        leases.Add(mapping);
+        expiry.Arm(mapping.ExpiresAt, now());
+        if (policy().AuditLog && mapping.Remote is { } remote)
+        {
+            ForwardingLog.AuditPeerCreated(logger, mapping.Owner.PeerId, mapping.Protocol, mapping.Owner.TunnelAddress, mapping.InternalPort,
+                remote.Address, remote.Port, mapping.PublicAddress, mapping.PublicPort, (long)mapping.Lifetime.TotalSeconds);
+        }
+    }
+
     public void Renewed(Mapping existing, Mapping renewed)
     {
         leases.Replace(existing, renewed);

@@ -190,6 +190,8 @@ internal interface ILeaseCommits
 {
     void Created(Mapping mapping);
 
+    void PeerCreated(Mapping mapping);
+
     void Renewed(Mapping existing, Mapping renewed);
 
     void Released(List<Mapping> mappings, ReleaseReason reason);

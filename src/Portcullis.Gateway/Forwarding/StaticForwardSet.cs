@@ -8,15 +8,14 @@ namespace Portcullis.Gateway.Forwarding;
 //  1. the rules are known whether or not their peer is connected: their ports are never handed to dynamic
 //     allocation, on their public address and protocol, even while dark
 //  2. session start → the peer's rules enter the kernel (owner = peer id, no timeout) at its tunnel address
-//  3. session end → they leave it with their flows (the table flushes conntrack), like the peer's dynamic ones
+//  3. session end → they leave it with their flows, like the peer's dynamic ones (in one table update with them)
 //  4. a rule added over a port a dynamic mapping holds takes the port: that mapping is revoked in the same
 //     transaction (the operator's word beats a lease)
 // Reconciliation keeps the live entries and removes everything else unjustified.
 
 /// <summary>
-/// The static forwards: the rules, known whether or not their peer is connected (their ports are never handed to
-/// dynamic allocation, even while dark), and the live entries — the rules of connected peers, as the kernel holds
-/// them. It plans a change (<see cref="Plan"/>, <see cref="Activation"/>: the entries for the front's one table
+/// The static forwards: the rules (live or dark) and the live entries, the rules of connected peers as the kernel
+/// holds them. It plans a change (<see cref="Plan"/>, <see cref="Activation"/>: the entries for the front's one table
 /// update, the leases it evicts) and takes it (<see cref="Commit"/>) only after the kernel took it. Not thread-safe:
 /// the service's lock guards it.
 /// </summary>
@@ -33,8 +32,6 @@ internal sealed class StaticForwardSet
     public string? OwnerOf(PortKey key) => _rules.TryGetValue(key, out var rule) ? rule.PeerId : null;
 
     public void SetRule(StaticForwardRule rule) => _rules[KeyOf(rule)] = rule;
-
-    public void RemoveRule(PortKey key) => _rules.Remove(key);
 
     public void SetLive(ForwardingEntry entry) => _live[PortKey.Of(entry)] = entry;
 
@@ -94,6 +91,15 @@ internal sealed class StaticForwardSet
             added.Add(rule);
         }
         return (removed, added);
+    }
+
+    /// <summary>What adding (or replacing with) one checked rule takes: nothing when it is in force already.</summary>
+    public (List<PortKey> Removed, List<StaticForwardRule> Added) Diff(StaticForwardRule rule)
+    {
+        var key = KeyOf(rule);
+        if (!_rules.TryGetValue(key, out var current))
+            return ([], [rule]);
+        return current == rule ? ([], []) : ([key], [rule]);
     }
 
     /// <summary>The keys of <paramref name="peerId"/>'s rules.</summary>
@@ -166,7 +172,20 @@ internal sealed class StaticForwardSet
         return change;
     }
 
-    /// <summary>Takes a change the kernel took: rules and live entries as planned.</summary>
+    /// <summary>
+    /// Takes a change the kernel took, with what it does to the leases: evicted mappings are revoked, pending removals it
+    /// made itself are cleared; then rules and live entries as planned.
+    /// </summary>
+    public void Commit(StaticChange change, ILeaseCommits commits, LeaseBook leases)
+    {
+        if (change.Evicted.Count > 0)
+            commits.Released(change.Evicted, ReleaseReason.Revoked);
+        foreach (var key in change.ClearedPending)
+            leases.RemovePending(key);
+        Commit(change);
+    }
+
+    /// <summary>Takes a change the kernel took: rules and live entries as planned (the leases are the caller's).</summary>
     public void Commit(StaticChange change)
     {
         foreach (var key in change.RemovedKeys)

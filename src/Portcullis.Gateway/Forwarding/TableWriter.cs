@@ -14,6 +14,9 @@ internal sealed class TableWriter(IForwardingTable table, ILogger logger, Func<b
     /// <summary>All or nothing; throws <see cref="ForwardingTableException"/> when the kernel refuses.</summary>
     public void Update(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add) => table.Update(remove, add);
 
+    /// <summary>Dedicated routes and the ports "every port" leaves alone; throws <see cref="ForwardingTableException"/> when the kernel refuses.</summary>
+    public void SetDedicated(IReadOnlyCollection<DedicatedRoute> routes, IReadOnlySet<ushort> excluded) => table.SetDedicated(routes, excluded);
+
     /// <summary>One transaction; false (logged) when the kernel refused it.</summary>
     public bool TryUpdate(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add, string operation)
     {

@@ -11,7 +11,7 @@ internal sealed record GatewayMetricSources
 {
     public required WireGuardDevice Device { get; init; }
     public required PeerDirectory Peers { get; init; }
-    public required ForwardingService Forwarding { get; init; }
+    public required IForwardingAdmin Forwarding { get; init; }
     public required PortMappingCounters PortRequests { get; init; }
     public required SessionCounters Sessions { get; init; }
 

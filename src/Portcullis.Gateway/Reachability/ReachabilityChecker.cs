@@ -32,12 +32,12 @@ public enum ReachabilityRefusal
 /// <summary>Runs reachability checks of live mappings. Thread-safe.</summary>
 public sealed class ReachabilityChecker
 {
-    private readonly ForwardingService _forwarding;
+    private readonly IForwardingAdmin _forwarding;
     private readonly PeerDirectory _peers;
     private readonly GatewayMetrics _metrics;
     private readonly TimeProvider _time;
 
-    internal ReachabilityChecker(ForwardingService forwarding, PeerDirectory peers, GatewayMetrics metrics, TimeProvider time)
+    internal ReachabilityChecker(IForwardingAdmin forwarding, PeerDirectory peers, GatewayMetrics metrics, TimeProvider time)
     {
         _forwarding = forwarding;
         _peers = peers;

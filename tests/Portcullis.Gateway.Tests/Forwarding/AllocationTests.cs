@@ -22,7 +22,7 @@ public sealed class AllocationTests
         Assert.Equal(8080, result.InternalPort);
         Assert.Equal(TimeSpan.FromSeconds(600), result.Lifetime);
         var expected = new ForwardingEntry(PublicAddress, MappingProtocol.Tcp, result.ExternalPort, client, 8080, "p2",
-            TimeSpan.FromSeconds(600) + ForwardingService.KernelExpirySlack);
+            TimeSpan.FromSeconds(600) + MapDecisions.KernelExpirySlack);
         Assert.Equal(expected, Assert.Single(h.Table.Entries));
     }
 

@@ -161,7 +161,7 @@ public sealed class DedicatedIpv6Tests
         h.Connect(2);
         Assert.False(Assert.Single(h.Table.Dedicated).ForwardAllPorts);
 
-        h.Time.Advance(ForwardingService.RemovalRetryInterval);
+        h.Time.Advance(LeaseExpiry.RemovalRetryInterval);
         Assert.True(Assert.Single(h.Table.Dedicated).ForwardAllPorts);
     }
 }

@@ -217,9 +217,9 @@ public sealed class DedicatedTests
         h.Disconnect(2);
         var ended = Assert.Single(h.Table.Dedicated);
 
-        // Fails while PeerSessionStarted / EndSessionLocked do not call SyncDedicatedLocked() (ForwardingService.Dedicated.cs).
-        Assert.True(live.ForwardAllPorts, "session start must call SyncDedicatedLocked()");
-        Assert.False(ended.ForwardAllPorts, "session end must call SyncDedicatedLocked()");
+        // Fails while session start and end do not sync the dedicated routes (DedicatedRoutes.Sync).
+        Assert.True(live.ForwardAllPorts, "session start must sync the dedicated routes");
+        Assert.False(ended.ForwardAllPorts, "session end must sync the dedicated routes");
         Assert.Equal(new DedicatedRoute(Dedicated, TunnelAddress(2), ForwardAllPorts: false, "p2"), ended);
     }
 
@@ -233,8 +233,8 @@ public sealed class DedicatedTests
 
         h.Service.UpdatePolicy(AllPorts with { BlockedExternalPorts = new HashSet<ushort> { 22 }, BlockedInternalPorts = new HashSet<ushort>() });
 
-        // Fails while UpdatePolicy does not call SyncDedicatedLocked() (ForwardingService.Dedicated.cs).
-        Assert.True(Assert.Single(h.Table.Dedicated).ForwardAllPorts, "UpdatePolicy must call SyncDedicatedLocked()");
+        // Fails while UpdatePolicy does not sync the dedicated routes (DedicatedRoutes.Sync).
+        Assert.True(Assert.Single(h.Table.Dedicated).ForwardAllPorts, "UpdatePolicy must sync the dedicated routes");
         Assert.True(h.Table.DedicatedExcluded.SetEquals([22]));
 
         h.Service.UpdatePolicy(AllPorts with { Enabled = false });
@@ -252,7 +252,7 @@ public sealed class DedicatedTests
 
         h.Disconnect(2);
         var refused = Assert.Single(h.Table.Dedicated);
-        h.Time.Advance(ForwardingService.RemovalRetryInterval);
+        h.Time.Advance(LeaseExpiry.RemovalRetryInterval);
         var retried = Assert.Single(h.Table.Dedicated);
 
         Assert.True(refused.ForwardAllPorts);

@@ -84,7 +84,7 @@ public sealed class LeaseTests
         Assert.Empty(h.Service.Mappings);
         Assert.Single(h.Table.Entries);
         Assert.Equal(MapStatus.NoResources, h.Map(bob, MappingProtocol.Tcp, 8080).Status);
-        h.Time.Advance(ForwardingService.RemovalRetryInterval);
+        h.Time.Advance(LeaseExpiry.RemovalRetryInterval);
 
         Assert.Empty(h.Table.Entries);
         Assert.Equal((ushort)30000, h.Map(bob, MappingProtocol.Tcp, 8080).ExternalPort);
@@ -126,7 +126,7 @@ public sealed class LeaseTests
 
         h.Disconnect(2);
         Assert.Single(h.Table.Entries);
-        h.Time.Advance(ForwardingService.RemovalRetryInterval);
+        h.Time.Advance(LeaseExpiry.RemovalRetryInterval);
 
         Assert.Empty(h.Table.Entries);
     }

@@ -31,6 +31,12 @@ public sealed class MapDecisionsTests : ILeaseCommits
         _commits.Add(("created", null));
     }
 
+    void ILeaseCommits.PeerCreated(Mapping mapping)
+    {
+        _leases.Add(mapping);
+        _commits.Add(("peer created", null));
+    }
+
     void ILeaseCommits.Renewed(Mapping existing, Mapping renewed)
     {
         _leases.Replace(existing, renewed);

@@ -155,7 +155,7 @@ public sealed class PolicyTests
         var result = h.Map(client, MappingProtocol.Tcp, 8080, lifetimeSeconds: requested);
 
         Assert.Equal(TimeSpan.FromSeconds(granted), result.Lifetime);
-        Assert.Equal(TimeSpan.FromSeconds(granted) + ForwardingService.KernelExpirySlack, Assert.Single(h.Table.Entries).Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(granted) + MapDecisions.KernelExpirySlack, Assert.Single(h.Table.Entries).Timeout);
     }
 
     [Theory]

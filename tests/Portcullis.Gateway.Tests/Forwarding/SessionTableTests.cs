@@ -4,7 +4,8 @@ using Portcullis.Gateway.Forwarding;
 
 namespace Portcullis.Gateway.Tests.Forwarding;
 
-// The session table alone: a session is found by peer and by each of its addresses, and a new rate limit reaches all.
+// The session table alone: a session is found by peer and by each of its addresses, a new rate limit reaches all, and
+// a new session displaces the peer's session elsewhere and another peer's at its address.
 public sealed class SessionTableTests
 {
     private static readonly IPAddress Public = IPAddress.Parse("198.51.100.10");
@@ -36,16 +37,41 @@ public sealed class SessionTableTests
     }
 
     [Fact]
-    public void RenewRequestBuckets_EverySessionGetsItsOwnFreshBucket()
+    public void PolicyChanged_NewRateLimit_EverySessionGetsItsOwnFreshBucket()
     {
         var a = Open("p2", "10.99.0.2", 1);
         var b = Open("p3", "10.99.0.3", 1);
         Assert.True(a.Requests.TryTake(TimeSpan.Zero));
         Assert.False(a.Requests.TryTake(TimeSpan.Zero));
 
-        _sessions.RenewRequestBuckets(() => Bucket(5));
+        _sessions.PolicyChanged(new ForwardingPolicy { RequestsPerSecond = 1, Burst = 1 }, new ForwardingPolicy { RequestsPerSecond = 5, Burst = 5 }, TimeSpan.Zero);
 
         Assert.NotSame(a.Requests, b.Requests);
         Assert.True(a.Requests.TryTake(TimeSpan.Zero));
+    }
+
+    [Fact]
+    public void PolicyChanged_SameRateLimit_BucketsKeepWhatWasSpent()
+    {
+        var a = Open("p2", "10.99.0.2", 1);
+        var bucket = a.Requests;
+        Assert.True(a.Requests.TryTake(TimeSpan.Zero));
+
+        _sessions.PolicyChanged(new ForwardingPolicy { MaxPerPeer = 4 }, new ForwardingPolicy { MaxPerPeer = 8 }, TimeSpan.Zero);
+
+        Assert.Same(bucket, a.Requests);
+    }
+
+    [Fact]
+    public void Displaced_SameAddress_Null_ElsewhereOrTakenOver_TheSessionsToEnd()
+    {
+        var p2 = Open("p2", "10.99.0.2", 1);
+        var p3 = Open("p3", "10.99.0.3", 1);
+
+        Assert.Null(_sessions.Displaced("p2", IPAddress.Parse("10.99.0.2")));
+        Assert.Equal([p2], _sessions.Displaced("p2", IPAddress.Parse("10.99.0.9")));
+        Assert.Equal([p3], _sessions.Displaced("p4", IPAddress.Parse("10.99.0.3")));
+        Assert.Equal([p2, p3], _sessions.Displaced("p2", IPAddress.Parse("10.99.0.3")));
+        Assert.Empty(_sessions.Displaced("p4", IPAddress.Parse("10.99.0.4"))!);
     }
 }

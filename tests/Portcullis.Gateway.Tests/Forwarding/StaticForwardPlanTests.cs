@@ -36,6 +36,22 @@ public sealed class StaticForwardPlanTests
     }
 
     [Fact]
+    public void Diff_OneRule_NothingWhenInForce_ItsKeyWhenItReplacesAnother()
+    {
+        var (removed, added) = _set.Diff(Rule(8080, "p2"));
+        Assert.Empty(removed);
+        Assert.Equal([Rule(8080, "p2")], added);
+        _set.SetRule(Rule(8080, "p2"));
+
+        (removed, added) = _set.Diff(Rule(8080, "p2"));
+        Assert.Empty(removed);
+        Assert.Empty(added);
+        (removed, added) = _set.Diff(Rule(8080, "p2", 81));
+        Assert.Equal([Key(8080)], removed);
+        Assert.Equal([Rule(8080, "p2", 81)], added);
+    }
+
+    [Fact]
     public void Diff_OnePeer_LeavesOthersAndTakesOverTheirKey()
     {
         _set.SetRule(Rule(8080, "p2"));

@@ -234,7 +234,42 @@ public sealed class StaticForwardTests
         Assert.Single(h.Table.Entries);
         Assert.False(Assert.Single(h.Service.StaticForwards).Live);
 
-        h.Time.Advance(ForwardingService.RemovalRetryInterval + TimeSpan.FromSeconds(1));
+        h.Time.Advance(LeaseExpiry.RemovalRetryInterval + TimeSpan.FromSeconds(1));
+        Assert.Empty(h.Table.Entries);
+    }
+
+    [Fact]
+    public void PeerSessionEnded_StaticForwardAndMappings_LeaveTheKernelInOneTransaction()
+    {
+        using var h = new ForwardingHarness();
+        h.Service.SetStaticForwards([Rule(2, MappingProtocol.Tcp, 30000)]);
+        var client = h.Connect(2);
+        Assert.Equal(MapStatus.Success, h.Map(client, MappingProtocol.Udp, 4000).Status);
+        Assert.Equal(MapStatus.Success, h.Map(client, MappingProtocol.Tcp, 4001).Status);
+        var before = h.Table.Updates.Count;
+
+        h.Disconnect(2);
+
+        Assert.Empty(h.Table.Entries);
+        var update = Assert.Single(h.Table.Updates.Skip(before));
+        Assert.Equal(3, update.Remove.Length);
+        Assert.Empty(update.Add);
+    }
+
+    [Fact]
+    public void PeerSessionEnded_KernelRefusesTheOneTransaction_StaticAndMappingsRetriedTogether()
+    {
+        using var h = new ForwardingHarness();
+        h.Service.SetStaticForwards([Rule(2, MappingProtocol.Tcp, 30000)]);
+        var client = h.Connect(2);
+        Assert.Equal(MapStatus.Success, h.Map(client, MappingProtocol.Udp, 4000).Status);
+        h.Table.FailNext = 1;
+
+        h.Disconnect(2);
+        Assert.Equal(2, h.Table.Entries.Count);
+        Assert.Empty(h.Service.Mappings);
+
+        h.Time.Advance(LeaseExpiry.RemovalRetryInterval + TimeSpan.FromSeconds(1));
         Assert.Empty(h.Table.Entries);
     }
 
