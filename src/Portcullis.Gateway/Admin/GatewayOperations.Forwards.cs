@@ -34,6 +34,10 @@ public sealed partial class GatewayOperations
             throw new AdminRequestException("The internal port must be 1–65535.");
         if (!Enum.IsDefined(request.Protocol))
             throw new AdminRequestException("The protocol must be tcp, udp or both.");
+        // The kernel keeps the gateway's own listening ports its own on every local address (DESIGN §3): nothing would
+        // ever reach a forward on the WireGuard port.
+        if (request.ExternalPort == _identity.ListenPort && request.Protocol is ForwardProtocol.Udp or ForwardProtocol.Both)
+            throw new AdminRequestException($"UDP {request.ExternalPort} is the gateway's own WireGuard port: nothing would ever reach a forward there.");
         ThrowIfStoreAway();
 
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -43,6 +43,19 @@ internal static class PeerSectionParser
         }
     }
 
+    /// <summary>
+    /// No UDP forward on the gateway's WireGuard port: the kernel keeps the gateway's own listening ports its own on
+    /// every local address (DESIGN §3), so nothing would ever reach such a forward.
+    /// </summary>
+    public static void CheckForwardPorts(IReadOnlyList<(int Peer, StaticForward Forward, TomlSection Section)> forwards, TunnelSection tunnel)
+    {
+        foreach (var (_, forward, section) in forwards)
+        {
+            if (forward.ExternalPort == tunnel.ListenPort && forward.Protocol is ForwardProtocol.Udp or ForwardProtocol.Both)
+                section.Error("external_port", $"UDP {forward.ExternalPort} is the gateway's own WireGuard port ([tunnel] listen_port): nothing would ever reach a forward there");
+        }
+    }
+
     /// <summary>Addresses inside the tunnel prefix and not the gateway's; no name, key or address used twice.</summary>
     public static void CheckAcrossPeers(IReadOnlyList<(PeerConfig Peer, TomlSection Section)> peers, TunnelSection tunnel)
     {

@@ -86,7 +86,10 @@ internal sealed class SectionParser(ConfigErrors errors, string baseDirectory)
         if (nat is null)
             errors.Add(1, "[nat]: required section is missing");
         if (tunnel is not null)
+        {
             PeerSectionParser.CheckAcrossPeers(peers, tunnel);
+            PeerSectionParser.CheckForwardPorts(forwards, tunnel);
+        }
         // NAT66 needs an address to masquerade to; a routed prefix needs none (peers egress from their own).
         if (tunnel?.Ipv6 is { Routed: false } && nat is { PublicAddresses6.Count: 0 })
             errors.Add(Ipv6SectionParser.LineOf(tunnelSection!), "[tunnel]", "address6", "NAT66 needs [nat] public_addresses6, the public IPv6 address(es) peers egress from");

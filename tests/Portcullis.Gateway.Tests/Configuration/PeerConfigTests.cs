@@ -78,6 +78,26 @@ public sealed class PeerConfigTests
         ], error.Errors);
     }
 
+    [Theory]
+    [InlineData("udp")]
+    [InlineData("both")]
+    public void Parse_UdpForwardOnTheWireGuardPort_RefusedNamingFileLineAndKey(string protocol)
+    {
+        var text = Minimal(NewKey(), Peer("alice", NewKey()) + $"[[peer.forward]]\nprotocol = \"{protocol}\"\nexternal_port = 51820\n");
+
+        var error = Assert.Throws<GatewayConfigException>(() => GatewayConfigLoader.Parse(text, File));
+
+        Assert.StartsWith($"{File}:13: [[peer.forward]] external_port: UDP 51820 is the gateway's own WireGuard port", Assert.Single(error.Errors), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_TcpForwardOnTheWireGuardPortNumber_Accepted()
+    {
+        var text = Minimal(NewKey(), Peer("alice", NewKey()) + "[[peer.forward]]\nprotocol = \"tcp\"\nexternal_port = 51820\n");
+
+        Assert.Equal((ushort)51820, Assert.Single(GatewayConfigLoader.Parse(text, File).Peers[0].Forwards).ExternalPort);
+    }
+
     [Fact]
     public void Parse_ForwardWithoutInternalPort_DefaultsToExternal()
     {

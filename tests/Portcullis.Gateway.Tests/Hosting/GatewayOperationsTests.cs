@@ -215,6 +215,23 @@ public sealed class GatewayOperationsTests
         Assert.Equal(2, (await f.Store.ListForwardsAsync()).Count);
     }
 
+    [Theory]
+    [InlineData(ForwardProtocol.Udp)]
+    [InlineData(ForwardProtocol.Both)]
+    public async Task AddForwardAsync_UdpOnTheWireGuardPort_RefusedWithTheReason_NothingStored(ForwardProtocol protocol)
+    {
+        await using var f = await CreateAsync();
+        await f.Operations.AddPeerAsync(new PeerRequest { Name = "alice" });
+
+        var e = await Assert.ThrowsAsync<AdminRequestException>(
+            () => f.Operations.AddForwardAsync(new ForwardRequest { Peer = "alice", Protocol = protocol, ExternalPort = 51820 }));
+
+        Assert.Contains("UDP 51820 is the gateway's own WireGuard port", e.Message, StringComparison.Ordinal);
+        Assert.Empty(await f.Store.ListForwardsAsync());
+        Assert.Empty(f.Service.StaticForwards);
+        Assert.NotNull(await f.Operations.AddForwardAsync(new ForwardRequest { Peer = "alice", Protocol = ForwardProtocol.Tcp, ExternalPort = 51820 }));
+    }
+
     [Fact]
     public async Task AddForwardAsync_BothWhereUdpIsTaken_ConflictAndTcpHalfNotKept()
     {
