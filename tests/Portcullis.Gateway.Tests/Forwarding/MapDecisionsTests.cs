@@ -8,46 +8,20 @@ namespace Portcullis.Gateway.Tests.Forwarding;
 
 // The request decisions alone: no table, no service, no lock. Commits land in a lease book through a recorder, so a
 // test sees what a decision changes before its commit (only the batch reservation) and after it.
-public sealed class MapDecisionsTests : ILeaseCommits
+public sealed class MapDecisionsTests
 {
     private static readonly IPAddress Public = IPAddress.Parse("198.51.100.10");
     private static readonly TimeSpan Now = TimeSpan.FromMinutes(10);
 
     private readonly Dictionary<PortKey, string> _reserved = [];
-    private readonly LeaseBook _leases = new();
-    private readonly List<(string What, ReleaseReason? Reason)> _commits = [];
+    private readonly RecordingLeaseCommits _recorder = new();
     private readonly MapDecisions _decisions;
     private readonly PeerSession _peer = new("p2", IPAddress.Parse("10.99.0.2"), Public, new TokenBucket(10, 10, TimeSpan.Zero));
 
     public MapDecisionsTests()
     {
-        var ports = new PortAllocator([Public], key => _leases.OwnerOf(key) ?? _reserved.GetValueOrDefault(key), new Random(3), NullLogger.Instance);
-        _decisions = new MapDecisions(ports, _reserved, this, NullLogger.Instance);
-    }
-
-    void ILeaseCommits.Created(Mapping mapping)
-    {
-        _leases.Add(mapping);
-        _commits.Add(("created", null));
-    }
-
-    void ILeaseCommits.PeerCreated(Mapping mapping)
-    {
-        _leases.Add(mapping);
-        _commits.Add(("peer created", null));
-    }
-
-    void ILeaseCommits.Renewed(Mapping existing, Mapping renewed)
-    {
-        _leases.Replace(existing, renewed);
-        _commits.Add(("renewed", null));
-    }
-
-    void ILeaseCommits.Released(List<Mapping> mappings, ReleaseReason reason)
-    {
-        foreach (var mapping in mappings)
-            _leases.Remove(mapping);
-        _commits.Add(("released", reason));
+        var ports = new PortAllocator([Public], key => _recorder.Leases.OwnerOf(key) ?? _reserved.GetValueOrDefault(key), new Random(3), NullLogger.Instance);
+        _decisions = new MapDecisions(ports, _reserved, _recorder, NullLogger.Instance);
     }
 
     private static ForwardingPolicy Policy(int maxPerPeer = 4) => new()
@@ -86,8 +60,8 @@ public sealed class MapDecisionsTests : ILeaseCommits
         Assert.Empty(change.Remove);
         var entry = Assert.Single(change.Add);
         Assert.Equal("p2", _reserved[PortKey.Of(entry)]);
-        Assert.Equal(0, _leases.Count);
-        Assert.Empty(_commits);
+        Assert.Equal(0, _recorder.Leases.Count);
+        Assert.Empty(_recorder.Commits);
 
         var result = change.Commit();
 
@@ -95,8 +69,8 @@ public sealed class MapDecisionsTests : ILeaseCommits
         Assert.Equal(entry.PublicPort, result.ExternalPort);
         Assert.Equal(TimeSpan.FromSeconds(120), result.Lifetime); // clamped up to the policy's minimum
         Assert.Equal(TimeSpan.FromSeconds(120) + MapDecisions.KernelExpirySlack, entry.Timeout);
-        Assert.Equal([("created", (ReleaseReason?)null)], _commits);
-        Assert.True(_leases.TryGet(PortKey.Of(entry), out _));
+        Assert.Equal([("created", (ReleaseReason?)null)], _recorder.Commits);
+        Assert.True(_recorder.Leases.TryGet(PortKey.Of(entry), out _));
     }
 
     [Fact]
@@ -111,14 +85,14 @@ public sealed class MapDecisionsTests : ILeaseCommits
         Assert.Equal(first.ExternalPort, Assert.Single(refresh.Add).PublicPort);
         Assert.Equal(MapStatus.NotAuthorized, stolen.Status);
         Assert.Equal(MapStatus.Success, refresh.Commit().Status);
-        Assert.Equal("renewed", _commits[^1].What);
-        Assert.Equal(1, _leases.Count);
+        Assert.Equal("renewed", _recorder.Commits[^1].What);
+        Assert.Equal(1, _recorder.Leases.Count);
     }
 
     [Fact]
     public void Map_QuotaFullOrBlockedInternalPort_RefusedWithoutReservation()
     {
-        _leases.Add(new Mapping(_peer, MappingProtocol.Tcp, 1000, 30050, null, TimeSpan.FromHours(1), Now + TimeSpan.FromHours(1),
+        _recorder.Leases.Add(new Mapping(_peer, MappingProtocol.Tcp, 1000, 30050, null, TimeSpan.FromHours(1), Now + TimeSpan.FromHours(1),
             MapDecisions.KernelExpirySlack, 1000));
 
         var quota = _decisions.Map(_peer, Request(8080), Policy(maxPerPeer: 1), Now);
@@ -149,10 +123,10 @@ public sealed class MapDecisionsTests : ILeaseCommits
         var change = _decisions.DeleteAll(_peer, MappingProtocol.Tcp, nonce: null).Change!;
 
         Assert.Equal(8080, Assert.Single(change.Remove).InternalPort);
-        Assert.Equal(3, _leases.Count);
+        Assert.Equal(3, _recorder.Leases.Count);
         change.Commit();
-        Assert.Equal(("released", ReleaseReason.Deleted), _commits[^1]);
-        Assert.Equal(2, _leases.Count);
+        Assert.Equal(("released", ReleaseReason.Deleted), _recorder.Commits[^1]);
+        Assert.Equal(2, _recorder.Leases.Count);
         Assert.Null(_decisions.DeleteAll(_peer, MappingProtocol.Tcp, nonce: null).Change);
     }
 

@@ -8,7 +8,7 @@ namespace Portcullis.Gateway.Tests.Forwarding;
 
 // PCP PEER decisions alone: no table, no service, no lock. Commits land in a lease book through a recorder, so a test
 // sees what a decision changes before its commit (only the batch reservation) and after it.
-public sealed class PeerDecisionsTests : ILeaseCommits
+public sealed class PeerDecisionsTests
 {
     private static readonly IPAddress Public = IPAddress.Parse("198.51.100.10");
     private static readonly TimeSpan Now = TimeSpan.FromMinutes(10);
@@ -16,35 +16,14 @@ public sealed class PeerDecisionsTests : ILeaseCommits
     private static readonly ForwardingPolicy Policy = new() { PortRange = new PortRange(30000, 30099), MaxPerPeer = 2 };
 
     private readonly Dictionary<PortKey, string> _reserved = [];
-    private readonly LeaseBook _leases = new();
-    private readonly List<string> _commits = [];
+    private readonly RecordingLeaseCommits _recorder = new();
     private readonly PeerDecisions _decisions;
     private readonly PeerSession _peer = new("p2", IPAddress.Parse("10.99.0.2"), Public, new TokenBucket(10, 10, TimeSpan.Zero));
 
     public PeerDecisionsTests()
     {
-        var ports = new PortAllocator([Public], key => _leases.OwnerOf(key) ?? _reserved.GetValueOrDefault(key), new Random(3), NullLogger.Instance);
-        _decisions = new PeerDecisions(ports, _reserved, this, new MapDecisions(ports, _reserved, this, NullLogger.Instance));
-    }
-
-    void ILeaseCommits.Created(Mapping mapping) => throw new InvalidOperationException("A PEER decision commits as a PEER.");
-
-    void ILeaseCommits.PeerCreated(Mapping mapping)
-    {
-        _leases.Add(mapping);
-        _commits.Add("peer created");
-    }
-
-    void ILeaseCommits.Renewed(Mapping existing, Mapping renewed)
-    {
-        _leases.Replace(existing, renewed);
-        _commits.Add("renewed");
-    }
-
-    void ILeaseCommits.Released(List<Mapping> mappings, ReleaseReason reason)
-    {
-        mappings.ForEach(_leases.Remove);
-        _commits.Add($"released {reason}");
+        var ports = new PortAllocator([Public], key => _recorder.Leases.OwnerOf(key) ?? _reserved.GetValueOrDefault(key), new Random(3), NullLogger.Instance);
+        _decisions = new PeerDecisions(ports, _reserved, _recorder, new MapDecisions(ports, _reserved, _recorder, NullLogger.Instance));
     }
 
     private static PeerMappingRequest Request(IPEndPoint remote, int lifetimeSeconds = 600, byte[]? nonce = null) => new()
@@ -68,14 +47,14 @@ public sealed class PeerDecisionsTests : ILeaseCommits
         Assert.Equal(_peer.TunnelAddress, entry.TunnelAddress);
         Assert.InRange(entry.PublicPort, (ushort)30000, (ushort)30099);
         Assert.Equal("p2", _reserved[PortKey.Of(entry)]);
-        Assert.Equal(0, _leases.Count);
+        Assert.Equal(0, _recorder.Leases.Count);
 
         var result = change.Commit();
 
         Assert.Equal(MapStatus.Success, result.Status);
         Assert.Equal(entry.PublicPort, result.ExternalPort);
-        Assert.Equal(["peer created"], _commits);
-        Assert.Same(_leases.Mappings.Single(), _peer.FindPeer(MappingProtocol.Udp, 6881, Remote));
+        Assert.Equal([("peer created", (ReleaseReason?)null)], _recorder.Commits);
+        Assert.Same(_recorder.Leases.Mappings.Single(), _peer.FindPeer(MappingProtocol.Udp, 6881, Remote));
     }
 
     [Fact]
@@ -102,8 +81,8 @@ public sealed class PeerDecisionsTests : ILeaseCommits
         Assert.Empty(delete.Add);
         Assert.Equal(TimeSpan.Zero, delete.Commit().Lifetime);
 
-        Assert.Equal(["peer created", "renewed", "released Deleted"], _commits);
-        Assert.Equal(0, _leases.Count);
+        Assert.Equal([("peer created", null), ("renewed", null), ("released", (ReleaseReason?)ReleaseReason.Deleted)], _recorder.Commits);
+        Assert.Equal(0, _recorder.Leases.Count);
     }
 
     [Fact]
@@ -127,6 +106,6 @@ public sealed class PeerDecisionsTests : ILeaseCommits
         Assert.Equal(facet.TunnelAddress, result.ExternalAddress);
         Assert.Equal(6881, result.ExternalPort);
         Assert.Empty(_reserved);
-        Assert.Empty(_commits);
+        Assert.Empty(_recorder.Commits);
     }
 }
