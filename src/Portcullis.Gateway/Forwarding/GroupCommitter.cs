@@ -25,6 +25,8 @@ internal sealed class GroupCommitter<TRequest, TResult>
     private readonly long _maxWaitTicks;
     private readonly Lock _gate = new();
     private readonly List<Slot> _queue = [];
+    private readonly HashSet<object> _batchKeys = []; // under _gate: the keys of the batch being taken
+    private readonly Stack<List<Slot>> _freeBatches = new(); // under _gate: batch lists to reuse
     private bool _leading;
     private int _lastBatchSize;
     private long _batches;
@@ -86,19 +88,26 @@ internal sealed class GroupCommitter<TRequest, TResult>
     private void Lead()
     {
         WaitForBatch();
-        var batch = new List<Slot>(Math.Min(_maxBatch, 64));
-        var keys = new HashSet<object>();
+        List<Slot> batch;
         lock (_gate)
         {
+            // A list of an earlier batch whose callers are all answered: a batch costs no allocation once warm.
+            batch = _freeBatches.TryPop(out var free) ? free : [];
             for (var i = 0; i < _queue.Count && batch.Count < _maxBatch; i++)
             {
                 var slot = _queue[i];
                 // A key already in the batch holds back its later requests (and their order) for the next one.
-                if (keys.Add(slot.Key))
+                if (_batchKeys.Add(slot.Key))
                     batch.Add(slot);
             }
-            foreach (var slot in batch)
-                _queue.Remove(slot);
+            _batchKeys.Clear();
+            if (batch.Count == _queue.Count)
+                _queue.Clear();
+            else
+            {
+                foreach (var slot in batch)
+                    _queue.Remove(slot);
+            }
             _lastBatchSize = batch.Count;
             _batches++;
             _requests += batch.Count;
@@ -130,6 +139,13 @@ internal sealed class GroupCommitter<TRequest, TResult>
             next?.Lead();
             foreach (var slot in batch)
                 slot.Complete();
+            // The next leader may be taking its batch meanwhile; this list goes back only now, its callers answered.
+            batch.Clear();
+            lock (_gate)
+            {
+                if (_freeBatches.Count < 4)
+                    _freeBatches.Push(batch);
+            }
         }
     }
 
