@@ -11,6 +11,9 @@ internal sealed class GcPauses : EventListener
 {
     private const EventKeywords GcKeyword = (EventKeywords)0x1;
     private readonly List<(int Generation, double SuspendUs, double CollectUs, double PauseUs)> _pauses = [];
+    private readonly List<(long From, long To)> _intervals = [];
+    private DateTime _clockAt;
+    private long _ticksAt;
     private DateTime _suspendBegin;
     private DateTime _suspendEnd;
     private DateTime _gcStart;
@@ -30,7 +33,9 @@ internal sealed class GcPauses : EventListener
         lock (_pauses)
         {
             _pauses.Clear();
+            _intervals.Clear();
             _allocatedByType.Clear();
+            (_clockAt, _ticksAt) = (DateTime.UtcNow, System.Diagnostics.Stopwatch.GetTimestamp());
             _recording = true;
         }
     }
@@ -45,6 +50,19 @@ internal sealed class GcPauses : EventListener
                 : string.Join("; ", _pauses.Select(p => $"gen{p.Generation} {p.SuspendUs:F0} + {p.CollectUs:F0} = {p.PauseUs:F0} µs"));
         }
     }
+
+    /// <summary>The pauses as Stopwatch timestamps (from, to), in order: to tell which requests a pause held up.</summary>
+    public IReadOnlyList<(long From, long To)> Intervals
+    {
+        get
+        {
+            lock (_pauses)
+                return [.. _intervals];
+        }
+    }
+
+    private long Ticks(DateTime at) =>
+        _ticksAt + (long)((at - _clockAt).TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
 
     /// <summary>
     /// The types allocated most, by the runtime's allocation sample (an event per ~100 KB allocated, naming the type
@@ -88,7 +106,10 @@ internal sealed class GcPauses : EventListener
             else if (name.StartsWith("GCEnd", StringComparison.Ordinal))
                 _collectUs = (e.TimeStamp - _gcStart).TotalMicroseconds;
             else if (name.StartsWith("GCRestartEEEnd", StringComparison.Ordinal) && _recording)
+            {
                 _pauses.Add((_generation, (_suspendEnd - _suspendBegin).TotalMicroseconds, _collectUs, (e.TimeStamp - _suspendBegin).TotalMicroseconds));
+                _intervals.Add((Ticks(_suspendBegin), Ticks(e.TimeStamp)));
+            }
         }
     }
 }

@@ -84,10 +84,12 @@ internal static class MappingOpenLoop
             var (answered, failed, lastAnswer) = (load.Answered, load.Failed, load.LastAnswer);
             var runtime = probe.Report(answered).ToList();
             runtime.Add($"GC pauses (suspend + collect = pause): {gcPauses.End()}");
+            var pauses = gcPauses.Intervals;
             if (GcPauses.Sampling)
                 runtime.Add($"allocated most (share of allocation samples): {gcPauses.TopAllocations(12)}");
             runtime.Add($"of which inside ForwardingService.Map (decision, group commit, table update): {(staged.PolicyBytes - policyBytes) / Math.Max(1, answered)} bytes per answered request");
             var samples = load.Reset(0);
+            runtime.Add(TailAccount.Of(samples.Slow, pauses, answered));
             var (batches, requests) = service.BatchTotals;
             var elapsed = (lastAnswer - start) / (double)Stopwatch.Frequency;
             // Server and clients together, over the run and its drain: what the load costs the 2 cores.

@@ -59,7 +59,16 @@ internal sealed partial class OpenLoopClients : IDisposable
 
         /// <summary>Send → policy call, the call (commit + kernel), call's return → answer received.</summary>
         public List<double>[] Stages { get; } = [new(capacity), new(capacity), new(capacity)];
+
+        /// <summary>The timestamps of every request answered later than <see cref="SlowMicros"/> after its scheduled send.</summary>
+        public List<SlowRequest> Slow { get; } = new(capacity / 50);
     }
+
+    /// <summary>A request past the latency bar: scheduled, sent, policy call and return (0 when unknown), answer.</summary>
+    public readonly record struct SlowRequest(long Scheduled, long Sent, long Called, long Returned, long Answered);
+
+    /// <summary>The latency bar: a request answered later than this after its scheduled send is kept for the tail's account.</summary>
+    public const double SlowMicros = 1000;
 
     public int Answered => Volatile.Read(ref _answered);
 
@@ -199,6 +208,8 @@ internal sealed partial class OpenLoopClients : IDisposable
         lock (this)
         {
             _samples.ByKind[(int)head.Kind].Add(Micros(now - head.Scheduled));
+            if (Micros(now - head.Scheduled) > SlowMicros)
+                _samples.Slow.Add(new SlowRequest(head.Scheduled, head.Sent, staged ? called : 0, staged ? returned : 0, now));
             _samples.FromSend.Add(Micros(now - head.Sent));
             if (staged)
             {

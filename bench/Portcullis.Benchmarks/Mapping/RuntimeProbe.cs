@@ -12,7 +12,7 @@ internal sealed class RuntimeProbe
     private readonly int[] _collections = new int[3];
     private readonly TimeSpan _pause;
     private readonly long _allocated;
-    private readonly Dictionary<int, (string Name, long CpuNs, long WaitNs)> _threads;
+    private readonly Dictionary<int, (string Name, long CpuNs, long WaitNs, long Slices)> _threads;
 
     private RuntimeProbe()
     {
@@ -34,12 +34,16 @@ internal sealed class RuntimeProbe
             + $"paused {pause.TotalMilliseconds:F1} ms in all; {allocated / Math.Max(1, requests)} bytes allocated per answered request ({GCSettings()})";
         var now = Threads();
         var groups = new Dictionary<string, (int Count, long CpuNs, long WaitNs)>();
-        foreach (var (tid, (name, cpu, wait)) in now)
+        long slices = 0;
+        foreach (var (tid, (name, cpu, wait, slice)) in now)
         {
-            var (_, cpu0, wait0) = _threads.TryGetValue(tid, out var before) ? before : (name, 0L, 0L);
+            var (_, cpu0, wait0, slice0) = _threads.TryGetValue(tid, out var before) ? before : (name, 0L, 0L, 0L);
             var group = groups.GetValueOrDefault(name);
             groups[name] = (group.Count + 1, group.CpuNs + cpu - cpu0, group.WaitNs + wait - wait0);
+            slices += slice - slice0;
         }
+        // A timeslice begins with every wake-up (and every preemption): per request, how often a thread of ours had to get a core.
+        yield return $"timeslices of all threads: {(double)slices / Math.Max(1, requests):F1} per answered request";
         foreach (var (name, (count, cpu, wait)) in groups.Where(g => g.Value.CpuNs + g.Value.WaitNs > 1_000_000).OrderByDescending(g => g.Value.CpuNs + g.Value.WaitNs))
             yield return $"threads '{name}' ×{count}: cpu {cpu / 1e6:F0} ms, waited for a core {wait / 1e6:F0} ms";
     }
@@ -47,9 +51,9 @@ internal sealed class RuntimeProbe
     private static string GCSettings() =>
         $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {System.Runtime.GCSettings.LatencyMode}";
 
-    private static Dictionary<int, (string, long, long)> Threads()
+    private static Dictionary<int, (string, long, long, long)> Threads()
     {
-        var threads = new Dictionary<int, (string, long, long)>();
+        var threads = new Dictionary<int, (string, long, long, long)>();
         foreach (var dir in Directory.EnumerateDirectories("/proc/self/task"))
         {
             try
@@ -57,7 +61,7 @@ internal sealed class RuntimeProbe
                 var name = File.ReadAllText(Path.Combine(dir, "comm")).Trim();
                 var fields = File.ReadAllText(Path.Combine(dir, "schedstat")).Split(' ');
                 threads[int.Parse(Path.GetFileName(dir), CultureInfo.InvariantCulture)] =
-                    (name, long.Parse(fields[0], CultureInfo.InvariantCulture), long.Parse(fields[1], CultureInfo.InvariantCulture));
+                    (name, long.Parse(fields[0], CultureInfo.InvariantCulture), long.Parse(fields[1], CultureInfo.InvariantCulture), long.Parse(fields[2], CultureInfo.InvariantCulture));
             }
             catch (IOException)
             {
