@@ -94,6 +94,43 @@ public sealed class GroupCommitterTests
         Assert.Equal([[0], [1, 2, 4], [3, 5]], batches);
     }
 
+    // Waiting for a batch to fill pays only while a run costs more than the wait: after a batch of several whose run
+    // was cheap, a request alone goes at once rather than waiting out the bound (here an hour, so a wait shows).
+    [Fact]
+    public async Task Submit_AfterABatchOfSeveralThatRanCheaperThanTheWait_GoesAtOnce()
+    {
+        using var entered = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var sizes = new List<int>();
+        GroupCommitter<int, string>? committer = null;
+        committer = new GroupCommitter<int, string>(batch =>
+        {
+            lock (sizes)
+                sizes.Add(batch.Count);
+            if (batch[0].Request == 0)
+            {
+                entered.Set();
+                Assert.True(release.Wait(Patience));
+            }
+            foreach (var slot in batch)
+                slot.Result = $"r{slot.Request}";
+        }, maxBatch: 8, maxWait: TimeSpan.FromHours(1));
+
+        var first = Task.Run(() => committer.Submit(0, "k0"));
+        Assert.True(entered.Wait(Patience));
+        var queued = new List<Task<string>>();
+        foreach (var (request, key) in (ReadOnlySpan<(int, string)>)[(1, "a"), (2, "b"), (3, "c")])
+            queued.Add(Task.Run(() => committer.Submit(request, key)));
+        Assert.True(SpinWait.SpinUntil(() => committer.Queued == 3, Patience));
+        release.Set();
+        await first;
+        await Task.WhenAll(queued);
+        var alone = Task.Run(() => committer.Submit(4, "a"));
+
+        Assert.Equal("r4", await alone.WaitAsync(Patience)); // times out (fails) if it waits for a batch to fill
+        Assert.Equal([1, 3, 1], sizes);
+    }
+
     [Fact]
     public async Task Submit_RunThrows_ItsCallersGetTheErrorAndTheQueueMovesOn()
     {
