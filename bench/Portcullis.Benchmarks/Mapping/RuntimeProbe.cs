@@ -13,6 +13,7 @@ internal sealed class RuntimeProbe
     private readonly TimeSpan _pause;
     private readonly long _allocated;
     private readonly Dictionary<int, (string Name, long CpuNs, long WaitNs, long Slices)> _threads;
+    private readonly long[] _machine;
 
     private RuntimeProbe()
     {
@@ -21,6 +22,7 @@ internal sealed class RuntimeProbe
         _pause = GC.GetTotalPauseDuration();
         _allocated = GC.GetTotalAllocatedBytes(precise: true);
         _threads = Threads();
+        _machine = Machine();
     }
 
     public static RuntimeProbe Start() => new();
@@ -32,6 +34,12 @@ internal sealed class RuntimeProbe
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - _allocated;
         yield return $"GC: gen0 {GC.CollectionCount(0) - _collections[0]}, gen1 {GC.CollectionCount(1) - _collections[1]}, gen2 {GC.CollectionCount(2) - _collections[2]}; "
             + $"paused {pause.TotalMilliseconds:F1} ms in all; {allocated / Math.Max(1, requests)} bytes allocated per answered request ({GCSettings()})";
+        var machine = Machine();
+        var spent = machine.Zip(_machine, (a, b) => a - b).ToArray();
+        var total = Math.Max(1, spent.Sum());
+        // /proc/stat's cpu line: user nice system idle iowait irq softirq steal …; in cores of the 2 (Environment.ProcessorCount).
+        string Share(int i) => spent.Length > i ? $"{Environment.ProcessorCount * (double)spent[i] / total:F2}" : "n/a";
+        yield return $"the whole machine, in cores: user {Share(0)}, nice {Share(1)}, system {Share(2)}, softirq {Share(6)}, steal {Share(7)}, idle {Share(3)}";
         var now = Threads();
         var groups = new Dictionary<string, (int Count, long CpuNs, long WaitNs)>();
         long slices = 0;
@@ -50,6 +58,12 @@ internal sealed class RuntimeProbe
 
     private static string GCSettings() =>
         $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, {System.Runtime.GCSettings.LatencyMode}";
+
+    private static long[] Machine()
+    {
+        var line = File.ReadLines("/proc/stat").First();
+        return [.. line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).Take(8).Select(f => long.Parse(f, CultureInfo.InvariantCulture))];
+    }
 
     private static Dictionary<int, (string, long, long, long)> Threads()
     {
