@@ -34,6 +34,13 @@ internal sealed class RuntimeProbe
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - _allocated;
         yield return $"GC: gen0 {GC.CollectionCount(0) - _collections[0]}, gen1 {GC.CollectionCount(1) - _collections[1]}, gen2 {GC.CollectionCount(2) - _collections[2]}; "
             + $"paused {pause.TotalMilliseconds:F1} ms in all; {allocated / Math.Max(1, requests)} bytes allocated per answered request ({GCSettings()})";
+        // The heap the collections work over: a gen0 pause of milliseconds is the old generations' cards and the roots.
+        var info = GC.GetGCMemoryInfo(GCKind.Any);
+        var generations = info.GenerationInfo;
+        yield return $"GC heap after the last collection (gen{info.Generation}): {info.HeapSizeBytes / 1e6:F1} MB "
+            + $"(gen0 {generations[0].SizeAfterBytes / 1e6:F1}, gen1 {generations[1].SizeAfterBytes / 1e6:F1}, gen2 {generations[2].SizeAfterBytes / 1e6:F1}, "
+            + $"LOH {generations[3].SizeAfterBytes / 1e6:F1}, POH {generations[4].SizeAfterBytes / 1e6:F1}), promoted {info.PromotedBytes / 1e6:F2} MB, "
+            + $"pinned objects {info.PinnedObjectsCount}, its pause {info.PauseDurations[0].TotalMicroseconds:F0} µs";
         var machine = Machine();
         var spent = machine.Zip(_machine, (a, b) => a - b).ToArray();
         var total = Math.Max(1, spent.Sum());
