@@ -9,7 +9,7 @@ namespace Portcullis.Gateway.Forwarding;
 internal sealed class LeaseBook
 {
     private readonly Dictionary<PortKey, Mapping> _byPort = [];
-    private readonly PriorityQueue<Mapping, TimeSpan> _expiries = new();
+    private readonly ExpiryHeap _expiries = new();
     private readonly Dictionary<PortKey, PendingRemoval> _pending = [];
 
     /// <summary>A removal the kernel refused, and when the kernel drops the element by itself (MaxValue: never).</summary>
@@ -18,6 +18,9 @@ internal sealed class LeaseBook
     public int Count => _byPort.Count;
 
     public int PendingCount => _pending.Count;
+
+    /// <summary>How many leases wait in the expiry heap: the live ones not yet taken as due.</summary>
+    public int ExpiryCount => _expiries.Count;
 
     public Dictionary<PortKey, Mapping>.ValueCollection Mappings => _byPort.Values;
 
@@ -31,47 +34,49 @@ internal sealed class LeaseBook
         : _pending.TryGetValue(key, out var pending) ? pending.Entry.Owner
         : null;
 
-    /// <summary>A new lease is live: in the book, in its peer's list, in the expiry queue.</summary>
+    /// <summary>A new lease is live: in the book, in its peer's list, in the expiry heap.</summary>
     public void Add(Mapping mapping)
     {
         mapping.Owner.Mappings.Add(mapping);
         _byPort.Add(mapping.PortKey, mapping);
-        mapping.IsLive = true;
-        _expiries.Enqueue(mapping, mapping.ExpiresAt);
+        _expiries.Add(mapping);
     }
 
-    /// <summary>A refreshed lease takes its predecessor's place; the predecessor's queue entry pops later, not live.</summary>
+    /// <summary>A refreshed lease takes its predecessor's place, in the expiry heap too.</summary>
     public void Replace(Mapping existing, Mapping renewed)
     {
-        existing.IsLive = false;
         var list = existing.Owner.Mappings;
         list[list.IndexOf(existing)] = renewed;
         _byPort[renewed.PortKey] = renewed;
-        renewed.IsLive = true;
-        _expiries.Enqueue(renewed, renewed.ExpiresAt);
+        _expiries.Remove(existing);
+        _expiries.Add(renewed);
     }
 
     public void Remove(Mapping mapping)
     {
-        mapping.IsLive = false;
         mapping.Owner.Mappings.Remove(mapping);
         _byPort.Remove(mapping.PortKey);
+        _expiries.Remove(mapping);
     }
 
-    /// <summary>The live leases due by <paramref name="now"/>, taken off the queue (still in the book); null when none.</summary>
+    /// <summary>The leases due by <paramref name="now"/>, taken off the expiry heap (still in the book); null when none.</summary>
     public List<Mapping>? TakeDue(TimeSpan now)
     {
         List<Mapping>? due = null;
-        while (_expiries.TryPeek(out var mapping, out var expiresAt) && expiresAt <= now)
+        while (_expiries.TryPeek(out var mapping) && mapping.ExpiresAt <= now)
         {
-            _expiries.Dequeue();
-            if (mapping.IsLive)
-                (due ??= []).Add(mapping);
+            _expiries.Remove(mapping);
+            (due ??= []).Add(mapping);
         }
         return due;
     }
 
-    public bool TryPeekNextExpiry(out TimeSpan at) => _expiries.TryPeek(out _, out at);
+    public bool TryPeekNextExpiry(out TimeSpan at)
+    {
+        var any = _expiries.TryPeek(out var next);
+        at = any ? next.ExpiresAt : default;
+        return any;
+    }
 
     public void Defer(ForwardingEntry entry, TimeSpan kernelExpiresAt) =>
         _pending[PortKey.Of(entry)] = new PendingRemoval(entry, kernelExpiresAt);

@@ -28,6 +28,10 @@ internal sealed class MapRequests
     public static readonly TimeSpan MaxBatchWait = TimeSpan.FromMicroseconds(50);
 
     private readonly Dictionary<PortKey, string> _reserved = [];
+
+    // Per batch, reused (the lock guards them): the changes of its requests, and the writer's answer callback.
+    private readonly List<(GroupCommitter<FrontRequest, MapResult>.Slot Slot, MapChange Change)> _changes = [];
+    private readonly Action<GroupCommitter<FrontRequest, MapResult>.Slot, MapChange, bool> _applied;
     private readonly Lock _lock;
     private readonly Func<RequestState> _state;
     private readonly GroupCommitter<FrontRequest, MapResult> _committer;
@@ -45,6 +49,7 @@ internal sealed class MapRequests
         _lock = serviceLock;
         _state = state;
         _committer = new(RunBatch, MaxBatch, MaxBatchWait);
+        _applied = Applied;
         _sessions = sessions;
         _ports = ports;
         _writer = writer;
@@ -130,15 +135,16 @@ internal sealed class MapRequests
             finally
             {
                 _reserved.Clear();
+                _changes.Clear();
             }
         }
     }
 
     private void Run(IReadOnlyList<GroupCommitter<FrontRequest, MapResult>.Slot> batch, RequestState state)
     {
-        var changes = new List<(GroupCommitter<FrontRequest, MapResult>.Slot Slot, MapChange Change)>(batch.Count);
-        foreach (var slot in batch)
+        for (var i = 0; i < batch.Count; i++) // not foreach: an interface's enumerator is an allocation per batch
         {
+            var slot = batch[i];
             Decision decision;
             try
             {
@@ -151,12 +157,12 @@ internal sealed class MapRequests
                 continue;
             }
             if (decision.Change is { } change)
-                changes.Add((slot, change));
+                _changes.Add((slot, change));
             else
                 slot.Result = decision.Result;
         }
-        if (changes.Count > 0)
-            _writer.ApplyAll(changes, Applied);
+        if (_changes.Count > 0)
+            _writer.ApplyAll(_changes, _applied);
     }
 
     private Decision Decide(FrontRequest request, RequestState state)

@@ -4,9 +4,8 @@ using Portcullis.PortMapping;
 namespace Portcullis.Gateway.Forwarding;
 
 /// <summary>
-/// One dynamic mapping and its lease. Immutable but for <see cref="IsLive"/>: a refresh makes a new instance, so
-/// the service can build the new state, program the kernel, and only then swap (nothing to roll back), and so a
-/// stale entry in the expiry queue is recognised by <see cref="IsLive"/> being false.
+/// One dynamic mapping and its lease. Immutable but for its slot in the expiry heap: a refresh makes a new instance,
+/// so the service can build the new state, program the kernel, and only then swap (nothing to roll back).
 /// </summary>
 internal sealed class Mapping
 {
@@ -81,8 +80,8 @@ internal sealed class Mapping
 
     private TimeSpan KernelSlack { get; }
 
-    /// <summary>In the service's state now; false once refreshed into a successor or released.</summary>
-    public bool IsLive { get; set; }
+    /// <summary>Where the lease sits in the lease book's <see cref="ExpiryHeap"/>; -1 when it is not there.</summary>
+    public int ExpirySlot { get; set; } = -1;
 
     /// <summary>The successor of a refresh; <paramref name="filters"/> null keeps the filters.</summary>
     public Mapping Renewed(TimeSpan lifetime, TimeSpan expiresAt, IReadOnlyList<RemoteFilter>? filters = null) =>

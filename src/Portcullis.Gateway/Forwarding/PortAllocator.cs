@@ -31,7 +31,8 @@ internal sealed class PortAllocator
     // so only a crowded range pays for the walk.
     private const int RandomDraws = 32;
 
-    private readonly IReadOnlyList<IPAddress> _publicAddresses;
+    // An array, not an interface: foreach over an IReadOnlyList boxes its enumerator, here per port tried.
+    private readonly IPAddress[] _publicAddresses;
     private readonly Func<PortKey, string?> _ownerOf;
     private readonly Random? _random;
     private readonly ILogger _logger;
@@ -45,7 +46,7 @@ internal sealed class PortAllocator
     /// <param name="random">Port choice for tests; null draws from <see cref="RandomNumberGenerator"/>.</param>
     public PortAllocator(IReadOnlyList<IPAddress> publicAddresses, Func<PortKey, string?> ownerOf, Random? random, ILogger logger)
     {
-        _publicAddresses = publicAddresses;
+        _publicAddresses = [.. publicAddresses];
         _ownerOf = ownerOf;
         _random = random;
         _logger = logger;

@@ -11,6 +11,10 @@ namespace Portcullis.Gateway.Forwarding;
 /// </summary>
 internal sealed class TableWriter(IForwardingTable table, ILogger logger, Func<bool> auditLog)
 {
+    // A batch's entries, reused from one batch to the next (the table reads them during the update only).
+    private readonly List<ForwardingEntry> _remove = [];
+    private readonly List<ForwardingEntry> _add = [];
+
     /// <summary>All or nothing; throws <see cref="ForwardingTableException"/> when the kernel refuses.</summary>
     public void Update(IReadOnlyCollection<ForwardingEntry> remove, IReadOnlyCollection<ForwardingEntry> add) => table.Update(remove, add);
 
@@ -43,7 +47,7 @@ internal sealed class TableWriter(IForwardingTable table, ILogger logger, Func<b
     /// Applies every change in one transaction, and tells <paramref name="done"/> which the kernel took: all of them,
     /// or after a refusal, each tried alone (its refusal logged), in order.
     /// </summary>
-    public void ApplyAll<T>(IReadOnlyList<(T Item, MapChange Change)> changes, Action<T, MapChange, bool> done)
+    public void ApplyAll<T>(List<(T Item, MapChange Change)> changes, Action<T, MapChange, bool> done)
     {
         if (changes.Count == 1)
         {
@@ -51,8 +55,10 @@ internal sealed class TableWriter(IForwardingTable table, ILogger logger, Func<b
             done(item, change, TryUpdate(change.Remove, change.Add, change.Operation));
             return;
         }
-        var remove = new List<ForwardingEntry>();
-        var add = new List<ForwardingEntry>();
+        var remove = _remove;
+        var add = _add;
+        remove.Clear();
+        add.Clear();
         foreach (var (_, change) in changes)
         {
             remove.AddRange(change.Remove);

@@ -34,7 +34,7 @@ public sealed class LeaseBookTests
     }
 
     [Fact]
-    public void Replace_PredecessorsExpiryPopsNotLive_SuccessorsWhenDue()
+    public void Replace_PredecessorLeavesTheExpiryHeap_SuccessorDueAtItsTime()
     {
         var lease = Lease(1000, 30000, 100);
         _book.Add(lease);
@@ -47,6 +47,44 @@ public sealed class LeaseBookTests
         Assert.True(_book.TryGet(lease.PortKey, out var held));
         Assert.Same(renewed, held);
         Assert.Equal([renewed], _book.TakeDue(TimeSpan.FromSeconds(400)));
+    }
+
+    [Fact]
+    public void ChurnOfRefreshesAndRemovals_TheExpiryHeapHoldsOnlyTheLiveLeases_ReleasedOnesAreUnreachable()
+    {
+        var released = Churn(_book, _peer, 1000);
+
+        Assert.Equal(_book.Count, _book.ExpiryCount);
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        Assert.DoesNotContain(released, weak => weak.IsAlive);
+    }
+
+    // Refreshes every lease twice and removes every other one; what was replaced or removed is returned, weakly held.
+    // Not inlined, so no local of the test keeps a lease alive.
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static List<WeakReference> Churn(LeaseBook book, PeerSession peer, int count)
+    {
+        var gone = new List<WeakReference>();
+        for (var i = 0; i < count; i++)
+        {
+            var lease = new Mapping(peer, MappingProtocol.Udp, (ushort)(2000 + i), (ushort)(40000 + i), null, TimeSpan.FromHours(1),
+                TimeSpan.FromSeconds(3600 + i), TimeSpan.FromSeconds(5), (ushort)(2000 + i));
+            book.Add(lease);
+            for (var refresh = 0; refresh < 2; refresh++)
+            {
+                var renewed = lease.Renewed(TimeSpan.FromHours(1), TimeSpan.FromSeconds(7200 + i + refresh));
+                book.Replace(lease, renewed);
+                gone.Add(new WeakReference(lease));
+                lease = renewed;
+            }
+            if (i % 2 == 0)
+            {
+                book.Remove(lease);
+                gone.Add(new WeakReference(lease));
+            }
+        }
+        return gone;
     }
 
     [Fact]
