@@ -101,11 +101,23 @@ public sealed partial class NftForwardingTable
     // The reaper ends the flows a mapping carried: IPv4 and NAT66 ones it DNATed (public address . proto . port → peer .
     // port); a routed IPv6 pinhole's (key and target both the peer's own /128 . port) are those to it from outside the
     // routed prefix (SetRoutedPrefix), i.e. that entered from the public side.
-    private static List<EndedMapping> Ended(IEnumerable<ForwardingEntry> entries) =>
-        entries.Where(entry => entry.PublicAddress.AddressFamily == entry.TunnelAddress.AddressFamily)
-            .Select(entry => new EndedMapping(new OriginalDestination(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort),
-                entry.TunnelAddress, entry.InternalPort))
-            .ToList();
+    // (A loop, not LINQ: this runs on every update that removes or re-adds, and its iterators were a fifth of what the
+    // request path allocated at 100 000 mappings present.)
+    private static List<EndedMapping> Ended(IReadOnlyCollection<ForwardingEntry> entries)
+    {
+        var list = AsList(entries);
+        var ended = new List<EndedMapping>(list.Count);
+        for (var i = 0; i < list.Count; i++)
+        {
+            var entry = list[i];
+            if (entry.PublicAddress.AddressFamily == entry.TunnelAddress.AddressFamily)
+            {
+                ended.Add(new EndedMapping(new OriginalDestination(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort),
+                    entry.TunnelAddress, entry.InternalPort));
+            }
+        }
+        return ended;
+    }
 
     private static IEnumerable<FlowKey> Keys(IEnumerable<ForwardingEntry> entries) =>
         entries.Select(entry => ConntrackReaper.KeyOf(NftScript.ProtocolName(entry.Protocol), entry.PublicAddress, entry.PublicPort));

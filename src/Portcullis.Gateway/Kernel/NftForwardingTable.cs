@@ -121,7 +121,7 @@ public sealed partial class NftForwardingTable : IForwardingTable
             remove = [.. remove.Where(e => e is not PeerEntry)];
             add = [.. add.Where(e => e is not PeerEntry)];
         }
-        if (_network is { Ipv6: null } && (add.Concat(addPeers ?? []).Any(e => e.PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)))
+        if (_network is { Ipv6: null } && (AnyIpv6(add) || (addPeers is not null && AnyIpv6(addPeers))))
             throw new ArgumentException("an IPv6 mapping needs IPv6 on the tunnel (GatewayNetwork.Ipv6)", nameof(add));
         if (remove.Count == 0 && add.Count == 0 && removePeers is null)
             return;
@@ -273,6 +273,17 @@ public sealed partial class NftForwardingTable : IForwardingTable
         {
             _checkedKeys.Clear();
         }
+    }
+
+    private static bool AnyIpv6(IReadOnlyCollection<ForwardingEntry> entries)
+    {
+        var list = AsList(entries);
+        for (var i = 0; i < list.Count; i++)
+        {
+            if (list[i].PublicAddress.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
+                return true;
+        }
+        return false;
     }
 
     private static bool AnyPeer(IReadOnlyCollection<ForwardingEntry> entries)
