@@ -24,7 +24,8 @@ internal sealed class LeaseCommits(
         }
     }
 
-    // A PEER mapping's port is one of the allocator's keys, but no memory of it is forgotten: it is an outbound flow's.
+    // Unlike Created, no remembered port is spent: a PEER mapping's lease key names the MAP of the same internal port,
+    // whose remembered port must stay for it (PortMemory's contract).
     public void PeerCreated(Mapping mapping)
     {
         leases.Add(mapping);

@@ -33,16 +33,7 @@ internal sealed class LeaseReleases(TableWriter writer, LeaseBook leases, ILease
     {
         if (statics is null && mappings.Count == 0)
             return;
-        var entries = new List<ForwardingEntry>(statics ?? []);
-        foreach (var mapping in mappings)
-            entries.Add(mapping.Entry);
-        if (!TryRemove(entries, "removing", now))
-        {
-            foreach (var entry in statics ?? [])
-                leases.Defer(entry, TimeSpan.MaxValue);
-            foreach (var mapping in mappings)
-                leases.Defer(mapping.Entry, mapping.KernelExpiresAt);
-        }
+        RemoveOrDefer(statics, mappings, now);
         if (mappings.Count > 0)
             commits.Released(mappings, ReleaseReason.SessionEnded);
     }
@@ -53,11 +44,7 @@ internal sealed class LeaseReleases(TableWriter writer, LeaseBook leases, ILease
         expiry.Fired();
         if (leases.TakeDue(now) is { } due)
         {
-            if (!TryRemove(MapDecisions.EntriesOf(due), "removing", now))
-            {
-                foreach (var mapping in due)
-                    leases.Defer(mapping.Entry, mapping.KernelExpiresAt);
-            }
+            RemoveOrDefer(null, due, now);
             commits.Released(due, ReleaseReason.Expired);
         }
         if (leases.PendingCount > 0 && expiry.RetryDue(now))
@@ -66,14 +53,21 @@ internal sealed class LeaseReleases(TableWriter writer, LeaseBook leases, ILease
         expiry.Rearm(leases, now);
     }
 
-    // A removal that must happen: false when the kernel refused it, and the caller defers its entries to the retry.
-    private bool TryRemove(IReadOnlyCollection<ForwardingEntry> entries, string operation, TimeSpan now)
+    // Removals that must happen, in one table update. A refusal defers them to the retry: a mapping's until its kernel
+    // timeout, a static entry's for good (it has no kernel timeout to fall back on).
+    private void RemoveOrDefer(List<ForwardingEntry>? statics, List<Mapping> mappings, TimeSpan now)
     {
-        if (writer.TryUpdate(entries, [], operation))
-            return true;
+        var entries = new List<ForwardingEntry>(statics ?? []);
+        foreach (var mapping in mappings)
+            entries.Add(mapping.Entry);
+        if (writer.TryUpdate(entries, [], "removing"))
+            return;
         ForwardingLog.RemovalDeferred(logger, entries.Count);
         expiry.RetryLater(now);
-        return false;
+        foreach (var entry in statics ?? [])
+            leases.Defer(entry, TimeSpan.MaxValue);
+        foreach (var mapping in mappings)
+            leases.Defer(mapping.Entry, mapping.KernelExpiresAt);
     }
 
     private void RetryRemovals(TimeSpan now)
