@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using Portcullis.Core.Net;
 using Portcullis.Gateway.Store;
 using Portcullis.WireGuard.Crypto;
 
@@ -154,7 +155,7 @@ public sealed partial class GatewayOperations
     private static IPAddress Plain(IPAddress address)
     {
         ArgumentNullException.ThrowIfNull(address);
-        return address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        return address.Unmapped();
     }
 }
 

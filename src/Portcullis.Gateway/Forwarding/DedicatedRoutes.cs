@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Portcullis.Core.Net;
 
 namespace Portcullis.Gateway.Forwarding;
 
@@ -104,7 +105,7 @@ internal sealed class DedicatedRoutes : IDisposable
             ArgumentException.ThrowIfNullOrEmpty(given.PeerId, nameof(assignments));
             ArgumentNullException.ThrowIfNull(given.PublicAddress, nameof(assignments));
             ArgumentNullException.ThrowIfNull(given.TunnelAddress, nameof(assignments));
-            var assignment = given with { PublicAddress = Normalize(given.PublicAddress), TunnelAddress = Normalize(given.TunnelAddress) };
+            var assignment = given with { PublicAddress = given.PublicAddress.Unmapped(), TunnelAddress = given.TunnelAddress.Unmapped() };
             var family = assignment.PublicAddress.AddressFamily;
             if (family == AddressFamily.InterNetworkV6)
                 CheckIpv6(assignment);
@@ -215,6 +216,4 @@ internal sealed class DedicatedRoutes : IDisposable
         b.TryWriteBytes(y, out var yl);
         return x[..xl].SequenceCompareTo(y[..yl]);
     }
-
-    private static IPAddress Normalize(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Portcullis.Core.Net;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Forwarding;
@@ -295,6 +296,5 @@ public sealed class ForwardingService : IPortMappingAuthority, IForwardingAdmin,
     }
 
     // Front ends may hand over IPv4 as IPv4-mapped IPv6 (a dual-stack socket); state keys are plain IPv4.
-    private static IPAddress Normalize(IPAddress address) =>
-        (address ?? throw new ArgumentNullException(nameof(address))).IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+    private static IPAddress Normalize(IPAddress address) => (address ?? throw new ArgumentNullException(nameof(address))).Unmapped();
 }

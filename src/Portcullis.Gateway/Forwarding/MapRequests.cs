@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Portcullis.Core.Net;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Forwarding;
@@ -99,7 +100,7 @@ internal sealed class MapRequests
     private MapResult Submit(FrontRequest request)
     {
         ArgumentNullException.ThrowIfNull(request.Client);
-        return _committer.Submit(request, Unmapped(request.Client));
+        return _committer.Submit(request, request.Client.Unmapped());
     }
 
     /// <summary>The gates every request passes: service running and enabled, a live session, the rate limit.</summary>
@@ -111,7 +112,7 @@ internal sealed class MapRequests
             return MapStatus.NetworkFailure;
         if (!state.Policy.Enabled)
             return MapStatus.NotAuthorized;
-        if (!_sessions.TryGetByAddress(Unmapped(client), out var session))
+        if (!_sessions.TryGetByAddress(client.Unmapped(), out var session))
             return MapStatus.UnknownClient;
         _ports.Sweep(state.Now);
         if (countRequest && !session.Requests.TryTake(state.Now))
@@ -179,9 +180,6 @@ internal sealed class MapRequests
 
     private void Applied(GroupCommitter<FrontRequest, MapResult>.Slot slot, MapChange change, bool taken) =>
         slot.Result = taken ? change.Commit() : Refused(MapStatus.NetworkFailure);
-
-    // Front ends may hand over IPv4 as IPv4-mapped IPv6 (a dual-stack socket); sessions are keyed by plain IPv4.
-    private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 }
 
 /// <summary>What the gates ask of the service, read under its lock: whether it runs (started, not disposed), its policy, its clock.</summary>

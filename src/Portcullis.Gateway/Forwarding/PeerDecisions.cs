@@ -1,4 +1,5 @@
 using System.Net;
+using Portcullis.Core.Net;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Forwarding;
@@ -20,7 +21,7 @@ internal sealed class PeerDecisions(PortAllocator ports, Dictionary<PortKey, str
     public Decision Decide(PeerSession peer, PeerMappingRequest request, ForwardingPolicy policy, TimeSpan now)
     {
         // A remote of the other family could never match the flow (there is no NAT between the families).
-        var remoteAddress = request.RemoteAddress.IsIPv4MappedToIPv6 ? request.RemoteAddress.MapToIPv4() : request.RemoteAddress;
+        var remoteAddress = request.RemoteAddress.Unmapped();
         if (remoteAddress.AddressFamily != peer.TunnelAddress.AddressFamily
             || peer.PublicAddress.AddressFamily != peer.TunnelAddress.AddressFamily)
             return decisions.Refused(MapStatus.NotAuthorized);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
+using Portcullis.Core.Net;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Forwarding;
@@ -78,7 +79,7 @@ internal sealed class PortAllocator
 
         // Another public address can only be given by a dedicated-address policy (a later issue).
         var wantsOtherAddress = request.SuggestedExternalAddress is { } wanted && !IsUnspecified(wanted)
-            && !Unmapped(wanted).Equals(peer.PublicAddress);
+            && !wanted.Unmapped().Equals(peer.PublicAddress);
         if (wantsOtherAddress && request.PreferFailure)
             return MapStatus.CannotProvideExternal;
 
@@ -111,7 +112,7 @@ internal sealed class PortAllocator
     {
         port = 0;
         var wantsOtherAddress = request.SuggestedExternalAddress is { } wanted && !IsUnspecified(wanted)
-            && !Unmapped(wanted).Equals(peer.PublicAddress);
+            && !wanted.Unmapped().Equals(peer.PublicAddress);
         if (wantsOtherAddress && request.PreferFailure)
             return MapStatus.CannotProvideExternal;
         return ChooseUnpaired(peer, request, request.SuggestedExternalPort, remembered: 0, policy, now, out port);
@@ -222,7 +223,6 @@ internal sealed class PortAllocator
     private int NextRandom(int exclusiveMax) =>
         _random is null ? RandomNumberGenerator.GetInt32(exclusiveMax) : _random.Next(exclusiveMax);
 
-    private static IPAddress Unmapped(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
 
     private static bool IsUnspecified(IPAddress address) =>
         address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Portcullis.Core.Net;
 using Portcullis.PortMapping;
 
 namespace Portcullis.Gateway.Forwarding;
@@ -236,7 +237,7 @@ internal sealed class StaticForwardSet
     {
         ArgumentNullException.ThrowIfNull(rule);
         ArgumentNullException.ThrowIfNull(rule.PublicAddress);
-        var address = rule.PublicAddress.IsIPv4MappedToIPv6 ? rule.PublicAddress.MapToIPv4() : rule.PublicAddress;
+        var address = rule.PublicAddress.Unmapped();
         if (address.AddressFamily != AddressFamily.InterNetwork && (!Configuration.TunnelIpv6.IsUnicast(address) || address.ScopeId != 0))
             throw new ArgumentException($"Static forward public address {rule.PublicAddress} is neither IPv4 nor a unicast IPv6 address without a zone.", nameof(rule));
         if (rule.Protocol is not (MappingProtocol.Tcp or MappingProtocol.Udp))
